@@ -78,7 +78,11 @@ impl Authority {
 			Sr25519Keyring::Ferdie => Ed25519Keyring::Ferdie,
 			other => panic!("no ed25519 dev key for {other:?}"),
 		};
-		Authority { account: who.to_account_id(), aura: who.public(), grandpa: grandpa.public() }
+		Authority {
+			account: who.to_account_id(),
+			aura: who.public(),
+			grandpa: grandpa.public(),
+		}
 	}
 }
 
@@ -129,7 +133,12 @@ pub fn dev() -> Value {
 	genesis(
 		vec![Authority::dev(Sr25519Keyring::Alice)],
 		dev_accounts(),
-		Params { slot_duration_ms: 1_000, session_length: 10, validator_count: 1, minimum_validator_count: 1 },
+		Params {
+			slot_duration_ms: 1_000,
+			session_length: 10,
+			validator_count: 1,
+			minimum_validator_count: 1,
+		},
 	)
 }
 
@@ -137,12 +146,22 @@ pub fn dev() -> Value {
 /// least 3 must qualify, so finality survives one faulty validator.
 pub fn local() -> Value {
 	genesis(
-		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave]
-			.into_iter()
-			.map(Authority::dev)
-			.collect(),
+		[
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.into_iter()
+		.map(Authority::dev)
+		.collect(),
 		dev_accounts(),
-		Params { slot_duration_ms: 2_000, session_length: 20, validator_count: 4, minimum_validator_count: 3 },
+		Params {
+			slot_duration_ms: 2_000,
+			session_length: 20,
+			validator_count: 4,
+			minimum_validator_count: 3,
+		},
 	)
 }
 
@@ -151,10 +170,15 @@ pub fn local() -> Value {
 /// `cohort-node build-spec --chain testnet` writes, then produce the raw spec from it.
 pub fn testnet() -> Value {
 	genesis(
-		[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave]
-			.into_iter()
-			.map(Authority::dev)
-			.collect(),
+		[
+			Sr25519Keyring::Alice,
+			Sr25519Keyring::Bob,
+			Sr25519Keyring::Charlie,
+			Sr25519Keyring::Dave,
+		]
+		.into_iter()
+		.map(Authority::dev)
+		.collect(),
 		dev_accounts(),
 		Params {
 			slot_duration_ms: 6_000,
@@ -191,7 +215,10 @@ mod tests {
 	#[test]
 	fn local_bonds_four_validators_with_keys() {
 		let local = local();
-		assert_eq!(local["validators"]["validators"].as_array().unwrap().len(), 4);
+		assert_eq!(
+			local["validators"]["validators"].as_array().unwrap().len(),
+			4
+		);
 		assert_eq!(local["session"]["keys"].as_array().unwrap().len(), 4);
 		assert_eq!(local["validators"]["validatorCount"], 4);
 	}

@@ -37,7 +37,7 @@ pub fn load(id: &str) -> Result<ChainSpec, String> {
 		id if PRESETS.contains(&id) => from_preset(id),
 		path if std::path::Path::new(path).is_file() => {
 			ChainSpec::from_json_file(path.into()).map_err(|e| format!("chain spec {path}: {e}"))
-		},
+		}
 		other => Err(unknown_chain(other)),
 	}
 }

@@ -170,7 +170,8 @@ impl pallet_session::Config for Runtime {
 }
 
 /// Sessions of `pallet_timing::SessionLength` blocks, starting at block 0.
-pub type Sessions = pallet_session::PeriodicSessions<pallet_timing::SessionLength<Runtime>, ConstU32<0>>;
+pub type Sessions =
+	pallet_session::PeriodicSessions<pallet_timing::SessionLength<Runtime>, ConstU32<0>>;
 
 impl pallet_session::historical::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;

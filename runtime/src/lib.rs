@@ -179,6 +179,18 @@ pub fn tx_extension(nonce: Nonce) -> TxExtension {
 
 /// The implicit data an immortal transaction's signature covers: spec and transaction
 /// versions and the genesis hash (twice: for `CheckGenesis` and `CheckEra`).
-pub fn tx_implicit(genesis: Hash) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
-	((), VERSION.spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), ())
+pub fn tx_implicit(
+	genesis: Hash,
+) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
+	(
+		(),
+		VERSION.spec_version,
+		VERSION.transaction_version,
+		genesis,
+		genesis,
+		(),
+		(),
+		(),
+		(),
+	)
 }

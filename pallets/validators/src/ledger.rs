@@ -1,13 +1,27 @@
 //! The stake ledger of one bonded account: pure bookkeeping, no storage access.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use frame_support::{traits::Get, BoundedVec, CloneNoBound, DefaultNoBound, EqNoBound, PartialEqNoBound, DebugNoBound};
+use frame_support::{
+	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound,
+	PartialEqNoBound,
+};
 use scale_info::TypeInfo;
 use sp_runtime::traits::AtLeast32BitUnsigned;
 use sp_staking::SessionIndex;
 
 /// Stake on its way out: `value` becomes withdrawable at session `unlock_at`.
-#[derive(Clone, Copy, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug)]
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
 pub struct UnlockChunk<Balance> {
 	/// The amount unlocking.
 	pub value: Balance,
@@ -47,7 +61,9 @@ where
 {
 	/// Active plus unlocking: everything that should be on hold.
 	pub fn total(&self) -> Balance {
-		self.unlocking.iter().fold(self.active, |sum, chunk| sum.saturating_add(chunk.value))
+		self.unlocking
+			.iter()
+			.fold(self.active, |sum, chunk| sum.saturating_add(chunk.value))
 	}
 
 	/// Move `value` (at most `active`, checked by the caller) from active into a chunk that
@@ -55,8 +71,13 @@ where
 	/// changing nothing, when no chunk is free.
 	pub fn start_unlocking(&mut self, value: Balance, unlock_at: SessionIndex) -> Result<(), ()> {
 		match self.unlocking.last_mut() {
-			Some(last) if last.unlock_at == unlock_at => last.value = last.value.saturating_add(value),
-			_ => self.unlocking.try_push(UnlockChunk { value, unlock_at }).map_err(|_| ())?,
+			Some(last) if last.unlock_at == unlock_at => {
+				last.value = last.value.saturating_add(value)
+			}
+			_ => self
+				.unlocking
+				.try_push(UnlockChunk { value, unlock_at })
+				.map_err(|_| ())?,
 		}
 		self.active = self.active.saturating_sub(value);
 		Ok(())
@@ -104,7 +125,10 @@ mod tests {
 	type Ledger = StakeLedger<u64, ConstU32<2>>;
 
 	fn ledger(active: u64) -> Ledger {
-		Ledger { active, ..Default::default() }
+		Ledger {
+			active,
+			..Default::default()
+		}
 	}
 
 	#[test]
@@ -113,7 +137,13 @@ mod tests {
 		l.start_unlocking(10, 5).unwrap();
 		l.start_unlocking(15, 5).unwrap();
 		assert_eq!(l.active, 75);
-		assert_eq!(l.unlocking.to_vec(), vec![UnlockChunk { value: 25, unlock_at: 5 }]);
+		assert_eq!(
+			l.unlocking.to_vec(),
+			vec![UnlockChunk {
+				value: 25,
+				unlock_at: 5
+			}]
+		);
 		assert_eq!(l.total(), 100);
 	}
 
@@ -147,7 +177,13 @@ mod tests {
 		// active 20, chunks [20@5, 10@6]
 		assert_eq!(l.slash(35), 35);
 		assert_eq!(l.active, 0);
-		assert_eq!(l.unlocking.to_vec(), vec![UnlockChunk { value: 15, unlock_at: 5 }]);
+		assert_eq!(
+			l.unlocking.to_vec(),
+			vec![UnlockChunk {
+				value: 15,
+				unlock_at: 5
+			}]
+		);
 		assert_eq!(l.slash(100), 15);
 		assert_eq!(l.total(), 0);
 		assert!(l.unlocking.is_empty());

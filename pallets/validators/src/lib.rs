@@ -42,8 +42,8 @@ mod mock;
 mod tests;
 
 pub use ledger::{StakeLedger, UnlockChunk};
-pub use session::BondOf;
 pub use pallet::*;
+pub use session::BondOf;
 pub use weights::WeightInfo;
 
 use frame_support::traits::fungible;
@@ -52,7 +52,8 @@ use frame_support::traits::fungible;
 pub type BalanceOf<T> = <T as Config>::Balance;
 
 /// Funds taken by a slash, on their way to [`Config::OnSlash`].
-pub type CreditOf<T> = fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
+pub type CreditOf<T> =
+	fungible::Credit<<T as frame_system::Config>::AccountId, <T as Config>::Currency>;
 
 /// Tells whether an account has registered session keys; the runtime answers from
 /// `pallet_session`. A candidate without keys could be elected but could not author or vote.
@@ -196,9 +197,9 @@ pub mod pallet {
 	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
 		fn build(&self) {
 			assert!(
-				self.minimum_validator_count >= 1 &&
-					self.minimum_validator_count <= self.validator_count &&
-					self.validator_count <= T::MaxValidators::get(),
+				self.minimum_validator_count >= 1
+					&& self.minimum_validator_count <= self.validator_count
+					&& self.validator_count <= T::MaxValidators::get(),
 				"validators: need 1 <= minimum_validator_count <= validator_count <= MaxValidators"
 			);
 			ValidatorCount::<T>::put(self.validator_count);
@@ -218,22 +219,42 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// `who` bonded `amount` more; `total` is now its active bond.
-		Bonded { who: T::AccountId, amount: BalanceOf<T>, total: BalanceOf<T> },
+		Bonded {
+			who: T::AccountId,
+			amount: BalanceOf<T>,
+			total: BalanceOf<T>,
+		},
 		/// `who` started unbonding `amount`, withdrawable from session `unlock_at`.
-		Unbonded { who: T::AccountId, amount: BalanceOf<T>, unlock_at: SessionIndex },
+		Unbonded {
+			who: T::AccountId,
+			amount: BalanceOf<T>,
+			unlock_at: SessionIndex,
+		},
 		/// `who` withdrew `amount` of unlocked stake back to its free balance.
-		Withdrawn { who: T::AccountId, amount: BalanceOf<T> },
+		Withdrawn {
+			who: T::AccountId,
+			amount: BalanceOf<T>,
+		},
 		/// `who` became a candidate for the validator set.
 		Candidate { who: T::AccountId },
 		/// `who` stopped being a candidate.
 		Chilled { who: T::AccountId },
 		/// The election for `session` picked `validators`.
-		NewValidatorSet { session: SessionIndex, validators: alloc::vec::Vec<T::AccountId> },
+		NewValidatorSet {
+			session: SessionIndex,
+			validators: alloc::vec::Vec<T::AccountId>,
+		},
 		/// The election for `session` found only `qualified` candidates, fewer than the
 		/// minimum, so the current set continues.
-		ElectionFailed { session: SessionIndex, qualified: u32 },
+		ElectionFailed {
+			session: SessionIndex,
+			qualified: u32,
+		},
 		/// `who` lost `amount` of its bond for an offence.
-		Slashed { who: T::AccountId, amount: BalanceOf<T> },
+		Slashed {
+			who: T::AccountId,
+			amount: BalanceOf<T>,
+		},
 		/// Root set the elected set's size bounds.
 		ValidatorCountSet { desired: u32, minimum: u32 },
 	}
@@ -279,7 +300,10 @@ pub mod pallet {
 		/// `InsufficientBalance`. Emits [`Event::Bonded`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::bond())]
-		pub fn bond(origin: OriginFor<T>, #[pallet::compact] value: BalanceOf<T>) -> DispatchResult {
+		pub fn bond(
+			origin: OriginFor<T>,
+			#[pallet::compact] value: BalanceOf<T>,
+		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			ensure!(!Ledger::<T>::contains_key(&who), Error::<T>::AlreadyBonded);
 			ensure!(value >= T::MinValidatorBond::get(), Error::<T>::BondTooLow);
@@ -331,7 +355,11 @@ pub mod pallet {
 				.start_unlocking(value, unlock_at)
 				.map_err(|_| Error::<T>::TooManyUnlockingChunks)?;
 			Ledger::<T>::insert(&who, ledger);
-			Self::deposit_event(Event::Unbonded { who: who.clone(), amount: value, unlock_at });
+			Self::deposit_event(Event::Unbonded {
+				who: who.clone(),
+				amount: value,
+				unlock_at,
+			});
 			if remaining.is_zero() {
 				Self::remove_candidate(&who);
 			}
@@ -369,9 +397,15 @@ pub mod pallet {
 		pub fn validate(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let ledger = Ledger::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
-			ensure!(ledger.active >= T::MinValidatorBond::get(), Error::<T>::BondTooLow);
+			ensure!(
+				ledger.active >= T::MinValidatorBond::get(),
+				Error::<T>::BondTooLow
+			);
 			ensure!(T::SessionKeys::has_keys(&who), Error::<T>::NoSessionKeys);
-			ensure!(!Candidates::<T>::contains_key(&who), Error::<T>::AlreadyCandidate);
+			ensure!(
+				!Candidates::<T>::contains_key(&who),
+				Error::<T>::AlreadyCandidate
+			);
 			ensure!(
 				Candidates::<T>::count() < T::MaxCandidates::get(),
 				Error::<T>::TooManyCandidates
@@ -389,7 +423,10 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::chill())]
 		pub fn chill(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			ensure!(Candidates::<T>::contains_key(&who), Error::<T>::NotCandidate);
+			ensure!(
+				Candidates::<T>::contains_key(&who),
+				Error::<T>::NotCandidate
+			);
 			Self::remove_candidate(&who);
 			Ok(())
 		}
@@ -401,7 +438,11 @@ pub mod pallet {
 		/// Emits [`Event::ValidatorCountSet`].
 		#[pallet::call_index(6)]
 		#[pallet::weight(T::WeightInfo::set_validator_count())]
-		pub fn set_validator_count(origin: OriginFor<T>, desired: u32, minimum: u32) -> DispatchResult {
+		pub fn set_validator_count(
+			origin: OriginFor<T>,
+			desired: u32,
+			minimum: u32,
+		) -> DispatchResult {
 			ensure_root(origin)?;
 			ensure!(
 				minimum >= 1 && minimum <= desired && desired <= T::MaxValidators::get(),
@@ -418,14 +459,19 @@ pub mod pallet {
 		/// Hold `value` more of `who`'s balance and add it to the active bond, creating the
 		/// ledger if needed. Callers check the amount's bounds.
 		pub(crate) fn do_bond(who: &T::AccountId, value: BalanceOf<T>) -> DispatchResult {
-			let free = T::Currency::reducible_balance(who, Preservation::Preserve, Fortitude::Polite);
+			let free =
+				T::Currency::reducible_balance(who, Preservation::Preserve, Fortitude::Polite);
 			ensure!(free >= value, Error::<T>::InsufficientBalance);
 			T::Currency::hold(&HoldReason::Bonded.into(), who, value)?;
 			let mut ledger = Ledger::<T>::get(who).unwrap_or_default();
 			ledger.active = ledger.active.saturating_add(value);
 			let total = ledger.active;
 			Ledger::<T>::insert(who, ledger);
-			Self::deposit_event(Event::Bonded { who: who.clone(), amount: value, total });
+			Self::deposit_event(Event::Bonded {
+				who: who.clone(),
+				amount: value,
+				total,
+			});
 			Ok(())
 		}
 
@@ -443,10 +489,12 @@ pub mod pallet {
 
 		/// Every candidate with its active bond, in no particular order; for RPC and UIs.
 		pub fn candidates() -> alloc::vec::Vec<(T::AccountId, BalanceOf<T>)> {
-			Candidates::<T>::iter_keys().map(|who| {
-				let bond = Self::active_bond(&who);
-				(who, bond)
-			}).collect()
+			Candidates::<T>::iter_keys()
+				.map(|who| {
+					let bond = Self::active_bond(&who);
+					(who, bond)
+				})
+				.collect()
 		}
 
 		/// What is actually held for `who` under [`HoldReason::Bonded`]; equals the ledger's
@@ -459,12 +507,18 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
-			assert!(T::MaxValidators::get() >= 1, "MaxValidators must be at least 1");
+			assert!(
+				T::MaxValidators::get() >= 1,
+				"MaxValidators must be at least 1"
+			);
 			assert!(
 				T::MaxCandidates::get() >= T::MaxValidators::get(),
 				"MaxCandidates must be at least MaxValidators"
 			);
-			assert!(T::MaxUnlockingChunks::get() >= 1, "MaxUnlockingChunks must be at least 1");
+			assert!(
+				T::MaxUnlockingChunks::get() >= 1,
+				"MaxUnlockingChunks must be at least 1"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -479,7 +533,10 @@ pub mod pallet {
 		#[cfg(any(test, feature = "try-runtime"))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (who, ledger) in Ledger::<T>::iter() {
-				ensure!(ledger.total() == Self::held(&who), "ledger total differs from the hold");
+				ensure!(
+					ledger.total() == Self::held(&who),
+					"ledger total differs from the hold"
+				);
 			}
 			for who in Candidates::<T>::iter_keys() {
 				ensure!(

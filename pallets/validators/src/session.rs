@@ -26,7 +26,10 @@ impl<T: Config> Pallet<T> {
 			})
 			.collect();
 		if (qualified.len() as u32) < MinimumValidatorCount::<T>::get() {
-			Self::deposit_event(Event::ElectionFailed { session, qualified: qualified.len() as u32 });
+			Self::deposit_event(Event::ElectionFailed {
+				session,
+				qualified: qualified.len() as u32,
+			});
 			return None;
 		}
 		qualified.sort_by(|(a, bond_a), (b, bond_b)| bond_b.cmp(bond_a).then_with(|| a.cmp(b)));

@@ -15,14 +15,19 @@ impl<T: Config> Pallet<T> {
 	/// Take `fraction` of everything `who` has bonded (active first, then unlocking chunks),
 	/// hand it to `Config::OnSlash`, and end its candidacy. Returns the amount taken.
 	pub fn slash_bond(who: &T::AccountId, fraction: Perbill) -> BalanceOf<T> {
-		let Some(mut ledger) = Ledger::<T>::get(who) else { return Zero::zero() };
+		let Some(mut ledger) = Ledger::<T>::get(who) else {
+			return Zero::zero();
+		};
 		let taken = ledger.slash(fraction * ledger.total());
 		if !taken.is_zero() {
 			let (credit, missing) = T::Currency::slash(&HoldReason::Bonded.into(), who, taken);
 			// The ledger and the hold move together, so the hold always covers the ledger.
 			debug_assert!(missing.is_zero(), "hold smaller than the ledger");
 			T::OnSlash::on_unbalanced(credit);
-			Self::deposit_event(Event::Slashed { who: who.clone(), amount: taken });
+			Self::deposit_event(Event::Slashed {
+				who: who.clone(),
+				amount: taken,
+			});
 		}
 		if ledger.total().is_zero() {
 			Ledger::<T>::remove(who);

@@ -7,10 +7,7 @@
 //! `benchmarking.rs`) regenerates this file on Cohort's reference hardware.
 
 use core::marker::PhantomData;
-use frame_support::{
-	traits::Get,
-	weights::Weight,
-};
+use frame_support::{traits::Get, weights::Weight};
 
 /// Weight functions needed for `pallet_validators`.
 pub trait WeightInfo {
