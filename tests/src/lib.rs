@@ -1,0 +1,105 @@
+//! # Cohort local-network harness
+//!
+//! Starts real `cohort-node` processes on loopback ports chosen at run time, each in its own
+//! temporary directory with its own RocksDB, wires them together, and talks to them over
+//! JSON-RPC. Every wait is bounded; every process is killed and every directory removed when
+//! the [`Network`] is dropped.
+//!
+//! - [`node`]: one node process: start, kill, restart, logs.
+//! - [`network`]: a set of nodes from one chain spec, and the spec itself.
+//! - [`rpc`]: typed JSON-RPC calls.
+//! - [`tx`]: signed extrinsics, submitted as any client would, and their outcome.
+//! - [`wait`]: polling with deadlines.
+//!
+//! The `cohort-localnet` binary puts the same harness in people's hands.
+
+pub mod network;
+pub mod node;
+pub mod rpc;
+pub mod tx;
+pub mod wait;
+
+pub use network::{ChainSpecFile, Network, NetworkConfig};
+pub use node::{Node, NodeConfig};
+pub use rpc::Rpc;
+
+use std::time::Duration;
+
+/// What can go wrong while driving a network.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	/// The node binary is missing or could not be started.
+	#[error("cannot start {binary}: {source}")]
+	Spawn {
+		binary: String,
+		#[source]
+		source: std::io::Error,
+	},
+	/// A file or directory operation failed.
+	#[error("{context}: {source}")]
+	Io {
+		context: String,
+		#[source]
+		source: std::io::Error,
+	},
+	/// A JSON-RPC call failed.
+	#[error("RPC {method} on {url}: {message}")]
+	Rpc {
+		url: String,
+		method: String,
+		message: String,
+	},
+	/// A condition was not met in time.
+	#[error("timed out after {after:?} waiting for {what}")]
+	Timeout { what: String, after: Duration },
+	/// A node process exited when it should be running.
+	#[error("node {name} exited ({status}); last log lines:\n{log_tail}")]
+	NodeExited {
+		name: String,
+		status: String,
+		log_tail: String,
+	},
+	/// A chain spec could not be produced or understood.
+	#[error("chain spec: {0}")]
+	Spec(String),
+	/// A transaction was refused by the pool or failed in its block.
+	#[error("transaction {0}")]
+	Transaction(String),
+}
+
+/// Result of harness operations.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A free TCP port on 127.0.0.1, as the OS hands it out. Another process could take it
+/// before the node binds it; nodes are started one by one, which keeps that window small.
+pub fn free_port() -> Result<u16> {
+	let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| Error::Io {
+		context: "binding a probe port".into(),
+		source,
+	})?;
+	let port = listener
+		.local_addr()
+		.map_err(|source| Error::Io {
+			context: "reading a probe port".into(),
+			source,
+		})?
+		.port();
+	Ok(port)
+}
+
+/// The `cohort-node` binary: `$COHORT_NODE` if set, else the one beside this executable in
+/// the cargo target directory (`target/debug/cohort-node` for `target/debug/deps/test-…`).
+pub fn node_binary() -> std::path::PathBuf {
+	if let Some(path) = std::env::var_os("COHORT_NODE") {
+		return path.into();
+	}
+	let exe = std::env::current_exe().expect("the current executable has a path");
+	let mut dir = exe
+		.parent()
+		.expect("an executable lives in a directory")
+		.to_path_buf();
+	if dir.ends_with("deps") {
+		dir.pop();
+	}
+	dir.join("cohort-node")
+}

@@ -1,0 +1,89 @@
+//! Block production and GRANDPA finality of the four-validator `local` network, with faults.
+
+use crate::BLOCKS_TIMEOUT;
+use cohort_tests::{Network, NetworkConfig};
+use std::time::Duration;
+
+#[tokio::test]
+async fn local_network_produces_and_finalizes_blocks() {
+	let mut net = Network::start(NetworkConfig::local())
+		.await
+		.expect("network starts");
+	net.wait_finalized(5, BLOCKS_TIMEOUT)
+		.await
+		.unwrap_or_else(|e| panic!("{e}\n{}", net.logs(20)));
+	for node in net.nodes() {
+		assert!(
+			node.rpc().peers().await.unwrap() >= 2,
+			"{} is connected",
+			node.name()
+		);
+		assert_eq!(node.rpc().validators().await.unwrap().active.len(), 4);
+	}
+}
+
+/// Every running node agrees on every finalized block: GRANDPA never finalizes two blocks at
+/// one height.
+async fn assert_finalized_chains_agree(net: &mut Network) {
+	let upto = net.min_finalized().await.unwrap();
+	let running = net.running();
+	for number in 1..=upto {
+		let mut hashes = Vec::new();
+		for i in &running {
+			hashes.push(net.node(*i).rpc().block_hash(number).await.unwrap());
+		}
+		assert!(
+			hashes.windows(2).all(|w| w[0] == w[1]),
+			"conflicting blocks at #{number}: {hashes:?}"
+		);
+	}
+}
+
+#[tokio::test]
+async fn finality_survives_one_fault_and_stalls_safely_with_two() {
+	let mut net = Network::start(NetworkConfig::local())
+		.await
+		.expect("network starts");
+	net.wait_finalized(3, BLOCKS_TIMEOUT)
+		.await
+		.unwrap_or_else(|e| panic!("{e}\n{}", net.logs(20)));
+
+	// One of four down: 3 of 4 is more than 2/3, finality goes on.
+	net.kill(3).await;
+	let before = net.min_finalized().await.unwrap();
+	net.wait_finalized(before + 5, BLOCKS_TIMEOUT)
+		.await
+		.unwrap_or_else(|e| panic!("finality with 3 of 4: {e}\n{}", net.logs(20)));
+
+	// Two of four down: no supermajority. Blocks go on (Aura), finality stops.
+	net.kill(2).await;
+	// Let votes already in flight land, then watch for a while.
+	tokio::time::sleep(Duration::from_secs(3)).await;
+	let stalled = net.min_finalized().await.unwrap();
+	let best_at_stall = net.node(0).rpc().best_number().await.unwrap();
+	tokio::time::sleep(Duration::from_secs(10)).await;
+	let best_later = net.node(0).rpc().best_number().await.unwrap();
+	assert!(best_later > best_at_stall, "Aura keeps producing blocks");
+	for i in net.running() {
+		let finalized = net.node(i).rpc().finalized_number().await.unwrap();
+		assert!(
+			finalized <= stalled + 1,
+			"node {i} finalized #{finalized} past the stall at #{stalled}"
+		);
+	}
+	assert_finalized_chains_agree(&mut net).await;
+
+	// Both back, on their old data: nothing lost, finality resumes past the stall.
+	for i in [2, 3] {
+		net.restart(i).await.expect("restart");
+		let finalized = net.node(i).rpc().finalized_number().await.unwrap();
+		assert!(
+			finalized >= before,
+			"node {i} kept its finalized chain (#{finalized} >= #{before})"
+		);
+	}
+	net.wait_finalized(best_later + 2, BLOCKS_TIMEOUT)
+		.await
+		.unwrap_or_else(|e| panic!("finality after restart: {e}\n{}", net.logs(30)));
+	assert_finalized_chains_agree(&mut net).await;
+}
