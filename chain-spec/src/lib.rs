@@ -16,7 +16,7 @@
 
 extern crate alloc;
 
-use alloc::{vec, vec::Vec};
+use alloc::{string::ToString, vec, vec::Vec};
 use frame_support::PalletId;
 use serde_json::{json, Value};
 use sp_core::{ed25519, sr25519};
@@ -69,15 +69,10 @@ struct Authority {
 impl Authority {
 	/// The well-known development keys of `who` (`//Alice` and so on).
 	fn dev(who: Sr25519Keyring) -> Self {
-		let grandpa = match who {
-			Sr25519Keyring::Alice => Ed25519Keyring::Alice,
-			Sr25519Keyring::Bob => Ed25519Keyring::Bob,
-			Sr25519Keyring::Charlie => Ed25519Keyring::Charlie,
-			Sr25519Keyring::Dave => Ed25519Keyring::Dave,
-			Sr25519Keyring::Eve => Ed25519Keyring::Eve,
-			Sr25519Keyring::Ferdie => Ed25519Keyring::Ferdie,
-			other => panic!("no ed25519 dev key for {other:?}"),
-		};
+		let grandpa: Ed25519Keyring = who
+			.to_string()
+			.parse()
+			.expect("every dev name has an ed25519 twin");
 		Authority {
 			account: who.to_account_id(),
 			aura: who.public(),
@@ -124,6 +119,19 @@ fn genesis(authorities: Vec<Authority>, endowed: Vec<AccountId32>, params: Param
 	})
 }
 
+/// Alice, Bob, Charlie and Dave with their well-known keys.
+fn four_dev_validators() -> Vec<Authority> {
+	[
+		Sr25519Keyring::Alice,
+		Sr25519Keyring::Bob,
+		Sr25519Keyring::Charlie,
+		Sr25519Keyring::Dave,
+	]
+	.into_iter()
+	.map(Authority::dev)
+	.collect()
+}
+
 fn dev_accounts() -> Vec<AccountId32> {
 	Sr25519Keyring::iter().map(|k| k.to_account_id()).collect()
 }
@@ -146,15 +154,7 @@ pub fn dev() -> Value {
 /// least 3 must qualify, so finality survives one faulty validator.
 pub fn local() -> Value {
 	genesis(
-		[
-			Sr25519Keyring::Alice,
-			Sr25519Keyring::Bob,
-			Sr25519Keyring::Charlie,
-			Sr25519Keyring::Dave,
-		]
-		.into_iter()
-		.map(Authority::dev)
-		.collect(),
+		four_dev_validators(),
 		dev_accounts(),
 		Params {
 			slot_duration_ms: 2_000,
@@ -170,15 +170,7 @@ pub fn local() -> Value {
 /// `cohort-node build-spec --chain testnet` writes, then produce the raw spec from it.
 pub fn testnet() -> Value {
 	genesis(
-		[
-			Sr25519Keyring::Alice,
-			Sr25519Keyring::Bob,
-			Sr25519Keyring::Charlie,
-			Sr25519Keyring::Dave,
-		]
-		.into_iter()
-		.map(Authority::dev)
-		.collect(),
+		four_dev_validators(),
 		dev_accounts(),
 		Params {
 			slot_duration_ms: 6_000,

@@ -175,8 +175,8 @@ pub type Sessions =
 
 impl pallet_session::historical::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type FullIdentification = Balance;
-	type FullIdentificationOf = pallet_validators::BondOf<Runtime>;
+	type FullIdentification = ();
+	type FullIdentificationOf = pallet_validators::BondedIdentification<Runtime>;
 }
 
 impl pallet_offences::Config for Runtime {

@@ -219,6 +219,19 @@ impl Rpc {
 		Ok(self.decoded(&key, Some(at)).await?.unwrap_or_default())
 	}
 
+	/// Call runtime API function `method` (e.g. `GrandpaApi_current_set_id`) with SCALE-encoded
+	/// arguments, at the best block; returns the SCALE-encoded answer.
+	pub async fn state_call(&self, method: &str, args: &[u8]) -> Result<Bytes> {
+		self.call(
+			"state_call",
+			vec![
+				method.into(),
+				format!("0x{}", HexDisplay::from(&args)).into(),
+			],
+		)
+		.await
+	}
+
 	/// The timestamp (ms) block `at` carries.
 	pub async fn timestamp(&self, at: Hash) -> Result<u64> {
 		let key = pallet_timestamp::Now::<Runtime>::hashed_key().to_vec();

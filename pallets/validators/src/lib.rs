@@ -43,7 +43,7 @@ mod tests;
 
 pub use ledger::{StakeLedger, UnlockChunk};
 pub use pallet::*;
-pub use session::BondOf;
+pub use session::BondedIdentification;
 pub use weights::WeightInfo;
 
 use frame_support::traits::fungible;

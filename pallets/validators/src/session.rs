@@ -54,13 +54,13 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 	}
 }
 
-/// Through `pallet_session::historical`, each elected validator is identified by its bond at
-/// election time; offence reports carry that identification.
-impl<T: Config> pallet_session::historical::SessionManager<T::AccountId, BalanceOf<T>>
-	for Pallet<T>
-{
-	fn new_session(new_index: SessionIndex) -> Option<Vec<(T::AccountId, BalanceOf<T>)>> {
-		Self::elect(new_index)
+/// Through `pallet_session::historical`, an elected validator is identified by its account
+/// alone (the full identification is `()`). Anything that can change within a session, such
+/// as the bond, would make one offence look like several to `pallet_offences`, which tells
+/// repeated reports apart by the offender's identification, and so slash it once per report.
+impl<T: Config> pallet_session::historical::SessionManager<T::AccountId, ()> for Pallet<T> {
+	fn new_session(new_index: SessionIndex) -> Option<Vec<(T::AccountId, ())>> {
+		Self::elect(new_index).map(|set| set.into_iter().map(|(who, _)| (who, ())).collect())
 	}
 
 	fn start_session(start_index: SessionIndex) {
@@ -72,10 +72,11 @@ impl<T: Config> pallet_session::historical::SessionManager<T::AccountId, Balance
 	}
 }
 
-/// `pallet_session::historical::Config::FullIdentificationOf`: a validator's active bond.
-pub struct BondOf<T>(core::marker::PhantomData<T>);
-impl<T: Config> Convert<T::AccountId, Option<BalanceOf<T>>> for BondOf<T> {
-	fn convert(who: T::AccountId) -> Option<BalanceOf<T>> {
-		Ledger::<T>::get(&who).map(|ledger| ledger.active)
+/// `pallet_session::historical::Config::FullIdentificationOf`: `Some(())` for every account
+/// with stake at risk, so that key-ownership proofs exist exactly for those who can be slashed.
+pub struct BondedIdentification<T>(core::marker::PhantomData<T>);
+impl<T: Config> Convert<T::AccountId, Option<()>> for BondedIdentification<T> {
+	fn convert(who: T::AccountId) -> Option<()> {
+		Ledger::<T>::contains_key(&who).then_some(())
 	}
 }

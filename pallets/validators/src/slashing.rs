@@ -42,9 +42,9 @@ impl<T: Config> Pallet<T> {
 /// Each offender loses `Config::OffenceSlashFraction` of its bond. The fraction the offence
 /// itself proposes is ignored: the runtime fixes one fraction for every reported offence, so
 /// operators know their exposure in advance.
-impl<T: Config> OnOffenceHandler<T::AccountId, (T::AccountId, BalanceOf<T>), Weight> for Pallet<T> {
+impl<T: Config> OnOffenceHandler<T::AccountId, (T::AccountId, ()), Weight> for Pallet<T> {
 	fn on_offence(
-		offenders: &[OffenceDetails<T::AccountId, (T::AccountId, BalanceOf<T>)>],
+		offenders: &[OffenceDetails<T::AccountId, (T::AccountId, ())>],
 		_slash_fraction: &[Perbill],
 		_session: SessionIndex,
 	) -> Weight {

@@ -384,9 +384,8 @@ fn start_session_records_the_session() {
 // ---- offences ----
 
 fn report_offence(who: AccountId) {
-	let bond = Validators::active_bond(&who);
 	let details = OffenceDetails {
-		offender: (who, bond),
+		offender: (who, ()),
 		reporters: vec![],
 	};
 	Validators::on_offence(&[details], &[Perbill::from_percent(100)], 0);

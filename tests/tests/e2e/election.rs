@@ -16,6 +16,7 @@ fn dispatch_error(e: ValidatorsError<Runtime>) -> DispatchError {
 
 #[tokio::test]
 async fn a_bigger_bond_takes_the_smallest_validators_seat() {
+	let _nodes = crate::one_at_a_time().await;
 	let mut net = Network::start(NetworkConfig::local())
 		.await
 		.expect("network starts");

@@ -1,11 +1,29 @@
 //! Block production and GRANDPA finality of the four-validator `local` network, with faults.
 
 use crate::BLOCKS_TIMEOUT;
-use cohort_tests::{Network, NetworkConfig};
+use codec::{Decode, Encode};
+use cohort_tests::{Network, NetworkConfig, Rpc};
+use sp_consensus_grandpa::{AuthorityId as GrandpaId, OpaqueKeyOwnershipProof};
+use sp_keyring::Ed25519Keyring;
 use std::time::Duration;
+
+/// What `GrandpaApi_generate_key_ownership_proof` answers for `voter`'s key in set 0.
+async fn key_ownership_proof(
+	rpc: &Rpc,
+	voter: Ed25519Keyring,
+) -> Option<sp_session::MembershipProof> {
+	let args = (0u64, GrandpaId::from(voter.public())).encode();
+	let answer = rpc
+		.state_call("GrandpaApi_generate_key_ownership_proof", &args)
+		.await
+		.unwrap();
+	let opaque = Option::<OpaqueKeyOwnershipProof>::decode(&mut &answer[..]).expect("SCALE answer");
+	opaque.map(|proof| proof.decode().expect("a session membership proof"))
+}
 
 #[tokio::test]
 async fn local_network_produces_and_finalizes_blocks() {
+	let _nodes = crate::one_at_a_time().await;
 	let mut net = Network::start(NetworkConfig::local())
 		.await
 		.expect("network starts");
@@ -20,6 +38,21 @@ async fn local_network_produces_and_finalizes_blocks() {
 		);
 		assert_eq!(node.rpc().validators().await.unwrap().active.len(), 4);
 	}
+	// Equivocation reporting has real key-ownership proofs to work with: a membership proof of
+	// the current session over the whole set. (The runtime tests check such proofs end to end.)
+	let rpc = net.node(0).rpc();
+	let session = rpc.validators().await.unwrap().session;
+	let proof = key_ownership_proof(rpc, Ed25519Keyring::Charlie)
+		.await
+		.expect("a proof");
+	assert_eq!(proof.validator_count, 4);
+	// The session may roll over between the two calls.
+	assert!(
+		(session..=session + 1).contains(&proof.session),
+		"{} vs {session}",
+		proof.session
+	);
+	assert!(!proof.trie_nodes.is_empty());
 }
 
 /// Every running node agrees on every finalized block: GRANDPA never finalizes two blocks at
@@ -41,6 +74,7 @@ async fn assert_finalized_chains_agree(net: &mut Network) {
 
 #[tokio::test]
 async fn finality_survives_one_fault_and_stalls_safely_with_two() {
+	let _nodes = crate::one_at_a_time().await;
 	let mut net = Network::start(NetworkConfig::local())
 		.await
 		.expect("network starts");
