@@ -73,7 +73,7 @@ pub mod pallet {
 			// that a JSON patch leaves out.
 			if self.slot_duration_ms != 0 {
 				assert!(
-					self.slot_duration_ms >= 2 && self.slot_duration_ms % 2 == 0,
+					self.slot_duration_ms >= 2 && self.slot_duration_ms.is_multiple_of(2),
 					"timing: slot_duration_ms must be an even number of at least 2, got {}",
 					self.slot_duration_ms
 				);

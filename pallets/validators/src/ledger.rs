@@ -9,6 +9,10 @@ use scale_info::TypeInfo;
 use sp_runtime::traits::AtLeast32BitUnsigned;
 use sp_staking::SessionIndex;
 
+/// Every unlocking chunk is taken: nothing more can start unlocking until some is withdrawn.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ChunksFull;
+
 /// Stake on its way out: `value` becomes withdrawable at session `unlock_at`.
 #[derive(
 	Clone,
@@ -69,7 +73,11 @@ where
 	/// Move `value` (at most `active`, checked by the caller) from active into a chunk that
 	/// unlocks at `unlock_at`. Unbonding twice in one session merges into one chunk. Fails,
 	/// changing nothing, when no chunk is free.
-	pub fn start_unlocking(&mut self, value: Balance, unlock_at: SessionIndex) -> Result<(), ()> {
+	pub fn start_unlocking(
+		&mut self,
+		value: Balance,
+		unlock_at: SessionIndex,
+	) -> Result<(), ChunksFull> {
 		match self.unlocking.last_mut() {
 			Some(last) if last.unlock_at == unlock_at => {
 				last.value = last.value.saturating_add(value)
@@ -77,7 +85,7 @@ where
 			_ => self
 				.unlocking
 				.try_push(UnlockChunk { value, unlock_at })
-				.map_err(|_| ())?,
+				.map_err(|_| ChunksFull)?,
 		}
 		self.active = self.active.saturating_sub(value);
 		Ok(())

@@ -19,7 +19,7 @@ impl<T: Config> Pallet<T> {
 	pub fn elect(session: SessionIndex) -> Option<Vec<(T::AccountId, BalanceOf<T>)>> {
 		let min_bond = T::MinValidatorBond::get();
 		let mut qualified: Vec<(T::AccountId, BalanceOf<T>)> = Candidates::<T>::iter_keys()
-			.filter(|who| T::SessionKeys::has_keys(who))
+			.filter(T::SessionKeys::has_keys)
 			.filter_map(|who| {
 				let bond = Ledger::<T>::get(&who)?.active;
 				(bond >= min_bond).then_some((who, bond))

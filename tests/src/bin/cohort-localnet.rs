@@ -122,7 +122,7 @@ async fn start(config: NetworkConfig, blocks: Option<u32>, keep: bool) -> anyhow
 fn median(values: &mut [f64]) -> f64 {
 	values.sort_by(|a, b| a.total_cmp(b));
 	let mid = values.len() / 2;
-	if values.len() % 2 == 0 {
+	if values.len().is_multiple_of(2) {
 		(values[mid - 1] + values[mid]) / 2.0
 	} else {
 		values[mid]
