@@ -124,17 +124,18 @@ pub fn run() -> sc_cli::Result<()> {
 		}
 		#[cfg(feature = "runtime-benchmarks")]
 		Some(Subcommand::Benchmark(frame_benchmarking_cli::BenchmarkCmd::Pallet(cmd))) => {
-			let runner = cli.create_runner(cmd)?;
-			runner.sync_run(|config| {
-				cmd.run_with_spec::<sp_runtime::traits::HashingFor<cohort_runtime::Block>, ()>(
-					Some(config.chain_spec),
-				)
-			})
+			// `--chain` benchmarks the runtime of a chain spec; without it, `--runtime` names
+			// a wasm file (built with `runtime-benchmarks`) and no spec is needed.
+			let spec = cmd
+				.shared_params
+				.chain
+				.as_deref()
+				.map(|id| cli.load_spec(id))
+				.transpose()?;
+			cmd.run_with_spec::<sp_runtime::traits::HashingFor<cohort_runtime::Block>, ()>(spec)
 		}
 		#[cfg(feature = "runtime-benchmarks")]
-		Some(Subcommand::Benchmark(_)) => {
-			Err("only `benchmark pallet` is supported by cohort-node".into())
-		}
+		Some(Subcommand::Benchmark(_)) => Err("cohort-node supports `benchmark pallet` only".into()),
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|config| async move {

@@ -218,7 +218,7 @@ impl pallet_validators::Config for Runtime {
 	type MaxUnlockingChunks = ConstU32<16>;
 	type BondingDuration = ConstU32<BONDING_DURATION>;
 	type OffenceSlashFraction = OffenceSlashFraction;
-	type WeightInfo = pallet_validators::weights::SubstrateWeight<Runtime>;
+	type WeightInfo = crate::weights::pallet_validators::WeightInfo<Runtime>;
 }
 
 /// GRANDPA equivocation reports are unsigned transactions the runtime builds itself.

@@ -19,7 +19,10 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 extern crate alloc;
 
 pub mod apis;
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarks;
 pub mod configs;
+pub mod weights;
 
 use alloc::vec::Vec;
 use sp_runtime::{

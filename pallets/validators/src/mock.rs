@@ -70,7 +70,7 @@ impl pallet_validators::Config for Test {
 	type MaxUnlockingChunks = ConstU32<2>;
 	type BondingDuration = ConstU32<BONDING_DURATION>;
 	type OffenceSlashFraction = SlashFraction;
-	type WeightInfo = crate::weights::SubstrateWeight<Test>;
+	type WeightInfo = ();
 }
 
 parameter_types! {
