@@ -38,6 +38,12 @@ async fn local_network_produces_and_finalizes_blocks() {
 		);
 		assert_eq!(node.rpc().validators().await.unwrap().active.len(), 4);
 	}
+	// Prometheus serves the chain's progress.
+	let metrics = net.node(1).metrics().await.unwrap();
+	let finalized_height = metrics
+		.lines()
+		.find(|l| l.starts_with("substrate_block_height{") && l.contains("status=\"finalized\""));
+	assert!(finalized_height.is_some(), "{metrics}");
 	// Equivocation reporting has real key-ownership proofs to work with: a membership proof of
 	// the current session over the whole set. (The runtime tests check such proofs end to end.)
 	let rpc = net.node(0).rpc();
