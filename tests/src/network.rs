@@ -155,11 +155,6 @@ impl Network {
 		&self.nodes
 	}
 
-	/// The chain spec the nodes run.
-	pub fn spec(&self) -> &ChainSpecFile {
-		&self.spec
-	}
-
 	/// Kill node `index` abruptly; its data stays for a restart.
 	pub async fn kill(&mut self, index: usize) {
 		self.nodes[index].kill().await;

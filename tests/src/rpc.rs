@@ -66,11 +66,6 @@ impl Rpc {
 		Ok(Self { url, client })
 	}
 
-	/// The node's URL.
-	pub fn url(&self) -> &str {
-		&self.url
-	}
-
 	/// Call `method` with positional `params`.
 	pub async fn call<T: DeserializeOwned>(&self, method: &str, params: Vec<Value>) -> Result<T> {
 		let mut array = ArrayParams::new();
