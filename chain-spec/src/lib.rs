@@ -69,15 +69,9 @@ struct Authority {
 impl Authority {
 	/// The well-known development keys of `who` (`//Alice` and so on).
 	fn dev(who: Sr25519Keyring) -> Self {
-		let grandpa: Ed25519Keyring = who
-			.to_string()
-			.parse()
-			.expect("every dev name has an ed25519 twin");
-		Authority {
-			account: who.to_account_id(),
-			aura: who.public(),
-			grandpa: grandpa.public(),
-		}
+		let grandpa: Ed25519Keyring =
+			who.to_string().parse().expect("every dev name has an ed25519 twin");
+		Authority { account: who.to_account_id(), aura: who.public(), grandpa: grandpa.public() }
 	}
 }
 
@@ -121,15 +115,10 @@ fn genesis(authorities: Vec<Authority>, endowed: Vec<AccountId32>, params: Param
 
 /// Alice, Bob, Charlie and Dave with their well-known keys.
 fn four_dev_validators() -> Vec<Authority> {
-	[
-		Sr25519Keyring::Alice,
-		Sr25519Keyring::Bob,
-		Sr25519Keyring::Charlie,
-		Sr25519Keyring::Dave,
-	]
-	.into_iter()
-	.map(Authority::dev)
-	.collect()
+	[Sr25519Keyring::Alice, Sr25519Keyring::Bob, Sr25519Keyring::Charlie, Sr25519Keyring::Dave]
+		.into_iter()
+		.map(Authority::dev)
+		.collect()
 }
 
 fn dev_accounts() -> Vec<AccountId32> {
@@ -207,10 +196,7 @@ mod tests {
 	#[test]
 	fn local_bonds_four_validators_with_keys() {
 		let local = local();
-		assert_eq!(
-			local["validators"]["validators"].as_array().unwrap().len(),
-			4
-		);
+		assert_eq!(local["validators"]["validators"].as_array().unwrap().len(), 4);
 		assert_eq!(local["session"]["keys"].as_array().unwrap().len(), 4);
 		assert_eq!(local["validators"]["validatorCount"], 4);
 	}

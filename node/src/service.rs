@@ -45,10 +45,7 @@ fn inherent_providers(
 	client: &FullClient,
 	parent: <Block as sp_runtime::traits::Block>::Hash,
 ) -> Result<
-	(
-		sp_consensus_aura::inherents::InherentDataProvider,
-		sp_timestamp::InherentDataProvider,
-	),
+	(sp_consensus_aura::inherents::InherentDataProvider, sp_timestamp::InherentDataProvider),
 	Box<dyn std::error::Error + Send + Sync>,
 > {
 	let slot_duration =
@@ -85,9 +82,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	let client = Arc::new(client);
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
-		task_manager
-			.spawn_handle()
-			.spawn("telemetry", None, worker.run());
+		task_manager.spawn_handle().spawn("telemetry", None, worker.run());
 		telemetry
 	});
 
@@ -167,11 +162,7 @@ pub fn new_full<
 
 	let peer_store_handle = net_config.peer_store_handle();
 	let grandpa_protocol_name = sc_consensus_grandpa::protocol_standard_name(
-		&client
-			.block_hash(0)
-			.ok()
-			.flatten()
-			.expect("Genesis block exists; qed"),
+		&client.block_hash(0).ok().flatten().expect("Genesis block exists; qed"),
 		&config.chain_spec,
 	);
 	let (grandpa_protocol_config, grandpa_notification_service) =
@@ -221,9 +212,7 @@ pub fn new_full<
 		task_manager.spawn_handle().spawn(
 			"offchain-workers-runner",
 			"offchain-worker",
-			offchain_workers
-				.run(client.clone(), task_manager.spawn_handle())
-				.boxed(),
+			offchain_workers.run(client.clone(), task_manager.spawn_handle()).boxed(),
 		);
 	}
 
@@ -237,10 +226,7 @@ pub fn new_full<
 		let client = client.clone();
 		let pool = transaction_pool.clone();
 		Box::new(move |_| {
-			let deps = crate::rpc::FullDeps {
-				client: client.clone(),
-				pool: pool.clone(),
-			};
+			let deps = crate::rpc::FullDeps { client: client.clone(), pool: pool.clone() };
 			crate::rpc::create_full(deps).map_err(Into::into)
 		})
 	};
@@ -295,18 +281,12 @@ pub fn new_full<
 			},
 		)?;
 		// Authoring is essential: if it fails, the node stops rather than idle silently.
-		task_manager
-			.spawn_essential_handle()
-			.spawn_blocking("aura", Some("block-authoring"), aura);
+		task_manager.spawn_essential_handle().spawn_blocking("aura", Some("block-authoring"), aura);
 	}
 
 	if enable_grandpa {
 		// Only a validator votes, so only a validator needs the keystore.
-		let keystore = if role.is_authority() {
-			Some(keystore_container.keystore())
-		} else {
-			None
-		};
+		let keystore = if role.is_authority() { Some(keystore_container.keystore()) } else { None };
 		let grandpa_config = sc_consensus_grandpa::Config {
 			gossip_duration: Duration::from_millis(333),
 			justification_generation_period: GRANDPA_JUSTIFICATION_PERIOD,

@@ -185,15 +185,5 @@ pub fn tx_extension(nonce: Nonce) -> TxExtension {
 pub fn tx_implicit(
 	genesis: Hash,
 ) -> <TxExtension as sp_runtime::traits::TransactionExtension<RuntimeCall>>::Implicit {
-	(
-		(),
-		VERSION.spec_version,
-		VERSION.transaction_version,
-		genesis,
-		genesis,
-		(),
-		(),
-		(),
-		(),
-	)
+	((), VERSION.spec_version, VERSION.transaction_version, genesis, genesis, (), (), (), ())
 }

@@ -31,10 +31,7 @@ fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
 fn local_chain() -> sp_io::TestExternalities {
 	let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("serializes");
 	let preset = cohort_chain_spec::preset(cohort_chain_spec::LOCAL).expect("local preset");
-	merge(
-		&mut config,
-		serde_json::from_slice(&preset).expect("a JSON preset"),
-	);
+	merge(&mut config, serde_json::from_slice(&preset).expect("a JSON preset"));
 	let mut ext = sp_io::TestExternalities::new_empty();
 	ext.execute_with(|| {
 		build_state::<RuntimeGenesisConfig>(serde_json::to_vec(&config).expect("serializes"))
@@ -54,10 +51,7 @@ fn prevotes(
 	second: H256,
 ) -> EquivocationProof<H256, u32> {
 	let signed = |target_hash: H256| {
-		let prevote = finality_grandpa::Prevote {
-			target_hash,
-			target_number: 1u32,
-		};
+		let prevote = finality_grandpa::Prevote { target_hash, target_number: 1u32 };
 		let message = finality_grandpa::Message::Prevote(prevote.clone());
 		let payload = sp_consensus_grandpa::localized_payload(round, set_id, &message);
 		(prevote, voter.sign(&payload).into())
@@ -74,11 +68,8 @@ fn prevotes(
 }
 
 fn ownership_proof(voter: Ed25519Keyring) -> sp_session::MembershipProof {
-	Historical::prove((
-		sp_consensus_grandpa::KEY_TYPE,
-		GrandpaId::from(voter.public()),
-	))
-	.expect("the voter is in the current set")
+	Historical::prove((sp_consensus_grandpa::KEY_TYPE, GrandpaId::from(voter.public())))
+		.expect("the voter is in the current set")
 }
 
 #[test]
@@ -89,13 +80,8 @@ fn an_equivocation_slashes_the_offender_into_the_treasury() {
 		let treasury = Balances::free_balance(TreasuryAccount::get());
 		let issuance = Balances::total_issuance();
 
-		let proof = prevotes(
-			0,
-			1,
-			Ed25519Keyring::Alice,
-			H256::repeat_byte(1),
-			H256::repeat_byte(2),
-		);
+		let proof =
+			prevotes(0, 1, Ed25519Keyring::Alice, H256::repeat_byte(1), H256::repeat_byte(2));
 		assert_ok!(Grandpa::report_equivocation_unsigned(
 			RuntimeOrigin::none(),
 			Box::new(proof.clone()),
@@ -105,24 +91,12 @@ fn an_equivocation_slashes_the_offender_into_the_treasury() {
 		let slashed = OffenceSlashFraction::get() * bond;
 		assert!(slashed > 0);
 		assert_eq!(Validators::active_bond(&alice), bond - slashed);
-		assert_eq!(
-			Balances::free_balance(TreasuryAccount::get()),
-			treasury + slashed
-		);
-		assert_eq!(
-			Balances::total_issuance(),
-			issuance,
-			"slashed stake is moved, not burnt"
-		);
-		assert!(!pallet_validators::Candidates::<Runtime>::contains_key(
-			&alice
-		));
+		assert_eq!(Balances::free_balance(TreasuryAccount::get()), treasury + slashed);
+		assert_eq!(Balances::total_issuance(), issuance, "slashed stake is moved, not burnt");
+		assert!(!pallet_validators::Candidates::<Runtime>::contains_key(&alice));
 		// Bob, who did nothing, keeps everything.
 		let bob = Sr25519Keyring::Bob.to_account_id();
-		assert_eq!(
-			Validators::active_bond(&bob),
-			cohort_chain_spec::GENESIS_BOND
-		);
+		assert_eq!(Validators::active_bond(&bob), cohort_chain_spec::GENESIS_BOND);
 
 		// The same offence reported twice is refused, and slashes once.
 		assert_noop!(
@@ -140,13 +114,7 @@ fn an_equivocation_slashes_the_offender_into_the_treasury() {
 fn reports_that_prove_nothing_are_refused() {
 	local_chain().execute_with(|| {
 		// Two votes for the same block are no equivocation.
-		let same = prevotes(
-			0,
-			1,
-			Ed25519Keyring::Bob,
-			H256::repeat_byte(1),
-			H256::repeat_byte(1),
-		);
+		let same = prevotes(0, 1, Ed25519Keyring::Bob, H256::repeat_byte(1), H256::repeat_byte(1));
 		assert_noop!(
 			Grandpa::report_equivocation_unsigned(
 				RuntimeOrigin::none(),
@@ -156,13 +124,7 @@ fn reports_that_prove_nothing_are_refused() {
 			pallet_grandpa::Error::<Runtime>::InvalidEquivocationProof
 		);
 		// A key-ownership proof of someone else's key does not identify the offender.
-		let bobs = prevotes(
-			0,
-			1,
-			Ed25519Keyring::Bob,
-			H256::repeat_byte(1),
-			H256::repeat_byte(2),
-		);
+		let bobs = prevotes(0, 1, Ed25519Keyring::Bob, H256::repeat_byte(1), H256::repeat_byte(2));
 		assert_noop!(
 			Grandpa::report_equivocation_unsigned(
 				RuntimeOrigin::none(),
@@ -172,13 +134,7 @@ fn reports_that_prove_nothing_are_refused() {
 			pallet_grandpa::Error::<Runtime>::InvalidKeyOwnershipProof
 		);
 		// Signed origins cannot report: reports are unsigned transactions the node builds.
-		let proof = prevotes(
-			0,
-			1,
-			Ed25519Keyring::Bob,
-			H256::repeat_byte(1),
-			H256::repeat_byte(2),
-		);
+		let proof = prevotes(0, 1, Ed25519Keyring::Bob, H256::repeat_byte(1), H256::repeat_byte(2));
 		assert_noop!(
 			Grandpa::report_equivocation_unsigned(
 				RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id()),

@@ -44,21 +44,13 @@ pub enum Error {
 	},
 	/// A JSON-RPC call failed.
 	#[error("RPC {method} on {url}: {message}")]
-	Rpc {
-		url: String,
-		method: String,
-		message: String,
-	},
+	Rpc { url: String, method: String, message: String },
 	/// A condition was not met in time.
 	#[error("timed out after {after:?} waiting for {what}")]
 	Timeout { what: String, after: Duration },
 	/// A node process exited when it should be running.
 	#[error("node {name} exited ({status}); last log lines:\n{log_tail}")]
-	NodeExited {
-		name: String,
-		status: String,
-		log_tail: String,
-	},
+	NodeExited { name: String, status: String, log_tail: String },
 	/// A chain spec could not be produced or understood.
 	#[error("chain spec: {0}")]
 	Spec(String),
@@ -73,16 +65,11 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// A free TCP port on 127.0.0.1, as the OS hands it out. Another process could take it
 /// before the node binds it; nodes are started one by one, which keeps that window small.
 pub fn free_port() -> Result<u16> {
-	let listener = std::net::TcpListener::bind("127.0.0.1:0").map_err(|source| Error::Io {
-		context: "binding a probe port".into(),
-		source,
-	})?;
+	let listener = std::net::TcpListener::bind("127.0.0.1:0")
+		.map_err(|source| Error::Io { context: "binding a probe port".into(), source })?;
 	let port = listener
 		.local_addr()
-		.map_err(|source| Error::Io {
-			context: "reading a probe port".into(),
-			source,
-		})?
+		.map_err(|source| Error::Io { context: "reading a probe port".into(), source })?
 		.port();
 	Ok(port)
 }
@@ -94,10 +81,7 @@ pub fn node_binary() -> std::path::PathBuf {
 		return path.into();
 	}
 	let exe = std::env::current_exe().expect("the current executable has a path");
-	let mut dir = exe
-		.parent()
-		.expect("an executable lives in a directory")
-		.to_path_buf();
+	let mut dir = exe.parent().expect("an executable lives in a directory").to_path_buf();
 	if dir.ends_with("deps") {
 		dir.pop();
 	}

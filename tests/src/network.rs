@@ -24,19 +24,13 @@ impl ChainSpecFile {
 	) -> Result<Self> {
 		let binary = node_binary();
 		let mut cmd = std::process::Command::new(&binary);
-		cmd.args([
-			"build-spec",
-			"--chain",
-			preset,
-			"--disable-default-bootnode",
-		]);
+		cmd.args(["build-spec", "--chain", preset, "--disable-default-bootnode"]);
 		if raw {
 			cmd.arg("--raw");
 		}
-		let output = cmd.output().map_err(|source| Error::Spawn {
-			binary: binary.display().to_string(),
-			source,
-		})?;
+		let output = cmd
+			.output()
+			.map_err(|source| Error::Spawn { binary: binary.display().to_string(), source })?;
 		if !output.status.success() {
 			return Err(Error::Spec(format!(
 				"build-spec --chain {preset} failed: {}",
@@ -46,21 +40,17 @@ impl ChainSpecFile {
 		let mut spec: Value = serde_json::from_slice(&output.stdout)
 			.map_err(|e| Error::Spec(format!("build-spec wrote invalid JSON: {e}")))?;
 		if !raw {
-			let genesis = &mut spec["genesis"]["runtimeGenesis"];
-			let patch_value = match genesis.get_mut("patch") {
-				Some(p) => p,
-				None => return Err(Error::Spec("no genesis patch in the plain spec".into())),
-			};
-			patch(patch_value);
+			let genesis_patch = spec["genesis"]["runtimeGenesis"]
+				.get_mut("patch")
+				.ok_or_else(|| Error::Spec("no genesis patch in the plain spec".into()))?;
+			patch(genesis_patch);
 		}
 		let text = serde_json::to_string_pretty(&spec).expect("a JSON value serializes");
 		std::fs::write(path, text).map_err(|source| Error::Io {
 			context: format!("writing {}", path.display()),
 			source,
 		})?;
-		Ok(Self {
-			path: path.to_path_buf(),
-		})
+		Ok(Self { path: path.to_path_buf() })
 	}
 
 	/// Where the spec is.
@@ -90,9 +80,7 @@ impl NetworkConfig {
 			preset: "local".into(),
 			slot_duration_ms: 1_000,
 			session_length: 10,
-			nodes: ["alice", "bob", "charlie", "dave"]
-				.map(NodeConfig::validator)
-				.to_vec(),
+			nodes: ["alice", "bob", "charlie", "dave"].map(NodeConfig::validator).to_vec(),
 		}
 	}
 }
@@ -108,27 +96,15 @@ pub struct Network {
 impl Network {
 	/// Write the chain spec and start every node of `config`.
 	pub async fn start(config: NetworkConfig) -> Result<Self> {
-		let dir = tempfile::Builder::new()
-			.prefix("cohort-net-")
-			.tempdir()
-			.map_err(|source| Error::Io {
-				context: "creating the network directory".into(),
-				source,
-			})?;
-		let spec = ChainSpecFile::build(
-			&dir.path().join("spec.json"),
-			&config.preset,
-			false,
-			|patch| {
+		let dir = tempfile::Builder::new().prefix("cohort-net-").tempdir().map_err(|source| {
+			Error::Io { context: "creating the network directory".into(), source }
+		})?;
+		let spec =
+			ChainSpecFile::build(&dir.path().join("spec.json"), &config.preset, false, |patch| {
 				patch["timing"]["slotDurationMs"] = config.slot_duration_ms.into();
 				patch["timing"]["sessionLength"] = config.session_length.into();
-			},
-		)?;
-		let mut network = Network {
-			dir,
-			spec,
-			nodes: Vec::new(),
-		};
+			})?;
+		let mut network = Network { dir, spec, nodes: Vec::new() };
 		for node in config.nodes {
 			network.add_node(node).await?;
 		}
@@ -174,33 +150,24 @@ impl Network {
 
 	/// Indices of the nodes whose processes are alive.
 	pub fn running(&mut self) -> Vec<usize> {
-		(0..self.nodes.len())
-			.filter(|i| self.nodes[*i].is_running())
-			.collect()
+		(0..self.nodes.len()).filter(|i| self.nodes[*i].is_running()).collect()
 	}
 
 	/// Wait until every running node has finalized block `number`.
 	pub async fn wait_finalized(&mut self, number: u32, timeout: Duration) -> Result<()> {
 		let running = self.running();
-		let rpcs: Vec<_> = running
-			.iter()
-			.map(|i| self.nodes[*i].rpc().clone())
-			.collect();
-		wait::until(
-			&format!("nodes {running:?} to finalize #{number}"),
-			timeout,
-			|| {
-				let rpcs = rpcs.clone();
-				async move {
-					for rpc in &rpcs {
-						if rpc.finalized_number().await? < number {
-							return Ok(None);
-						}
+		let rpcs: Vec<_> = running.iter().map(|i| self.nodes[*i].rpc().clone()).collect();
+		wait::until(&format!("nodes {running:?} to finalize #{number}"), timeout, || {
+			let rpcs = rpcs.clone();
+			async move {
+				for rpc in &rpcs {
+					if rpc.finalized_number().await? < number {
+						return Ok(None);
 					}
-					Ok(Some(()))
 				}
-			},
-		)
+				Ok(Some(()))
+			}
+		})
 		.await
 	}
 

@@ -27,11 +27,7 @@ pub struct NodeConfig {
 impl NodeConfig {
 	/// A validator with the well-known keys of `dev_key` (`alice`, `bob`, …).
 	pub fn validator(dev_key: &str) -> Self {
-		Self {
-			name: dev_key.into(),
-			dev_key: Some(dev_key.into()),
-			extra_args: vec![],
-		}
+		Self { name: dev_key.into(), dev_key: Some(dev_key.into()), extra_args: vec![] }
 	}
 }
 
@@ -64,9 +60,7 @@ impl Node {
 		})?;
 		let rpc_port = free_port()?;
 		// A fixed node key keeps the peer id, and so every bootnode address, across restarts.
-		let node_key = hex(&sp_io::hashing::blake2_256(
-			dir.display().to_string().as_bytes(),
-		));
+		let node_key = hex(&sp_io::hashing::blake2_256(dir.display().to_string().as_bytes()));
 		let mut node = Node {
 			chain: chain.to_string(),
 			dir: dir.to_path_buf(),
@@ -106,17 +100,11 @@ impl Node {
 	/// The node's Prometheus metrics, in the text exposition format.
 	pub async fn metrics(&self) -> Result<String> {
 		use tokio::io::{AsyncReadExt, AsyncWriteExt};
-		let io = |source| Error::Io {
-			context: format!("GET /metrics of {}", self.name()),
-			source,
-		};
+		let io = |source| Error::Io { context: format!("GET /metrics of {}", self.name()), source };
 		let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.prometheus_port))
 			.await
 			.map_err(io)?;
-		stream
-			.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
-			.await
-			.map_err(io)?;
+		stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").await.map_err(io)?;
 		let mut response = String::new();
 		stream.read_to_string(&mut response).await.map_err(io)?;
 		Ok(response)
@@ -167,14 +155,10 @@ impl Node {
 			.create(true)
 			.append(true)
 			.open(self.log_path())
-			.map_err(|source| Error::Io {
-				context: "opening node.log".into(),
-				source,
-			})?;
-		let log_err = log.try_clone().map_err(|source| Error::Io {
-			context: "opening node.log".into(),
-			source,
-		})?;
+			.map_err(|source| Error::Io { context: "opening node.log".into(), source })?;
+		let log_err = log
+			.try_clone()
+			.map_err(|source| Error::Io { context: "opening node.log".into(), source })?;
 		let mut cmd = Command::new(&binary);
 		cmd.arg("--chain")
 			.arg(&self.chain)
@@ -190,13 +174,7 @@ impl Node {
 			.arg(self.prometheus_port.to_string())
 			.arg("--node-key")
 			.arg(&self.node_key)
-			.args([
-				"--no-telemetry",
-				"--no-mdns",
-				"--allow-private-ip",
-				"--rpc-cors",
-				"all",
-			]);
+			.args(["--no-telemetry", "--no-mdns", "--allow-private-ip", "--rpc-cors", "all"]);
 		if let Some(key) = &self.config.dev_key {
 			cmd.arg(format!("--{key}"));
 		}
@@ -208,10 +186,9 @@ impl Node {
 			.stdout(Stdio::from(log))
 			.stderr(Stdio::from(log_err))
 			.kill_on_drop(true);
-		let child = cmd.spawn().map_err(|source| Error::Spawn {
-			binary: binary.display().to_string(),
-			source,
-		})?;
+		let child = cmd
+			.spawn()
+			.map_err(|source| Error::Spawn { binary: binary.display().to_string(), source })?;
 		self.child = Some(child);
 		self.wait_for_rpc().await?;
 		self.peer_id = self.rpc.peer_id().await?;

@@ -72,14 +72,11 @@ impl Rpc {
 		for param in params {
 			array.insert(param).expect("a JSON value serializes");
 		}
-		self.client
-			.request(method, array)
-			.await
-			.map_err(|e| Error::Rpc {
-				url: self.url.clone(),
-				method: method.into(),
-				message: e.to_string(),
-			})
+		self.client.request(method, array).await.map_err(|e| Error::Rpc {
+			url: self.url.clone(),
+			method: method.into(),
+			message: e.to_string(),
+		})
 	}
 
 	/// The best block's number.
@@ -96,9 +93,7 @@ impl Rpc {
 	/// The last finalized block's number.
 	pub async fn finalized_number(&self) -> Result<u32> {
 		let hash = self.finalized_hash().await?;
-		let header: Value = self
-			.call("chain_getHeader", vec![serde_json::json!(hash)])
-			.await?;
+		let header: Value = self.call("chain_getHeader", vec![serde_json::json!(hash)]).await?;
 		self.number_of(&header)
 	}
 
@@ -117,10 +112,7 @@ impl Rpc {
 
 	/// The genesis hash.
 	pub async fn genesis_hash(&self) -> Result<Hash> {
-		Ok(self
-			.block_hash(0)
-			.await?
-			.expect("every chain has a genesis block"))
+		Ok(self.block_hash(0).await?.expect("every chain has a genesis block"))
 	}
 
 	/// The node's libp2p peer id.
@@ -146,11 +138,7 @@ impl Rpc {
 
 	/// The next nonce of `who`, counting transactions in the pool.
 	pub async fn next_nonce(&self, who: &AccountId) -> Result<u32> {
-		self.call(
-			"system_accountNextIndex",
-			vec![serde_json::json!(who.to_string())],
-		)
-		.await
+		self.call("system_accountNextIndex", vec![serde_json::json!(who.to_string())]).await
 	}
 
 	/// Submit a SCALE-encoded extrinsic; returns its hash.
@@ -164,9 +152,7 @@ impl Rpc {
 
 	/// The extrinsics of block `hash`, SCALE-encoded.
 	pub async fn block_extrinsics(&self, hash: Hash) -> Result<Vec<Bytes>> {
-		let block: Value = self
-			.call("chain_getBlock", vec![serde_json::json!(hash)])
-			.await?;
+		let block: Value = self.call("chain_getBlock", vec![serde_json::json!(hash)]).await?;
 		serde_json::from_value(block["block"]["extrinsics"].clone()).map_err(|e| Error::Rpc {
 			url: self.url.clone(),
 			method: "chain_getBlock".into(),
@@ -187,13 +173,11 @@ impl Rpc {
 	pub async fn decoded<T: Decode>(&self, key: &[u8], at: Option<Hash>) -> Result<Option<T>> {
 		match self.storage(key, at).await? {
 			None => Ok(None),
-			Some(bytes) => T::decode(&mut &bytes[..])
-				.map(Some)
-				.map_err(|e| Error::Rpc {
-					url: self.url.clone(),
-					method: "state_getStorage".into(),
-					message: format!("undecodable value: {e}"),
-				}),
+			Some(bytes) => T::decode(&mut &bytes[..]).map(Some).map_err(|e| Error::Rpc {
+				url: self.url.clone(),
+				method: "state_getStorage".into(),
+				message: format!("undecodable value: {e}"),
+			}),
 		}
 	}
 
@@ -206,11 +190,8 @@ impl Rpc {
 	/// The events of block `at`.
 	pub async fn events(&self, at: Hash) -> Result<Vec<EventRecord>> {
 		// `frame_system::Events` is private; its key is the usual pallet ++ item prefix.
-		let key = [
-			sp_io::hashing::twox_128(b"System"),
-			sp_io::hashing::twox_128(b"Events"),
-		]
-		.concat();
+		let key =
+			[sp_io::hashing::twox_128(b"System"), sp_io::hashing::twox_128(b"Events")].concat();
 		Ok(self.decoded(&key, Some(at)).await?.unwrap_or_default())
 	}
 
@@ -219,10 +200,7 @@ impl Rpc {
 	pub async fn state_call(&self, method: &str, args: &[u8]) -> Result<Bytes> {
 		self.call(
 			"state_call",
-			vec![
-				method.into(),
-				format!("0x{}", HexDisplay::from(&args)).into(),
-			],
+			vec![method.into(), format!("0x{}", HexDisplay::from(&args)).into()],
 		)
 		.await
 	}

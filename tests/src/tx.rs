@@ -66,21 +66,14 @@ pub async fn execute(rpc: &Rpc, signer: Sr25519Keyring, call: RuntimeCall) -> Re
 			_ => None,
 		})
 		.ok_or_else(|| Error::Transaction(format!("{tx_hash:?}: no outcome event in its block")))?;
-	Ok(Included {
-		block,
-		events,
-		result,
-	})
+	Ok(Included { block, events, result })
 }
 
 /// Like [`execute`], but a failed call is an error.
 pub async fn execute_ok(rpc: &Rpc, signer: Sr25519Keyring, call: RuntimeCall) -> Result<Included> {
 	let included = execute(rpc, signer, call).await?;
 	if let Err(e) = included.result {
-		return Err(Error::Transaction(format!(
-			"failed in block {:?}: {e:?}",
-			included.block
-		)));
+		return Err(Error::Transaction(format!("failed in block {:?}: {e:?}", included.block)));
 	}
 	Ok(included)
 }
@@ -88,24 +81,20 @@ pub async fn execute_ok(rpc: &Rpc, signer: Sr25519Keyring, call: RuntimeCall) ->
 /// Scan the best chain from block `from` on until the extrinsic `tx_hash` shows up; returns
 /// its block and index.
 async fn find_inclusion(rpc: &Rpc, tx_hash: Hash, from: u32) -> Result<(Hash, u32)> {
-	wait::until(
-		&format!("transaction {tx_hash:?} in a block"),
-		INCLUSION_TIMEOUT,
-		|| async move {
-			let best = rpc.best_number().await?;
-			for number in from..=best {
-				let Some(block) = rpc.block_hash(number).await? else {
-					continue;
-				};
-				for (index, extrinsic) in rpc.block_extrinsics(block).await?.iter().enumerate() {
-					if sp_io::hashing::blake2_256(extrinsic) == tx_hash.0 {
-						return Ok(Some((block, index as u32)));
-					}
+	wait::until(&format!("transaction {tx_hash:?} in a block"), INCLUSION_TIMEOUT, || async move {
+		let best = rpc.best_number().await?;
+		for number in from..=best {
+			let Some(block) = rpc.block_hash(number).await? else {
+				continue;
+			};
+			for (index, extrinsic) in rpc.block_extrinsics(block).await?.iter().enumerate() {
+				if sp_io::hashing::blake2_256(extrinsic) == tx_hash.0 {
+					return Ok(Some((block, index as u32)));
 				}
 			}
-			Ok(None)
-		},
-	)
+		}
+		Ok(None)
+	})
 	.await
 }
 
@@ -114,19 +103,14 @@ async fn find_inclusion(rpc: &Rpc, tx_hash: Hash, from: u32) -> Result<(Hash, u3
 /// possession the session pallet demands: each key signs `who`'s account id.
 pub fn set_dev_session_keys(who: Sr25519Keyring) -> RuntimeCall {
 	let owner = who.to_account_id().encode();
-	let grandpa: Ed25519Keyring = who
-		.to_string()
-		.parse()
-		.expect("every dev name has an ed25519 twin");
+	let grandpa: Ed25519Keyring =
+		who.to_string().parse().expect("every dev name has an ed25519 twin");
 	let proof = (
 		who.pair().generate_proof_of_possession(&owner),
 		grandpa.pair().generate_proof_of_possession(&owner),
 	)
 		.encode();
-	let keys = SessionKeys {
-		aura: who.public().into(),
-		grandpa: grandpa.public().into(),
-	};
+	let keys = SessionKeys { aura: who.public().into(), grandpa: grandpa.public().into() };
 	RuntimeCall::Session(pallet_session::Call::set_keys { keys, proof })
 }
 
@@ -147,9 +131,7 @@ mod tests {
 	#[test]
 	fn signatures_bind_the_genesis_hash() {
 		let genesis = Hash::repeat_byte(7);
-		let call = RuntimeCall::System(frame_system::Call::remark {
-			remark: vec![1, 2, 3],
-		});
+		let call = RuntimeCall::System(frame_system::Call::remark { remark: vec![1, 2, 3] });
 		let lookup = frame_system::ChainContext::<cohort_runtime::Runtime>::default();
 		sp_io::TestExternalities::default().execute_with(|| {
 			frame_system::BlockHash::<cohort_runtime::Runtime>::insert(0, genesis);

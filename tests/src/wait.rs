@@ -20,10 +20,7 @@ where
 			return Ok(value);
 		}
 		if tokio::time::Instant::now() >= deadline {
-			return Err(Error::Timeout {
-				what: what.to_string(),
-				after: timeout,
-			});
+			return Err(Error::Timeout { what: what.to_string(), after: timeout });
 		}
 		tokio::time::sleep(POLL).await;
 	}
@@ -48,14 +45,9 @@ mod tests {
 
 	#[tokio::test]
 	async fn times_out_with_the_condition_named() {
-		let err = until("never", Duration::from_millis(300), || async {
-			Ok(None::<()>)
-		})
-		.await
-		.unwrap_err();
-		assert!(
-			matches!(err, Error::Timeout { ref what, .. } if what == "never"),
-			"{err}"
-		);
+		let err = until("never", Duration::from_millis(300), || async { Ok(None::<()>) })
+			.await
+			.unwrap_err();
+		assert!(matches!(err, Error::Timeout { ref what, .. } if what == "never"), "{err}");
 	}
 }

@@ -61,11 +61,7 @@ impl<C> CohortRpc<C> {
 }
 
 fn runtime_error(err: impl std::fmt::Display) -> ErrorObjectOwned {
-	ErrorObjectOwned::owned(
-		RUNTIME_ERROR,
-		format!("runtime API call failed: {err}"),
-		None::<()>,
-	)
+	ErrorObjectOwned::owned(RUNTIME_ERROR, format!("runtime API call failed: {err}"), None::<()>)
 }
 
 impl<C> CohortApiServer<<Block as BlockT>::Hash> for CohortRpc<C>
@@ -75,11 +71,7 @@ where
 {
 	fn validators(&self, at: Option<<Block as BlockT>::Hash>) -> RpcResult<Validators> {
 		let at = at.unwrap_or_else(|| self.client.info().best_hash);
-		let set = self
-			.client
-			.runtime_api()
-			.validator_set(at)
-			.map_err(runtime_error)?;
+		let set = self.client.runtime_api().validator_set(at).map_err(runtime_error)?;
 		Ok(Validators {
 			at: format!("{at:?}"),
 			session: set.session,

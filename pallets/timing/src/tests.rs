@@ -21,10 +21,7 @@ impl pallet_timing::Config for Test {}
 fn ext(slot_duration_ms: u64, session_length: u64) -> sp_io::TestExternalities {
 	let storage = RuntimeGenesisConfig {
 		system: Default::default(),
-		timing: pallet_timing::GenesisConfig {
-			slot_duration_ms,
-			session_length,
-		},
+		timing: pallet_timing::GenesisConfig { slot_duration_ms, session_length },
 	}
 	.build_storage()
 	.unwrap();

@@ -43,10 +43,7 @@ mod benchmarks {
 		let who = staker::<T>(0, value);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(who.clone()), value);
-		assert_eq!(
-			Validators::<T>::active_bond(&who),
-			value.saturating_mul(2u32.into())
-		);
+		assert_eq!(Validators::<T>::active_bond(&who), value.saturating_mul(2u32.into()));
 	}
 
 	#[benchmark]

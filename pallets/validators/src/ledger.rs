@@ -65,9 +65,7 @@ where
 {
 	/// Active plus unlocking: everything that should be on hold.
 	pub fn total(&self) -> Balance {
-		self.unlocking
-			.iter()
-			.fold(self.active, |sum, chunk| sum.saturating_add(chunk.value))
+		self.unlocking.iter().fold(self.active, |sum, chunk| sum.saturating_add(chunk.value))
 	}
 
 	/// Move `value` (at most `active`, checked by the caller) from active into a chunk that
@@ -82,10 +80,9 @@ where
 			Some(last) if last.unlock_at == unlock_at => {
 				last.value = last.value.saturating_add(value)
 			}
-			_ => self
-				.unlocking
-				.try_push(UnlockChunk { value, unlock_at })
-				.map_err(|_| ChunksFull)?,
+			_ => {
+				self.unlocking.try_push(UnlockChunk { value, unlock_at }).map_err(|_| ChunksFull)?
+			}
 		}
 		self.active = self.active.saturating_sub(value);
 		Ok(())
@@ -133,10 +130,7 @@ mod tests {
 	type Ledger = StakeLedger<u64, ConstU32<2>>;
 
 	fn ledger(active: u64) -> Ledger {
-		Ledger {
-			active,
-			..Default::default()
-		}
+		Ledger { active, ..Default::default() }
 	}
 
 	#[test]
@@ -145,13 +139,7 @@ mod tests {
 		l.start_unlocking(10, 5).unwrap();
 		l.start_unlocking(15, 5).unwrap();
 		assert_eq!(l.active, 75);
-		assert_eq!(
-			l.unlocking.to_vec(),
-			vec![UnlockChunk {
-				value: 25,
-				unlock_at: 5
-			}]
-		);
+		assert_eq!(l.unlocking.to_vec(), vec![UnlockChunk { value: 25, unlock_at: 5 }]);
 		assert_eq!(l.total(), 100);
 	}
 
@@ -185,13 +173,7 @@ mod tests {
 		// active 20, chunks [20@5, 10@6]
 		assert_eq!(l.slash(35), 35);
 		assert_eq!(l.active, 0);
-		assert_eq!(
-			l.unlocking.to_vec(),
-			vec![UnlockChunk {
-				value: 15,
-				unlock_at: 5
-			}]
-		);
+		assert_eq!(l.unlocking.to_vec(), vec![UnlockChunk { value: 15, unlock_at: 5 }]);
 		assert_eq!(l.slash(100), 15);
 		assert_eq!(l.total(), 0);
 		assert!(l.unlocking.is_empty());

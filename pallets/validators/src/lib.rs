@@ -202,6 +202,10 @@ pub mod pallet {
 					&& self.validator_count <= T::MaxValidators::get(),
 				"validators: need 1 <= minimum_validator_count <= validator_count <= MaxValidators"
 			);
+			assert!(
+				self.validators.len() as u32 <= T::MaxCandidates::get(),
+				"validators: more genesis validators than MaxCandidates"
+			);
 			ValidatorCount::<T>::put(self.validator_count);
 			MinimumValidatorCount::<T>::put(self.minimum_validator_count);
 			for (who, bond) in &self.validators {
@@ -219,42 +223,22 @@ pub mod pallet {
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
 	pub enum Event<T: Config> {
 		/// `who` bonded `amount` more; `total` is now its active bond.
-		Bonded {
-			who: T::AccountId,
-			amount: BalanceOf<T>,
-			total: BalanceOf<T>,
-		},
+		Bonded { who: T::AccountId, amount: BalanceOf<T>, total: BalanceOf<T> },
 		/// `who` started unbonding `amount`, withdrawable from session `unlock_at`.
-		Unbonded {
-			who: T::AccountId,
-			amount: BalanceOf<T>,
-			unlock_at: SessionIndex,
-		},
+		Unbonded { who: T::AccountId, amount: BalanceOf<T>, unlock_at: SessionIndex },
 		/// `who` withdrew `amount` of unlocked stake back to its free balance.
-		Withdrawn {
-			who: T::AccountId,
-			amount: BalanceOf<T>,
-		},
+		Withdrawn { who: T::AccountId, amount: BalanceOf<T> },
 		/// `who` became a candidate for the validator set.
 		Candidate { who: T::AccountId },
 		/// `who` stopped being a candidate.
 		Chilled { who: T::AccountId },
 		/// The election for `session` picked `validators`.
-		NewValidatorSet {
-			session: SessionIndex,
-			validators: alloc::vec::Vec<T::AccountId>,
-		},
+		NewValidatorSet { session: SessionIndex, validators: alloc::vec::Vec<T::AccountId> },
 		/// The election for `session` found only `qualified` candidates, fewer than the
 		/// minimum, so the current set continues.
-		ElectionFailed {
-			session: SessionIndex,
-			qualified: u32,
-		},
+		ElectionFailed { session: SessionIndex, qualified: u32 },
 		/// `who` lost `amount` of its bond for an offence.
-		Slashed {
-			who: T::AccountId,
-			amount: BalanceOf<T>,
-		},
+		Slashed { who: T::AccountId, amount: BalanceOf<T> },
 		/// Root set the elected set's size bounds.
 		ValidatorCountSet { desired: u32, minimum: u32 },
 	}
@@ -355,11 +339,7 @@ pub mod pallet {
 				.start_unlocking(value, unlock_at)
 				.map_err(|_| Error::<T>::TooManyUnlockingChunks)?;
 			Ledger::<T>::insert(&who, ledger);
-			Self::deposit_event(Event::Unbonded {
-				who: who.clone(),
-				amount: value,
-				unlock_at,
-			});
+			Self::deposit_event(Event::Unbonded { who: who.clone(), amount: value, unlock_at });
 			if remaining.is_zero() {
 				Self::remove_candidate(&who);
 			}
@@ -397,15 +377,9 @@ pub mod pallet {
 		pub fn validate(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let ledger = Ledger::<T>::get(&who).ok_or(Error::<T>::NotBonded)?;
-			ensure!(
-				ledger.active >= T::MinValidatorBond::get(),
-				Error::<T>::BondTooLow
-			);
+			ensure!(ledger.active >= T::MinValidatorBond::get(), Error::<T>::BondTooLow);
 			ensure!(T::SessionKeys::has_keys(&who), Error::<T>::NoSessionKeys);
-			ensure!(
-				!Candidates::<T>::contains_key(&who),
-				Error::<T>::AlreadyCandidate
-			);
+			ensure!(!Candidates::<T>::contains_key(&who), Error::<T>::AlreadyCandidate);
 			ensure!(
 				Candidates::<T>::count() < T::MaxCandidates::get(),
 				Error::<T>::TooManyCandidates
@@ -423,10 +397,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::chill())]
 		pub fn chill(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			ensure!(
-				Candidates::<T>::contains_key(&who),
-				Error::<T>::NotCandidate
-			);
+			ensure!(Candidates::<T>::contains_key(&who), Error::<T>::NotCandidate);
 			Self::remove_candidate(&who);
 			Ok(())
 		}
@@ -467,11 +438,7 @@ pub mod pallet {
 			ledger.active = ledger.active.saturating_add(value);
 			let total = ledger.active;
 			Ledger::<T>::insert(who, ledger);
-			Self::deposit_event(Event::Bonded {
-				who: who.clone(),
-				amount: value,
-				total,
-			});
+			Self::deposit_event(Event::Bonded { who: who.clone(), amount: value, total });
 			Ok(())
 		}
 
@@ -507,18 +474,12 @@ pub mod pallet {
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		fn integrity_test() {
-			assert!(
-				T::MaxValidators::get() >= 1,
-				"MaxValidators must be at least 1"
-			);
+			assert!(T::MaxValidators::get() >= 1, "MaxValidators must be at least 1");
 			assert!(
 				T::MaxCandidates::get() >= T::MaxValidators::get(),
 				"MaxCandidates must be at least MaxValidators"
 			);
-			assert!(
-				T::MaxUnlockingChunks::get() >= 1,
-				"MaxUnlockingChunks must be at least 1"
-			);
+			assert!(T::MaxUnlockingChunks::get() >= 1, "MaxUnlockingChunks must be at least 1");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -533,10 +494,7 @@ pub mod pallet {
 		#[cfg(any(test, feature = "try-runtime"))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			for (who, ledger) in Ledger::<T>::iter() {
-				ensure!(
-					ledger.total() == Self::held(&who),
-					"ledger total differs from the hold"
-				);
+				ensure!(ledger.total() == Self::held(&who), "ledger total differs from the hold");
 			}
 			for who in Candidates::<T>::iter_keys() {
 				ensure!(

@@ -87,10 +87,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	let storage = RuntimeGenesisConfig {
 		system: Default::default(),
 		balances: pallet_balances::GenesisConfig {
-			balances: (1..=8)
-				.map(|who| (who, 1_000))
-				.chain([(SLASH_POT, 1)])
-				.collect(),
+			balances: (1..=8).map(|who| (who, 1_000)).chain([(SLASH_POT, 1)]).collect(),
 			..Default::default()
 		},
 		validators: pallet_validators::GenesisConfig {

@@ -24,10 +24,7 @@ impl<T: Config> Pallet<T> {
 			// The ledger and the hold move together, so the hold always covers the ledger.
 			debug_assert!(missing.is_zero(), "hold smaller than the ledger");
 			T::OnSlash::on_unbalanced(credit);
-			Self::deposit_event(Event::Slashed {
-				who: who.clone(),
-				amount: taken,
-			});
+			Self::deposit_event(Event::Slashed { who: who.clone(), amount: taken });
 		}
 		if ledger.total().is_zero() {
 			Ledger::<T>::remove(who);

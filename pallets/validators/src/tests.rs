@@ -43,15 +43,7 @@ fn bond_holds_the_stake() {
 		assert_ok!(Validators::bond(origin(4), 250));
 		assert_eq!(Validators::held(&4), 250);
 		assert_eq!(free(4), 750);
-		assert_eq!(
-			last_event(),
-			Event::Bonded {
-				who: 4,
-				amount: 250,
-				total: 250
-			}
-			.into()
-		);
+		assert_eq!(last_event(), Event::Bonded { who: 4, amount: 250, total: 250 }.into());
 		// Held funds cannot be transferred away.
 		assert!(Balances::transfer_allow_death(origin(4), 5, 800).is_err());
 	});
@@ -60,23 +52,11 @@ fn bond_holds_the_stake() {
 #[test]
 fn bond_refuses_bad_input() {
 	run(|| {
-		assert_noop!(
-			Validators::bond(origin(1), 200),
-			Error::<Test>::AlreadyBonded
-		);
-		assert_noop!(
-			Validators::bond(origin(4), MIN_BOND - 1),
-			Error::<Test>::BondTooLow
-		);
+		assert_noop!(Validators::bond(origin(1), 200), Error::<Test>::AlreadyBonded);
+		assert_noop!(Validators::bond(origin(4), MIN_BOND - 1), Error::<Test>::BondTooLow);
 		// The existential deposit must stay free: 1_000 cannot be bonded whole.
-		assert_noop!(
-			Validators::bond(origin(4), 1_000),
-			Error::<Test>::InsufficientBalance
-		);
-		assert_noop!(
-			Validators::bond(RuntimeOrigin::none(), 200),
-			DispatchError::BadOrigin
-		);
+		assert_noop!(Validators::bond(origin(4), 1_000), Error::<Test>::InsufficientBalance);
+		assert_noop!(Validators::bond(RuntimeOrigin::none(), 200), DispatchError::BadOrigin);
 	});
 }
 
@@ -87,33 +67,16 @@ fn bond_extra_adds_to_the_active_bond() {
 	run(|| {
 		assert_ok!(Validators::bond_extra(origin(3), 50));
 		assert_eq!(Validators::active_bond(&3), 150);
-		assert_eq!(
-			last_event(),
-			Event::Bonded {
-				who: 3,
-				amount: 50,
-				total: 150
-			}
-			.into()
-		);
+		assert_eq!(last_event(), Event::Bonded { who: 3, amount: 50, total: 150 }.into());
 	});
 }
 
 #[test]
 fn bond_extra_refuses_bad_input() {
 	run(|| {
-		assert_noop!(
-			Validators::bond_extra(origin(4), 50),
-			Error::<Test>::NotBonded
-		);
-		assert_noop!(
-			Validators::bond_extra(origin(1), 0),
-			Error::<Test>::ZeroAmount
-		);
-		assert_noop!(
-			Validators::bond_extra(origin(1), 700),
-			Error::<Test>::InsufficientBalance
-		);
+		assert_noop!(Validators::bond_extra(origin(4), 50), Error::<Test>::NotBonded);
+		assert_noop!(Validators::bond_extra(origin(1), 0), Error::<Test>::ZeroAmount);
+		assert_noop!(Validators::bond_extra(origin(1), 700), Error::<Test>::InsufficientBalance);
 	});
 }
 
@@ -128,21 +91,13 @@ fn unbond_starts_a_chunk_dated_bonding_duration_ahead() {
 		assert_eq!(ledger.active, 200);
 		assert_eq!(
 			ledger.unlocking.to_vec(),
-			vec![UnlockChunk {
-				value: 100,
-				unlock_at: 5 + BONDING_DURATION
-			}]
+			vec![UnlockChunk { value: 100, unlock_at: 5 + BONDING_DURATION }]
 		);
 		// Still held, still slashable.
 		assert_eq!(Validators::held(&1), 300);
 		assert_eq!(
 			last_event(),
-			Event::Unbonded {
-				who: 1,
-				amount: 100,
-				unlock_at: 5 + BONDING_DURATION
-			}
-			.into()
+			Event::Unbonded { who: 1, amount: 100, unlock_at: 5 + BONDING_DURATION }.into()
 		);
 	});
 }
@@ -152,15 +107,9 @@ fn unbond_refuses_bad_input() {
 	run(|| {
 		assert_noop!(Validators::unbond(origin(4), 10), Error::<Test>::NotBonded);
 		assert_noop!(Validators::unbond(origin(1), 0), Error::<Test>::ZeroAmount);
-		assert_noop!(
-			Validators::unbond(origin(1), 301),
-			Error::<Test>::UnbondExceedsBond
-		);
+		assert_noop!(Validators::unbond(origin(1), 301), Error::<Test>::UnbondExceedsBond);
 		// 300 - 250 = 50 would stay bonded, below the minimum of 100.
-		assert_noop!(
-			Validators::unbond(origin(1), 250),
-			Error::<Test>::BondTooLow
-		);
+		assert_noop!(Validators::unbond(origin(1), 250), Error::<Test>::BondTooLow);
 	});
 }
 
@@ -171,10 +120,7 @@ fn unbond_refuses_more_chunks_than_the_bound() {
 		CurrentSession::<Test>::put(1);
 		assert_ok!(Validators::unbond(origin(1), 10));
 		CurrentSession::<Test>::put(2);
-		assert_noop!(
-			Validators::unbond(origin(1), 10),
-			Error::<Test>::TooManyUnlockingChunks
-		);
+		assert_noop!(Validators::unbond(origin(1), 10), Error::<Test>::TooManyUnlockingChunks);
 	});
 }
 
@@ -202,14 +148,7 @@ fn withdraw_waits_for_the_bonding_duration() {
 		}
 		start_session(BONDING_DURATION);
 		assert_ok!(Validators::withdraw_unbonded(origin(3)));
-		assert_eq!(
-			last_event(),
-			Event::Withdrawn {
-				who: 3,
-				amount: 100
-			}
-			.into()
-		);
+		assert_eq!(last_event(), Event::Withdrawn { who: 3, amount: 100 }.into());
 		assert_eq!(free(3), 1_000);
 		assert_eq!(Validators::held(&3), 0);
 		// Nothing bonded and nothing unlocking: the ledger is gone.
@@ -220,14 +159,8 @@ fn withdraw_waits_for_the_bonding_duration() {
 #[test]
 fn withdraw_refuses_unbonded_accounts() {
 	run(|| {
-		assert_noop!(
-			Validators::withdraw_unbonded(origin(4)),
-			Error::<Test>::NotBonded
-		);
-		assert_noop!(
-			Validators::withdraw_unbonded(origin(1)),
-			Error::<Test>::NothingToWithdraw
-		);
+		assert_noop!(Validators::withdraw_unbonded(origin(4)), Error::<Test>::NotBonded);
+		assert_noop!(Validators::withdraw_unbonded(origin(1)), Error::<Test>::NothingToWithdraw);
 	});
 }
 
@@ -249,14 +182,8 @@ fn validate_refuses_bad_input() {
 	run(|| {
 		assert_noop!(Validators::validate(origin(4)), Error::<Test>::NotBonded);
 		assert_ok!(Validators::bond(origin(4), 150));
-		assert_noop!(
-			Validators::validate(origin(4)),
-			Error::<Test>::NoSessionKeys
-		);
-		assert_noop!(
-			Validators::validate(origin(1)),
-			Error::<Test>::AlreadyCandidate
-		);
+		assert_noop!(Validators::validate(origin(4)), Error::<Test>::NoSessionKeys);
+		assert_noop!(Validators::validate(origin(1)), Error::<Test>::AlreadyCandidate);
 		// An account whose whole bond is unlocking is below the minimum.
 		assert_ok!(Validators::unbond(origin(3), 100));
 		assert_noop!(Validators::validate(origin(3)), Error::<Test>::BondTooLow);
@@ -273,10 +200,7 @@ fn validate_refuses_beyond_max_candidates() {
 		}
 		assert_ok!(Validators::bond(origin(7), 150));
 		set_keys(7);
-		assert_noop!(
-			Validators::validate(origin(7)),
-			Error::<Test>::TooManyCandidates
-		);
+		assert_noop!(Validators::validate(origin(7)), Error::<Test>::TooManyCandidates);
 	});
 }
 
@@ -295,10 +219,7 @@ fn chill_ends_candidacy_and_keeps_the_bond() {
 #[test]
 fn set_validator_count_is_root_only_and_bounded() {
 	run(|| {
-		assert_noop!(
-			Validators::set_validator_count(origin(1), 2, 1),
-			DispatchError::BadOrigin
-		);
+		assert_noop!(Validators::set_validator_count(origin(1), 2, 1), DispatchError::BadOrigin);
 		for (desired, minimum) in [(5, 1), (2, 3), (2, 0)] {
 			assert_noop!(
 				Validators::set_validator_count(RuntimeOrigin::root(), desired, minimum),
@@ -306,14 +227,7 @@ fn set_validator_count_is_root_only_and_bounded() {
 			);
 		}
 		assert_ok!(Validators::set_validator_count(RuntimeOrigin::root(), 4, 1));
-		assert_eq!(
-			last_event(),
-			Event::ValidatorCountSet {
-				desired: 4,
-				minimum: 1
-			}
-			.into()
-		);
+		assert_eq!(last_event(), Event::ValidatorCountSet { desired: 4, minimum: 1 }.into());
 	});
 }
 
@@ -329,11 +243,7 @@ fn election_takes_the_top_bonds() {
 		assert_eq!(Validators::new_session(1), Some(vec![1, 4, 2]));
 		assert_eq!(
 			last_event(),
-			Event::NewValidatorSet {
-				session: 1,
-				validators: vec![1, 4, 2]
-			}
-			.into()
+			Event::NewValidatorSet { session: 1, validators: vec![1, 4, 2] }.into()
 		);
 	});
 }
@@ -362,14 +272,7 @@ fn election_keeps_the_set_when_too_few_qualify() {
 		assert_ok!(Validators::chill(origin(1)));
 		assert_ok!(Validators::chill(origin(2)));
 		assert_eq!(Validators::new_session(1), None);
-		assert_eq!(
-			last_event(),
-			Event::ElectionFailed {
-				session: 1,
-				qualified: 1
-			}
-			.into()
-		);
+		assert_eq!(last_event(), Event::ElectionFailed { session: 1, qualified: 1 }.into());
 	});
 }
 
@@ -384,10 +287,7 @@ fn start_session_records_the_session() {
 // ---- offences ----
 
 fn report_offence(who: AccountId) {
-	let details = OffenceDetails {
-		offender: (who, ()),
-		reporters: vec![],
-	};
+	let details = OffenceDetails { offender: (who, ()), reporters: vec![] };
 	Validators::on_offence(&[details], &[Perbill::from_percent(100)], 0);
 }
 

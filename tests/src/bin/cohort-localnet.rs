@@ -45,40 +45,23 @@ enum Command {
 }
 
 fn config(slot_ms: u64, session_length: u32) -> NetworkConfig {
-	NetworkConfig {
-		slot_duration_ms: slot_ms,
-		session_length,
-		..NetworkConfig::local()
-	}
+	NetworkConfig { slot_duration_ms: slot_ms, session_length, ..NetworkConfig::local() }
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
 	match Cli::parse().command {
-		Command::Start {
-			slot_ms,
-			session_length,
-			blocks,
-			keep,
-		} => start(config(slot_ms, session_length), blocks, keep).await,
-		Command::Bench {
-			blocks,
-			slot_ms,
-			json,
-		} => bench(config(slot_ms, 10), blocks, json).await,
+		Command::Start { slot_ms, session_length, blocks, keep } => {
+			start(config(slot_ms, session_length), blocks, keep).await
+		}
+		Command::Bench { blocks, slot_ms, json } => bench(config(slot_ms, 10), blocks, json).await,
 	}
 }
 
 async fn start(config: NetworkConfig, blocks: Option<u32>, keep: bool) -> anyhow::Result<()> {
-	let names: Vec<String> = config
-		.nodes
-		.iter()
-		.map(|n: &NodeConfig| n.name.clone())
-		.collect();
+	let names: Vec<String> = config.nodes.iter().map(|n: &NodeConfig| n.name.clone()).collect();
 	println!("starting {} validators: {}", names.len(), names.join(", "));
-	let network = Network::start(config)
-		.await
-		.context("starting the network")?;
+	let network = Network::start(config).await.context("starting the network")?;
 	for node in network.nodes() {
 		println!(
 			"  {:<8} rpc http://127.0.0.1:{}  metrics http://127.0.0.1:{}/metrics  data {}",
@@ -132,9 +115,7 @@ fn median(values: &mut [f64]) -> f64 {
 async fn bench(config: NetworkConfig, blocks: u32, json: bool) -> anyhow::Result<()> {
 	anyhow::ensure!(blocks >= 2, "--blocks must be at least 2");
 	let slot_ms = config.slot_duration_ms;
-	let network = Network::start(config)
-		.await
-		.context("starting the network")?;
+	let network = Network::start(config).await.context("starting the network")?;
 	let rpc = network.node(0).rpc().clone();
 
 	// Finality lag: sampled each time a new best block appears.
@@ -158,10 +139,7 @@ async fn bench(config: NetworkConfig, blocks: u32, json: bool) -> anyhow::Result
 	// Block interval: from the timestamps the blocks carry, skipping genesis (timestamp 0).
 	let mut stamps = Vec::new();
 	for number in 1..=blocks + 1 {
-		let hash = rpc
-			.block_hash(number)
-			.await?
-			.context("block on the best chain")?;
+		let hash = rpc.block_hash(number).await?.context("block on the best chain")?;
 		stamps.push(rpc.timestamp(hash).await? as f64);
 	}
 	let mut intervals: Vec<f64> = stamps.windows(2).map(|w| w[1] - w[0]).collect();

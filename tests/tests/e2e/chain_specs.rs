@@ -5,25 +5,16 @@ use cohort_tests::{node_binary, wait, ChainSpecFile, Node, NodeConfig};
 use std::process::Command;
 
 fn full_node(name: &str) -> NodeConfig {
-	NodeConfig {
-		name: name.into(),
-		dev_key: None,
-		extra_args: vec![],
-	}
+	NodeConfig { name: name.into(), dev_key: None, extra_args: vec![] }
 }
 
 #[tokio::test]
 async fn dev_chain_produces_and_finalizes_alone() {
 	let _nodes = crate::one_at_a_time().await;
 	let dir = tempfile::tempdir().unwrap();
-	let config = NodeConfig {
-		name: "dev".into(),
-		dev_key: Some("alice".into()),
-		extra_args: vec![],
-	};
-	let node = Node::start(config, "dev", &dir.path().join("dev"), &[])
-		.await
-		.unwrap();
+	let config =
+		NodeConfig { name: "dev".into(), dev_key: Some("alice".into()), extra_args: vec![] };
+	let node = Node::start(config, "dev", &dir.path().join("dev"), &[]).await.unwrap();
 	wait::until("the dev chain to finalize #3", BLOCKS_TIMEOUT, || async {
 		Ok((node.rpc().finalized_number().await? >= 3).then_some(()))
 	})
@@ -36,13 +27,9 @@ async fn dev_chain_produces_and_finalizes_alone() {
 async fn every_preset_and_a_raw_spec_file_start_a_node() {
 	let _nodes = crate::one_at_a_time().await;
 	let dir = tempfile::tempdir().unwrap();
-	for (preset, name) in [
-		("local", "Cohort Local Testnet"),
-		("testnet", "Cohort Testnet"),
-	] {
-		let node = Node::start(full_node(preset), preset, &dir.path().join(preset), &[])
-			.await
-			.unwrap();
+	for (preset, name) in [("local", "Cohort Local Testnet"), ("testnet", "Cohort Testnet")] {
+		let node =
+			Node::start(full_node(preset), preset, &dir.path().join(preset), &[]).await.unwrap();
 		assert_eq!(node.rpc().chain_name().await.unwrap(), name);
 	}
 	// The raw spec operators share starts the same chain as the built-in preset.
@@ -55,9 +42,8 @@ async fn every_preset_and_a_raw_spec_file_start_a_node() {
 	)
 	.await
 	.unwrap();
-	let from_preset = Node::start(full_node("again"), "local", &dir.path().join("again"), &[])
-		.await
-		.unwrap();
+	let from_preset =
+		Node::start(full_node("again"), "local", &dir.path().join("again"), &[]).await.unwrap();
 	assert_eq!(
 		from_file.rpc().genesis_hash().await.unwrap(),
 		from_preset.rpc().genesis_hash().await.unwrap()
@@ -65,10 +51,7 @@ async fn every_preset_and_a_raw_spec_file_start_a_node() {
 }
 
 fn node_fails(args: &[&str]) -> String {
-	let output = Command::new(node_binary())
-		.args(args)
-		.output()
-		.expect("cohort-node runs");
+	let output = Command::new(node_binary()).args(args).output().expect("cohort-node runs");
 	assert!(!output.status.success(), "cohort-node {args:?} should fail");
 	String::from_utf8_lossy(&output.stderr).into_owned()
 }

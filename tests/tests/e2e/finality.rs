@@ -13,10 +13,7 @@ async fn key_ownership_proof(
 	voter: Ed25519Keyring,
 ) -> Option<sp_session::MembershipProof> {
 	let args = (0u64, GrandpaId::from(voter.public())).encode();
-	let answer = rpc
-		.state_call("GrandpaApi_generate_key_ownership_proof", &args)
-		.await
-		.unwrap();
+	let answer = rpc.state_call("GrandpaApi_generate_key_ownership_proof", &args).await.unwrap();
 	let opaque = Option::<OpaqueKeyOwnershipProof>::decode(&mut &answer[..]).expect("SCALE answer");
 	opaque.map(|proof| proof.decode().expect("a session membership proof"))
 }
@@ -24,18 +21,10 @@ async fn key_ownership_proof(
 #[tokio::test]
 async fn local_network_produces_and_finalizes_blocks() {
 	let _nodes = crate::one_at_a_time().await;
-	let mut net = Network::start(NetworkConfig::local())
-		.await
-		.expect("network starts");
-	net.wait_finalized(5, BLOCKS_TIMEOUT)
-		.await
-		.unwrap_or_else(|e| panic!("{e}\n{}", net.logs(20)));
+	let mut net = Network::start(NetworkConfig::local()).await.expect("network starts");
+	net.wait_finalized(5, BLOCKS_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}\n{}", net.logs(20)));
 	for node in net.nodes() {
-		assert!(
-			node.rpc().peers().await.unwrap() >= 2,
-			"{} is connected",
-			node.name()
-		);
+		assert!(node.rpc().peers().await.unwrap() >= 2, "{} is connected", node.name());
 		assert_eq!(node.rpc().validators().await.unwrap().active.len(), 4);
 	}
 	// Prometheus serves the chain's progress.
@@ -48,16 +37,10 @@ async fn local_network_produces_and_finalizes_blocks() {
 	// the current session over the whole set. (The runtime tests check such proofs end to end.)
 	let rpc = net.node(0).rpc();
 	let session = rpc.validators().await.unwrap().session;
-	let proof = key_ownership_proof(rpc, Ed25519Keyring::Charlie)
-		.await
-		.expect("a proof");
+	let proof = key_ownership_proof(rpc, Ed25519Keyring::Charlie).await.expect("a proof");
 	assert_eq!(proof.validator_count, 4);
 	// The session may roll over between the two calls.
-	assert!(
-		(session..=session + 1).contains(&proof.session),
-		"{} vs {session}",
-		proof.session
-	);
+	assert!((session..=session + 1).contains(&proof.session), "{} vs {session}", proof.session);
 	assert!(!proof.trie_nodes.is_empty());
 }
 
@@ -81,12 +64,8 @@ async fn assert_finalized_chains_agree(net: &mut Network) {
 #[tokio::test]
 async fn finality_survives_one_fault_and_stalls_safely_with_two() {
 	let _nodes = crate::one_at_a_time().await;
-	let mut net = Network::start(NetworkConfig::local())
-		.await
-		.expect("network starts");
-	net.wait_finalized(3, BLOCKS_TIMEOUT)
-		.await
-		.unwrap_or_else(|e| panic!("{e}\n{}", net.logs(20)));
+	let mut net = Network::start(NetworkConfig::local()).await.expect("network starts");
+	net.wait_finalized(3, BLOCKS_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}\n{}", net.logs(20)));
 
 	// One of four down: 3 of 4 is more than 2/3, finality goes on.
 	net.kill(3).await;
