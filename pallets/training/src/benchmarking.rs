@@ -1,0 +1,318 @@
+//! Benchmarks for `pallet_training`; the runtime's weights are generated from them. Rounds are
+//! driven through the pallet's own calls and hook, in their worst cases: every replica paid,
+//! full determinism classes drawn, the settling vote starting the aggregation.
+
+use super::*;
+use crate::Pallet as Training;
+use alloc::{vec, vec::Vec};
+use codec::Encode;
+use cohort_primitives::{
+	seal, Aggregation, Architecture, Capabilities, DatasetSpec, Deadlines, DeterminismClass,
+	DeviceKind, HyperParams, ModelSpec, Optimizer, Requirements, H256, MAX_MODEL_CONFIG_LEN,
+};
+use frame_benchmarking::v2::*;
+use frame_support::traits::{fungible::Mutate, Get, Hooks};
+use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
+use sp_runtime::{traits::Saturating, Perbill};
+
+/// Replicas per shard in the benchmarks.
+const R: u32 = 2;
+
+fn owner<T: Config>() -> T::AccountId {
+	let who: T::AccountId = account("owner", 0, 0);
+	T::Currency::set_balance(&who, T::MinReward::get().saturating_mul(1_000_000_000u32.into()));
+	who
+}
+
+fn bench_spec<T: Config>(shards: u32, config_len: u32) -> SpecInput<T> {
+	let phase = T::MinPhaseBlocks::get();
+	BountySpec {
+		model: ModelSpec {
+			architecture: Architecture::CharTransformer,
+			config: vec![7; config_len as usize],
+			initial_checkpoint: H256::repeat_byte(1),
+		},
+		dataset: DatasetSpec { hash: H256::repeat_byte(2), shards: 1_000 },
+		hyper: HyperParams {
+			inner_steps: 50,
+			batch_size: 16,
+			inner_learning_rate: Perbill::from_parts(300_000),
+			outer_learning_rate: Perbill::from_percent(70),
+			optimizer: Optimizer::AdamW,
+		},
+		rounds: 2,
+		shards_per_round: shards,
+		replication: R,
+		aggregation: Aggregation::Median,
+		audit_rate: Perbill::zero(),
+		deadlines: Deadlines {
+			commit: phase,
+			reveal: phase,
+			vote: phase,
+			checkpoint: phase,
+			review: phase,
+		},
+		reward_per_contribution: T::MinReward::get(),
+		requirements: Requirements::default(),
+	}
+}
+
+/// Register `count` workers of one class.
+fn workers<T: Config>(count: u32) -> Vec<T::AccountId> {
+	let class = DeterminismClass::new(b"bench").expect("well-formed");
+	(0..count)
+		.map(|i| {
+			let who: T::AccountId = account("worker", i, 0);
+			let capabilities = Capabilities {
+				device: DeviceKind::Cpu,
+				memory_mib: 1,
+				gflops: 1,
+				class: class.clone(),
+			};
+			T::Workers::register_for_benchmark(&who, capabilities);
+			who
+		})
+		.collect()
+}
+
+/// Run the hook at the block where `bounty` wakes up.
+fn wake<T: Config>(bounty: BountyId) {
+	let at = Bounties::<T>::get(bounty).and_then(|b| b.wake_at).expect("scheduled");
+	frame_system::Pallet::<T>::set_block_number(at);
+	Training::<T>::on_initialize(at);
+}
+
+/// A bounty of `shards` shards whose first round is assigned among `pool` workers.
+fn started<T: Config>(shards: u32, pool: u32) -> BountyId {
+	workers::<T>(pool);
+	Training::<T>::create_bounty(
+		RawOrigin::Signed(owner::<T>()).into(),
+		bench_spec::<T>(shards, 0),
+	)
+	.expect("a valid spec");
+	let bounty = NextBountyId::<T>::get() - 1;
+	wake::<T>(bounty);
+	bounty
+}
+
+fn salt_of<T: Config>(who: &T::AccountId) -> H256 {
+	H256(sp_io::hashing::blake2_256(&who.encode()))
+}
+
+/// Every replica commits and reveals `result(shard, replica)`; stops before the check.
+fn commit_and_reveal<T: Config>(bounty: BountyId, result: impl Fn(u32, usize) -> H256) {
+	let round = Rounds::<T>::get(bounty, 0).expect("started");
+	let shards = Bounties::<T>::get(bounty).expect("exists").spec.shards_per_round;
+	for shard in 0..shards {
+		let slots = Shards::<T>::get((bounty, 0, shard)).expect("assigned").slots;
+		for (replica, slot) in slots.iter().enumerate() {
+			let root = result(shard, replica);
+			let sealed = seal(&root, &salt_of::<T>(&slot.worker), &slot.worker.encode());
+			Training::<T>::do_commit(
+				slot.worker.clone(),
+				bounty,
+				0,
+				shard,
+				round.checkpoint,
+				sealed,
+			)
+			.expect("assigned");
+		}
+	}
+	frame_system::Pallet::<T>::set_block_number(round.commit_deadline);
+	for shard in 0..shards {
+		let slots = Shards::<T>::get((bounty, 0, shard)).expect("assigned").slots;
+		for (replica, slot) in slots.iter().enumerate() {
+			let root = result(shard, replica);
+			Training::<T>::do_reveal(
+				slot.worker.clone(),
+				bounty,
+				0,
+				shard,
+				root,
+				salt_of::<T>(&slot.worker),
+			)
+			.expect("committed");
+		}
+	}
+}
+
+fn honest(shard: u32, _replica: usize) -> H256 {
+	H256::from_low_u64_be(u64::from(shard) + 1)
+}
+
+/// A bounty whose first round was trained honestly and checked: it waits for its aggregator.
+fn aggregating<T: Config>(shards: u32, pool: u32) -> BountyId {
+	let bounty = started::<T>(shards, pool);
+	commit_and_reveal::<T>(bounty, honest);
+	wake::<T>(bounty);
+	bounty
+}
+
+/// Make `count` validators with a stake that outweighs any genesis validator.
+fn voters<T: Config>(count: u32) -> Vec<T::AccountId> {
+	(0..count)
+		.map(|i| {
+			let who: T::AccountId = account("voter", i, 0);
+			T::Currency::set_balance(&who, T::MinReward::get());
+			T::Voters::add_voter_for_benchmark(
+				&who,
+				T::MinReward::get().saturating_mul(1_000_000_000u32.into()),
+			);
+			who
+		})
+		.collect()
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn create_bounty(c: Linear<0, MAX_MODEL_CONFIG_LEN>) {
+		let owner = owner::<T>();
+		let spec = bench_spec::<T>(T::MaxShardsPerRound::get(), c);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), spec);
+		assert_eq!(NextBountyId::<T>::get(), 1);
+	}
+
+	#[benchmark]
+	fn cancel_bounty() {
+		let bounty = started::<T>(1, R);
+		let owner = Bounties::<T>::get(bounty).expect("exists").owner;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), bounty);
+		assert_eq!(Bounties::<T>::get(bounty).expect("exists").status, BountyStatus::Cancelling);
+	}
+
+	#[benchmark]
+	fn top_up() {
+		let bounty = started::<T>(1, R);
+		let owner = Bounties::<T>::get(bounty).expect("exists").owner;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), bounty, 1);
+		assert_eq!(Bounties::<T>::get(bounty).expect("exists").spec.rounds, 3);
+	}
+
+	#[benchmark]
+	fn commit() {
+		let bounty = started::<T>(1, R);
+		let worker = Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0].worker.clone();
+		let checkpoint = Rounds::<T>::get(bounty, 0).expect("started").checkpoint;
+		let sealed = seal(&honest(0, 0), &salt_of::<T>(&worker), &worker.encode());
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), bounty, 0, 0, checkpoint, sealed);
+		assert!(Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0].seal.is_some());
+	}
+
+	#[benchmark]
+	fn reveal() {
+		let bounty = started::<T>(1, R);
+		let worker = Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0].worker.clone();
+		let round = Rounds::<T>::get(bounty, 0).expect("started");
+		let salt = salt_of::<T>(&worker);
+		let sealed = seal(&honest(0, 0), &salt, &worker.encode());
+		Training::<T>::do_commit(worker.clone(), bounty, 0, 0, round.checkpoint, sealed)
+			.expect("assigned");
+		frame_system::Pallet::<T>::set_block_number(round.commit_deadline);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), bounty, 0, 0, honest(0, 0), salt);
+		assert!(Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0].root.is_some());
+	}
+
+	#[benchmark]
+	fn vote(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
+		let bounty = started::<T>(s, R);
+		// The second replica of shard 0 lies; every other shard is accepted.
+		commit_and_reveal::<T>(bounty, |shard, replica| {
+			if shard == 0 && replica == 1 {
+				H256::repeat_byte(0xee)
+			} else {
+				honest(shard, replica)
+			}
+		});
+		wake::<T>(bounty);
+		let dispute = NextDisputeId::<T>::get() - 1;
+		let voters = voters::<T>(3);
+		let verdict = Verdict::Correct(honest(0, 0));
+		for voter in &voters[..2] {
+			Training::<T>::do_vote(voter.clone(), dispute, verdict).expect("a validator");
+		}
+		#[extrinsic_call]
+		_(RawOrigin::Signed(voters[2].clone()), dispute, verdict);
+		assert_eq!(
+			Disputes::<T>::get(dispute).expect("exists").status,
+			DisputeStatus::Settled(verdict)
+		);
+		assert_eq!(Bounties::<T>::get(bounty).expect("exists").phase, Phase::Aggregating);
+	}
+
+	#[benchmark]
+	fn commit_checkpoint() {
+		let bounty = aggregating::<T>(1, R);
+		let aggregator =
+			Rounds::<T>::get(bounty, 0).expect("started").aggregator.expect("designated");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(aggregator), bounty, 0, H256::repeat_byte(9));
+		assert_eq!(Bounties::<T>::get(bounty).expect("exists").phase, Phase::Review);
+	}
+
+	#[benchmark]
+	fn dispute_checkpoint(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
+		// Enough workers that the disputer's only slot is in the last shard.
+		let bounty = aggregating::<T>(s, s * R);
+		let aggregator =
+			Rounds::<T>::get(bounty, 0).expect("started").aggregator.expect("designated");
+		Training::<T>::do_commit_checkpoint(aggregator.clone(), bounty, 0, H256::repeat_byte(9))
+			.expect("the aggregator");
+		let last = Shards::<T>::get((bounty, 0, s - 1)).expect("assigned");
+		let disputer = last
+			.slots
+			.iter()
+			.map(|slot| slot.worker.clone())
+			.find(|w| *w != aggregator)
+			.expect("r >= 2");
+		#[extrinsic_call]
+		_(RawOrigin::Signed(disputer), bounty, 0, H256::repeat_byte(8));
+		assert!(Rounds::<T>::get(bounty, 0).expect("started").checkpoint_dispute.is_some());
+	}
+
+	#[benchmark]
+	fn on_initialize_idle() {
+		let now: BlockNumberFor<T> = 1u32.into();
+		#[block]
+		{
+			Training::<T>::on_initialize(now);
+		}
+	}
+
+	#[benchmark]
+	fn start_round(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
+		workers::<T>(T::Workers::max_per_class());
+		Training::<T>::create_bounty(RawOrigin::Signed(owner::<T>()).into(), bench_spec::<T>(s, 0))
+			.expect("a valid spec");
+		let at = Bounties::<T>::get(0).and_then(|b| b.wake_at).expect("scheduled");
+		frame_system::Pallet::<T>::set_block_number(at);
+		#[block]
+		{
+			Training::<T>::on_initialize(at);
+		}
+		assert_eq!(Bounties::<T>::get(0).expect("exists").phase, Phase::Training);
+	}
+
+	#[benchmark]
+	fn check_round(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
+		let bounty = started::<T>(s, R);
+		commit_and_reveal::<T>(bounty, honest);
+		let at = Bounties::<T>::get(bounty).and_then(|b| b.wake_at).expect("scheduled");
+		frame_system::Pallet::<T>::set_block_number(at);
+		#[block]
+		{
+			Training::<T>::on_initialize(at);
+		}
+		assert_eq!(Bounties::<T>::get(bounty).expect("exists").phase, Phase::Aggregating);
+	}
+
+	impl_benchmark_test_suite!(Training, crate::mock::new_test_ext(), crate::mock::Test);
+}

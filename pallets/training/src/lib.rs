@@ -1,0 +1,819 @@
+//! # Training pallet
+//!
+//! Training bounties and the round protocol that turns them into checkpoints, with every
+//! contribution committed, checked, paid or slashed on chain.
+//!
+//! ## A bounty
+//! `create_bounty` stores a [`BountySpec`] and holds its whole cost from the owner: for each
+//! round, `shards × r` contributions at `reward_per_contribution`, plus the verifier share
+//! ([`Config::VerifierShare`] of a reward) for `(shards + 1) × r` slots: every shard and the
+//! round's checkpoint may be disputed once. Payments come out of this escrow; what a round does
+//! not spend goes back to the owner when the round ends. `top_up` adds rounds (and their cost);
+//! `cancel_bounty` returns the cost of rounds not started at once and lets the round in
+//! progress finish.
+//!
+//! ## A round: states and transitions
+//! Each bounty runs one round at a time, in the phases of [`Phase`]. A phase ends at a deadline
+//! (a block number: the first block at which the phase's action is refused), when the pallet's
+//! `on_initialize` advances the bounty, or earlier when a call completes it.
+//!
+//! 1. **Waiting → Training (assign).** Every shard of round `k` goes to `r` distinct eligible
+//!    workers of one determinism class that meet the bounty's requirements, drawn from on-chain
+//!    randomness; leftover eligible workers become standbys. With fewer than `r` eligible
+//!    workers the bounty stays `Waiting` ([`Event::RoundWaiting`]) and tries again after
+//!    [`Config::WaitingRetryBlocks`].
+//! 2. **Training: commit.** Before the commit deadline each assigned worker calls `commit` with
+//!    `seal = blake3(root ‖ salt ‖ account)`, naming the checkpoint it trained from; anything
+//!    but the round's `H_k` is refused as stale.
+//! 3. **Training: reveal.** From the commit deadline to the reveal deadline it calls `reveal`
+//!    with `(root, salt)`; the chain recomputes the seal.
+//! 4. **Check (at the reveal deadline).** A shard whose `r` replicas revealed one root is
+//!    accepted and its workers paid, unless an audit is drawn (at the bounty's audit rate).
+//!    A slot that did not commit or reveal counts as a missed deadline; once per round, missed
+//!    slots go to standbys, who get a fresh commit and reveal window. Disagreeing roots, a lone
+//!    reveal or an audit open a [`Dispute`]; a shard nobody revealed is empty.
+//! 5. **Settling.** Active validators `vote` a verdict: the correct root, or none. Once more
+//!    than 2/3 of the active validator stake agrees, the verdict settles: backers of the
+//!    correct root are paid, every other revealer loses [`Config::SlashFraction`] of its bond,
+//!    and the voters on the settled side share the verifier reward. A dispute without a verdict
+//!    at its deadline is unresolved: no contribution, nobody slashed.
+//! 6. **Aggregating.** One accepted worker, drawn at random, is designated to `commit_checkpoint`
+//!    the combination of the accepted deltas (the bounty's aggregation rule). If it misses its
+//!    deadline another is designated, up to [`Config::MaxAggregatorAttempts`]; after that, or
+//!    with nothing accepted, the round ends with `H_{k+1} = H_k`.
+//! 7. **Review.** Until the review deadline any worker assigned in the round may
+//!    `dispute_checkpoint` with the hash it computed; the validators settle it like a shard
+//!    dispute. The surviving checkpoint becomes `H_{k+1}` and the next round starts (or the
+//!    bounty completes: the last round's checkpoint is the result).
+//!
+//! ## Bounds
+//! Every stored record is bounded, and `on_initialize` only touches the bounties scheduled for
+//! its block (at most [`Config::MaxActiveBounties`]), each for at most
+//! [`Config::MaxShardsPerRound`] shards of at most [`MAX_REPLICATION`] slots.
+//!
+//! ## Randomness
+//! Assignment, audits and the aggregator are drawn from [`Config::Randomness`]; the runtime uses
+//! [`ParentHashRandomness`], which a block author can bias by choosing what its block contains.
+//! Audits and stake-weighted verdicts, not the draw, are what keep results honest.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+mod disputes;
+mod draw;
+mod escrow;
+mod rounds;
+pub mod runtime_api;
+mod schedule;
+mod types;
+pub mod weights;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod proptests;
+#[cfg(test)]
+mod tests;
+
+pub use cohort_primitives::{
+	BountyId, BountySpec, DisputeId, RoundIndex, ShardIndex, Verdict, VoterStake, WorkerRegistry,
+};
+pub use draw::ParentHashRandomness;
+pub use pallet::*;
+pub use types::*;
+pub use weights::WeightInfo;
+
+use frame_system::pallet_prelude::BlockNumberFor;
+
+/// The balance type of rewards.
+pub type BalanceOf<T> = <T as Config>::Balance;
+/// A bounty as stored.
+pub type BountyOf<T> =
+	Bounty<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+/// A round as stored.
+pub type RoundOf<T> = RoundInfo<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
+/// A shard as stored.
+pub type ShardOf<T> = ShardState<<T as frame_system::Config>::AccountId>;
+/// A dispute as stored.
+pub type DisputeOf<T> =
+	Dispute<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+/// A bounty spec as a call carries it: the model config is a plain vector, checked against
+/// [`cohort_primitives::MAX_MODEL_CONFIG_LEN`] with a named error.
+pub type SpecInput<T> = BountySpec<BalanceOf<T>, alloc::vec::Vec<u8>>;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use cohort_primitives::{Aggregation, ModelConfig, H256};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{fungible, Randomness},
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_runtime::{
+		traits::{One, Saturating},
+		Perbill, Percent,
+	};
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The balance type of rewards.
+		type Balance: frame_support::traits::tokens::Balance;
+
+		/// The currency escrows are held in.
+		type Currency: fungible::Inspect<Self::AccountId, Balance = Self::Balance>
+			+ fungible::InspectHold<Self::AccountId, Reason = Self::RuntimeHoldReason>
+			+ fungible::MutateHold<Self::AccountId>
+			+ fungible::Mutate<Self::AccountId>;
+
+		/// The runtime's hold reasons, which include this pallet's.
+		type RuntimeHoldReason: From<HoldReason>;
+
+		/// The worker registry: who may be drawn, and slashing.
+		type Workers: WorkerRegistry<Self::AccountId, Balance = BalanceOf<Self>>;
+
+		/// The validators that vote on disputes, with their stake.
+		type Voters: VoterStake<Self::AccountId, BalanceOf<Self>>;
+
+		/// Source of the draws for assignments, audits and aggregators.
+		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
+
+		/// The most bounties training at once; also bounds the bounties advanced per block.
+		#[pallet::constant]
+		type MaxActiveBounties: Get<u32>;
+
+		/// The most rounds one bounty may have.
+		#[pallet::constant]
+		type MaxRounds: Get<u32>;
+
+		/// The most shards per round.
+		#[pallet::constant]
+		type MaxShardsPerRound: Get<u32>;
+
+		/// The shortest phase a bounty may ask for, in blocks.
+		#[pallet::constant]
+		type MinPhaseBlocks: Get<u32>;
+
+		/// The longest phase a bounty may ask for, in blocks.
+		#[pallet::constant]
+		type MaxPhaseBlocks: Get<u32>;
+
+		/// Blocks a waiting bounty waits before trying to assign again.
+		#[pallet::constant]
+		type WaitingRetryBlocks: Get<u32>;
+
+		/// The smallest reward per contribution.
+		#[pallet::constant]
+		type MinReward: Get<BalanceOf<Self>>;
+
+		/// The verifier reward of a disputed slot, as a share of the contribution reward.
+		#[pallet::constant]
+		type VerifierShare: Get<Perbill>;
+
+		/// The share of its bond a worker loses with a dispute.
+		#[pallet::constant]
+		type SlashFraction: Get<Perbill>;
+
+		/// How many aggregators a round designates, one after another, before it gives up.
+		#[pallet::constant]
+		type MaxAggregatorAttempts: Get<u32>;
+
+		/// Weights of this pallet's calls and of its block hook, from its benchmarks.
+		type WeightInfo: WeightInfo;
+	}
+
+	/// Why this pallet holds funds.
+	#[pallet::composite_enum]
+	pub enum HoldReason {
+		/// The escrowed rewards of a bounty, held from its owner.
+		#[codec(index = 0)]
+		Escrow,
+	}
+
+	/// The id the next bounty gets.
+	#[pallet::storage]
+	pub type NextBountyId<T> = StorageValue<_, BountyId, ValueQuery>;
+
+	/// Every bounty, finished ones included.
+	#[pallet::storage]
+	pub type Bounties<T: Config> = StorageMap<_, Twox64Concat, BountyId, BountyOf<T>, OptionQuery>;
+
+	/// How many bounties are active or cancelling.
+	#[pallet::storage]
+	pub type ActiveBounties<T> = StorageValue<_, u32, ValueQuery>;
+
+	/// Every round that has started.
+	#[pallet::storage]
+	pub type Rounds<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BountyId,
+		Twox64Concat,
+		RoundIndex,
+		RoundOf<T>,
+		OptionQuery,
+	>;
+
+	/// The shards of every round that has started.
+	#[pallet::storage]
+	pub type Shards<T: Config> = StorageNMap<
+		_,
+		(
+			NMapKey<Twox64Concat, BountyId>,
+			NMapKey<Twox64Concat, RoundIndex>,
+			NMapKey<Twox64Concat, ShardIndex>,
+		),
+		ShardOf<T>,
+		OptionQuery,
+	>;
+
+	/// The id the next dispute gets.
+	#[pallet::storage]
+	pub type NextDisputeId<T> = StorageValue<_, DisputeId, ValueQuery>;
+
+	/// Every dispute, settled ones included.
+	#[pallet::storage]
+	pub type Disputes<T: Config> =
+		StorageMap<_, Twox64Concat, DisputeId, DisputeOf<T>, OptionQuery>;
+
+	/// The bounties whose phase ends at a block. A bounty is listed at most once, at its
+	/// `wake_at`, so no list outgrows `MaxActiveBounties`.
+	#[pallet::storage]
+	pub type Wakeups<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		BlockNumberFor<T>,
+		BoundedVec<BountyId, T::MaxActiveBounties>,
+		ValueQuery,
+	>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// `owner` created `bounty`; `escrow` is held for its rewards.
+		BountyCreated { bounty: BountyId, owner: T::AccountId, escrow: BalanceOf<T> },
+		/// The owner added `rounds` rounds (now `total`), holding `amount` more.
+		BountyToppedUp { bounty: BountyId, rounds: u32, total: u32, amount: BalanceOf<T> },
+		/// The owner cancelled; `refund` (the cost of rounds not started) went back at once.
+		BountyCancelled { bounty: BountyId, refund: BalanceOf<T> },
+		/// The bounty closed as `status` with `checkpoint` as its result; `refund` went back to
+		/// its owner.
+		BountyFinished {
+			bounty: BountyId,
+			status: BountyStatus,
+			checkpoint: H256,
+			refund: BalanceOf<T>,
+		},
+		/// Only `eligible` workers qualify where `needed` are: the round waits.
+		RoundWaiting { bounty: BountyId, round: RoundIndex, eligible: u32, needed: u32 },
+		/// A round started from `checkpoint` with workers of `class`.
+		RoundStarted {
+			bounty: BountyId,
+			round: RoundIndex,
+			checkpoint: H256,
+			class: cohort_primitives::DeterminismClass,
+			commit_deadline: BlockNumberFor<T>,
+			reveal_deadline: BlockNumberFor<T>,
+		},
+		/// `shard` (dataset shard `dataset_shard`) went to `workers`.
+		ShardAssigned {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			dataset_shard: u32,
+			workers: alloc::vec::Vec<T::AccountId>,
+		},
+		/// `worker` committed `seal`.
+		Committed {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			worker: T::AccountId,
+			seal: H256,
+		},
+		/// `worker` revealed `root`.
+		Revealed {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			worker: T::AccountId,
+			root: H256,
+		},
+		/// `worker` missed its commit or reveal deadline.
+		DeadlineMissed {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			worker: T::AccountId,
+		},
+		/// The slot of `from` went to the standby `to`, which commits and reveals by the new
+		/// deadlines.
+		SlotReassigned {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			from: T::AccountId,
+			to: T::AccountId,
+		},
+		/// Missed slots went to standbys; the round's deadlines moved.
+		RoundExtended {
+			bounty: BountyId,
+			round: RoundIndex,
+			commit_deadline: BlockNumberFor<T>,
+			reveal_deadline: BlockNumberFor<T>,
+		},
+		/// `worker`'s `root` was accepted and `reward` paid.
+		ContributionAccepted {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			worker: T::AccountId,
+			root: H256,
+			reward: BalanceOf<T>,
+		},
+		/// `worker`'s `root` lost its dispute; `slashed` was taken from its bond.
+		ContributionRejected {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			worker: T::AccountId,
+			root: H256,
+			slashed: BalanceOf<T>,
+		},
+		/// Nobody revealed a result for `shard`.
+		ShardEmpty { bounty: BountyId, round: RoundIndex, shard: ShardIndex },
+		/// A dispute opened; validators vote until `deadline`.
+		DisputeOpened {
+			dispute: DisputeId,
+			bounty: BountyId,
+			round: RoundIndex,
+			subject: DisputeSubject,
+			reason: DisputeReason,
+			deadline: BlockNumberFor<T>,
+		},
+		/// `voter` voted `verdict` with `stake`.
+		Voted { dispute: DisputeId, voter: T::AccountId, verdict: Verdict, stake: BalanceOf<T> },
+		/// More than 2/3 of the active stake agreed on `verdict`; `voters` on its side shared
+		/// `paid`.
+		DisputeSettled { dispute: DisputeId, verdict: Verdict, voters: u32, paid: BalanceOf<T> },
+		/// The deadline passed without a verdict: no contribution, nobody slashed.
+		DisputeUnresolved { dispute: DisputeId },
+		/// `aggregator` must commit the round's checkpoint before `deadline`.
+		AggregatorDesignated {
+			bounty: BountyId,
+			round: RoundIndex,
+			aggregator: T::AccountId,
+			deadline: BlockNumberFor<T>,
+		},
+		/// `aggregator` did not commit a checkpoint in time.
+		AggregatorMissed { bounty: BountyId, round: RoundIndex, aggregator: T::AccountId },
+		/// The aggregator committed `checkpoint`; it may be disputed until `review_deadline`.
+		CheckpointCommitted {
+			bounty: BountyId,
+			round: RoundIndex,
+			checkpoint: H256,
+			review_deadline: BlockNumberFor<T>,
+		},
+		/// `round` ended with `checkpoint` as `H_{k+1}` and `accepted` paid contributions;
+		/// `refund`, what the round did not spend, went back to the owner.
+		RoundFinished {
+			bounty: BountyId,
+			round: RoundIndex,
+			checkpoint: H256,
+			accepted: u32,
+			refund: BalanceOf<T>,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// No bounty has this id.
+		UnknownBounty,
+		/// Only the bounty's owner may do this.
+		NotOwner,
+		/// The bounty is cancelling or closed.
+		NotActive,
+		/// `MaxActiveBounties` bounties are already training.
+		TooManyBounties,
+		/// The model config is longer than `MAX_MODEL_CONFIG_LEN` bytes.
+		ModelConfigTooLong,
+		/// A bounty needs at least one round.
+		ZeroRounds,
+		/// More rounds than `MaxRounds`.
+		TooManyRounds,
+		/// Shards per round must be 1 to `MaxShardsPerRound`.
+		InvalidShardCount,
+		/// The dataset must have at least one shard.
+		EmptyDataset,
+		/// The replication factor must be at least 1.
+		ZeroReplication,
+		/// More replicas than eligible workers can ever be (`MAX_REPLICATION`, or the most
+		/// workers one determinism class can hold).
+		ReplicationUnreachable,
+		/// A phase is shorter than `MinPhaseBlocks` or longer than `MaxPhaseBlocks`.
+		DeadlineOutOfBounds,
+		/// The reward per contribution is below `MinReward`.
+		RewardTooLow,
+		/// Inner steps and batch size must be at least 1.
+		InvalidHyperParameters,
+		/// A trimmed mean must trim less than 50% at each end.
+		InvalidAggregation,
+		/// The required determinism class is not a well-formed name.
+		InvalidClass,
+		/// The bounty's cost does not fit the balance type.
+		EscrowOverflow,
+		/// The free balance cannot cover the escrow.
+		InsufficientBalance,
+		/// Not the bounty's current round.
+		WrongRound,
+		/// The round is not in the phase this call belongs to.
+		WrongPhase,
+		/// The round has no such shard.
+		UnknownShard,
+		/// The caller holds no open slot in this shard.
+		NotAssigned,
+		/// The commit deadline has passed.
+		CommitDeadlinePassed,
+		/// The commitment names a checkpoint other than the round's `H_k`.
+		StaleCheckpoint,
+		/// The slot already has a commitment.
+		AlreadyCommitted,
+		/// Another replica of this shard committed the same seal.
+		DuplicateSeal,
+		/// Reveals open at the commit deadline.
+		RevealNotOpen,
+		/// The reveal deadline has passed.
+		RevealDeadlinePassed,
+		/// The slot has no commitment to reveal.
+		NotCommitted,
+		/// The slot was already revealed.
+		AlreadyRevealed,
+		/// `blake3(root ‖ salt ‖ caller)` is not the committed seal.
+		SealMismatch,
+		/// No dispute has this id.
+		UnknownDispute,
+		/// Only validators of the active set vote.
+		NotValidator,
+		/// The dispute is settled or unresolved.
+		DisputeClosed,
+		/// The dispute's deadline has passed.
+		DisputeExpired,
+		/// This validator already voted on this dispute.
+		AlreadyVoted,
+		/// The verdict names a root that is not under dispute.
+		UnknownRoot,
+		/// The dispute holds `MAX_VOTERS` votes.
+		TooManyVotes,
+		/// Only the designated aggregator commits the checkpoint.
+		NotAggregator,
+		/// The aggregator's deadline has passed.
+		CheckpointDeadlinePassed,
+		/// The review window has closed.
+		ReviewClosed,
+		/// Only workers assigned in the round (other than the aggregator) dispute its
+		/// checkpoint.
+		NotParticipant,
+		/// The claimed checkpoint is the one committed.
+		SameCheckpoint,
+		/// The checkpoint is already disputed.
+		AlreadyDisputed,
+		/// `top_up` needs at least one round.
+		ZeroAmount,
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		/// Advance every bounty whose phase ends at this block.
+		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
+			let due = Wakeups::<T>::take(now);
+			let mut weight = T::WeightInfo::on_initialize_idle();
+			for bounty in due {
+				weight.saturating_accrue(Self::advance(bounty, now));
+			}
+			weight
+		}
+
+		fn integrity_test() {
+			assert!(T::MaxActiveBounties::get() >= 1, "MaxActiveBounties must be at least 1");
+			assert!(T::MaxRounds::get() >= 1, "MaxRounds must be at least 1");
+			assert!(T::MaxShardsPerRound::get() >= 1, "MaxShardsPerRound must be at least 1");
+			assert!(
+				T::MinPhaseBlocks::get() >= 1
+					&& T::MinPhaseBlocks::get() <= T::MaxPhaseBlocks::get(),
+				"need 1 <= MinPhaseBlocks <= MaxPhaseBlocks"
+			);
+			assert!(T::WaitingRetryBlocks::get() >= 1, "WaitingRetryBlocks must be at least 1");
+			assert!(
+				T::MaxAggregatorAttempts::get() >= 1,
+				"MaxAggregatorAttempts must be at least 1"
+			);
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Create a bounty from `spec` and hold its whole cost from the caller (see the pallet
+		/// docs for the formula). The first round is assigned in the next block.
+		///
+		/// Fails, changing nothing, with `TooManyBounties`, `ModelConfigTooLong`, `ZeroRounds`,
+		/// `TooManyRounds`, `InvalidShardCount`, `EmptyDataset`, `ZeroReplication`,
+		/// `ReplicationUnreachable`, `DeadlineOutOfBounds`, `RewardTooLow`,
+		/// `InvalidHyperParameters`, `InvalidAggregation`, `InvalidClass`, `EscrowOverflow`
+		/// or `InsufficientBalance`. Emits [`Event::BountyCreated`].
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::create_bounty(spec.model.config.len() as u32))]
+		pub fn create_bounty(origin: OriginFor<T>, spec: SpecInput<T>) -> DispatchResult {
+			let owner = ensure_signed(origin)?;
+			ensure!(
+				ActiveBounties::<T>::get() < T::MaxActiveBounties::get(),
+				Error::<T>::TooManyBounties
+			);
+			let spec = spec
+				.try_map_config(|config| ModelConfig::try_from(config).ok())
+				.ok_or(Error::<T>::ModelConfigTooLong)?;
+			Self::check_spec(&spec)?;
+			let escrow = Self::round_cost(&spec)
+				.and_then(|cost| cost.checked_mul(&spec.rounds.into()))
+				.ok_or(Error::<T>::EscrowOverflow)?;
+			Self::hold_escrow(&owner, escrow)?;
+
+			let id = NextBountyId::<T>::mutate(|next| {
+				let id = *next;
+				*next = next.saturating_add(1);
+				id
+			});
+			let now = frame_system::Pallet::<T>::block_number();
+			let checkpoint = spec.model.initial_checkpoint;
+			let mut record = Bounty {
+				owner: owner.clone(),
+				spec,
+				status: BountyStatus::Active,
+				phase: Phase::Waiting,
+				round: 0,
+				checkpoint,
+				escrow,
+				wake_at: None,
+				created_at: now,
+			};
+			Self::schedule(id, &mut record, now.saturating_add(One::one()));
+			Bounties::<T>::insert(id, record);
+			ActiveBounties::<T>::mutate(|count| *count = count.saturating_add(1));
+			Self::deposit_event(Event::BountyCreated { bounty: id, owner, escrow });
+			Ok(())
+		}
+
+		/// Cancel a bounty: the cost of the rounds not started goes back to the owner at once;
+		/// the round in progress (whose workers are already at work) finishes, and what it does
+		/// not spend comes back when it ends. A bounty still waiting for workers closes at once
+		/// with its whole escrow refunded. Owner only.
+		///
+		/// Fails with `UnknownBounty`, `NotOwner` or `NotActive`. Emits
+		/// [`Event::BountyCancelled`], or [`Event::BountyFinished`] when it closes at once.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::cancel_bounty())]
+		pub fn cancel_bounty(origin: OriginFor<T>, bounty: BountyId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Bounties::<T>::get(bounty).ok_or(Error::<T>::UnknownBounty)?;
+			ensure!(record.owner == who, Error::<T>::NotOwner);
+			ensure!(record.status == BountyStatus::Active, Error::<T>::NotActive);
+			if record.phase == Phase::Waiting {
+				Self::close(bounty, &mut record, BountyStatus::Cancelled);
+				Bounties::<T>::insert(bounty, record);
+				return Ok(());
+			}
+			let later_rounds = record.spec.rounds.saturating_sub(record.round.saturating_add(1));
+			let refund = Self::round_cost(&record.spec)
+				.unwrap_or_default()
+				.saturating_mul(later_rounds.into());
+			Self::refund(&mut record, refund);
+			record.status = BountyStatus::Cancelling;
+			Bounties::<T>::insert(bounty, record);
+			Self::deposit_event(Event::BountyCancelled { bounty, refund });
+			Ok(())
+		}
+
+		/// Add `rounds` more rounds to an active bounty, holding their cost from the owner.
+		///
+		/// Fails with `UnknownBounty`, `NotOwner`, `NotActive`, `ZeroAmount`, `TooManyRounds`,
+		/// `EscrowOverflow` or `InsufficientBalance`. Emits [`Event::BountyToppedUp`].
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::top_up())]
+		pub fn top_up(origin: OriginFor<T>, bounty: BountyId, rounds: u32) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let mut record = Bounties::<T>::get(bounty).ok_or(Error::<T>::UnknownBounty)?;
+			ensure!(record.owner == who, Error::<T>::NotOwner);
+			ensure!(record.status == BountyStatus::Active, Error::<T>::NotActive);
+			ensure!(rounds > 0, Error::<T>::ZeroAmount);
+			let total = record.spec.rounds.saturating_add(rounds);
+			ensure!(total <= T::MaxRounds::get(), Error::<T>::TooManyRounds);
+			let amount = Self::round_cost(&record.spec)
+				.and_then(|cost| cost.checked_mul(&rounds.into()))
+				.ok_or(Error::<T>::EscrowOverflow)?;
+			Self::hold_escrow(&who, amount)?;
+			record.escrow = record.escrow.saturating_add(amount);
+			record.spec.rounds = total;
+			Bounties::<T>::insert(bounty, record);
+			Self::deposit_event(Event::BountyToppedUp { bounty, rounds, total, amount });
+			Ok(())
+		}
+
+		/// Commit the seal `blake3(root ‖ salt ‖ caller)` of the caller's result for `shard`,
+		/// trained from `checkpoint`, before the round's commit deadline.
+		///
+		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `CommitDeadlinePassed`,
+		/// `StaleCheckpoint` (not the round's `H_k`), `UnknownShard`, `NotAssigned`,
+		/// `AlreadyCommitted` or `DuplicateSeal`. Emits [`Event::Committed`].
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::commit())]
+		pub fn commit(
+			origin: OriginFor<T>,
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			checkpoint: H256,
+			seal: H256,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_commit(worker, bounty, round, shard, checkpoint, seal)
+		}
+
+		/// Reveal the caller's `root` and `salt` for `shard`, between the commit and the reveal
+		/// deadline. The chain checks that they hash, with the caller's account, to the seal.
+		///
+		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `RevealNotOpen`,
+		/// `RevealDeadlinePassed`, `UnknownShard`, `NotAssigned`, `NotCommitted`,
+		/// `AlreadyRevealed` or `SealMismatch`. Emits [`Event::Revealed`].
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::reveal())]
+		pub fn reveal(
+			origin: OriginFor<T>,
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			root: H256,
+			salt: H256,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_reveal(worker, bounty, round, shard, root, salt)
+		}
+
+		/// Vote `verdict` on `dispute`, as a validator of the active set, weighted by its stake.
+		/// The vote that takes one verdict past 2/3 of the active stake settles the dispute.
+		///
+		/// Fails with `UnknownDispute`, `NotValidator`, `DisputeClosed`, `DisputeExpired`,
+		/// `AlreadyVoted`, `UnknownRoot` or `TooManyVotes`. Emits [`Event::Voted`], and
+		/// [`Event::DisputeSettled`] when it settles.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::vote(T::MaxShardsPerRound::get()))]
+		pub fn vote(origin: OriginFor<T>, dispute: DisputeId, verdict: Verdict) -> DispatchResult {
+			let voter = ensure_signed(origin)?;
+			Self::do_vote(voter, dispute, verdict)
+		}
+
+		/// Commit `checkpoint` as the result of `round`, as its designated aggregator, before the
+		/// aggregator's deadline. It becomes `H_{k+1}` unless disputed during the review window.
+		///
+		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `NotAggregator` or
+		/// `CheckpointDeadlinePassed`. Emits [`Event::CheckpointCommitted`].
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::commit_checkpoint())]
+		pub fn commit_checkpoint(
+			origin: OriginFor<T>,
+			bounty: BountyId,
+			round: RoundIndex,
+			checkpoint: H256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_commit_checkpoint(who, bounty, round, checkpoint)
+		}
+
+		/// Dispute the committed checkpoint of `round`, claiming `claimed` is the correct one.
+		/// Only workers assigned in the round may; the validators decide, and whichever hash
+		/// loses costs its backer `SlashFraction` of its bond.
+		///
+		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `ReviewClosed`,
+		/// `NotParticipant`, `SameCheckpoint` or `AlreadyDisputed`. Emits
+		/// [`Event::DisputeOpened`].
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::dispute_checkpoint(T::MaxShardsPerRound::get()))]
+		pub fn dispute_checkpoint(
+			origin: OriginFor<T>,
+			bounty: BountyId,
+			round: RoundIndex,
+			claimed: H256,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_dispute_checkpoint(who, bounty, round, claimed)
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Refuse a spec outside the runtime's bounds.
+		fn check_spec(spec: &BountySpec<BalanceOf<T>, ModelConfig>) -> DispatchResult {
+			ensure!(spec.rounds >= 1, Error::<T>::ZeroRounds);
+			ensure!(spec.rounds <= T::MaxRounds::get(), Error::<T>::TooManyRounds);
+			ensure!(
+				spec.shards_per_round >= 1 && spec.shards_per_round <= T::MaxShardsPerRound::get(),
+				Error::<T>::InvalidShardCount
+			);
+			ensure!(spec.dataset.shards >= 1, Error::<T>::EmptyDataset);
+			ensure!(spec.replication >= 1, Error::<T>::ZeroReplication);
+			ensure!(
+				spec.replication <= MAX_REPLICATION.min(T::Workers::max_per_class()),
+				Error::<T>::ReplicationUnreachable
+			);
+			let d = &spec.deadlines;
+			let in_bounds = |blocks: u32| {
+				blocks >= T::MinPhaseBlocks::get() && blocks <= T::MaxPhaseBlocks::get()
+			};
+			ensure!(
+				[d.commit, d.reveal, d.vote, d.checkpoint, d.review].into_iter().all(in_bounds),
+				Error::<T>::DeadlineOutOfBounds
+			);
+			ensure!(spec.reward_per_contribution >= T::MinReward::get(), Error::<T>::RewardTooLow);
+			ensure!(
+				spec.hyper.inner_steps >= 1 && spec.hyper.batch_size >= 1,
+				Error::<T>::InvalidHyperParameters
+			);
+			if let Aggregation::TrimmedMean { trim } = spec.aggregation {
+				ensure!(trim < Percent::from_percent(50), Error::<T>::InvalidAggregation);
+			}
+			if let Some(class) = &spec.requirements.class {
+				ensure!(class.is_well_formed(), Error::<T>::InvalidClass);
+			}
+			Ok(())
+		}
+
+		/// The verifier reward of one disputed slot.
+		pub(crate) fn verifier_share(spec: &BountySpec<BalanceOf<T>, ModelConfig>) -> BalanceOf<T> {
+			T::VerifierShare::get() * spec.reward_per_contribution
+		}
+
+		/// What one round can cost at most: every contribution paid, and every shard and the
+		/// checkpoint disputed. `None` on overflow.
+		pub fn round_cost(spec: &BountySpec<BalanceOf<T>, ModelConfig>) -> Option<BalanceOf<T>> {
+			let slots: BalanceOf<T> = spec.shards_per_round.checked_mul(spec.replication)?.into();
+			let disputable: BalanceOf<T> =
+				spec.shards_per_round.checked_add(1)?.checked_mul(spec.replication)?.into();
+			let rewards = slots.checked_mul(&spec.reward_per_contribution)?;
+			let verifiers = disputable.checked_mul(&Self::verifier_share(spec))?;
+			rewards.checked_add(&verifiers)
+		}
+	}
+
+	impl<T: Config> Pallet<T> {
+		/// Checks the invariants: each owner's escrow hold equals the sum of its open bounties'
+		/// escrows, closed bounties hold nothing, the active count matches, every scheduled
+		/// bounty is listed at its `wake_at` and nowhere else.
+		#[cfg(any(test, feature = "try-runtime"))]
+		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+			use alloc::collections::btree_map::BTreeMap;
+			use frame_support::traits::fungible::InspectHold;
+			use sp_runtime::traits::Zero;
+			let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			let mut active = 0u32;
+			for (id, bounty) in Bounties::<T>::iter() {
+				let open = matches!(bounty.status, BountyStatus::Active | BountyStatus::Cancelling);
+				if open {
+					active += 1;
+				} else {
+					ensure!(bounty.escrow.is_zero(), "a closed bounty still holds escrow");
+					ensure!(bounty.wake_at.is_none(), "a closed bounty is scheduled");
+				}
+				let sum = held.entry(bounty.owner.clone()).or_default();
+				*sum = sum.saturating_add(bounty.escrow);
+				if let Some(at) = bounty.wake_at {
+					ensure!(
+						Wakeups::<T>::get(at).contains(&id),
+						"a bounty is missing at its wake-up"
+					);
+				}
+			}
+			ensure!(active == ActiveBounties::<T>::get(), "active bounty count is off");
+			for (owner, sum) in held {
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &owner) == sum,
+					"escrow hold differs from the bounties' escrows"
+				);
+			}
+			for (at, ids) in Wakeups::<T>::iter() {
+				for id in ids {
+					let bounty = Bounties::<T>::get(id).ok_or("an unknown bounty is scheduled")?;
+					ensure!(bounty.wake_at == Some(at), "a bounty is scheduled twice");
+				}
+			}
+			Ok(())
+		}
+	}
+}

@@ -1,0 +1,191 @@
+//! A mock runtime: System, Balances, the real workers pallet, and this pallet, with the
+//! validator set faked by a table of stakes.
+
+use crate as pallet_training;
+use cohort_primitives::{
+	Aggregation, Architecture, BountySpec, Capabilities, DatasetSpec, Deadlines, DeterminismClass,
+	DeviceKind, HyperParams, ModelSpec, Optimizer, Requirements, H256,
+};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{tokens::imbalance::ResolveTo, ConstU32, ConstU64, Hooks},
+};
+use sp_runtime::{BuildStorage, Perbill};
+use std::collections::BTreeMap;
+
+type Block = frame_system::mocking::MockBlock<Test>;
+pub type AccountId = u64;
+
+frame_support::construct_runtime!(
+	pub enum Test {
+		System: frame_system,
+		Balances: pallet_balances,
+		Workers: pallet_workers,
+		Training: pallet_training,
+	}
+);
+
+#[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
+impl frame_system::Config for Test {
+	type Block = Block;
+	type AccountData = pallet_balances::AccountData<u64>;
+}
+
+#[derive_impl(pallet_balances::config_preludes::TestDefaultConfig)]
+impl pallet_balances::Config for Test {
+	type AccountStore = System;
+	type RuntimeHoldReason = RuntimeHoldReason;
+}
+
+/// Receives slashed bonds.
+pub const SLASH_POT: AccountId = 99;
+/// Owns the bounties.
+pub const OWNER: AccountId = 1;
+/// The validators, each with stake 100.
+pub const VALIDATORS: [AccountId; 4] = [100, 101, 102, 103];
+pub const WORKER_BOND: u64 = 1_000;
+pub const REWARD: u64 = 100;
+
+parameter_types! {
+	pub const SlashPot: AccountId = SLASH_POT;
+	pub static Stakes: BTreeMap<AccountId, u64> = BTreeMap::new();
+	pub const VerifierShare: Perbill = Perbill::from_percent(10);
+	pub const SlashFraction: Perbill = Perbill::from_percent(10);
+}
+
+impl pallet_workers::Config for Test {
+	type Balance = u64;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type OnSlash = ResolveTo<SlashPot, Balances>;
+	type MinWorkerBond = ConstU64<WORKER_BOND>;
+	type WorkerBondingDuration = ConstU64<100>;
+	type HeartbeatInterval = ConstU64<1_000>;
+	type MaxMissedDeadlines = ConstU32<3>;
+	type MaxWorkersPerClass = ConstU32<16>;
+	type MaxClasses = ConstU32<2>;
+	type WeightInfo = ();
+}
+
+/// The validator set: stakes from the `Stakes` table.
+pub struct MockVoters;
+impl cohort_primitives::VoterStake<AccountId, u64> for MockVoters {
+	fn stake_of(who: &AccountId) -> Option<u64> {
+		Stakes::get().get(who).copied()
+	}
+	fn total() -> u64 {
+		Stakes::get().values().sum()
+	}
+	#[cfg(feature = "runtime-benchmarks")]
+	fn add_voter_for_benchmark(who: &AccountId, stake: u64) {
+		Stakes::mutate(|stakes| stakes.insert(*who, stake));
+	}
+}
+
+impl pallet_training::Config for Test {
+	type Balance = u64;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Workers = Workers;
+	type Voters = MockVoters;
+	type Randomness = crate::ParentHashRandomness<Test>;
+	type MaxActiveBounties = ConstU32<4>;
+	type MaxRounds = ConstU32<10>;
+	type MaxShardsPerRound = ConstU32<4>;
+	type MinPhaseBlocks = ConstU32<1>;
+	type MaxPhaseBlocks = ConstU32<20>;
+	type WaitingRetryBlocks = ConstU32<3>;
+	type MinReward = ConstU64<10>;
+	type VerifierShare = VerifierShare;
+	type SlashFraction = SlashFraction;
+	type MaxAggregatorAttempts = ConstU32<2>;
+	type WeightInfo = ();
+}
+
+/// The class every mock worker belongs to.
+pub fn cpu() -> DeterminismClass {
+	DeterminismClass::new(b"cpu-x86_64-fma").unwrap()
+}
+
+/// A bounty: 2 rounds of 2 shards, r = 2, reward 100, every phase 3 blocks, no audits.
+pub fn spec() -> BountySpec<u64, Vec<u8>> {
+	BountySpec {
+		model: ModelSpec {
+			architecture: Architecture::Mlp,
+			config: vec![1, 2, 3],
+			initial_checkpoint: H256::repeat_byte(0xc0),
+		},
+		dataset: DatasetSpec { hash: H256::repeat_byte(0xda), shards: 4 },
+		hyper: HyperParams {
+			inner_steps: 10,
+			batch_size: 32,
+			inner_learning_rate: Perbill::from_parts(1_000_000),
+			outer_learning_rate: Perbill::one(),
+			optimizer: Optimizer::AdamW,
+		},
+		rounds: 2,
+		shards_per_round: 2,
+		replication: 2,
+		aggregation: Aggregation::Mean,
+		audit_rate: Perbill::zero(),
+		deadlines: Deadlines { commit: 3, reveal: 3, vote: 3, checkpoint: 3, review: 3 },
+		reward_per_contribution: REWARD,
+		requirements: Requirements::default(),
+	}
+}
+
+/// Register `workers` with the minimum bond in the `cpu` class.
+pub fn register_workers(workers: impl IntoIterator<Item = AccountId>) {
+	for who in workers {
+		pallet_workers::Pallet::<Test>::register(
+			RuntimeOrigin::signed(who),
+			Capabilities { device: DeviceKind::Cpu, memory_mib: 8192, gflops: 100, class: cpu() },
+			vec![who as u8; 38],
+			vec![],
+			WORKER_BOND,
+		)
+		.expect("funded worker registers");
+	}
+}
+
+/// Advance to block `n`, running this pallet's hook at each block with a fresh parent hash.
+pub fn run_to_block(n: u64) {
+	while System::block_number() < n {
+		let next = System::block_number() + 1;
+		System::set_parent_hash(H256::from_low_u64_be(next));
+		System::set_block_number(next);
+		Training::on_initialize(next);
+	}
+}
+
+/// The owner holds 100_000; accounts 10..=29 (workers) 10_000; validators 1_000; the slash pot
+/// 1. Validators 100..=103 stake 100 each.
+pub fn new_test_ext() -> sp_io::TestExternalities {
+	Stakes::mutate(|stakes| {
+		stakes.clear();
+		stakes.extend(VALIDATORS.iter().map(|v| (*v, 100)));
+	});
+	let balances = [(OWNER, 100_000), (SLASH_POT, 1)]
+		.into_iter()
+		.chain((10..30).map(|w| (w, 10_000)))
+		.chain(VALIDATORS.iter().map(|v| (*v, 1_000)))
+		.collect();
+	let storage = RuntimeGenesisConfig {
+		system: Default::default(),
+		balances: pallet_balances::GenesisConfig { balances, ..Default::default() },
+	}
+	.build_storage()
+	.unwrap();
+	let mut ext = sp_io::TestExternalities::new(storage);
+	ext.execute_with(|| System::set_block_number(1));
+	ext
+}
+
+/// Run `test` on a fresh mock chain, checking both pallets' invariants afterwards.
+pub fn run(test: impl FnOnce()) {
+	new_test_ext().execute_with(|| {
+		test();
+		Training::do_try_state().expect("training invariants hold");
+		Workers::do_try_state().expect("worker invariants hold");
+	});
+}

@@ -1,0 +1,328 @@
+//! Property tests over random sequences of calls and blocks:
+//! - `no_balance_is_created_or_lost`: protocol-shaped traffic (bounties, honest and lying
+//!   workers, votes, checkpoints, cancellations) never changes total issuance, never lets an
+//!   escrow drift from what is held, and keeps both pallets' invariants after every step;
+//! - `arbitrary_calls_never_panic`: every call of both pallets, with arbitrary arguments from
+//!   arbitrary origins, dispatches without a panic and leaves the invariants intact.
+
+use crate::{mock::*, *};
+use codec::Encode;
+use cohort_primitives::{
+	seal, Aggregation, Capabilities, DeterminismClass, DeviceKind, Verdict, H256,
+};
+use frame_support::{dispatch::GetDispatchInfo, traits::UnfilteredDispatchable};
+use proptest::prelude::*;
+use sp_runtime::{Perbill, Percent};
+
+/// Accounts the generated traffic uses: the owner, workers 10..=17, validators, outsiders.
+const ACCOUNTS: [AccountId; 14] = [OWNER, 2, 10, 11, 12, 13, 14, 15, 16, 17, 100, 101, 102, 20];
+
+fn root_of(bounty: BountyId, round: RoundIndex, shard: ShardIndex, lies: bool) -> H256 {
+	let honest = sp_io::hashing::blake2_256(&(bounty, round, shard).encode());
+	let mut root = H256(honest);
+	if lies {
+		root.0[0] ^= 0xff;
+	}
+	root
+}
+
+fn salt(worker: AccountId) -> H256 {
+	H256::from_low_u64_be(worker)
+}
+
+/// One step of protocol-shaped traffic.
+#[derive(Debug, Clone)]
+enum Step {
+	Create {
+		rounds: u32,
+		shards: u32,
+		replication: u32,
+		audit: u8,
+		reward: u64,
+	},
+	Cancel {
+		bounty: BountyId,
+	},
+	TopUp {
+		bounty: BountyId,
+		rounds: u32,
+	},
+	/// Every assigned worker of the bounty's round commits; `liars` lie (a bitmask).
+	Commit {
+		bounty: BountyId,
+		liars: u16,
+	},
+	/// Every committed worker reveals what it committed.
+	Reveal {
+		bounty: BountyId,
+		liars: u16,
+	},
+	Vote {
+		voter: usize,
+		dispute: DisputeId,
+		pick: u8,
+	},
+	Checkpoint {
+		bounty: BountyId,
+		wrong: bool,
+	},
+	DisputeCheckpoint {
+		bounty: BountyId,
+		who: usize,
+	},
+	Unbond {
+		worker: usize,
+	},
+	Blocks(u64),
+}
+
+fn step() -> impl Strategy<Value = Step> {
+	prop_oneof![
+		(1u32..4, 1u32..4, 1u32..4, 0u8..3, 10u64..300).prop_map(
+			|(rounds, shards, replication, audit, reward)| Step::Create {
+				rounds,
+				shards,
+				replication,
+				audit,
+				reward
+			}
+		),
+		(0u64..4).prop_map(|bounty| Step::Cancel { bounty }),
+		(0u64..4, 0u32..3).prop_map(|(bounty, rounds)| Step::TopUp { bounty, rounds }),
+		(0u64..4, any::<u16>()).prop_map(|(bounty, liars)| Step::Commit { bounty, liars }),
+		(0u64..4, any::<u16>()).prop_map(|(bounty, liars)| Step::Reveal { bounty, liars }),
+		(0usize..4, 0u64..8, 0u8..3).prop_map(|(voter, dispute, pick)| Step::Vote {
+			voter,
+			dispute,
+			pick
+		}),
+		(0u64..4, any::<bool>()).prop_map(|(bounty, wrong)| Step::Checkpoint { bounty, wrong }),
+		(0u64..4, 0usize..8).prop_map(|(bounty, who)| Step::DisputeCheckpoint { bounty, who }),
+		(0usize..8).prop_map(|worker| Step::Unbond { worker }),
+		(1u64..6).prop_map(Step::Blocks),
+		(1u64..6).prop_map(Step::Blocks),
+	]
+}
+
+fn liar(liars: u16, worker: AccountId) -> bool {
+	liars & (1 << (worker % 16)) != 0
+}
+
+fn apply(step: Step) {
+	let signed = RuntimeOrigin::signed;
+	let _ = match step {
+		Step::Create { rounds, shards, replication, audit, reward } => {
+			let audit_rate =
+				[Perbill::zero(), Perbill::from_percent(50), Perbill::one()][audit as usize];
+			Training::create_bounty(
+				signed(OWNER),
+				BountySpec {
+					rounds,
+					shards_per_round: shards,
+					replication,
+					audit_rate,
+					reward_per_contribution: reward,
+					..spec()
+				},
+			)
+		}
+		Step::Cancel { bounty } => Training::cancel_bounty(signed(OWNER), bounty),
+		Step::TopUp { bounty, rounds } => Training::top_up(signed(OWNER), bounty, rounds),
+		Step::Commit { bounty, liars } | Step::Reveal { bounty, liars } => {
+			let Some(record) = Bounties::<Test>::get(bounty) else { return };
+			let round = record.round;
+			let Some(info) = Rounds::<Test>::get(bounty, round) else { return };
+			for shard in 0..record.spec.shards_per_round {
+				let Some(state) = Shards::<Test>::get((bounty, round, shard)) else { continue };
+				for slot in state.slots.iter() {
+					let w = slot.worker;
+					let root = root_of(bounty, round, shard, liar(liars, w));
+					let _ = if matches!(step, Step::Commit { .. }) {
+						let sealed = seal(&root, &salt(w), &w.encode());
+						Training::commit(signed(w), bounty, round, shard, info.checkpoint, sealed)
+					} else {
+						Training::reveal(signed(w), bounty, round, shard, root, salt(w))
+					};
+				}
+			}
+			Ok(())
+		}
+		Step::Vote { voter, dispute, pick } => {
+			let Some(record) = Disputes::<Test>::get(dispute) else { return };
+			let verdict = record
+				.candidates
+				.get(pick as usize)
+				.map_or(Verdict::NoneCorrect, |c| Verdict::Correct(c.root));
+			Training::vote(signed(VALIDATORS[voter]), dispute, verdict)
+		}
+		Step::Checkpoint { bounty, wrong } => {
+			let Some(record) = Bounties::<Test>::get(bounty) else { return };
+			let Some(info) = Rounds::<Test>::get(bounty, record.round) else { return };
+			let Some(aggregator) = info.aggregator else { return };
+			let hash = H256::repeat_byte(if wrong { 0xbb } else { 0xaa });
+			Training::commit_checkpoint(signed(aggregator), bounty, record.round, hash)
+		}
+		Step::DisputeCheckpoint { bounty, who } => {
+			let round = Bounties::<Test>::get(bounty).map_or(0, |b| b.round);
+			Training::dispute_checkpoint(
+				signed(10 + who as u64),
+				bounty,
+				round,
+				H256::repeat_byte(0xaa),
+			)
+		}
+		Step::Unbond { worker } => Workers::unbond(signed(10 + worker as u64)),
+		Step::Blocks(n) => {
+			run_to_block(System::block_number() + n);
+			Ok(())
+		}
+	};
+}
+
+fn check_invariants(issuance: u64) -> Result<(), TestCaseError> {
+	prop_assert_eq!(Balances::total_issuance(), issuance, "balance created or lost");
+	prop_assert!(Training::do_try_state().is_ok(), "{:?}", Training::do_try_state());
+	prop_assert!(Workers::do_try_state().is_ok(), "{:?}", Workers::do_try_state());
+	for (_, bounty) in Bounties::<Test>::iter() {
+		let cost = Training::round_cost(&bounty.spec).unwrap();
+		let rounds = u64::from(bounty.spec.rounds);
+		let later = rounds - u64::from(bounty.round) - 1;
+		prop_assert!(bounty.escrow <= cost * rounds, "escrow above the bounty's whole cost");
+		match bounty.status {
+			// Every round not started yet is fully covered.
+			BountyStatus::Active => {
+				prop_assert!(bounty.escrow >= cost * later, "later rounds not covered");
+				prop_assert!(bounty.escrow <= cost * (later + 1), "a finished round kept escrow");
+			}
+			BountyStatus::Cancelling => {
+				prop_assert!(bounty.escrow <= cost, "cancelled rounds kept")
+			}
+			BountyStatus::Completed | BountyStatus::Cancelled => prop_assert_eq!(bounty.escrow, 0),
+		}
+	}
+	Ok(())
+}
+
+/// Any call of either pallet, with arguments drawn near the interesting values.
+fn call() -> impl Strategy<Value = RuntimeCall> {
+	let hash = prop_oneof![
+		Just(H256::zero()),
+		Just(H256::repeat_byte(0xc0)),
+		any::<[u8; 32]>().prop_map(H256)
+	];
+	let spec = (0u32..12, 0u32..6, 0u32..10, 0u32..25, 0u64..400, 0usize..1100, 0u8..60).prop_map(
+		|(rounds, shards, replication, deadline, reward, config_len, trim)| {
+			let mut spec = spec();
+			spec.rounds = rounds;
+			spec.shards_per_round = shards;
+			spec.replication = replication;
+			spec.deadlines.vote = deadline;
+			spec.reward_per_contribution = reward;
+			spec.model.config = vec![7; config_len];
+			spec.aggregation = Aggregation::TrimmedMean { trim: Percent::from_percent(trim) };
+			spec
+		},
+	);
+	let class = prop_oneof![
+		Just(DeterminismClass::new(b"cpu-x86_64-fma").unwrap()),
+		Just(DeterminismClass(b"BAD CLASS".to_vec().try_into().unwrap())),
+		Just(DeterminismClass(Default::default())),
+	];
+	let capabilities = (class, any::<u32>()).prop_map(|(class, memory_mib)| Capabilities {
+		device: DeviceKind::Cpu,
+		memory_mib,
+		gflops: 1,
+		class,
+	});
+	let bytes = prop::collection::vec(any::<u8>(), 0..80);
+	let addresses = prop::collection::vec(prop::collection::vec(any::<u8>(), 0..140), 0..10);
+	let verdict = prop_oneof![Just(Verdict::NoneCorrect), hash.clone().prop_map(Verdict::Correct)];
+	prop_oneof![
+		spec.prop_map(|spec| RuntimeCall::Training(Call::create_bounty { spec })),
+		(0u64..4).prop_map(|bounty| RuntimeCall::Training(Call::cancel_bounty { bounty })),
+		(0u64..4, any::<u32>())
+			.prop_map(|(bounty, rounds)| RuntimeCall::Training(Call::top_up { bounty, rounds })),
+		(0u64..4, 0u32..3, 0u32..5, hash.clone(), hash.clone()).prop_map(
+			|(bounty, round, shard, checkpoint, seal)| {
+				RuntimeCall::Training(Call::commit { bounty, round, shard, checkpoint, seal })
+			}
+		),
+		(0u64..4, 0u32..3, 0u32..5, hash.clone(), hash.clone()).prop_map(
+			|(bounty, round, shard, root, salt)| {
+				RuntimeCall::Training(Call::reveal { bounty, round, shard, root, salt })
+			}
+		),
+		(0u64..6, verdict)
+			.prop_map(|(dispute, verdict)| RuntimeCall::Training(Call::vote { dispute, verdict })),
+		(0u64..4, 0u32..3, hash.clone()).prop_map(|(bounty, round, checkpoint)| {
+			RuntimeCall::Training(Call::commit_checkpoint { bounty, round, checkpoint })
+		}),
+		(0u64..4, 0u32..3, hash).prop_map(|(bounty, round, claimed)| {
+			RuntimeCall::Training(Call::dispute_checkpoint { bounty, round, claimed })
+		}),
+		(capabilities.clone(), bytes.clone(), addresses.clone(), 0u64..20_000).prop_map(
+			|(capabilities, peer_id, addresses, bond)| RuntimeCall::Workers(
+				pallet_workers::Call::register { capabilities, peer_id, addresses, bond }
+			)
+		),
+		(
+			proptest::option::of(capabilities),
+			proptest::option::of(bytes),
+			proptest::option::of(addresses)
+		)
+			.prop_map(|(capabilities, peer_id, addresses)| RuntimeCall::Workers(
+				pallet_workers::Call::update { capabilities, peer_id, addresses }
+			)),
+		(0u64..20_000)
+			.prop_map(|amount| RuntimeCall::Workers(pallet_workers::Call::bond_extra { amount })),
+		Just(RuntimeCall::Workers(pallet_workers::Call::unbond {})),
+		Just(RuntimeCall::Workers(pallet_workers::Call::withdraw_unbonded {})),
+		Just(RuntimeCall::Workers(pallet_workers::Call::heartbeat {})),
+	]
+}
+
+fn origin() -> impl Strategy<Value = RuntimeOrigin> {
+	prop_oneof![
+		8 => prop::sample::select(ACCOUNTS.to_vec()).prop_map(RuntimeOrigin::signed),
+		1 => Just(RuntimeOrigin::root()),
+		1 => Just(RuntimeOrigin::none()),
+	]
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+	#[test]
+	fn no_balance_is_created_or_lost(steps in prop::collection::vec(step(), 1..80)) {
+		new_test_ext().execute_with(|| {
+			register_workers(10..18);
+			let issuance = Balances::total_issuance();
+			for step in steps {
+				apply(step);
+				check_invariants(issuance)?;
+			}
+			// Let everything run out: every bounty's deadlines pass.
+			run_to_block(System::block_number() + 200);
+			check_invariants(issuance)?;
+			Ok::<(), TestCaseError>(())
+		})?;
+	}
+
+	#[test]
+	fn arbitrary_calls_never_panic(
+		calls in prop::collection::vec((origin(), call(), 0u64..4), 1..60)
+	) {
+		new_test_ext().execute_with(|| {
+			register_workers(10..14);
+			let issuance = Balances::total_issuance();
+			for (origin, call, blocks) in calls {
+				// Weight functions must not panic on any argument either.
+				let _ = call.get_dispatch_info();
+				let _ = call.dispatch_bypass_filter(origin);
+				run_to_block(System::block_number() + blocks);
+				check_invariants(issuance)?;
+			}
+			Ok::<(), TestCaseError>(())
+		})?;
+	}
+}

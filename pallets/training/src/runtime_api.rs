@@ -1,0 +1,171 @@
+//! The read-side runtime API behind the node's `cohort_bounty`, `cohort_bounties`,
+//! `cohort_round` and `cohort_disputes` RPC methods.
+
+use crate::{Bounty, Dispute, RoundInfo, ShardState};
+use alloc::vec::Vec;
+use codec::{Decode, Encode};
+use cohort_primitives::{BountyId, DisputeId, RoundIndex, ShardIndex};
+use scale_info::TypeInfo;
+
+/// A bounty with its id.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound(
+			serialize = "AccountId: serde::Serialize, Balance: core::fmt::Display, BlockNumber: serde::Serialize"
+		)
+	)
+)]
+pub struct BountyView<AccountId, Balance, BlockNumber> {
+	/// The bounty's id.
+	pub id: BountyId,
+	/// The bounty.
+	#[cfg_attr(feature = "std", serde(flatten))]
+	pub bounty: Bounty<AccountId, Balance, BlockNumber>,
+}
+
+/// One shard of a round with its index.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(rename_all = "camelCase", bound(serialize = "AccountId: serde::Serialize"))
+)]
+pub struct ShardView<AccountId> {
+	/// The shard's index in its round.
+	pub shard: ShardIndex,
+	/// Its assignments, seals, roots and outcome.
+	#[cfg_attr(feature = "std", serde(flatten))]
+	pub state: ShardState<AccountId>,
+}
+
+/// A round with all its shards.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound(serialize = "AccountId: serde::Serialize, BlockNumber: serde::Serialize")
+	)
+)]
+pub struct RoundView<AccountId, BlockNumber> {
+	/// The bounty.
+	pub bounty: BountyId,
+	/// The round's index.
+	pub round: RoundIndex,
+	/// The round.
+	#[cfg_attr(feature = "std", serde(flatten))]
+	pub info: RoundInfo<AccountId, BlockNumber>,
+	/// Every shard, in order.
+	pub shards: Vec<ShardView<AccountId>>,
+}
+
+/// A dispute with its id.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+#[cfg_attr(feature = "std", derive(serde::Serialize))]
+#[cfg_attr(
+	feature = "std",
+	serde(
+		rename_all = "camelCase",
+		bound(
+			serialize = "AccountId: serde::Serialize, Balance: core::fmt::Display, BlockNumber: serde::Serialize"
+		)
+	)
+)]
+pub struct DisputeView<AccountId, Balance, BlockNumber> {
+	/// The dispute's id.
+	pub id: DisputeId,
+	/// The dispute.
+	#[cfg_attr(feature = "std", serde(flatten))]
+	pub dispute: Dispute<AccountId, Balance, BlockNumber>,
+}
+
+sp_api::decl_runtime_apis! {
+	/// Queries about bounties, rounds and disputes.
+	pub trait TrainingApi<AccountId, Balance, BlockNumber>
+	where
+		AccountId: codec::Codec,
+		Balance: codec::Codec,
+		BlockNumber: codec::Codec,
+	{
+		/// One bounty.
+		fn bounty(id: BountyId) -> Option<BountyView<AccountId, Balance, BlockNumber>>;
+
+		/// Every bounty, in id order.
+		fn bounties() -> Vec<BountyView<AccountId, Balance, BlockNumber>>;
+
+		/// One round of a bounty with its shards.
+		fn round(bounty: BountyId, round: RoundIndex) -> Option<RoundView<AccountId, BlockNumber>>;
+
+		/// The disputes of one bounty, or of every bounty, in id order.
+		fn disputes(bounty: Option<BountyId>) -> Vec<DisputeView<AccountId, Balance, BlockNumber>>;
+	}
+}
+
+impl<T: crate::Config> crate::Pallet<T> {
+	/// One bounty, for the runtime API.
+	pub fn bounty_view(
+		id: BountyId,
+	) -> Option<
+		BountyView<
+			T::AccountId,
+			crate::BalanceOf<T>,
+			frame_system::pallet_prelude::BlockNumberFor<T>,
+		>,
+	> {
+		crate::Bounties::<T>::get(id).map(|bounty| BountyView { id, bounty })
+	}
+
+	/// Every bounty in id order, for the runtime API.
+	pub fn bounty_views() -> Vec<
+		BountyView<
+			T::AccountId,
+			crate::BalanceOf<T>,
+			frame_system::pallet_prelude::BlockNumberFor<T>,
+		>,
+	> {
+		let mut views: Vec<_> =
+			crate::Bounties::<T>::iter().map(|(id, bounty)| BountyView { id, bounty }).collect();
+		views.sort_by_key(|view| view.id);
+		views
+	}
+
+	/// One round with its shards, for the runtime API.
+	pub fn round_view(
+		bounty: BountyId,
+		round: RoundIndex,
+	) -> Option<RoundView<T::AccountId, frame_system::pallet_prelude::BlockNumberFor<T>>> {
+		let info = crate::Rounds::<T>::get(bounty, round)?;
+		let shards =
+			crate::Bounties::<T>::get(bounty).map(|b| b.spec.shards_per_round).unwrap_or_default();
+		let shards = (0..shards)
+			.filter_map(|shard| {
+				crate::Shards::<T>::get((bounty, round, shard))
+					.map(|state| ShardView { shard, state })
+			})
+			.collect();
+		Some(RoundView { bounty, round, info, shards })
+	}
+
+	/// Disputes in id order, for the runtime API.
+	pub fn dispute_views(
+		bounty: Option<BountyId>,
+	) -> Vec<
+		DisputeView<
+			T::AccountId,
+			crate::BalanceOf<T>,
+			frame_system::pallet_prelude::BlockNumberFor<T>,
+		>,
+	> {
+		let mut views: Vec<_> = crate::Disputes::<T>::iter()
+			.filter(|(_, dispute)| bounty.map_or(true, |b| dispute.bounty == b))
+			.map(|(id, dispute)| DisputeView { id, dispute })
+			.collect();
+		views.sort_by_key(|view| view.id);
+		views
+	}
+}

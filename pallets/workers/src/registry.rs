@@ -1,0 +1,139 @@
+//! The round protocol's view of the registry: `pallet-training` draws, tracks and slashes
+//! workers through [`WorkerRegistry`].
+
+use crate::{BalanceOf, ClassMembers, Config, Event, HoldReason, Pallet, WorkerStatus, Workers};
+use alloc::vec::Vec;
+use cohort_primitives::{DeterminismClass, Requirements, SlashReason, WorkerRegistry};
+use frame_support::traits::{fungible::BalancedHold, Get, OnUnbalanced};
+use sp_runtime::{
+	traits::{Saturating, Zero},
+	Perbill,
+};
+
+impl<T: Config> Pallet<T> {
+	/// The members of `class` that are live now and meet `requirements`, in account order.
+	fn eligible_in(
+		class: &DeterminismClass,
+		members: &[T::AccountId],
+		requirements: &Requirements,
+	) -> Vec<T::AccountId> {
+		if requirements.class.as_ref().is_some_and(|wanted| wanted != class) {
+			return Vec::new();
+		}
+		let now = frame_system::Pallet::<T>::block_number();
+		members
+			.iter()
+			.filter(|who| {
+				Workers::<T>::get(who).is_some_and(|worker| {
+					Self::is_live(&worker, now) && requirements.admits(&worker.capabilities)
+				})
+			})
+			.cloned()
+			.collect()
+	}
+}
+
+impl<T: Config> WorkerRegistry<T::AccountId> for Pallet<T> {
+	type Balance = BalanceOf<T>;
+
+	fn max_per_class() -> u32 {
+		T::MaxWorkersPerClass::get()
+	}
+
+	fn eligible(requirements: &Requirements) -> (Option<DeterminismClass>, Vec<T::AccountId>) {
+		if let Some(class) = &requirements.class {
+			let members = ClassMembers::<T>::get(class);
+			let eligible = Self::eligible_in(class, &members, requirements);
+			return (Some(class.clone()), eligible);
+		}
+		// No class asked for: the largest eligible group wins, ties to the lower class name,
+		// so every node picks the same class whatever the map's iteration order.
+		let mut best: (Option<DeterminismClass>, Vec<T::AccountId>) = (None, Vec::new());
+		for (class, members) in ClassMembers::<T>::iter() {
+			let eligible = Self::eligible_in(&class, &members, requirements);
+			let better = match &best.0 {
+				_ if eligible.is_empty() => false,
+				None => true,
+				Some(current) => {
+					eligible.len() > best.1.len()
+						|| (eligible.len() == best.1.len() && class < *current)
+				}
+			};
+			if better {
+				best = (Some(class), eligible);
+			}
+		}
+		best
+	}
+
+	fn is_eligible(who: &T::AccountId, requirements: &Requirements) -> bool {
+		let now = frame_system::Pallet::<T>::block_number();
+		Workers::<T>::get(who).is_some_and(|worker| {
+			Self::is_live(&worker, now) && requirements.admits(&worker.capabilities)
+		})
+	}
+
+	fn assignment_opened(who: &T::AccountId) {
+		Workers::<T>::mutate_extant(who, |worker| {
+			worker.open_assignments = worker.open_assignments.saturating_add(1)
+		});
+	}
+
+	fn assignment_closed(who: &T::AccountId) {
+		Workers::<T>::mutate_extant(who, |worker| {
+			worker.open_assignments = worker.open_assignments.saturating_sub(1)
+		});
+	}
+
+	fn deadline_met(who: &T::AccountId) {
+		Workers::<T>::mutate_extant(who, |worker| worker.missed_in_row = 0);
+	}
+
+	fn deadline_missed(who: &T::AccountId) {
+		Workers::<T>::mutate_extant(who, |worker| {
+			worker.missed_in_row = worker.missed_in_row.saturating_add(1);
+			if worker.status == WorkerStatus::Active
+				&& worker.missed_in_row >= T::MaxMissedDeadlines::get()
+			{
+				worker.status = WorkerStatus::Inactive;
+				Self::deposit_event(Event::MarkedInactive {
+					who: who.clone(),
+					missed: worker.missed_in_row,
+				});
+			}
+		});
+	}
+
+	fn slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason) -> BalanceOf<T> {
+		Workers::<T>::mutate_extant(who, |worker| {
+			let amount = fraction * worker.bond;
+			if amount.is_zero() {
+				return amount;
+			}
+			let (credit, missing) = T::Currency::slash(&HoldReason::WorkerBond.into(), who, amount);
+			// The record and the hold move together, so the hold always covers the bond.
+			debug_assert!(missing.is_zero(), "hold smaller than the bond");
+			T::OnSlash::on_unbalanced(credit);
+			worker.bond = worker.bond.saturating_sub(amount);
+			worker.slashed = worker.slashed.saturating_add(amount);
+			worker.last_slash = Some(reason);
+			Self::deposit_event(Event::Slashed { who: who.clone(), amount, reason });
+			amount
+		})
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_for_benchmark(who: &T::AccountId, capabilities: cohort_primitives::Capabilities) {
+		use frame_support::traits::fungible::Mutate;
+		let bond = T::MinWorkerBond::get();
+		T::Currency::set_balance(who, bond.saturating_mul(100u32.into()));
+		Pallet::<T>::register(
+			frame_system::RawOrigin::Signed(who.clone()).into(),
+			capabilities,
+			alloc::vec![1; 38],
+			alloc::vec![alloc::vec![4; 16]],
+			bond,
+		)
+		.expect("a funded worker with valid capabilities registers");
+	}
+}

@@ -1,0 +1,39 @@
+//! # Cohort primitives
+//!
+//! What the runtime and the off-chain worker must agree on byte for byte: the identifiers of
+//! bounties, rounds and shards, a bounty's specification, a worker's capabilities, the verdict of
+//! a dispute, and the commitment seal `blake3(root ‖ salt ‖ account)` that the chain checks and
+//! the worker computes. Also the two traits through which `pallet-training` reaches the worker
+//! registry and the validator set, so that neither pallet depends on the other.
+//!
+//! Everything here is `no_std`; with `std` every type also (de)serializes to the JSON that the
+//! node's `cohort_*` RPC methods return.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+mod bounty;
+mod capabilities;
+#[cfg(feature = "std")]
+pub mod json;
+mod seal;
+mod traits;
+
+pub use bounty::{
+	Aggregation, Architecture, BountySpec, DatasetSpec, Deadlines, HyperParams, ModelConfig,
+	ModelSpec, Optimizer, Verdict, MAX_MODEL_CONFIG_LEN,
+};
+pub use capabilities::{Capabilities, DeterminismClass, DeviceKind, Requirements};
+pub use seal::seal;
+pub use sp_core::H256;
+pub use traits::{SlashReason, VoterStake, WorkerRegistry};
+
+/// Identifies a bounty; assigned in order of creation.
+pub type BountyId = u64;
+/// Index of a round within its bounty, from 0.
+pub type RoundIndex = u32;
+/// Index of a shard within its round, from 0 to `shards_per_round - 1`.
+pub type ShardIndex = u32;
+/// Identifies a dispute; assigned in order of opening.
+pub type DisputeId = u64;

@@ -1,0 +1,94 @@
+//! How `pallet-training` reaches the worker registry and the validator set. The runtime wires
+//! `pallet-workers` and `pallet-validators` in; the pallets do not depend on each other.
+
+use crate::{BountyId, DeterminismClass, Requirements, RoundIndex, ShardIndex};
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+use sp_arithmetic::Perbill;
+
+/// Why a worker was slashed; recorded with the slash.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	MaxEncodedLen,
+	TypeInfo,
+	Debug,
+)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
+pub enum SlashReason {
+	/// Its revealed root lost the dispute over a shard.
+	ShardDispute {
+		/// The bounty.
+		bounty: BountyId,
+		/// The round.
+		round: RoundIndex,
+		/// The shard.
+		shard: ShardIndex,
+	},
+	/// Its checkpoint hash (as aggregator or as disputer) lost the dispute over a round's
+	/// checkpoint.
+	CheckpointDispute {
+		/// The bounty.
+		bounty: BountyId,
+		/// The round.
+		round: RoundIndex,
+	},
+}
+
+/// The registry of workers, as the round protocol sees it.
+pub trait WorkerRegistry<AccountId> {
+	/// The balance type of worker bonds.
+	type Balance;
+
+	/// The most workers one determinism class can hold: no replication factor above it can
+	/// ever be met.
+	fn max_per_class() -> u32;
+
+	/// The eligible workers (bonded, live, not leaving) that meet `requirements`, all of one
+	/// determinism class: the required class, or else the class with the most such workers.
+	/// Sorted by account; empty when none qualify.
+	fn eligible(requirements: &Requirements) -> (Option<DeterminismClass>, Vec<AccountId>);
+
+	/// Whether `who` is eligible now and meets `requirements`.
+	fn is_eligible(who: &AccountId, requirements: &Requirements) -> bool;
+
+	/// `who` was given a slot; its bond cannot leave until the slot is closed.
+	fn assignment_opened(who: &AccountId);
+
+	/// A slot of `who` is settled: paid, slashed or void.
+	fn assignment_closed(who: &AccountId);
+
+	/// `who` met a deadline; its count of misses in a row starts again.
+	fn deadline_met(who: &AccountId);
+
+	/// `who` missed a deadline; enough in a row make it inactive.
+	fn deadline_missed(who: &AccountId);
+
+	/// Take `fraction` of `who`'s bond to the runtime's slash destination, for `reason`.
+	/// Returns the amount taken.
+	fn slash(who: &AccountId, fraction: Perbill, reason: SlashReason) -> Self::Balance;
+
+	/// Register `who` as an eligible worker with `capabilities`, funded as needed.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn register_for_benchmark(who: &AccountId, capabilities: crate::Capabilities);
+}
+
+/// The stake of the validators that vote on disputes.
+pub trait VoterStake<AccountId, Balance> {
+	/// The stake of `who` if it is in the active validator set, `None` otherwise.
+	fn stake_of(who: &AccountId) -> Option<Balance>;
+
+	/// The summed stake of the active validator set.
+	fn total() -> Balance;
+
+	/// Make `who` an active validator with `stake`.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn add_voter_for_benchmark(who: &AccountId, stake: Balance);
+}
