@@ -133,10 +133,10 @@ pub struct Requirements {
 impl Requirements {
 	/// Whether a worker with `capabilities` may be assigned.
 	pub fn admits(&self, capabilities: &Capabilities) -> bool {
-		self.device.map_or(true, |device| device == capabilities.device)
+		self.device.is_none_or(|device| device == capabilities.device)
 			&& capabilities.memory_mib >= self.min_memory_mib
 			&& capabilities.gflops >= self.min_gflops
-			&& self.class.as_ref().map_or(true, |class| *class == capabilities.class)
+			&& self.class.as_ref().is_none_or(|class| *class == capabilities.class)
 	}
 }
 

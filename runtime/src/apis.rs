@@ -1,17 +1,20 @@
 //! The runtime APIs: what the node, RPC clients and tools may ask the runtime.
 
 use crate::{
-	AccountId, Aura, Balance, Block, Executive, Grandpa, Historical, InherentDataExt, Nonce,
-	Runtime, RuntimeCall, RuntimeGenesisConfig, Session, SessionKeys, System, TransactionPayment,
-	VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Executive, Grandpa, Historical, InherentDataExt,
+	Nonce, Runtime, RuntimeCall, RuntimeGenesisConfig, Session, SessionKeys, System,
+	TransactionPayment, VERSION,
 };
 use alloc::vec::Vec;
+use cohort_primitives::{BountyId, RoundIndex};
 use frame_support::{
 	genesis_builder_helper::{build_state, get_preset},
 	traits::KeyOwnerProofSystem,
 	weights::Weight,
 };
+use pallet_training::runtime_api::{BountyView, DisputeView, RoundView};
 use pallet_validators::runtime_api::{CandidateInfo, ValidatorSetInfo};
+use pallet_workers::runtime_api::WorkerView;
 use sp_api::impl_runtime_apis;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -206,6 +209,34 @@ impl_runtime_apis! {
 					.collect();
 			candidates.sort_by(|a, b| b.bond.cmp(&a.bond).then_with(|| a.account.cmp(&b.account)));
 			ValidatorSetInfo { session: Session::current_index(), active, candidates }
+		}
+	}
+
+	impl pallet_workers::runtime_api::WorkersApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn worker(who: AccountId) -> Option<WorkerView<AccountId, Balance, BlockNumber>> {
+			pallet_workers::Pallet::<Runtime>::view(who)
+		}
+
+		fn workers() -> Vec<WorkerView<AccountId, Balance, BlockNumber>> {
+			pallet_workers::Pallet::<Runtime>::views()
+		}
+	}
+
+	impl pallet_training::runtime_api::TrainingApi<Block, AccountId, Balance, BlockNumber> for Runtime {
+		fn bounty(id: BountyId) -> Option<BountyView<AccountId, Balance, BlockNumber>> {
+			pallet_training::Pallet::<Runtime>::bounty_view(id)
+		}
+
+		fn bounties() -> Vec<BountyView<AccountId, Balance, BlockNumber>> {
+			pallet_training::Pallet::<Runtime>::bounty_views()
+		}
+
+		fn round(bounty: BountyId, round: RoundIndex) -> Option<RoundView<AccountId, BlockNumber>> {
+			pallet_training::Pallet::<Runtime>::round_view(bounty, round)
+		}
+
+		fn disputes(bounty: Option<BountyId>) -> Vec<DisputeView<AccountId, Balance, BlockNumber>> {
+			pallet_training::Pallet::<Runtime>::dispute_views(bounty)
 		}
 	}
 

@@ -6,6 +6,8 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_balances, Balances]
 	[pallet_timestamp, Timestamp]
 	[pallet_validators, Validators]
+	[pallet_workers, Workers]
+	[pallet_training, Training]
 );
 
 impl frame_system_benchmarking::Config for crate::Runtime {}

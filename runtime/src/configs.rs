@@ -4,7 +4,7 @@ use crate::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Hash, Historical, Nonce, Offences,
 	PalletInfo, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason,
 	RuntimeOrigin, RuntimeTask, Session, SessionKeys, System, UncheckedExtrinsic, Validators,
-	MILLI_UNIT, UNIT, VERSION,
+	Workers, MILLI_UNIT, UNIT, VERSION,
 };
 use frame_support::{
 	derive_impl,
@@ -237,4 +237,69 @@ where
 	fn create_bare(call: RuntimeCall) -> UncheckedExtrinsic {
 		UncheckedExtrinsic::new_bare(call)
 	}
+}
+
+/// Blocks a leaving worker's bond stays slashable: longer than a checkpoint review and its
+/// vote at the longest phases, so every dispute a worker can be part of settles first.
+pub const WORKER_BONDING_DURATION: BlockNumber = 4 * MAX_PHASE_BLOCKS;
+/// The longest phase a bounty may ask for: an hour of 6 s blocks.
+pub const MAX_PHASE_BLOCKS: u32 = 600;
+
+impl pallet_workers::Config for Runtime {
+	type Balance = Balance;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type OnSlash = ResolveTo<TreasuryAccount, Balances>;
+	type MinWorkerBond = ConstU128<{ 100 * UNIT }>;
+	type WorkerBondingDuration = ConstU32<WORKER_BONDING_DURATION>;
+	type HeartbeatInterval = ConstU32<MAX_PHASE_BLOCKS>;
+	type MaxMissedDeadlines = ConstU32<3>;
+	type MaxWorkersPerClass = ConstU32<128>;
+	type MaxClasses = ConstU32<8>;
+	type WeightInfo = crate::weights::pallet_workers::WeightInfo<Runtime>;
+}
+
+/// The dispute voters are the validators of the current session, weighted by active bond.
+pub struct SessionValidatorStake;
+impl cohort_primitives::VoterStake<AccountId, Balance> for SessionValidatorStake {
+	fn stake_of(who: &AccountId) -> Option<Balance> {
+		Session::validators().contains(who).then(|| Validators::active_bond(who))
+	}
+
+	fn total() -> Balance {
+		Session::validators().iter().map(Validators::active_bond).sum()
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn add_voter_for_benchmark(who: &AccountId, stake: Balance) {
+		use frame_support::traits::fungible::Mutate;
+		Balances::set_balance(who, stake.saturating_mul(2));
+		Validators::bond(RuntimeOrigin::signed(who.clone()), stake).expect("funded");
+		pallet_session::Validators::<Runtime>::mutate(|set| set.push(who.clone()));
+	}
+}
+
+parameter_types! {
+	pub const VerifierShare: Perbill = Perbill::from_percent(10);
+	pub const WorkerSlashFraction: Perbill = Perbill::from_percent(10);
+}
+
+impl pallet_training::Config for Runtime {
+	type Balance = Balance;
+	type Currency = Balances;
+	type RuntimeHoldReason = RuntimeHoldReason;
+	type Workers = Workers;
+	type Voters = SessionValidatorStake;
+	type Randomness = pallet_training::ParentHashRandomness<Runtime>;
+	type MaxActiveBounties = ConstU32<16>;
+	type MaxRounds = ConstU32<1_000>;
+	type MaxShardsPerRound = ConstU32<32>;
+	type MinPhaseBlocks = ConstU32<2>;
+	type MaxPhaseBlocks = ConstU32<MAX_PHASE_BLOCKS>;
+	type WaitingRetryBlocks = ConstU32<10>;
+	type MinReward = ConstU128<{ 10 * MILLI_UNIT }>;
+	type VerifierShare = VerifierShare;
+	type SlashFraction = WorkerSlashFraction;
+	type MaxAggregatorAttempts = ConstU32<3>;
+	type WeightInfo = crate::weights::pallet_training::WeightInfo<Runtime>;
 }

@@ -35,6 +35,10 @@ use sp_version::{runtime_version, RuntimeVersion};
 pub use cohort_chain_spec::units::{MILLI_UNIT, UNIT};
 /// Calls of `pallet-validators`, for clients building extrinsics natively.
 pub type ValidatorsCall = pallet_validators::Call<Runtime>;
+/// Calls of `pallet-workers`, for clients building extrinsics natively.
+pub type WorkersCall = pallet_workers::Call<Runtime>;
+/// Calls of `pallet-training`, for clients building extrinsics natively.
+pub type TrainingCall = pallet_training::Call<Runtime>;
 #[cfg(feature = "std")]
 pub use sp_runtime::BuildStorage;
 
@@ -129,6 +133,12 @@ mod runtime {
 	pub type Aura = pallet_aura;
 	#[runtime::pallet_index(11)]
 	pub type Grandpa = pallet_grandpa;
+
+	// The compute protocol.
+	#[runtime::pallet_index(12)]
+	pub type Workers = pallet_workers;
+	#[runtime::pallet_index(13)]
+	pub type Training = pallet_training;
 }
 
 /// How a transaction names its sender.

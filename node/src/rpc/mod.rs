@@ -3,7 +3,7 @@
 
 mod cohort;
 
-use cohort_runtime::{opaque::Block, AccountId, Balance, Nonce};
+use cohort_runtime::{opaque::Block, AccountId, Balance, BlockNumber, Nonce};
 use jsonrpsee::RpcModule;
 use sc_transaction_pool_api::TransactionPool;
 use sp_api::ProvideRuntimeApi;
@@ -35,6 +35,8 @@ where
 	C::Api: substrate_frame_rpc_system::AccountNonceApi<Block, AccountId, Nonce>,
 	C::Api: pallet_transaction_payment_rpc::TransactionPaymentRuntimeApi<Block, Balance>,
 	C::Api: pallet_validators::runtime_api::ValidatorsApi<Block, AccountId, Balance>,
+	C::Api: pallet_workers::runtime_api::WorkersApi<Block, AccountId, Balance, BlockNumber>,
+	C::Api: pallet_training::runtime_api::TrainingApi<Block, AccountId, Balance, BlockNumber>,
 	C::Api: BlockBuilder<Block>,
 	P: TransactionPool + 'static,
 {

@@ -138,7 +138,7 @@ fn commit_and_reveal<T: Config>(bounty: BountyId, result: impl Fn(u32, usize) ->
 }
 
 fn honest(shard: u32, _replica: usize) -> H256 {
-	H256::from_low_u64_be(u64::from(shard) + 1)
+	H256::repeat_byte(shard as u8 + 1)
 }
 
 /// A bounty whose first round was trained honestly and checked: it waits for its aggregator.

@@ -1,7 +1,6 @@
 //! Draws from on-chain randomness: shuffling the eligible workers, audits, aggregators.
 
 use crate::Config;
-use alloc::vec::Vec;
 use codec::Encode;
 use frame_support::traits::Randomness;
 use frame_system::pallet_prelude::BlockNumberFor;
@@ -38,7 +37,7 @@ impl Draw {
 	}
 
 	/// Shuffle `items` in place (Fisher-Yates).
-	pub(crate) fn shuffle<X>(&mut self, items: &mut Vec<X>) {
+	pub(crate) fn shuffle<X>(&mut self, items: &mut [X]) {
 		for i in (1..items.len()).rev() {
 			let j = self.below(i as u32 + 1) as usize;
 			items.swap(i, j);

@@ -30,7 +30,7 @@ impl<T: Config> Pallet<T> {
 			Phase::Waiting => Self::start_round(id, &mut bounty, now),
 			Phase::Training => Self::check_round(id, &mut bounty, now),
 			Phase::Settling => {
-				Self::expire_round_disputes(id, &mut bounty, now);
+				Self::expire_round_disputes(id, &bounty, now);
 				Self::begin_aggregation(id, &mut bounty, now);
 			}
 			Phase::Aggregating => Self::aggregator_missed(id, &mut bounty, now),

@@ -162,7 +162,7 @@ impl<T: crate::Config> crate::Pallet<T> {
 		>,
 	> {
 		let mut views: Vec<_> = crate::Disputes::<T>::iter()
-			.filter(|(_, dispute)| bounty.map_or(true, |b| dispute.bounty == b))
+			.filter(|(_, dispute)| bounty.is_none_or(|b| dispute.bounty == b))
 			.map(|(id, dispute)| DisputeView { id, dispute })
 			.collect();
 		views.sort_by_key(|view| view.id);

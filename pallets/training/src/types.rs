@@ -30,13 +30,7 @@ macro_rules! record {
 			Debug,
 		)]
 		#[cfg_attr(feature = "std", derive(serde::Serialize))]
-		#[cfg_attr(
-					feature = "std",
-					serde(
-						rename_all = "camelCase",
-						bound(serialize = $bound)
-					)
-				)]
+		#[cfg_attr(feature = "std", serde(rename_all = "camelCase", bound(serialize = $bound)))]
 		$item
 	};
 }

@@ -7,6 +7,7 @@
 mod chain_specs;
 mod election;
 mod finality;
+mod training;
 
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};
