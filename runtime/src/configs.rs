@@ -284,6 +284,9 @@ parameter_types! {
 	pub const WorkerSlashFraction: Perbill = Perbill::from_percent(10);
 }
 
+// Every validator of the largest set must be able to vote on a dispute.
+const _: () = assert!(MaxAuthorities::get() <= pallet_training::MAX_VOTERS);
+
 impl pallet_training::Config for Runtime {
 	type Balance = Balance;
 	type Currency = Balances;

@@ -272,7 +272,8 @@ pub mod pallet {
 		},
 		/// Only `eligible` workers qualify where `needed` are: the round waits.
 		RoundWaiting { bounty: BountyId, round: RoundIndex, eligible: u32, needed: u32 },
-		/// A round started from `checkpoint` with workers of `class`.
+		/// A round started from `checkpoint` with workers of `class`; `standbys` take over
+		/// missed slots.
 		RoundStarted {
 			bounty: BountyId,
 			round: RoundIndex,
@@ -280,6 +281,7 @@ pub mod pallet {
 			class: cohort_primitives::DeterminismClass,
 			commit_deadline: BlockNumberFor<T>,
 			reveal_deadline: BlockNumberFor<T>,
+			standbys: alloc::vec::Vec<T::AccountId>,
 		},
 		/// `shard` (dataset shard `dataset_shard`) went to `workers`.
 		ShardAssigned {
@@ -675,7 +677,11 @@ pub mod pallet {
 		/// `AlreadyVoted`, `UnknownRoot` or `TooManyVotes`. Emits [`Event::Voted`], and
 		/// [`Event::DisputeSettled`] when it settles.
 		#[pallet::call_index(5)]
-		#[pallet::weight(T::WeightInfo::vote(T::MaxShardsPerRound::get()))]
+		// The settling vote of a checkpoint dispute also starts the next round.
+		#[pallet::weight(
+			T::WeightInfo::vote(T::MaxShardsPerRound::get())
+				.saturating_add(T::WeightInfo::start_round(T::MaxShardsPerRound::get()))
+		)]
 		pub fn vote(origin: OriginFor<T>, dispute: DisputeId, verdict: Verdict) -> DispatchResult {
 			let voter = ensure_signed(origin)?;
 			Self::do_vote(voter, dispute, verdict)

@@ -107,7 +107,8 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		let used = n.min(shards as usize * r);
-		let standbys = eligible.into_iter().skip(used).take(MAX_STANDBYS as usize).collect();
+		let standbys: Vec<T::AccountId> =
+			eligible.into_iter().skip(used).take(MAX_STANDBYS as usize).collect();
 		let commit_deadline = after::<T>(now, spec.deadlines.commit);
 		let reveal_deadline = after::<T>(commit_deadline, spec.deadlines.reveal);
 		Rounds::<T>::insert(
@@ -120,7 +121,7 @@ impl<T: Config> Pallet<T> {
 				commit_deadline,
 				reveal_deadline,
 				retried: false,
-				standbys: BoundedVec::truncate_from(standbys),
+				standbys: BoundedVec::truncate_from(standbys.clone()),
 				open_disputes: 0,
 				settle_deadline: now,
 				accepted: 0,
@@ -142,6 +143,7 @@ impl<T: Config> Pallet<T> {
 			class,
 			commit_deadline,
 			reveal_deadline,
+			standbys,
 		});
 		Self::schedule(id, bounty, reveal_deadline);
 	}

@@ -340,6 +340,9 @@ fn a_withheld_reveal_is_handed_to_a_standby() {
 		run_to_block(2);
 		let standbys = round_info(id, 0).standbys.to_vec();
 		assert_eq!(standbys.len(), 2);
+		assert!(training_events().iter().any(
+			|e| matches!(e, Event::RoundStarted { standbys: announced, .. } if *announced == standbys)
+		));
 		let [withholder, partner] = workers_of(id, 0, 0)[..] else { panic!() };
 		// The withholder commits but never reveals.
 		assert_ok!(commit(withholder, id, 0, 0, good(0, 0)));
