@@ -1,31 +1,22 @@
 //! What a worker offers and what a bounty asks of the workers it is assigned.
 
+use crate::chain_type;
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 use sp_core::{bounded::BoundedVec, ConstU32};
 
-/// The kind of device a worker trains on.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "lowercase"))]
-pub enum DeviceKind {
-	/// A CPU.
-	Cpu,
-	/// An NVIDIA GPU through CUDA.
-	Cuda,
-	/// An Apple GPU through Metal.
-	Metal,
+chain_type! {
+	/// The kind of device a worker trains on.
+	#[derive(Copy)]
+	#[cfg_attr(feature = "std", derive(serde::Deserialize))]
+	pub enum DeviceKind {
+		/// A CPU.
+		Cpu,
+		/// An NVIDIA GPU through CUDA.
+		Cuda,
+		/// An Apple GPU through Metal.
+		Metal,
+	}
 }
 
 /// The longest determinism class name, in bytes.
@@ -86,48 +77,36 @@ impl<'de> serde::Deserialize<'de> for DeterminismClass {
 	}
 }
 
-/// What a worker declares when it registers.
-#[derive(
-	Clone, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
-pub struct Capabilities {
-	/// The device it trains on.
-	pub device: DeviceKind,
-	/// Device memory in MiB.
-	pub memory_mib: u32,
-	/// Throughput the worker measured with its own benchmark, in GFLOP/s.
-	pub gflops: u32,
-	/// Which workers produce the same bytes as this one.
-	pub class: DeterminismClass,
+chain_type! {
+	/// What a worker declares when it registers.
+	#[cfg_attr(feature = "std", derive(serde::Deserialize))]
+	pub struct Capabilities {
+		/// The device it trains on.
+		pub device: DeviceKind,
+		/// Device memory in MiB.
+		pub memory_mib: u32,
+		/// Throughput the worker measured with its own benchmark, in GFLOP/s.
+		pub gflops: u32,
+		/// Which workers produce the same bytes as this one.
+		pub class: DeterminismClass,
+	}
 }
 
-/// The least a bounty accepts of the workers it is assigned.
-#[derive(
-	Clone,
-	PartialEq,
-	Eq,
-	Default,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
-pub struct Requirements {
-	/// Only this kind of device, if set.
-	pub device: Option<DeviceKind>,
-	/// At least this much device memory, in MiB.
-	pub min_memory_mib: u32,
-	/// At least this throughput, in GFLOP/s.
-	pub min_gflops: u32,
-	/// Only this determinism class, if set; otherwise each round uses the class with the most
-	/// eligible workers.
-	pub class: Option<DeterminismClass>,
+chain_type! {
+	/// The least a bounty accepts of the workers it is assigned.
+	#[derive(Default)]
+	#[cfg_attr(feature = "std", derive(serde::Deserialize))]
+	pub struct Requirements {
+		/// Only this kind of device, if set.
+		pub device: Option<DeviceKind>,
+		/// At least this much device memory, in MiB.
+		pub min_memory_mib: u32,
+		/// At least this throughput, in GFLOP/s.
+		pub min_gflops: u32,
+		/// Only this determinism class, if set; otherwise each round uses the class with the most
+		/// eligible workers.
+		pub class: Option<DeterminismClass>,
+	}
 }
 
 impl Requirements {

@@ -37,3 +37,40 @@ pub type RoundIndex = u32;
 pub type ShardIndex = u32;
 /// Identifies a dispute; assigned in order of opening.
 pub type DisputeId = u64;
+
+/// Declare a type stored on chain or carried in calls: SCALE-encoded with a bounded size,
+/// described for metadata, and (with `std`) serialized in camelCase for the `cohort_*` RPC
+/// methods. Extra derives, serde bounds or `Deserialize` go on the item itself. Needs `codec`,
+/// `scale_info` and, with `std`, `serde` among the caller's dependencies.
+#[macro_export]
+macro_rules! chain_type {
+	($item:item) => {
+		#[derive(
+			Clone,
+			PartialEq,
+			Eq,
+			codec::Encode,
+			codec::Decode,
+			codec::DecodeWithMemTracking,
+			codec::MaxEncodedLen,
+			scale_info::TypeInfo,
+			Debug,
+		)]
+		#[cfg_attr(feature = "std", derive(serde::Serialize))]
+		#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
+		$item
+	};
+}
+
+/// Like [`chain_type!`] for what runtime APIs return: no size bound, never stored.
+#[macro_export]
+macro_rules! view_type {
+	($item:item) => {
+		#[derive(
+			Clone, PartialEq, Eq, codec::Encode, codec::Decode, scale_info::TypeInfo, Debug,
+		)]
+		#[cfg_attr(feature = "std", derive(serde::Serialize))]
+		#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
+		$item
+	};
+}

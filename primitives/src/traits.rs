@@ -1,45 +1,34 @@
 //! How `pallet-training` reaches the worker registry and the validator set. The runtime wires
 //! `pallet-workers` and `pallet-validators` in; the pallets do not depend on each other.
 
+use crate::chain_type;
 use crate::{BountyId, DeterminismClass, Requirements, RoundIndex, ShardIndex};
 use alloc::vec::Vec;
-use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use scale_info::TypeInfo;
 use sp_arithmetic::Perbill;
 
-/// Why a worker was slashed; recorded with the slash.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
-pub enum SlashReason {
-	/// Its revealed root lost the dispute over a shard.
-	ShardDispute {
-		/// The bounty.
-		bounty: BountyId,
-		/// The round.
-		round: RoundIndex,
-		/// The shard.
-		shard: ShardIndex,
-	},
-	/// Its checkpoint hash (as aggregator or as disputer) lost the dispute over a round's
-	/// checkpoint.
-	CheckpointDispute {
-		/// The bounty.
-		bounty: BountyId,
-		/// The round.
-		round: RoundIndex,
-	},
+chain_type! {
+	/// Why a worker was slashed; recorded with the slash.
+	#[derive(Copy)]
+	#[cfg_attr(feature = "std", derive(serde::Deserialize))]
+	pub enum SlashReason {
+		/// Its revealed root lost the dispute over a shard.
+		ShardDispute {
+			/// The bounty.
+			bounty: BountyId,
+			/// The round.
+			round: RoundIndex,
+			/// The shard.
+			shard: ShardIndex,
+		},
+		/// Its checkpoint hash (as aggregator or as disputer) lost the dispute over a round's
+		/// checkpoint.
+		CheckpointDispute {
+			/// The bounty.
+			bounty: BountyId,
+			/// The round.
+			round: RoundIndex,
+		},
+	}
 }
 
 /// The registry of workers, as the round protocol sees it.

@@ -586,9 +586,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::cancel_bounty())]
 		pub fn cancel_bounty(origin: OriginFor<T>, bounty: BountyId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut record = Bounties::<T>::get(bounty).ok_or(Error::<T>::UnknownBounty)?;
-			ensure!(record.owner == who, Error::<T>::NotOwner);
-			ensure!(record.status == BountyStatus::Active, Error::<T>::NotActive);
+			let mut record = Self::owned_active(&who, bounty)?;
 			if record.phase == Phase::Waiting {
 				Self::close(bounty, &mut record, BountyStatus::Cancelled);
 				Bounties::<T>::insert(bounty, record);
@@ -613,9 +611,7 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::top_up())]
 		pub fn top_up(origin: OriginFor<T>, bounty: BountyId, rounds: u32) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			let mut record = Bounties::<T>::get(bounty).ok_or(Error::<T>::UnknownBounty)?;
-			ensure!(record.owner == who, Error::<T>::NotOwner);
-			ensure!(record.status == BountyStatus::Active, Error::<T>::NotActive);
+			let mut record = Self::owned_active(&who, bounty)?;
 			ensure!(rounds > 0, Error::<T>::ZeroAmount);
 			let total = record.spec.rounds.saturating_add(rounds);
 			ensure!(total <= T::MaxRounds::get(), Error::<T>::TooManyRounds);
@@ -725,6 +721,14 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// The bounty `id`, if `who` owns it and it is active.
+		fn owned_active(who: &T::AccountId, id: BountyId) -> Result<BountyOf<T>, DispatchError> {
+			let bounty = Bounties::<T>::get(id).ok_or(Error::<T>::UnknownBounty)?;
+			ensure!(bounty.owner == *who, Error::<T>::NotOwner);
+			ensure!(bounty.status == BountyStatus::Active, Error::<T>::NotActive);
+			Ok(bounty)
+		}
+
 		/// Refuse a spec outside the runtime's bounds.
 		fn check_spec(spec: &BountySpec<BalanceOf<T>, ModelConfig>) -> DispatchResult {
 			ensure!(spec.rounds >= 1, Error::<T>::ZeroRounds);

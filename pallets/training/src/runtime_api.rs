@@ -3,85 +3,70 @@
 
 use crate::{Bounty, Dispute, RoundInfo, ShardState};
 use alloc::vec::Vec;
-use codec::{Decode, Encode};
+use cohort_primitives::view_type;
 use cohort_primitives::{BountyId, DisputeId, RoundIndex, ShardIndex};
-use scale_info::TypeInfo;
+#[cfg(feature = "std")]
+use {core::fmt::Display, serde::Serialize};
 
-/// A bounty with its id.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(
-	feature = "std",
-	serde(
-		rename_all = "camelCase",
-		bound(
-			serialize = "AccountId: serde::Serialize, Balance: core::fmt::Display, BlockNumber: serde::Serialize"
-		)
-	)
-)]
-pub struct BountyView<AccountId, Balance, BlockNumber> {
-	/// The bounty's id.
-	pub id: BountyId,
-	/// The bounty.
-	#[cfg_attr(feature = "std", serde(flatten))]
-	pub bounty: Bounty<AccountId, Balance, BlockNumber>,
+view_type! {
+	/// A bounty with its id.
+	#[cfg_attr(
+		feature = "std",
+		serde(bound(serialize = "AccountId: Serialize, Balance: Display, BlockNumber: Serialize"))
+	)]
+	pub struct BountyView<AccountId, Balance, BlockNumber> {
+		/// The bounty's id.
+		pub id: BountyId,
+		/// The bounty.
+		#[cfg_attr(feature = "std", serde(flatten))]
+		pub bounty: Bounty<AccountId, Balance, BlockNumber>,
+	}
 }
 
-/// One shard of a round with its index.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(
-	feature = "std",
-	serde(rename_all = "camelCase", bound(serialize = "AccountId: serde::Serialize"))
-)]
-pub struct ShardView<AccountId> {
-	/// The shard's index in its round.
-	pub shard: ShardIndex,
-	/// Its assignments, seals, roots and outcome.
-	#[cfg_attr(feature = "std", serde(flatten))]
-	pub state: ShardState<AccountId>,
+view_type! {
+	/// One shard of a round with its index.
+	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize")))]
+	pub struct ShardView<AccountId> {
+		/// The shard's index in its round.
+		pub shard: ShardIndex,
+		/// Its assignments, seals, roots and outcome.
+		#[cfg_attr(feature = "std", serde(flatten))]
+		pub state: ShardState<AccountId>,
+	}
 }
 
-/// A round with all its shards.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(
-	feature = "std",
-	serde(
-		rename_all = "camelCase",
-		bound(serialize = "AccountId: serde::Serialize, BlockNumber: serde::Serialize")
-	)
-)]
-pub struct RoundView<AccountId, BlockNumber> {
-	/// The bounty.
-	pub bounty: BountyId,
-	/// The round's index.
-	pub round: RoundIndex,
-	/// The round.
-	#[cfg_attr(feature = "std", serde(flatten))]
-	pub info: RoundInfo<AccountId, BlockNumber>,
-	/// Every shard, in order.
-	pub shards: Vec<ShardView<AccountId>>,
+view_type! {
+	/// A round with all its shards.
+	#[cfg_attr(
+		feature = "std",
+		serde(bound(serialize = "AccountId: Serialize, BlockNumber: Serialize"))
+	)]
+	pub struct RoundView<AccountId, BlockNumber> {
+		/// The bounty.
+		pub bounty: BountyId,
+		/// The round's index.
+		pub round: RoundIndex,
+		/// The round.
+		#[cfg_attr(feature = "std", serde(flatten))]
+		pub info: RoundInfo<AccountId, BlockNumber>,
+		/// Every shard, in order.
+		pub shards: Vec<ShardView<AccountId>>,
+	}
 }
 
-/// A dispute with its id.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(
-	feature = "std",
-	serde(
-		rename_all = "camelCase",
-		bound(
-			serialize = "AccountId: serde::Serialize, Balance: core::fmt::Display, BlockNumber: serde::Serialize"
-		)
-	)
-)]
-pub struct DisputeView<AccountId, Balance, BlockNumber> {
-	/// The dispute's id.
-	pub id: DisputeId,
-	/// The dispute.
-	#[cfg_attr(feature = "std", serde(flatten))]
-	pub dispute: Dispute<AccountId, Balance, BlockNumber>,
+view_type! {
+	/// A dispute with its id.
+	#[cfg_attr(
+		feature = "std",
+		serde(bound(serialize = "AccountId: Serialize, Balance: Display, BlockNumber: Serialize"))
+	)]
+	pub struct DisputeView<AccountId, Balance, BlockNumber> {
+		/// The dispute's id.
+		pub id: DisputeId,
+		/// The dispute.
+		#[cfg_attr(feature = "std", serde(flatten))]
+		pub dispute: Dispute<AccountId, Balance, BlockNumber>,
+	}
 }
 
 sp_api::decl_runtime_apis! {

@@ -125,6 +125,19 @@ fn honest(round: RoundIndex) -> impl Fn(AccountId, ShardIndex) -> Option<H256> {
 	move |_, s| Some(good(round, s))
 }
 
+/// Round 0 with `liar` revealing a wrong root wherever it is assigned.
+fn lying(liar: AccountId) -> impl Fn(AccountId, ShardIndex) -> Option<H256> {
+	move |w, s| Some(if w == liar { bad() } else { good(0, s) })
+}
+
+/// A bounty of `spec` with workers 10..=13 registered and its first round assigned.
+fn started(spec: SpecInput<Test>) -> BountyId {
+	register_workers(10..14);
+	let id = create_with(spec);
+	run_to_block(2);
+	id
+}
+
 /// The designated aggregator commits `checkpoint`; the review window passes undisputed.
 fn aggregate(id: BountyId, round: RoundIndex, checkpoint: H256) {
 	let info = round_info(id, round);
@@ -230,11 +243,9 @@ fn an_honest_bounty_runs_every_round_and_refunds_the_rest() {
 #[test]
 fn a_wrong_root_is_disputed_voted_down_and_slashed() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		let [honest_worker, liar] = workers_of(id, 0, 0)[..] else { panic!() };
-		train_round(id, 0, |w, s| Some(if w == liar { bad() } else { good(0, s) }));
+		train_round(id, 0, lying(liar));
 
 		let dispute = dispute_of(id, 0, 0);
 		let record = Disputes::<Test>::get(dispute).unwrap();
@@ -277,9 +288,7 @@ fn a_wrong_root_is_disputed_voted_down_and_slashed() {
 #[test]
 fn a_copied_seal_is_refused() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		let [a, b] = workers_of(id, 0, 0)[..] else { panic!() };
 		let c = workers_of(id, 0, 1)[0];
 		let checkpoint = round_info(id, 0).checkpoint;
@@ -304,9 +313,7 @@ fn a_copied_seal_is_refused() {
 #[test]
 fn a_stale_checkpoint_is_refused() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		let a = workers_of(id, 0, 0)[0];
 		assert_noop!(
 			Training::commit(
@@ -340,9 +347,11 @@ fn a_withheld_reveal_is_handed_to_a_standby() {
 		run_to_block(2);
 		let standbys = round_info(id, 0).standbys.to_vec();
 		assert_eq!(standbys.len(), 2);
-		assert!(training_events().iter().any(
-			|e| matches!(e, Event::RoundStarted { standbys: announced, .. } if *announced == standbys)
-		));
+		let announced = training_events().into_iter().find_map(|event| match event {
+			Event::RoundStarted { standbys, .. } => Some(standbys),
+			_ => None,
+		});
+		assert_eq!(announced, Some(standbys.clone()));
 		let [withholder, partner] = workers_of(id, 0, 0)[..] else { panic!() };
 		// The withholder commits but never reveals.
 		assert_ok!(commit(withholder, id, 0, 0, good(0, 0)));
@@ -382,9 +391,7 @@ fn a_withheld_reveal_is_handed_to_a_standby() {
 #[test]
 fn an_unrevealed_slot_without_standby_makes_a_lone_reveal_disputed() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		let [silent, lone] = workers_of(id, 0, 0)[..] else { panic!() };
 		train_round(id, 0, |w, s| (w != silent).then_some(good(0, s)));
 		let dispute = Disputes::<Test>::get(dispute_of(id, 0, 0)).unwrap();
@@ -397,9 +404,7 @@ fn an_unrevealed_slot_without_standby_makes_a_lone_reveal_disputed() {
 #[test]
 fn agreeing_replicas_are_audited_and_colluders_slashed() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(BountySpec { audit_rate: Perbill::one(), ..spec() });
-		run_to_block(2);
+		let id = started(BountySpec { audit_rate: Perbill::one(), ..spec() });
 		train_round(id, 0, honest(0));
 		let audit = dispute_of(id, 0, 0);
 		let collusion = dispute_of(id, 0, 1);
@@ -425,11 +430,9 @@ fn agreeing_replicas_are_audited_and_colluders_slashed() {
 #[test]
 fn a_dispute_without_quorum_is_unresolved_and_nobody_is_slashed() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		let [a, b] = workers_of(id, 0, 0)[..] else { panic!() };
-		train_round(id, 0, |w, s| Some(if w == b { bad() } else { good(0, s) }));
+		train_round(id, 0, lying(b));
 		let dispute = dispute_of(id, 0, 0);
 		assert_ok!(vote(100, dispute, Verdict::Correct(good(0, 0))));
 		assert_ok!(vote(101, dispute, Verdict::Correct(good(0, 0))));
@@ -454,9 +457,7 @@ fn a_dispute_without_quorum_is_unresolved_and_nobody_is_slashed() {
 #[test]
 fn cancelling_mid_way_refunds_exactly_what_is_not_owed() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(BountySpec { rounds: 3, ..spec() });
-		run_to_block(2);
+		let id = started(BountySpec { rounds: 3, ..spec() });
 		assert_ok!(Training::cancel_bounty(RuntimeOrigin::signed(OWNER), id));
 		// Rounds 1 and 2 never start: their cost comes back at once.
 		assert!(training_events()
@@ -626,11 +627,9 @@ fn commit_and_reveal_refuse_out_of_turn_calls() {
 #[test]
 fn votes_are_refused_from_non_validators_twice_late_or_for_unknown_roots() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, |w, s| Some(if w == liar { bad() } else { good(0, s) }));
+		train_round(id, 0, lying(liar));
 		let dispute = dispute_of(id, 0, 0);
 		assert_noop!(vote(100, 99, Verdict::NoneCorrect), Error::<Test>::UnknownDispute);
 		assert_noop!(vote(10, dispute, Verdict::NoneCorrect), Error::<Test>::NotValidator);
@@ -648,9 +647,7 @@ fn votes_are_refused_from_non_validators_twice_late_or_for_unknown_roots() {
 #[test]
 fn a_disputed_checkpoint_is_replaced_and_its_aggregator_slashed() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		train_round(id, 0, honest(0));
 		let aggregator = round_info(id, 0).aggregator.unwrap();
 		let checker = (10..14).find(|w| *w != aggregator).unwrap();
@@ -705,9 +702,7 @@ fn a_disputed_checkpoint_is_replaced_and_its_aggregator_slashed() {
 #[test]
 fn the_review_window_closes() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		train_round(id, 0, honest(0));
 		let aggregator = round_info(id, 0).aggregator.unwrap();
 		let checker = (10..14).find(|w| *w != aggregator).unwrap();
@@ -728,9 +723,7 @@ fn the_review_window_closes() {
 #[test]
 fn an_unsettled_checkpoint_dispute_keeps_the_old_checkpoint() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		train_round(id, 0, honest(0));
 		let aggregator = round_info(id, 0).aggregator.unwrap();
 		let checker = (10..14).find(|w| *w != aggregator).unwrap();
@@ -753,9 +746,7 @@ fn an_unsettled_checkpoint_dispute_keeps_the_old_checkpoint() {
 #[test]
 fn a_silent_aggregator_is_replaced_then_the_round_keeps_its_checkpoint() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		train_round(id, 0, honest(0));
 		let first = round_info(id, 0).aggregator.unwrap();
 		run_to_block(round_info(id, 0).checkpoint_deadline);
@@ -783,9 +774,7 @@ fn a_silent_aggregator_is_replaced_then_the_round_keeps_its_checkpoint() {
 #[test]
 fn an_empty_round_finishes_without_an_aggregator() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(BountySpec { rounds: 1, ..spec() });
-		run_to_block(2);
+		let id = started(BountySpec { rounds: 1, ..spec() });
 		train_round(id, 0, |_, _| None);
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Empty);
 		assert_eq!(bounty(id).status, BountyStatus::Completed);
@@ -826,9 +815,7 @@ fn top_up_adds_rounds_and_their_cost() {
 #[test]
 fn a_worker_cannot_leave_while_its_slot_is_open() {
 	run(|| {
-		register_workers(10..14);
-		let id = create_with(spec());
-		run_to_block(2);
+		let id = started(spec());
 		assert_noop!(
 			Workers::unbond(RuntimeOrigin::signed(10)),
 			pallet_workers::Error::<Test>::HasOpenAssignments

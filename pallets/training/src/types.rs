@@ -1,12 +1,13 @@
 //! The records of the round protocol: bounties, rounds, shards and their slots, disputes.
 //! Pure data; the state machine that moves them lives in `rounds.rs` and `disputes.rs`.
 
-use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use cohort_primitives::chain_type;
 use cohort_primitives::{
 	BountySpec, DeterminismClass, DisputeId, ModelConfig, RoundIndex, ShardIndex, Verdict, H256,
 };
 use frame_support::{traits::ConstU32, BoundedVec};
-use scale_info::TypeInfo;
+#[cfg(feature = "std")]
+use {core::fmt::Display, serde::Serialize};
 
 /// The most replicas of one shard (r).
 pub const MAX_REPLICATION: u32 = 8;
@@ -15,352 +16,271 @@ pub const MAX_STANDBYS: u32 = 16;
 /// The most votes one dispute records; the active validator set must not be larger.
 pub const MAX_VOTERS: u32 = 64;
 
-/// Derives shared by every record; `serde` only with `std`, for the `cohort_*` RPC methods.
-macro_rules! record {
-	($bound:literal, $item:item) => {
-		#[derive(
-			Clone,
-			PartialEq,
-			Eq,
-			Encode,
-			Decode,
-			DecodeWithMemTracking,
-			MaxEncodedLen,
-			TypeInfo,
-			Debug,
-		)]
-		#[cfg_attr(feature = "std", derive(serde::Serialize))]
-		#[cfg_attr(feature = "std", serde(rename_all = "camelCase", bound(serialize = $bound)))]
-		$item
-	};
+chain_type! {
+	/// Whether a bounty still trains.
+	#[derive(Copy)]
+	pub enum BountyStatus {
+		/// Rounds run one after another.
+		Active,
+		/// Cancelled by its owner: the round in progress finishes, no further round starts.
+		Cancelling,
+		/// Every round ran; the last checkpoint is the result.
+		Completed,
+		/// Cancelled and closed; the escrow's rest went back to the owner.
+		Cancelled,
+	}
 }
 
-/// Whether a bounty still trains.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
-pub enum BountyStatus {
-	/// Rounds run one after another.
-	Active,
-	/// Cancelled by its owner: the round in progress finishes, no further round starts.
-	Cancelling,
-	/// Every round ran; the last checkpoint is the result.
-	Completed,
-	/// Cancelled and closed; the escrow's rest went back to the owner.
-	Cancelled,
+chain_type! {
+	/// Where the current round of a bounty stands. Each phase ends at a block recorded in the
+	/// bounty's `wake_at`, or earlier when a call completes it.
+	#[derive(Copy)]
+	pub enum Phase {
+		/// Too few eligible workers; assignment is tried again later.
+		Waiting,
+		/// Assigned workers train, commit, then reveal.
+		Training,
+		/// Disputed shards wait for the validators' verdicts.
+		Settling,
+		/// The designated aggregator computes and commits the next checkpoint.
+		Aggregating,
+		/// The committed checkpoint may be disputed by the round's workers.
+		Review,
+		/// The bounty is closed.
+		Finished,
+	}
 }
 
-/// Where the current round of a bounty stands. Each phase ends at a block recorded in the
-/// bounty's `wake_at`, or earlier when a call completes it.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
-pub enum Phase {
-	/// Too few eligible workers; assignment is tried again later.
-	Waiting,
-	/// Assigned workers train, commit, then reveal.
-	Training,
-	/// Disputed shards wait for the validators' verdicts.
-	Settling,
-	/// The designated aggregator computes and commits the next checkpoint.
-	Aggregating,
-	/// The committed checkpoint may be disputed by the round's workers.
-	Review,
-	/// The bounty is closed.
-	Finished,
+chain_type! {
+	/// What happened to one slot (one replica of one shard).
+	#[derive(Copy)]
+	pub enum SlotOutcome {
+		/// Not settled yet.
+		Pending,
+		/// Its root was accepted and the worker paid.
+		Accepted,
+		/// Its root lost a dispute and the worker was slashed.
+		Slashed,
+		/// The worker did not commit or reveal in time.
+		Missed,
+		/// Its dispute found no verdict in time: nobody paid, nobody slashed.
+		Void,
+	}
 }
 
-/// What happened to one slot (one replica of one shard).
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
-pub enum SlotOutcome {
-	/// Not settled yet.
-	Pending,
-	/// Its root was accepted and the worker paid.
-	Accepted,
-	/// Its root lost a dispute and the worker was slashed.
-	Slashed,
-	/// The worker did not commit or reveal in time.
-	Missed,
-	/// Its dispute found no verdict in time: nobody paid, nobody slashed.
-	Void,
+chain_type! {
+	/// What happened to one shard.
+	#[derive(Copy)]
+	pub enum ShardOutcome {
+		/// Still training.
+		Pending,
+		/// This root is the shard's contribution to the round.
+		Accepted(H256),
+		/// Waiting for the verdict of this dispute.
+		Disputed(DisputeId),
+		/// The verdict found no correct root.
+		Rejected,
+		/// The dispute ended without a verdict: no contribution, nobody slashed.
+		Unresolved,
+		/// Nobody revealed.
+		Empty,
+	}
 }
 
-/// What happened to one shard.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
-pub enum ShardOutcome {
-	/// Still training.
-	Pending,
-	/// This root is the shard's contribution to the round.
-	Accepted(H256),
-	/// Waiting for the verdict of this dispute.
-	Disputed(DisputeId),
-	/// The verdict found no correct root.
-	Rejected,
-	/// The dispute ended without a verdict: no contribution, nobody slashed.
-	Unresolved,
-	/// Nobody revealed.
-	Empty,
+chain_type! {
+	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize")))]
+	/// One replica of a shard: who trains it and what it committed and revealed.
+	pub struct Slot<AccountId> {
+		/// The assigned worker.
+		pub worker: AccountId,
+		/// `blake3(root ‖ salt ‖ worker)`, once committed.
+		pub seal: Option<H256>,
+		/// The Merkle root of the worker's delta, once revealed.
+		pub root: Option<H256>,
+		/// The worker this one replaced as a standby, if any.
+		pub replaced: Option<AccountId>,
+		/// Where the slot stands.
+		pub outcome: SlotOutcome,
+	}
 }
 
-record! {"AccountId: serde::Serialize",
-/// One replica of a shard: who trains it and what it committed and revealed.
-pub struct Slot<AccountId> {
-	/// The assigned worker.
-	pub worker: AccountId,
-	/// `blake3(root ‖ salt ‖ worker)`, once committed.
-	pub seal: Option<H256>,
-	/// The Merkle root of the worker's delta, once revealed.
-	pub root: Option<H256>,
-	/// The worker this one replaced as a standby, if any.
-	pub replaced: Option<AccountId>,
-	/// Where the slot stands.
-	pub outcome: SlotOutcome,
-}
+chain_type! {
+	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize")))]
+	/// One shard of one round.
+	pub struct ShardState<AccountId> {
+		/// The dataset shard trained on.
+		pub dataset_shard: u32,
+		/// Its r replicas, each with a distinct worker.
+		pub slots: BoundedVec<Slot<AccountId>, ConstU32<MAX_REPLICATION>>,
+		/// Where the shard stands.
+		pub outcome: ShardOutcome,
+	}
 }
 
-record! {"AccountId: serde::Serialize",
-/// One shard of one round.
-pub struct ShardState<AccountId> {
-	/// The dataset shard trained on.
-	pub dataset_shard: u32,
-	/// Its r replicas, each with a distinct worker.
-	pub slots: BoundedVec<Slot<AccountId>, ConstU32<MAX_REPLICATION>>,
-	/// Where the shard stands.
-	pub outcome: ShardOutcome,
-}
-}
-
-record! {"AccountId: serde::Serialize, BlockNumber: serde::Serialize",
-/// One round of a bounty.
-pub struct RoundInfo<AccountId, BlockNumber> {
-	/// The checkpoint the round trains from, `H_k`.
-	pub checkpoint: H256,
-	/// The determinism class every replica was drawn from.
-	pub class: DeterminismClass,
-	/// The block the workers were assigned.
-	pub started_at: BlockNumber,
-	/// The first block at which commitments are refused.
-	pub commit_deadline: BlockNumber,
-	/// The first block at which reveals are refused.
-	pub reveal_deadline: BlockNumber,
-	/// Whether missed slots were already handed to standbys (this happens once per round).
-	pub retried: bool,
-	/// Eligible workers left over from the draw, next in line for missed slots.
-	pub standbys: BoundedVec<AccountId, ConstU32<MAX_STANDBYS>>,
-	/// Disputes of this round without a verdict yet.
-	pub open_disputes: u32,
-	/// The last deadline among this round's shard disputes.
-	pub settle_deadline: BlockNumber,
-	/// Contributions accepted so far.
-	pub accepted: u32,
-	/// The worker designated to commit the next checkpoint.
-	pub aggregator: Option<AccountId>,
-	/// How many aggregators were designated so far.
-	pub aggregator_attempts: u32,
-	/// Where the first aggregator was drawn among the accepted workers.
-	pub aggregator_offset: u32,
-	/// The first block at which the aggregator's checkpoint is refused.
-	pub checkpoint_deadline: BlockNumber,
-	/// The checkpoint the aggregator committed.
-	pub proposed: Option<H256>,
-	/// The first block at which the proposed checkpoint can no longer be disputed.
-	pub review_deadline: BlockNumber,
-	/// The dispute over the proposed checkpoint, if any.
-	pub checkpoint_dispute: Option<DisputeId>,
-	/// The checkpoint the round produced, `H_{k+1}`, once finished.
-	pub result: Option<H256>,
-}
+chain_type! {
+	#[cfg_attr(
+		feature = "std",
+		serde(bound(serialize = "AccountId: Serialize, BlockNumber: Serialize"))
+	)]
+	/// One round of a bounty.
+	pub struct RoundInfo<AccountId, BlockNumber> {
+		/// The checkpoint the round trains from, `H_k`.
+		pub checkpoint: H256,
+		/// The determinism class every replica was drawn from.
+		pub class: DeterminismClass,
+		/// The block the workers were assigned.
+		pub started_at: BlockNumber,
+		/// The first block at which commitments are refused.
+		pub commit_deadline: BlockNumber,
+		/// The first block at which reveals are refused.
+		pub reveal_deadline: BlockNumber,
+		/// Whether missed slots were already handed to standbys (this happens once per round).
+		pub retried: bool,
+		/// Eligible workers left over from the draw, next in line for missed slots.
+		pub standbys: BoundedVec<AccountId, ConstU32<MAX_STANDBYS>>,
+		/// Disputes of this round without a verdict yet.
+		pub open_disputes: u32,
+		/// The last deadline among this round's shard disputes.
+		pub settle_deadline: BlockNumber,
+		/// Contributions accepted so far.
+		pub accepted: u32,
+		/// The worker designated to commit the next checkpoint.
+		pub aggregator: Option<AccountId>,
+		/// How many aggregators were designated so far.
+		pub aggregator_attempts: u32,
+		/// Where the first aggregator was drawn among the accepted workers.
+		pub aggregator_offset: u32,
+		/// The first block at which the aggregator's checkpoint is refused.
+		pub checkpoint_deadline: BlockNumber,
+		/// The checkpoint the aggregator committed.
+		pub proposed: Option<H256>,
+		/// The first block at which the proposed checkpoint can no longer be disputed.
+		pub review_deadline: BlockNumber,
+		/// The dispute over the proposed checkpoint, if any.
+		pub checkpoint_dispute: Option<DisputeId>,
+		/// The checkpoint the round produced, `H_{k+1}`, once finished.
+		pub result: Option<H256>,
+	}
 }
 
-record! {"AccountId: serde::Serialize, Balance: core::fmt::Display, BlockNumber: serde::Serialize",
-/// A training bounty.
-pub struct Bounty<AccountId, Balance, BlockNumber> {
-	/// Who submitted it and pays for it.
-	pub owner: AccountId,
-	/// What to train and how.
-	pub spec: BountySpec<Balance, ModelConfig>,
-	/// Active, cancelling or closed.
-	pub status: BountyStatus,
-	/// The phase of the current round.
-	pub phase: Phase,
-	/// The current round.
-	pub round: RoundIndex,
-	/// The latest agreed checkpoint: `H_k` of the current round, the result once completed.
-	pub checkpoint: H256,
-	/// What is still held from the owner for rewards.
-	#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
-	pub escrow: Balance,
-	/// The block the current phase ends, if scheduled.
-	pub wake_at: Option<BlockNumber>,
-	/// The block it was created at.
-	pub created_at: BlockNumber,
-}
-}
-
-/// What a dispute is about.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
-pub enum DisputeSubject {
-	/// The result of one shard.
-	Shard(ShardIndex),
-	/// The checkpoint the aggregator committed.
-	Checkpoint,
+chain_type! {
+	#[cfg_attr(
+		feature = "std",
+		serde(bound(serialize = "AccountId: Serialize, Balance: Display, BlockNumber: Serialize"))
+	)]
+	/// A training bounty.
+	pub struct Bounty<AccountId, Balance, BlockNumber> {
+		/// Who submitted it and pays for it.
+		pub owner: AccountId,
+		/// What to train and how.
+		pub spec: BountySpec<Balance, ModelConfig>,
+		/// Active, cancelling or closed.
+		pub status: BountyStatus,
+		/// The phase of the current round.
+		pub phase: Phase,
+		/// The current round.
+		pub round: RoundIndex,
+		/// The latest agreed checkpoint: `H_k` of the current round, the result once completed.
+		pub checkpoint: H256,
+		/// What is still held from the owner for rewards.
+		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
+		pub escrow: Balance,
+		/// The block the current phase ends, if scheduled.
+		pub wake_at: Option<BlockNumber>,
+		/// The block it was created at.
+		pub created_at: BlockNumber,
+	}
 }
 
-/// Why a dispute was opened.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
-pub enum DisputeReason {
-	/// Replicas revealed different roots.
-	Disagreement,
-	/// Fewer replicas revealed than were assigned.
-	LoneReveal,
-	/// The replicas agreed, but the shard was drawn for audit.
-	Audit,
-	/// A worker of the round disputed the aggregator's checkpoint.
-	Checkpoint,
+chain_type! {
+	/// What a dispute is about.
+	#[derive(Copy)]
+	pub enum DisputeSubject {
+		/// The result of one shard.
+		Shard(ShardIndex),
+		/// The checkpoint the aggregator committed.
+		Checkpoint,
+	}
 }
 
-/// Where a dispute stands.
-#[derive(
-	Clone,
-	Copy,
-	PartialEq,
-	Eq,
-	Encode,
-	Decode,
-	DecodeWithMemTracking,
-	MaxEncodedLen,
-	TypeInfo,
-	Debug,
-)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(feature = "std", serde(rename_all = "camelCase"))]
-pub enum DisputeStatus {
-	/// Validators are voting.
-	Open,
-	/// More than 2/3 of the active stake agreed on this verdict.
-	Settled(Verdict),
-	/// The deadline passed without a verdict: no contribution, nobody slashed.
-	Unresolved,
+chain_type! {
+	/// Why a dispute was opened.
+	#[derive(Copy)]
+	pub enum DisputeReason {
+		/// Replicas revealed different roots.
+		Disagreement,
+		/// Fewer replicas revealed than were assigned.
+		LoneReveal,
+		/// The replicas agreed, but the shard was drawn for audit.
+		Audit,
+		/// A worker of the round disputed the aggregator's checkpoint.
+		Checkpoint,
+	}
 }
 
-record! {"AccountId: serde::Serialize",
-/// One root under dispute and the workers that stand behind it.
-pub struct Candidate<AccountId> {
-	/// The root (or checkpoint hash).
-	pub root: H256,
-	/// The workers that revealed (or committed) it.
-	pub backers: BoundedVec<AccountId, ConstU32<MAX_REPLICATION>>,
-}
-}
-
-record! {"AccountId: serde::Serialize, Balance: core::fmt::Display",
-/// One validator's vote.
-pub struct Vote<AccountId, Balance> {
-	/// The validator.
-	pub voter: AccountId,
-	/// Its verdict.
-	pub verdict: Verdict,
-	/// Its stake when it voted.
-	#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
-	pub stake: Balance,
-}
+chain_type! {
+	/// Where a dispute stands.
+	#[derive(Copy)]
+	pub enum DisputeStatus {
+		/// Validators are voting.
+		Open,
+		/// More than 2/3 of the active stake agreed on this verdict.
+		Settled(Verdict),
+		/// The deadline passed without a verdict: no contribution, nobody slashed.
+		Unresolved,
+	}
 }
 
-record! {"AccountId: serde::Serialize, Balance: core::fmt::Display, BlockNumber: serde::Serialize",
-/// A dispute the validators settle by recomputation and a stake-weighted vote.
-pub struct Dispute<AccountId, Balance, BlockNumber> {
-	/// The bounty.
-	pub bounty: cohort_primitives::BountyId,
-	/// The round.
-	pub round: RoundIndex,
-	/// A shard's result or the round's checkpoint.
-	pub subject: DisputeSubject,
-	/// Why it was opened.
-	pub reason: DisputeReason,
-	/// The roots in question.
-	pub candidates: BoundedVec<Candidate<AccountId>, ConstU32<MAX_REPLICATION>>,
-	/// The votes so far.
-	pub votes: BoundedVec<Vote<AccountId, Balance>, ConstU32<MAX_VOTERS>>,
-	/// The first block at which votes are refused.
-	pub deadline: BlockNumber,
-	/// Shared by the voters on the settled side.
-	#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
-	pub verifier_reward: Balance,
-	/// Open, settled or unresolved.
-	pub status: DisputeStatus,
+chain_type! {
+	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize")))]
+	/// One root under dispute and the workers that stand behind it.
+	pub struct Candidate<AccountId> {
+		/// The root (or checkpoint hash).
+		pub root: H256,
+		/// The workers that revealed (or committed) it.
+		pub backers: BoundedVec<AccountId, ConstU32<MAX_REPLICATION>>,
+	}
 }
+
+chain_type! {
+	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize, Balance: Display")))]
+	/// One validator's vote.
+	pub struct Vote<AccountId, Balance> {
+		/// The validator.
+		pub voter: AccountId,
+		/// Its verdict.
+		pub verdict: Verdict,
+		/// Its stake when it voted.
+		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
+		pub stake: Balance,
+	}
+}
+
+chain_type! {
+	#[cfg_attr(
+		feature = "std",
+		serde(bound(serialize = "AccountId: Serialize, Balance: Display, BlockNumber: Serialize"))
+	)]
+	/// A dispute the validators settle by recomputation and a stake-weighted vote.
+	pub struct Dispute<AccountId, Balance, BlockNumber> {
+		/// The bounty.
+		pub bounty: cohort_primitives::BountyId,
+		/// The round.
+		pub round: RoundIndex,
+		/// A shard's result or the round's checkpoint.
+		pub subject: DisputeSubject,
+		/// Why it was opened.
+		pub reason: DisputeReason,
+		/// The roots in question.
+		pub candidates: BoundedVec<Candidate<AccountId>, ConstU32<MAX_REPLICATION>>,
+		/// The votes so far.
+		pub votes: BoundedVec<Vote<AccountId, Balance>, ConstU32<MAX_VOTERS>>,
+		/// The first block at which votes are refused.
+		pub deadline: BlockNumber,
+		/// Shared by the voters on the settled side.
+		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
+		pub verifier_reward: Balance,
+		/// Open, settled or unresolved.
+		pub status: DisputeStatus,
+	}
 }

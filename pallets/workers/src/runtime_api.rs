@@ -2,29 +2,25 @@
 
 use crate::WorkerInfo;
 use alloc::vec::Vec;
-use codec::{Decode, Encode};
-use scale_info::TypeInfo;
+use cohort_primitives::view_type;
+#[cfg(feature = "std")]
+use {core::fmt::Display, serde::Serialize};
 
-/// One worker as the RPC shows it.
-#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
-#[cfg_attr(feature = "std", derive(serde::Serialize))]
-#[cfg_attr(
-	feature = "std",
-	serde(
-		rename_all = "camelCase",
-		bound(
-			serialize = "AccountId: serde::Serialize, Balance: core::fmt::Display, BlockNumber: serde::Serialize"
-		)
-	)
-)]
-pub struct WorkerView<AccountId, Balance, BlockNumber> {
-	/// The worker's account.
-	pub account: AccountId,
-	/// Whether a round drawn now could assign it (live, active, bonded enough).
-	pub eligible: bool,
-	/// Its record.
-	#[cfg_attr(feature = "std", serde(flatten))]
-	pub info: WorkerInfo<Balance, BlockNumber>,
+view_type! {
+	/// One worker as the RPC shows it.
+	#[cfg_attr(
+		feature = "std",
+		serde(bound(serialize = "AccountId: Serialize, Balance: Display, BlockNumber: Serialize"))
+	)]
+	pub struct WorkerView<AccountId, Balance, BlockNumber> {
+		/// The worker's account.
+		pub account: AccountId,
+		/// Whether a round drawn now could assign it (live, active, bonded enough).
+		pub eligible: bool,
+		/// Its record.
+		#[cfg_attr(feature = "std", serde(flatten))]
+		pub info: WorkerInfo<Balance, BlockNumber>,
+	}
 }
 
 sp_api::decl_runtime_apis! {
