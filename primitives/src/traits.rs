@@ -48,10 +48,14 @@ pub trait WorkerRegistry<AccountId> {
 	/// Whether `who` is eligible now and meets `requirements`.
 	fn is_eligible(who: &AccountId, requirements: &Requirements) -> bool;
 
-	/// `who` was given a slot; its bond cannot leave until the slot is closed.
+	/// Whether `who` is registered and not leaving: its bond can answer for a duty.
+	fn is_bonded(who: &AccountId) -> bool;
+
+	/// `who` took on a duty that can cost it a slash (a slot, aggregating a checkpoint,
+	/// disputing one); its bond cannot leave until the duty is closed.
 	fn assignment_opened(who: &AccountId);
 
-	/// A slot of `who` is settled: paid, slashed or void.
+	/// A duty of `who` is over: its slot paid, slashed or void, its checkpoint settled.
 	fn assignment_closed(who: &AccountId);
 
 	/// `who` met a deadline; its count of misses in a row starts again.

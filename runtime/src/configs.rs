@@ -239,8 +239,9 @@ where
 	}
 }
 
-/// Blocks a leaving worker's bond stays slashable: longer than a checkpoint review and its
-/// vote at the longest phases, so every dispute a worker can be part of settles first.
+/// Blocks a leaving worker's bond stays slashable. Every duty a slash can answer (a slot,
+/// aggregating or disputing a checkpoint) keeps a worker from unbonding until it is settled;
+/// the delay is a margin on top, four of the longest phases.
 pub const WORKER_BONDING_DURATION: BlockNumber = 4 * MAX_PHASE_BLOCKS;
 /// The longest phase a bounty may ask for: an hour of 6 s blocks.
 pub const MAX_PHASE_BLOCKS: u32 = 600;

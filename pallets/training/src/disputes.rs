@@ -123,11 +123,13 @@ impl<T: Config> Pallet<T> {
 			.map_err(|_| Error::<T>::TooManyVotes)?;
 		Self::deposit_event(Event::Voted { dispute, voter, verdict, stake });
 
+		// Stake counts as it is now: a voter that left the active set no longer backs anything.
 		let backing = record
 			.votes
 			.iter()
 			.filter(|v| v.verdict == verdict)
-			.fold(BalanceOf::<T>::zero(), |sum, v| sum.saturating_add(v.stake));
+			.filter_map(|v| T::Voters::stake_of(&v.voter))
+			.fold(BalanceOf::<T>::zero(), |sum, stake| sum.saturating_add(stake));
 		let total = T::Voters::total();
 		// More than 2/3: 3·backing > 2·total.
 		if backing.saturating_mul(3u32.into()) > total.saturating_mul(2u32.into()) {
@@ -151,8 +153,13 @@ impl<T: Config> Pallet<T> {
 		record.status = DisputeStatus::Settled(verdict);
 		round.open_disputes = round.open_disputes.saturating_sub(1);
 
-		let winners: Vec<T::AccountId> =
-			record.votes.iter().filter(|v| v.verdict == verdict).map(|v| v.voter.clone()).collect();
+		// The voters whose stake carried the verdict: they voted it and still validate.
+		let winners: Vec<T::AccountId> = record
+			.votes
+			.iter()
+			.filter(|v| v.verdict == verdict && T::Voters::stake_of(&v.voter).is_some())
+			.map(|v| v.voter.clone())
+			.collect();
 		let each = record.verifier_reward / (winners.len() as u32).max(1).into();
 		let mut paid = BalanceOf::<T>::zero();
 		for voter in &winners {
@@ -294,8 +301,11 @@ impl<T: Config> Pallet<T> {
 			who != aggregator && Self::took_part(id, &bounty, round_index, &who),
 			Error::<T>::NotParticipant
 		);
+		ensure!(T::Workers::is_bonded(&who), Error::<T>::NotBonded);
 		let proposed = round.proposed.ok_or(Error::<T>::WrongPhase)?;
 		ensure!(claimed != proposed, Error::<T>::SameCheckpoint);
+		// The disputer's bond answers for its claim until the checkpoint is settled.
+		T::Workers::assignment_opened(&who);
 		let candidates = BoundedVec::truncate_from(alloc::vec![
 			Candidate {
 				root: proposed,

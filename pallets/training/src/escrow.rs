@@ -3,7 +3,7 @@
 
 use crate::{BalanceOf, BountyOf, Config, Error, HoldReason, Pallet};
 use frame_support::{
-	ensure,
+	defensive, ensure,
 	traits::{
 		fungible::{Inspect, MutateHold},
 		tokens::{Fortitude, Precision, Preservation, Restriction},
@@ -39,14 +39,19 @@ impl<T: Config> Pallet<T> {
 			amount,
 			Precision::Exact,
 			Restriction::Free,
-			Fortitude::Polite,
+			// The hold exists for these payouts: a freeze the owner adds later must not block
+			// them.
+			Fortitude::Force,
 		);
 		match moved {
 			Ok(paid) => {
 				bounty.escrow = bounty.escrow.saturating_sub(paid);
 				paid
 			}
-			Err(_) => Zero::zero(),
+			Err(error) => {
+				defensive!("an escrow payout failed", error);
+				Zero::zero()
+			}
 		}
 	}
 
@@ -56,17 +61,16 @@ impl<T: Config> Pallet<T> {
 		if amount.is_zero() {
 			return amount;
 		}
-		match T::Currency::release(
-			&HoldReason::Escrow.into(),
-			&bounty.owner,
-			amount,
-			Precision::Exact,
-		) {
+		let reason = HoldReason::Escrow.into();
+		match T::Currency::release(&reason, &bounty.owner, amount, Precision::Exact) {
 			Ok(released) => {
 				bounty.escrow = bounty.escrow.saturating_sub(released);
 				released
 			}
-			Err(_) => Zero::zero(),
+			Err(error) => {
+				defensive!("an escrow refund failed", error);
+				Zero::zero()
+			}
 		}
 	}
 }

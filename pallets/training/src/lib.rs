@@ -485,6 +485,9 @@ pub mod pallet {
 		SameCheckpoint,
 		/// The checkpoint is already disputed.
 		AlreadyDisputed,
+		/// The disputer is not a registered worker, or is leaving: its claim must be backed by
+		/// a bond.
+		NotBonded,
 		/// `top_up` needs at least one round.
 		ZeroAmount,
 	}
@@ -701,11 +704,12 @@ pub mod pallet {
 		}
 
 		/// Dispute the committed checkpoint of `round`, claiming `claimed` is the correct one.
-		/// Only workers assigned in the round may; the validators decide, and whichever hash
-		/// loses costs its backer `SlashFraction` of its bond.
+		/// Only bonded workers assigned in the round may; the validators decide, and whichever
+		/// hash loses costs its backer `SlashFraction` of its bond. Until then neither the
+		/// disputer nor the aggregator can unbond.
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `ReviewClosed`,
-		/// `NotParticipant`, `SameCheckpoint` or `AlreadyDisputed`. Emits
+		/// `NotParticipant`, `NotBonded`, `SameCheckpoint` or `AlreadyDisputed`. Emits
 		/// [`Event::DisputeOpened`].
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::dispute_checkpoint(T::MaxShardsPerRound::get()))]

@@ -3,8 +3,9 @@
 
 use crate::{
 	draw::Draw, ActiveBounties, BalanceOf, Bounties, BountyId, BountyOf, BountyStatus, Config,
-	DisputeReason, Error, Event, Pallet, Phase, RoundIndex, RoundInfo, RoundOf, Rounds, ShardIndex,
-	ShardOf, ShardOutcome, ShardState, Shards, Slot, SlotOutcome, WeightInfo, MAX_STANDBYS,
+	DisputeReason, Disputes, Error, Event, Pallet, Phase, RoundIndex, RoundInfo, RoundOf, Rounds,
+	ShardIndex, ShardOf, ShardOutcome, ShardState, Shards, Slot, SlotOutcome, WeightInfo,
+	MAX_STANDBYS,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -344,13 +345,14 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Every worker whose contribution was accepted this round, in shard order, each once.
+	/// Every worker whose contribution was accepted this round and whose bond can still
+	/// answer for a checkpoint, in shard order, each once.
 	fn accepted_workers(id: BountyId, bounty: &BountyOf<T>) -> Vec<T::AccountId> {
 		let mut workers: Vec<T::AccountId> = Vec::new();
 		for shard in 0..bounty.spec.shards_per_round {
 			let Some(state) = Shards::<T>::get((id, bounty.round, shard)) else { continue };
 			for slot in state.slots.iter().filter(|s| s.outcome == SlotOutcome::Accepted) {
-				if !workers.contains(&slot.worker) {
+				if !workers.contains(&slot.worker) && T::Workers::is_bonded(&slot.worker) {
 					workers.push(slot.worker.clone());
 				}
 			}
@@ -388,6 +390,8 @@ impl<T: Config> Pallet<T> {
 		let index =
 			(round.aggregator_offset as usize + round.aggregator_attempts as usize) % workers.len();
 		let aggregator = workers[index].clone();
+		// Aggregating is a duty its bond answers for until the checkpoint is settled.
+		T::Workers::assignment_opened(&aggregator);
 		round.aggregator = Some(aggregator.clone());
 		round.aggregator_attempts = round.aggregator_attempts.saturating_add(1);
 		round.checkpoint_deadline = after::<T>(now, bounty.spec.deadlines.checkpoint);
@@ -408,6 +412,7 @@ impl<T: Config> Pallet<T> {
 		let round = Self::current_round(id, bounty);
 		if let Some(aggregator) = round.aggregator.clone() {
 			T::Workers::deadline_missed(&aggregator);
+			T::Workers::assignment_closed(&aggregator);
 			Self::deposit_event(Event::AggregatorMissed {
 				bounty: id,
 				round: bounty.round,
@@ -427,12 +432,14 @@ impl<T: Config> Pallet<T> {
 	/// The review window closed: an undisputed checkpoint stands; a dispute still open expires
 	/// (no contribution, nobody slashed) and the round keeps `H_k`.
 	fn end_review(id: BountyId, bounty: &mut BountyOf<T>, now: BlockNumberFor<T>) {
-		let round = Self::current_round(id, bounty);
+		let mut round = Self::current_round(id, bounty);
 		let proposed = round.proposed.unwrap_or(bounty.checkpoint);
 		match round.checkpoint_dispute {
 			None => Self::finish_round(id, bounty, proposed, now),
 			Some(dispute) => {
 				Self::expire_dispute(dispute);
+				round.open_disputes = round.open_disputes.saturating_sub(1);
+				Rounds::<T>::insert(id, bounty.round, round);
 				let unchanged = bounty.checkpoint;
 				Self::finish_round(id, bounty, unchanged, now);
 			}
@@ -451,6 +458,7 @@ impl<T: Config> Pallet<T> {
 		let accepted = Rounds::<T>::mutate(id, round_index, |round| {
 			round.as_mut().map_or(0, |round| {
 				round.result = Some(checkpoint);
+				Self::close_checkpoint_duties(round);
 				round.accepted
 			})
 		});
@@ -458,7 +466,10 @@ impl<T: Config> Pallet<T> {
 		// What this round did not spend goes back now; the escrow keeps exactly the cost of
 		// the rounds still to run, which is what a cancellation would refund.
 		let next = round_index.saturating_add(1);
-		let later = bounty.spec.rounds.saturating_sub(next);
+		let later = match bounty.status {
+			BountyStatus::Cancelling => 0,
+			_ => bounty.spec.rounds.saturating_sub(next),
+		};
 		let keep = Self::round_cost(&bounty.spec).unwrap_or_default().saturating_mul(later.into());
 		let refund = Self::refund(bounty, bounty.escrow.saturating_sub(keep));
 		Self::deposit_event(Event::RoundFinished {
@@ -475,6 +486,22 @@ impl<T: Config> Pallet<T> {
 		} else {
 			bounty.round = next;
 			Self::start_round(id, bounty, now);
+		}
+	}
+
+	/// The round's checkpoint is settled: the aggregator that committed it, and the worker
+	/// that disputed it, are free of their duty. (An aggregator that missed its deadline was
+	/// freed then.)
+	fn close_checkpoint_duties(round: &RoundOf<T>) {
+		if let (Some(aggregator), Some(_)) = (&round.aggregator, round.proposed) {
+			T::Workers::assignment_closed(aggregator);
+		}
+		let disputer = round
+			.checkpoint_dispute
+			.and_then(Disputes::<T>::get)
+			.and_then(|dispute| dispute.candidates.get(1).and_then(|c| c.backers.first().cloned()));
+		if let Some(disputer) = disputer {
+			T::Workers::assignment_closed(&disputer);
 		}
 	}
 

@@ -199,9 +199,11 @@ fn an_honest_bounty_runs_every_round_and_refunds_the_rest() {
 		for s in 0..2 {
 			assert_eq!(shard(id, 0, s).outcome, ShardOutcome::Accepted(good(0, s)));
 		}
+		// Every slot is settled; only the designated aggregator still has a duty.
+		let aggregator = round_info(id, 0).aggregator.unwrap();
 		for worker in 10..14 {
 			assert_eq!(free(worker), 10_000 - WORKER_BOND + REWARD);
-			assert_eq!(open_assignments(worker), 0);
+			assert_eq!(open_assignments(worker), u32::from(worker == aggregator));
 		}
 		assert_eq!(bounty(id).phase, Phase::Aggregating);
 
@@ -837,5 +839,92 @@ fn every_call_is_refused_for_unsigned_origins() {
 			Training::vote(RuntimeOrigin::root(), 0, Verdict::NoneCorrect),
 			sp_runtime::DispatchError::BadOrigin
 		);
+	});
+}
+
+#[test]
+fn the_aggregator_and_the_disputer_stay_bonded_until_the_checkpoint_settles() {
+	run(|| {
+		let id = started(BountySpec { rounds: 1, ..spec() });
+		train_round(id, 0, honest(0));
+		let aggregator = round_info(id, 0).aggregator.unwrap();
+		let [checker, leaver] =
+			[10, 11, 12, 13].into_iter().filter(|w| *w != aggregator).collect::<Vec<_>>()[..2]
+		else {
+			panic!()
+		};
+		assert_noop!(
+			Workers::unbond(RuntimeOrigin::signed(aggregator)),
+			pallet_workers::Error::<Test>::HasOpenAssignments
+		);
+		assert_ok!(Training::commit_checkpoint(RuntimeOrigin::signed(aggregator), id, 0, bad()));
+		// A worker whose slot is settled may leave, but then has no bond to back a claim.
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(leaver)));
+		assert_noop!(
+			Training::dispute_checkpoint(RuntimeOrigin::signed(leaver), id, 0, checkpoint_after(0)),
+			Error::<Test>::NotBonded
+		);
+		assert_ok!(Training::dispute_checkpoint(
+			RuntimeOrigin::signed(checker),
+			id,
+			0,
+			checkpoint_after(0)
+		));
+		assert_noop!(
+			Workers::unbond(RuntimeOrigin::signed(checker)),
+			pallet_workers::Error::<Test>::HasOpenAssignments
+		);
+		let dispute = round_info(id, 0).checkpoint_dispute.unwrap();
+		for voter in [100, 101, 102] {
+			assert_ok!(vote(voter, dispute, Verdict::Correct(bad())));
+		}
+		// The aggregator was right; the disputer pays for its false claim.
+		assert_eq!(Workers::held(&checker), WORKER_BOND - WORKER_BOND / 10);
+		assert_eq!(Workers::held(&aggregator), WORKER_BOND);
+		assert_eq!(bounty(id).checkpoint, bad());
+		assert_eq!(open_assignments(aggregator), 0);
+		assert_eq!(open_assignments(checker), 0);
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(aggregator)));
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(checker)));
+	});
+}
+
+#[test]
+fn a_vote_counts_only_while_its_voter_validates() {
+	run(|| {
+		let id = started(spec());
+		let liar = workers_of(id, 0, 0)[1];
+		train_round(id, 0, lying(liar));
+		let dispute = dispute_of(id, 0, 0);
+		let verdict = Verdict::Correct(good(0, 0));
+		assert_ok!(vote(100, dispute, verdict));
+		// 100 leaves the active set: 300 of stake remain, and its vote no longer counts.
+		Stakes::mutate(|stakes| stakes.remove(&100));
+		assert_ok!(vote(101, dispute, verdict));
+		assert_ok!(vote(102, dispute, verdict));
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
+		assert_ok!(vote(103, dispute, verdict));
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
+		// The verifier reward goes to the voters of the verdict that still validate.
+		assert_eq!(free(100), 1_000);
+	});
+}
+
+#[test]
+fn a_cancelled_bounty_returns_its_last_rounds_savings_with_that_round() {
+	run(|| {
+		let id = started(spec());
+		assert_ok!(Training::cancel_bounty(RuntimeOrigin::signed(OWNER), id));
+		train_round(id, 0, honest(0));
+		aggregate(id, 0, checkpoint_after(0));
+		assert!(training_events().contains(&Event::RoundFinished {
+			bounty: id,
+			round: 0,
+			checkpoint: checkpoint_after(0),
+			accepted: 4,
+			refund: ROUND_COST - 4 * REWARD,
+		}));
+		assert_eq!(bounty(id).status, BountyStatus::Cancelled);
+		assert_eq!(free(OWNER), 100_000 - 4 * REWARD);
 	});
 }

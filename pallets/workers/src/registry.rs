@@ -73,6 +73,11 @@ impl<T: Config> WorkerRegistry<T::AccountId> for Pallet<T> {
 		})
 	}
 
+	fn is_bonded(who: &T::AccountId) -> bool {
+		Workers::<T>::get(who)
+			.is_some_and(|worker| !matches!(worker.status, WorkerStatus::Leaving { .. }))
+	}
+
 	fn assignment_opened(who: &T::AccountId) {
 		Workers::<T>::mutate_extant(who, |worker| {
 			worker.open_assignments = worker.open_assignments.saturating_add(1)

@@ -56,11 +56,11 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `267`
 		//  Estimated: `3606`
-		// Minimum execution time: 1_261_903_000 picoseconds.
-		Weight::from_parts(1_304_967_147, 0)
+		// Minimum execution time: 1_290_946_000 picoseconds.
+		Weight::from_parts(1_380_232_243, 0)
 			.saturating_add(Weight::from_parts(0, 3606))
-			// Standard Error: 1_359
-			.saturating_add(Weight::from_parts(6_485, 0).saturating_mul(c.into()))
+			// Standard Error: 2_030
+			.saturating_add(Weight::from_parts(8_325, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -74,8 +74,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `804`
 		//  Estimated: `4786`
-		// Minimum execution time: 1_053_693_000 picoseconds.
-		Weight::from_parts(1_099_812_000, 0)
+		// Minimum execution time: 1_071_800_000 picoseconds.
+		Weight::from_parts(1_128_195_000, 0)
 			.saturating_add(Weight::from_parts(0, 4786))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `804`
 		//  Estimated: `4786`
-		// Minimum execution time: 1_243_204_000 picoseconds.
-		Weight::from_parts(1_296_644_000, 0)
+		// Minimum execution time: 1_267_761_000 picoseconds.
+		Weight::from_parts(1_323_094_000, 0)
 			.saturating_add(Weight::from_parts(0, 4786))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -106,8 +106,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `751`
 		//  Estimated: `4786`
-		// Minimum execution time: 552_770_000 picoseconds.
-		Weight::from_parts(563_786_000, 0)
+		// Minimum execution time: 559_750_000 picoseconds.
+		Weight::from_parts(591_107_000, 0)
 			.saturating_add(Weight::from_parts(0, 4786))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -122,8 +122,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `783`
 		//  Estimated: `4786`
-		// Minimum execution time: 564_617_000 picoseconds.
-		Weight::from_parts(576_586_000, 0)
+		// Minimum execution time: 573_150_000 picoseconds.
+		Weight::from_parts(613_370_000, 0)
 			.saturating_add(Weight::from_parts(0, 4786))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -155,11 +155,11 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `3103 + s * (258 ±0)`
 		//  Estimated: `19211 + s * (3609 ±0)`
-		// Minimum execution time: 6_534_627_000 picoseconds.
-		Weight::from_parts(6_684_941_380, 0)
+		// Minimum execution time: 7_089_510_000 picoseconds.
+		Weight::from_parts(7_192_947_620, 0)
 			.saturating_add(Weight::from_parts(0, 19211))
-			// Standard Error: 1_303_079
-			.saturating_add(Weight::from_parts(129_424_919, 0).saturating_mul(s.into()))
+			// Standard Error: 1_431_089
+			.saturating_add(Weight::from_parts(146_433_146, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(21))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(16))
@@ -177,8 +177,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `976`
 		//  Estimated: `4786`
-		// Minimum execution time: 685_988_000 picoseconds.
-		Weight::from_parts(718_125_000, 0)
+		// Minimum execution time: 697_826_000 picoseconds.
+		Weight::from_parts(737_986_000, 0)
 			.saturating_add(Weight::from_parts(0, 4786))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -189,6 +189,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(755), added: 3230, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Shards` (r:32 w:0)
 	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1134), added: 3609, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:1 w:1)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1264), added: 3739, mode: `MaxEncodedLen`)
 	/// Storage: `Training::NextDisputeId` (r:1 w:1)
 	/// Proof: `Training::NextDisputeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Wakeups` (r:1 w:1)
@@ -198,16 +200,16 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// The range of component `s` is `[1, 32]`.
 	fn dispute_checkpoint(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `723 + s * (258 ±0)`
+		//  Measured:  `1004 + s * (271 ±0)`
 		//  Estimated: `4786 + s * (3609 ±0)`
-		// Minimum execution time: 755_852_000 picoseconds.
-		Weight::from_parts(639_746_461, 0)
+		// Minimum execution time: 950_871_000 picoseconds.
+		Weight::from_parts(841_620_401, 0)
 			.saturating_add(Weight::from_parts(0, 4786))
-			// Standard Error: 447_448
-			.saturating_add(Weight::from_parts(136_295_588, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(4))
+			// Standard Error: 186_757
+			.saturating_add(Weight::from_parts(136_536_448, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
-			.saturating_add(T::DbWeight::get().writes(5))
+			.saturating_add(T::DbWeight::get().writes(6))
 			.saturating_add(Weight::from_parts(0, 3609).saturating_mul(s.into()))
 	}
 	/// Storage: `Training::Wakeups` (r:1 w:0)
@@ -216,8 +218,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `3606`
-		// Minimum execution time: 85_667_000 picoseconds.
-		Weight::from_parts(88_191_000, 0)
+		// Minimum execution time: 86_558_000 picoseconds.
+		Weight::from_parts(88_902_000, 0)
 			.saturating_add(Weight::from_parts(0, 3606))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -240,11 +242,11 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `15717`
 		//  Estimated: `479582`
-		// Minimum execution time: 12_293_363_000 picoseconds.
-		Weight::from_parts(12_285_665_754, 0)
+		// Minimum execution time: 12_504_215_000 picoseconds.
+		Weight::from_parts(12_769_698_648, 0)
 			.saturating_add(Weight::from_parts(0, 479582))
-			// Standard Error: 2_316_421
-			.saturating_add(Weight::from_parts(265_713_145, 0).saturating_mul(s.into()))
+			// Standard Error: 5_808_175
+			.saturating_add(Weight::from_parts(279_363_851, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(134))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(s.into())))
@@ -270,11 +272,11 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1553 + s * (226 ±0)`
 		//  Estimated: `8799 + s * (3609 ±0)`
-		// Minimum execution time: 3_546_914_000 picoseconds.
-		Weight::from_parts(1_274_047_575, 0)
+		// Minimum execution time: 3_838_937_000 picoseconds.
+		Weight::from_parts(1_550_725_072, 0)
 			.saturating_add(Weight::from_parts(0, 8799))
-			// Standard Error: 2_412_930
-			.saturating_add(Weight::from_parts(2_370_630_091, 0).saturating_mul(s.into()))
+			// Standard Error: 1_966_048
+			.saturating_add(Weight::from_parts(2_448_623_261, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(11))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(10))

@@ -51,8 +51,8 @@ impl<T: frame_system::Config> pallet_workers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `6055`
 		//  Estimated: `7612`
-		// Minimum execution time: 1_512_254_000 picoseconds.
-		Weight::from_parts(1_590_370_000, 0)
+		// Minimum execution time: 1_574_246_000 picoseconds.
+		Weight::from_parts(1_676_898_000, 0)
 			.saturating_add(Weight::from_parts(0, 7612))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -67,8 +67,8 @@ impl<T: frame_system::Config> pallet_workers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5165`
 		//  Estimated: `14234`
-		// Minimum execution time: 716_433_000 picoseconds.
-		Weight::from_parts(809_051_000, 0)
+		// Minimum execution time: 734_500_000 picoseconds.
+		Weight::from_parts(845_915_000, 0)
 			.saturating_add(Weight::from_parts(0, 14234))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(4))
@@ -83,8 +83,8 @@ impl<T: frame_system::Config> pallet_workers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `488`
 		//  Estimated: `4729`
-		// Minimum execution time: 1_264_296_000 picoseconds.
-		Weight::from_parts(1_316_483_000, 0)
+		// Minimum execution time: 1_273_800_000 picoseconds.
+		Weight::from_parts(1_346_759_000, 0)
 			.saturating_add(Weight::from_parts(0, 4729))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -97,8 +97,8 @@ impl<T: frame_system::Config> pallet_workers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `5133`
 		//  Estimated: `7612`
-		// Minimum execution time: 497_869_000 picoseconds.
-		Weight::from_parts(565_929_000, 0)
+		// Minimum execution time: 522_906_000 picoseconds.
+		Weight::from_parts(611_487_000, 0)
 			.saturating_add(Weight::from_parts(0, 7612))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -113,8 +113,8 @@ impl<T: frame_system::Config> pallet_workers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `459`
 		//  Estimated: `4729`
-		// Minimum execution time: 1_041_235_000 picoseconds.
-		Weight::from_parts(1_076_227_000, 0)
+		// Minimum execution time: 1_052_622_000 picoseconds.
+		Weight::from_parts(1_129_236_000, 0)
 			.saturating_add(Weight::from_parts(0, 4729))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -125,8 +125,8 @@ impl<T: frame_system::Config> pallet_workers::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `255`
 		//  Estimated: `4729`
-		// Minimum execution time: 331_812_000 picoseconds.
-		Weight::from_parts(340_656_000, 0)
+		// Minimum execution time: 333_856_000 picoseconds.
+		Weight::from_parts(359_884_000, 0)
 			.saturating_add(Weight::from_parts(0, 4729))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
