@@ -1,0 +1,23 @@
+//! # cohort-worker
+//!
+//! The off-chain half of Cohort. This crate holds the parts every role shares (the GPU worker,
+//! the validator's verifier, the bounty submitter):
+//!
+//! - [`delta`]: the canonical byte form of a model delta (tensors in name order, little-endian
+//!   f32), so honest replicas produce identical bytes;
+//! - [`merkle`]: the blake3 Merkle tree over fixed-size chunks of a blob, its root (what a
+//!   worker commits and reveals on chain) and inclusion proofs for any chunk;
+//! - [`aggregate`]: the rules a bounty combines a round's deltas with: mean, coordinate-wise
+//!   median and trimmed mean;
+//! - [`store`]: the RocksDB store of content-addressed blobs and of the worker's own protocol
+//!   state, written before anything is sent to the chain.
+//!
+//! The seal a worker commits is [`cohort_primitives::seal`], the very function the runtime
+//! checks reveals with.
+
+pub mod aggregate;
+pub mod delta;
+pub mod merkle;
+pub mod store;
+
+pub use cohort_primitives::{seal, H256};
