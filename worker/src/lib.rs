@@ -10,7 +10,9 @@
 //! - [`aggregate`]: the rules a bounty combines a round's deltas with: mean, coordinate-wise
 //!   median and trimmed mean;
 //! - [`store`]: the RocksDB store of content-addressed blobs and of the worker's own protocol
-//!   state, written before anything is sent to the chain.
+//!   state, written before anything is sent to the chain;
+//! - [`trainer`]: the reference models (an MLP and a character-level transformer) trained with
+//!   candle on the CPU from seeded weights and seeded batch order.
 //!
 //! The seal a worker commits is [`cohort_primitives::seal`], the very function the runtime
 //! checks reveals with.
@@ -19,5 +21,6 @@ pub mod aggregate;
 pub mod delta;
 pub mod merkle;
 pub mod store;
+pub mod trainer;
 
 pub use cohort_primitives::{seal, H256};

@@ -1,0 +1,144 @@
+//! The examples a shard trains on, and the batches drawn from them.
+//!
+//! A dataset splits into `shards` deterministic parts; the batches of one shard's training are
+//! drawn with the generator of (bounty, round, shard), so every replica sees the same batches
+//! in the same order.
+
+use crate::trainer::rng::SeededRng;
+use candle_core::{Device, Result, Tensor};
+
+/// Where examples come from.
+pub enum Dataset {
+	/// A synthetic classification task for the MLP: Gaussian inputs labelled by a fixed random
+	/// linear teacher, so a model can learn it and its loss must fall.
+	Synthetic {
+		/// Seeds the teacher and every example.
+		seed: Vec<u8>,
+		/// Input features.
+		input: usize,
+		/// Classes.
+		classes: usize,
+		/// Examples in each shard.
+		examples_per_shard: usize,
+	},
+	/// A byte corpus for the character model.
+	Text(Vec<u8>),
+}
+
+/// One batch: inputs and targets as the model's `loss` takes them.
+pub struct Batch {
+	/// Features (f32 `[batch, input]`) or tokens (u32 `[batch, context]`).
+	pub inputs: Tensor,
+	/// Classes (u32 `[batch]`) or next tokens (u32 `[batch, context]`).
+	pub targets: Tensor,
+}
+
+/// Why a shard cannot give batches.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum DataError {
+	#[error("shard {shard} of {shards} holds {len} bytes; a window needs {needed}")]
+	ShardTooShort { shard: u32, shards: u32, len: usize, needed: usize },
+	#[error("dataset shard {shard} does not exist: the dataset has {shards}")]
+	NoSuchShard { shard: u32, shards: u32 },
+}
+
+/// Draws a shard's batches.
+pub struct Sampler<'a> {
+	dataset: &'a Dataset,
+	range: std::ops::Range<usize>,
+	teacher: Vec<f32>,
+	shard: u32,
+}
+
+impl<'a> Sampler<'a> {
+	/// Batches from dataset shard `shard` of `shards`; text windows are `context + 1` bytes.
+	pub fn new(
+		dataset: &'a Dataset,
+		shard: u32,
+		shards: u32,
+		context: usize,
+	) -> std::result::Result<Self, DataError> {
+		if shard >= shards {
+			return Err(DataError::NoSuchShard { shard, shards });
+		}
+		let (range, teacher) = match dataset {
+			Dataset::Synthetic { seed, input, classes, examples_per_shard } => {
+				let mut rng = SeededRng::new(&[seed.as_slice(), b"teacher"].concat());
+				let teacher = (0..input * classes).map(|_| rng.normal()).collect();
+				(0..*examples_per_shard, teacher)
+			}
+			Dataset::Text(bytes) => {
+				let (n, s, k) = (bytes.len(), shards as usize, shard as usize);
+				let range = n * k / s..n * (k + 1) / s;
+				if range.len() < context + 1 {
+					return Err(DataError::ShardTooShort {
+						shard,
+						shards,
+						len: range.len(),
+						needed: context + 1,
+					});
+				}
+				(range, Vec::new())
+			}
+		};
+		Ok(Self { dataset, range, teacher, shard })
+	}
+
+	/// The next batch of `size` examples, drawn with `rng`.
+	pub fn batch(
+		&self,
+		rng: &mut SeededRng,
+		size: usize,
+		context: usize,
+		device: &Device,
+	) -> Result<Batch> {
+		match self.dataset {
+			Dataset::Synthetic { seed, input, .. } => {
+				let mut features = Vec::with_capacity(size * input);
+				let mut labels = Vec::with_capacity(size);
+				for _ in 0..size {
+					let index = self.range.start + rng.below(self.range.len());
+					let mut example = SeededRng::new(
+						&[
+							seed.as_slice(),
+							&self.shard.to_le_bytes(),
+							&(index as u64).to_le_bytes(),
+						]
+						.concat(),
+					);
+					let x: Vec<f32> = (0..*input).map(|_| example.normal()).collect();
+					let scores = self
+						.teacher
+						.chunks(*input)
+						.map(|w| w.iter().zip(&x).map(|(a, b)| a * b).sum::<f32>());
+					let label = scores
+						.enumerate()
+						.max_by(|a, b| a.1.total_cmp(&b.1))
+						.map(|(class, _)| class as u32)
+						.expect("at least one class");
+					features.extend(x);
+					labels.push(label);
+				}
+				Ok(Batch {
+					inputs: Tensor::from_vec(features, (size, *input), device)?,
+					targets: Tensor::from_vec(labels, size, device)?,
+				})
+			}
+			Dataset::Text(bytes) => {
+				let shard = &bytes[self.range.clone()];
+				let mut inputs = Vec::with_capacity(size * context);
+				let mut targets = Vec::with_capacity(size * context);
+				for _ in 0..size {
+					let start = rng.below(shard.len() - context);
+					let window = &shard[start..start + context + 1];
+					inputs.extend(window[..context].iter().map(|b| u32::from(*b)));
+					targets.extend(window[1..].iter().map(|b| u32::from(*b)));
+				}
+				Ok(Batch {
+					inputs: Tensor::from_vec(inputs, (size, context), device)?,
+					targets: Tensor::from_vec(targets, (size, context), device)?,
+				})
+			}
+		}
+	}
+}
