@@ -37,11 +37,12 @@
 //!    correct root are paid, every other revealer loses [`Config::SlashFraction`] of its bond,
 //!    and the voters on the settled side share the verifier reward. A dispute without a verdict
 //!    at its deadline is unresolved: no contribution, nobody slashed.
-//! 6. **Aggregating.** One accepted worker, drawn at random, is designated to `commit_checkpoint`
-//!    the combination of the accepted deltas (the bounty's aggregation rule). If it misses its
+//! 6. **Aggregating.** One accepted (and still bonded) worker, drawn at random, is designated to
+//!    `commit_checkpoint` the combination of the accepted deltas (the bounty's aggregation rule);
+//!    it cannot unbond until its checkpoint is settled. If it misses its
 //!    deadline another is designated, up to [`Config::MaxAggregatorAttempts`]; after that, or
 //!    with nothing accepted, the round ends with `H_{k+1} = H_k`.
-//! 7. **Review.** Until the review deadline any worker assigned in the round may
+//! 7. **Review.** Until the review deadline any bonded worker assigned in the round may
 //!    `dispute_checkpoint` with the hash it computed; the validators settle it like a shard
 //!    dispute. The surviving checkpoint becomes `H_{k+1}` and the next round starts (or the
 //!    bounty completes: the last round's checkpoint is the result).
