@@ -12,8 +12,8 @@ mod params;
 mod rng;
 
 pub use data::{Batch, DataError, Dataset, Sampler};
-pub use models::{CharConfig, MlpConfig, ModelConfig, VOCAB};
-pub use params::{Init, Params};
+pub use models::{CharConfig, Fill, MlpConfig, ModelConfig, Parameter, VOCAB};
+pub use params::Params;
 pub use rng::SeededRng;
 
 use crate::delta::Delta;
@@ -77,7 +77,7 @@ pub fn train_shard(
 	dataset: &Dataset,
 	shard: ShardRef,
 ) -> Result<Trained, TrainError> {
-	if !checkpoint.same_layout(&config.init(b"layout")) {
+	if !config.fits(checkpoint) {
 		return Err(TrainError::CheckpointMismatch);
 	}
 	let device = Device::Cpu;

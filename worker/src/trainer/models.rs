@@ -2,7 +2,8 @@
 //! `candle_nn::ops::layer_norm` and `softmax_last_dim` have no backward pass, so layer norm and
 //! softmax are composed here from ops that do (a test checks every parameter gets a gradient).
 
-use crate::trainer::params::{Init, Params};
+use crate::delta::Delta;
+use crate::trainer::params::{self, Params};
 use candle_core::{DType, Device, Result, Tensor, D};
 use serde::{Deserialize, Serialize};
 
@@ -45,10 +46,33 @@ pub enum ModelConfig {
 	CharTransformer(CharConfig),
 }
 
+/// How a parameter starts.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Fill {
+	/// Drawn from N(0, std²) with the seeded generator.
+	Normal(f32),
+	/// Every value the same.
+	Constant(f32),
+}
+
+/// One parameter of a model configuration.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Parameter {
+	/// Its name in checkpoints and deltas.
+	pub name: String,
+	/// Its shape.
+	pub dims: Vec<usize>,
+	/// How it starts.
+	pub fill: Fill,
+}
+
 impl ModelConfig {
-	/// The initial checkpoint `H_0` for this configuration, drawn from `seed`.
-	pub fn init(&self, seed: &[u8]) -> crate::delta::Delta {
-		let mut init = Init::new(seed);
+	/// Every parameter: its name, shape and how it is initialized, in drawing order.
+	pub fn parameters(&self) -> Vec<Parameter> {
+		let mut list = Vec::new();
+		let mut add = |name: String, dims: &[usize], fill: Fill| {
+			list.push(Parameter { name, dims: dims.to_vec(), fill })
+		};
 		match self {
 			ModelConfig::Mlp(c) => {
 				let widths: Vec<usize> = std::iter::once(c.input)
@@ -57,45 +81,54 @@ impl ModelConfig {
 					.collect();
 				for (i, pair) in widths.windows(2).enumerate() {
 					// He initialization for ReLU layers.
-					init.normal(
-						&format!("layer{i}.weight"),
-						&[pair[1], pair[0]],
-						(2.0 / pair[0] as f32).sqrt(),
-					);
-					init.constant(&format!("layer{i}.bias"), &[pair[1]], 0.0);
+					let he = Fill::Normal((2.0 / pair[0] as f32).sqrt());
+					add(format!("layer{i}.weight"), &[pair[1], pair[0]], he);
+					add(format!("layer{i}.bias"), &[pair[1]], Fill::Constant(0.0));
 				}
 			}
 			ModelConfig::CharTransformer(c) => {
 				let d = c.d_model;
-				init.normal("embed.token", &[VOCAB, d], 0.02);
-				init.normal("embed.position", &[c.context, d], 0.02);
+				let small = Fill::Normal(0.02);
+				// Residual projections shrink with depth (GPT-2).
+				let residual = Fill::Normal(0.02 / (2.0 * c.layers as f32).sqrt());
+				add("embed.token".into(), &[VOCAB, d], small);
+				add("embed.position".into(), &[c.context, d], small);
 				for l in 0..c.layers {
 					let p = format!("block{l}");
-					init.constant(&format!("{p}.ln1.gain"), &[d], 1.0);
-					init.constant(&format!("{p}.ln1.bias"), &[d], 0.0);
-					init.normal(&format!("{p}.attn.qkv"), &[3 * d, d], 0.02);
-					init.normal(
-						&format!("{p}.attn.out"),
-						&[d, d],
-						0.02 / (2.0 * c.layers as f32).sqrt(),
-					);
-					init.constant(&format!("{p}.ln2.gain"), &[d], 1.0);
-					init.constant(&format!("{p}.ln2.bias"), &[d], 0.0);
-					init.normal(&format!("{p}.mlp.up"), &[4 * d, d], 0.02);
-					init.constant(&format!("{p}.mlp.up_bias"), &[4 * d], 0.0);
-					init.normal(
-						&format!("{p}.mlp.down"),
-						&[d, 4 * d],
-						0.02 / (2.0 * c.layers as f32).sqrt(),
-					);
-					init.constant(&format!("{p}.mlp.down_bias"), &[d], 0.0);
+					add(format!("{p}.ln1.gain"), &[d], Fill::Constant(1.0));
+					add(format!("{p}.ln1.bias"), &[d], Fill::Constant(0.0));
+					add(format!("{p}.attn.qkv"), &[3 * d, d], small);
+					add(format!("{p}.attn.out"), &[d, d], residual);
+					add(format!("{p}.ln2.gain"), &[d], Fill::Constant(1.0));
+					add(format!("{p}.ln2.bias"), &[d], Fill::Constant(0.0));
+					add(format!("{p}.mlp.up"), &[4 * d, d], small);
+					add(format!("{p}.mlp.up_bias"), &[4 * d], Fill::Constant(0.0));
+					add(format!("{p}.mlp.down"), &[d, 4 * d], residual);
+					add(format!("{p}.mlp.down_bias"), &[d], Fill::Constant(0.0));
 				}
-				init.constant("final_ln.gain", &[d], 1.0);
-				init.constant("final_ln.bias", &[d], 0.0);
-				init.normal("head", &[VOCAB, d], 0.02);
+				add("final_ln.gain".into(), &[d], Fill::Constant(1.0));
+				add("final_ln.bias".into(), &[d], Fill::Constant(0.0));
+				add("head".into(), &[VOCAB, d], small);
 			}
 		}
-		init.finish()
+		list
+	}
+
+	/// The initial checkpoint `H_0` for this configuration, drawn from `seed`.
+	pub fn init(&self, seed: &[u8]) -> Delta {
+		params::init(&self.parameters(), seed)
+	}
+
+	/// Whether `checkpoint` has exactly this configuration's parameters and shapes.
+	pub fn fits(&self, checkpoint: &Delta) -> bool {
+		let mut expected: Vec<(String, Vec<usize>)> =
+			self.parameters().into_iter().map(|p| (p.name, p.dims)).collect();
+		expected.sort();
+		expected.len() == checkpoint.tensors().len()
+			&& expected
+				.iter()
+				.zip(checkpoint.tensors())
+				.all(|((name, dims), t)| *name == t.name && *dims == t.dims)
 	}
 
 	/// The mean cross-entropy of `params` on a batch: `inputs` are features (MLP, f32

@@ -2,7 +2,10 @@
 //! canonical [`Delta`] form that checkpoints and deltas travel in.
 
 use crate::delta::{Delta, Tensor as Named};
-use crate::trainer::rng::SeededRng;
+use crate::trainer::{
+	models::{Fill, Parameter},
+	rng::SeededRng,
+};
 use candle_core::{Device, Result, Tensor, Var};
 use std::collections::BTreeMap;
 
@@ -54,33 +57,19 @@ impl Params {
 	}
 }
 
-/// Builds an initial checkpoint from the project's seeded generator.
-pub struct Init {
-	rng: SeededRng,
-	tensors: Vec<Named>,
-}
-
-impl Init {
-	/// Start an initialization drawn from `seed`.
-	pub fn new(seed: &[u8]) -> Self {
-		Self { rng: SeededRng::new(seed), tensors: Vec::new() }
-	}
-
-	/// A weight of `dims` drawn from N(0, std²).
-	pub fn normal(&mut self, name: &str, dims: &[usize], std: f32) {
-		let len = dims.iter().product();
-		let data = (0..len).map(|_| self.rng.normal() * std).collect();
-		self.tensors.push(Named { name: name.into(), dims: dims.to_vec(), data });
-	}
-
-	/// A tensor of `dims` filled with `value`.
-	pub fn constant(&mut self, name: &str, dims: &[usize], value: f32) {
-		let len = dims.iter().product();
-		self.tensors.push(Named { name: name.into(), dims: dims.to_vec(), data: vec![value; len] });
-	}
-
-	/// The checkpoint.
-	pub fn finish(self) -> Delta {
-		Delta::new(self.tensors).expect("the models name every parameter once")
-	}
+/// The checkpoint of `parameters` initialized from `seed`, drawing in the listed order.
+pub fn init(parameters: &[Parameter], seed: &[u8]) -> Delta {
+	let mut rng = SeededRng::new(seed);
+	let tensors = parameters
+		.iter()
+		.map(|p| {
+			let len = p.dims.iter().product();
+			let data = match p.fill {
+				Fill::Normal(std) => (0..len).map(|_| rng.normal() * std).collect(),
+				Fill::Constant(value) => vec![value; len],
+			};
+			Named { name: p.name.clone(), dims: p.dims.clone(), data }
+		})
+		.collect();
+	Delta::new(tensors).expect("the models name every parameter once")
 }
