@@ -109,7 +109,7 @@ pub fn root(blob: &[u8]) -> H256 {
 }
 
 /// Evidence that one chunk belongs to a root.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, codec::Encode, codec::Decode)]
 pub struct Proof {
 	/// The whole blob's length, which fixes the tree's shape.
 	pub len: u64,
