@@ -77,7 +77,16 @@ pub fn free_port() -> Result<u16> {
 /// The `cohort-node` binary: `$COHORT_NODE` if set, else the one beside this executable in
 /// the cargo target directory (`target/debug/cohort-node` for `target/debug/deps/test-…`).
 pub fn node_binary() -> std::path::PathBuf {
-	if let Some(path) = std::env::var_os("COHORT_NODE") {
+	binary("cohort-node", "COHORT_NODE")
+}
+
+/// The `cohort-worker` binary: `$COHORT_WORKER` if set, else the one beside this executable.
+pub fn worker_binary() -> std::path::PathBuf {
+	binary("cohort-worker", "COHORT_WORKER")
+}
+
+fn binary(name: &str, env: &str) -> std::path::PathBuf {
+	if let Some(path) = std::env::var_os(env) {
 		return path.into();
 	}
 	let exe = std::env::current_exe().expect("the current executable has a path");
@@ -85,5 +94,5 @@ pub fn node_binary() -> std::path::PathBuf {
 	if dir.ends_with("deps") {
 		dir.pop();
 	}
-	dir.join("cohort-node")
+	dir.join(name)
 }

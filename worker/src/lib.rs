@@ -12,14 +12,25 @@
 //! - [`store`]: the RocksDB store of content-addressed blobs and of the worker's own protocol
 //!   state, written before anything is sent to the chain;
 //! - [`trainer`]: the reference models (an MLP and a character-level transformer) trained with
-//!   candle on the CPU from seeded weights and seeded batch order.
+//!   candle on the CPU from seeded weights and seeded batch order;
+//! - [`datasets`]: the built-in datasets (Shakespeare's works, a synthetic task);
+//! - [`keys`]: the account key that signs extrinsics and the libp2p key that names the peer;
+//! - [`p2p`]: the libp2p swarm that finds, serves and fetches blobs, checked against roots;
+//! - [`chain`]: the subxt client that submits extrinsics and reads the chain.
 //!
 //! The seal a worker commits is [`cohort_primitives::seal`], the very function the runtime
 //! checks reveals with.
 
 pub mod aggregate;
+pub mod chain;
+pub mod datasets;
 pub mod delta;
+pub mod job;
+pub mod keys;
 pub mod merkle;
+pub mod metrics;
+pub mod p2p;
+pub mod roles;
 pub mod store;
 pub mod trainer;
 

@@ -8,6 +8,7 @@ mod chain_specs;
 mod election;
 mod finality;
 mod training;
+mod worker_p2p;
 
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};

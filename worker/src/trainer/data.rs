@@ -25,6 +25,54 @@ pub enum Dataset {
 	Text(Vec<u8>),
 }
 
+/// What a synthetic dataset's blob starts with; the rest is its [`SyntheticSpec`] as JSON.
+pub const SYNTHETIC_MAGIC: &[u8] = b"COHORT SYNTHETIC DATASET\n";
+
+/// A synthetic dataset as its blob describes it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SyntheticSpec {
+	/// Seeds the teacher and every example.
+	pub seed: String,
+	/// Input features.
+	pub input: usize,
+	/// Classes.
+	pub classes: usize,
+	/// Examples in each shard.
+	pub examples_per_shard: usize,
+}
+
+impl SyntheticSpec {
+	/// The dataset's blob: the magic line and the spec as JSON.
+	pub fn to_blob(&self) -> Vec<u8> {
+		let json = serde_json::to_vec(self).expect("plain fields serialize");
+		[SYNTHETIC_MAGIC, &json].concat()
+	}
+}
+
+impl Dataset {
+	/// The dataset a blob holds: a synthetic task if it starts with [`SYNTHETIC_MAGIC`], else
+	/// a byte corpus for the character model.
+	pub fn from_blob(blob: Vec<u8>) -> std::result::Result<Self, DataError> {
+		let Some(json) = blob.strip_prefix(SYNTHETIC_MAGIC) else {
+			return Ok(Dataset::Text(blob));
+		};
+		let spec: SyntheticSpec =
+			serde_json::from_slice(json).map_err(|e| DataError::BadSynthetic(e.to_string()))?;
+		if spec.input == 0 || spec.classes == 0 || spec.examples_per_shard == 0 {
+			return Err(DataError::BadSynthetic(
+				"input, classes and examplesPerShard must be positive".into(),
+			));
+		}
+		Ok(Dataset::Synthetic {
+			seed: spec.seed.into_bytes(),
+			input: spec.input,
+			classes: spec.classes,
+			examples_per_shard: spec.examples_per_shard,
+		})
+	}
+}
+
 /// One batch: inputs and targets as the model's `loss` takes them.
 pub struct Batch {
 	/// Features (f32 `[batch, input]`) or tokens (u32 `[batch, context]`).
@@ -40,6 +88,8 @@ pub enum DataError {
 	ShardTooShort { shard: u32, shards: u32, len: usize, needed: usize },
 	#[error("dataset shard {shard} does not exist: the dataset has {shards}")]
 	NoSuchShard { shard: u32, shards: u32 },
+	#[error("malformed synthetic dataset: {0}")]
+	BadSynthetic(String),
 }
 
 /// Draws a shard's batches.

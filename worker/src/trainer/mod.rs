@@ -7,11 +7,13 @@
 //! same bytes across runs and thread counts.
 
 mod data;
+mod device;
 mod models;
 mod params;
 mod rng;
 
-pub use data::{Batch, DataError, Dataset, Sampler};
+pub use data::{Batch, DataError, Dataset, Sampler, SyntheticSpec, SYNTHETIC_MAGIC};
+pub use device::{cpu_class, measure_gflops, memory_mib};
 pub use models::{CharConfig, Fill, MlpConfig, ModelConfig, Parameter, VOCAB};
 pub use params::Params;
 pub use rng::SeededRng;
@@ -77,6 +79,18 @@ pub fn train_shard(
 	dataset: &Dataset,
 	shard: ShardRef,
 ) -> Result<Trained, TrainError> {
+	train_shard_observed(config, settings, checkpoint, dataset, shard, |_, _| {})
+}
+
+/// [`train_shard`], calling `on_step(step, loss)` after each step (for progress bars).
+pub fn train_shard_observed(
+	config: &ModelConfig,
+	settings: &Settings,
+	checkpoint: &Delta,
+	dataset: &Dataset,
+	shard: ShardRef,
+	mut on_step: impl FnMut(u32, f32),
+) -> Result<Trained, TrainError> {
 	if !config.fits(checkpoint) {
 		return Err(TrainError::CheckpointMismatch);
 	}
@@ -90,11 +104,13 @@ pub fn train_shard(
 	let params = Params::from_checkpoint(checkpoint, &device)?;
 	let mut optimizer = Inner::new(&params, settings)?;
 	let mut losses = Vec::with_capacity(settings.steps as usize);
-	for _ in 0..settings.steps {
+	for step in 0..settings.steps {
 		let batch = sampler.batch(&mut rng, settings.batch_size, context, &device)?;
 		let loss = config.loss(&params, &batch.inputs, &batch.targets)?;
-		losses.push(loss.to_scalar::<f32>()?);
+		let value = loss.to_scalar::<f32>()?;
+		losses.push(value);
 		optimizer.step(&loss)?;
+		on_step(step, value);
 	}
 	let after = params.to_checkpoint()?;
 	let diff: Vec<f32> = after.values().zip(checkpoint.values()).map(|(a, b)| a - b).collect();

@@ -1,0 +1,201 @@
+//! `cohort-worker bench`: training step time of both reference models next to PyTorch on the
+//! same shapes, blake3 Merkle throughput next to plain blake3, and the protocol's share of a
+//! shard's wall time (serialize, hash, seal, store, serve over loopback libp2p). Every ratio
+//! compares two numbers measured in this run.
+
+use crate::{offline::model_config, output, settings::Settings};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use cohort_primitives::{seal, Optimizer, H256};
+use cohort_worker::{
+	datasets, merkle,
+	p2p::{self, Network},
+	store::Store,
+	trainer::{self, Dataset, ModelConfig, Settings as TrainSettings, ShardRef},
+};
+use serde_json::{json, Value};
+use std::{
+	path::PathBuf,
+	process::Command,
+	sync::Arc,
+	time::{Duration, Instant},
+};
+
+/// The PyTorch baseline, written to a temporary file and run with `--python`.
+const TORCH_SCRIPT: &str = include_str!("../../../bench/torch_step.py");
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+	/// Timed steps per model (after two warm-up steps).
+	#[arg(long, default_value_t = 10)]
+	steps: u32,
+	/// A Python with torch installed, for the baseline (`scripts/bench` makes one).
+	#[arg(long)]
+	python: Option<PathBuf>,
+	/// Megabytes hashed for the Merkle throughput.
+	#[arg(long, default_value_t = 256)]
+	hash_mib: usize,
+}
+
+struct Model {
+	name: &'static str,
+	config: ModelConfig,
+	dataset: Dataset,
+	batch_size: usize,
+}
+
+fn models() -> Result<Vec<Model>> {
+	let blob = |name| datasets::builtin(name).expect("built in");
+	Ok(vec![
+		Model {
+			name: "mlp",
+			config: model_config("mlp")?,
+			dataset: Dataset::from_blob(blob("synthetic"))?,
+			batch_size: 128,
+		},
+		Model {
+			name: "charTransformer",
+			config: model_config("char-transformer")?,
+			dataset: Dataset::from_blob(blob("shakespeare"))?,
+			batch_size: 16,
+		},
+	])
+}
+
+const SHARD: ShardRef =
+	ShardRef { bounty: 0, round: 0, shard: 0, dataset_shard: 0, dataset_shards: 16 };
+
+/// Median milliseconds per step over `steps` steps after two warm-up steps, and the result.
+fn candle_step_ms(model: &Model, steps: u32) -> Result<(f64, trainer::Trained, Duration)> {
+	let settings = TrainSettings {
+		steps: steps + 2,
+		batch_size: model.batch_size,
+		optimizer: Optimizer::AdamW,
+		learning_rate: 3e-3,
+	};
+	let checkpoint = model.config.init(b"bench");
+	let mut times = Vec::new();
+	let started = Instant::now();
+	let mut last = Instant::now();
+	let trained = trainer::train_shard_observed(
+		&model.config,
+		&settings,
+		&checkpoint,
+		&model.dataset,
+		SHARD,
+		|step, _| {
+			let now = Instant::now();
+			if step >= 2 {
+				times.push(now.duration_since(last).as_secs_f64() * 1000.0);
+			}
+			last = now;
+		},
+	)?;
+	let total = started.elapsed();
+	times.sort_by(f64::total_cmp);
+	Ok((times[times.len() / 2], trained, total))
+}
+
+fn torch_step_ms(python: &PathBuf, steps: u32) -> Result<Value> {
+	let dir = tempfile::TempDir::new()?;
+	let script = dir.path().join("torch_step.py");
+	std::fs::write(&script, TORCH_SCRIPT)?;
+	let threads = rayon::current_num_threads().to_string();
+	let output = Command::new(python)
+		.arg(&script)
+		.args([steps.to_string(), threads])
+		.output()
+		.with_context(|| format!("cannot run {}", python.display()))?;
+	if !output.status.success() {
+		bail!("the PyTorch baseline failed: {}", String::from_utf8_lossy(&output.stderr));
+	}
+	serde_json::from_slice(&output.stdout).context("the PyTorch baseline printed no JSON")
+}
+
+/// GB/s of the Merkle root and of plain blake3 (one pass, all threads) over `mib` MiB.
+fn hash_throughput(mib: usize) -> (f64, f64) {
+	let blob: Vec<u8> = (0..mib * 1024 * 1024).map(|i| (i as u8).wrapping_mul(151)).collect();
+	let gbps = |f: &dyn Fn()| {
+		f();
+		let started = Instant::now();
+		f();
+		blob.len() as f64 / started.elapsed().as_secs_f64() / 1e9
+	};
+	let merkle = gbps(&|| {
+		std::hint::black_box(merkle::root(&blob));
+	});
+	let plain = gbps(&|| {
+		std::hint::black_box(blake3::Hasher::new().update_rayon(&blob).finalize());
+	});
+	(merkle, plain)
+}
+
+/// The off-training work on one delta: canonical bytes, Merkle root, seal, synced store
+/// write, and one fetch by another peer over loopback TCP.
+async fn protocol_time(delta: &cohort_worker::delta::Delta) -> Result<Duration> {
+	let dirs = (tempfile::TempDir::new()?, tempfile::TempDir::new()?);
+	let loopback =
+		p2p::Config { listen: vec!["/ip4/127.0.0.1/tcp/0".parse()?], ..p2p::Config::default() };
+	let start = |dir: &tempfile::TempDir, bootstrap| {
+		let store = Store::open(dir.path()).map(Arc::new);
+		let config = p2p::Config { bootstrap, ..loopback.clone() };
+		async move {
+			let key = libp2p::identity::Keypair::generate_ed25519();
+			anyhow::Ok(Network::start(key, config, store?).await?.0)
+		}
+	};
+	let server = start(&dirs.0, Vec::new()).await?;
+	let client = start(&dirs.1, server.listen_addrs().await?).await?;
+
+	let started = Instant::now();
+	let bytes = delta.to_bytes();
+	let root = merkle::root(&bytes);
+	std::hint::black_box(seal(&root, &H256::repeat_byte(7), &[1; 32]));
+	server.publish(&bytes)?;
+	client.fetch_from(server.peer_id(), root).await?;
+	Ok(started.elapsed())
+}
+
+pub async fn bench(settings: &Settings, args: BenchArgs) -> Result<()> {
+	let mut report = serde_json::Map::new();
+	let torch = match &args.python {
+		Some(python) => Some(torch_step_ms(python, args.steps)?),
+		None => None,
+	};
+	let mut char_shard = None;
+	for model in models()? {
+		tracing::info!(model = model.name, "timing candle training steps");
+		let (ms, trained, total) = candle_step_ms(&model, args.steps)?;
+		let mut entry = json!({ "candleMsPerStep": ms, "batch": model.batch_size });
+		if let Some(torch_ms) = torch.as_ref().and_then(|t| t[model.name].as_f64()) {
+			entry["torchMsPerStep"] = json!(torch_ms);
+			entry["candleOverTorch"] = json!(ms / torch_ms);
+		}
+		report.insert(model.name.into(), entry);
+		if model.name == "charTransformer" {
+			char_shard = Some((trained, total));
+		}
+	}
+	if let Some(torch) = &torch {
+		report.insert("torch".into(), torch["torch"].clone());
+	}
+	let (merkle_gbps, plain_gbps) = hash_throughput(args.hash_mib);
+	report.insert(
+		"merkle".into(),
+		json!({ "gbPerSecond": merkle_gbps, "plainBlake3GbPerSecond": plain_gbps, "ratio": merkle_gbps / plain_gbps }),
+	);
+	let (trained, training) = char_shard.expect("the char model was timed");
+	let protocol = protocol_time(&trained.delta).await?;
+	report.insert(
+		"protocolShare".into(),
+		json!({
+			"model": "charTransformer",
+			"trainingSeconds": training.as_secs_f64(),
+			"protocolSeconds": protocol.as_secs_f64(),
+			"share": protocol.as_secs_f64() / (protocol + training).as_secs_f64(),
+			"deltaBytes": trained.delta.to_bytes().len(),
+		}),
+	);
+	output::print(settings.json, Value::Object(report));
+	Ok(())
+}

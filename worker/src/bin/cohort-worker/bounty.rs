@@ -1,0 +1,286 @@
+//! The bounty submitter's commands: `bounty submit|status|cancel` and `model fetch`.
+
+use crate::{
+	account::parse_amount,
+	offline::{dataset_bytes, model_config, network},
+	output,
+	settings::Settings,
+};
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use cohort_primitives::{
+	Aggregation, Architecture, BountySpec, DatasetSpec, Deadlines, DeterminismClass, HyperParams,
+	ModelSpec, Optimizer, Requirements, H256,
+};
+use cohort_worker::{
+	chain::{runtime, Chain},
+	delta::Delta,
+	trainer::ModelConfig,
+};
+use serde_json::json;
+use sp_arithmetic::{Perbill, Percent};
+use std::{collections::HashMap, path::PathBuf};
+use subxt::utils::Static;
+
+/// A fraction written as a decimal in [0, 1].
+fn fraction(text: &str) -> Result<Perbill> {
+	let value: f64 = text.parse().with_context(|| format!("invalid fraction {text:?}"))?;
+	if !(0.0..=1.0).contains(&value) {
+		bail!("fraction {text} is outside [0, 1]");
+	}
+	Ok(Perbill::from_parts((value * 1e9).round() as u32))
+}
+
+fn aggregation(text: &str) -> Result<Aggregation> {
+	match text.split_once(':') {
+		None if text == "mean" => Ok(Aggregation::Mean),
+		None if text == "median" => Ok(Aggregation::Median),
+		Some(("trimmed-mean", trim)) => {
+			let trim: u8 = trim.parse().with_context(|| format!("invalid trim {trim:?}"))?;
+			Ok(Aggregation::TrimmedMean { trim: Percent::from_percent(trim) })
+		}
+		_ => bail!("unknown aggregation {text:?}: use mean, median or trimmed-mean:<percent>"),
+	}
+}
+
+#[derive(Args, Debug)]
+pub struct SubmitArgs {
+	/// `mlp`, `char-transformer` or a JSON model config.
+	#[arg(long, default_value = "char-transformer")]
+	model: String,
+	/// A dataset file or `builtin:NAME` [default: the model's built-in dataset].
+	#[arg(long)]
+	dataset: Option<String>,
+	/// How many shards the dataset splits into.
+	#[arg(long, default_value_t = 16)]
+	dataset_shards: u32,
+	/// Seeds the initial weights.
+	#[arg(long, default_value = "cohort")]
+	seed: String,
+	/// Rounds.
+	#[arg(long, default_value_t = 3)]
+	rounds: u32,
+	/// Shards trained per round.
+	#[arg(long, default_value_t = 2)]
+	shards: u32,
+	/// Workers per shard.
+	#[arg(long, default_value_t = 2)]
+	replication: u32,
+	/// Inner optimizer steps per shard.
+	#[arg(long, default_value_t = 20)]
+	steps: u32,
+	/// Examples per step.
+	#[arg(long, default_value_t = 16)]
+	batch_size: u32,
+	/// Inner learning rate.
+	#[arg(long, default_value = "0.003")]
+	learning_rate: String,
+	/// Outer learning rate (1 = apply the aggregated delta as it is).
+	#[arg(long, default_value = "1")]
+	outer_learning_rate: String,
+	/// `adamw` or `sgd`.
+	#[arg(long, default_value = "adamw")]
+	optimizer: String,
+	/// `mean`, `median` or `trimmed-mean:<percent>`.
+	#[arg(long, default_value = "mean")]
+	aggregation: String,
+	/// Fraction of agreeing shards audited anyway.
+	#[arg(long, default_value = "0")]
+	audit_rate: String,
+	/// Reward per accepted contribution, in UNIT.
+	#[arg(long, default_value = "1")]
+	reward: String,
+	/// Blocks for commits, reveals, votes, the aggregator's checkpoint and its review.
+	#[arg(long, value_delimiter = ',', default_value = "60,20,60,30,10")]
+	phases: Vec<u32>,
+	/// Only workers of this determinism class.
+	#[arg(long)]
+	class: Option<String>,
+	/// Submit, then exit instead of serving the dataset and the initial checkpoint.
+	#[arg(long)]
+	no_serve: bool,
+}
+
+pub async fn submit(settings: &Settings, args: SubmitArgs) -> Result<()> {
+	let config = model_config(&args.model)?;
+	let architecture = match config {
+		ModelConfig::Mlp(_) => Architecture::Mlp,
+		ModelConfig::CharTransformer(_) => Architecture::CharTransformer,
+	};
+	let dataset = args.dataset.clone().unwrap_or_else(|| match architecture {
+		Architecture::Mlp => "builtin:synthetic".into(),
+		Architecture::CharTransformer => "builtin:shakespeare".into(),
+	});
+	let optimizer = match args.optimizer.as_str() {
+		"adamw" => Optimizer::AdamW,
+		"sgd" => Optimizer::Sgd,
+		other => bail!("unknown optimizer {other:?}: use adamw or sgd"),
+	};
+	let [commit, reveal, vote, checkpoint, review] = args.phases[..] else {
+		bail!("--phases takes five block counts: commit,reveal,vote,checkpoint,review");
+	};
+	let class = match &args.class {
+		Some(name) => Some(
+			DeterminismClass::new(name.as_bytes())
+				.with_context(|| format!("invalid class {name:?}"))?,
+		),
+		None => None,
+	};
+	let dataset = dataset_bytes(&dataset)?;
+	let initial = config.init(args.seed.as_bytes()).to_bytes();
+	let keys = settings.keys()?;
+	let chain = Chain::connect(&settings.node).await?;
+	let (network, _) = network(settings).await?;
+	let dataset_root = network.publish(&dataset)?;
+	let checkpoint_root = network.publish(&initial)?;
+	let config_json = serde_json::to_vec(&config)?;
+	let spec = BountySpec {
+		model: ModelSpec { architecture, config: config_json, initial_checkpoint: checkpoint_root },
+		dataset: DatasetSpec { hash: dataset_root, shards: args.dataset_shards },
+		hyper: HyperParams {
+			inner_steps: args.steps,
+			batch_size: args.batch_size,
+			inner_learning_rate: fraction(&args.learning_rate)?,
+			outer_learning_rate: fraction(&args.outer_learning_rate)?,
+			optimizer,
+		},
+		rounds: args.rounds,
+		shards_per_round: args.shards,
+		replication: args.replication,
+		aggregation: aggregation(&args.aggregation)?,
+		audit_rate: fraction(&args.audit_rate)?,
+		deadlines: Deadlines { commit, reveal, vote, checkpoint, review },
+		reward_per_contribution: parse_amount(&args.reward)?,
+		requirements: Requirements { class, ..Default::default() },
+	};
+	let call = runtime::tx().training().create_bounty(Static(spec));
+	let included = chain.submit(&keys, "Training.create_bounty", &call).await?;
+	let created = included
+		.events
+		.find_first::<runtime::training::events::BountyCreated>()
+		.context("no BountyCreated event")??;
+	let addrs: Vec<String> =
+		network.listen_addrs().await?.iter().map(ToString::to_string).collect();
+	output::print(
+		settings.json,
+		json!({
+			"bounty": created.bounty,
+			"escrow": created.escrow.to_string(),
+			"dataset": format!("{dataset_root:?}"),
+			"initialCheckpoint": format!("{checkpoint_root:?}"),
+			"block": format!("{:?}", included.block),
+			"addresses": addrs,
+		}),
+	);
+	if args.no_serve {
+		return Ok(());
+	}
+	tracing::info!("serving the dataset and the initial checkpoint until interrupted");
+	tokio::signal::ctrl_c().await?;
+	Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct BountyId {
+	/// The bounty's id.
+	bounty: u64,
+}
+
+pub async fn status(settings: &Settings, args: BountyId) -> Result<()> {
+	let chain = Chain::connect(&settings.node).await?;
+	let at = chain.finalized().await?;
+	let view =
+		at.bounty(args.bounty).await?.with_context(|| format!("no bounty {}", args.bounty))?;
+	let b = &view.bounty;
+	let round = at.round(view.id, b.round).await?;
+	let accepted = round.as_ref().map(|r| cohort_worker::roles::accepted_roots(r).len());
+	output::print(
+		settings.json,
+		json!({
+			"bounty": view.id,
+			"owner": b.owner.to_string(),
+			"status": format!("{:?}", b.status),
+			"phase": format!("{:?}", b.phase),
+			"round": b.round,
+			"rounds": b.spec.0.rounds,
+			"checkpoint": format!("{:?}", b.checkpoint),
+			"escrow": b.escrow.to_string(),
+			"acceptedThisRound": accepted,
+			"block": at.number,
+		}),
+	);
+	Ok(())
+}
+
+pub async fn cancel(settings: &Settings, args: BountyId) -> Result<()> {
+	let keys = settings.keys()?;
+	let chain = Chain::connect(&settings.node).await?;
+	let call = runtime::tx().training().cancel_bounty(args.bounty);
+	let included = chain.submit(&keys, "Training.cancel_bounty", &call).await?;
+	let cancelled = included
+		.events
+		.find_first::<runtime::training::events::BountyCancelled>()
+		.context("no BountyCancelled event")??;
+	output::print(
+		settings.json,
+		json!({ "bounty": args.bounty, "refund": cancelled.refund.to_string(), "block": format!("{:?}", included.block) }),
+	);
+	Ok(())
+}
+
+#[derive(Args, Debug)]
+pub struct ModelFetchArgs {
+	/// The bounty whose current checkpoint to fetch.
+	bounty: u64,
+	/// Where to write the weights (safetensors).
+	#[arg(long, default_value = "model.safetensors")]
+	out: PathBuf,
+}
+
+pub async fn model_fetch(settings: &Settings, args: ModelFetchArgs) -> Result<()> {
+	let chain = Chain::connect(&settings.node).await?;
+	let at = chain.finalized().await?;
+	let view =
+		at.bounty(args.bounty).await?.with_context(|| format!("no bounty {}", args.bounty))?;
+	let root: H256 = view.bounty.checkpoint;
+	let (network, _) = network(settings).await?;
+	let at_workers = at.workers().await?;
+	for worker in at_workers {
+		if let Ok(peer) = libp2p::PeerId::from_bytes(&worker.info.peer_id.0) {
+			let addrs = worker
+				.info
+				.addresses
+				.0
+				.iter()
+				.filter_map(|a| libp2p::Multiaddr::try_from(a.0.clone()).ok())
+				.collect();
+			network.add_peer(peer, addrs)?;
+		}
+	}
+	let bytes = network.fetch(root, None).await?;
+	let checkpoint = Delta::from_bytes(&bytes).context("the checkpoint is corrupt")?;
+	let tensors: HashMap<String, candle_core::Tensor> = checkpoint
+		.tensors()
+		.iter()
+		.map(|t| {
+			let tensor = candle_core::Tensor::from_vec(
+				t.data.clone(),
+				t.dims.clone(),
+				&candle_core::Device::Cpu,
+			)?;
+			Ok((t.name.clone(), tensor))
+		})
+		.collect::<Result<_, candle_core::Error>>()?;
+	candle_core::safetensors::save(&tensors, &args.out)
+		.with_context(|| format!("cannot write {}", args.out.display()))?;
+	output::print(
+		settings.json,
+		json!({
+			"bounty": args.bounty,
+			"checkpoint": format!("{root:?}"),
+			"tensors": tensors.len(),
+			"file": args.out.display().to_string(),
+		}),
+	);
+	Ok(())
+}

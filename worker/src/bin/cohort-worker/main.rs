@@ -1,0 +1,124 @@
+//! `cohort-worker`: the program a GPU owner runs to earn from bounties, a validator runs to
+//! settle disputes, and a bounty submitter runs to publish data and fetch results.
+
+mod account;
+mod bench;
+mod bounty;
+mod offline;
+mod output;
+mod roles;
+mod settings;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use settings::{GlobalArgs, Settings};
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(name = "cohort-worker", version, about, propagate_version = true)]
+struct Cli {
+	#[command(flatten)]
+	global: GlobalArgs,
+	#[command(subcommand)]
+	command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+	/// Create or inspect a key file.
+	#[command(subcommand)]
+	Keys(KeysCommand),
+	/// Register as a worker: bond stake and declare capabilities, peer id and addresses.
+	Register(account::RegisterArgs),
+	/// Add stake to the worker's bond.
+	Stake(account::StakeArgs),
+	/// Start unbonding (leave the eligible set now), or with --withdraw take back a bond whose
+	/// unbonding delay has passed.
+	Unstake(account::UnstakeArgs),
+	/// Send a heartbeat (the `run` loop sends them on its own).
+	Heartbeat,
+	/// The worker loop: train assigned shards, commit, reveal, serve, aggregate, review.
+	Run,
+	/// The validator's verifier loop: recompute disputed work and vote.
+	Verify,
+	/// Bounties: submit one (and serve its data), show one, cancel one.
+	#[command(subcommand)]
+	Bounty(BountyCommand),
+	/// Models: fetch a bounty's current checkpoint as safetensors.
+	#[command(subcommand)]
+	Model(ModelCommand),
+	/// Datasets: publish a file or a built-in dataset, fetch one by root.
+	#[command(subcommand)]
+	Dataset(DatasetCommand),
+	/// Train one shard offline and print the delta's root and the losses.
+	Train(offline::TrainArgs),
+	/// Measure training steps against PyTorch, Merkle hashing, and the protocol's overhead.
+	Bench(bench::BenchArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum KeysCommand {
+	/// Write a new key file (refuses to overwrite one).
+	Generate {
+		/// Where to write it.
+		#[arg(long, default_value = "cohort-keys.json")]
+		out: PathBuf,
+	},
+	/// Print the address and peer id of the keys given with --keys or --suri.
+	Inspect,
+}
+
+#[derive(Subcommand, Debug)]
+enum BountyCommand {
+	/// Publish the dataset and the initial checkpoint, submit the bounty, serve until interrupted.
+	Submit(Box<bounty::SubmitArgs>),
+	/// Show a bounty's status and current round.
+	Status(bounty::BountyId),
+	/// Cancel a bounty: rounds not started are refunded now.
+	Cancel(bounty::BountyId),
+}
+
+#[derive(Subcommand, Debug)]
+enum ModelCommand {
+	/// Fetch a bounty's current checkpoint from the network and write it as safetensors.
+	Fetch(bounty::ModelFetchArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum DatasetCommand {
+	/// Store a dataset, announce it on the DHT and serve it until interrupted.
+	Publish(offline::PublishArgs),
+	/// Fetch a dataset by its root from the network, checked, and write it to a file.
+	Fetch(offline::FetchArgs),
+}
+
+fn init_tracing() {
+	let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+		.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+	tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+	init_tracing();
+	let cli = Cli::parse();
+	let settings = Settings::load(cli.global)?;
+	match cli.command {
+		Command::Keys(KeysCommand::Generate { out }) => offline::generate_keys(&settings, &out),
+		Command::Keys(KeysCommand::Inspect) => offline::inspect_keys(&settings),
+		Command::Register(args) => account::register(&settings, args).await,
+		Command::Stake(args) => account::stake(&settings, args).await,
+		Command::Unstake(args) => account::unstake(&settings, args).await,
+		Command::Heartbeat => account::heartbeat(&settings).await,
+		Command::Run => roles::run(&settings).await,
+		Command::Verify => roles::verify(&settings).await,
+		Command::Bounty(BountyCommand::Submit(args)) => bounty::submit(&settings, *args).await,
+		Command::Bounty(BountyCommand::Status(args)) => bounty::status(&settings, args).await,
+		Command::Bounty(BountyCommand::Cancel(args)) => bounty::cancel(&settings, args).await,
+		Command::Model(ModelCommand::Fetch(args)) => bounty::model_fetch(&settings, args).await,
+		Command::Dataset(DatasetCommand::Publish(args)) => offline::publish(&settings, args).await,
+		Command::Dataset(DatasetCommand::Fetch(args)) => offline::fetch(&settings, args).await,
+		Command::Train(args) => offline::train(&settings, args),
+		Command::Bench(args) => bench::bench(&settings, args).await,
+	}
+}

@@ -1,0 +1,152 @@
+//! The options every command shares, from flags, environment variables (`COHORT_*`) and an
+//! optional TOML file, in that order of precedence.
+
+use anyhow::{bail, Context, Result};
+use clap::Args;
+use cohort_worker::{keys::Keys, p2p};
+use libp2p::Multiaddr;
+use serde::Deserialize;
+use std::{
+	net::SocketAddr,
+	path::{Path, PathBuf},
+};
+
+/// Options shared by every command.
+#[derive(Args, Debug, Default)]
+pub struct GlobalArgs {
+	/// A TOML file with defaults for the options below (same names, `kebab-case`).
+	#[arg(long, global = true, env = "COHORT_CONFIG")]
+	pub config: Option<PathBuf>,
+	/// The node's WebSocket RPC URL [default: ws://127.0.0.1:9944].
+	#[arg(long, global = true, env = "COHORT_NODE_URL")]
+	pub node: Option<String>,
+	/// The key file (see `keys generate`).
+	#[arg(long, global = true, env = "COHORT_KEYS", conflicts_with = "suri")]
+	pub keys: Option<PathBuf>,
+	/// A secret URI instead of a key file, for development: `//Alice`.
+	#[arg(long, global = true, env = "COHORT_SURI")]
+	pub suri: Option<String>,
+	/// The RocksDB store directory [default: ./cohort-worker-data].
+	#[arg(long, global = true, env = "COHORT_STORE")]
+	pub store: Option<PathBuf>,
+	/// libp2p listen addresses [default: /ip4/0.0.0.0/tcp/0 and /ip4/0.0.0.0/udp/0/quic-v1].
+	#[arg(long, global = true, env = "COHORT_LISTEN", value_delimiter = ',')]
+	pub listen: Vec<Multiaddr>,
+	/// Peers to join the network through, each ending in /p2p/<peer id>.
+	#[arg(long, global = true, env = "COHORT_BOOTSTRAP", value_delimiter = ',')]
+	pub bootstrap: Vec<Multiaddr>,
+	/// Relays to listen through when behind NAT, each ending in /p2p/<peer id>.
+	#[arg(long, global = true, env = "COHORT_RELAY", value_delimiter = ',')]
+	pub relay: Vec<Multiaddr>,
+	/// Serve as a relay for peers behind NAT (needs a public address).
+	#[arg(long, global = true, env = "COHORT_RELAY_SERVER")]
+	pub relay_server: bool,
+	/// Serve Prometheus metrics on this address (`127.0.0.1:9616`).
+	#[arg(long, global = true, env = "COHORT_METRICS")]
+	pub metrics: Option<SocketAddr>,
+	/// Print results as JSON.
+	#[arg(long, global = true)]
+	pub json: bool,
+}
+
+/// The TOML file's form.
+#[derive(Deserialize, Debug, Default)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+struct FileConfig {
+	node: Option<String>,
+	keys: Option<PathBuf>,
+	suri: Option<String>,
+	store: Option<PathBuf>,
+	#[serde(default)]
+	listen: Vec<String>,
+	#[serde(default)]
+	bootstrap: Vec<String>,
+	#[serde(default)]
+	relay: Vec<String>,
+	#[serde(default)]
+	relay_server: bool,
+	metrics: Option<SocketAddr>,
+}
+
+/// The options after flags, environment and file are merged.
+#[derive(Debug)]
+pub struct Settings {
+	pub node: String,
+	keys: Option<PathBuf>,
+	suri: Option<String>,
+	pub store: PathBuf,
+	pub p2p: p2p::Config,
+	pub metrics: Option<SocketAddr>,
+	pub json: bool,
+}
+
+fn addrs(what: &str, path: &Path, values: Vec<String>) -> Result<Vec<Multiaddr>> {
+	values
+		.into_iter()
+		.map(|v| {
+			v.parse()
+				.with_context(|| format!("{}: {what} {v:?} is not a multiaddr", path.display()))
+		})
+		.collect()
+}
+
+impl Settings {
+	/// Merge `args` over the TOML file they name, over the defaults.
+	pub fn load(args: GlobalArgs) -> Result<Self> {
+		let file = match &args.config {
+			Some(path) => {
+				let text = std::fs::read_to_string(path)
+					.with_context(|| format!("cannot read config file {}", path.display()))?;
+				let file: FileConfig = toml::from_str(&text)
+					.with_context(|| format!("config file {}", path.display()))?;
+				(file, path.clone())
+			}
+			None => (FileConfig::default(), PathBuf::new()),
+		};
+		let (file, path) = file;
+		let either = |flag: Vec<Multiaddr>, what, values| -> Result<Vec<Multiaddr>> {
+			if flag.is_empty() {
+				addrs(what, &path, values)
+			} else {
+				Ok(flag)
+			}
+		};
+		let defaults = p2p::Config::default();
+		let listen = either(args.listen, "listen", file.listen)?;
+		let p2p = p2p::Config {
+			listen: if listen.is_empty() { defaults.listen.clone() } else { listen },
+			bootstrap: either(args.bootstrap, "bootstrap", file.bootstrap)?,
+			relays: either(args.relay, "relay", file.relay)?,
+			relay_server: args.relay_server || file.relay_server,
+			..defaults
+		};
+		if args.keys.is_none() && args.suri.is_none() && file.keys.is_some() && file.suri.is_some()
+		{
+			bail!("{}: set either keys or suri, not both", path.display());
+		}
+		let (keys, suri) = match (args.keys, args.suri) {
+			(None, None) => (file.keys, file.suri),
+			given => given,
+		};
+		Ok(Self {
+			node: args.node.or(file.node).unwrap_or_else(|| "ws://127.0.0.1:9944".into()),
+			keys,
+			suri,
+			store: args.store.or(file.store).unwrap_or_else(|| "cohort-worker-data".into()),
+			p2p,
+			metrics: args.metrics.or(file.metrics),
+			json: args.json,
+		})
+	}
+
+	/// The keys: from the key file or the secret URI.
+	pub fn keys(&self) -> Result<Keys> {
+		match (&self.keys, &self.suri) {
+			(Some(path), _) => Ok(Keys::load(path)?),
+			(None, Some(suri)) => Ok(Keys::from_secret_uri(suri)?),
+			(None, None) => {
+				bail!("no keys: pass --keys FILE (see `cohort-worker keys generate`) or --suri //Alice")
+			}
+		}
+	}
+}

@@ -1,0 +1,134 @@
+//! The long-running roles: the GPU owner's worker ([`worker`]) and the validator's verifier
+//! ([`verifier`]).
+//!
+//! Both are driven by the chain's state, not by remembering events: at every finalized block
+//! they read what is open (their slots, the round's phase, the disputes) and do what is due.
+//! A role that restarts therefore picks up where the chain is, and the worker's RocksDB
+//! records (written before each extrinsic) keep it from sealing a slot twice.
+
+pub mod verifier;
+pub mod worker;
+
+use crate::{
+	chain::{self, AccountId, At, Chain, ChainError, RoundView},
+	job::{Job, JobError, Spec},
+	keys::Keys,
+	metrics::Metrics,
+	p2p::{Network, P2pError},
+	store::{Store, StoreError},
+	trainer::{DataError, Dataset},
+};
+use cohort_primitives::{BountyId, RoundIndex, H256};
+use std::sync::Arc;
+use thiserror::Error;
+
+/// Why a duty could not be done (it is logged and retried at the next block while it is due).
+#[derive(Debug, Error)]
+pub enum DutyError {
+	#[error(transparent)]
+	Chain(#[from] ChainError),
+	#[error(transparent)]
+	P2p(#[from] P2pError),
+	#[error(transparent)]
+	Store(#[from] StoreError),
+	#[error(transparent)]
+	Job(#[from] JobError),
+	#[error(transparent)]
+	Data(#[from] DataError),
+	#[error("bounty {0} is gone")]
+	NoBounty(BountyId),
+	#[error("round {round} of bounty {bounty} is gone")]
+	NoRound { bounty: BountyId, round: RoundIndex },
+	#[error("the training task failed: {0}")]
+	Task(String),
+}
+
+/// What every role holds.
+#[derive(Clone)]
+pub struct Context {
+	/// The chain.
+	pub chain: Chain,
+	/// This account's keys.
+	pub keys: Keys,
+	/// The peer-to-peer network.
+	pub network: Network,
+	/// The store the network serves from.
+	pub store: Arc<Store>,
+	/// What is counted.
+	pub metrics: Metrics,
+}
+
+impl Context {
+	/// This account on chain.
+	pub fn account(&self) -> AccountId {
+		AccountId::from(self.keys.account_id())
+	}
+
+	/// The job of bounty `id` at `at`.
+	pub async fn job(&self, at: &At, id: BountyId) -> Result<Job, DutyError> {
+		let view = at.bounty(id).await?.ok_or(DutyError::NoBounty(id))?;
+		Ok(Job::new(spec_of(&view))?)
+	}
+
+	/// A round at `at`.
+	pub async fn round(
+		&self,
+		at: &At,
+		bounty: BountyId,
+		round: RoundIndex,
+	) -> Result<RoundView, DutyError> {
+		at.round(bounty, round).await?.ok_or(DutyError::NoRound { bounty, round })
+	}
+
+	/// Blob `root`, from the store or the network (checked against its root either way).
+	pub async fn blob(&self, root: H256) -> Result<Vec<u8>, DutyError> {
+		Ok(self.network.fetch(root, None).await?)
+	}
+
+	/// The dataset of `job`.
+	pub async fn dataset(&self, job: &Job) -> Result<Dataset, DutyError> {
+		Ok(Dataset::from_blob(self.blob(job.spec.dataset.hash).await?)?)
+	}
+
+	/// The deltas a round accepted, in shard order, fetched and checked.
+	pub async fn accepted_deltas(&self, round: &RoundView) -> Result<Vec<Vec<u8>>, DutyError> {
+		let mut deltas = Vec::new();
+		for root in accepted_roots(round) {
+			deltas.push(self.blob(root).await?);
+		}
+		Ok(deltas)
+	}
+
+	/// The next checkpoint of `round` as this account computes it: stored, and its root.
+	pub async fn recompute_checkpoint(
+		&self,
+		job: &Job,
+		round: &RoundView,
+	) -> Result<H256, DutyError> {
+		let checkpoint = self.blob(round.info.checkpoint).await?;
+		let deltas = self.accepted_deltas(round).await?;
+		let job = job.clone();
+		let next = tokio::task::spawn_blocking(move || job.next_checkpoint(&checkpoint, &deltas))
+			.await
+			.map_err(|e| DutyError::Task(e.to_string()))??;
+		Ok(self.store.put_blob(&next)?)
+	}
+}
+
+/// The spec of a bounty view.
+pub fn spec_of(view: &chain::BountyView) -> Spec {
+	view.bounty.spec.0.clone()
+}
+
+/// The roots a round accepted, in shard order.
+pub fn accepted_roots(round: &RoundView) -> Vec<H256> {
+	use chain::runtime::runtime_types::pallet_training::types::ShardOutcome;
+	round
+		.shards
+		.iter()
+		.filter_map(|shard| match shard.state.outcome {
+			ShardOutcome::Accepted(root) => Some(root),
+			_ => None,
+		})
+		.collect()
+}

@@ -1,0 +1,186 @@
+//! The validator's `verify` loop: at every finalized block, each open dispute this account has
+//! not voted on is settled by recomputation.
+//!
+//! - A shard dispute: train the shard again from `H_k`. Within the round's determinism class
+//!   the verdict is the candidate whose root equals the recomputed root; from another class
+//!   (a CPU verifier checking GPU workers) each candidate's delta is fetched, checked against
+//!   its root, and the closest within [`TOLERANCE`] relative L2 error wins.
+//! - A checkpoint dispute: aggregate the round's accepted deltas again and vote for the
+//!   candidate that matches.
+//!
+//! No match is `NoneCorrect`.
+
+use super::{Context, DutyError};
+use crate::{
+	chain::{
+		runtime::{
+			self,
+			runtime_types::pallet_training::types::{DisputeStatus, DisputeSubject},
+		},
+		At, ChainError, DisputeView,
+	},
+	delta::Delta,
+	merkle, trainer,
+};
+use cohort_primitives::{DisputeId, Verdict, H256};
+use futures::StreamExt;
+use std::{
+	collections::{HashMap, HashSet},
+	sync::{Arc, Mutex},
+};
+use subxt::utils::Static;
+use tokio::task::JoinHandle;
+
+/// The largest relative L2 error `‖a − b‖ / ‖b‖` at which a delta from another determinism
+/// class still counts as the same result.
+pub const TOLERANCE: f64 = 1e-3;
+
+/// How often a vote that failed is tried again before the verifier gives up on the dispute.
+const ATTEMPTS: u32 = 3;
+
+/// The verifier role.
+pub struct Verifier {
+	cx: Context,
+	running: HashMap<DisputeId, JoinHandle<()>>,
+	voted: Arc<Mutex<HashSet<DisputeId>>>,
+	attempts: HashMap<DisputeId, u32>,
+}
+
+impl Verifier {
+	/// A verifier with `cx`.
+	pub fn new(cx: Context) -> Self {
+		Self { cx, running: HashMap::new(), voted: Default::default(), attempts: HashMap::new() }
+	}
+
+	/// Follow finalized blocks until the connection to the node ends.
+	pub async fn run(mut self) -> Result<(), ChainError> {
+		let mut blocks = self.cx.chain.follow_finalized().await?;
+		tracing::info!(account = %self.cx.keys.ss58_address(), "verifier running");
+		while let Some(at) = blocks.next().await {
+			let at = at?;
+			self.running.retain(|_, task| !task.is_finished());
+			if let Err(e) = self.tick(&at).await {
+				tracing::warn!("at block #{}: {e}", at.number);
+			}
+		}
+		Err(ChainError::Query("the node stopped sending finalized blocks".into()))
+	}
+
+	async fn tick(&mut self, at: &At) -> Result<(), DutyError> {
+		let me = self.cx.account();
+		for dispute in at.disputes(None).await? {
+			let id = dispute.id;
+			let open = matches!(dispute.dispute.status, DisputeStatus::Open)
+				&& at.number < dispute.dispute.deadline;
+			let voted = dispute.dispute.votes.0.iter().any(|vote| vote.voter == me)
+				|| self.voted.lock().expect("not poisoned").contains(&id);
+			if !open || voted || self.running.contains_key(&id) {
+				continue;
+			}
+			let attempts = self.attempts.entry(id).or_default();
+			if *attempts >= ATTEMPTS {
+				continue;
+			}
+			*attempts += 1;
+			let (cx, done) = (self.cx.clone(), self.voted.clone());
+			self.running.insert(
+				id,
+				tokio::spawn(async move {
+					match settle(&cx, dispute).await {
+						Ok(verdict) => {
+							tracing::info!(dispute = id, ?verdict, "voted");
+							cx.metrics.votes.inc();
+							done.lock().expect("not poisoned").insert(id);
+						}
+						Err(e) => tracing::warn!(dispute = id, "cannot vote: {e}"),
+					}
+				}),
+			);
+		}
+		Ok(())
+	}
+}
+
+/// Recompute what `dispute` is about, vote, and return the verdict.
+async fn settle(cx: &Context, dispute: DisputeView) -> Result<Verdict, DutyError> {
+	let at = cx.chain.finalized().await?;
+	let d = &dispute.dispute;
+	let job = cx.job(&at, d.bounty).await?;
+	let round = cx.round(&at, d.bounty, d.round).await?;
+	let candidates: Vec<H256> = d.candidates.0.iter().map(|c| c.root).collect();
+	let verdict = match d.subject {
+		DisputeSubject::Checkpoint => {
+			let root = cx.recompute_checkpoint(&job, &round).await?;
+			cx.network.provide(root)?;
+			exact(root, &candidates)
+		}
+		DisputeSubject::Shard(shard) => {
+			let state = round
+				.shards
+				.iter()
+				.find(|s| s.shard == shard)
+				.ok_or(DutyError::NoRound { bounty: d.bounty, round: d.round })?;
+			let weights = cx.blob(round.info.checkpoint).await?;
+			let dataset = cx.dataset(&job).await?;
+			let (bounty, index, dataset_shard) = (d.bounty, d.round, state.state.dataset_shard);
+			let trained = tokio::task::spawn_blocking(move || {
+				job.train(&weights, &dataset, bounty, index, shard, dataset_shard)
+			})
+			.await
+			.map_err(|e| DutyError::Task(e.to_string()))??;
+			cx.metrics.shards_trained.inc();
+			let mine = trained.delta;
+			let same_class = round.info.class.0 .0 == trainer::cpu_class().as_bytes();
+			if same_class {
+				exact(merkle::root(&mine.to_bytes()), &candidates)
+			} else {
+				closest(cx, &mine, &candidates).await
+			}
+		}
+	};
+	let call = runtime::tx().training().vote(dispute.id, Static(verdict));
+	cx.chain.submit(&cx.keys, "Training.vote", &call).await?;
+	Ok(verdict)
+}
+
+fn exact(root: H256, candidates: &[H256]) -> Verdict {
+	if candidates.contains(&root) {
+		Verdict::Correct(root)
+	} else {
+		Verdict::NoneCorrect
+	}
+}
+
+/// The candidate whose delta is closest to `mine`, if within [`TOLERANCE`].
+async fn closest(cx: &Context, mine: &Delta, candidates: &[H256]) -> Verdict {
+	let mut best: Option<(f64, H256)> = None;
+	for root in candidates {
+		let theirs = match cx.blob(*root).await.map(|bytes| Delta::from_bytes(&bytes)) {
+			Ok(Ok(delta)) if delta.same_layout(mine) => delta,
+			Ok(_) => continue,
+			Err(e) => {
+				tracing::warn!(?root, "cannot fetch a candidate: {e}");
+				continue;
+			}
+		};
+		let error = relative_l2(&theirs, mine);
+		if error <= TOLERANCE && best.is_none_or(|(e, _)| error < e) {
+			best = Some((error, *root));
+		}
+	}
+	best.map_or(Verdict::NoneCorrect, |(_, root)| Verdict::Correct(root))
+}
+
+/// `‖a − b‖ / ‖b‖` (or `‖a‖` if `b` is zero).
+pub fn relative_l2(a: &Delta, b: &Delta) -> f64 {
+	let (mut diff, mut norm) = (0f64, 0f64);
+	for (x, y) in a.values().zip(b.values()) {
+		diff += (f64::from(x) - f64::from(y)).powi(2);
+		norm += f64::from(y).powi(2);
+	}
+	if norm == 0.0 {
+		diff.sqrt()
+	} else {
+		(diff / norm).sqrt()
+	}
+}

@@ -1,0 +1,348 @@
+//! The worker's `run` loop. At every finalized block, for each slot this account holds in an
+//! active bounty's current round, it does what the round's phase asks:
+//!
+//! - before the commit deadline, train the shard from `H_k`, record the seal (synced) and
+//!   commit it; a seal already recorded for the slot is re-sent, never replaced;
+//! - between the commit and the reveal deadline, reveal `(root, salt)` and start serving the
+//!   delta (not earlier: a served delta could be copied before the commit deadline);
+//! - as the round's aggregator, combine the accepted deltas into `H_{k+1}`, serve it and
+//!   commit its root;
+//! - in the review window, recompute the proposed checkpoint and dispute it if it differs.
+//!
+//! It also sends heartbeats, and counts its accepted and rejected contributions and slashes.
+
+use super::{Context, DutyError};
+use crate::{
+	chain::{
+		runtime::{
+			self,
+			runtime_types::pallet_training::types::{BountyStatus, Phase},
+		},
+		At, ChainError,
+	},
+	merkle,
+	p2p::Announcement,
+	store::{Commitment, Stage},
+};
+use cohort_primitives::{seal, BountyId, RoundIndex, ShardIndex, H256};
+use futures::StreamExt;
+use std::{
+	collections::{HashMap, HashSet},
+	sync::{Arc, Mutex},
+	time::Instant,
+};
+use tokio::task::JoinHandle;
+
+/// One thing to do, so that it runs once at a time and is not repeated once done.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Duty {
+	Commit { bounty: BountyId, round: RoundIndex, shard: ShardIndex },
+	Reveal { bounty: BountyId, round: RoundIndex, shard: ShardIndex },
+	Aggregate { bounty: BountyId, round: RoundIndex },
+	Review { bounty: BountyId, round: RoundIndex },
+	Heartbeat,
+}
+
+/// A slot of this account in the current round.
+#[derive(Clone, Copy, Debug)]
+struct SlotRef {
+	bounty: BountyId,
+	round: RoundIndex,
+	shard: ShardIndex,
+	dataset_shard: u32,
+	checkpoint: H256,
+}
+
+/// The worker role.
+pub struct Worker {
+	cx: Context,
+	running: HashMap<Duty, JoinHandle<()>>,
+	/// Duties that succeeded: the chain may show their effect only a few blocks later.
+	done: Arc<Mutex<HashSet<Duty>>>,
+	rounds_seen: HashSet<(BountyId, RoundIndex)>,
+	serving: HashSet<H256>,
+}
+
+/// A fresh 32-byte salt.
+fn salt() -> H256 {
+	use sp_core::Pair;
+	H256(sp_core::ed25519::Pair::generate().1)
+}
+
+impl Worker {
+	/// A worker with `cx`.
+	pub fn new(cx: Context) -> Self {
+		Self {
+			cx,
+			running: HashMap::new(),
+			done: Default::default(),
+			rounds_seen: HashSet::new(),
+			serving: HashSet::new(),
+		}
+	}
+
+	/// Follow finalized blocks until the connection to the node ends.
+	pub async fn run(mut self) -> Result<(), ChainError> {
+		let interval = self
+			.cx
+			.chain
+			.finalized()
+			.await?
+			.constant(runtime::constants().workers().heartbeat_interval())?;
+		let heartbeat_every = (interval / 4).max(1);
+		let mut last_heartbeat: Option<u32> = None;
+		let mut blocks = self.cx.chain.follow_finalized().await?;
+		tracing::info!(account = %self.cx.keys.ss58_address(), peer = %self.cx.network.peer_id(), "worker running");
+		while let Some(at) = blocks.next().await {
+			let at = at?;
+			self.running.retain(|_, task| !task.is_finished());
+			if last_heartbeat.is_none_or(|last| at.number >= last + heartbeat_every) {
+				last_heartbeat = Some(at.number);
+				self.spawn(Duty::Heartbeat, heartbeat(self.cx.clone()));
+			}
+			if let Err(e) = self.count(&at).await {
+				tracing::warn!("cannot read block #{}'s events: {e}", at.number);
+			}
+			if let Err(e) = self.tick(&at).await {
+				tracing::warn!("at block #{}: {e}", at.number);
+			}
+			self.cx.metrics.bytes_served.set(self.cx.network.bytes_served());
+		}
+		Err(ChainError::Query("the node stopped sending finalized blocks".into()))
+	}
+
+	fn spawn(
+		&mut self,
+		duty: Duty,
+		work: impl std::future::Future<Output = Result<(), DutyError>> + Send + 'static,
+	) {
+		if self.running.contains_key(&duty)
+			|| self.done.lock().expect("not poisoned").contains(&duty)
+		{
+			return;
+		}
+		let done = self.done.clone();
+		let task = tokio::spawn(async move {
+			match work.await {
+				Ok(()) if duty != Duty::Heartbeat => {
+					done.lock().expect("not poisoned").insert(duty);
+				}
+				Ok(()) => {}
+				Err(e) => tracing::warn!(?duty, "{e}"),
+			}
+		});
+		self.running.insert(duty, task);
+	}
+
+	/// Count this account's outcomes from the block's events.
+	async fn count(&self, at: &At) -> Result<(), ChainError> {
+		let me = self.cx.account();
+		let events = at.events().await?;
+		let metrics = &self.cx.metrics;
+		for accepted in events.find::<runtime::training::events::ContributionAccepted>().flatten() {
+			if accepted.worker == me {
+				metrics.accepted.inc();
+			}
+		}
+		for rejected in events.find::<runtime::training::events::ContributionRejected>().flatten() {
+			if rejected.worker == me {
+				tracing::warn!(
+					bounty = rejected.bounty,
+					round = rejected.round,
+					shard = rejected.shard,
+					"contribution rejected"
+				);
+				metrics.rejected.inc();
+			}
+		}
+		for slashed in events.find::<runtime::workers::events::Slashed>().flatten() {
+			if slashed.who == me {
+				metrics.slashes.inc();
+			}
+		}
+		Ok(())
+	}
+
+	/// Do what the chain at `at` asks of this account.
+	async fn tick(&mut self, at: &At) -> Result<(), DutyError> {
+		let me = self.cx.account();
+		for bounty in at.bounties().await? {
+			if !matches!(bounty.bounty.status, BountyStatus::Active | BountyStatus::Cancelling) {
+				continue;
+			}
+			let (id, index) = (bounty.id, bounty.bounty.round);
+			let Some(round) = at.round(id, index).await? else { continue };
+			let info = &round.info;
+			let mine: Vec<_> = round
+				.shards
+				.iter()
+				.flat_map(|shard| shard.state.slots.0.iter().map(move |slot| (shard, slot)))
+				.filter(|(_, slot)| slot.worker == me)
+				.collect();
+			if mine.is_empty() {
+				continue;
+			}
+			if self.rounds_seen.insert((id, index)) {
+				self.cx.metrics.rounds.inc();
+			}
+			for (shard, slot) in &mine {
+				let slot_ref = SlotRef {
+					bounty: id,
+					round: index,
+					shard: shard.shard,
+					dataset_shard: shard.state.dataset_shard,
+					checkpoint: info.checkpoint,
+				};
+				let training = matches!(bounty.bounty.phase, Phase::Training);
+				if training && slot.seal.is_none() && at.number < info.commit_deadline {
+					let duty = Duty::Commit { bounty: id, round: index, shard: shard.shard };
+					self.spawn(duty, commit(self.cx.clone(), slot_ref));
+				} else if training
+					&& slot.seal.is_some()
+					&& slot.root.is_none()
+					&& (info.commit_deadline..info.reveal_deadline).contains(&at.number)
+				{
+					let duty = Duty::Reveal { bounty: id, round: index, shard: shard.shard };
+					self.spawn(duty, reveal(self.cx.clone(), slot_ref));
+				} else if let Some(root) = slot.root {
+					// Serve what was revealed, also after a restart between reveal and serving.
+					if self.serving.insert(root) && self.cx.store.blob(&root)?.is_some() {
+						self.cx.network.provide(root)?;
+					}
+				}
+			}
+			match bounty.bounty.phase {
+				Phase::Aggregating
+					if info.aggregator.as_ref() == Some(&me) && info.proposed.is_none() =>
+				{
+					let duty = Duty::Aggregate { bounty: id, round: index };
+					self.spawn(duty, aggregate(self.cx.clone(), id, index));
+				}
+				Phase::Review if info.proposed.is_some() => {
+					let duty = Duty::Review { bounty: id, round: index };
+					self.spawn(duty, review(self.cx.clone(), id, index));
+				}
+				_ => {}
+			}
+		}
+		Ok(())
+	}
+}
+
+async fn heartbeat(cx: Context) -> Result<(), DutyError> {
+	cx.chain.submit(&cx.keys, "Workers.heartbeat", &runtime::tx().workers().heartbeat()).await?;
+	Ok(())
+}
+
+/// Train the slot's shard, record the seal, commit it. A slot with a recorded seal gets the
+/// same seal again, so a restart never commits two results for one slot.
+async fn commit(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
+	let SlotRef { bounty, round, shard, dataset_shard, checkpoint } = slot;
+	let mut record = match cx.store.commitment(bounty, round, shard)? {
+		Some(record) if record.stage >= Stage::Committed => return Ok(()),
+		Some(record) => record,
+		None => {
+			let at = cx.chain.finalized().await?;
+			let job = cx.job(&at, bounty).await?;
+			let weights = cx.blob(checkpoint).await?;
+			let dataset = cx.dataset(&job).await?;
+			tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
+			let metrics = cx.metrics.clone();
+			let started = Instant::now();
+			let trained = tokio::task::spawn_blocking(move || {
+				job.train(&weights, &dataset, bounty, round, shard, dataset_shard)
+			})
+			.await
+			.map_err(|e| DutyError::Task(e.to_string()))??;
+			let steps = trained.losses.len().max(1) as f64;
+			metrics.step_seconds.observe(started.elapsed().as_secs_f64() / steps);
+			metrics.shards_trained.inc();
+			let bytes = trained.delta.to_bytes();
+			let root = cx.store.put_blob(&bytes)?;
+			debug_assert_eq!(root, merkle::root(&bytes));
+			let salt = salt();
+			let record = Commitment {
+				bounty,
+				round,
+				shard,
+				checkpoint,
+				root,
+				salt,
+				seal: seal(&root, &salt, &cx.keys.account_id()),
+				stage: Stage::Sealed,
+			};
+			// Synced before the extrinsic leaves: whatever happens next, this is the slot's seal.
+			cx.store.record(&record)?;
+			tracing::info!(
+				bounty,
+				round,
+				shard,
+				?root,
+				last_loss = trained.losses.last(),
+				"trained"
+			);
+			record
+		}
+	};
+	let call =
+		runtime::tx().training().commit(bounty, round, shard, record.checkpoint, record.seal);
+	cx.chain.submit(&cx.keys, "Training.commit", &call).await?;
+	record.stage = Stage::Committed;
+	cx.store.record(&record)?;
+	Ok(())
+}
+
+/// Reveal the slot's root and salt, then serve the delta and announce it.
+async fn reveal(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
+	let SlotRef { bounty, round, shard, .. } = slot;
+	let Some(mut record) = cx.store.commitment(bounty, round, shard)? else {
+		tracing::error!(
+			bounty,
+			round,
+			shard,
+			"the chain holds a seal of this account that the store does not know"
+		);
+		return Ok(());
+	};
+	if record.stage < Stage::Revealed {
+		let call = runtime::tx().training().reveal(bounty, round, shard, record.root, record.salt);
+		cx.chain.submit(&cx.keys, "Training.reveal", &call).await?;
+		record.stage = Stage::Revealed;
+		cx.store.record(&record)?;
+	}
+	cx.network.provide(record.root)?;
+	cx.network.subscribe(bounty)?;
+	if let Err(e) = cx.network.announce(Announcement { bounty, round, root: record.root }).await {
+		tracing::debug!("announcement not sent: {e}");
+	}
+	Ok(())
+}
+
+/// As the round's aggregator: compute, serve and commit `H_{k+1}`.
+async fn aggregate(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(), DutyError> {
+	let at = cx.chain.finalized().await?;
+	let job = cx.job(&at, bounty).await?;
+	let view = cx.round(&at, bounty, round).await?;
+	let root = cx.recompute_checkpoint(&job, &view).await?;
+	cx.network.provide(root)?;
+	let call = runtime::tx().training().commit_checkpoint(bounty, round, root);
+	cx.chain.submit(&cx.keys, "Training.commit_checkpoint", &call).await?;
+	tracing::info!(bounty, round, checkpoint = ?root, "committed the next checkpoint");
+	Ok(())
+}
+
+/// In the review window: recompute the proposed checkpoint, dispute it if it differs.
+async fn review(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(), DutyError> {
+	let at = cx.chain.finalized().await?;
+	let job = cx.job(&at, bounty).await?;
+	let view = cx.round(&at, bounty, round).await?;
+	let Some(proposed) = view.info.proposed else { return Ok(()) };
+	let mine = cx.recompute_checkpoint(&job, &view).await?;
+	cx.network.provide(mine)?;
+	if mine != proposed {
+		tracing::warn!(bounty, round, ?proposed, computed = ?mine, "disputing the proposed checkpoint");
+		let call = runtime::tx().training().dispute_checkpoint(bounty, round, mine);
+		cx.chain.submit(&cx.keys, "Training.dispute_checkpoint", &call).await?;
+	}
+	Ok(())
+}
