@@ -18,10 +18,12 @@ pub mod node;
 pub mod rpc;
 pub mod tx;
 pub mod wait;
+pub mod worker;
 
 pub use network::{ChainSpecFile, Network, NetworkConfig};
 pub use node::{Node, NodeConfig};
 pub use rpc::Rpc;
+pub use worker::{WorkerConfig, WorkerProcess};
 
 use std::time::Duration;
 
@@ -51,6 +53,9 @@ pub enum Error {
 	/// A node process exited when it should be running.
 	#[error("node {name} exited ({status}); last log lines:\n{log_tail}")]
 	NodeExited { name: String, status: String, log_tail: String },
+	/// A worker process failed.
+	#[error("cohort-worker {name}: {what}; last log lines:\n{log_tail}")]
+	Worker { name: String, what: String, log_tail: String },
 	/// A chain spec could not be produced or understood.
 	#[error("chain spec: {0}")]
 	Spec(String),

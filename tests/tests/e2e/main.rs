@@ -9,6 +9,7 @@ mod election;
 mod finality;
 mod training;
 mod worker_p2p;
+mod worker_run;
 
 use std::time::Duration;
 use tokio::sync::{Mutex, MutexGuard};

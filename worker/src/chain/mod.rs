@@ -202,13 +202,35 @@ impl Chain {
 		&self.api
 	}
 
-	/// Sign `call` with `keys`, submit it and wait until it is in a block; a dispatch error
-	/// (`Training.SealMismatch`, say) comes back as [`ChainError::Failed`].
+	/// Sign `call` with `keys`, submit it and wait until it is in a best block; a dispatch
+	/// error (`Training.SealMismatch`, say) comes back as [`ChainError::Failed`]. The protocol
+	/// loops use this: a deadline does not wait for finality.
 	pub async fn submit<Call: Payload>(
 		&self,
 		keys: &Keys,
 		call: &'static str,
 		payload: &Call,
+	) -> Result<Included, ChainError> {
+		self.submit_until(keys, call, payload, false).await
+	}
+
+	/// [`Chain::submit`], waiting until the block that holds it is finalized: what a one-shot
+	/// command (`register`, `bounty submit`) reports is then final, and what follows reads it.
+	pub async fn submit_finalized<Call: Payload>(
+		&self,
+		keys: &Keys,
+		call: &'static str,
+		payload: &Call,
+	) -> Result<Included, ChainError> {
+		self.submit_until(keys, call, payload, true).await
+	}
+
+	async fn submit_until<Call: Payload>(
+		&self,
+		keys: &Keys,
+		call: &'static str,
+		payload: &Call,
+		finalized: bool,
 	) -> Result<Included, ChainError> {
 		let _turn = self.submitting.lock().await;
 		// The pool-aware next nonce: the runtime API at the finalized block would not count
@@ -233,8 +255,8 @@ impl Chain {
 		let in_block = tokio::time::timeout(INCLUSION_TIMEOUT, async {
 			while let Some(status) = progress.next().await {
 				match status.map_err(|e| refused(&e))? {
-					TransactionStatus::InBestBlock(block)
-					| TransactionStatus::InFinalizedBlock(block) => return Ok(block),
+					TransactionStatus::InBestBlock(block) if !finalized => return Ok(block),
+					TransactionStatus::InFinalizedBlock(block) => return Ok(block),
 					TransactionStatus::Error { message }
 					| TransactionStatus::Invalid { message }
 					| TransactionStatus::Dropped { message } => return Err(refused(&message)),

@@ -64,6 +64,35 @@ impl Context {
 		AccountId::from(self.keys.account_id())
 	}
 
+	/// Tell the network where every registered worker listens (so the DHT reaches them
+	/// without bootstrap flags) and, with `dial`, connect to them so they learn this peer.
+	pub async fn join_registered_peers(&self, at: &At, dial: bool) -> Result<(), DutyError> {
+		for worker in at.workers().await? {
+			let Ok(peer) = libp2p::PeerId::from_bytes(&worker.info.peer_id.0) else { continue };
+			if peer == self.network.peer_id() {
+				continue;
+			}
+			let addrs: Vec<libp2p::Multiaddr> = worker
+				.info
+				.addresses
+				.0
+				.iter()
+				.filter_map(|a| libp2p::Multiaddr::try_from(a.0.clone()).ok())
+				.collect();
+			if dial {
+				for addr in &addrs {
+					if let Ok(addr) = addr.clone().with_p2p(peer) {
+						if let Err(e) = self.network.dial(addr).await {
+							tracing::debug!(%peer, "cannot reach a registered worker: {e}");
+						}
+					}
+				}
+			}
+			self.network.add_peer(peer, addrs)?;
+		}
+		Ok(())
+	}
+
 	/// The job of bounty `id` at `at`.
 	pub async fn job(&self, at: &At, id: BountyId) -> Result<Job, DutyError> {
 		let view = at.bounty(id).await?.ok_or(DutyError::NoBounty(id))?;

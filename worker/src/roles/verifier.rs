@@ -10,7 +10,7 @@
 //!
 //! No match is `NoneCorrect`.
 
-use super::{Context, DutyError};
+use super::{worker::PEER_REFRESH_BLOCKS, Context, DutyError};
 use crate::{
 	chain::{
 		runtime::{
@@ -59,6 +59,11 @@ impl Verifier {
 		while let Some(at) = blocks.next().await {
 			let at = at?;
 			self.running.retain(|_, task| !task.is_finished());
+			if at.number % PEER_REFRESH_BLOCKS == 0 {
+				if let Err(e) = self.cx.join_registered_peers(&at, false).await {
+					tracing::warn!("cannot read the registered workers: {e}");
+				}
+			}
 			if let Err(e) = self.tick(&at).await {
 				tracing::warn!("at block #{}: {e}", at.number);
 			}

@@ -33,6 +33,9 @@ use std::{
 };
 use tokio::task::JoinHandle;
 
+/// How often the roles re-read where the registered workers listen.
+pub const PEER_REFRESH_BLOCKS: u32 = 10;
+
 /// One thing to do, so that it runs once at a time and is not repeated once done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Duty {
@@ -99,6 +102,11 @@ impl Worker {
 			if last_heartbeat.is_none_or(|last| at.number >= last + heartbeat_every) {
 				last_heartbeat = Some(at.number);
 				self.spawn(Duty::Heartbeat, heartbeat(self.cx.clone()));
+			}
+			if at.number % PEER_REFRESH_BLOCKS == 0 {
+				if let Err(e) = self.cx.join_registered_peers(&at, false).await {
+					tracing::warn!("cannot read the registered workers: {e}");
+				}
 			}
 			if let Err(e) = self.count(&at).await {
 				tracing::warn!("cannot read block #{}'s events: {e}", at.number);

@@ -105,7 +105,7 @@ pub async fn register(settings: &Settings, args: RegisterArgs) -> Result<()> {
 		addresses.iter().map(|a| a.to_vec()).collect(),
 		bond,
 	);
-	let included = chain.submit(&keys, "Workers.register", &call).await?;
+	let included = chain.submit_finalized(&keys, "Workers.register", &call).await?;
 	printed(settings, "Workers.register", &keys, &included);
 	Ok(())
 }
@@ -120,7 +120,7 @@ pub async fn stake(settings: &Settings, args: StakeArgs) -> Result<()> {
 	let amount = parse_amount(&args.amount)?;
 	let (chain, keys) = connect(settings).await?;
 	let call = runtime::tx().workers().bond_extra(amount);
-	let included = chain.submit(&keys, "Workers.bond_extra", &call).await?;
+	let included = chain.submit_finalized(&keys, "Workers.bond_extra", &call).await?;
 	printed(settings, "Workers.bond_extra", &keys, &included);
 	Ok(())
 }
@@ -143,7 +143,7 @@ pub async fn unstake(settings: &Settings, args: UnstakeArgs) -> Result<()> {
 			)
 			.await?
 	} else {
-		chain.submit(&keys, "Workers.unbond", &runtime::tx().workers().unbond()).await?
+		chain.submit_finalized(&keys, "Workers.unbond", &runtime::tx().workers().unbond()).await?
 	};
 	printed(
 		settings,
@@ -156,8 +156,9 @@ pub async fn unstake(settings: &Settings, args: UnstakeArgs) -> Result<()> {
 
 pub async fn heartbeat(settings: &Settings) -> Result<()> {
 	let (chain, keys) = connect(settings).await?;
-	let included =
-		chain.submit(&keys, "Workers.heartbeat", &runtime::tx().workers().heartbeat()).await?;
+	let included = chain
+		.submit_finalized(&keys, "Workers.heartbeat", &runtime::tx().workers().heartbeat())
+		.await?;
 	printed(settings, "Workers.heartbeat", &keys, &included);
 	Ok(())
 }

@@ -2,7 +2,7 @@
 
 use crate::{
 	account::parse_amount,
-	offline::{dataset_bytes, model_config, network},
+	offline::{dataset_bytes, model_config},
 	output,
 	settings::Settings,
 };
@@ -128,9 +128,8 @@ pub async fn submit(settings: &Settings, args: SubmitArgs) -> Result<()> {
 	};
 	let dataset = dataset_bytes(&dataset)?;
 	let initial = config.init(args.seed.as_bytes()).to_bytes();
-	let keys = settings.keys()?;
-	let chain = Chain::connect(&settings.node).await?;
-	let (network, _) = network(settings).await?;
+	let cx = crate::roles::context(settings).await?;
+	let (chain, keys, network) = (&cx.chain, &cx.keys, &cx.network);
 	let dataset_root = network.publish(&dataset)?;
 	let checkpoint_root = network.publish(&initial)?;
 	let config_json = serde_json::to_vec(&config)?;
@@ -154,7 +153,9 @@ pub async fn submit(settings: &Settings, args: SubmitArgs) -> Result<()> {
 		requirements: Requirements { class, ..Default::default() },
 	};
 	let call = runtime::tx().training().create_bounty(Static(spec));
-	let included = chain.submit(&keys, "Training.create_bounty", &call).await?;
+	let included = chain.submit_finalized(keys, "Training.create_bounty", &call).await?;
+	// Connect to the registered workers, so that they find this peer's provider records.
+	cx.join_registered_peers(&chain.finalized().await?, true).await?;
 	let created = included
 		.events
 		.find_first::<runtime::training::events::BountyCreated>()
@@ -216,7 +217,7 @@ pub async fn cancel(settings: &Settings, args: BountyId) -> Result<()> {
 	let keys = settings.keys()?;
 	let chain = Chain::connect(&settings.node).await?;
 	let call = runtime::tx().training().cancel_bounty(args.bounty);
-	let included = chain.submit(&keys, "Training.cancel_bounty", &call).await?;
+	let included = chain.submit_finalized(&keys, "Training.cancel_bounty", &call).await?;
 	let cancelled = included
 		.events
 		.find_first::<runtime::training::events::BountyCancelled>()
@@ -243,20 +244,9 @@ pub async fn model_fetch(settings: &Settings, args: ModelFetchArgs) -> Result<()
 	let view =
 		at.bounty(args.bounty).await?.with_context(|| format!("no bounty {}", args.bounty))?;
 	let root: H256 = view.bounty.checkpoint;
-	let (network, _) = network(settings).await?;
-	let at_workers = at.workers().await?;
-	for worker in at_workers {
-		if let Ok(peer) = libp2p::PeerId::from_bytes(&worker.info.peer_id.0) {
-			let addrs = worker
-				.info
-				.addresses
-				.0
-				.iter()
-				.filter_map(|a| libp2p::Multiaddr::try_from(a.0.clone()).ok())
-				.collect();
-			network.add_peer(peer, addrs)?;
-		}
-	}
+	let cx = crate::roles::context(settings).await?;
+	cx.join_registered_peers(&at, true).await?;
+	let network = &cx.network;
 	let bytes = network.fetch(root, None).await?;
 	let checkpoint = Delta::from_bytes(&bytes).context("the checkpoint is corrupt")?;
 	let tensors: HashMap<String, candle_core::Tensor> = checkpoint

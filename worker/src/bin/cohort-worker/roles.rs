@@ -7,11 +7,11 @@ use cohort_worker::{
 	metrics::Metrics,
 	roles::{verifier::Verifier, worker::Worker, Context},
 };
-use libp2p::{Multiaddr, PeerId};
+use libp2p::Multiaddr;
 use substrate_prometheus_endpoint::Registry;
 
 /// Connect to the chain and the network, and serve metrics if asked.
-async fn context(settings: &Settings) -> Result<Context> {
+pub async fn context(settings: &Settings) -> Result<Context> {
 	let keys = settings.keys()?;
 	let chain = Chain::connect(&settings.node).await?;
 	let (network, _announcements) = offline::network(settings).await?;
@@ -32,27 +32,6 @@ async fn context(settings: &Settings) -> Result<Context> {
 		None => Metrics::unregistered(),
 	};
 	Ok(Context { chain, keys, network, store, metrics })
-}
-
-/// Tell the network where the registered workers listen, so the DHT reaches them without
-/// bootstrap flags.
-async fn join_registered_peers(cx: &Context) -> Result<()> {
-	let at = cx.chain.finalized().await?;
-	for worker in at.workers().await? {
-		let Ok(peer) = PeerId::from_bytes(&worker.info.peer_id.0) else { continue };
-		if peer == cx.network.peer_id() {
-			continue;
-		}
-		let addrs: Vec<Multiaddr> = worker
-			.info
-			.addresses
-			.0
-			.iter()
-			.filter_map(|a| Multiaddr::try_from(a.0.clone()).ok())
-			.collect();
-		cx.network.add_peer(peer, addrs)?;
-	}
-	Ok(())
 }
 
 /// The addresses this worker can be dialled on: its listen addresses without the peer id.
@@ -94,14 +73,14 @@ pub async fn run(settings: &Settings) -> Result<()> {
 			.context("updating the registered addresses")?;
 		tracing::info!(?addrs, "registered addresses updated");
 	}
-	join_registered_peers(&cx).await?;
+	cx.join_registered_peers(&cx.chain.finalized().await?, true).await?;
 	Worker::new(cx).run().await?;
 	Ok(())
 }
 
 pub async fn verify(settings: &Settings) -> Result<()> {
 	let cx = context(settings).await?;
-	join_registered_peers(&cx).await?;
+	cx.join_registered_peers(&cx.chain.finalized().await?, true).await?;
 	Verifier::new(cx).run().await?;
 	Ok(())
 }

@@ -1,0 +1,154 @@
+//! `cohort-worker` processes: each with a dev key, its own store directory and loopback
+//! libp2p addresses, talking to a node's RPC port. Their stdout (one JSON result per line, as
+//! `--json` prints) and stderr (logs) are collected for the test to read.
+
+use crate::{worker_binary, Error, Result};
+use serde_json::Value;
+use std::{
+	path::{Path, PathBuf},
+	process::Stdio,
+	sync::{Arc, Mutex},
+	time::Duration,
+};
+use tokio::{
+	io::{AsyncBufReadExt, AsyncRead, BufReader},
+	process::{Child, Command},
+	sync::mpsc,
+};
+
+/// Where a worker process runs.
+#[derive(Clone, Debug)]
+pub struct WorkerConfig {
+	/// The dev account: `Bob` signs with `//Bob`.
+	pub who: String,
+	/// Its RocksDB store.
+	pub store: PathBuf,
+	/// The node's WebSocket URL.
+	pub node: String,
+}
+
+impl WorkerConfig {
+	/// `who` with a store under `dir`, on the node whose RPC port is `rpc_port`.
+	pub fn new(who: &str, dir: &Path, rpc_port: u16) -> Self {
+		Self {
+			who: who.into(),
+			store: dir.join(format!("worker-{}", who.to_lowercase())),
+			node: format!("ws://127.0.0.1:{rpc_port}"),
+		}
+	}
+
+	fn command(&self, args: &[&str]) -> Command {
+		let mut command = Command::new(worker_binary());
+		command
+			.args(["--json", "--suri", &format!("//{}", self.who), "--node", &self.node])
+			.arg("--store")
+			.arg(&self.store)
+			.args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+			.args(args)
+			.env("RUST_LOG", "info,libp2p=warn")
+			.stdin(Stdio::null())
+			.stdout(Stdio::piped())
+			.stderr(Stdio::piped())
+			.kill_on_drop(true);
+		command
+	}
+}
+
+/// A running `cohort-worker` command.
+pub struct WorkerProcess {
+	name: String,
+	child: Child,
+	stdout: mpsc::UnboundedReceiver<String>,
+	log: Arc<Mutex<Vec<String>>>,
+}
+
+fn collect(
+	reader: impl AsyncRead + Unpin + Send + 'static,
+	into: impl Fn(String) + Send + 'static,
+) {
+	tokio::spawn(async move {
+		let mut lines = BufReader::new(reader).lines();
+		while let Ok(Some(line)) = lines.next_line().await {
+			into(line);
+		}
+	});
+}
+
+impl WorkerProcess {
+	/// Start `cohort-worker <args>` as `config.who`.
+	pub fn spawn(config: &WorkerConfig, args: &[&str]) -> Result<Self> {
+		let name = format!("{} {}", config.who, args.first().unwrap_or(&""));
+		let mut child = config.command(args).spawn().map_err(|source| Error::Spawn {
+			binary: worker_binary().display().to_string(),
+			source,
+		})?;
+		let (lines, stdout) = mpsc::unbounded_channel();
+		let log = Arc::new(Mutex::new(Vec::new()));
+		collect(child.stdout.take().expect("piped"), move |line| {
+			let _ = lines.send(line);
+		});
+		let sink = log.clone();
+		collect(child.stderr.take().expect("piped"), move |line| {
+			sink.lock().expect("not poisoned").push(line);
+		});
+		Ok(Self { name, child, stdout, log })
+	}
+
+	/// The last `lines` lines of its log.
+	pub fn log_tail(&self, lines: usize) -> String {
+		let log = self.log.lock().expect("not poisoned");
+		log[log.len().saturating_sub(lines)..].join("\n")
+	}
+
+	fn failed(&self, what: &str) -> Error {
+		Error::Worker { name: self.name.clone(), what: what.into(), log_tail: self.log_tail(30) }
+	}
+
+	/// The next line it prints on stdout, as JSON.
+	pub async fn json_line(&mut self, timeout: Duration) -> Result<Value> {
+		match tokio::time::timeout(timeout, self.stdout.recv()).await {
+			Ok(Some(line)) => {
+				serde_json::from_str(&line).map_err(|_| self.failed(&format!("printed {line:?}")))
+			}
+			Ok(None) => Err(self.failed("exited without printing a result")),
+			Err(_) => Err(self.failed("printed no result in time")),
+		}
+	}
+
+	/// Wait until a log line contains `needle`.
+	pub async fn wait_log(&self, needle: &str, timeout: Duration) -> Result<()> {
+		crate::wait::until(&format!("{} to log {needle:?}", self.name), timeout, || async {
+			Ok(self
+				.log
+				.lock()
+				.expect("not poisoned")
+				.iter()
+				.any(|l| l.contains(needle))
+				.then_some(()))
+		})
+		.await
+		.map_err(|_| self.failed(&format!("never logged {needle:?}")))
+	}
+
+	/// Kill it (SIGKILL: no chance to clean up, as in a crash).
+	pub async fn kill(&mut self) {
+		let _ = self.child.kill().await;
+	}
+
+	/// Wait for it to exit successfully.
+	pub async fn success(&mut self, timeout: Duration) -> Result<()> {
+		match tokio::time::timeout(timeout, self.child.wait()).await {
+			Ok(Ok(status)) if status.success() => Ok(()),
+			Ok(Ok(status)) => Err(self.failed(&format!("exited with {status}"))),
+			Ok(Err(_)) | Err(_) => Err(self.failed("did not exit in time")),
+		}
+	}
+}
+
+/// Run a one-shot command (`register`, `bounty status`, …) to success and return its JSON.
+pub async fn run_once(config: &WorkerConfig, args: &[&str], timeout: Duration) -> Result<Value> {
+	let mut process = WorkerProcess::spawn(config, args)?;
+	let json = process.json_line(timeout).await?;
+	process.success(timeout).await?;
+	Ok(json)
+}

@@ -1,0 +1,117 @@
+//! The worker, the verifier and the bounty submitter as real `cohort-worker` processes on a
+//! dev chain: a bounty trains round after round to completion, every contribution accepted,
+//! and a worker killed right after training comes back without a second commit.
+
+use cohort_tests::{
+	wait,
+	worker::{run_once, WorkerConfig, WorkerProcess},
+	Node, NodeConfig, Rpc,
+};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const STEP: Duration = Duration::from_secs(90);
+
+/// A small MLP on the built-in synthetic task, so that a shard trains in well under a second.
+const MODEL: &str = r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#;
+
+async fn bounty(rpc: &Rpc) -> Value {
+	rpc.call("cohort_bounty", vec![json!(0)]).await.unwrap()
+}
+
+#[tokio::test]
+async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
+	let _nodes = crate::one_at_a_time().await;
+	let dir = tempfile::tempdir().unwrap();
+	let config =
+		NodeConfig { name: "dev".into(), dev_key: Some("alice".into()), extra_args: vec![] };
+	let node = Node::start(config, "dev", &dir.path().join("dev"), &[]).await.unwrap();
+	let rpc = node.rpc().clone();
+	let port = node.rpc_port();
+	let [alice, bob, charlie, dave, eve] = ["Alice", "Bob", "Charlie", "Dave", "Eve"]
+		.map(|who| WorkerConfig::new(who, dir.path(), port));
+
+	for worker in [&bob, &charlie] {
+		let register = ["register", "--bond", "100", "--gflops", "10", "--memory-mib", "4096"];
+		let registered = run_once(worker, &register, STEP).await.unwrap();
+		assert_eq!(registered["call"], "Workers.register");
+	}
+	let mut bob_run = WorkerProcess::spawn(&bob, &["run"]).unwrap();
+	let charlie_run = WorkerProcess::spawn(&charlie, &["run"]).unwrap();
+	let verifier = WorkerProcess::spawn(&alice, &["verify"]).unwrap();
+	for process in [&bob_run, &charlie_run] {
+		process.wait_log("worker running", STEP).await.unwrap();
+	}
+	verifier.wait_log("verifier running", STEP).await.unwrap();
+
+	let submit = [
+		"bounty",
+		"submit",
+		"--model",
+		MODEL,
+		"--dataset",
+		"builtin:synthetic",
+		"--rounds",
+		"2",
+		"--shards",
+		"2",
+		"--replication",
+		"2",
+		"--steps",
+		"5",
+		"--batch-size",
+		"16",
+		"--phases",
+		"12,8,20,12,6",
+	];
+	let mut submitter = WorkerProcess::spawn(&dave, &submit).unwrap();
+	let submitted = submitter.json_line(STEP).await.unwrap();
+	assert_eq!(submitted["bounty"], 0, "{submitted}");
+
+	// Bob is killed as soon as it has trained and sealed its first shard (its commit may or
+	// may not have left), and started again on the same store.
+	bob_run.wait_log("trained", STEP).await.unwrap();
+	bob_run.kill().await;
+	let bob_run = WorkerProcess::spawn(&bob, &["run"]).unwrap();
+
+	let done = wait::until("the bounty to complete", Duration::from_secs(300), || async {
+		let b = bounty(&rpc).await;
+		Ok((b["status"] != "active").then_some(b))
+	})
+	.await
+	.unwrap_or_else(|e| {
+		panic!("{e}\nbob:\n{}\ncharlie:\n{}", bob_run.log_tail(20), charlie_run.log_tail(20))
+	});
+	assert_eq!(done["status"], "completed", "{done}");
+	assert_ne!(done["checkpoint"], submitted["initialCheckpoint"]);
+
+	// Every slot of both rounds was accepted: Bob's sealed result survived the kill.
+	for round in 0..2 {
+		let view: Value = rpc.call("cohort_round", vec![json!(0), json!(round)]).await.unwrap();
+		for shard in view["shards"].as_array().unwrap() {
+			assert!(shard["outcome"]["accepted"].is_string(), "round {round}: {shard}");
+			for slot in shard["slots"].as_array().unwrap() {
+				assert_eq!(slot["outcome"], "accepted", "round {round}: {slot}");
+			}
+		}
+	}
+	let workers: Value = rpc.call("cohort_workers", vec![]).await.unwrap();
+	for worker in workers.as_array().unwrap() {
+		assert_eq!(worker["slashed"], "0", "{worker}");
+	}
+
+	// Anyone can fetch the final model from the workers that serve it, once the completion is
+	// final (the worker reads finalized state).
+	wait::until("the completion to be finalized", STEP, || async {
+		let status = run_once(&eve, &["bounty", "status", "0"], STEP).await?;
+		Ok((status["status"] == "Completed").then_some(()))
+	})
+	.await
+	.unwrap();
+	let out = dir.path().join("model.safetensors");
+	let fetch = ["model", "fetch", "0", "--out", out.to_str().unwrap()];
+	let fetched = run_once(&eve, &fetch, STEP).await.unwrap();
+	assert_eq!(fetched["checkpoint"], done["checkpoint"]);
+	assert_eq!(fetched["tensors"], 4);
+	assert!(std::fs::metadata(&out).unwrap().len() > 784 * 32 * 4);
+}
