@@ -98,8 +98,25 @@ fn init_tracing() {
 	tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
 }
 
-#[tokio::main]
-async fn main() -> Result<()> {
+/// Keep freed tensor buffers in the process: candle allocates and frees a buffer per op, and
+/// glibc's defaults hand every buffer over 128 KiB back to the kernel (an mmap and munmap per
+/// op, with page faults on reuse). 32 MiB is the largest mmap threshold glibc accepts; with it
+/// training steps took 20 to 35 % less time here (`cohort-worker bench`).
+fn keep_freed_buffers() {
+	#[cfg(all(target_os = "linux", target_env = "gnu"))]
+	// SAFETY: mallopt only changes allocator tuning; called before any thread starts.
+	unsafe {
+		libc::mallopt(libc::M_MMAP_THRESHOLD, 32 << 20);
+		libc::mallopt(libc::M_TRIM_THRESHOLD, i32::MAX);
+	}
+}
+
+fn main() -> Result<()> {
+	keep_freed_buffers();
+	tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
+}
+
+async fn run() -> Result<()> {
 	init_tracing();
 	let cli = Cli::parse();
 	let settings = Settings::load(cli.global)?;
