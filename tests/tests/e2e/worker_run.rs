@@ -1,6 +1,7 @@
 //! The worker, the verifier and the bounty submitter as real `cohort-worker` processes on a
 //! dev chain: a bounty trains round after round to completion, every contribution accepted,
-//! and a worker killed right after training comes back without a second commit.
+//! and workers killed after sealing, after committing and after revealing come back from
+//! their stores without a second commit or a lost reveal.
 
 use cohort_tests::{
 	wait,
@@ -17,6 +18,14 @@ const MODEL: &str = r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#;
 
 async fn bounty(rpc: &Rpc) -> Value {
 	rpc.call("cohort_bounty", vec![json!(0)]).await.unwrap()
+}
+
+/// Kill `process` (SIGKILL, as a crash) once it has logged `after`, and start `run` again on
+/// the same store.
+async fn restart(mut process: WorkerProcess, config: &WorkerConfig, after: &str) -> WorkerProcess {
+	process.wait_log(after, STEP).await.unwrap();
+	process.kill().await;
+	WorkerProcess::spawn(config, &["run"]).unwrap()
 }
 
 #[tokio::test]
@@ -36,7 +45,7 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 		let registered = run_once(worker, &register, STEP).await.unwrap();
 		assert_eq!(registered["call"], "Workers.register");
 	}
-	let mut bob_run = WorkerProcess::spawn(&bob, &["run"]).unwrap();
+	let bob_run = WorkerProcess::spawn(&bob, &["run"]).unwrap();
 	let charlie_run = WorkerProcess::spawn(&charlie, &["run"]).unwrap();
 	let verifier = WorkerProcess::spawn(&alice, &["verify"]).unwrap();
 	for process in [&bob_run, &charlie_run] {
@@ -68,11 +77,12 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 	let submitted = submitter.json_line(STEP).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");
 
-	// Bob is killed as soon as it has trained and sealed its first shard (its commit may or
-	// may not have left), and started again on the same store.
-	bob_run.wait_log("trained", STEP).await.unwrap();
-	bob_run.kill().await;
-	let bob_run = WorkerProcess::spawn(&bob, &["run"]).unwrap();
+	// Workers are killed (SIGKILL) at three points of the protocol and started again on the
+	// same store: Bob as soon as he has sealed a shard (his commit may or may not have left),
+	// Charlie once a commit is in, and Bob again once a reveal is in.
+	let bob_run = restart(bob_run, &bob, "trained").await;
+	let charlie_run = restart(charlie_run, &charlie, "committed").await;
+	let bob_run = restart(bob_run, &bob, "revealed").await;
 
 	let done = wait::until("the bounty to complete", Duration::from_secs(300), || async {
 		let b = bounty(&rpc).await;

@@ -297,6 +297,7 @@ async fn commit(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 	cx.chain.submit(&cx.keys, "Training.commit", &call).await?;
 	record.stage = Stage::Committed;
 	cx.store.record(&record)?;
+	tracing::info!(bounty, round, shard, seal = ?record.seal, "committed");
 	Ok(())
 }
 
@@ -317,6 +318,7 @@ async fn reveal(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 		cx.chain.submit(&cx.keys, "Training.reveal", &call).await?;
 		record.stage = Stage::Revealed;
 		cx.store.record(&record)?;
+		tracing::info!(bounty, round, shard, root = ?record.root, "revealed");
 	}
 	cx.network.provide(record.root)?;
 	cx.network.subscribe(bounty)?;
