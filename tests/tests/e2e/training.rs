@@ -125,9 +125,9 @@ async fn act(
 async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	let _nodes = crate::one_at_a_time().await;
 	let dir = tempfile::tempdir().unwrap();
-	let config =
-		NodeConfig { name: "dev".into(), dev_key: Some("alice".into()), extra_args: vec![] };
-	let node = Node::start(config, "dev", &dir.path().join("dev"), &[]).await.unwrap();
+	let node = Node::start(NodeConfig::validator("alice"), "dev", &dir.path().join("dev"), &[])
+		.await
+		.unwrap();
 	let rpc = node.rpc().clone();
 
 	// Bad specs are refused by name and cost the submitter nothing but the fee.

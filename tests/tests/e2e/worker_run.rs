@@ -32,9 +32,9 @@ async fn restart(mut process: WorkerProcess, config: &WorkerConfig, after: &str)
 async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 	let _nodes = crate::one_at_a_time().await;
 	let dir = tempfile::tempdir().unwrap();
-	let config =
-		NodeConfig { name: "dev".into(), dev_key: Some("alice".into()), extra_args: vec![] };
-	let node = Node::start(config, "dev", &dir.path().join("dev"), &[]).await.unwrap();
+	let node = Node::start(NodeConfig::validator("alice"), "dev", &dir.path().join("dev"), &[])
+		.await
+		.unwrap();
 	let rpc = node.rpc().clone();
 	let port = node.rpc_port();
 	let [alice, bob, charlie, dave, eve] = ["Alice", "Bob", "Charlie", "Dave", "Eve"]

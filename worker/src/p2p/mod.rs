@@ -200,8 +200,12 @@ impl Network {
 		let event_loop = event_loop.listen(&config).await?;
 		tokio::spawn(event_loop.run());
 		let network = Self { commands, peer_id, store, served };
+		// A bootstrap peer that is down is worth a warning, not a failure: the others (and the
+		// chain's registry) may do.
 		for addr in config.bootstrap {
-			network.dial(addr).await?;
+			if let Err(e) = network.dial(addr).await {
+				tracing::warn!("{e}");
+			}
 		}
 		Ok((network, announced))
 	}

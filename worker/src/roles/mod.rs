@@ -14,12 +14,17 @@ use crate::{
 	job::{Job, JobError, Spec},
 	keys::Keys,
 	metrics::Metrics,
-	p2p::{Network, P2pError},
+	p2p::{Announced, Network, P2pError},
 	store::{Store, StoreError},
 	trainer::{DataError, Dataset},
 };
 use cohort_primitives::{BountyId, RoundIndex, H256};
-use std::sync::Arc;
+use futures::StreamExt;
+use libp2p::PeerId;
+use std::{
+	collections::HashMap,
+	sync::{Arc, Mutex},
+};
 use thiserror::Error;
 
 /// Why a duty could not be done (it is logged and retried at the next block while it is due).
@@ -56,9 +61,30 @@ pub struct Context {
 	pub store: Arc<Store>,
 	/// What is counted.
 	pub metrics: Metrics,
+	/// Who announced which blob: tried before the DHT's providers.
+	announced: Arc<Mutex<HashMap<H256, PeerId>>>,
 }
 
 impl Context {
+	/// A context; `announcements` (from [`Network::start`]) become fetch hints.
+	pub fn new(
+		chain: Chain,
+		keys: Keys,
+		network: Network,
+		metrics: Metrics,
+		mut announcements: futures::channel::mpsc::Receiver<Announced>,
+	) -> Self {
+		let announced: Arc<Mutex<HashMap<H256, PeerId>>> = Default::default();
+		let hints = announced.clone();
+		tokio::spawn(async move {
+			while let Some(Announced { peer, announcement }) = announcements.next().await {
+				hints.lock().expect("not poisoned").insert(announcement.root, peer);
+			}
+		});
+		let store = network.store();
+		Self { chain, keys, network, store, metrics, announced }
+	}
+
 	/// This account on chain.
 	pub fn account(&self) -> AccountId {
 		AccountId::from(self.keys.account_id())
@@ -111,7 +137,8 @@ impl Context {
 
 	/// Blob `root`, from the store or the network (checked against its root either way).
 	pub async fn blob(&self, root: H256) -> Result<Vec<u8>, DutyError> {
-		Ok(self.network.fetch(root, None).await?)
+		let hint = self.announced.lock().expect("not poisoned").get(&root).copied();
+		Ok(self.network.fetch(root, hint).await?)
 	}
 
 	/// The dataset of `job`.

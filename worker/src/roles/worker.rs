@@ -192,6 +192,7 @@ impl Worker {
 			}
 			if self.rounds_seen.insert((id, index)) {
 				self.cx.metrics.rounds.inc();
+				self.cx.network.subscribe(id)?;
 			}
 			for (shard, slot) in &mine {
 				let slot_ref = SlotRef {
@@ -321,7 +322,6 @@ async fn reveal(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 		tracing::info!(bounty, round, shard, root = ?record.root, "revealed");
 	}
 	cx.network.provide(record.root)?;
-	cx.network.subscribe(bounty)?;
 	if let Err(e) = cx.network.announce(Announcement { bounty, round, root: record.root }).await {
 		tracing::debug!("announcement not sent: {e}");
 	}

@@ -14,8 +14,7 @@ use substrate_prometheus_endpoint::Registry;
 pub async fn context(settings: &Settings) -> Result<Context> {
 	let keys = settings.keys()?;
 	let chain = Chain::connect(&settings.node).await?;
-	let (network, _announcements) = offline::network(settings).await?;
-	let store = network.store();
+	let (network, announcements) = offline::network(settings).await?;
 	let metrics = match settings.metrics {
 		Some(addr) => {
 			let registry = Registry::new_custom(None, None)?;
@@ -31,7 +30,7 @@ pub async fn context(settings: &Settings) -> Result<Context> {
 		}
 		None => Metrics::unregistered(),
 	};
-	Ok(Context { chain, keys, network, store, metrics })
+	Ok(Context::new(chain, keys, network, metrics, announcements))
 }
 
 /// The addresses this worker can be dialled on: its listen addresses without the peer id.

@@ -150,3 +150,57 @@ impl Settings {
 		}
 	}
 }
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn file(text: &str) -> (tempfile::TempDir, PathBuf) {
+		let dir = tempfile::TempDir::new().unwrap();
+		let path = dir.path().join("cohort-worker.toml");
+		std::fs::write(&path, text).unwrap();
+		(dir, path)
+	}
+
+	#[test]
+	fn flags_win_over_the_file_which_wins_over_defaults() {
+		let (_dir, path) = file(
+			"node = \"ws://10.0.0.1:9944\"\nsuri = \"//Bob\"\nstore = \"/srv/cohort\"\n\
+			 bootstrap = [\"/ip4/10.0.0.2/tcp/30444/p2p/12D3KooWD4CWer7qoTwtCN8QYoZVMEYjicm26GZbj8yLX8KBgpQf\"]\n",
+		);
+		let args = GlobalArgs {
+			config: Some(path),
+			store: Some("/tmp/flag".into()),
+			..Default::default()
+		};
+		let settings = Settings::load(args).unwrap();
+		assert_eq!(settings.node, "ws://10.0.0.1:9944");
+		assert_eq!(settings.store, PathBuf::from("/tmp/flag"));
+		assert_eq!(settings.p2p.bootstrap.len(), 1);
+		assert_eq!(settings.p2p.listen, p2p::Config::default().listen);
+		assert_eq!(
+			settings.keys().unwrap().ss58_address(),
+			Keys::from_secret_uri("//Bob").unwrap().ss58_address()
+		);
+		let defaults = Settings::load(GlobalArgs::default()).unwrap();
+		assert_eq!(defaults.node, "ws://127.0.0.1:9944");
+		assert!(defaults.keys().unwrap_err().to_string().contains("no keys"));
+	}
+
+	#[test]
+	fn bad_files_are_named() {
+		let (_dir, path) = file("nodes = \"ws://x\"\n");
+		let error = Settings::load(GlobalArgs { config: Some(path.clone()), ..Default::default() })
+			.unwrap_err();
+		assert!(format!("{error:#}").contains("unknown field `nodes`"), "{error:#}");
+		let (_dir, path) = file("bootstrap = [\"not an address\"]\n");
+		let error =
+			Settings::load(GlobalArgs { config: Some(path), ..Default::default() }).unwrap_err();
+		assert!(error.to_string().contains("is not a multiaddr"), "{error:#}");
+		let missing = GlobalArgs { config: Some("/no/such.toml".into()), ..Default::default() };
+		assert!(Settings::load(missing)
+			.unwrap_err()
+			.to_string()
+			.contains("cannot read config file"));
+	}
+}
