@@ -25,16 +25,20 @@ pub struct WorkerConfig {
 	pub store: PathBuf,
 	/// The node's WebSocket URL.
 	pub node: String,
+	/// Its libp2p TCP port on loopback, fixed across restarts as a real worker's would be.
+	pub port: u16,
 }
 
 impl WorkerConfig {
-	/// `who` with a store under `dir`, on the node whose RPC port is `rpc_port`.
-	pub fn new(who: &str, dir: &Path, rpc_port: u16) -> Self {
-		Self {
+	/// `who` with a store under `dir` and a free libp2p port, on the node whose RPC port is
+	/// `rpc_port`.
+	pub fn new(who: &str, dir: &Path, rpc_port: u16) -> Result<Self> {
+		Ok(Self {
 			who: who.into(),
 			store: dir.join(format!("worker-{}", who.to_lowercase())),
 			node: format!("ws://127.0.0.1:{rpc_port}"),
-		}
+			port: crate::free_port()?,
+		})
 	}
 
 	fn command(&self, args: &[&str]) -> Command {
@@ -43,7 +47,8 @@ impl WorkerConfig {
 			.args(["--json", "--suri", &format!("//{}", self.who), "--node", &self.node])
 			.arg("--store")
 			.arg(&self.store)
-			.args(["--listen", "/ip4/127.0.0.1/tcp/0"])
+			.arg("--listen")
+			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.port))
 			.args(args)
 			.env("RUST_LOG", "info,libp2p=warn")
 			.stdin(Stdio::null())

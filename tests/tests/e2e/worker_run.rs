@@ -1,7 +1,8 @@
 //! The worker, the verifier and the bounty submitter as real `cohort-worker` processes on a
-//! dev chain: a bounty trains round after round to completion, every contribution accepted,
-//! and workers killed after sealing, after committing and after revealing come back from
-//! their stores without a second commit or a lost reveal.
+//! dev chain: a bounty trains round after round to completion, every shard audited and
+//! settled by the validator's verifier, every contribution accepted, and workers killed after
+//! sealing, after committing and after revealing come back from their stores without a second
+//! commit or a lost reveal.
 
 use cohort_tests::{
 	wait,
@@ -18,6 +19,10 @@ const MODEL: &str = r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#;
 
 async fn bounty(rpc: &Rpc) -> Value {
 	rpc.call("cohort_bounty", vec![json!(0)]).await.unwrap()
+}
+
+fn alice_account() -> String {
+	sp_keyring::Sr25519Keyring::Alice.to_account_id().to_string()
 }
 
 /// Kill `process` (SIGKILL, as a crash) once it has logged `after`, and start `run` again on
@@ -38,7 +43,7 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 	let rpc = node.rpc().clone();
 	let port = node.rpc_port();
 	let [alice, bob, charlie, dave, eve] = ["Alice", "Bob", "Charlie", "Dave", "Eve"]
-		.map(|who| WorkerConfig::new(who, dir.path(), port));
+		.map(|who| WorkerConfig::new(who, dir.path(), port).unwrap());
 
 	for worker in [&bob, &charlie] {
 		let register = ["register", "--bond", "100", "--gflops", "10", "--memory-mib", "4096"];
@@ -71,7 +76,10 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 		"--batch-size",
 		"16",
 		"--phases",
-		"12,8,20,12,6",
+		"12,10,20,12,6",
+		// Every agreeing shard is audited: Alice's verifier recomputes each and votes.
+		"--audit-rate",
+		"1",
 	];
 	let mut submitter = WorkerProcess::spawn(&dave, &submit).unwrap();
 	let submitted = submitter.json_line(STEP).await.unwrap();
@@ -90,7 +98,12 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 	})
 	.await
 	.unwrap_or_else(|e| {
-		panic!("{e}\nbob:\n{}\ncharlie:\n{}", bob_run.log_tail(20), charlie_run.log_tail(20))
+		panic!(
+			"{e}\nbob:\n{}\ncharlie:\n{}\nalice:\n{}",
+			bob_run.log_tail(20),
+			charlie_run.log_tail(20),
+			verifier.log_tail(20)
+		)
 	});
 	assert_eq!(done["status"], "completed", "{done}");
 	assert_ne!(done["checkpoint"], submitted["initialCheckpoint"]);
@@ -104,6 +117,16 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 				assert_eq!(slot["outcome"], "accepted", "round {round}: {slot}");
 			}
 		}
+	}
+	// Each shard was audited and settled by the verifier's recomputation.
+	let disputes: Value = rpc.call("cohort_disputes", vec![json!(0)]).await.unwrap();
+	let disputes = disputes.as_array().unwrap();
+	assert_eq!(disputes.len(), 4, "{disputes:?}");
+	for dispute in disputes {
+		assert_eq!(dispute["reason"], "audit", "{dispute}");
+		let root = &dispute["candidates"][0]["root"];
+		assert_eq!(dispute["status"]["settled"]["correct"], *root, "{dispute}");
+		assert_eq!(dispute["votes"][0]["voter"], alice_account(), "{dispute}");
 	}
 	let workers: Value = rpc.call("cohort_workers", vec![]).await.unwrap();
 	for worker in workers.as_array().unwrap() {
