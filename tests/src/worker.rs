@@ -51,6 +51,8 @@ impl WorkerConfig {
 			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.port))
 			.args(args)
 			.env("RUST_LOG", "info,libp2p=warn")
+			// An error's message, not a backtrace, ends the log the test reports.
+			.env("RUST_BACKTRACE", "0")
 			.stdin(Stdio::null())
 			.stdout(Stdio::piped())
 			.stderr(Stdio::piped())

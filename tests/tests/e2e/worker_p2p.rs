@@ -1,53 +1,28 @@
 //! Two `cohort-worker` processes exchange a dataset over libp2p on loopback: one publishes and
 //! serves, the other finds it through the DHT, checks it against its root and writes it.
 
-use cohort_tests::worker_binary;
+use cohort_tests::{worker::run_once, worker_binary, WorkerConfig, WorkerProcess};
 use serde_json::Value;
 use std::{path::Path, process::Stdio, time::Duration};
-use tokio::{
-	io::{AsyncBufReadExt, BufReader},
-	process::{Child, Command},
-};
+use tokio::process::Command;
 
 const TIMEOUT: Duration = Duration::from_secs(60);
 
-fn worker(dir: &Path, who: &str, args: &[&str]) -> Command {
-	let mut command = Command::new(worker_binary());
-	command
-		.args(["--json", "--suri", &format!("//{who}")])
-		.arg("--store")
-		.arg(dir.join(who))
-		.args(["--listen", "/ip4/127.0.0.1/tcp/0,/ip4/127.0.0.1/udp/0/quic-v1"])
-		.args(args)
-		.env("RUST_LOG", "warn")
-		.stdout(Stdio::piped())
-		.kill_on_drop(true);
-	command
+/// A worker that needs no node: dataset commands only talk to peers.
+fn worker(dir: &Path, who: &str) -> WorkerConfig {
+	WorkerConfig::new(who, dir, 9).unwrap()
 }
 
-/// Start `dataset publish` and read the JSON line it prints once it serves.
-async fn publisher(dir: &Path, dataset: &str) -> (Child, Value) {
-	let mut child = worker(dir, "Alice", &["dataset", "publish", dataset]).spawn().unwrap();
-	let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-	let line = tokio::time::timeout(TIMEOUT, lines.next_line())
+/// `dataset fetch ROOT` as `bob`, joining the network through `bootstrap`.
+async fn fetch(
+	bob: &WorkerConfig,
+	root: &str,
+	bootstrap: &str,
+	out: &Path,
+) -> cohort_tests::Result<Value> {
+	let out = out.to_str().unwrap();
+	run_once(bob, &["dataset", "fetch", root, "--bootstrap", bootstrap, "--out", out], TIMEOUT)
 		.await
-		.expect("the publisher printed nothing in time")
-		.unwrap()
-		.expect("the publisher exited without printing");
-	(child, serde_json::from_str(&line).unwrap())
-}
-
-async fn fetch(dir: &Path, root: &str, bootstrap: &str, out: &Path) -> std::process::Output {
-	let child = worker(dir, "Bob", &["dataset", "fetch", root, "--bootstrap", bootstrap])
-		.arg("--out")
-		.arg(out)
-		.stderr(Stdio::piped())
-		.spawn()
-		.unwrap();
-	tokio::time::timeout(TIMEOUT, child.wait_with_output())
-		.await
-		.expect("the fetch did not finish in time")
-		.unwrap()
 }
 
 #[tokio::test]
@@ -57,7 +32,10 @@ async fn a_dataset_published_by_one_process_is_fetched_by_another() {
 	let bytes: Vec<u8> = (0..200_000u32).map(|i| b"abcdefghij"[(i * 7 % 10) as usize]).collect();
 	std::fs::write(&file, &bytes).unwrap();
 
-	let (mut serving, published) = publisher(dir.path(), file.to_str().unwrap()).await;
+	let alice = worker(dir.path(), "Alice");
+	let mut serving =
+		WorkerProcess::spawn(&alice, &["dataset", "publish", file.to_str().unwrap()]).unwrap();
+	let published = serving.json_line(TIMEOUT).await.unwrap();
 	assert_eq!(published["bytes"], 200_000);
 	let root = published["root"].as_str().unwrap().to_string();
 	let tcp = published["addresses"]
@@ -69,23 +47,20 @@ async fn a_dataset_published_by_one_process_is_fetched_by_another() {
 		.expect("a TCP address")
 		.to_string();
 
+	let bob = worker(dir.path(), "Bob");
 	let out = dir.path().join("fetched.txt");
-	let fetched = fetch(dir.path(), &root, &tcp, &out).await;
-	assert!(fetched.status.success(), "{}", String::from_utf8_lossy(&fetched.stderr));
+	let report = fetch(&bob, &root, &tcp, &out).await.unwrap();
 	assert_eq!(std::fs::read(&out).unwrap(), bytes);
-	let report: Value = serde_json::from_slice(&fetched.stdout).unwrap();
 	assert_eq!(report["root"], root.as_str());
 
 	// A root nobody serves is an error that says so, and writes nothing.
 	let unknown = format!("0x{}", "ab".repeat(32));
 	let missing = dir.path().join("missing.txt");
-	let failed = fetch(dir.path(), &unknown, &tcp, &missing).await;
-	assert!(!failed.status.success());
-	let stderr = String::from_utf8_lossy(&failed.stderr);
-	assert!(stderr.contains("no peer provides blob"), "{stderr}");
+	let error = fetch(&bob, &unknown, &tcp, &missing).await.unwrap_err().to_string();
+	assert!(error.contains("no peer provides blob"), "{error}");
 	assert!(!missing.exists());
 
-	serving.kill().await.unwrap();
+	serving.kill().await;
 }
 
 #[tokio::test]
