@@ -14,12 +14,13 @@ use tokio::{
 	io::{AsyncBufReadExt, AsyncRead, BufReader},
 	process::{Child, Command},
 	sync::mpsc,
+	task::JoinHandle,
 };
 
 /// Where a worker process runs.
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
-	/// The dev account: `Bob` signs with `//Bob`.
+	/// The dev account: `Bob` signs with `//Bob`, `Bob//stash` with `//Bob//stash`.
 	pub who: String,
 	/// Its RocksDB store.
 	pub store: PathBuf,
@@ -35,7 +36,7 @@ impl WorkerConfig {
 	pub fn new(who: &str, dir: &Path, rpc_port: u16) -> Result<Self> {
 		Ok(Self {
 			who: who.into(),
-			store: dir.join(format!("worker-{}", who.to_lowercase())),
+			store: dir.join(format!("worker-{}", who.to_lowercase().replace("//", "-"))),
 			node: format!("ws://127.0.0.1:{rpc_port}"),
 			port: crate::free_port()?,
 		})
@@ -67,18 +68,20 @@ pub struct WorkerProcess {
 	child: Child,
 	stdout: mpsc::UnboundedReceiver<String>,
 	log: Arc<Mutex<Vec<String>>>,
+	/// Reads stderr into `log` until the process closes it.
+	stderr: Option<JoinHandle<()>>,
 }
 
 fn collect(
 	reader: impl AsyncRead + Unpin + Send + 'static,
 	into: impl Fn(String) + Send + 'static,
-) {
+) -> JoinHandle<()> {
 	tokio::spawn(async move {
 		let mut lines = BufReader::new(reader).lines();
 		while let Ok(Some(line)) = lines.next_line().await {
 			into(line);
 		}
-	});
+	})
 }
 
 impl WorkerProcess {
@@ -95,10 +98,10 @@ impl WorkerProcess {
 			let _ = lines.send(line);
 		});
 		let sink = log.clone();
-		collect(child.stderr.take().expect("piped"), move |line| {
+		let stderr = collect(child.stderr.take().expect("piped"), move |line| {
 			sink.lock().expect("not poisoned").push(line);
 		});
-		Ok(Self { name, child, stdout, log })
+		Ok(Self { name, child, stdout, log, stderr: Some(stderr) })
 	}
 
 	/// The last `lines` lines of its log.
@@ -146,7 +149,13 @@ impl WorkerProcess {
 	pub async fn success(&mut self, timeout: Duration) -> Result<()> {
 		match tokio::time::timeout(timeout, self.child.wait()).await {
 			Ok(Ok(status)) if status.success() => Ok(()),
-			Ok(Ok(status)) => Err(self.failed(&format!("exited with {status}"))),
+			Ok(Ok(status)) => {
+				// Its last words (the error) may still be in the pipe: read them first.
+				if let Some(stderr) = self.stderr.take() {
+					let _ = tokio::time::timeout(Duration::from_secs(5), stderr).await;
+				}
+				Err(self.failed(&format!("exited with {status}")))
+			}
 			Ok(Err(_)) | Err(_) => Err(self.failed("did not exit in time")),
 		}
 	}

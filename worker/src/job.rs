@@ -86,7 +86,7 @@ impl Job {
 		Ok(checkpoint)
 	}
 
-	/// Train `shard` of `round` (dataset shard `dataset_shard`) from `checkpoint`.
+	/// Train `shard` of `round` (dataset shard `dataset_shard`) from `checkpoint` on `device`.
 	#[allow(clippy::too_many_arguments)]
 	pub fn train(
 		&self,
@@ -96,6 +96,7 @@ impl Job {
 		round: RoundIndex,
 		shard: ShardIndex,
 		dataset_shard: u32,
+		device: &candle_core::Device,
 	) -> Result<Trained, JobError> {
 		let checkpoint = self.checkpoint(checkpoint)?;
 		let shard = ShardRef {
@@ -105,7 +106,14 @@ impl Job {
 			dataset_shard,
 			dataset_shards: self.spec.dataset.shards,
 		};
-		Ok(trainer::train_shard(&self.config, &self.settings(), &checkpoint, dataset, shard)?)
+		Ok(trainer::train_shard(
+			&self.config,
+			&self.settings(),
+			&checkpoint,
+			dataset,
+			shard,
+			device,
+		)?)
 	}
 
 	/// The next checkpoint from `checkpoint` and the round's accepted `deltas` (in shard

@@ -147,4 +147,15 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 	assert_eq!(fetched["checkpoint"], done["checkpoint"]);
 	assert_eq!(fetched["tensors"], 4);
 	assert!(std::fs::metadata(&out).unwrap().len() > 784 * 32 * 4);
+
+	// The fetched weights load back: their loss on the built-in task, and a clear refusal to
+	// write text with an MLP.
+	let out = out.to_str().unwrap();
+	let eval = run_once(&eve, &["model", "eval", out, "--model", MODEL], STEP).await.unwrap();
+	let loss = eval["loss"].as_f64().unwrap();
+	assert!(loss.is_finite() && loss > 0.0, "{eval}");
+	let mut sample =
+		WorkerProcess::spawn(&eve, &["model", "sample", out, "--model", MODEL]).unwrap();
+	let refused = sample.success(STEP).await.unwrap_err().to_string();
+	assert!(refused.contains("only a char transformer generates text"), "{refused}");
 }

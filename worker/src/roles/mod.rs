@@ -16,7 +16,7 @@ use crate::{
 	metrics::Metrics,
 	p2p::{Announced, Network, P2pError},
 	store::{Store, StoreError},
-	trainer::{DataError, Dataset},
+	trainer::{Backend, DataError, Dataset},
 };
 use cohort_primitives::{BountyId, RoundIndex, H256};
 use futures::StreamExt;
@@ -61,6 +61,8 @@ pub struct Context {
 	pub store: Arc<Store>,
 	/// What is counted.
 	pub metrics: Metrics,
+	/// Where shards are trained.
+	pub backend: Backend,
 	/// Who announced which blob: tried before the DHT's providers.
 	announced: Arc<Mutex<HashMap<H256, PeerId>>>,
 }
@@ -72,6 +74,7 @@ impl Context {
 		keys: Keys,
 		network: Network,
 		metrics: Metrics,
+		backend: Backend,
 		mut announcements: futures::channel::mpsc::Receiver<Announced>,
 	) -> Self {
 		let announced: Arc<Mutex<HashMap<H256, PeerId>>> = Default::default();
@@ -82,7 +85,7 @@ impl Context {
 			}
 		});
 		let store = network.store();
-		Self { chain, keys, network, store, metrics, announced }
+		Self { chain, keys, network, store, metrics, backend, announced }
 	}
 
 	/// This account on chain.

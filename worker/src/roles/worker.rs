@@ -258,8 +258,9 @@ async fn commit(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 			tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
 			let metrics = cx.metrics.clone();
 			let started = Instant::now();
+			let device = cx.backend.device().clone();
 			let trained = tokio::task::spawn_blocking(move || {
-				job.train(&weights, &dataset, bounty, round, shard, dataset_shard)
+				job.train(&weights, &dataset, bounty, round, shard, dataset_shard, &device)
 			})
 			.await
 			.map_err(|e| DutyError::Task(e.to_string()))??;

@@ -1,11 +1,128 @@
-//! What this machine declares when it registers: its determinism class and its throughput.
+//! Where shards are trained, and what this machine declares when it registers: its
+//! determinism class and its throughput.
 
 use candle_core::{Device, Tensor};
+use cohort_primitives::DeviceKind;
 use std::time::Instant;
+use thiserror::Error;
+
+/// The device shards are trained on and the determinism class it belongs to. Replicas of a
+/// shard are drawn from one class, so a class names everything that changes the bytes.
+#[derive(Clone, Debug)]
+pub struct Backend {
+	device: Device,
+	kind: DeviceKind,
+	class: String,
+}
+
+/// Why a device could not be used.
+#[derive(Debug, Error)]
+pub enum BackendError {
+	#[error("unknown device {0:?}: use cpu, cuda or cuda:N")]
+	Unknown(String),
+	#[error("{0} needs a cohort-worker built with `--features cuda`")]
+	NoCuda(String),
+	#[error("cannot open {name}: {source}")]
+	Open { name: String, source: candle_core::Error },
+}
+
+impl Backend {
+	/// The CPU.
+	pub fn cpu() -> Self {
+		Backend { device: Device::Cpu, kind: DeviceKind::Cpu, class: cpu_class() }
+	}
+
+	/// `cpu`, `cuda` (the first GPU) or `cuda:N`.
+	pub fn open(name: &str) -> Result<Self, BackendError> {
+		let ordinal = match name {
+			"cpu" => return Ok(Self::cpu()),
+			"cuda" => 0,
+			other => other
+				.strip_prefix("cuda:")
+				.and_then(|n| n.parse::<usize>().ok())
+				.ok_or_else(|| BackendError::Unknown(other.into()))?,
+		};
+		Self::cuda(name, ordinal)
+	}
+
+	#[cfg(feature = "cuda")]
+	fn cuda(name: &str, ordinal: usize) -> Result<Self, BackendError> {
+		let open = |source| BackendError::Open { name: name.into(), source };
+		let device = Device::new_cuda(ordinal).map_err(open)?;
+		let class = cuda_class(&device).map_err(open)?;
+		Ok(Backend { device, kind: DeviceKind::Cuda, class })
+	}
+
+	#[cfg(not(feature = "cuda"))]
+	fn cuda(name: &str, _ordinal: usize) -> Result<Self, BackendError> {
+		Err(BackendError::NoCuda(name.into()))
+	}
+
+	/// The candle device.
+	pub fn device(&self) -> &Device {
+		&self.device
+	}
+
+	/// What kind of device it is, as registered on chain.
+	pub fn kind(&self) -> DeviceKind {
+		self.kind
+	}
+
+	/// The determinism class.
+	pub fn class(&self) -> &str {
+		&self.class
+	}
+
+	/// The memory training can use, in MiB: the GPU's, or this machine's from `/proc/meminfo`
+	/// (0 where it cannot be read).
+	pub fn memory_mib(&self) -> u32 {
+		#[cfg(feature = "cuda")]
+		if let Device::Cuda(gpu) = &self.device {
+			let bytes = gpu.cuda_stream().context().total_mem().unwrap_or(0);
+			return u32::try_from(bytes >> 20).unwrap_or(u32::MAX);
+		}
+		host_memory_mib()
+	}
+
+	/// Measured f32 matmul throughput in GFLOP/s (a quarter of a second of 512×512 products).
+	pub fn measure_gflops(&self) -> candle_core::Result<u32> {
+		let n = 512;
+		let a = Tensor::ones((n, n), candle_core::DType::F32, &self.device)?;
+		let b = a.clone();
+		self.device.synchronize()?;
+		let started = Instant::now();
+		let mut products = 0u64;
+		while started.elapsed().as_secs_f64() < 0.25 {
+			a.matmul(&b)?;
+			products += 1;
+			if products.is_multiple_of(64) {
+				self.device.synchronize()?;
+			}
+		}
+		self.device.synchronize()?;
+		let flops = 2.0 * (n as f64).powi(3) * products as f64;
+		Ok((flops / started.elapsed().as_secs_f64() / 1e9).round().max(1.0) as u32)
+	}
+}
+
+/// The determinism class of a GPU, e.g. `cuda-sm90-132sm`. cuBLAS promises the same bytes
+/// run to run only on GPUs of one architecture with the same number of multiprocessors,
+/// since its kernels are chosen by both.
+#[cfg(feature = "cuda")]
+fn cuda_class(device: &Device) -> candle_core::Result<String> {
+	use candle_core::cuda_backend::cudarc::driver::sys::CUdevice_attribute as Attribute;
+	let Device::Cuda(gpu) = device else { unreachable!("a CUDA device") };
+	let stream = gpu.cuda_stream();
+	let attribute = |which| stream.context().attribute(which).map_err(candle_core::Error::wrap);
+	let major = attribute(Attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)?;
+	let minor = attribute(Attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)?;
+	let processors = attribute(Attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
+	Ok(format!("cuda-sm{major}{minor}-{processors}sm"))
+}
 
 /// The determinism class of this CPU: candle's matmul kernels are chosen at run time by
 /// instruction set, and only machines that take the same kernels produce the same bytes.
-pub fn cpu_class() -> String {
+fn cpu_class() -> String {
 	#[cfg(target_arch = "x86_64")]
 	{
 		if std::arch::is_x86_feature_detected!("avx512f") {
@@ -23,23 +140,8 @@ pub fn cpu_class() -> String {
 	}
 }
 
-/// Measured f32 matmul throughput in GFLOP/s (a quarter of a second of 512×512 products).
-pub fn measure_gflops() -> candle_core::Result<u32> {
-	let n = 512;
-	let a = Tensor::ones((n, n), candle_core::DType::F32, &Device::Cpu)?;
-	let b = a.clone();
-	let started = Instant::now();
-	let mut products = 0u64;
-	while started.elapsed().as_secs_f64() < 0.25 {
-		a.matmul(&b)?;
-		products += 1;
-	}
-	let flops = 2.0 * (n as f64).powi(3) * products as f64;
-	Ok((flops / started.elapsed().as_secs_f64() / 1e9).round().max(1.0) as u32)
-}
-
 /// This machine's memory in MiB, from `/proc/meminfo` (0 where it cannot be read).
-pub fn memory_mib() -> u32 {
+fn host_memory_mib() -> u32 {
 	std::fs::read_to_string("/proc/meminfo")
 		.ok()
 		.and_then(|info| {
@@ -52,9 +154,29 @@ pub fn memory_mib() -> u32 {
 
 #[cfg(test)]
 mod tests {
+	use super::{Backend, BackendError};
+
 	#[test]
 	fn the_class_is_a_valid_chain_name() {
 		let class = super::cpu_class();
 		assert!(cohort_primitives::DeterminismClass::new(class.as_bytes()).is_some(), "{class}");
+	}
+
+	#[test]
+	fn devices_are_named_cpu_cuda_or_cuda_n() {
+		assert_eq!(Backend::open("cpu").unwrap().class(), super::cpu_class());
+		for name in ["gpu", "cuda:", "cuda:x", "CPU", ""] {
+			assert!(matches!(Backend::open(name), Err(BackendError::Unknown(n)) if n == name));
+		}
+	}
+
+	#[cfg(not(feature = "cuda"))]
+	#[test]
+	fn a_cpu_build_refuses_cuda_by_name() {
+		for name in ["cuda", "cuda:1"] {
+			let error = Backend::open(name).unwrap_err();
+			assert!(matches!(&error, BackendError::NoCuda(n) if n == name));
+			assert!(error.to_string().contains("--features cuda"), "{error}");
+		}
 	}
 }

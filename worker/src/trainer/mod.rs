@@ -8,12 +8,14 @@
 
 mod data;
 mod device;
+mod inference;
 mod models;
 mod params;
 mod rng;
 
 pub use data::{Batch, DataError, Dataset, Sampler, SyntheticSpec, SYNTHETIC_MAGIC};
-pub use device::{cpu_class, measure_gflops, memory_mib};
+pub use device::{Backend, BackendError};
+pub use inference::{evaluate, generate, Evaluation};
 pub use models::{CharConfig, Fill, MlpConfig, ModelConfig, Parameter, VOCAB};
 pub use params::Params;
 pub use rng::SeededRng;
@@ -65,21 +67,24 @@ pub struct Trained {
 pub enum TrainError {
 	#[error("the checkpoint does not fit this model configuration")]
 	CheckpointMismatch,
+	#[error("only a char transformer generates text")]
+	NotAGenerator,
 	#[error(transparent)]
 	Data(#[from] DataError),
 	#[error("candle: {0}")]
 	Candle(#[from] candle_core::Error),
 }
 
-/// Train `shard` from `checkpoint` with `config` and `settings` on `dataset`, on the CPU.
+/// Train `shard` from `checkpoint` with `config` and `settings` on `dataset`, on `device`.
 pub fn train_shard(
 	config: &ModelConfig,
 	settings: &Settings,
 	checkpoint: &Delta,
 	dataset: &Dataset,
 	shard: ShardRef,
+	device: &Device,
 ) -> Result<Trained, TrainError> {
-	train_shard_observed(config, settings, checkpoint, dataset, shard, |_, _| {})
+	train_shard_observed(config, settings, checkpoint, dataset, shard, device, |_, _| {})
 }
 
 /// [`train_shard`], calling `on_step(step, loss)` after each step (for progress bars).
@@ -89,23 +94,20 @@ pub fn train_shard_observed(
 	checkpoint: &Delta,
 	dataset: &Dataset,
 	shard: ShardRef,
+	device: &Device,
 	mut on_step: impl FnMut(u32, f32),
 ) -> Result<Trained, TrainError> {
 	if !config.fits(checkpoint) {
 		return Err(TrainError::CheckpointMismatch);
 	}
-	let device = Device::Cpu;
-	let context = match config {
-		ModelConfig::CharTransformer(c) => c.context,
-		ModelConfig::Mlp(_) => 0,
-	};
+	let context = config.context();
 	let sampler = Sampler::new(dataset, shard.dataset_shard, shard.dataset_shards, context)?;
 	let mut rng = SeededRng::for_shard("batches", shard.bounty, shard.round, shard.shard);
-	let params = Params::from_checkpoint(checkpoint, &device)?;
+	let params = Params::from_checkpoint(checkpoint, device)?;
 	let mut optimizer = Inner::new(&params, settings)?;
 	let mut losses = Vec::with_capacity(settings.steps as usize);
 	for step in 0..settings.steps {
-		let batch = sampler.batch(&mut rng, settings.batch_size, context, &device)?;
+		let batch = sampler.batch(&mut rng, settings.batch_size, context, device)?;
 		let loss = config.loss(&params, &batch.inputs, &batch.targets)?;
 		let value = loss.to_scalar::<f32>()?;
 		losses.push(value);

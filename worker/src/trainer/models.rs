@@ -131,14 +131,28 @@ impl ModelConfig {
 				.all(|((name, dims), t)| *name == t.name && *dims == t.dims)
 	}
 
+	/// The bytes of text one example reads (0 for the MLP, whose examples are not text).
+	pub fn context(&self) -> usize {
+		match self {
+			ModelConfig::CharTransformer(c) => c.context,
+			ModelConfig::Mlp(_) => 0,
+		}
+	}
+
+	/// The model's output before the softmax: `[batch, classes]` for the MLP, `[batch,
+	/// context, VOCAB]` (one next-byte distribution per position) for the char transformer.
+	pub fn logits(&self, params: &Params, inputs: &Tensor) -> Result<Tensor> {
+		match self {
+			ModelConfig::Mlp(c) => mlp(params, c, inputs),
+			ModelConfig::CharTransformer(c) => transformer(params, c, inputs),
+		}
+	}
+
 	/// The mean cross-entropy of `params` on a batch: `inputs` are features (MLP, f32
 	/// `[batch, input]`) or tokens (u32 `[batch, context]`); `targets` are classes (u32
 	/// `[batch]`) or next tokens (u32 `[batch, context]`).
 	pub fn loss(&self, params: &Params, inputs: &Tensor, targets: &Tensor) -> Result<Tensor> {
-		let logits = match self {
-			ModelConfig::Mlp(c) => mlp(params, c, inputs)?,
-			ModelConfig::CharTransformer(c) => transformer(params, c, inputs)?,
-		};
+		let logits = self.logits(params, inputs)?;
 		let classes = logits.dim(D::Minus1)?;
 		candle_nn::loss::cross_entropy(&logits.reshape(((), classes))?, &targets.flatten_all()?)
 	}

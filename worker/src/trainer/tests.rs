@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::merkle;
-use candle_core::Var;
+use candle_core::{Device, Var};
 
 fn mlp() -> ModelConfig {
 	ModelConfig::Mlp(MlpConfig { input: 16, hidden: vec![32, 32], classes: 4 })
@@ -37,16 +37,10 @@ fn root_of(trained: &Trained) -> cohort_primitives::H256 {
 #[test]
 fn every_parameter_of_both_models_gets_a_gradient() {
 	for (config, data) in [(mlp(), synthetic()), (char_model(), text())] {
-		let params =
-			Params::from_checkpoint(&config.init(b"h0"), &candle_core::Device::Cpu).unwrap();
-		let context = match &config {
-			ModelConfig::CharTransformer(c) => c.context,
-			ModelConfig::Mlp(_) => 0,
-		};
+		let params = Params::from_checkpoint(&config.init(b"h0"), &Device::Cpu).unwrap();
+		let context = config.context();
 		let sampler = Sampler::new(&data, 0, 4, context).unwrap();
-		let batch = sampler
-			.batch(&mut SeededRng::new(b"b"), 8, context, &candle_core::Device::Cpu)
-			.unwrap();
+		let batch = sampler.batch(&mut SeededRng::new(b"b"), 8, context, &Device::Cpu).unwrap();
 		let grads =
 			config.loss(&params, &batch.inputs, &batch.targets).unwrap().backward().unwrap();
 		let mut count = 0;
@@ -64,16 +58,24 @@ fn every_parameter_of_both_models_gets_a_gradient() {
 #[test]
 fn training_learns() {
 	let trained =
-		train_shard(&mlp(), &settings(60), &mlp().init(b"h0"), &synthetic(), SHARD).unwrap();
+		train_shard(&mlp(), &settings(60), &mlp().init(b"h0"), &synthetic(), SHARD, &Device::Cpu)
+			.unwrap();
 	let first: f32 = trained.losses[..10].iter().sum::<f32>() / 10.0;
 	let last: f32 = trained.losses[50..].iter().sum::<f32>() / 10.0;
 	assert!(last < 0.7 * first, "loss {first} -> {last}");
 	let sgd = Settings { optimizer: Optimizer::Sgd, learning_rate: 0.05, ..settings(60) };
-	let trained = train_shard(&mlp(), &sgd, &mlp().init(b"h0"), &synthetic(), SHARD).unwrap();
-	assert!(trained.losses[59] < trained.losses[0], "SGD: {:?}", trained.losses);
 	let trained =
-		train_shard(&char_model(), &settings(30), &char_model().init(b"h0"), &text(), SHARD)
-			.unwrap();
+		train_shard(&mlp(), &sgd, &mlp().init(b"h0"), &synthetic(), SHARD, &Device::Cpu).unwrap();
+	assert!(trained.losses[59] < trained.losses[0], "SGD: {:?}", trained.losses);
+	let trained = train_shard(
+		&char_model(),
+		&settings(30),
+		&char_model().init(b"h0"),
+		&text(),
+		SHARD,
+		&Device::Cpu,
+	)
+	.unwrap();
 	assert!(trained.losses[29] < trained.losses[0] - 1.0, "{:?}", trained.losses);
 }
 
@@ -83,14 +85,23 @@ fn the_same_shard_gives_the_same_bytes_on_one_thread_or_two() {
 		let h0 = config.init(b"h0");
 		let run = |threads: usize| {
 			let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-			pool.install(|| train_shard(&config, &settings(5), &h0, &data, SHARD).unwrap())
+			pool.install(|| {
+				train_shard(&config, &settings(5), &h0, &data, SHARD, &Device::Cpu).unwrap()
+			})
 		};
 		let once = root_of(&run(2));
 		assert_eq!(root_of(&run(2)), once, "two runs differ");
 		assert_eq!(root_of(&run(1)), once, "one thread differs from two");
 		// A different shard is different work.
-		let other =
-			train_shard(&config, &settings(5), &h0, &data, ShardRef { shard: 2, ..SHARD }).unwrap();
+		let other = train_shard(
+			&config,
+			&settings(5),
+			&h0,
+			&data,
+			ShardRef { shard: 2, ..SHARD },
+			&Device::Cpu,
+		)
+		.unwrap();
 		assert_ne!(root_of(&other), once);
 	}
 }
@@ -103,16 +114,25 @@ fn initial_checkpoints_are_seeded() {
 
 #[test]
 fn bad_inputs_are_refused_clearly() {
-	let wrong = train_shard(&char_model(), &settings(1), &mlp().init(b"h0"), &text(), SHARD);
+	let wrong =
+		train_shard(&char_model(), &settings(1), &mlp().init(b"h0"), &text(), SHARD, &Device::Cpu);
 	assert!(matches!(wrong, Err(TrainError::CheckpointMismatch)));
 	let beyond = ShardRef { dataset_shard: 4, ..SHARD };
-	let missing = train_shard(&mlp(), &settings(1), &mlp().init(b"h0"), &synthetic(), beyond);
+	let missing =
+		train_shard(&mlp(), &settings(1), &mlp().init(b"h0"), &synthetic(), beyond, &Device::Cpu);
 	assert!(matches!(
 		missing,
 		Err(TrainError::Data(DataError::NoSuchShard { shard: 4, shards: 4 }))
 	));
 	let tiny = Dataset::Text(b"too short".to_vec());
-	let short = train_shard(&char_model(), &settings(1), &char_model().init(b"h0"), &tiny, SHARD);
+	let short = train_shard(
+		&char_model(),
+		&settings(1),
+		&char_model().init(b"h0"),
+		&tiny,
+		SHARD,
+		&Device::Cpu,
+	);
 	assert!(matches!(short, Err(TrainError::Data(DataError::ShardTooShort { .. }))));
 	let unknown = serde_json::from_str::<ModelConfig>(r#"{"model":"gpt9","layers":96}"#);
 	assert!(unknown.unwrap_err().to_string().contains("unknown variant `gpt9`"));

@@ -3,11 +3,11 @@
 use crate::{output, settings::Settings};
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use cohort_primitives::{Capabilities, DeterminismClass, DeviceKind};
+use cohort_primitives::{Capabilities, DeterminismClass};
 use cohort_worker::{
 	chain::{runtime, Chain, Included},
 	keys::Keys,
-	trainer,
+	trainer::Backend,
 };
 use serde_json::json;
 use subxt::utils::Static;
@@ -56,10 +56,11 @@ pub struct RegisterArgs {
 	/// The bond, in UNIT.
 	#[arg(long)]
 	bond: String,
-	/// The determinism class [default: detected from the CPU, e.g. cpu-x86_64-avx2-fma].
+	/// The determinism class [default: the training device's, e.g. cpu-x86_64-avx2-fma or
+	/// cuda-sm90-132sm].
 	#[arg(long)]
 	class: Option<String>,
-	/// Memory in MiB [default: this machine's].
+	/// Memory in MiB [default: the training device's].
 	#[arg(long)]
 	memory_mib: Option<u32>,
 	/// Throughput in GFLOP/s [default: measured now].
@@ -71,23 +72,24 @@ pub struct RegisterArgs {
 	address: Vec<libp2p::Multiaddr>,
 }
 
-/// The capabilities this machine declares.
+/// The capabilities this machine declares: its training device's, unless given.
 pub fn capabilities(
+	backend: &Backend,
 	class: Option<String>,
 	memory_mib: Option<u32>,
 	gflops: Option<u32>,
 ) -> Result<Capabilities> {
-	let class = class.unwrap_or_else(trainer::cpu_class);
+	let class = class.unwrap_or_else(|| backend.class().into());
 	let class = DeterminismClass::new(class.as_bytes()).with_context(|| {
 		format!("invalid determinism class {class:?}: 1 to 32 of a-z, 0-9, '-', '_', '.'")
 	})?;
 	let gflops = match gflops {
 		Some(g) => g,
-		None => trainer::measure_gflops()?,
+		None => backend.measure_gflops()?,
 	};
 	Ok(Capabilities {
-		device: DeviceKind::Cpu,
-		memory_mib: memory_mib.unwrap_or_else(trainer::memory_mib),
+		device: backend.kind(),
+		memory_mib: memory_mib.unwrap_or_else(|| backend.memory_mib()),
 		gflops,
 		class,
 	})
@@ -96,7 +98,8 @@ pub fn capabilities(
 pub async fn register(settings: &Settings, args: RegisterArgs) -> Result<()> {
 	let bond = parse_amount(&args.bond)?;
 	let (chain, keys) = connect(settings).await?;
-	let capabilities = capabilities(args.class, args.memory_mib, args.gflops)?;
+	let capabilities =
+		capabilities(&settings.backend()?, args.class, args.memory_mib, args.gflops)?;
 	let addresses =
 		if args.address.is_empty() { settings.p2p.listen.clone() } else { args.address };
 	let call = runtime::tx().workers().register(

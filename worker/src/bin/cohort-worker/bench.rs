@@ -68,10 +68,7 @@ const SHARD: ShardRef =
 /// Median milliseconds to draw one batch (the data pipeline, which PyTorch's baseline does
 /// not time), over `batches` batches.
 fn sample_ms(model: &Model, batches: u32) -> Result<f64> {
-	let context = match &model.config {
-		ModelConfig::CharTransformer(c) => c.context,
-		ModelConfig::Mlp(_) => 0,
-	};
+	let context = model.config.context();
 	let sampler =
 		trainer::Sampler::new(&model.dataset, SHARD.dataset_shard, SHARD.dataset_shards, context)?;
 	let mut rng = trainer::SeededRng::new(b"bench");
@@ -108,6 +105,7 @@ fn candle_step_ms(model: &Model, steps: u32) -> Result<(f64, trainer::Trained, D
 		&checkpoint,
 		&model.dataset,
 		SHARD,
+		&candle_core::Device::Cpu,
 		|step, _| {
 			let now = Instant::now();
 			if step >= 2 {

@@ -10,16 +10,14 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use cohort_primitives::{
 	Aggregation, Architecture, BountySpec, DatasetSpec, Deadlines, DeterminismClass, HyperParams,
-	ModelSpec, Optimizer, Requirements, H256,
+	ModelSpec, Optimizer, Requirements,
 };
 use cohort_worker::{
 	chain::{runtime, Chain},
-	delta::Delta,
 	trainer::ModelConfig,
 };
 use serde_json::json;
 use sp_arithmetic::{Perbill, Percent};
-use std::{collections::HashMap, path::PathBuf};
 use subxt::utils::Static;
 
 /// A fraction written as a decimal in [0, 1].
@@ -225,52 +223,6 @@ pub async fn cancel(settings: &Settings, args: BountyId) -> Result<()> {
 	output::print(
 		settings.json,
 		json!({ "bounty": args.bounty, "refund": cancelled.refund.to_string(), "block": format!("{:?}", included.block) }),
-	);
-	Ok(())
-}
-
-#[derive(Args, Debug)]
-pub struct ModelFetchArgs {
-	/// The bounty whose current checkpoint to fetch.
-	bounty: u64,
-	/// Where to write the weights (safetensors).
-	#[arg(long, default_value = "model.safetensors")]
-	out: PathBuf,
-}
-
-pub async fn model_fetch(settings: &Settings, args: ModelFetchArgs) -> Result<()> {
-	let chain = Chain::connect(&settings.node).await?;
-	let at = chain.finalized().await?;
-	let view =
-		at.bounty(args.bounty).await?.with_context(|| format!("no bounty {}", args.bounty))?;
-	let root: H256 = view.bounty.checkpoint;
-	let cx = crate::roles::context(settings).await?;
-	cx.join_registered_peers(&at, true).await?;
-	let network = &cx.network;
-	let bytes = network.fetch(root, None).await?;
-	let checkpoint = Delta::from_bytes(&bytes).context("the checkpoint is corrupt")?;
-	let tensors: HashMap<String, candle_core::Tensor> = checkpoint
-		.tensors()
-		.iter()
-		.map(|t| {
-			let tensor = candle_core::Tensor::from_vec(
-				t.data.clone(),
-				t.dims.clone(),
-				&candle_core::Device::Cpu,
-			)?;
-			Ok((t.name.clone(), tensor))
-		})
-		.collect::<Result<_, candle_core::Error>>()?;
-	candle_core::safetensors::save(&tensors, &args.out)
-		.with_context(|| format!("cannot write {}", args.out.display()))?;
-	output::print(
-		settings.json,
-		json!({
-			"bounty": args.bounty,
-			"checkpoint": format!("{root:?}"),
-			"tensors": tensors.len(),
-			"file": args.out.display().to_string(),
-		}),
 	);
 	Ok(())
 }

@@ -4,6 +4,7 @@
 mod account;
 mod bench;
 mod bounty;
+mod model;
 mod offline;
 mod output;
 mod roles;
@@ -44,7 +45,7 @@ enum Command {
 	/// Bounties: submit one (and serve its data), show one, cancel one.
 	#[command(subcommand)]
 	Bounty(BountyCommand),
-	/// Models: fetch a bounty's current checkpoint as safetensors.
+	/// Models: fetch a bounty's current checkpoint as safetensors, evaluate it, sample text.
 	#[command(subcommand)]
 	Model(ModelCommand),
 	/// Datasets: publish a file or a built-in dataset, fetch one by root.
@@ -81,7 +82,11 @@ enum BountyCommand {
 #[derive(Subcommand, Debug)]
 enum ModelCommand {
 	/// Fetch a bounty's current checkpoint from the network and write it as safetensors.
-	Fetch(bounty::ModelFetchArgs),
+	Fetch(model::FetchArgs),
+	/// The mean loss of weights on a dataset (the same batches every time).
+	Eval(model::EvalArgs),
+	/// Continue a prompt with a trained char transformer.
+	Sample(model::SampleArgs),
 }
 
 #[derive(Subcommand, Debug)]
@@ -132,7 +137,9 @@ async fn run() -> Result<()> {
 		Command::Bounty(BountyCommand::Submit(args)) => bounty::submit(&settings, *args).await,
 		Command::Bounty(BountyCommand::Status(args)) => bounty::status(&settings, args).await,
 		Command::Bounty(BountyCommand::Cancel(args)) => bounty::cancel(&settings, args).await,
-		Command::Model(ModelCommand::Fetch(args)) => bounty::model_fetch(&settings, args).await,
+		Command::Model(ModelCommand::Fetch(args)) => model::fetch(&settings, args).await,
+		Command::Model(ModelCommand::Eval(args)) => model::eval(&settings, args),
+		Command::Model(ModelCommand::Sample(args)) => model::sample(&settings, args),
 		Command::Dataset(DatasetCommand::Publish(args)) => offline::publish(&settings, args).await,
 		Command::Dataset(DatasetCommand::Fetch(args)) => offline::fetch(&settings, args).await,
 		Command::Train(args) => offline::train(&settings, args),

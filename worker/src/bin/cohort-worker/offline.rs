@@ -188,10 +188,7 @@ pub fn model_config(model: &str) -> Result<ModelConfig> {
 
 pub fn train(settings: &Settings, args: TrainArgs) -> Result<()> {
 	let config = model_config(&args.model)?;
-	let dataset = args.dataset.clone().unwrap_or_else(|| match config {
-		ModelConfig::Mlp(_) => "builtin:synthetic".into(),
-		ModelConfig::CharTransformer(_) => "builtin:shakespeare".into(),
-	});
+	let dataset = args.dataset.clone().unwrap_or_else(|| crate::model::default_dataset(&config));
 	let data = Dataset::from_blob(dataset_bytes(&dataset)?)?;
 	let optimizer = match args.optimizer.as_str() {
 		"adamw" => Optimizer::AdamW,
@@ -205,6 +202,7 @@ pub fn train(settings: &Settings, args: TrainArgs) -> Result<()> {
 		learning_rate: args.learning_rate,
 	};
 	let checkpoint = config.init(args.seed.as_bytes());
+	let backend = settings.backend()?;
 	let shard = ShardRef {
 		bounty: 0,
 		round: 0,
@@ -225,6 +223,7 @@ pub fn train(settings: &Settings, args: TrainArgs) -> Result<()> {
 		&checkpoint,
 		&data,
 		shard,
+		backend.device(),
 		|_, loss| {
 			bar.set_message(format!("loss {loss:.4}"));
 			bar.inc(1);
@@ -239,6 +238,7 @@ pub fn train(settings: &Settings, args: TrainArgs) -> Result<()> {
 			"root": format!("{:?}", merkle::root(&delta)),
 			"checkpoint": format!("{:?}", merkle::root(&checkpoint.to_bytes())),
 			"deltaBytes": delta.len(),
+			"class": backend.class(),
 			"steps": args.steps,
 			"secondsPerStep": seconds / f64::from(args.steps.max(1)),
 			"losses": trained.losses,

@@ -13,6 +13,7 @@ use substrate_prometheus_endpoint::Registry;
 /// Connect to the chain and the network, and serve metrics if asked.
 pub async fn context(settings: &Settings) -> Result<Context> {
 	let keys = settings.keys()?;
+	let backend = settings.backend()?;
 	let chain = Chain::connect(&settings.node).await?;
 	let (network, announcements) = offline::network(settings).await?;
 	let metrics = match settings.metrics {
@@ -30,7 +31,7 @@ pub async fn context(settings: &Settings) -> Result<Context> {
 		}
 		None => Metrics::unregistered(),
 	};
-	Ok(Context::new(chain, keys, network, metrics, announcements))
+	Ok(Context::new(chain, keys, network, metrics, backend, announcements))
 }
 
 /// The addresses this worker can be dialled on: its listen addresses without the peer id.

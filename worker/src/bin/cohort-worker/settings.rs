@@ -3,7 +3,7 @@
 
 use anyhow::{bail, Context, Result};
 use clap::Args;
-use cohort_worker::{keys::Keys, p2p};
+use cohort_worker::{keys::Keys, p2p, trainer::Backend};
 use libp2p::Multiaddr;
 use serde::Deserialize;
 use std::{
@@ -44,6 +44,10 @@ pub struct GlobalArgs {
 	/// Serve Prometheus metrics on this address (`127.0.0.1:9616`).
 	#[arg(long, global = true, env = "COHORT_METRICS")]
 	pub metrics: Option<SocketAddr>,
+	/// Where to train: cpu, cuda or cuda:N (a GPU needs a build with `--features cuda`)
+	/// [default: cpu].
+	#[arg(long, global = true, env = "COHORT_DEVICE")]
+	pub device: Option<String>,
 	/// Print results as JSON.
 	#[arg(long, global = true)]
 	pub json: bool,
@@ -66,6 +70,7 @@ struct FileConfig {
 	#[serde(default)]
 	relay_server: bool,
 	metrics: Option<SocketAddr>,
+	device: Option<String>,
 }
 
 /// The options after flags, environment and file are merged.
@@ -77,6 +82,7 @@ pub struct Settings {
 	pub store: PathBuf,
 	pub p2p: p2p::Config,
 	pub metrics: Option<SocketAddr>,
+	device: String,
 	pub json: bool,
 }
 
@@ -135,8 +141,16 @@ impl Settings {
 			store: args.store.or(file.store).unwrap_or_else(|| "cohort-worker-data".into()),
 			p2p,
 			metrics: args.metrics.or(file.metrics),
+			device: args.device.or(file.device).unwrap_or_else(|| "cpu".into()),
 			json: args.json,
 		})
+	}
+
+	/// The device to train on, opened.
+	pub fn backend(&self) -> Result<Backend> {
+		let backend = Backend::open(&self.device)?;
+		tracing::info!(device = self.device, class = backend.class(), "training device");
+		Ok(backend)
 	}
 
 	/// The keys: from the key file or the secret URI.
