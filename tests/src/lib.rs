@@ -10,9 +10,12 @@
 //! - [`rpc`]: typed JSON-RPC calls.
 //! - [`tx`]: signed extrinsics, submitted as any client would, and their outcome.
 //! - [`wait`]: polling with deadlines.
+//! - [`worker`]: `cohort-worker` processes.
+//! - [`deployment`]: validators with their verifiers and registered workers, all running.
 //!
 //! The `cohort-localnet` binary puts the same harness in people's hands.
 
+pub mod deployment;
 pub mod network;
 pub mod node;
 pub mod rpc;

@@ -126,6 +126,11 @@ impl Network {
 		&self.nodes[index]
 	}
 
+	/// The directory the spec and every node's data are in.
+	pub fn dir(&self) -> &Path {
+		self.dir.path()
+	}
+
 	/// Every node, running or not.
 	pub fn nodes(&self) -> &[Node] {
 		&self.nodes

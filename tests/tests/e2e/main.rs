@@ -7,6 +7,7 @@
 mod chain_specs;
 mod election;
 mod finality;
+mod honest_network;
 mod training;
 mod worker_p2p;
 mod worker_run;

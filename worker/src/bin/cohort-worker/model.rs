@@ -11,6 +11,7 @@ use clap::Args;
 use cohort_primitives::H256;
 use cohort_worker::{
 	delta::{Delta, Tensor as Named},
+	merkle,
 	trainer::{self, Dataset, Evaluation, ModelConfig},
 };
 use serde_json::json;
@@ -119,7 +120,15 @@ pub fn eval(settings: &Settings, args: EvalArgs) -> Result<()> {
 	let evaluation = Evaluation { batches: args.batches, batch_size: args.batch_size };
 	let backend = settings.backend()?;
 	let loss = trainer::evaluate(&config, &checkpoint, &data, evaluation, backend.device())?;
-	output::print(settings.json, json!({ "file": args.file.display().to_string(), "loss": loss }));
+	output::print(
+		settings.json,
+		json!({
+			"file": args.file.display().to_string(),
+			// Which checkpoint the file holds: the root the chain names it by.
+			"checkpoint": format!("{:?}", merkle::root(&checkpoint.to_bytes())),
+			"loss": loss,
+		}),
+	);
 	Ok(())
 }
 

@@ -149,7 +149,7 @@ impl Settings {
 	/// The device to train on, opened.
 	pub fn backend(&self) -> Result<Backend> {
 		let backend = Backend::open(&self.device)?;
-		tracing::info!(device = self.device, class = backend.class(), "training device");
+		tracing::debug!(device = self.device, class = backend.class(), "training device");
 		Ok(backend)
 	}
 

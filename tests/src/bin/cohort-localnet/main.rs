@@ -1,6 +1,8 @@
 //! `cohort-localnet`: start a local Cohort network of real nodes to watch or explore, or
 //! measure its block time and finality lag.
 
+mod demo;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use cohort_tests::{Network, NetworkConfig, NodeConfig};
@@ -30,6 +32,9 @@ enum Command {
 		#[arg(long)]
 		keep: bool,
 	},
+	/// Run the whole system: validators verifying, workers training a character model from a
+	/// bounty round by round, with live progress, the loss curve and a sample of its text.
+	Demo(demo::DemoArgs),
 	/// Measure median block interval and finality lag over `--blocks` blocks.
 	Bench {
 		/// Blocks to measure.
@@ -55,6 +60,7 @@ async fn main() -> anyhow::Result<()> {
 			start(config(slot_ms, session_length), blocks, keep).await
 		}
 		Command::Bench { blocks, slot_ms, json } => bench(config(slot_ms, 10), blocks, json).await,
+		Command::Demo(args) => demo::demo(args).await,
 	}
 }
 

@@ -1,0 +1,300 @@
+//! `cohort-localnet demo`: the system as a user meets it. Four validators run their
+//! verifiers, workers register and run, a submitter publishes the built-in Shakespeare corpus
+//! and submits a character-model bounty as a signed extrinsic, and the demo follows it round
+//! by round: assignments, accepted, disputed and slashed contributions, and the loss of each
+//! new checkpoint, measured on fixed batches. It ends with the final checkpoint's hash, the
+//! loss curve (`loss.csv`), a sample of generated text, and how to fetch the model.
+
+use anyhow::{Context, Result};
+use clap::Args;
+use cohort_tests::{
+	deployment::{Deployment, ACCOUNTS},
+	worker::{run_once, WorkerConfig, WorkerProcess},
+	NetworkConfig, Rpc,
+};
+use serde_json::{json, Value};
+use std::{
+	io::Write,
+	path::{Path, PathBuf},
+	time::{Duration, Instant},
+};
+
+/// The model the demo trains: the reference character transformer, made small enough that
+/// a round takes seconds on a laptop CPU shared by every process of the network.
+const MODEL: &str = r#"{"model":"charTransformer","context":64,"dModel":64,"layers":2,"heads":4}"#;
+
+/// How long any one command may take.
+const STEP: Duration = Duration::from_secs(180);
+
+#[derive(Args, Debug)]
+pub struct DemoArgs {
+	/// Workers to run (each with its own key, store and libp2p port), up to 9.
+	#[arg(long, default_value_t = 4)]
+	workers: usize,
+	/// Training rounds.
+	#[arg(long, default_value_t = 4)]
+	rounds: u32,
+	/// Inner optimizer steps per shard.
+	#[arg(long, default_value_t = 20)]
+	steps: u32,
+	/// Where to write the loss curve, the model and the sample.
+	#[arg(long, default_value = "cohort-demo")]
+	out: PathBuf,
+	/// Leave the network running after the bounty completes, until Ctrl-C.
+	#[arg(long)]
+	keep: bool,
+}
+
+/// One row of the progress table, for one finished round.
+struct Round {
+	index: u32,
+	assignments: usize,
+	accepted: usize,
+	disputed: usize,
+	slashed: usize,
+	loss: f32,
+	seconds: f64,
+}
+
+pub async fn demo(args: DemoArgs) -> Result<()> {
+	let (submitter_name, observer_name) = (ACCOUNTS[9], ACCOUNTS[8]);
+	anyhow::ensure!(
+		(1..=ACCOUNTS.len() - 2).contains(&args.workers),
+		"--workers must be 1 to {}",
+		ACCOUNTS.len() - 2
+	);
+	std::fs::create_dir_all(&args.out)
+		.with_context(|| format!("cannot create {}", args.out.display()))?;
+	let workers = &ACCOUNTS[..args.workers];
+	println!("starting 4 validators (Alice, Bob, Charlie, Dave), each with its verifier,");
+	println!("and {} workers ({}); building the chain spec...", workers.len(), workers.join(", "));
+	let deployment = Deployment::start(NetworkConfig::local(), workers, "100")
+		.await
+		.context("starting the deployment")?;
+	let rpc = deployment.network().node(0).rpc().clone();
+	for node in deployment.network().nodes() {
+		println!("  {:<8} rpc ws://127.0.0.1:{}", node.name(), node.rpc_port());
+	}
+
+	let submitter = deployment.config_on(submitter_name, 0)?;
+	let observer = deployment.config_on(observer_name, 1)?;
+	let (shards, replication) = if args.workers >= 4 { (2, 2) } else { (1, args.workers.min(2)) };
+	let submit = [
+		"bounty",
+		"submit",
+		"--model",
+		MODEL,
+		"--dataset",
+		"builtin:shakespeare",
+		"--rounds",
+		&args.rounds.to_string(),
+		"--shards",
+		&shards.to_string(),
+		"--replication",
+		&replication.to_string(),
+		"--steps",
+		&args.steps.to_string(),
+		"--batch-size",
+		"16",
+		// Commit, reveal, vote, checkpoint and review windows in blocks: the commit window
+		// leaves twice the time four workers sharing two cores take for a shard.
+		"--phases",
+		"40,10,20,12,6",
+	]
+	.map(String::from);
+	let submit: Vec<&str> = submit.iter().map(String::as_str).collect();
+	let mut serving = WorkerProcess::spawn(&submitter, &submit)?;
+	let submitted = serving.json_line(STEP).await?;
+	let bounty = submitted["bounty"].as_u64().context("bounty id")?;
+	println!(
+		"\n{submitter_name} published builtin:shakespeare (root {}) and submitted bounty {bounty}: \
+		 {} rounds × {shards} shards × {replication} replicas, {} steps each, escrow {} UNIT",
+		short(&submitted["dataset"]),
+		args.rounds,
+		args.steps,
+		units(&submitted["escrow"])
+	);
+
+	let initial =
+		evaluate(&observer, bounty, None, &submitted["initialCheckpoint"], &args.out).await?;
+	println!("\nround  assigned  accepted  disputed  slashed   loss    time");
+	println!("    0         -         -         -        -  {initial:.3}       -");
+	let mut losses = vec![(0, initial)];
+	let mut started = Instant::now();
+	let mut seen = 0;
+	let done = loop {
+		// Read at the finalized block: the state `model fetch` reads too.
+		let at = json!(rpc.finalized_hash().await?);
+		let view: Value = rpc.call("cohort_bounty", vec![json!(bounty), at.clone()]).await?;
+		let round = view["round"].as_u64().unwrap_or(0) as u32;
+		let finished = if view["status"] == "active" { round } else { args.rounds };
+		while seen < finished {
+			let row = round_row(&rpc, &at, &observer, bounty, seen, &args.out, started).await?;
+			println!(
+				"{:>5}  {:>8}  {:>8}  {:>8}  {:>7}  {:.3}  {:>5.0} s",
+				row.index + 1,
+				row.assignments,
+				row.accepted,
+				row.disputed,
+				row.slashed,
+				row.loss,
+				row.seconds
+			);
+			if row.accepted == 0 {
+				println!(
+					"no contribution was accepted; the workers' last words:\n{}",
+					deployment.logs(6)
+				);
+			}
+			losses.push((row.index + 1, row.loss));
+			started = Instant::now();
+			seen += 1;
+		}
+		if view["status"] != "active" {
+			break view;
+		}
+		tokio::time::sleep(Duration::from_secs(1)).await;
+	};
+	anyhow::ensure!(done["status"] == "completed", "the bounty ended {}", done["status"]);
+
+	let csv = args.out.join("loss.csv");
+	let mut file = std::fs::File::create(&csv)?;
+	writeln!(file, "round,loss")?;
+	for (round, loss) in &losses {
+		writeln!(file, "{round},{loss}")?;
+	}
+	let plot = args.out.join("loss.png");
+	match std::env::var_os("COHORT_DEMO_PLOT") {
+		Some(plotter) => match std::process::Command::new(&plotter).arg(&csv).arg(&plot).output() {
+			Ok(done) if done.status.success() => {
+				println!("loss curve plotted in {}", plot.display())
+			}
+			_ => println!("could not plot {} (see scripts/plot-loss)", csv.display()),
+		},
+		None => {
+			println!("plot the curve with: scripts/plot-loss {} {}", csv.display(), plot.display())
+		}
+	}
+	let model = args.out.join("model.safetensors");
+	let sample = run_once(
+		&observer,
+		&["model", "sample", model.to_str().context("utf-8 path")?, "--model", MODEL],
+		STEP,
+	)
+	.await?;
+	let text =
+		sample["prompt"].as_str().unwrap_or("").to_owned() + sample["text"].as_str().unwrap_or("");
+	std::fs::write(args.out.join("sample.txt"), &text)?;
+	println!(
+		"\nbounty {bounty} completed: final checkpoint {}",
+		done["checkpoint"].as_str().unwrap_or("")
+	);
+	println!(
+		"loss {initial:.3} -> {:.3}; curve in {}",
+		losses.last().map_or(initial, |l| l.1),
+		csv.display()
+	);
+	println!("sample from the trained model:\n\n{text}\n");
+	println!(
+		"fetch it yourself:\n  cohort-worker --node ws://127.0.0.1:{} --suri //{observer_name} model fetch \
+		 {bounty} --out model.safetensors",
+		deployment.network().node(1).rpc_port()
+	);
+	if args.keep {
+		println!(
+			"\nthe network keeps running: polkadot.js Apps at \
+			 https://polkadot.js.org/apps/?rpc=ws://127.0.0.1:{}, or\n  curl -s -H 'Content-Type: \
+			 application/json' -d '{{\"id\":1,\"jsonrpc\":\"2.0\",\"method\":\"cohort_bounty\",\"params\":[{bounty}]}}' \
+			 http://127.0.0.1:{}\npress Ctrl-C to stop",
+			deployment.network().node(0).rpc_port(),
+			deployment.network().node(0).rpc_port()
+		);
+		tokio::signal::ctrl_c().await?;
+	}
+	drop(serving);
+	Ok(())
+}
+
+/// The outcome of round `index` and the loss of the checkpoint it produced.
+async fn round_row(
+	rpc: &Rpc,
+	at: &Value,
+	observer: &WorkerConfig,
+	bounty: u64,
+	index: u32,
+	out: &Path,
+	started: Instant,
+) -> Result<Round> {
+	let round: Value =
+		rpc.call("cohort_round", vec![json!(bounty), json!(index), at.clone()]).await?;
+	let slots: Vec<&Value> = round["shards"]
+		.as_array()
+		.into_iter()
+		.flatten()
+		.flat_map(|shard| shard["slots"].as_array().into_iter().flatten())
+		.collect();
+	let count = |outcome: &str| slots.iter().filter(|s| s["outcome"] == outcome).count();
+	let disputes: Vec<Value> = rpc.call("cohort_disputes", vec![json!(bounty), at.clone()]).await?;
+	let disputed = disputes.iter().filter(|d| d["round"] == index).count();
+	// The checkpoint this round produced: the next round's start, or the bounty's last.
+	let next: Option<Value> =
+		rpc.call("cohort_round", vec![json!(bounty), json!(index + 1), at.clone()]).await?;
+	let (fetch_round, root) = match next {
+		Some(next) => (Some(index + 1), next["checkpoint"].clone()),
+		None => {
+			let view: Value = rpc.call("cohort_bounty", vec![json!(bounty), at.clone()]).await?;
+			(None, view["checkpoint"].clone())
+		}
+	};
+	Ok(Round {
+		index,
+		assignments: slots.len(),
+		accepted: count("accepted"),
+		disputed,
+		slashed: count("slashed"),
+		loss: evaluate(observer, bounty, fetch_round, &root, out).await?,
+		seconds: started.elapsed().as_secs_f64(),
+	})
+}
+
+/// Fetch checkpoint `root` of `bounty` (the one round `round` starts from, or the final one)
+/// once it is final, and measure its loss. The last one fetched stays as `model.safetensors`.
+async fn evaluate(
+	observer: &WorkerConfig,
+	bounty: u64,
+	round: Option<u32>,
+	root: &Value,
+	out: &Path,
+) -> Result<f32> {
+	let model = out.join("model.safetensors");
+	let path = model.to_str().context("utf-8 path")?;
+	let bounty = bounty.to_string();
+	let mut fetch = vec!["model", "fetch", &bounty, "--out", path];
+	let round = round.map(|r| r.to_string());
+	if let Some(round) = &round {
+		fetch.extend(["--round", round]);
+	}
+	cohort_tests::wait::until(&format!("checkpoint {root} to be final"), STEP, || async {
+		let fetched = run_once(observer, &fetch, STEP).await?;
+		Ok((fetched["checkpoint"] == *root).then_some(()))
+	})
+	.await?;
+	let eval = run_once(observer, &["model", "eval", path, "--model", MODEL], STEP).await?;
+	eval["loss"].as_f64().map(|l| l as f32).context("a loss")
+}
+
+/// A balance the chain prints in plancks, in UNIT.
+fn units(amount: &Value) -> String {
+	let plancks: u128 = amount.as_str().and_then(|a| a.parse().ok()).unwrap_or(0);
+	format!("{}", plancks as f64 / 1e12)
+}
+
+/// The first and last hex digits of a hash.
+fn short(hash: &Value) -> String {
+	let text = hash.as_str().unwrap_or("");
+	if text.len() > 14 {
+		format!("{}…{}", &text[..10], &text[text.len() - 4..])
+	} else {
+		text.into()
+	}
+}

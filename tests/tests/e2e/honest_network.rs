@@ -1,0 +1,140 @@
+//! Issue 5's honest run: the `local` network's four validators with their verifiers and
+//! four workers train a character model from a bounty, r = 2, for three rounds. Every
+//! contribution is accepted, the loss falls, every worker is paid exactly the rewards the
+//! chain's events record for its accepted slots, the escrow's rest goes back to the owner,
+//! and the model `model fetch` writes is the checkpoint the chain names.
+
+use cohort_runtime::{Balance, RuntimeEvent};
+use cohort_tests::{
+	deployment::{Deployment, ACCOUNTS},
+	wait,
+	worker::{run_once, WorkerConfig, WorkerProcess},
+	NetworkConfig, Rpc,
+};
+use pallet_training::Event as Training;
+use serde_json::{json, Value};
+use std::{collections::BTreeMap, time::Duration};
+
+const STEP: Duration = Duration::from_secs(180);
+const MODEL: &str = r#"{"model":"charTransformer","context":32,"dModel":32,"layers":1,"heads":4}"#;
+const REWARD: Balance = cohort_runtime::UNIT;
+
+/// Fetch the bounty's current checkpoint as `observer` and return its `model eval` result.
+async fn fetch_and_eval(observer: &WorkerConfig, out: &str) -> Value {
+	run_once(observer, &["model", "fetch", "0", "--out", out], STEP).await.unwrap();
+	run_once(observer, &["model", "eval", out, "--model", MODEL], STEP).await.unwrap()
+}
+
+/// Every `Training` event from genesis to the best block.
+async fn training_events(rpc: &Rpc) -> Vec<Training<cohort_runtime::Runtime>> {
+	let mut events = Vec::new();
+	for number in 1..=rpc.best_number().await.unwrap() {
+		let hash = rpc.block_hash(number).await.unwrap().unwrap();
+		for record in rpc.events(hash).await.unwrap() {
+			if let RuntimeEvent::Training(event) = record.event {
+				events.push(event);
+			}
+		}
+	}
+	events
+}
+
+#[tokio::test]
+async fn four_workers_train_a_bounty_and_are_paid_exactly() {
+	let _nodes = crate::one_at_a_time().await;
+	let workers = &ACCOUNTS[..4];
+	let deployment = Deployment::start(NetworkConfig::local(), workers, "100").await.unwrap();
+	let rpc = deployment.network().node(0).rpc().clone();
+	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
+	let observer = deployment.config_on("Eve//stash", 1).unwrap();
+	let owner = sp_keyring::Sr25519Keyring::FerdieStash.to_account_id();
+
+	let submit = [
+		"bounty",
+		"submit",
+		"--model",
+		MODEL,
+		"--dataset",
+		"builtin:shakespeare",
+		"--rounds",
+		"3",
+		"--shards",
+		"2",
+		"--replication",
+		"2",
+		"--steps",
+		"20",
+		"--phases",
+		"20,10,20,12,6",
+		"--reward",
+		"1",
+	];
+	let mut serving = WorkerProcess::spawn(&submitter, &submit).unwrap();
+	let submitted = serving.json_line(STEP).await.unwrap();
+	assert_eq!(submitted["bounty"], 0, "{submitted}");
+	let out = deployment.dir().join("model.safetensors");
+	let out = out.to_str().unwrap();
+	let initial = fetch_and_eval(&observer, out).await;
+	assert_eq!(initial["checkpoint"], submitted["initialCheckpoint"]);
+
+	let done = wait::until("the bounty to complete", Duration::from_secs(600), || async {
+		let b: Value = rpc.call("cohort_bounty", vec![json!(0)]).await?;
+		Ok((b["status"] != "active").then_some(b))
+	})
+	.await
+	.unwrap_or_else(|e| panic!("{e}\n{}", deployment.logs(15)));
+	assert_eq!(done["status"], "completed", "{done}");
+
+	// Every slot of every round was accepted; count them per worker.
+	let mut slots: BTreeMap<String, Balance> = BTreeMap::new();
+	for round in 0..3 {
+		let view: Value = rpc.call("cohort_round", vec![json!(0), json!(round)]).await.unwrap();
+		for shard in view["shards"].as_array().unwrap() {
+			for slot in shard["slots"].as_array().unwrap() {
+				assert_eq!(slot["outcome"], "accepted", "round {round}: {slot}");
+				*slots.entry(slot["worker"].as_str().unwrap().into()).or_default() += 1;
+			}
+		}
+	}
+	assert_eq!(slots.values().sum::<Balance>(), 12);
+
+	// What the events say was paid: the reward once per accepted slot, to its worker, and the
+	// rest of the escrow (the verifiers' reserve, unused) back to the owner.
+	let (mut escrow, mut refund) = (0, 0);
+	let mut paid: BTreeMap<String, Balance> = BTreeMap::new();
+	for event in training_events(&rpc).await {
+		match event {
+			Training::BountyCreated { escrow: held, .. } => escrow = held,
+			Training::ContributionAccepted { worker, reward, .. } => {
+				assert_eq!(reward, REWARD);
+				*paid.entry(worker.to_string()).or_default() += reward;
+			}
+			Training::ContributionRejected { worker, .. } => panic!("{worker} was slashed"),
+			// What a round did not spend goes back as it finishes, the rest at the end.
+			Training::RoundFinished { refund: back, .. }
+			| Training::BountyFinished { refund: back, .. } => refund += back,
+			_ => {}
+		}
+	}
+	let expected: BTreeMap<String, Balance> =
+		slots.iter().map(|(worker, n)| (worker.clone(), n * REWARD)).collect();
+	assert_eq!(paid, expected);
+	assert_eq!(refund, escrow - 12 * REWARD, "escrow {escrow}");
+	assert_eq!(done["escrow"], "0");
+	assert_eq!(rpc.account(&owner).await.unwrap().data.reserved, 0, "nothing stays held");
+	let registry: Value = rpc.call("cohort_workers", vec![]).await.unwrap();
+	for worker in registry.as_array().unwrap() {
+		assert_eq!(worker["slashed"], "0", "{worker}");
+	}
+
+	// The model anyone fetches is the checkpoint the chain names, and it learned.
+	let last = wait::until("the final checkpoint to be served", STEP, || async {
+		let eval = fetch_and_eval(&observer, out).await;
+		Ok((eval["checkpoint"] == done["checkpoint"]).then_some(eval))
+	})
+	.await
+	.unwrap();
+	let (before, after) = (initial["loss"].as_f64().unwrap(), last["loss"].as_f64().unwrap());
+	assert!(after < before - 0.5, "loss {before} -> {after}");
+	drop(serving);
+}
