@@ -76,6 +76,11 @@ impl Deployment {
 		&self.network
 	}
 
+	/// The nodes, to kill and restart.
+	pub fn network_mut(&mut self) -> &mut Network {
+		&mut self.network
+	}
+
 	/// The workers, in the order they were started.
 	pub fn workers(&self) -> &[(WorkerConfig, WorkerProcess)] {
 		&self.workers

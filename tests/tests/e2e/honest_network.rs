@@ -2,7 +2,9 @@
 //! four workers train a character model from a bounty, r = 2, for three rounds. Every
 //! contribution is accepted, the loss falls, every worker is paid exactly the rewards the
 //! chain's events record for its accepted slots, the escrow's rest goes back to the owner,
-//! and the model `model fetch` writes is the checkpoint the chain names.
+//! and the model `model fetch` writes is the checkpoint the chain names. Then the whole
+//! network is killed and restarted, and keeps every bounty, stake and checkpoint (a part of
+//! issue 5's fault tests).
 
 use cohort_runtime::{Balance, RuntimeEvent};
 use cohort_tests::{
@@ -43,7 +45,7 @@ async fn training_events(rpc: &Rpc) -> Vec<Training<cohort_runtime::Runtime>> {
 async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 	let _nodes = crate::one_at_a_time().await;
 	let workers = &ACCOUNTS[..4];
-	let deployment = Deployment::start(NetworkConfig::local(), workers, "100").await.unwrap();
+	let mut deployment = Deployment::start(NetworkConfig::local(), workers, "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
 	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
 	let observer = deployment.config_on("Eve//stash", 1).unwrap();
@@ -137,4 +139,32 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 	let (before, after) = (initial["loss"].as_f64().unwrap(), last["loss"].as_f64().unwrap());
 	assert!(after < before - 0.5, "loss {before} -> {after}");
 	drop(serving);
+
+	// Restarting the whole network keeps every bounty, stake and checkpoint: all four nodes
+	// are killed (SIGKILL, as in a power cut) and started again on their data, and they go on
+	// finalizing.
+	let finalized = rpc.finalized_number().await.unwrap();
+	let before = ledger(&rpc).await;
+	let network = deployment.network_mut();
+	for node in 0..4 {
+		network.kill(node).await;
+	}
+	for node in 0..4 {
+		network.restart(node).await.unwrap();
+	}
+	network.wait_finalized(finalized + 3, Duration::from_secs(180)).await.unwrap();
+	assert_eq!(ledger(&rpc).await, before);
+}
+
+/// What a restart must not lose: the bounty (status, checkpoint, escrow), every worker's bond
+/// and slashes, every validator candidate's bond.
+async fn ledger(rpc: &Rpc) -> Value {
+	let bounty: Value = rpc.call("cohort_bounty", vec![json!(0)]).await.unwrap();
+	let workers: Vec<Value> = rpc.call("cohort_workers", vec![]).await.unwrap();
+	let validators: Value = rpc.call("cohort_validators", vec![]).await.unwrap();
+	json!({
+		"bounty": bounty,
+		"workers": workers.iter().map(|w| json!([w["account"], w["bond"], w["slashed"]])).collect::<Vec<_>>(),
+		"candidates": validators["candidates"],
+	})
 }

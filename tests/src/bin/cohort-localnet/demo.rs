@@ -28,7 +28,7 @@ const STEP: Duration = Duration::from_secs(180);
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
-	/// Workers to run (each with its own key, store and libp2p port), up to 9.
+	/// Workers to run (each with its own key, store and libp2p port), up to 8.
 	#[arg(long, default_value_t = 4)]
 	workers: usize,
 	/// Training rounds.
