@@ -9,6 +9,7 @@ mod election;
 mod finality;
 mod honest_network;
 mod training;
+mod validator_down;
 mod worker_p2p;
 mod worker_run;
 
