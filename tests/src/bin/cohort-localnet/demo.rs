@@ -194,6 +194,12 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		losses.last().map_or(initial, |l| l.1),
 		csv.display()
 	);
+	let steps = args.rounds * args.steps;
+	let alone = baseline(&observer, steps, &args.out).await?;
+	println!(
+		"the same model from the same weights on one machine, {steps} steps without Cohort: loss \
+		 {alone:.3}"
+	);
 	println!("sample from the trained model:\n\n{text}\n");
 	println!(
 		"fetch it yourself:\n  cohort-worker --node ws://127.0.0.1:{} --suri //{observer_name} model fetch \
@@ -280,6 +286,32 @@ async fn evaluate(
 	})
 	.await?;
 	let eval = run_once(observer, &["model", "eval", path, "--model", MODEL], STEP).await?;
+	eval["loss"].as_f64().map(|l| l as f32).context("a loss")
+}
+
+/// The loss of the demo's model trained on one machine, from the same initial weights (the
+/// same seed) and with the same batch size and optimizer, for `steps` sequential steps over
+/// the whole corpus: what the bounty's rounds are measured against.
+async fn baseline(runner: &WorkerConfig, steps: u32, out: &Path) -> Result<f32> {
+	let file = out.join("baseline.safetensors");
+	let file = file.to_str().context("utf-8 path")?;
+	let train = [
+		"train",
+		"--model",
+		MODEL,
+		"--dataset",
+		"builtin:shakespeare",
+		"--shards",
+		"1",
+		"--steps",
+		&steps.to_string(),
+		"--out",
+		file,
+	]
+	.map(String::from);
+	let train: Vec<&str> = train.iter().map(String::as_str).collect();
+	run_once(runner, &train, STEP).await?;
+	let eval = run_once(runner, &["model", "eval", file, "--model", MODEL], STEP).await?;
 	eval["loss"].as_f64().map(|l| l as f32).context("a loss")
 }
 

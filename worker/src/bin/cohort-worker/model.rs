@@ -15,7 +15,10 @@ use cohort_worker::{
 	trainer::{self, Dataset, Evaluation, ModelConfig},
 };
 use serde_json::json;
-use std::{collections::HashMap, path::PathBuf};
+use std::{
+	collections::HashMap,
+	path::{Path, PathBuf},
+};
 
 #[derive(Args, Debug)]
 pub struct FetchArgs {
@@ -47,6 +50,21 @@ pub async fn fetch(settings: &Settings, args: FetchArgs) -> Result<()> {
 	cx.join_registered_peers(&at, true).await?;
 	let bytes = cx.network.fetch(root, None).await?;
 	let checkpoint = Delta::from_bytes(&bytes).context("the checkpoint is corrupt")?;
+	save(&checkpoint, &args.out)?;
+	output::print(
+		settings.json,
+		json!({
+			"bounty": args.bounty,
+			"checkpoint": format!("{root:?}"),
+			"tensors": checkpoint.tensors().len(),
+			"file": args.out.display().to_string(),
+		}),
+	);
+	Ok(())
+}
+
+/// Write `checkpoint` as a safetensors file.
+pub fn save(checkpoint: &Delta, file: &Path) -> Result<()> {
 	let tensors: HashMap<String, candle_core::Tensor> = checkpoint
 		.tensors()
 		.iter()
@@ -59,22 +77,12 @@ pub async fn fetch(settings: &Settings, args: FetchArgs) -> Result<()> {
 			Ok((t.name.clone(), tensor))
 		})
 		.collect::<Result<_, candle_core::Error>>()?;
-	candle_core::safetensors::save(&tensors, &args.out)
-		.with_context(|| format!("cannot write {}", args.out.display()))?;
-	output::print(
-		settings.json,
-		json!({
-			"bounty": args.bounty,
-			"checkpoint": format!("{root:?}"),
-			"tensors": tensors.len(),
-			"file": args.out.display().to_string(),
-		}),
-	);
-	Ok(())
+	candle_core::safetensors::save(&tensors, file)
+		.with_context(|| format!("cannot write {}", file.display()))
 }
 
 /// A safetensors file as a canonical checkpoint of `config`.
-fn load(config: &ModelConfig, file: &PathBuf) -> Result<Delta> {
+fn load(config: &ModelConfig, file: &Path) -> Result<Delta> {
 	let tensors = candle_core::safetensors::load(file, &candle_core::Device::Cpu)
 		.with_context(|| format!("cannot read safetensors file {}", file.display()))?;
 	let named = tensors

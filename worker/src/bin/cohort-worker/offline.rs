@@ -148,6 +148,9 @@ pub struct TrainArgs {
 	/// Optimizer steps.
 	#[arg(long, default_value_t = 20)]
 	steps: u32,
+	/// Also write the trained weights (the checkpoint plus the delta) as safetensors.
+	#[arg(long)]
+	out: Option<PathBuf>,
 	/// Examples per step.
 	#[arg(long, default_value_t = 16)]
 	batch_size: usize,
@@ -231,6 +234,11 @@ pub fn train(settings: &Settings, args: TrainArgs) -> Result<()> {
 	)?;
 	bar.finish_and_clear();
 	let seconds = started.elapsed().as_secs_f64();
+	if let Some(out) = &args.out {
+		let trained: Vec<f32> =
+			checkpoint.values().zip(trained.delta.values()).map(|(h, d)| h + d).collect();
+		crate::model::save(&checkpoint.with_values(&trained), out)?;
+	}
 	let delta = trained.delta.to_bytes();
 	output::print(
 		settings.json,
