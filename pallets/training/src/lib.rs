@@ -30,7 +30,10 @@
 //! 4. **Check (at the reveal deadline).** A shard whose `r` replicas revealed one root is
 //!    accepted and its workers paid, unless an audit is drawn (at the bounty's audit rate).
 //!    A slot that did not commit or reveal counts as a missed deadline; once per round, missed
-//!    slots go to standbys, who get a fresh commit and reveal window. Disagreeing roots, a lone
+//!    slots go to standbys, who get a fresh commit and reveal window. A slot that committed a
+//!    seal and did not reveal it also loses [`Config::SlashFraction`] of its bond: that is a
+//!    seal copied from another worker (its copier cannot open it) or a result withheld after
+//!    seeing the others' reveals. A worker that stops before committing only misses. Disagreeing roots, a lone
 //!    reveal or an audit open a [`Dispute`]; a shard nobody revealed is empty.
 //! 5. **Settling.** Active validators `vote` a verdict: the correct root, or none. Once more
 //!    than 2/3 of the active validator stake agrees, the verdict settles: backers of the
@@ -177,7 +180,7 @@ pub mod pallet {
 		#[pallet::constant]
 		type VerifierShare: Get<Perbill>;
 
-		/// The share of its bond a worker loses with a dispute.
+		/// The share of its bond a worker loses with a dispute, or with a seal it never reveals.
 		#[pallet::constant]
 		type SlashFraction: Get<Perbill>;
 
@@ -314,6 +317,15 @@ pub mod pallet {
 			round: RoundIndex,
 			shard: ShardIndex,
 			worker: T::AccountId,
+		},
+		/// `worker` committed a seal for `shard` and did not reveal it by the deadline, and lost
+		/// `slashed` of its bond.
+		SealUnrevealed {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			worker: T::AccountId,
+			slashed: BalanceOf<T>,
 		},
 		/// The slot of `from` went to the standby `to`, which commits and reveals by the new
 		/// deadlines.

@@ -9,7 +9,7 @@ use crate::{
 };
 use alloc::vec::Vec;
 use codec::Encode;
-use cohort_primitives::{seal, WorkerRegistry, H256};
+use cohort_primitives::{seal, SlashReason, WorkerRegistry, H256};
 use frame_support::{ensure, pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::traits::Saturating;
@@ -211,7 +211,7 @@ impl<T: Config> Pallet<T> {
 					&& T::Workers::is_eligible(candidate, &bounty.spec.requirements)
 			});
 			let from = slot.worker.clone();
-			Self::slot_missed(id, round_index, shard, &from);
+			Self::slot_missed(id, round_index, shard, slot);
 			match pick {
 				Some(at) => {
 					let to = round.standbys.remove(at);
@@ -238,9 +238,24 @@ impl<T: Config> Pallet<T> {
 		replaced
 	}
 
-	/// Count a missed deadline against `worker` and close its slot.
-	fn slot_missed(id: BountyId, round: RoundIndex, shard: ShardIndex, worker: &T::AccountId) {
+	/// Count a missed deadline against the worker of `slot` (which has not revealed) and close
+	/// the slot. A seal committed and not revealed is slashed besides: nobody copies a seal or
+	/// withholds a result for free. (An honest worker that crashed after committing reveals from
+	/// its store when it restarts; only one down for the whole reveal window loses stake.)
+	fn slot_missed(id: BountyId, round: RoundIndex, shard: ShardIndex, slot: &Slot<T::AccountId>) {
+		let worker = &slot.worker;
 		T::Workers::deadline_missed(worker);
+		if slot.seal.is_some() {
+			let reason = SlashReason::Unrevealed { bounty: id, round, shard };
+			let slashed = T::Workers::slash(worker, T::SlashFraction::get(), reason);
+			Self::deposit_event(Event::SealUnrevealed {
+				bounty: id,
+				round,
+				shard,
+				worker: worker.clone(),
+				slashed,
+			});
+		}
 		T::Workers::assignment_closed(worker);
 		Self::deposit_event(Event::DeadlineMissed {
 			bounty: id,
@@ -268,7 +283,7 @@ impl<T: Config> Pallet<T> {
 					roots.push(root);
 				}
 				None => {
-					Self::slot_missed(id, round_index, shard, &slot.worker);
+					Self::slot_missed(id, round_index, shard, slot);
 					slot.outcome = SlotOutcome::Missed;
 				}
 			}

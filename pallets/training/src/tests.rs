@@ -288,7 +288,7 @@ fn a_wrong_root_is_disputed_voted_down_and_slashed() {
 }
 
 #[test]
-fn a_copied_seal_is_refused() {
+fn a_copied_seal_is_refused_or_slashed() {
 	run(|| {
 		let id = started(spec());
 		let [a, b] = workers_of(id, 0, 0)[..] else { panic!() };
@@ -309,6 +309,10 @@ fn a_copied_seal_is_refused() {
 			Error::<Test>::SealMismatch
 		);
 		assert_ok!(reveal(a, id, 0, 0, good(0, 0)));
+		// The copy is never opened: at the reveal deadline its committer is slashed.
+		run_to_block(round_info(id, 0).reveal_deadline);
+		assert_eq!(Workers::held(&c), WORKER_BOND - WORKER_BOND / 10);
+		assert_eq!(Workers::held(&a), WORKER_BOND);
 	});
 }
 
@@ -342,7 +346,7 @@ fn a_stale_checkpoint_is_refused() {
 }
 
 #[test]
-fn a_withheld_reveal_is_handed_to_a_standby() {
+fn a_withheld_reveal_is_slashed_and_handed_to_a_standby() {
 	run(|| {
 		register_workers(10..16);
 		let id = create_with(spec());
@@ -371,6 +375,15 @@ fn a_withheld_reveal_is_handed_to_a_standby() {
 		}));
 		assert_eq!(pallet_workers::Workers::<Test>::get(withholder).unwrap().missed_in_row, 1);
 		assert_eq!(open_assignments(withholder), 0);
+		// A seal committed and never opened costs stake: it could be a copy or a withheld result.
+		assert_eq!(Workers::held(&withholder), WORKER_BOND - WORKER_BOND / 10);
+		assert!(training_events().contains(&Event::SealUnrevealed {
+			bounty: id,
+			round: 0,
+			shard: 0,
+			worker: withholder,
+			slashed: WORKER_BOND / 10,
+		}));
 		// Shard 1 was complete and is already accepted; shard 0 waits for the standby.
 		assert_eq!(shard(id, 0, 1).outcome, ShardOutcome::Accepted(good(0, 1)));
 		assert_eq!(state.outcome, ShardOutcome::Pending);
@@ -400,6 +413,8 @@ fn an_unrevealed_slot_without_standby_makes_a_lone_reveal_disputed() {
 		assert_eq!(dispute.reason, DisputeReason::LoneReveal);
 		assert_eq!(dispute.candidates[0].backers.to_vec(), vec![lone]);
 		assert_eq!(shard(id, 0, 0).slots[0].outcome, SlotOutcome::Missed);
+		// It never committed: a missed deadline, not a slash.
+		assert_eq!(Workers::held(&silent), WORKER_BOND);
 	});
 }
 
