@@ -39,6 +39,10 @@ use tokio::sync::Mutex;
 )]
 pub mod runtime {}
 
+/// subxt's macro reads the metadata file without telling cargo, so a changed file would not
+/// rebuild the worker; including its bytes does.
+const _METADATA: &[u8] = include_bytes!("../../metadata/cohort.scale");
+
 /// The runtime's account id.
 pub type AccountId = AccountId32;
 
