@@ -45,6 +45,9 @@ pub struct EventLoop {
 	/// Peers caught serving wrong bytes (the block list behaviour refuses their connections;
 	/// this set answers requests for them at once).
 	blocked: HashSet<PeerId>,
+	/// Blobs this (adversary) peer answers with one byte flipped.
+	#[cfg(feature = "adversary")]
+	wrong_bytes: HashSet<H256>,
 	pending_dials: HashMap<PeerId, Vec<oneshot::Sender<Result<(), String>>>>,
 	pending_providers: HashMap<kad::QueryId, (HashSet<PeerId>, oneshot::Sender<HashSet<PeerId>>)>,
 	pending_requests:
@@ -66,6 +69,8 @@ impl EventLoop {
 			store,
 			served,
 			blocked: HashSet::new(),
+			#[cfg(feature = "adversary")]
+			wrong_bytes: HashSet::new(),
 			pending_dials: HashMap::new(),
 			pending_providers: HashMap::new(),
 			pending_requests: HashMap::new(),
@@ -176,6 +181,10 @@ impl EventLoop {
 				let behaviour = self.swarm.behaviour_mut();
 				behaviour.blocked.block_peer(peer);
 				behaviour.kad.remove_peer(&peer);
+			}
+			#[cfg(feature = "adversary")]
+			Command::ServeWrongBytes(root) => {
+				self.wrong_bytes.insert(root);
 			}
 			Command::Subscribe(bounty) => {
 				if let Err(e) = self.swarm.behaviour_mut().gossip.subscribe(&topic(bounty)) {
@@ -305,7 +314,8 @@ impl EventLoop {
 		let root = match request {
 			BlobRequest::Blob(root) | BlobRequest::Chunk { root, .. } => root,
 		};
-		let bytes = match self.store.blob(root) {
+		#[cfg_attr(not(feature = "adversary"), allow(unused_mut))]
+		let mut bytes = match self.store.blob(root) {
 			Ok(Some(bytes)) => bytes,
 			Ok(None) => return BlobResponse::NotFound,
 			Err(e) => {
@@ -313,6 +323,12 @@ impl EventLoop {
 				return BlobResponse::NotFound;
 			}
 		};
+		#[cfg(feature = "adversary")]
+		if self.wrong_bytes.contains(root) {
+			if let Some(first) = bytes.first_mut() {
+				*first ^= 0xff;
+			}
+		}
 		match *request {
 			BlobRequest::Blob(_) => BlobResponse::Blob(bytes),
 			BlobRequest::Chunk { index, .. } => match MerkleTree::new(&bytes).proof(index) {

@@ -152,6 +152,8 @@ enum Command {
 		reply: oneshot::Sender<Result<BlobResponse, String>>,
 	},
 	Block(PeerId),
+	#[cfg(feature = "adversary")]
+	ServeWrongBytes(H256),
 	Subscribe(BountyId),
 	Announce {
 		announcement: Announcement,
@@ -250,6 +252,13 @@ impl Network {
 		self.ask(|reply| Command::Dial { peer, addr: addr.clone(), reply })
 			.await?
 			.map_err(|reason| P2pError::Dial { addr, reason })
+	}
+
+	/// Answer every request for `root` with bytes that do not hash to it (an adversary's
+	/// behaviour, for the end-to-end tests: fetchers must refuse them).
+	#[cfg(feature = "adversary")]
+	pub fn serve_wrong_bytes(&self, root: H256) -> Result<(), P2pError> {
+		self.tell(Command::ServeWrongBytes(root))
 	}
 
 	/// Tell the DHT where `peer` listens (from its registration on chain, say).

@@ -6,6 +6,8 @@
 //! A role that restarts therefore picks up where the chain is, and the worker's RocksDB
 //! records (written before each extrinsic) keep it from sealing a slot twice.
 
+#[cfg(feature = "adversary")]
+pub mod adversary;
 pub mod verifier;
 pub mod worker;
 
@@ -65,6 +67,9 @@ pub struct Context {
 	pub backend: Backend,
 	/// Who announced which blob: tried before the DHT's providers.
 	announced: Arc<Mutex<HashMap<H256, PeerId>>>,
+	/// How this worker misbehaves, round by round (end-to-end tests only).
+	#[cfg(feature = "adversary")]
+	adversary: Option<adversary::Adversary>,
 }
 
 impl Context {
@@ -85,7 +90,29 @@ impl Context {
 			}
 		});
 		let store = network.store();
-		Self { chain, keys, network, store, metrics, backend, announced }
+		Self {
+			chain,
+			keys,
+			network,
+			store,
+			metrics,
+			backend,
+			announced,
+			#[cfg(feature = "adversary")]
+			adversary: None,
+		}
+	}
+
+	/// This context for a worker that misbehaves as `adversary` says.
+	#[cfg(feature = "adversary")]
+	pub fn with_adversary(self, adversary: adversary::Adversary) -> Self {
+		Self { adversary: Some(adversary), ..self }
+	}
+
+	/// How this worker behaves in `round`.
+	#[cfg(feature = "adversary")]
+	pub fn behaviour(&self, round: RoundIndex) -> adversary::Behaviour {
+		self.adversary.as_ref().map_or(adversary::Behaviour::Honest, |a| a.in_round(round))
 	}
 
 	/// This account on chain.

@@ -20,9 +20,11 @@ use crate::{
 		},
 		At, ChainError,
 	},
+	delta::Delta,
 	merkle,
 	p2p::Announcement,
 	store::{Commitment, Stage},
+	trainer::Trained,
 };
 use cohort_primitives::{seal, BountyId, RoundIndex, ShardIndex, H256};
 use futures::StreamExt;
@@ -67,7 +69,7 @@ pub struct Worker {
 }
 
 /// A fresh 32-byte salt.
-fn salt() -> H256 {
+pub(super) fn salt() -> H256 {
 	use sp_core::Pair;
 	H256(sp_core::ed25519::Pair::generate().1)
 }
@@ -202,6 +204,10 @@ impl Worker {
 					dataset_shard: shard.state.dataset_shard,
 					checkpoint: info.checkpoint,
 				};
+				#[cfg(feature = "adversary")]
+				if slot.seal.is_some() && !self.cx.behaviour(index).reveals() {
+					continue; // a withheld or copied seal is never opened
+				}
 				let training = matches!(bounty.bounty.phase, Phase::Training);
 				if training && slot.seal.is_none() && at.number < info.commit_deadline {
 					let duty = Duty::Commit { bounty: id, round: index, shard: shard.shard };
@@ -246,28 +252,17 @@ async fn heartbeat(cx: Context) -> Result<(), DutyError> {
 /// Train the slot's shard, record the seal, commit it. A slot with a recorded seal gets the
 /// same seal again, so a restart never commits two results for one slot.
 async fn commit(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
-	let SlotRef { bounty, round, shard, dataset_shard, checkpoint } = slot;
+	let SlotRef { bounty, round, shard, checkpoint, .. } = slot;
+	#[cfg(feature = "adversary")]
+	if cx.behaviour(round) == super::adversary::Behaviour::CopySeal {
+		return super::adversary::commit_copied_seal(&cx, bounty, round, shard, checkpoint).await;
+	}
 	let mut record = match cx.store.commitment(bounty, round, shard)? {
 		Some(record) if record.stage >= Stage::Committed => return Ok(()),
 		Some(record) => record,
 		None => {
-			let at = cx.chain.finalized().await?;
-			let job = cx.job(&at, bounty).await?;
-			let weights = cx.blob(checkpoint).await?;
-			let dataset = cx.dataset(&job).await?;
-			tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
-			let metrics = cx.metrics.clone();
-			let started = Instant::now();
-			let device = cx.backend.device().clone();
-			let trained = tokio::task::spawn_blocking(move || {
-				job.train(&weights, &dataset, bounty, round, shard, dataset_shard, &device)
-			})
-			.await
-			.map_err(|e| DutyError::Task(e.to_string()))??;
-			let steps = trained.losses.len().max(1) as f64;
-			metrics.step_seconds.observe(started.elapsed().as_secs_f64() / steps);
-			metrics.shards_trained.inc();
-			let bytes = trained.delta.to_bytes();
+			let (delta, losses) = train(&cx, slot).await?;
+			let bytes = delta.to_bytes();
 			let root = cx.store.put_blob(&bytes)?;
 			debug_assert_eq!(root, merkle::root(&bytes));
 			let salt = salt();
@@ -283,14 +278,7 @@ async fn commit(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 			};
 			// Synced before the extrinsic leaves: whatever happens next, this is the slot's seal.
 			cx.store.record(&record)?;
-			tracing::info!(
-				bounty,
-				round,
-				shard,
-				?root,
-				last_loss = trained.losses.last(),
-				"trained"
-			);
+			tracing::info!(bounty, round, shard, ?root, last_loss = losses.last(), "trained");
 			record
 		}
 	};
@@ -301,6 +289,33 @@ async fn commit(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 	cx.store.record(&record)?;
 	tracing::info!(bounty, round, shard, seal = ?record.seal, "committed");
 	Ok(())
+}
+
+/// Train the slot's shard from the round's checkpoint: the delta and the loss at each step.
+async fn train(cx: &Context, slot: SlotRef) -> Result<(Delta, Vec<f32>), DutyError> {
+	let SlotRef { bounty, round, shard, dataset_shard, checkpoint } = slot;
+	let at = cx.chain.finalized().await?;
+	let job = cx.job(&at, bounty).await?;
+	#[cfg(feature = "adversary")]
+	let (checkpoint, dataset_shard) = {
+		let shards = (dataset_shard, job.spec.dataset.shards);
+		cx.behaviour(round).training_inputs(cx, bounty, round, checkpoint, shards).await?
+	};
+	let weights = cx.blob(checkpoint).await?;
+	let dataset = cx.dataset(&job).await?;
+	tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
+	let started = Instant::now();
+	let device = cx.backend.device().clone();
+	let Trained { delta, losses } = tokio::task::spawn_blocking(move || {
+		job.train(&weights, &dataset, bounty, round, shard, dataset_shard, &device)
+	})
+	.await
+	.map_err(|e| DutyError::Task(e.to_string()))??;
+	cx.metrics.step_seconds.observe(started.elapsed().as_secs_f64() / losses.len().max(1) as f64);
+	cx.metrics.shards_trained.inc();
+	#[cfg(feature = "adversary")]
+	let delta = cx.behaviour(round).tamper(delta, (bounty, round, shard));
+	Ok((delta, losses))
 }
 
 /// Reveal the slot's root and salt, then serve the delta and announce it.
@@ -321,6 +336,11 @@ async fn reveal(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 		record.stage = Stage::Revealed;
 		cx.store.record(&record)?;
 		tracing::info!(bounty, round, shard, root = ?record.root, "revealed");
+	}
+	#[cfg(feature = "adversary")]
+	if cx.behaviour(round) == super::adversary::Behaviour::WrongBlob {
+		tracing::warn!(bounty, round, shard, root = ?record.root, "adversary: serving wrong bytes");
+		cx.network.serve_wrong_bytes(record.root)?;
 	}
 	cx.network.provide(record.root)?;
 	if let Err(e) = cx.network.announce(Announcement { bounty, round, root: record.root }).await {

@@ -39,7 +39,7 @@ enum Command {
 	/// Send a heartbeat (the `run` loop sends them on its own).
 	Heartbeat,
 	/// The worker loop: train assigned shards, commit, reveal, serve, aggregate, review.
-	Run,
+	Run(roles::RunArgs),
 	/// The validator's verifier loop: recompute disputed work and vote.
 	Verify,
 	/// Bounties: submit one (and serve its data), show one, cancel one.
@@ -132,7 +132,7 @@ async fn run() -> Result<()> {
 		Command::Stake(args) => account::stake(&settings, args).await,
 		Command::Unstake(args) => account::unstake(&settings, args).await,
 		Command::Heartbeat => account::heartbeat(&settings).await,
-		Command::Run => roles::run(&settings).await,
+		Command::Run(args) => roles::run(&settings, args).await,
 		Command::Verify => roles::verify(&settings).await,
 		Command::Bounty(BountyCommand::Submit(args)) => bounty::submit(&settings, *args).await,
 		Command::Bounty(BountyCommand::Status(args)) => bounty::status(&settings, args).await,

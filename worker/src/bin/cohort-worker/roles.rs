@@ -48,8 +48,29 @@ async fn dialable(cx: &Context) -> Result<Vec<Multiaddr>> {
 		.collect())
 }
 
-pub async fn run(settings: &Settings) -> Result<()> {
+/// `run`'s options.
+#[derive(clap::Args, Debug)]
+pub struct RunArgs {
+	/// Misbehave, one behaviour per round (the last repeats), to test that the network catches
+	/// it. Built only with the `adversary` feature, for the end-to-end tests.
+	#[cfg(feature = "adversary")]
+	#[arg(long, value_enum, value_delimiter = ',')]
+	adversary: Vec<cohort_worker::roles::adversary::Behaviour>,
+}
+
+pub async fn run(settings: &Settings, args: RunArgs) -> Result<()> {
+	let RunArgs {
+		#[cfg(feature = "adversary")]
+		adversary,
+	} = args;
 	let cx = context(settings).await?;
+	#[cfg(feature = "adversary")]
+	let cx = if adversary.is_empty() {
+		cx
+	} else {
+		tracing::warn!(?adversary, "running as an adversary");
+		cx.with_adversary(cohort_worker::roles::adversary::Adversary::new(adversary))
+	};
 	let me = AccountId::from(cx.keys.account_id());
 	let at = cx.chain.finalized().await?;
 	let Some(registered) = at.worker(&me).await? else {

@@ -1,0 +1,210 @@
+//! Byzantine workers, for the end-to-end tests only (the `adversary` cargo feature, which
+//! release builds and the demo leave off). Each [`Behaviour`] is one way a worker can cheat or
+//! fail that the protocol must catch: the chain's hash check and the verifiers' recomputation
+//! reject a wrong delta and slash its author, the seal makes a copied commitment worthless,
+//! and fetchers refuse bytes that do not hash to the root asked for.
+//!
+//! An [`Adversary`] follows a schedule, one behaviour per round, so one bounty shows every
+//! behaviour against the same honest replicas.
+
+use super::{Context, DutyError};
+use crate::{chain::runtime, delta::Delta, trainer::SeededRng};
+use cohort_primitives::{BountyId, RoundIndex, ShardIndex, H256};
+use std::time::Duration;
+
+/// How a worker misbehaves in one round.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Behaviour {
+	/// Train, commit and reveal honestly.
+	Honest,
+	/// Commit noise with the honest delta's spread in place of the delta.
+	Random,
+	/// Commit the honest delta negated.
+	SignFlip,
+	/// Commit the honest delta times [`SCALE`].
+	Scale,
+	/// Commit a zero delta, as a worker that skips the work would.
+	Zero,
+	/// Train from the previous round's checkpoint while naming the current one.
+	Stale,
+	/// Train the next dataset shard instead of the assigned one.
+	WrongShard,
+	/// Commit, for each slot, a seal another worker committed in another shard of the round
+	/// (a copy in the same shard is refused outright), and never reveal: it cannot be opened.
+	CopySeal,
+	/// Commit an honest seal and never reveal it.
+	Withhold,
+	/// Commit the honest delta plus noise drawn from the slot alone, so that every replica
+	/// running this behaviour commits the same wrong delta.
+	Collude,
+	/// Train, commit and reveal honestly, but serve the delta with a byte flipped.
+	WrongBlob,
+}
+
+/// The factor [`Behaviour::Scale`] multiplies the delta by.
+pub const SCALE: f32 = 1_000.0;
+
+/// How long [`Behaviour::CopySeal`] looks between reads of the chain for a seal to copy.
+const COPY_POLL: Duration = Duration::from_millis(500);
+
+/// A worker's behaviour per round: round `k` follows the `k`-th, and the last one repeats.
+#[derive(Clone, Debug)]
+pub struct Adversary {
+	schedule: Vec<Behaviour>,
+}
+
+impl Adversary {
+	/// Follow `schedule` (empty: honest throughout).
+	pub fn new(schedule: Vec<Behaviour>) -> Self {
+		Self { schedule }
+	}
+
+	/// The behaviour in `round`.
+	pub fn in_round(&self, round: RoundIndex) -> Behaviour {
+		let last = self.schedule.len().checked_sub(1);
+		last.map_or(Behaviour::Honest, |last| self.schedule[(round as usize).min(last)])
+	}
+}
+
+impl Behaviour {
+	/// Whether this behaviour reveals what it committed.
+	pub fn reveals(self) -> bool {
+		!matches!(self, Behaviour::CopySeal | Behaviour::Withhold)
+	}
+
+	/// The checkpoint and dataset shard to train from, in place of the round's `checkpoint`
+	/// and the assigned `dataset_shard` (of `dataset_shards`).
+	pub async fn training_inputs(
+		self,
+		cx: &Context,
+		bounty: BountyId,
+		round: RoundIndex,
+		checkpoint: H256,
+		(dataset_shard, dataset_shards): (u32, u32),
+	) -> Result<(H256, u32), DutyError> {
+		Ok(match self {
+			Behaviour::Stale if round > 0 => {
+				let at = cx.chain.finalized().await?;
+				(cx.round(&at, bounty, round - 1).await?.info.checkpoint, dataset_shard)
+			}
+			Behaviour::Stale => {
+				tracing::warn!("adversary: round 0 has no older checkpoint; training from H_0");
+				(checkpoint, dataset_shard)
+			}
+			Behaviour::WrongShard => (checkpoint, (dataset_shard + 1) % dataset_shards.max(1)),
+			_ => (checkpoint, dataset_shard),
+		})
+	}
+
+	/// The delta this behaviour commits for slot `(bounty, round, shard)`, given the honest one.
+	pub fn tamper(
+		self,
+		honest: Delta,
+		(bounty, round, shard): (BountyId, RoundIndex, ShardIndex),
+	) -> Delta {
+		let values: Vec<f32> = honest.values().collect();
+		let spread = (values.iter().map(|v| v * v).sum::<f32>() / values.len().max(1) as f32)
+			.sqrt()
+			.max(f32::MIN_POSITIVE);
+		let noise = |rng: &mut SeededRng| -> Vec<f32> {
+			values.iter().map(|_| spread * rng.normal()).collect()
+		};
+		let tampered: Vec<f32> = match self {
+			Behaviour::Random => noise(&mut SeededRng::new(super::worker::salt().as_bytes())),
+			Behaviour::SignFlip => values.iter().map(|v| -v).collect(),
+			Behaviour::Scale => values.iter().map(|v| v * SCALE).collect(),
+			Behaviour::Zero => vec![0.0; values.len()],
+			Behaviour::Collude => {
+				let mut rng =
+					SeededRng::for_shard("cohort/adversary/collude", bounty, round, shard);
+				values.iter().zip(noise(&mut rng)).map(|(v, n)| v + n).collect()
+			}
+			_ => return honest,
+		};
+		honest.with_values(&tampered)
+	}
+}
+
+/// [`Behaviour::CopySeal`]'s commit: wait until another worker commits a seal in another
+/// shard of the round, and commit that seal as this slot's.
+pub async fn commit_copied_seal(
+	cx: &Context,
+	bounty: BountyId,
+	round: RoundIndex,
+	shard: ShardIndex,
+	checkpoint: H256,
+) -> Result<(), DutyError> {
+	let me = cx.account();
+	loop {
+		let at = cx.chain.finalized().await?;
+		let view = cx.round(&at, bounty, round).await?;
+		let copied = view
+			.shards
+			.iter()
+			.filter(|other| other.shard != shard)
+			.flat_map(|other| other.state.slots.0.iter())
+			.filter(|slot| slot.worker != me)
+			.find_map(|slot| slot.seal);
+		if let Some(seal) = copied {
+			let call = runtime::tx().training().commit(bounty, round, shard, checkpoint, seal);
+			cx.chain.submit(&cx.keys, "Training.commit", &call).await?;
+			tracing::warn!(bounty, round, shard, ?seal, "adversary: committed a copied seal");
+			return Ok(());
+		}
+		if at.number >= view.info.commit_deadline {
+			tracing::warn!(bounty, round, shard, "adversary: no seal to copy before the deadline");
+			return Ok(());
+		}
+		tokio::time::sleep(COPY_POLL).await;
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::delta::Tensor;
+
+	fn honest() -> Delta {
+		let tensors =
+			vec![Tensor { name: "w".into(), dims: vec![4], data: vec![1.0, -2.0, 0.5, 0.0] }];
+		Delta::new(tensors).unwrap()
+	}
+
+	#[test]
+	fn the_schedule_gives_each_round_its_behaviour_and_repeats_the_last() {
+		let adversary = Adversary::new(vec![Behaviour::Honest, Behaviour::Zero]);
+		assert_eq!(adversary.in_round(0), Behaviour::Honest);
+		assert_eq!(adversary.in_round(1), Behaviour::Zero);
+		assert_eq!(adversary.in_round(7), Behaviour::Zero);
+		assert_eq!(Adversary::new(vec![]).in_round(3), Behaviour::Honest);
+	}
+
+	#[test]
+	fn every_tampering_behaviour_changes_the_delta_and_the_others_do_not() {
+		let slot = (1, 2, 3);
+		for behaviour in [
+			Behaviour::Random,
+			Behaviour::SignFlip,
+			Behaviour::Scale,
+			Behaviour::Zero,
+			Behaviour::Collude,
+		] {
+			let tampered = behaviour.tamper(honest(), slot);
+			assert!(tampered.same_layout(&honest()), "{behaviour:?}");
+			assert_ne!(tampered.to_bytes(), honest().to_bytes(), "{behaviour:?}");
+		}
+		for behaviour in [Behaviour::Honest, Behaviour::Stale, Behaviour::WrongBlob] {
+			assert_eq!(behaviour.tamper(honest(), slot).to_bytes(), honest().to_bytes());
+		}
+	}
+
+	#[test]
+	fn colluders_agree_and_random_adversaries_do_not() {
+		let slot = (1, 2, 3);
+		let collude = || Behaviour::Collude.tamper(honest(), slot).to_bytes();
+		assert_eq!(collude(), collude());
+		assert_ne!(collude(), Behaviour::Collude.tamper(honest(), (1, 2, 4)).to_bytes());
+		let random = || Behaviour::Random.tamper(honest(), slot).to_bytes();
+		assert_ne!(random(), random());
+	}
+}
