@@ -3,9 +3,11 @@
 //! over the nodes. The demo and the end-to-end tests drive bounties through it.
 
 use crate::{
+	wait,
 	worker::{run_once, WorkerConfig, WorkerProcess},
-	Network, NetworkConfig, Result,
+	Error, Network, NetworkConfig, Result,
 };
+use serde_json::{json, Value};
 use std::{path::Path, time::Duration};
 
 /// The validators of the `local` preset, whose verifiers vote on disputes.
@@ -40,16 +42,27 @@ impl Deployment {
 	/// Start the `local` network, a verifier for each validator, and `workers` (names from
 	/// [`ACCOUNTS`]), each registered with a bond of `bond` UNIT before its loop starts.
 	pub async fn start(config: NetworkConfig, workers: &[&str], bond: &str) -> Result<Self> {
+		let workers: Vec<(&str, &[&str])> = workers.iter().map(|who| (*who, &[][..])).collect();
+		Self::start_with(config, &workers, bond).await
+	}
+
+	/// [`Deployment::start`], with each worker's extra `run` arguments.
+	pub async fn start_with(
+		config: NetworkConfig,
+		workers: &[(&str, &[&str])],
+		bond: &str,
+	) -> Result<Self> {
 		let network = Network::start(config).await?;
 		let mut deployment = Deployment { verifiers: Vec::new(), workers: Vec::new(), network };
 		for (index, who) in VALIDATORS.into_iter().enumerate() {
 			let config = deployment.config_on(who, index)?;
 			deployment.verifiers.push(WorkerProcess::spawn(&config, &["verify"])?);
 		}
-		for (index, who) in workers.iter().enumerate() {
+		for (index, (who, run_args)) in workers.iter().enumerate() {
 			let config = deployment.config_on(who, index)?;
 			run_once(&config, &["register", "--bond", bond], STEP).await?;
-			let process = WorkerProcess::spawn(&config, &["run"])?;
+			let args: Vec<&str> = ["run"].into_iter().chain(run_args.iter().copied()).collect();
+			let process = WorkerProcess::spawn(&config, &args)?;
 			deployment.workers.push((config, process));
 		}
 		for process in deployment.verifiers.iter().chain(deployment.workers.iter().map(|(_, p)| p))
@@ -84,6 +97,40 @@ impl Deployment {
 	/// The workers, in the order they were started.
 	pub fn workers(&self) -> &[(WorkerConfig, WorkerProcess)] {
 		&self.workers
+	}
+
+	/// The workers, to kill.
+	pub fn workers_mut(&mut self) -> &mut [(WorkerConfig, WorkerProcess)] {
+		&mut self.workers
+	}
+
+	/// Submit a bounty as `who` on node 0: `bounty submit <args>`. Returns the submitter, which
+	/// serves the dataset and the initial checkpoint until it is dropped, and what it printed.
+	pub async fn submit(&self, who: &str, args: &[&str]) -> Result<(WorkerProcess, Value)> {
+		let config = self.config_on(who, 0)?;
+		let args: Vec<&str> =
+			["bounty", "submit"].into_iter().chain(args.iter().copied()).collect();
+		let mut process = WorkerProcess::spawn(&config, &args)?;
+		let submitted = process.json_line(STEP).await?;
+		Ok((process, submitted))
+	}
+
+	/// Wait up to `timeout` until bounty `id` is no longer active; its `cohort_bounty` view
+	/// then. A timeout's error carries every process's last log lines.
+	pub async fn wait_closed(&self, id: u64, timeout: Duration) -> Result<Value> {
+		let rpc = self.network.node(0).rpc();
+		let closed = wait::until(&format!("bounty {id} to close"), timeout, || async {
+			let bounty: Value = rpc.call("cohort_bounty", vec![json!(id)]).await?;
+			Ok((bounty["status"] != "active").then_some(bounty))
+		})
+		.await;
+		closed.map_err(|e| match e {
+			Error::Timeout { what, after } => Error::Timeout {
+				what: format!("{what}; last log lines:\n{}", self.logs(15)),
+				after,
+			},
+			other => other,
+		})
 	}
 
 	/// The last log lines of every worker and verifier, for a failure's report.

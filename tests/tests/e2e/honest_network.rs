@@ -10,7 +10,7 @@ use cohort_runtime::{Balance, RuntimeEvent};
 use cohort_tests::{
 	deployment::{Deployment, ACCOUNTS},
 	wait,
-	worker::{run_once, WorkerConfig, WorkerProcess},
+	worker::{run_once, WorkerConfig},
 	NetworkConfig, Rpc,
 };
 use pallet_training::Event as Training;
@@ -47,13 +47,10 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 	let workers = &ACCOUNTS[..4];
 	let mut deployment = Deployment::start(NetworkConfig::local(), workers, "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
-	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
 	let observer = deployment.config_on("Eve//stash", 1).unwrap();
 	let owner = sp_keyring::Sr25519Keyring::FerdieStash.to_account_id();
 
 	let submit = [
-		"bounty",
-		"submit",
 		"--model",
 		MODEL,
 		"--dataset",
@@ -71,20 +68,14 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 		"--reward",
 		"1",
 	];
-	let mut serving = WorkerProcess::spawn(&submitter, &submit).unwrap();
-	let submitted = serving.json_line(STEP).await.unwrap();
+	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");
 	let out = deployment.dir().join("model.safetensors");
 	let out = out.to_str().unwrap();
 	let initial = fetch_and_eval(&observer, out).await;
 	assert_eq!(initial["checkpoint"], submitted["initialCheckpoint"]);
 
-	let done = wait::until("the bounty to complete", Duration::from_secs(600), || async {
-		let b: Value = rpc.call("cohort_bounty", vec![json!(0)]).await?;
-		Ok((b["status"] != "active").then_some(b))
-	})
-	.await
-	.unwrap_or_else(|e| panic!("{e}\n{}", deployment.logs(15)));
+	let done = deployment.wait_closed(0, Duration::from_secs(600)).await.unwrap();
 	assert_eq!(done["status"], "completed", "{done}");
 
 	// Every slot of every round was accepted; count them per worker.

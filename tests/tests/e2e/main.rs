@@ -4,6 +4,7 @@
 //! whatever `--test-threads` says: each starts up to five nodes, and two cores are shared by
 //! all of them.
 
+mod adversaries;
 mod chain_specs;
 mod election;
 mod finality;

@@ -5,9 +5,7 @@
 
 use cohort_tests::{
 	deployment::{Deployment, ACCOUNTS},
-	wait,
-	worker::WorkerProcess,
-	NetworkConfig,
+	wait, NetworkConfig,
 };
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -20,10 +18,7 @@ async fn a_dispute_settles_with_a_validator_down() {
 	let mut deployment =
 		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..2], "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
-	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
 	let submit = [
-		"bounty",
-		"submit",
 		"--model",
 		r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
 		"--dataset",
@@ -41,8 +36,7 @@ async fn a_dispute_settles_with_a_validator_down() {
 		"--audit-rate",
 		"1",
 	];
-	let mut serving = WorkerProcess::spawn(&submitter, &submit).unwrap();
-	let submitted = serving.json_line(STEP).await.unwrap();
+	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");
 
 	wait::until("the round to start", STEP, || async {
@@ -53,12 +47,7 @@ async fn a_dispute_settles_with_a_validator_down() {
 	.unwrap();
 	deployment.network_mut().kill(3).await;
 
-	let done = wait::until("the bounty to complete", STEP * 2, || async {
-		let b: Value = rpc.call("cohort_bounty", vec![json!(0)]).await?;
-		Ok((b["status"] != "active").then_some(b))
-	})
-	.await
-	.unwrap_or_else(|e| panic!("{e}\n{}", deployment.logs(10)));
+	let done = deployment.wait_closed(0, STEP * 2).await.unwrap();
 	assert_eq!(done["status"], "completed", "{done}");
 
 	let disputes: Vec<Value> = rpc.call("cohort_disputes", vec![json!(0)]).await.unwrap();
