@@ -11,6 +11,7 @@ mod finality;
 mod honest_network;
 mod training;
 mod validator_down;
+mod worker_down;
 mod worker_p2p;
 mod worker_run;
 
