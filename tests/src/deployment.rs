@@ -3,11 +3,12 @@
 //! over the nodes. The demo and the end-to-end tests drive bounties through it.
 
 use crate::{
-	wait,
-	worker::{run_once, WorkerConfig, WorkerProcess},
+	tx, wait,
+	worker::{account_of, run_once, WorkerConfig, WorkerProcess},
 	Error, Network, NetworkConfig, Result,
 };
 use serde_json::{json, Value};
+use sp_keyring::Sr25519Keyring;
 use std::{path::Path, time::Duration};
 
 /// The validators of the `local` preset, whose verifiers vote on disputes.
@@ -58,18 +59,39 @@ impl Deployment {
 			let config = deployment.config_on(who, index)?;
 			deployment.verifiers.push(WorkerProcess::spawn(&config, &["verify"])?);
 		}
-		for (index, (who, run_args)) in workers.iter().enumerate() {
-			let config = deployment.config_on(who, index)?;
-			run_once(&config, &["register", "--bond", bond], STEP).await?;
-			let args: Vec<&str> = ["run"].into_iter().chain(run_args.iter().copied()).collect();
-			let process = WorkerProcess::spawn(&config, &args)?;
-			deployment.workers.push((config, process));
+		for (who, run_args) in workers {
+			deployment.add_worker(who, run_args, bond).await?;
 		}
-		for process in deployment.verifiers.iter().chain(deployment.workers.iter().map(|(_, p)| p))
-		{
-			process.wait_log("running", STEP).await?;
+		for verifier in &deployment.verifiers {
+			verifier.wait_log("running", STEP).await?;
 		}
 		Ok(deployment)
+	}
+
+	/// Register `who` with a bond of `bond` UNIT and start its loop (`run <run_args>`) on the
+	/// next node in turn; returns once it runs. `who` needs funds: one of [`ACCOUNTS`], or an
+	/// account [`Deployment::fund`] paid.
+	pub async fn add_worker(&mut self, who: &str, run_args: &[&str], bond: &str) -> Result<()> {
+		let config = self.config_on(who, self.workers.len())?;
+		run_once(&config, &["register", "--bond", bond], STEP).await?;
+		let args: Vec<&str> = ["run"].into_iter().chain(run_args.iter().copied()).collect();
+		let process = WorkerProcess::spawn(&config, &args)?;
+		process.wait_log("running", STEP).await?;
+		self.workers.push((config, process));
+		Ok(())
+	}
+
+	/// Pay `amount` UNIT from Alice to the dev account `who` (any `//Name`), as a signed
+	/// transfer.
+	pub async fn fund(&self, who: &str, amount: u128) -> Result<()> {
+		let call =
+			cohort_runtime::RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+				dest: account_of(who).into(),
+				value: amount * cohort_runtime::UNIT,
+			});
+		let rpc = self.network.node(0).rpc();
+		tx::execute_ok(rpc, Sr25519Keyring::Alice, call).await?;
+		Ok(())
 	}
 
 	/// `who` on node `index` (modulo the nodes), with a store in the network's directory.

@@ -62,6 +62,13 @@ impl WorkerConfig {
 	}
 }
 
+/// The account dev name `who` signs as (`Bob` is `//Bob`, `Bob//stash` is `//Bob//stash`).
+pub fn account_of(who: &str) -> sp_runtime::AccountId32 {
+	use sp_core::{sr25519::Pair, Pair as _};
+	let pair = Pair::from_string(&format!("//{who}"), None).expect("a valid derivation path");
+	pair.public().into()
+}
+
 /// A running `cohort-worker` command.
 pub struct WorkerProcess {
 	name: String,

@@ -9,6 +9,7 @@ mod chain_specs;
 mod election;
 mod finality;
 mod honest_network;
+mod many_adversaries;
 mod training;
 mod validator_down;
 mod worker_down;

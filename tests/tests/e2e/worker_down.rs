@@ -6,7 +6,9 @@
 use cohort_runtime::RuntimeEvent;
 use cohort_tests::{
 	deployment::{Deployment, ACCOUNTS},
-	wait, NetworkConfig, Rpc, WorkerProcess,
+	wait,
+	worker::account_of,
+	NetworkConfig, Rpc, WorkerProcess,
 };
 use pallet_training::Event as Training;
 use serde_json::{json, Value};
@@ -69,7 +71,7 @@ async fn a_killed_worker_is_replaced_by_a_standby_and_rejoins_without_a_double_c
 	let index = deployment
 		.workers()
 		.iter()
-		.position(|(config, _)| account_of(&config.who) == victim)
+		.position(|(config, _)| account_of(&config.who).to_string() == victim)
 		.expect("the victim is one of the workers");
 	let (config, process) = &mut deployment.workers_mut()[index];
 	process.wait_log("training", STEP).await.unwrap();
@@ -117,11 +119,4 @@ async fn a_killed_worker_is_replaced_by_a_standby_and_rejoins_without_a_double_c
 			assert_eq!(slot["outcome"], "accepted", "round {round}: {slot}");
 		}
 	}
-}
-
-/// The SS58 address of dev account `who` (`Eve`, `Alice//stash`, …).
-fn account_of(who: &str) -> String {
-	use sp_core::{crypto::Pair as _, sr25519::Pair};
-	let pair = Pair::from_string(&format!("//{who}"), None).unwrap();
-	sp_runtime::AccountId32::from(pair.public()).to_string()
 }

@@ -1,0 +1,137 @@
+//! Issue 5's many adversaries: 7 of 16 workers Byzantine, each in its own way, against a
+//! bounty that aggregates with the coordinate-wise median. The same bounty (same spec, same
+//! seed) first runs on the nine honest workers alone; then the seven Byzantine workers join
+//! and it runs again. Its final loss must be within 5 % of the honest run's, every Byzantine
+//! worker that was assigned a slot must be slashed, and no honest worker may be.
+//!
+//! The behaviours are pairwise different, so two Byzantine replicas of one shard never agree:
+//! their shard is disputed and rejected, and only honest deltas reach the median.
+
+use cohort_tests::{
+	deployment::{Deployment, ACCOUNTS},
+	wait,
+	worker::{account_of, run_once, WorkerConfig},
+	NetworkConfig, Rpc,
+};
+use serde_json::{json, Value};
+use std::{collections::BTreeSet, time::Duration};
+
+const STEP: Duration = Duration::from_secs(180);
+const ROUNDS: u32 = 3;
+/// The Byzantine workers' behaviours, one each.
+const BYZANTINE: [&str; 7] =
+	["random", "sign-flip", "scale", "zero", "wrong-shard", "withhold", "copy-seal"];
+const SPEC: [&str; 18] = [
+	"--model",
+	r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
+	"--dataset",
+	"builtin:synthetic",
+	"--seed",
+	"many-adversaries",
+	"--rounds",
+	"3",
+	"--shards",
+	"4",
+	"--replication",
+	"2",
+	"--steps",
+	"5",
+	"--aggregation",
+	"median",
+	"--phases",
+	"15,10,30,12,6",
+];
+
+/// The final checkpoint of `bounty` as `observer` fetches it, and its `model eval` loss.
+async fn final_loss(
+	observer: &WorkerConfig,
+	dir: &std::path::Path,
+	bounty: u64,
+	checkpoint: &Value,
+) -> f64 {
+	let out = dir.join(format!("bounty-{bounty}.safetensors"));
+	let out = out.to_str().unwrap();
+	let id = bounty.to_string();
+	let eval = wait::until("the final checkpoint to be served", STEP, || async {
+		run_once(observer, &["model", "fetch", &id, "--out", out], STEP).await?;
+		let eval = run_once(observer, &["model", "eval", out, "--model", SPEC[1]], STEP).await?;
+		Ok((eval["checkpoint"] == *checkpoint).then_some(eval))
+	})
+	.await
+	.unwrap();
+	eval["loss"].as_f64().unwrap()
+}
+
+/// Every account that held or lost a slot of `bounty`.
+async fn assigned(rpc: &Rpc, bounty: u64) -> BTreeSet<String> {
+	let mut assigned = BTreeSet::new();
+	for round in 0..ROUNDS {
+		let view: Value =
+			rpc.call("cohort_round", vec![json!(bounty), json!(round)]).await.unwrap();
+		for shard in view["shards"].as_array().unwrap() {
+			for slot in shard["slots"].as_array().unwrap() {
+				for who in [&slot["worker"], &slot["replaced"]] {
+					if let Some(who) = who.as_str() {
+						assigned.insert(who.to_string());
+					}
+				}
+			}
+		}
+	}
+	assigned
+}
+
+#[tokio::test]
+async fn seven_byzantine_workers_of_sixteen_are_slashed_and_the_loss_holds() {
+	let _nodes = crate::one_at_a_time().await;
+	let (honest, submitter) = (&ACCOUNTS[..9], ACCOUNTS[9]);
+	let mut deployment = Deployment::start(NetworkConfig::local(), honest, "100").await.unwrap();
+	let rpc = deployment.network().node(0).rpc().clone();
+	// Fetching and evaluating needs no funds: a fresh key does it.
+	let observer = deployment.config_on("Observer", 1).unwrap();
+
+	// The honest run.
+	let (serving, submitted) = deployment.submit(submitter, &SPEC).await.unwrap();
+	assert_eq!(submitted["bounty"], 0, "{submitted}");
+	let done = deployment.wait_closed(0, Duration::from_secs(600)).await.unwrap();
+	assert_eq!(done["status"], "completed", "{done}");
+	drop(serving);
+	let honest_loss = final_loss(&observer, deployment.dir(), 0, &done["checkpoint"]).await;
+
+	// Seven Byzantine workers join, and the same bounty runs again.
+	let byzantine: Vec<String> = (1..=BYZANTINE.len()).map(|i| format!("Byzantine{i}")).collect();
+	for (who, behaviour) in byzantine.iter().zip(BYZANTINE) {
+		deployment.fund(who, 1_000).await.unwrap();
+		deployment.add_worker(who, &["--adversary", behaviour], "100").await.unwrap();
+	}
+	let (serving, submitted) = deployment.submit(submitter, &SPEC).await.unwrap();
+	assert_eq!(submitted["bounty"], 1, "{submitted}");
+	let done = deployment.wait_closed(1, Duration::from_secs(900)).await.unwrap();
+	assert_eq!(done["status"], "completed", "{done}");
+	drop(serving);
+	let loss = final_loss(&observer, deployment.dir(), 1, &done["checkpoint"]).await;
+	assert!(
+		(loss - honest_loss).abs() <= 0.05 * honest_loss,
+		"loss {loss} against the honest run's {honest_loss}"
+	);
+
+	// Every Byzantine worker that held a slot is slashed; no honest worker is.
+	let assigned = assigned(&rpc, 1).await;
+	let workers: Vec<Value> = rpc.call("cohort_workers", vec![]).await.unwrap();
+	let slashed = |who: &str| {
+		let account = account_of(who).to_string();
+		let record = workers.iter().find(|w| w["account"] == json!(account)).unwrap();
+		(record["slashed"] != "0", assigned.contains(&account))
+	};
+	let mut caught = 0;
+	for (who, behaviour) in byzantine.iter().zip(BYZANTINE) {
+		let (was_slashed, was_assigned) = slashed(who);
+		assert_eq!(was_slashed, was_assigned, "{who} ({behaviour}), assigned: {assigned:?}");
+		caught += usize::from(was_slashed);
+	}
+	assert!(caught >= 3, "only {caught} Byzantine workers were assigned work: {assigned:?}");
+	for who in honest {
+		assert!(!slashed(who).0, "{who} is honest");
+	}
+	eprintln!("many adversaries: {caught} of 7 slashed; loss {loss} against {honest_loss}");
+}
