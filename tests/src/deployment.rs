@@ -68,13 +68,15 @@ impl Deployment {
 		Ok(deployment)
 	}
 
-	/// Register `who` with a bond of `bond` UNIT and start its loop (`run <run_args>`) on the
-	/// next node in turn; returns once it runs. `who` needs funds: one of [`ACCOUNTS`], or an
+	/// Register `who` with a bond of `bond` UNIT and start its loop (`run <run_args>`, serving
+	/// metrics) on the next node in turn; returns once it runs. `who` needs funds: one of [`ACCOUNTS`], or an
 	/// account [`Deployment::fund`] paid.
 	pub async fn add_worker(&mut self, who: &str, run_args: &[&str], bond: &str) -> Result<()> {
 		let config = self.config_on(who, self.workers.len())?;
 		run_once(&config, &["register", "--bond", bond], STEP).await?;
-		let args: Vec<&str> = ["run"].into_iter().chain(run_args.iter().copied()).collect();
+		let metrics = config.metrics_arg();
+		let args: Vec<&str> =
+			["run", metrics.as_str()].into_iter().chain(run_args.iter().copied()).collect();
 		let process = WorkerProcess::spawn(&config, &args)?;
 		process.wait_log("running", STEP).await?;
 		self.workers.push((config, process));

@@ -10,12 +10,14 @@
 //! - [`rpc`]: typed JSON-RPC calls.
 //! - [`tx`]: signed extrinsics, submitted as any client would, and their outcome.
 //! - [`wait`]: polling with deadlines.
+//! - [`metrics`]: Prometheus metrics of nodes and workers.
 //! - [`worker`]: `cohort-worker` processes.
 //! - [`deployment`]: validators with their verifiers and registered workers, all running.
 //!
 //! The `cohort-localnet` binary puts the same harness in people's hands.
 
 pub mod deployment;
+pub mod metrics;
 pub mod network;
 pub mod node;
 pub mod rpc;

@@ -99,15 +99,7 @@ impl Node {
 
 	/// The node's Prometheus metrics, in the text exposition format.
 	pub async fn metrics(&self) -> Result<String> {
-		use tokio::io::{AsyncReadExt, AsyncWriteExt};
-		let io = |source| Error::Io { context: format!("GET /metrics of {}", self.name()), source };
-		let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.prometheus_port))
-			.await
-			.map_err(io)?;
-		stream.write_all(b"GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").await.map_err(io)?;
-		let mut response = String::new();
-		stream.read_to_string(&mut response).await.map_err(io)?;
-		Ok(response)
+		crate::metrics::scrape(self.prometheus_port, self.name()).await
 	}
 
 	/// The address other nodes dial to reach this one.

@@ -28,6 +28,8 @@ pub struct WorkerConfig {
 	pub node: String,
 	/// Its libp2p TCP port on loopback, fixed across restarts as a real worker's would be.
 	pub port: u16,
+	/// The port its `run` loop serves Prometheus metrics on (see [`WorkerConfig::metrics`]).
+	pub metrics_port: u16,
 }
 
 impl WorkerConfig {
@@ -39,7 +41,19 @@ impl WorkerConfig {
 			store: dir.join(format!("worker-{}", who.to_lowercase().replace("//", "-"))),
 			node: format!("ws://127.0.0.1:{rpc_port}"),
 			port: crate::free_port()?,
+			metrics_port: crate::free_port()?,
 		})
+	}
+
+	/// The `--metrics` argument that serves this worker's metrics where
+	/// [`WorkerConfig::metrics`] reads them.
+	pub fn metrics_arg(&self) -> String {
+		format!("--metrics=127.0.0.1:{}", self.metrics_port)
+	}
+
+	/// The metrics of this worker's process started with [`WorkerConfig::metrics_arg`].
+	pub async fn metrics(&self) -> Result<String> {
+		crate::metrics::scrape(self.metrics_port, &self.who).await
 	}
 
 	fn command(&self, args: &[&str]) -> Command {

@@ -147,7 +147,7 @@ pub async fn commit_copied_seal(
 			.find_map(|slot| slot.seal);
 		if let Some(seal) = copied {
 			let call = runtime::tx().training().commit(bounty, round, shard, checkpoint, seal);
-			cx.chain.submit(&cx.keys, "Training.commit", &call).await?;
+			cx.submit("Training.commit", &call).await?;
 			tracing::warn!(bounty, round, shard, ?seal, "adversary: committed a copied seal");
 			return Ok(());
 		}

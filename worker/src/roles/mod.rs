@@ -12,10 +12,10 @@ pub mod verifier;
 pub mod worker;
 
 use crate::{
-	chain::{self, AccountId, At, Chain, ChainError, RoundView},
+	chain::{self, AccountId, At, Chain, ChainError, Included, RoundView},
 	job::{Job, JobError, Spec},
 	keys::Keys,
-	metrics::Metrics,
+	metrics::{Metrics, Work},
 	p2p::{Announced, Network, P2pError},
 	store::{Store, StoreError},
 	trainer::{Backend, DataError, Dataset},
@@ -26,7 +26,9 @@ use libp2p::PeerId;
 use std::{
 	collections::HashMap,
 	sync::{Arc, Mutex},
+	time::Instant,
 };
+use subxt::tx::Payload;
 use thiserror::Error;
 
 /// Why a duty could not be done (it is logged and retried at the next block while it is due).
@@ -168,7 +170,17 @@ impl Context {
 	/// Blob `root`, from the store or the network (checked against its root either way).
 	pub async fn blob(&self, root: H256) -> Result<Vec<u8>, DutyError> {
 		let hint = self.announced.lock().expect("not poisoned").get(&root).copied();
-		Ok(self.network.fetch(root, hint).await?)
+		Ok(self.metrics.timed(Work::Transfers, self.network.fetch(root, hint)).await?)
+	}
+
+	/// Submit `payload` signed by this account (`call` names it in errors) and wait until it
+	/// is in a block.
+	pub async fn submit<Call: Payload>(
+		&self,
+		call: &'static str,
+		payload: &Call,
+	) -> Result<Included, ChainError> {
+		self.metrics.timed(Work::Chain, self.chain.submit(&self.keys, call, payload)).await
 	}
 
 	/// The dataset of `job`.
@@ -194,10 +206,13 @@ impl Context {
 		let checkpoint = self.blob(round.info.checkpoint).await?;
 		let deltas = self.accepted_deltas(round).await?;
 		let job = job.clone();
-		let next = tokio::task::spawn_blocking(move || job.next_checkpoint(&checkpoint, &deltas))
-			.await
-			.map_err(|e| DutyError::Task(e.to_string()))??;
-		Ok(self.store.put_blob(&next)?)
+		let next = tokio::task::spawn_blocking(move || job.next_checkpoint(&checkpoint, &deltas));
+		let next = self.metrics.timed(Work::Aggregating, next).await;
+		let next = next.map_err(|e| DutyError::Task(e.to_string()))??;
+		let hashing = Instant::now();
+		let root = self.store.put_blob(&next)?;
+		self.metrics.spent(Work::Hashing, hashing.elapsed());
+		Ok(root)
 	}
 }
 

@@ -21,6 +21,7 @@ use crate::{
 	},
 	delta::Delta,
 	merkle,
+	metrics::Work,
 };
 use cohort_primitives::{DisputeId, Verdict, H256};
 use futures::StreamExt;
@@ -137,9 +138,9 @@ async fn settle(cx: &Context, dispute: DisputeView) -> Result<Verdict, DutyError
 			let device = cx.backend.device().clone();
 			let trained = tokio::task::spawn_blocking(move || {
 				job.train(&weights, &dataset, bounty, index, shard, dataset_shard, &device)
-			})
-			.await
-			.map_err(|e| DutyError::Task(e.to_string()))??;
+			});
+			let trained = cx.metrics.timed(Work::Training, trained).await;
+			let trained = trained.map_err(|e| DutyError::Task(e.to_string()))??;
 			cx.metrics.shards_trained.inc();
 			let mine = trained.delta;
 			let same_class = round.info.class.0 .0 == cx.backend.class().as_bytes();
@@ -151,7 +152,7 @@ async fn settle(cx: &Context, dispute: DisputeView) -> Result<Verdict, DutyError
 		}
 	};
 	let call = runtime::tx().training().vote(dispute.id, Static(verdict));
-	cx.chain.submit(&cx.keys, "Training.vote", &call).await?;
+	cx.submit("Training.vote", &call).await?;
 	Ok(verdict)
 }
 

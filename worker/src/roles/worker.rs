@@ -22,6 +22,7 @@ use crate::{
 	},
 	delta::Delta,
 	merkle,
+	metrics::Work,
 	p2p::Announcement,
 	store::{Commitment, Stage},
 	trainer::Trained,
@@ -245,7 +246,7 @@ impl Worker {
 }
 
 async fn heartbeat(cx: Context) -> Result<(), DutyError> {
-	cx.chain.submit(&cx.keys, "Workers.heartbeat", &runtime::tx().workers().heartbeat()).await?;
+	cx.submit("Workers.heartbeat", &runtime::tx().workers().heartbeat()).await?;
 	Ok(())
 }
 
@@ -263,7 +264,9 @@ async fn commit(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 		None => {
 			let (delta, losses) = train(&cx, slot).await?;
 			let bytes = delta.to_bytes();
+			let hashing = Instant::now();
 			let root = cx.store.put_blob(&bytes)?;
+			cx.metrics.spent(Work::Hashing, hashing.elapsed());
 			debug_assert_eq!(root, merkle::root(&bytes));
 			let salt = salt();
 			let record = Commitment {
@@ -284,7 +287,7 @@ async fn commit(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 	};
 	let call =
 		runtime::tx().training().commit(bounty, round, shard, record.checkpoint, record.seal);
-	cx.chain.submit(&cx.keys, "Training.commit", &call).await?;
+	cx.submit("Training.commit", &call).await?;
 	record.stage = Stage::Committed;
 	cx.store.record(&record)?;
 	tracing::info!(bounty, round, shard, seal = ?record.seal, "committed");
@@ -311,7 +314,9 @@ async fn train(cx: &Context, slot: SlotRef) -> Result<(Delta, Vec<f32>), DutyErr
 	})
 	.await
 	.map_err(|e| DutyError::Task(e.to_string()))??;
-	cx.metrics.step_seconds.observe(started.elapsed().as_secs_f64() / losses.len().max(1) as f64);
+	let elapsed = started.elapsed();
+	cx.metrics.spent(Work::Training, elapsed);
+	cx.metrics.step_seconds.observe(elapsed.as_secs_f64() / losses.len().max(1) as f64);
 	cx.metrics.shards_trained.inc();
 	#[cfg(feature = "adversary")]
 	let delta = cx.behaviour(round).tamper(delta, (bounty, round, shard));
@@ -332,7 +337,7 @@ async fn reveal(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 	};
 	if record.stage < Stage::Revealed {
 		let call = runtime::tx().training().reveal(bounty, round, shard, record.root, record.salt);
-		cx.chain.submit(&cx.keys, "Training.reveal", &call).await?;
+		cx.submit("Training.reveal", &call).await?;
 		record.stage = Stage::Revealed;
 		cx.store.record(&record)?;
 		tracing::info!(bounty, round, shard, root = ?record.root, "revealed");
@@ -357,7 +362,7 @@ async fn aggregate(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(
 	let root = cx.recompute_checkpoint(&job, &view).await?;
 	cx.network.provide(root)?;
 	let call = runtime::tx().training().commit_checkpoint(bounty, round, root);
-	cx.chain.submit(&cx.keys, "Training.commit_checkpoint", &call).await?;
+	cx.submit("Training.commit_checkpoint", &call).await?;
 	tracing::info!(bounty, round, checkpoint = ?root, "committed the next checkpoint");
 	Ok(())
 }
@@ -373,7 +378,7 @@ async fn review(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(), 
 	if mine != proposed {
 		tracing::warn!(bounty, round, ?proposed, computed = ?mine, "disputing the proposed checkpoint");
 		let call = runtime::tx().training().dispute_checkpoint(bounty, round, mine);
-		cx.chain.submit(&cx.keys, "Training.dispute_checkpoint", &call).await?;
+		cx.submit("Training.dispute_checkpoint", &call).await?;
 	}
 	Ok(())
 }

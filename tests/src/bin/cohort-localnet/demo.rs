@@ -2,14 +2,19 @@
 //! verifiers, workers register and run, a submitter publishes the built-in Shakespeare corpus
 //! and submits a character-model bounty as a signed extrinsic, and the demo follows it round
 //! by round: assignments, accepted, disputed and slashed contributions, and the loss of each
-//! new checkpoint, measured on fixed batches. It ends with the final checkpoint's hash, the
-//! loss curve (`loss.csv`), a sample of generated text, and how to fetch the model.
+//! new checkpoint, measured on fixed batches, and where each round's wall time went: the
+//! workers' training, the protocol (hashing, extrinsics, transfers, aggregating, from their
+//! Prometheus counters) and the rest, waiting for the chain's deadlines. It ends with the
+//! final checkpoint's hash, the loss curve (`loss.csv`), the round times (`rounds.csv`), the
+//! loss of the same model trained on one machine, a sample of generated text, and how to
+//! fetch the model.
 
 use anyhow::{Context, Result};
 use clap::Args;
 use cohort_tests::{
 	deployment::{Deployment, ACCOUNTS},
-	worker::{run_once, WorkerConfig, WorkerProcess},
+	metrics,
+	worker::{run_once, WorkerConfig},
 	NetworkConfig, Rpc,
 };
 use serde_json::{json, Value};
@@ -56,6 +61,43 @@ struct Round {
 	seconds: f64,
 }
 
+/// The kinds of work the workers count (`cohort_worker_work_seconds_total{work}`); all but
+/// training are the protocol's cost.
+const WORK: [&str; 5] = ["training", "hashing", "chain", "transfers", "aggregating"];
+
+/// Seconds each kind of [`WORK`] took, summed over the workers, so far.
+async fn work_seconds(deployment: &Deployment) -> Result<[f64; 5]> {
+	let mut total = [0.0; 5];
+	for (config, _) in deployment.workers() {
+		let text = config.metrics().await?;
+		for (sum, work) in total.iter_mut().zip(WORK) {
+			let name = format!("cohort_worker_work_seconds_total{{work=\"{work}\"}}");
+			*sum += metrics::sample(&text, &name).unwrap_or(0.0);
+		}
+	}
+	Ok(total)
+}
+
+/// Where a round's wall time went, per worker: training, the protocol (hashing, extrinsics,
+/// transfers, aggregating) and the rest, waiting for the chain's deadlines.
+struct Split {
+	training: f64,
+	protocol: f64,
+	waiting: f64,
+}
+
+impl Split {
+	/// The split of a round of `seconds` in which the workers' counters went from `before`
+	/// to `after`.
+	fn of(seconds: f64, before: &[f64; 5], after: &[f64; 5], workers: usize) -> Self {
+		let per_worker: Vec<f64> =
+			after.iter().zip(before).map(|(a, b)| (a - b) / workers.max(1) as f64).collect();
+		let training = per_worker[0];
+		let protocol: f64 = per_worker[1..].iter().sum();
+		Split { training, protocol, waiting: (seconds - training - protocol).max(0.0) }
+	}
+}
+
 pub async fn demo(args: DemoArgs) -> Result<()> {
 	let (submitter_name, observer_name) = (ACCOUNTS[9], ACCOUNTS[8]);
 	anyhow::ensure!(
@@ -76,12 +118,9 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		println!("  {:<8} rpc ws://127.0.0.1:{}", node.name(), node.rpc_port());
 	}
 
-	let submitter = deployment.config_on(submitter_name, 0)?;
 	let observer = deployment.config_on(observer_name, 1)?;
 	let (shards, replication) = if args.workers >= 4 { (2, 2) } else { (1, args.workers.min(2)) };
 	let submit = [
-		"bounty",
-		"submit",
 		"--model",
 		MODEL,
 		"--dataset",
@@ -103,8 +142,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	]
 	.map(String::from);
 	let submit: Vec<&str> = submit.iter().map(String::as_str).collect();
-	let mut serving = WorkerProcess::spawn(&submitter, &submit)?;
-	let submitted = serving.json_line(STEP).await?;
+	let (serving, submitted) = deployment.submit(submitter_name, &submit).await?;
 	let bounty = submitted["bounty"].as_u64().context("bounty id")?;
 	println!(
 		"\n{submitter_name} published builtin:shakespeare (root {}) and submitted bounty {bounty}: \
@@ -117,9 +155,14 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 
 	let initial =
 		evaluate(&observer, bounty, None, &submitted["initialCheckpoint"], &args.out).await?;
-	println!("\nround  assigned  accepted  disputed  slashed   loss    time");
+	println!(
+		"\nround  assigned  accepted  disputed  slashed   loss    time   (per worker: training  \
+		 protocol  waiting)"
+	);
 	println!("    0         -         -         -        -  {initial:.3}       -");
 	let mut losses = vec![(0, initial)];
+	let mut splits = Vec::new();
+	let mut counted = work_seconds(&deployment).await?;
 	let mut started = Instant::now();
 	let mut seen = 0;
 	let done = loop {
@@ -130,16 +173,23 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		let finished = if view["status"] == "active" { round } else { args.rounds };
 		while seen < finished {
 			let row = round_row(&rpc, &at, &observer, bounty, seen, &args.out, started).await?;
+			let now = work_seconds(&deployment).await?;
+			let split = Split::of(row.seconds, &counted, &now, args.workers);
+			counted = now;
 			println!(
-				"{:>5}  {:>8}  {:>8}  {:>8}  {:>7}  {:.3}  {:>5.0} s",
+				"{:>5}  {:>8}  {:>8}  {:>8}  {:>7}  {:.3}  {:>5.0} s  {:>18.1} s  {:>6.1} s  {:>5.1} s",
 				row.index + 1,
 				row.assignments,
 				row.accepted,
 				row.disputed,
 				row.slashed,
 				row.loss,
-				row.seconds
+				row.seconds,
+				split.training,
+				split.protocol,
+				split.waiting,
 			);
+			splits.push((row.index + 1, row.seconds, split));
 			if row.accepted == 0 {
 				println!(
 					"no contribution was accepted; the workers' last words:\n{}",
@@ -162,6 +212,13 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	writeln!(file, "round,loss")?;
 	for (round, loss) in &losses {
 		writeln!(file, "{round},{loss}")?;
+	}
+	let timing = args.out.join("rounds.csv");
+	let mut file = std::fs::File::create(&timing)?;
+	writeln!(file, "round,seconds,training,protocol,waiting")?;
+	for (round, seconds, split) in &splits {
+		let Split { training, protocol, waiting } = split;
+		writeln!(file, "{round},{seconds:.2},{training:.2},{protocol:.2},{waiting:.2}")?;
 	}
 	let plot = args.out.join("loss.png");
 	match std::env::var_os("COHORT_DEMO_PLOT") {
