@@ -20,6 +20,16 @@ chain_type! {
 			/// The shard.
 			shard: ShardIndex,
 		},
+		/// Its checkpoint hash (as aggregator or as disputer) lost the dispute over a round's
+		/// checkpoint.
+		CheckpointDispute {
+			/// The bounty.
+			bounty: BountyId,
+			/// The round.
+			round: RoundIndex,
+		},
+		// New variants go last: `last_slash` in every stored worker record is encoded with
+		// the indices above.
 		/// It committed a seal for a shard and never revealed it: a seal copied from another
 		/// worker (which its copier cannot open) or a result withheld after seeing the others.
 		Unrevealed {
@@ -29,14 +39,6 @@ chain_type! {
 			round: RoundIndex,
 			/// The shard.
 			shard: ShardIndex,
-		},
-		/// Its checkpoint hash (as aggregator or as disputer) lost the dispute over a round's
-		/// checkpoint.
-		CheckpointDispute {
-			/// The bounty.
-			bounty: BountyId,
-			/// The round.
-			round: RoundIndex,
 		},
 	}
 }

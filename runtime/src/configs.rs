@@ -300,6 +300,10 @@ impl pallet_training::Config for Runtime {
 	type MaxShardsPerRound = ConstU32<32>;
 	type MinPhaseBlocks = ConstU32<2>;
 	type MaxPhaseBlocks = ConstU32<MAX_PHASE_BLOCKS>;
+	// A closed seal at the reveal deadline is slashed, and workers reveal from finalized
+	// state: 10 blocks leave room for finality's lag (4 blocks median on the local network)
+	// and the reveal's inclusion.
+	type MinRevealBlocks = ConstU32<10>;
 	type WaitingRetryBlocks = ConstU32<10>;
 	type MinReward = ConstU128<{ 10 * MILLI_UNIT }>;
 	type VerifierShare = VerifierShare;

@@ -47,7 +47,7 @@ fn bench_spec<T: Config>(shards: u32, config_len: u32) -> SpecInput<T> {
 		audit_rate: Perbill::zero(),
 		deadlines: Deadlines {
 			commit: phase,
-			reveal: phase,
+			reveal: phase.max(T::MinRevealBlocks::get()),
 			vote: phase,
 			checkpoint: phase,
 			review: phase,

@@ -33,8 +33,9 @@
 //!    slots go to standbys, who get a fresh commit and reveal window. A slot that committed a
 //!    seal and did not reveal it also loses [`Config::SlashFraction`] of its bond: that is a
 //!    seal copied from another worker (its copier cannot open it) or a result withheld after
-//!    seeing the others' reveals. A worker that stops before committing only misses. Disagreeing roots, a lone
-//!    reveal or an audit open a [`Dispute`]; a shard nobody revealed is empty.
+//!    seeing the others' reveals (the reveal window is at least [`Config::MinRevealBlocks`]).
+//!    A worker that stops before committing only misses. Disagreeing roots, a lone reveal or
+//!    an audit open a [`Dispute`]; a shard nobody revealed is empty.
 //! 5. **Settling.** Active validators `vote` a verdict: the correct root, or none. Once more
 //!    than 2/3 of the active validator stake agrees, the verdict settles: backers of the
 //!    correct root are paid, every other revealer loses [`Config::SlashFraction`] of its bond,
@@ -167,6 +168,12 @@ pub mod pallet {
 		/// The longest phase a bounty may ask for, in blocks.
 		#[pallet::constant]
 		type MaxPhaseBlocks: Get<u32>;
+
+		/// The shortest reveal window a bounty may ask for, in blocks. A seal still closed at
+		/// the reveal deadline is slashed, and workers reveal once they see the commit deadline
+		/// finalized: the window must outlast finality's lag and the reveal's inclusion.
+		#[pallet::constant]
+		type MinRevealBlocks: Get<u32>;
 
 		/// Blocks a waiting bounty waits before trying to assign again.
 		#[pallet::constant]
@@ -318,15 +325,6 @@ pub mod pallet {
 			shard: ShardIndex,
 			worker: T::AccountId,
 		},
-		/// `worker` committed a seal for `shard` and did not reveal it by the deadline, and lost
-		/// `slashed` of its bond.
-		SealUnrevealed {
-			bounty: BountyId,
-			round: RoundIndex,
-			shard: ShardIndex,
-			worker: T::AccountId,
-			slashed: BalanceOf<T>,
-		},
 		/// The slot of `from` went to the standby `to`, which commits and reveals by the new
 		/// deadlines.
 		SlotReassigned {
@@ -403,6 +401,16 @@ pub mod pallet {
 			checkpoint: H256,
 			accepted: u32,
 			refund: BalanceOf<T>,
+		},
+		// New variants go last: the indices above are what indexers already decode.
+		/// `worker` committed a seal for `shard` and did not reveal it by the deadline, and lost
+		/// `slashed` of its bond.
+		SealUnrevealed {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			worker: T::AccountId,
+			slashed: BalanceOf<T>,
 		},
 	}
 
@@ -503,6 +511,8 @@ pub mod pallet {
 		NotBonded,
 		/// `top_up` needs at least one round.
 		ZeroAmount,
+		/// The reveal window is shorter than `MinRevealBlocks`.
+		RevealWindowTooShort,
 	}
 
 	#[pallet::hooks]
@@ -526,6 +536,11 @@ pub mod pallet {
 					&& T::MinPhaseBlocks::get() <= T::MaxPhaseBlocks::get(),
 				"need 1 <= MinPhaseBlocks <= MaxPhaseBlocks"
 			);
+			assert!(
+				(T::MinPhaseBlocks::get()..=T::MaxPhaseBlocks::get())
+					.contains(&T::MinRevealBlocks::get()),
+				"need MinPhaseBlocks <= MinRevealBlocks <= MaxPhaseBlocks"
+			);
 			assert!(T::WaitingRetryBlocks::get() >= 1, "WaitingRetryBlocks must be at least 1");
 			assert!(
 				T::MaxAggregatorAttempts::get() >= 1,
@@ -546,7 +561,7 @@ pub mod pallet {
 		///
 		/// Fails, changing nothing, with `TooManyBounties`, `ModelConfigTooLong`, `ZeroRounds`,
 		/// `TooManyRounds`, `InvalidShardCount`, `EmptyDataset`, `ZeroReplication`,
-		/// `ReplicationUnreachable`, `DeadlineOutOfBounds`, `RewardTooLow`,
+		/// `ReplicationUnreachable`, `DeadlineOutOfBounds`, `RevealWindowTooShort`, `RewardTooLow`,
 		/// `InvalidHyperParameters`, `InvalidAggregation`, `InvalidClass`, `EscrowOverflow`
 		/// or `InsufficientBalance`. Emits [`Event::BountyCreated`].
 		#[pallet::call_index(0)]
@@ -768,6 +783,7 @@ pub mod pallet {
 				[d.commit, d.reveal, d.vote, d.checkpoint, d.review].into_iter().all(in_bounds),
 				Error::<T>::DeadlineOutOfBounds
 			);
+			ensure!(d.reveal >= T::MinRevealBlocks::get(), Error::<T>::RevealWindowTooShort);
 			ensure!(spec.reward_per_contribution >= T::MinReward::get(), Error::<T>::RewardTooLow);
 			ensure!(
 				spec.hyper.inner_steps >= 1 && spec.hyper.batch_size >= 1,

@@ -94,6 +94,7 @@ impl pallet_training::Config for Test {
 	type MaxShardsPerRound = ConstU32<4>;
 	type MinPhaseBlocks = ConstU32<1>;
 	type MaxPhaseBlocks = ConstU32<20>;
+	type MinRevealBlocks = ConstU32<2>;
 	type WaitingRetryBlocks = ConstU32<3>;
 	type MinReward = ConstU64<10>;
 	type VerifierShare = VerifierShare;

@@ -211,7 +211,7 @@ impl<T: Config> Pallet<T> {
 					&& T::Workers::is_eligible(candidate, &bounty.spec.requirements)
 			});
 			let from = slot.worker.clone();
-			Self::slot_missed(id, round_index, shard, slot);
+			let missed = Self::slot_missed(id, round_index, shard, slot);
 			match pick {
 				Some(at) => {
 					let to = round.standbys.remove(at);
@@ -232,30 +232,40 @@ impl<T: Config> Pallet<T> {
 					});
 					replaced = true;
 				}
-				None => state.slots[index].outcome = SlotOutcome::Missed,
+				None => state.slots[index].outcome = missed,
 			}
 		}
 		replaced
 	}
 
 	/// Count a missed deadline against the worker of `slot` (which has not revealed) and close
-	/// the slot. A seal committed and not revealed is slashed besides: nobody copies a seal or
-	/// withholds a result for free. (An honest worker that crashed after committing reveals from
-	/// its store when it restarts; only one down for the whole reveal window loses stake.)
-	fn slot_missed(id: BountyId, round: RoundIndex, shard: ShardIndex, slot: &Slot<T::AccountId>) {
+	/// the slot; returns the slot's outcome. A seal committed and not revealed is slashed
+	/// besides: nobody copies a seal or withholds a result for free. (An honest worker that
+	/// crashed after committing reveals from its store when it restarts; only one down for the
+	/// whole reveal window, at least `MinRevealBlocks`, loses stake.)
+	fn slot_missed(
+		id: BountyId,
+		round: RoundIndex,
+		shard: ShardIndex,
+		slot: &Slot<T::AccountId>,
+	) -> SlotOutcome {
 		let worker = &slot.worker;
 		T::Workers::deadline_missed(worker);
-		if slot.seal.is_some() {
-			let reason = SlashReason::Unrevealed { bounty: id, round, shard };
-			let slashed = T::Workers::slash(worker, T::SlashFraction::get(), reason);
-			Self::deposit_event(Event::SealUnrevealed {
-				bounty: id,
-				round,
-				shard,
-				worker: worker.clone(),
-				slashed,
-			});
-		}
+		let outcome = match slot.seal {
+			Some(_) => {
+				let reason = SlashReason::Unrevealed { bounty: id, round, shard };
+				let slashed = T::Workers::slash(worker, T::SlashFraction::get(), reason);
+				Self::deposit_event(Event::SealUnrevealed {
+					bounty: id,
+					round,
+					shard,
+					worker: worker.clone(),
+					slashed,
+				});
+				SlotOutcome::Slashed
+			}
+			None => SlotOutcome::Missed,
+		};
 		T::Workers::assignment_closed(worker);
 		Self::deposit_event(Event::DeadlineMissed {
 			bounty: id,
@@ -263,6 +273,7 @@ impl<T: Config> Pallet<T> {
 			shard,
 			worker: worker.clone(),
 		});
+		outcome
 	}
 
 	/// Settle a shard at its last reveal deadline: accept agreeing replicas, dispute the rest.
@@ -282,10 +293,7 @@ impl<T: Config> Pallet<T> {
 					T::Workers::deadline_met(&slot.worker);
 					roots.push(root);
 				}
-				None => {
-					Self::slot_missed(id, round_index, shard, slot);
-					slot.outcome = SlotOutcome::Missed;
-				}
+				None => slot.outcome = Self::slot_missed(id, round_index, shard, slot),
 			}
 		}
 		let Some(first) = roots.first().copied() else {

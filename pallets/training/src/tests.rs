@@ -312,6 +312,8 @@ fn a_copied_seal_is_refused_or_slashed() {
 		// The copy is never opened: at the reveal deadline its committer is slashed.
 		run_to_block(round_info(id, 0).reveal_deadline);
 		assert_eq!(Workers::held(&c), WORKER_BOND - WORKER_BOND / 10);
+		let slot = shard(id, 0, 1).slots.into_iter().find(|s| s.worker == c).unwrap();
+		assert_eq!(slot.outcome, SlotOutcome::Slashed);
 		assert_eq!(Workers::held(&a), WORKER_BOND);
 	});
 }
@@ -568,6 +570,10 @@ fn create_bounty_refuses_bad_specs_with_named_errors() {
 			deadlines.deadlines.reveal = blocks;
 			refuse(deadlines, Error::<Test>::DeadlineOutOfBounds);
 		}
+		// A seal still closed at the reveal deadline is slashed: the window has a floor.
+		let mut hurried = spec();
+		hurried.deadlines.reveal = 1;
+		refuse(hurried, Error::<Test>::RevealWindowTooShort);
 		refuse(BountySpec { reward_per_contribution: 9, ..spec() }, Error::<Test>::RewardTooLow);
 		let mut no_steps = spec();
 		no_steps.hyper.inner_steps = 0;

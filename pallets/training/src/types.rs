@@ -59,9 +59,9 @@ chain_type! {
 		Pending,
 		/// Its root was accepted and the worker paid.
 		Accepted,
-		/// Its root lost a dispute and the worker was slashed.
+		/// The worker was slashed: its root lost a dispute, or its seal was never revealed.
 		Slashed,
-		/// The worker did not commit or reveal in time.
+		/// The worker did not commit in time (or committed nothing it could be slashed for).
 		Missed,
 		/// Its dispute found no verdict in time: nobody paid, nobody slashed.
 		Void,
