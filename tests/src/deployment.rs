@@ -69,8 +69,8 @@ impl Deployment {
 	}
 
 	/// Register `who` with a bond of `bond` UNIT and start its loop (`run <run_args>`, serving
-	/// metrics) on the next node in turn; returns once it runs. `who` needs funds: one of [`ACCOUNTS`], or an
-	/// account [`Deployment::fund`] paid.
+	/// metrics) on the next node in turn; returns once it runs. `who` needs funds: one of
+	/// [`ACCOUNTS`], or an account [`Deployment::fund`] paid.
 	pub async fn add_worker(&mut self, who: &str, run_args: &[&str], bond: &str) -> Result<()> {
 		let config = self.config_on(who, self.workers.len())?;
 		run_once(&config, &["register", "--bond", bond], STEP).await?;

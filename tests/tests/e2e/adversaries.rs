@@ -44,6 +44,9 @@ const COLLUSION: u32 = 9;
 /// The round Eve serves wrong bytes in.
 const WRONG_BLOB: u32 = 8;
 const SHARDS: u32 = 2;
+/// What a failed start most likely means.
+pub const NEEDS_FEATURE: &str = "a deployment with adversaries: is cohort-worker built with \
+	`--features cohort-worker/adversary`? (scripts/test builds it)";
 
 /// What happened to each worker's slots, from the chain's events.
 #[derive(Debug, Default)]
@@ -125,9 +128,8 @@ async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
 	let mut network = NetworkConfig::local();
 	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());
 	// A bond that stays above the minimum through every slash of the schedule.
-	let mut deployment = Deployment::start_with(network, &workers, "1000")
-		.await
-		.expect("a deployment with adversaries (is cohort-worker built with `--features cohort-worker/adversary`? scripts/test builds it)");
+	let mut deployment =
+		Deployment::start_with(network, &workers, "1000").await.expect(NEEDS_FEATURE);
 	let rpc = deployment.network().node(0).rpc().clone();
 	let rounds = EVE.len().to_string();
 	let submit = [
@@ -144,7 +146,7 @@ async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
 		"--steps",
 		"5",
 		"--phases",
-		"15,10,30,12,6",
+		"15,15,30,12,6",
 	];
 	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");

@@ -39,7 +39,7 @@ const SPEC: [&str; 18] = [
 	"--aggregation",
 	"median",
 	"--phases",
-	"15,10,30,12,6",
+	"15,15,30,12,6",
 ];
 
 /// The final checkpoint of `bounty` as `observer` fetches it, and its `model eval` loss.
@@ -102,7 +102,8 @@ async fn seven_byzantine_workers_of_sixteen_are_slashed_and_the_loss_holds() {
 	let byzantine: Vec<String> = (1..=BYZANTINE.len()).map(|i| format!("Byzantine{i}")).collect();
 	for (who, behaviour) in byzantine.iter().zip(BYZANTINE) {
 		deployment.fund(who, 1_000).await.unwrap();
-		deployment.add_worker(who, &["--adversary", behaviour], "100").await.unwrap();
+		let adversary = deployment.add_worker(who, &["--adversary", behaviour], "100").await;
+		adversary.expect(crate::adversaries::NEEDS_FEATURE);
 	}
 	let (serving, submitted) = deployment.submit(submitter, &SPEC).await.unwrap();
 	assert_eq!(submitted["bounty"], 1, "{submitted}");

@@ -36,8 +36,11 @@ async fn commits(rpc: &Rpc) -> BTreeMap<(u32, u32, String), u32> {
 #[tokio::test]
 async fn a_killed_worker_is_replaced_by_a_standby_and_rejoins_without_a_double_commit() {
 	let _nodes = crate::one_at_a_time().await;
-	let mut deployment =
-		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..4], "100").await.unwrap();
+	// Alice's node keeps every block's state, so that the run's events can all be read at the
+	// end (more blocks than a pruned node keeps, with the standby's extra windows).
+	let mut network = NetworkConfig::local();
+	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());
+	let mut deployment = Deployment::start(network, &ACCOUNTS[..4], "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
 	// Three of the four workers hold the shard, the fourth stands by.
 	let submit = [
@@ -55,7 +58,7 @@ async fn a_killed_worker_is_replaced_by_a_standby_and_rejoins_without_a_double_c
 		"--steps",
 		"40",
 		"--phases",
-		"30,10,20,12,6",
+		"30,15,20,12,6",
 	];
 	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");
