@@ -42,20 +42,27 @@ const SPEC: [&str; 18] = [
 	"15,15,30,12,6",
 ];
 
-/// The final checkpoint of `bounty` as `observer` fetches it, and its `model eval` loss.
-async fn final_loss(
+/// Submit the bounty of [`SPEC`] (it gets id `bounty`) as `submitter`, wait until it
+/// completes, and return the `model eval` loss of its final checkpoint as `observer` fetches it.
+async fn run_bounty(
+	deployment: &Deployment,
+	submitter: &str,
 	observer: &WorkerConfig,
-	dir: &std::path::Path,
 	bounty: u64,
-	checkpoint: &Value,
+	timeout: Duration,
 ) -> f64 {
-	let out = dir.join(format!("bounty-{bounty}.safetensors"));
+	let (serving, submitted) = deployment.submit(submitter, &SPEC).await.unwrap();
+	assert_eq!(submitted["bounty"], bounty, "{submitted}");
+	let done = deployment.wait_closed(bounty, timeout).await.unwrap();
+	assert_eq!(done["status"], "completed", "{done}");
+	drop(serving);
+	let out = deployment.dir().join(format!("bounty-{bounty}.safetensors"));
 	let out = out.to_str().unwrap();
 	let id = bounty.to_string();
 	let eval = wait::until("the final checkpoint to be served", STEP, || async {
 		run_once(observer, &["model", "fetch", &id, "--out", out], STEP).await?;
 		let eval = run_once(observer, &["model", "eval", out, "--model", SPEC[1]], STEP).await?;
-		Ok((eval["checkpoint"] == *checkpoint).then_some(eval))
+		Ok((eval["checkpoint"] == done["checkpoint"]).then_some(eval))
 	})
 	.await
 	.unwrap();
@@ -91,12 +98,8 @@ async fn seven_byzantine_workers_of_sixteen_are_slashed_and_the_loss_holds() {
 	let observer = deployment.config_on("Observer", 1).unwrap();
 
 	// The honest run.
-	let (serving, submitted) = deployment.submit(submitter, &SPEC).await.unwrap();
-	assert_eq!(submitted["bounty"], 0, "{submitted}");
-	let done = deployment.wait_closed(0, Duration::from_secs(600)).await.unwrap();
-	assert_eq!(done["status"], "completed", "{done}");
-	drop(serving);
-	let honest_loss = final_loss(&observer, deployment.dir(), 0, &done["checkpoint"]).await;
+	let honest_loss =
+		run_bounty(&deployment, submitter, &observer, 0, Duration::from_secs(600)).await;
 
 	// Seven Byzantine workers join, and the same bounty runs again.
 	let byzantine: Vec<String> = (1..=BYZANTINE.len()).map(|i| format!("Byzantine{i}")).collect();
@@ -105,12 +108,7 @@ async fn seven_byzantine_workers_of_sixteen_are_slashed_and_the_loss_holds() {
 		let adversary = deployment.add_worker(who, &["--adversary", behaviour], "100").await;
 		adversary.expect(crate::adversaries::NEEDS_FEATURE);
 	}
-	let (serving, submitted) = deployment.submit(submitter, &SPEC).await.unwrap();
-	assert_eq!(submitted["bounty"], 1, "{submitted}");
-	let done = deployment.wait_closed(1, Duration::from_secs(900)).await.unwrap();
-	assert_eq!(done["status"], "completed", "{done}");
-	drop(serving);
-	let loss = final_loss(&observer, deployment.dir(), 1, &done["checkpoint"]).await;
+	let loss = run_bounty(&deployment, submitter, &observer, 1, Duration::from_secs(900)).await;
 	assert!(
 		(loss - honest_loss).abs() <= 0.05 * honest_loss,
 		"loss {loss} against the honest run's {honest_loss}"
