@@ -10,6 +10,7 @@
 //! node's `cohort_*` RPC methods return.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 

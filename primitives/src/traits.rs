@@ -70,6 +70,9 @@ pub trait WorkerRegistry<AccountId> {
 	/// A duty of `who` is over: its slot paid, slashed or void, its checkpoint settled.
 	fn assignment_closed(who: &AccountId);
 
+	/// How many duties of `who` are open, as the registry counts them.
+	fn open_assignments(who: &AccountId) -> u32;
+
 	/// `who` met a deadline; its count of misses in a row starts again.
 	fn deadline_met(who: &AccountId);
 

@@ -4,7 +4,7 @@
 //! `shakespeare` is a byte corpus for the character model; `synthetic` is the descriptor of
 //! a seeded classification task for the MLP (see [`crate::trainer::SyntheticSpec`]).
 
-use crate::trainer::SyntheticSpec;
+use crate::trainer::{ModelConfig, SyntheticSpec};
 
 /// The complete works of Shakespeare (public domain; see `data/shakespeare.LICENSE.txt`).
 pub const SHAKESPEARE: &[u8] = include_bytes!("../data/shakespeare.txt");
@@ -20,6 +20,15 @@ pub fn synthetic() -> SyntheticSpec {
 		input: 784,
 		classes: 10,
 		examples_per_shard: 4096,
+	}
+}
+
+/// The name of the built-in dataset a model trains on unless told otherwise: `synthetic` for
+/// the MLP, `shakespeare` for the character transformer.
+pub fn default_for(config: &ModelConfig) -> &'static str {
+	match config {
+		ModelConfig::Mlp(_) => "synthetic",
+		ModelConfig::CharTransformer(_) => "shakespeare",
 	}
 }
 

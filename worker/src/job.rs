@@ -11,7 +11,7 @@ use crate::{
 	delta::{Delta, DeltaError},
 	trainer::{self, Dataset, ModelConfig, ShardRef, TrainError, Trained},
 };
-use cohort_primitives::{Architecture, BountyId, BountySpec, RoundIndex, ShardIndex};
+use cohort_primitives::{Architecture, BountyId, BountySpec, RoundIndex, ShardIndex, H256};
 use sp_arithmetic::Perbill;
 use thiserror::Error;
 
@@ -21,24 +21,64 @@ pub type Spec = BountySpec<u128, Vec<u8>>;
 /// Why a bounty's work cannot be computed.
 #[derive(Debug, Error)]
 pub enum JobError {
+	/// The model config is not the JSON of a model this worker knows.
 	#[error("the bounty's model config is not a model this worker knows: {0}")]
 	UnknownModel(String),
+	/// The spec's architecture is not the one its model config describes.
 	#[error("the bounty says {declared:?} but its config describes another architecture")]
-	ArchitectureMismatch { declared: Architecture },
+	ArchitectureMismatch {
+		/// The architecture the spec names.
+		declared: Architecture,
+	},
+	/// The checkpoint's bytes are not a canonical delta.
 	#[error("corrupt checkpoint: {0}")]
 	CorruptCheckpoint(DeltaError),
+	/// A delta's bytes are not a canonical delta.
 	#[error("corrupt delta {index}: {source}")]
-	CorruptDelta { index: usize, source: DeltaError },
+	CorruptDelta {
+		/// Its place among the deltas given.
+		index: usize,
+		/// What is wrong with it.
+		source: DeltaError,
+	},
+	/// The checkpoint (or the aggregate of the deltas) does not fit the bounty's model.
 	#[error("the checkpoint does not fit the bounty's model")]
 	CheckpointMismatch,
+	/// Training the shard failed.
 	#[error(transparent)]
 	Train(#[from] TrainError),
+	/// The deltas cannot be aggregated.
 	#[error(transparent)]
 	Aggregate(#[from] AggregateError),
 }
 
 fn rate(p: Perbill) -> f64 {
 	f64::from(p.deconstruct()) / 1e9
+}
+
+/// The architecture a bounty's spec names for a model config.
+pub fn architecture(config: &ModelConfig) -> Architecture {
+	match config {
+		ModelConfig::Mlp(_) => Architecture::Mlp,
+		ModelConfig::CharTransformer(_) => Architecture::CharTransformer,
+	}
+}
+
+/// One shard of a bounty's round to train from a checkpoint: what a worker's slot asks for,
+/// and what a verifier recomputes to settle a dispute. One value, so that both train it the
+/// same way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ShardTask {
+	/// The bounty.
+	pub bounty: BountyId,
+	/// The round.
+	pub round: RoundIndex,
+	/// The shard within the round.
+	pub shard: ShardIndex,
+	/// The dataset shard it trains on.
+	pub dataset_shard: u32,
+	/// The checkpoint it trains from, by root.
+	pub checkpoint: H256,
 }
 
 /// What a bounty asks to be computed.
@@ -55,12 +95,7 @@ impl Job {
 	pub fn new(spec: Spec) -> Result<Self, JobError> {
 		let config: ModelConfig = serde_json::from_slice(&spec.model.config)
 			.map_err(|e| JobError::UnknownModel(e.to_string()))?;
-		let matches = matches!(
-			(&config, spec.model.architecture),
-			(ModelConfig::Mlp(_), Architecture::Mlp)
-				| (ModelConfig::CharTransformer(_), Architecture::CharTransformer)
-		);
-		if !matches {
+		if architecture(&config) != spec.model.architecture {
 			return Err(JobError::ArchitectureMismatch { declared: spec.model.architecture });
 		}
 		Ok(Self { spec, config })
@@ -86,24 +121,21 @@ impl Job {
 		Ok(checkpoint)
 	}
 
-	/// Train `shard` of `round` (dataset shard `dataset_shard`) from `checkpoint` on `device`.
-	#[allow(clippy::too_many_arguments)]
+	/// Train `task` from `checkpoint` (the bytes of `task.checkpoint`) on `dataset`, on
+	/// `device`.
 	pub fn train(
 		&self,
 		checkpoint: &[u8],
 		dataset: &Dataset,
-		bounty: BountyId,
-		round: RoundIndex,
-		shard: ShardIndex,
-		dataset_shard: u32,
+		task: ShardTask,
 		device: &candle_core::Device,
 	) -> Result<Trained, JobError> {
 		let checkpoint = self.checkpoint(checkpoint)?;
 		let shard = ShardRef {
-			bounty,
-			round,
-			shard,
-			dataset_shard,
+			bounty: task.bounty,
+			round: task.round,
+			shard: task.shard,
+			dataset_shard: task.dataset_shard,
 			dataset_shards: self.spec.dataset.shards,
 		};
 		Ok(trainer::train_shard(

@@ -29,18 +29,44 @@ use thiserror::Error;
 /// What is wrong with a key or key file.
 #[derive(Debug, Error)]
 pub enum KeyError {
+	/// The key file cannot be read.
 	#[error("cannot read key file {path}: {source}")]
-	Read { path: PathBuf, source: std::io::Error },
+	Read {
+		/// The file.
+		path: PathBuf,
+		/// Why.
+		source: std::io::Error,
+	},
+	/// The file is not a key file's JSON, or its peer secret is not 32 hex bytes.
 	#[error("key file {path} is not a Cohort key file: {reason}")]
-	Format { path: PathBuf, reason: String },
+	Format {
+		/// The file.
+		path: PathBuf,
+		/// What is wrong with it.
+		reason: String,
+	},
+	/// The secret URI is not a phrase, a phrase with a derivation path, or a dev URI.
 	#[error("invalid secret URI: {0}")]
 	SecretUri(String),
+	/// The file's address or peer id is not the one its secrets give.
 	#[error("key file {path} disagrees with itself: {what} does not match its secret")]
-	Inconsistent { path: PathBuf, what: &'static str },
+	Inconsistent {
+		/// The file.
+		path: PathBuf,
+		/// The field that disagrees (`ss58Address` or `peerId`).
+		what: &'static str,
+	},
+	/// A key file is already there; keys are never overwritten.
 	#[error("{0} exists; refusing to overwrite a key file")]
 	Exists(PathBuf),
+	/// The key file cannot be written.
 	#[error("cannot write key file {path}: {source}")]
-	Write { path: PathBuf, source: std::io::Error },
+	Write {
+		/// The file.
+		path: PathBuf,
+		/// Why.
+		source: std::io::Error,
+	},
 }
 
 #[derive(Serialize, Deserialize)]

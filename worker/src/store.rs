@@ -23,10 +23,23 @@ const COMMITMENTS: &str = "commitments";
 /// What went wrong with the store.
 #[derive(Debug, Error)]
 pub enum StoreError {
+	/// RocksDB failed.
 	#[error("store at {path}: {source}")]
-	Db { path: PathBuf, source: rocksdb::Error },
+	Db {
+		/// The store's directory.
+		path: PathBuf,
+		/// RocksDB's error.
+		source: rocksdb::Error,
+	},
+	/// Bytes offered as a blob do not hash to its root.
 	#[error("blob refused: its bytes hash to {actual:?}, not {expected:?}")]
-	RootMismatch { expected: H256, actual: H256 },
+	RootMismatch {
+		/// The root they were offered as.
+		expected: H256,
+		/// The root they have.
+		actual: H256,
+	},
+	/// A commitment record that does not decode; the string names it.
 	#[error("the store's record for {0} is corrupt")]
 	Corrupt(String),
 }

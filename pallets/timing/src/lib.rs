@@ -31,7 +31,12 @@ pub mod pallet {
 	/// Session length when genesis does not set one: one hour of 6 s blocks.
 	pub const DEFAULT_SESSION_LENGTH: u32 = 600;
 
+	/// The layout of this pallet's storage. Layouts may change freely until the first public
+	/// network launches; from then on every change bumps this with a migration.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]

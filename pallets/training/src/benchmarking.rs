@@ -149,6 +149,19 @@ fn aggregating<T: Config>(shards: u32, pool: u32) -> BountyId {
 	bounty
 }
 
+/// Where `bounty` stands.
+fn phase<T: Config>(bounty: BountyId) -> Phase {
+	Training::<T>::phase(bounty, &Bounties::<T>::get(bounty).expect("exists"))
+}
+
+/// The designated aggregator of `bounty`'s first round.
+fn aggregator<T: Config>(bounty: BountyId) -> T::AccountId {
+	match Rounds::<T>::get(bounty, 0).expect("started").phase {
+		RoundPhase::Aggregating { aggregator, .. } => aggregator,
+		_ => panic!("no aggregator designated"),
+	}
+}
+
 /// Make `count` validators with a stake that outweighs any genesis validator.
 fn voters<T: Config>(count: u32) -> Vec<T::AccountId> {
 	(0..count)
@@ -245,27 +258,30 @@ mod benchmarks {
 			Disputes::<T>::get(dispute).expect("exists").status,
 			DisputeStatus::Settled(verdict)
 		);
-		assert_eq!(Bounties::<T>::get(bounty).expect("exists").phase, Phase::Aggregating);
+		assert_eq!(phase::<T>(bounty), Phase::Aggregating);
 	}
 
 	#[benchmark]
 	fn commit_checkpoint() {
 		let bounty = aggregating::<T>(1, R);
-		let aggregator =
-			Rounds::<T>::get(bounty, 0).expect("started").aggregator.expect("designated");
+		let aggregator = aggregator::<T>(bounty);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(aggregator), bounty, 0, H256::repeat_byte(9));
-		assert_eq!(Bounties::<T>::get(bounty).expect("exists").phase, Phase::Review);
+		assert_eq!(phase::<T>(bounty), Phase::Review);
 	}
 
 	#[benchmark]
 	fn dispute_checkpoint(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
 		// Enough workers that the disputer's only slot is in the last shard.
 		let bounty = aggregating::<T>(s, s * R);
-		let aggregator =
-			Rounds::<T>::get(bounty, 0).expect("started").aggregator.expect("designated");
-		Training::<T>::do_commit_checkpoint(aggregator.clone(), bounty, 0, H256::repeat_byte(9))
-			.expect("the aggregator");
+		let aggregator = aggregator::<T>(bounty);
+		Training::<T>::commit_checkpoint(
+			RawOrigin::Signed(aggregator.clone()).into(),
+			bounty,
+			0,
+			H256::repeat_byte(9),
+		)
+		.expect("the aggregator");
 		let last = Shards::<T>::get((bounty, 0, s - 1)).expect("assigned");
 		let disputer = last
 			.slots
@@ -275,7 +291,8 @@ mod benchmarks {
 			.expect("r >= 2");
 		#[extrinsic_call]
 		_(RawOrigin::Signed(disputer), bounty, 0, H256::repeat_byte(8));
-		assert!(Rounds::<T>::get(bounty, 0).expect("started").checkpoint_dispute.is_some());
+		let round = Rounds::<T>::get(bounty, 0).expect("started");
+		assert!(matches!(round.phase, RoundPhase::Review { challenge: Some(_), .. }));
 	}
 
 	#[benchmark]
@@ -298,7 +315,7 @@ mod benchmarks {
 		{
 			Training::<T>::on_initialize(at);
 		}
-		assert_eq!(Bounties::<T>::get(0).expect("exists").phase, Phase::Training);
+		assert_eq!(phase::<T>(0), Phase::Training);
 	}
 
 	#[benchmark]
@@ -311,7 +328,7 @@ mod benchmarks {
 		{
 			Training::<T>::on_initialize(at);
 		}
-		assert_eq!(Bounties::<T>::get(bounty).expect("exists").phase, Phase::Aggregating);
+		assert_eq!(phase::<T>(bounty), Phase::Aggregating);
 	}
 
 	impl_benchmark_test_suite!(Training, crate::mock::new_test_ext(), crate::mock::Test);

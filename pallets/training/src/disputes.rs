@@ -1,12 +1,14 @@
 //! Disputes: opened over a shard's result or a round's checkpoint, voted on by the active
 //! validators weighted by stake, settled at more than 2/3 of that stake, or left unresolved at
-//! their deadline.
+//! their deadline. A verdict's effect on the round's phase is the state machine's
+//! (`machine.rs`); this module only applies it to the slots and bonds in question.
 
 use crate::{
-	BalanceOf, Bounties, BountyId, BountyOf, Candidate, Config, Dispute, DisputeId, DisputeOf,
+	machine::{after, Progress},
+	BalanceOf, BountyId, BountyOf, Candidate, Challenge, Config, Dispute, DisputeId, DisputeOf,
 	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, NextDisputeId, Pallet,
-	Phase, RoundIndex, RoundOf, Rounds, ShardIndex, ShardOf, ShardOutcome, Shards, SlotOutcome,
-	Vote, MAX_REPLICATION,
+	RoundIndex, RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards, SlotOutcome, Vote,
+	MAX_REPLICATION,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{SlashReason, Verdict, VoterStake, WorkerRegistry, H256};
@@ -36,11 +38,9 @@ fn shard_candidates<AccountId: Clone>(
 }
 
 impl<T: Config> Pallet<T> {
-	/// Store a new dispute and count it against its round.
+	/// Store a new dispute of the round in `p`.
 	fn open_dispute(
-		bounty: &BountyOf<T>,
-		id: BountyId,
-		round: &mut RoundOf<T>,
+		p: &Progress<T>,
 		subject: DisputeSubject,
 		reason: DisputeReason,
 		candidates: BoundedVec<Candidate<T::AccountId>, ConstU32<MAX_REPLICATION>>,
@@ -51,26 +51,25 @@ impl<T: Config> Pallet<T> {
 			*next = next.saturating_add(1);
 			dispute
 		});
-		let deadline = now.saturating_add(bounty.spec.deadlines.vote.into());
+		let deadline = after::<T>(now, p.bounty.spec.deadlines.vote);
 		Disputes::<T>::insert(
 			dispute,
 			Dispute {
-				bounty: id,
-				round: bounty.round,
+				bounty: p.id,
+				round: p.index,
 				subject,
 				reason,
 				candidates,
 				votes: BoundedVec::new(),
 				deadline,
-				verifier_reward: Self::dispute_reward(bounty),
+				verifier_reward: Self::dispute_reward(&p.bounty),
 				status: DisputeStatus::Open,
 			},
 		);
-		round.open_disputes = round.open_disputes.saturating_add(1);
 		Self::deposit_event(Event::DisputeOpened {
 			dispute,
-			bounty: id,
-			round: bounty.round,
+			bounty: p.id,
+			round: p.index,
 			subject,
 			reason,
 			deadline,
@@ -78,29 +77,22 @@ impl<T: Config> Pallet<T> {
 		dispute
 	}
 
-	/// Open a dispute over `shard`'s revealed roots.
+	/// Open a dispute over `shard`'s revealed roots; the shard waits for its verdict.
 	pub(crate) fn open_shard_dispute(
-		id: BountyId,
+		p: &Progress<T>,
 		shard: ShardIndex,
-		state: &ShardOf<T>,
-		round: &mut RoundOf<T>,
-		bounty: &BountyOf<T>,
+		state: &mut ShardOf<T>,
 		reason: DisputeReason,
 		now: BlockNumberFor<T>,
-	) -> DisputeId {
+	) {
 		let candidates = shard_candidates(state);
-		let dispute = Self::open_dispute(
-			bounty,
-			id,
-			round,
-			DisputeSubject::Shard(shard),
-			reason,
-			candidates,
-			now,
-		);
-		let deadline = now.saturating_add(bounty.spec.deadlines.vote.into());
-		round.settle_deadline = round.settle_deadline.max(deadline);
-		dispute
+		let dispute = Self::open_dispute(p, DisputeSubject::Shard(shard), reason, candidates, now);
+		state.outcome = ShardOutcome::Disputed(dispute);
+	}
+
+	/// The verifier reward a dispute over one shard (or the checkpoint) carries.
+	pub(crate) fn dispute_reward(bounty: &BountyOf<T>) -> BalanceOf<T> {
+		Self::verifier_share(&bounty.spec).saturating_mul(bounty.spec.replication.into())
 	}
 
 	pub(crate) fn do_vote(
@@ -133,26 +125,21 @@ impl<T: Config> Pallet<T> {
 		let total = T::Voters::total();
 		// More than 2/3: 3·backing > 2·total.
 		if backing.saturating_mul(3u32.into()) > total.saturating_mul(2u32.into()) {
-			Self::settle(dispute, &mut record, verdict, now);
+			record.status = DisputeStatus::Settled(verdict);
+			// An open dispute is always about its bounty's current round.
+			if let Ok(mut p) = Progress::<T>::current(record.bounty, record.round) {
+				Self::settle(&mut p, dispute, &record, verdict);
+				Self::after_verdict(&mut p, record.subject, verdict, now);
+				p.store();
+			}
 		}
 		Disputes::<T>::insert(dispute, record);
 		Ok(())
 	}
 
-	/// Apply a verdict: pay the correct root's backers (shards) or adopt the checkpoint, slash
-	/// every other backer, pay the voters who voted the verdict.
-	fn settle(
-		dispute: DisputeId,
-		record: &mut DisputeOf<T>,
-		verdict: Verdict,
-		now: BlockNumberFor<T>,
-	) {
-		let id = record.bounty;
-		let Some(mut bounty) = Bounties::<T>::get(id) else { return };
-		let Some(mut round) = Rounds::<T>::get(id, record.round) else { return };
-		record.status = DisputeStatus::Settled(verdict);
-		round.open_disputes = round.open_disputes.saturating_sub(1);
-
+	/// Apply a verdict: pay the voters who voted it, then pay the correct root's backers and
+	/// slash the others (a shard), or slash the losing side (a checkpoint).
+	fn settle(p: &mut Progress<T>, dispute: DisputeId, record: &DisputeOf<T>, verdict: Verdict) {
 		// The voters whose stake carried the verdict: they voted it and still validate.
 		let winners: Vec<T::AccountId> = record
 			.votes
@@ -163,7 +150,7 @@ impl<T: Config> Pallet<T> {
 		let each = record.verifier_reward / (winners.len() as u32).max(1).into();
 		let mut paid = BalanceOf::<T>::zero();
 		for voter in &winners {
-			paid = paid.saturating_add(Self::pay(&mut bounty, voter, each));
+			paid = paid.saturating_add(Self::pay(&mut p.bounty, voter, each));
 		}
 		Self::deposit_event(Event::DisputeSettled {
 			dispute,
@@ -173,59 +160,35 @@ impl<T: Config> Pallet<T> {
 		});
 
 		match record.subject {
-			DisputeSubject::Shard(shard) => {
-				Self::settle_shard(id, &mut bounty, &mut round, shard, verdict);
-				let round_index = record.round;
-				let all_settled = round.open_disputes == 0;
-				Rounds::<T>::insert(id, round_index, round);
-				if all_settled && bounty.phase == Phase::Settling && bounty.round == round_index {
-					Self::begin_aggregation(id, &mut bounty, now);
-				}
-			}
+			DisputeSubject::Shard(shard) => Self::settle_shard(p, shard, verdict),
 			DisputeSubject::Checkpoint => {
-				let slash = T::SlashFraction::get();
-				let reason = SlashReason::CheckpointDispute { bounty: id, round: record.round };
+				let reason = SlashReason::CheckpointDispute { bounty: p.id, round: p.index };
 				for candidate in record.candidates.iter() {
 					if verdict != Verdict::Correct(candidate.root) {
 						for backer in candidate.backers.iter() {
-							T::Workers::slash(backer, slash, reason);
+							T::Workers::slash(backer, T::SlashFraction::get(), reason);
 						}
 					}
 				}
-				let checkpoint = match verdict {
-					Verdict::Correct(root) => root,
-					Verdict::NoneCorrect => bounty.checkpoint,
-				};
-				Rounds::<T>::insert(id, record.round, round);
-				Self::finish_round(id, &mut bounty, checkpoint, now);
 			}
 		}
-		Bounties::<T>::insert(id, bounty);
 	}
 
 	/// Settle the slots of a disputed shard.
-	fn settle_shard(
-		id: BountyId,
-		bounty: &mut BountyOf<T>,
-		round: &mut RoundOf<T>,
-		shard: ShardIndex,
-		verdict: Verdict,
-	) {
-		let round_index = bounty.round;
-		let Some(mut state) = Shards::<T>::get((id, round_index, shard)) else { return };
-		let slash = T::SlashFraction::get();
-		let reason = SlashReason::ShardDispute { bounty: id, round: round_index, shard };
+	fn settle_shard(p: &mut Progress<T>, shard: ShardIndex, verdict: Verdict) {
+		let key = (p.id, p.index, shard);
+		let Some(mut state) = Shards::<T>::get(key) else { return };
+		let reason = SlashReason::ShardDispute { bounty: p.id, round: p.index, shard };
 		for slot in state.slots.iter_mut() {
 			let Some(root) = slot.root else { continue };
 			if slot.outcome != SlotOutcome::Pending || verdict == Verdict::Correct(root) {
 				continue;
 			}
-			let slashed = T::Workers::slash(&slot.worker, slash, reason);
-			slot.outcome = SlotOutcome::Slashed;
-			T::Workers::assignment_closed(&slot.worker);
+			let slashed = T::Workers::slash(&slot.worker, T::SlashFraction::get(), reason);
+			Self::close_slot(slot, SlotOutcome::Slashed);
 			Self::deposit_event(Event::ContributionRejected {
-				bounty: id,
-				round: round_index,
+				bounty: p.id,
+				round: p.index,
 				shard,
 				worker: slot.worker.clone(),
 				root,
@@ -233,25 +196,18 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		match verdict {
-			Verdict::Correct(root) => {
-				Self::accept_shard(id, round_index, shard, &mut state, round, bounty, root)
-			}
+			Verdict::Correct(root) => Self::accept_shard(p, shard, &mut state, root),
 			Verdict::NoneCorrect => state.outcome = ShardOutcome::Rejected,
 		}
-		Shards::<T>::insert((id, round_index, shard), state);
+		Shards::<T>::insert(key, state);
 	}
 
-	/// Expire every open dispute of `bounty`'s current round whose deadline has come; their
+	/// Expire every open shard dispute of the round in `p` whose deadline has come; their
 	/// slots are void (no contribution, nobody slashed).
-	pub(crate) fn expire_round_disputes(
-		id: BountyId,
-		bounty: &BountyOf<T>,
-		now: BlockNumberFor<T>,
-	) {
-		let round_index = bounty.round;
-		let Some(mut round) = Rounds::<T>::get(id, round_index) else { return };
-		for shard in 0..bounty.spec.shards_per_round {
-			let Some(mut state) = Shards::<T>::get((id, round_index, shard)) else { continue };
+	pub(crate) fn expire_shard_disputes(p: &Progress<T>, now: BlockNumberFor<T>) {
+		for shard in 0..p.bounty.spec.shards_per_round {
+			let key = (p.id, p.index, shard);
+			let Some(mut state) = Shards::<T>::get(key) else { continue };
 			let ShardOutcome::Disputed(dispute) = state.outcome else { continue };
 			let due = Disputes::<T>::get(dispute)
 				.is_some_and(|d| d.status == DisputeStatus::Open && d.deadline <= now);
@@ -259,15 +215,12 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			Self::expire_dispute(dispute);
-			round.open_disputes = round.open_disputes.saturating_sub(1);
 			for slot in state.slots.iter_mut().filter(|s| s.outcome == SlotOutcome::Pending) {
-				slot.outcome = SlotOutcome::Void;
-				T::Workers::assignment_closed(&slot.worker);
+				Self::close_slot(slot, SlotOutcome::Void);
 			}
 			state.outcome = ShardOutcome::Unresolved;
-			Shards::<T>::insert((id, round_index, shard), state);
+			Shards::<T>::insert(key, state);
 		}
-		Rounds::<T>::insert(id, round_index, round);
 	}
 
 	/// Mark `dispute` unresolved.
@@ -283,26 +236,20 @@ impl<T: Config> Pallet<T> {
 	pub(crate) fn do_dispute_checkpoint(
 		who: T::AccountId,
 		id: BountyId,
-		round_index: RoundIndex,
+		round: RoundIndex,
 		claimed: H256,
 	) -> DispatchResult {
-		let mut bounty = Bounties::<T>::get(id).ok_or(Error::<T>::UnknownBounty)?;
-		ensure!(
-			bounty.round == round_index && bounty.phase != Phase::Waiting,
-			Error::<T>::WrongRound
-		);
-		ensure!(bounty.phase == Phase::Review, Error::<T>::WrongPhase);
-		let mut round = Rounds::<T>::get(id, round_index).ok_or(Error::<T>::WrongRound)?;
+		let mut p = Progress::<T>::current(id, round)?;
+		let RoundPhase::Review { aggregator, proposed, deadline, challenge } = &p.round.phase
+		else {
+			return Err(Error::<T>::WrongPhase.into());
+		};
+		let (aggregator, proposed, review_deadline) = (aggregator.clone(), *proposed, *deadline);
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(now < round.review_deadline, Error::<T>::ReviewClosed);
-		ensure!(round.checkpoint_dispute.is_none(), Error::<T>::AlreadyDisputed);
-		let aggregator = round.aggregator.clone().ok_or(Error::<T>::WrongPhase)?;
-		ensure!(
-			who != aggregator && Self::took_part(id, &bounty, round_index, &who),
-			Error::<T>::NotParticipant
-		);
+		ensure!(now < review_deadline, Error::<T>::ReviewClosed);
+		ensure!(challenge.is_none(), Error::<T>::AlreadyDisputed);
+		ensure!(who != aggregator && Self::took_part(&p, &who), Error::<T>::NotParticipant);
 		ensure!(T::Workers::is_bonded(&who), Error::<T>::NotBonded);
-		let proposed = round.proposed.ok_or(Error::<T>::WrongPhase)?;
 		ensure!(claimed != proposed, Error::<T>::SameCheckpoint);
 		// The disputer's bond answers for its claim until the checkpoint is settled.
 		T::Workers::assignment_opened(&who);
@@ -311,23 +258,24 @@ impl<T: Config> Pallet<T> {
 				root: proposed,
 				backers: BoundedVec::truncate_from(alloc::vec![aggregator])
 			},
-			Candidate { root: claimed, backers: BoundedVec::truncate_from(alloc::vec![who]) },
+			Candidate {
+				root: claimed,
+				backers: BoundedVec::truncate_from(alloc::vec![who.clone()])
+			},
 		]);
 		let dispute = Self::open_dispute(
-			&bounty,
-			id,
-			&mut round,
+			&p,
 			DisputeSubject::Checkpoint,
 			DisputeReason::Checkpoint,
 			candidates,
 			now,
 		);
-		let deadline = now.saturating_add(bounty.spec.deadlines.vote.into());
-		round.checkpoint_dispute = Some(dispute);
-		let wake = round.review_deadline.max(deadline);
-		Rounds::<T>::insert(id, round_index, round);
-		Self::schedule(id, &mut bounty, wake);
-		Bounties::<T>::insert(id, bounty);
+		let vote_deadline = after::<T>(now, p.bounty.spec.deadlines.vote);
+		if let RoundPhase::Review { challenge, .. } = &mut p.round.phase {
+			*challenge = Some(Challenge { dispute, disputer: who });
+		}
+		Self::schedule(id, &mut p.bounty, review_deadline.max(vote_deadline));
+		p.store();
 		Ok(())
 	}
 }

@@ -13,9 +13,11 @@
 //! progress finish.
 //!
 //! ## A round: states and transitions
-//! Each bounty runs one round at a time, in the phases of [`Phase`]. A phase ends at a deadline
-//! (a block number: the first block at which the phase's action is refused), when the pallet's
-//! `on_initialize` advances the bounty, or earlier when a call completes it.
+//! Each bounty runs one round at a time; the round's [`RoundPhase`] carries the deadline of the
+//! phase it is in (a block number: the first block at which the phase's action is refused). A
+//! phase ends when the pallet's `on_initialize` reaches that deadline, or earlier when a call
+//! completes it (a settling vote, the aggregator's checkpoint). Every transition is in
+//! `machine.rs`; the rules for one shard are in `shards.rs`, for disputes in `disputes.rs`.
 //!
 //! 1. **Waiting → Training (assign).** Every shard of round `k` goes to `r` distinct eligible
 //!    workers of one determinism class that meet the bounty's requirements, drawn from on-chain
@@ -68,9 +70,10 @@ extern crate alloc;
 mod disputes;
 mod draw;
 mod escrow;
-mod rounds;
+mod machine;
 pub mod runtime_api;
 mod schedule;
+mod shards;
 mod types;
 pub mod weights;
 
@@ -123,7 +126,12 @@ pub mod pallet {
 		Perbill, Percent,
 	};
 
+	/// The layout of this pallet's storage. Layouts may change freely until the first public
+	/// network launches; from then on every change bumps this with a migration.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -592,7 +600,6 @@ pub mod pallet {
 				owner: owner.clone(),
 				spec,
 				status: BountyStatus::Active,
-				phase: Phase::Waiting,
 				round: 0,
 				checkpoint,
 				escrow,
@@ -618,7 +625,7 @@ pub mod pallet {
 		pub fn cancel_bounty(origin: OriginFor<T>, bounty: BountyId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut record = Self::owned_active(&who, bounty)?;
-			if record.phase == Phase::Waiting {
+			if !Rounds::<T>::contains_key(bounty, record.round) {
 				Self::close(bounty, &mut record, BountyStatus::Cancelled);
 				Bounties::<T>::insert(bounty, record);
 				return Ok(());
@@ -728,7 +735,11 @@ pub mod pallet {
 			checkpoint: H256,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_commit_checkpoint(who, bounty, round, checkpoint)
+			let mut progress = machine::Progress::<T>::current(bounty, round)?;
+			let now = frame_system::Pallet::<T>::block_number();
+			Self::propose_checkpoint(&mut progress, &who, checkpoint, now)?;
+			progress.store();
+			Ok(())
 		}
 
 		/// Dispute the committed checkpoint of `round`, claiming `claimed` is the correct one.
@@ -753,6 +764,17 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
+		/// Where bounty `id` stands, in one word.
+		pub fn phase(id: BountyId, bounty: &BountyOf<T>) -> Phase {
+			match bounty.status {
+				BountyStatus::Completed | BountyStatus::Cancelled => Phase::Finished,
+				BountyStatus::Active | BountyStatus::Cancelling => {
+					Rounds::<T>::get(id, bounty.round)
+						.map_or(Phase::Waiting, |round| round.phase.summary())
+				}
+			}
+		}
+
 		/// The bounty `id`, if `who` owns it and it is active.
 		fn owned_active(who: &T::AccountId, id: BountyId) -> Result<BountyOf<T>, DispatchError> {
 			let bounty = Bounties::<T>::get(id).ok_or(Error::<T>::UnknownBounty)?;
@@ -818,7 +840,9 @@ pub mod pallet {
 	impl<T: Config> Pallet<T> {
 		/// Checks the invariants: each owner's escrow hold equals the sum of its open bounties'
 		/// escrows, closed bounties hold nothing, the active count matches, every scheduled
-		/// bounty is listed at its `wake_at` and nowhere else.
+		/// bounty is listed at its `wake_at` and nowhere else, and every worker of a current
+		/// round has as many open duties in the registry as the round gives it (its pending
+		/// slots, aggregating a checkpoint under review or due, challenging one).
 		#[cfg(any(test, feature = "try-runtime"))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::btree_map::BTreeMap;
@@ -850,6 +874,12 @@ pub mod pallet {
 					"escrow hold differs from the bounties' escrows"
 				);
 			}
+			for (who, duties) in Self::open_duties() {
+				ensure!(
+					T::Workers::open_assignments(&who) == duties,
+					"a worker's open duties differ from its current rounds'"
+				);
+			}
 			for (at, ids) in Wakeups::<T>::iter() {
 				for id in ids {
 					let bounty = Bounties::<T>::get(id).ok_or("an unknown bounty is scheduled")?;
@@ -857,6 +887,40 @@ pub mod pallet {
 				}
 			}
 			Ok(())
+		}
+
+		/// Every worker named in an open bounty's current round, with the duties the round
+		/// gives it: pending slots, the aggregator's checkpoint, the challenger's claim.
+		#[cfg(any(test, feature = "try-runtime"))]
+		pub fn open_duties() -> alloc::collections::btree_map::BTreeMap<T::AccountId, u32> {
+			let mut duties = alloc::collections::btree_map::BTreeMap::new();
+			let mut add = |who: &T::AccountId, open: bool| {
+				let count: &mut u32 = duties.entry(who.clone()).or_default();
+				*count += u32::from(open);
+			};
+			for (id, bounty) in Bounties::<T>::iter() {
+				if matches!(bounty.status, BountyStatus::Completed | BountyStatus::Cancelled) {
+					continue;
+				}
+				let Some(round) = Rounds::<T>::get(id, bounty.round) else { continue };
+				for shard in 0..bounty.spec.shards_per_round {
+					let Some(state) = Shards::<T>::get((id, bounty.round, shard)) else { continue };
+					for slot in state.slots.iter() {
+						add(&slot.worker, slot.outcome == SlotOutcome::Pending);
+					}
+				}
+				match &round.phase {
+					RoundPhase::Aggregating { aggregator, .. } => add(aggregator, true),
+					RoundPhase::Review { aggregator, challenge, .. } => {
+						add(aggregator, true);
+						if let Some(challenge) = challenge {
+							add(&challenge.disputer, true);
+						}
+					}
+					_ => {}
+				}
+			}
+			duties
 		}
 	}
 }

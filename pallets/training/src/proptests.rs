@@ -170,7 +170,7 @@ fn apply(step: Step, liars: u16) {
 		}
 		Step::Checkpoint { wrong } => {
 			for (id, bounty, info) in current_rounds() {
-				let Some(aggregator) = info.aggregator else { continue };
+				let RoundPhase::Aggregating { aggregator, .. } = info.phase else { continue };
 				let hash = H256::repeat_byte(if wrong { 0xbb } else { 0xaa });
 				let _ = Training::commit_checkpoint(signed(aggregator), id, bounty.round, hash);
 			}
@@ -189,35 +189,11 @@ fn apply(step: Step, liars: u16) {
 	};
 }
 
-/// Duties the protocol has open: pending slots of current rounds, designated aggregators,
-/// checkpoint disputers. Each must be counted once in its worker's `open_assignments`.
-fn open_duties() -> u32 {
-	let mut duties = 0;
-	for (id, bounty) in Bounties::<Test>::iter() {
-		if matches!(bounty.phase, Phase::Waiting | Phase::Finished) {
-			continue;
-		}
-		for shard in 0..bounty.spec.shards_per_round {
-			if let Some(state) = Shards::<Test>::get((id, bounty.round, shard)) {
-				duties +=
-					state.slots.iter().filter(|s| s.outcome == SlotOutcome::Pending).count() as u32;
-			}
-		}
-		let round = Rounds::<Test>::get(id, bounty.round).unwrap();
-		if matches!(bounty.phase, Phase::Aggregating | Phase::Review) {
-			duties += 1;
-		}
-		if bounty.phase == Phase::Review && round.checkpoint_dispute.is_some() {
-			duties += 1;
-		}
-	}
-	duties
-}
-
 fn check_invariants(issuance: u64) -> Result<(), TestCaseError> {
 	let counted: u32 =
 		pallet_workers::Workers::<Test>::iter_values().map(|w| w.open_assignments).sum();
-	prop_assert_eq!(counted, open_duties(), "open duties and workers' counters differ");
+	let duties: u32 = Training::open_duties().values().sum();
+	prop_assert_eq!(counted, duties, "open duties and workers' counters differ");
 	prop_assert_eq!(Balances::total_issuance(), issuance, "balance created or lost");
 	prop_assert!(Training::do_try_state().is_ok(), "{:?}", Training::do_try_state());
 	prop_assert!(Workers::do_try_state().is_ok(), "{:?}", Workers::do_try_state());

@@ -1,7 +1,7 @@
 //! The read-side runtime API behind the node's `cohort_bounty`, `cohort_bounties`,
 //! `cohort_round` and `cohort_disputes` RPC methods.
 
-use crate::{Bounty, Dispute, RoundInfo, ShardState};
+use crate::{Bounty, Dispute, Phase, RoundInfo, ShardState};
 use alloc::vec::Vec;
 use cohort_primitives::view_type;
 use cohort_primitives::{BountyId, DisputeId, RoundIndex, ShardIndex};
@@ -17,6 +17,8 @@ view_type! {
 	pub struct BountyView<AccountId, Balance, BlockNumber> {
 		/// The bounty's id.
 		pub id: BountyId,
+		/// Where it stands: the phase of its current round, `waiting` or `finished`.
+		pub phase: Phase,
 		/// The bounty.
 		#[cfg_attr(feature = "std", serde(flatten))]
 		pub bounty: Bounty<AccountId, Balance, BlockNumber>,
@@ -102,7 +104,7 @@ impl<T: crate::Config> crate::Pallet<T> {
 			frame_system::pallet_prelude::BlockNumberFor<T>,
 		>,
 	> {
-		crate::Bounties::<T>::get(id).map(|bounty| BountyView { id, bounty })
+		crate::Bounties::<T>::get(id).map(|bounty| Self::view_of(id, bounty))
 	}
 
 	/// Every bounty in id order, for the runtime API.
@@ -114,9 +116,20 @@ impl<T: crate::Config> crate::Pallet<T> {
 		>,
 	> {
 		let mut views: Vec<_> =
-			crate::Bounties::<T>::iter().map(|(id, bounty)| BountyView { id, bounty }).collect();
+			crate::Bounties::<T>::iter().map(|(id, bounty)| Self::view_of(id, bounty)).collect();
 		views.sort_by_key(|view| view.id);
 		views
+	}
+
+	fn view_of(
+		id: BountyId,
+		bounty: crate::BountyOf<T>,
+	) -> BountyView<
+		T::AccountId,
+		crate::BalanceOf<T>,
+		frame_system::pallet_prelude::BlockNumberFor<T>,
+	> {
+		BountyView { id, phase: Self::phase(id, &bounty), bounty }
 	}
 
 	/// One round with its shards, for the runtime API.

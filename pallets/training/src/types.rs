@@ -1,5 +1,6 @@
 //! The records of the round protocol: bounties, rounds, shards and their slots, disputes.
-//! Pure data; the state machine that moves them lives in `rounds.rs` and `disputes.rs`.
+//! Pure data; the state machine that moves them lives in `machine.rs`, with the rules for one
+//! shard in `shards.rs` and for disputes in `disputes.rs`.
 
 use cohort_primitives::chain_type;
 use cohort_primitives::{
@@ -32,8 +33,9 @@ chain_type! {
 }
 
 chain_type! {
-	/// Where the current round of a bounty stands. Each phase ends at a block recorded in the
-	/// bounty's `wake_at`, or earlier when a call completes it.
+	/// Where a bounty stands, in one word: the phase of its current round, `Waiting` before
+	/// that round is assigned, `Finished` once the bounty is closed. Derived from the bounty and
+	/// its round for the RPC view; never stored.
 	#[derive(Copy)]
 	pub enum Phase {
 		/// Too few eligible workers; assignment is tried again later.
@@ -48,6 +50,75 @@ chain_type! {
 		Review,
 		/// The bounty is closed.
 		Finished,
+	}
+}
+
+chain_type! {
+	#[cfg_attr(
+		feature = "std",
+		serde(bound(serialize = "AccountId: Serialize, BlockNumber: Serialize"))
+	)]
+	/// Where one round stands. Each phase carries what only it has (its deadline, its
+	/// aggregator), so nothing stands for "not yet".
+	pub enum RoundPhase<AccountId, BlockNumber> {
+		/// Assigned workers commit, then reveal, by the round's training deadlines.
+		Training,
+		/// Disputed shards wait for the validators' verdicts until `deadline`.
+		Settling {
+			/// The first block at which the round's shard disputes have expired.
+			deadline: BlockNumber,
+		},
+		/// `aggregator` computes and commits the next checkpoint before `deadline`.
+		Aggregating {
+			/// The worker designated to commit the next checkpoint.
+			aggregator: AccountId,
+			/// The first block at which its checkpoint is refused.
+			deadline: BlockNumber,
+			/// Its place in the line of accepted workers: the `attempt`-th designated.
+			attempt: u32,
+			/// Where the line starts among the accepted workers (drawn once per round).
+			offset: u32,
+		},
+		/// The round's workers may dispute `proposed` until `deadline`.
+		Review {
+			/// The worker that committed `proposed`.
+			aggregator: AccountId,
+			/// The checkpoint it committed.
+			proposed: H256,
+			/// The first block at which `proposed` can no longer be disputed.
+			deadline: BlockNumber,
+			/// The dispute over `proposed`, once a worker opened one.
+			challenge: Option<Challenge<AccountId>>,
+		},
+		/// The round produced `result`, `H_{k+1}`.
+		Finished {
+			/// The checkpoint the next round trains from.
+			result: H256,
+		},
+	}
+}
+
+impl<AccountId, BlockNumber> RoundPhase<AccountId, BlockNumber> {
+	/// This phase as its bounty's [`Phase`].
+	pub fn summary(&self) -> Phase {
+		match self {
+			Self::Training => Phase::Training,
+			Self::Settling { .. } => Phase::Settling,
+			Self::Aggregating { .. } => Phase::Aggregating,
+			Self::Review { .. } => Phase::Review,
+			Self::Finished { .. } => Phase::Finished,
+		}
+	}
+}
+
+chain_type! {
+	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize")))]
+	/// A worker's dispute of a proposed checkpoint.
+	pub struct Challenge<AccountId> {
+		/// The dispute the validators vote on.
+		pub dispute: DisputeId,
+		/// The worker that opened it: its bond answers for its claim.
+		pub disputer: AccountId,
 	}
 }
 
@@ -138,28 +209,10 @@ chain_type! {
 		pub retried: bool,
 		/// Eligible workers left over from the draw, next in line for missed slots.
 		pub standbys: BoundedVec<AccountId, ConstU32<MAX_STANDBYS>>,
-		/// Disputes of this round without a verdict yet.
-		pub open_disputes: u32,
-		/// The last deadline among this round's shard disputes.
-		pub settle_deadline: BlockNumber,
 		/// Contributions accepted so far.
 		pub accepted: u32,
-		/// The worker designated to commit the next checkpoint.
-		pub aggregator: Option<AccountId>,
-		/// How many aggregators were designated so far.
-		pub aggregator_attempts: u32,
-		/// Where the first aggregator was drawn among the accepted workers.
-		pub aggregator_offset: u32,
-		/// The first block at which the aggregator's checkpoint is refused.
-		pub checkpoint_deadline: BlockNumber,
-		/// The checkpoint the aggregator committed.
-		pub proposed: Option<H256>,
-		/// The first block at which the proposed checkpoint can no longer be disputed.
-		pub review_deadline: BlockNumber,
-		/// The dispute over the proposed checkpoint, if any.
-		pub checkpoint_dispute: Option<DisputeId>,
-		/// The checkpoint the round produced, `H_{k+1}`, once finished.
-		pub result: Option<H256>,
+		/// Where the round stands.
+		pub phase: RoundPhase<AccountId, BlockNumber>,
 	}
 }
 
@@ -176,9 +229,7 @@ chain_type! {
 		pub spec: BountySpec<Balance, ModelConfig>,
 		/// Active, cancelling or closed.
 		pub status: BountyStatus,
-		/// The phase of the current round.
-		pub phase: Phase,
-		/// The current round.
+		/// The current round: stored in [`crate::Rounds`] once assigned.
 		pub round: RoundIndex,
 		/// The latest agreed checkpoint: `H_k` of the current round, the result once completed.
 		pub checkpoint: H256,

@@ -84,7 +84,12 @@ pub mod pallet {
 	};
 	use sp_staking::SessionIndex;
 
+	/// The layout of this pallet's storage. Layouts may change freely until the first public
+	/// network launches; from then on every change bumps this with a migration.
+	const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]

@@ -90,6 +90,10 @@ impl<T: Config> WorkerRegistry<T::AccountId> for Pallet<T> {
 		});
 	}
 
+	fn open_assignments(who: &T::AccountId) -> u32 {
+		Workers::<T>::get(who).map_or(0, |worker| worker.open_assignments)
+	}
+
 	fn deadline_met(who: &T::AccountId) {
 		Workers::<T>::mutate_extant(who, |worker| worker.missed_in_row = 0);
 	}

@@ -211,7 +211,7 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	let round = round_json(&rpc).await;
 	let aggregator = [Bob, Charlie]
 		.into_iter()
-		.find(|k| round["aggregator"] == k.to_account_id().to_string())
+		.find(|k| round["phase"]["aggregating"]["aggregator"] == k.to_account_id().to_string())
 		.expect("an assigned worker aggregates");
 	let result = H256::repeat_byte(0x51);
 	tx::execute_ok(

@@ -88,32 +88,83 @@ pub struct Announced {
 /// Why a network operation failed.
 #[derive(Debug, Error)]
 pub enum P2pError {
+	/// The swarm (transports, behaviours) could not be built.
 	#[error("cannot set up the network: {0}")]
 	Setup(String),
+	/// A listen address was refused or never reported.
 	#[error("cannot listen on {addr}: {reason}")]
-	Listen { addr: Multiaddr, reason: String },
+	Listen {
+		/// The address.
+		addr: Multiaddr,
+		/// Why.
+		reason: String,
+	},
+	/// An address to dial that does not name its peer.
 	#[error("address {0} does not end in /p2p/<peer id>")]
 	NoPeerId(Multiaddr),
+	/// A dial failed.
 	#[error("cannot reach {addr}: {reason}")]
-	Dial { addr: Multiaddr, reason: String },
+	Dial {
+		/// The address dialled.
+		addr: Multiaddr,
+		/// Why it failed.
+		reason: String,
+	},
+	/// Neither the store, the hint nor the DHT knows a holder of the blob.
 	#[error("no peer provides blob {0:?}")]
 	NoProvider(H256),
+	/// A peer asked for a blob answered that it does not hold it.
 	#[error("peer {peer} does not hold blob {root:?}")]
-	NotFound { peer: PeerId, root: H256 },
+	NotFound {
+		/// The peer.
+		peer: PeerId,
+		/// The blob.
+		root: H256,
+	},
+	/// A request failed in transport (timeout, closed connection, refused stream).
 	#[error("request to {peer} failed: {reason}")]
-	Request { peer: PeerId, reason: String },
+	Request {
+		/// The peer asked.
+		peer: PeerId,
+		/// Why it failed.
+		reason: String,
+	},
+	/// A peer served bytes of another root; it is now blocked.
 	#[error("peer {} served bytes hashing to {:?} for blob {:?}; the peer is blocked", .0.peer, .0.actual, .0.root)]
 	WrongBytes(Box<WrongBytes>),
+	/// A peer served a chunk whose proof does not check; it is now blocked.
 	#[error("peer {peer} served chunk {index} with a bad proof ({reason}); the peer is blocked")]
-	BadChunk { peer: PeerId, index: u64, reason: String },
+	BadChunk {
+		/// The peer.
+		peer: PeerId,
+		/// The chunk asked for.
+		index: u64,
+		/// Why the proof failed.
+		reason: String,
+	},
+	/// A peer answered with another kind of message than the one asked for.
 	#[error("peer {peer} answered a {asked} request with another kind of message")]
-	Protocol { peer: PeerId, asked: &'static str },
+	Protocol {
+		/// The peer.
+		peer: PeerId,
+		/// What was asked (`blob` or `chunk`).
+		asked: &'static str,
+	},
+	/// Every peer tried for a blob failed; `errors` lists each failure.
 	#[error("every provider of {root:?} failed: {errors}")]
-	AllProvidersFailed { root: H256, errors: String },
+	AllProvidersFailed {
+		/// The blob.
+		root: H256,
+		/// Each provider's failure, `; `-separated.
+		errors: String,
+	},
+	/// Gossipsub refused to publish an announcement.
 	#[error("cannot announce: {0}")]
 	Gossip(String),
+	/// The store failed.
 	#[error(transparent)]
 	Store(#[from] StoreError),
+	/// The network task is gone, so no command can reach the swarm.
 	#[error("the network task has stopped")]
 	Stopped,
 }

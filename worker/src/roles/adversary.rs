@@ -5,10 +5,17 @@
 //! and fetchers refuse bytes that do not hash to the root asked for.
 //!
 //! An [`Adversary`] follows a schedule, one behaviour per round, so one bounty shows every
-//! behaviour against the same honest replicas.
+//! behaviour against the same honest replicas. It is a [`Conduct`]: the worker loop asks it at
+//! each point where a worker could cheat, and it answers as the round's behaviour says.
 
-use super::{Context, DutyError};
-use crate::{chain::runtime, delta::Delta, trainer::SeededRng};
+use super::{Conduct, Context, DutyError};
+use crate::{
+	chain::runtime,
+	delta::Delta,
+	job::{Job, ShardTask},
+	trainer::SeededRng,
+};
+use async_trait::async_trait;
 use cohort_primitives::{BountyId, RoundIndex, ShardIndex, H256};
 use std::time::Duration;
 
@@ -72,27 +79,29 @@ impl Behaviour {
 		!matches!(self, Behaviour::CopySeal | Behaviour::Withhold)
 	}
 
-	/// The checkpoint and dataset shard to train from, in place of the round's `checkpoint`
-	/// and the assigned `dataset_shard` (of `dataset_shards`).
+	/// What to train for `slot` of `job`: another checkpoint or dataset shard than the slot's,
+	/// or the slot's own.
 	pub async fn training_inputs(
 		self,
 		cx: &Context,
-		bounty: BountyId,
-		round: RoundIndex,
-		checkpoint: H256,
-		(dataset_shard, dataset_shards): (u32, u32),
-	) -> Result<(H256, u32), DutyError> {
+		job: &Job,
+		slot: ShardTask,
+	) -> Result<ShardTask, DutyError> {
 		Ok(match self {
-			Behaviour::Stale if round > 0 => {
+			Behaviour::Stale if slot.round > 0 => {
 				let at = cx.chain.finalized().await?;
-				(cx.round(&at, bounty, round - 1).await?.info.checkpoint, dataset_shard)
+				let previous = cx.round(&at, slot.bounty, slot.round - 1).await?;
+				ShardTask { checkpoint: previous.info.checkpoint, ..slot }
 			}
 			Behaviour::Stale => {
 				tracing::warn!("adversary: round 0 has no older checkpoint; training from H_0");
-				(checkpoint, dataset_shard)
+				slot
 			}
-			Behaviour::WrongShard => (checkpoint, (dataset_shard + 1) % dataset_shards.max(1)),
-			_ => (checkpoint, dataset_shard),
+			Behaviour::WrongShard => {
+				let shards = job.spec.dataset.shards.max(1);
+				ShardTask { dataset_shard: (slot.dataset_shard + 1) % shards, ..slot }
+			}
+			_ => slot,
 		})
 	}
 
@@ -110,7 +119,7 @@ impl Behaviour {
 			values.iter().map(|_| spread * rng.normal()).collect()
 		};
 		let tampered: Vec<f32> = match self {
-			Behaviour::Random => noise(&mut SeededRng::new(super::worker::salt().as_bytes())),
+			Behaviour::Random => noise(&mut SeededRng::new(super::salt().as_bytes())),
 			Behaviour::SignFlip => values.iter().map(|v| -v).collect(),
 			Behaviour::Scale => values.iter().map(|v| v * SCALE).collect(),
 			Behaviour::Zero => vec![0.0; values.len()],
@@ -125,15 +134,47 @@ impl Behaviour {
 	}
 }
 
+#[async_trait]
+impl Conduct for Adversary {
+	async fn commit_otherwise(&self, cx: &Context, slot: ShardTask) -> Result<bool, DutyError> {
+		if self.in_round(slot.round) != Behaviour::CopySeal {
+			return Ok(false);
+		}
+		commit_copied_seal(cx, slot).await?;
+		Ok(true)
+	}
+
+	async fn training_inputs(
+		&self,
+		cx: &Context,
+		job: &Job,
+		slot: ShardTask,
+	) -> Result<ShardTask, DutyError> {
+		self.in_round(slot.round).training_inputs(cx, job, slot).await
+	}
+
+	fn tamper(&self, slot: ShardTask, trained: Delta) -> Delta {
+		self.in_round(slot.round).tamper(trained, (slot.bounty, slot.round, slot.shard))
+	}
+
+	fn reveals(&self, round: RoundIndex) -> bool {
+		self.in_round(round).reveals()
+	}
+
+	fn before_serving(&self, cx: &Context, slot: ShardTask, root: H256) -> Result<(), DutyError> {
+		if self.in_round(slot.round) == Behaviour::WrongBlob {
+			let ShardTask { bounty, round, shard, .. } = slot;
+			tracing::warn!(bounty, round, shard, ?root, "adversary: serving wrong bytes");
+			cx.network.serve_wrong_bytes(root)?;
+		}
+		Ok(())
+	}
+}
+
 /// [`Behaviour::CopySeal`]'s commit: wait until another worker commits a seal in another
-/// shard of the round, and commit that seal as this slot's.
-pub async fn commit_copied_seal(
-	cx: &Context,
-	bounty: BountyId,
-	round: RoundIndex,
-	shard: ShardIndex,
-	checkpoint: H256,
-) -> Result<(), DutyError> {
+/// shard of the round, and commit that seal as `slot`'s.
+async fn commit_copied_seal(cx: &Context, slot: ShardTask) -> Result<(), DutyError> {
+	let ShardTask { bounty, round, shard, checkpoint, .. } = slot;
 	let me = cx.account();
 	loop {
 		let at = cx.chain.finalized().await?;

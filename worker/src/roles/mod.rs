@@ -5,20 +5,28 @@
 //! they read what is open (their slots, the round's phase, the disputes) and do what is due.
 //! A role that restarts therefore picks up where the chain is, and the worker's RocksDB
 //! records (written before each extrinsic) keep it from sealing a slot twice.
+//!
+//! Where a worker could cheat, its loop asks the context's [`Conduct`]: [`Honest`] unless
+//! [`Context::with_conduct`] installs another (the end-to-end tests' Byzantine workers, in
+//! `adversary`, built only with the `adversary` feature). Training a shard is
+//! [`Context::train`], for the worker and the verifier alike.
 
 #[cfg(feature = "adversary")]
 pub mod adversary;
+mod conduct;
 pub mod verifier;
 pub mod worker;
 
+pub use conduct::{Conduct, Honest};
+
 use crate::{
 	chain::{self, AccountId, At, Chain, ChainError, Included, RoundView},
-	job::{Job, JobError, Spec},
+	job::{Job, JobError, ShardTask, Spec},
 	keys::Keys,
 	metrics::{Metrics, Work},
 	p2p::{Announced, Network, P2pError},
 	store::{Store, StoreError},
-	trainer::{Backend, DataError, Dataset},
+	trainer::{Backend, DataError, Dataset, Trained},
 };
 use cohort_primitives::{BountyId, RoundIndex, H256};
 use futures::StreamExt;
@@ -26,28 +34,44 @@ use libp2p::PeerId;
 use std::{
 	collections::HashMap,
 	sync::{Arc, Mutex},
-	time::Instant,
+	time::{Duration, Instant},
 };
 use subxt::tx::Payload;
 use thiserror::Error;
 
+/// How often the roles re-read where the registered workers listen, in blocks.
+pub const PEER_REFRESH_BLOCKS: u32 = 10;
+
 /// Why a duty could not be done (it is logged and retried at the next block while it is due).
 #[derive(Debug, Error)]
 pub enum DutyError {
+	/// Reading the chain or submitting to it failed.
 	#[error(transparent)]
 	Chain(#[from] ChainError),
+	/// The network could not fetch, serve or announce a blob.
 	#[error(transparent)]
 	P2p(#[from] P2pError),
+	/// The store could not be read or written.
 	#[error(transparent)]
 	Store(#[from] StoreError),
+	/// The bounty's work could not be computed.
 	#[error(transparent)]
 	Job(#[from] JobError),
+	/// The bounty's dataset is not a dataset.
 	#[error(transparent)]
 	Data(#[from] DataError),
+	/// The bounty is no longer on chain.
 	#[error("bounty {0} is gone")]
 	NoBounty(BountyId),
+	/// The round (or the shard asked for in it) is no longer on chain.
 	#[error("round {round} of bounty {bounty} is gone")]
-	NoRound { bounty: BountyId, round: RoundIndex },
+	NoRound {
+		/// The bounty.
+		bounty: BountyId,
+		/// The round.
+		round: RoundIndex,
+	},
+	/// The blocking task that trained or aggregated panicked or was cancelled.
 	#[error("the training task failed: {0}")]
 	Task(String),
 }
@@ -69,9 +93,8 @@ pub struct Context {
 	pub backend: Backend,
 	/// Who announced which blob: tried before the DHT's providers.
 	announced: Arc<Mutex<HashMap<H256, PeerId>>>,
-	/// How this worker misbehaves, round by round (end-to-end tests only).
-	#[cfg(feature = "adversary")]
-	adversary: Option<adversary::Adversary>,
+	/// How this worker behaves where it could cheat.
+	conduct: Arc<dyn Conduct>,
 }
 
 impl Context {
@@ -92,29 +115,12 @@ impl Context {
 			}
 		});
 		let store = network.store();
-		Self {
-			chain,
-			keys,
-			network,
-			store,
-			metrics,
-			backend,
-			announced,
-			#[cfg(feature = "adversary")]
-			adversary: None,
-		}
+		Self { chain, keys, network, store, metrics, backend, announced, conduct: Arc::new(Honest) }
 	}
 
-	/// This context for a worker that misbehaves as `adversary` says.
-	#[cfg(feature = "adversary")]
-	pub fn with_adversary(self, adversary: adversary::Adversary) -> Self {
-		Self { adversary: Some(adversary), ..self }
-	}
-
-	/// How this worker behaves in `round`.
-	#[cfg(feature = "adversary")]
-	pub fn behaviour(&self, round: RoundIndex) -> adversary::Behaviour {
-		self.adversary.as_ref().map_or(adversary::Behaviour::Honest, |a| a.in_round(round))
+	/// This context with `conduct` in place of the honest one.
+	pub fn with_conduct(self, conduct: Arc<dyn Conduct>) -> Self {
+		Self { conduct, ..self }
 	}
 
 	/// This account on chain.
@@ -149,6 +155,16 @@ impl Context {
 			self.network.add_peer(peer, addrs)?;
 		}
 		Ok(())
+	}
+
+	/// Every [`PEER_REFRESH_BLOCKS`] blocks, read again where the registered workers listen.
+	/// A failure is only logged: the next refresh tries again.
+	pub async fn refresh_peers(&self, at: &At) {
+		if at.number.is_multiple_of(PEER_REFRESH_BLOCKS) {
+			if let Err(e) = self.join_registered_peers(at, false).await {
+				tracing::warn!("cannot read the registered workers: {e}");
+			}
+		}
 	}
 
 	/// The job of bounty `id` at `at`.
@@ -188,6 +204,30 @@ impl Context {
 		Ok(Dataset::from_blob(self.blob(job.spec.dataset.hash).await?)?)
 	}
 
+	/// Train `task` of `job` here: fetch its checkpoint and the dataset, train off the async
+	/// runtime, count the time as training and the shard as trained. Returns what was trained
+	/// and how long the training itself took (fetching excluded).
+	pub async fn train(
+		&self,
+		job: &Job,
+		task: ShardTask,
+	) -> Result<(Trained, Duration), DutyError> {
+		let weights = self.blob(task.checkpoint).await?;
+		let dataset = self.dataset(job).await?;
+		let ShardTask { bounty, round, shard, .. } = task;
+		tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
+		let (job, device) = (job.clone(), self.backend.device().clone());
+		let started = Instant::now();
+		let trained =
+			tokio::task::spawn_blocking(move || job.train(&weights, &dataset, task, &device)).await;
+		let elapsed = started.elapsed();
+		// Counted even when training failed: the time was spent.
+		self.metrics.spent(Work::Training, elapsed);
+		let trained = trained.map_err(|e| DutyError::Task(e.to_string()))??;
+		self.metrics.shards_trained.inc();
+		Ok((trained, elapsed))
+	}
+
 	/// The deltas a round accepted, in shard order, fetched and checked.
 	pub async fn accepted_deltas(&self, round: &RoundView) -> Result<Vec<Vec<u8>>, DutyError> {
 		let mut deltas = Vec::new();
@@ -214,6 +254,17 @@ impl Context {
 		self.metrics.spent(Work::Hashing, hashing.elapsed());
 		Ok(root)
 	}
+}
+
+/// A fresh random 32-byte salt (the adversary draws its noise seeds from it too).
+fn salt() -> H256 {
+	use sp_core::Pair;
+	H256(sp_core::ed25519::Pair::generate().1)
+}
+
+/// Why a role's loop ends: the node stopped sending finalized blocks.
+fn stopped() -> ChainError {
+	ChainError::Query("the node stopped sending finalized blocks".into())
 }
 
 /// The spec of a bounty view.

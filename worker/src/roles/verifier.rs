@@ -10,7 +10,7 @@
 //!
 //! No match is `NoneCorrect`.
 
-use super::{worker::PEER_REFRESH_BLOCKS, Context, DutyError};
+use super::{Context, DutyError};
 use crate::{
 	chain::{
 		runtime::{
@@ -20,8 +20,8 @@ use crate::{
 		At, ChainError, DisputeView,
 	},
 	delta::Delta,
+	job::ShardTask,
 	merkle,
-	metrics::Work,
 };
 use cohort_primitives::{DisputeId, Verdict, H256};
 use futures::StreamExt;
@@ -66,16 +66,12 @@ impl Verifier {
 		while let Some(at) = blocks.next().await {
 			let at = at?;
 			self.running.retain(|_, task| !task.is_finished());
-			if at.number % PEER_REFRESH_BLOCKS == 0 {
-				if let Err(e) = self.cx.join_registered_peers(&at, false).await {
-					tracing::warn!("cannot read the registered workers: {e}");
-				}
-			}
+			self.cx.refresh_peers(&at).await;
 			if let Err(e) = self.tick(&at).await {
 				tracing::warn!("at block #{}: {e}", at.number);
 			}
 		}
-		Err(ChainError::Query("the node stopped sending finalized blocks".into()))
+		Err(super::stopped())
 	}
 
 	async fn tick(&mut self, at: &At) -> Result<(), DutyError> {
@@ -132,16 +128,14 @@ async fn settle(cx: &Context, dispute: DisputeView) -> Result<Verdict, DutyError
 				.iter()
 				.find(|s| s.shard == shard)
 				.ok_or(DutyError::NoRound { bounty: d.bounty, round: d.round })?;
-			let weights = cx.blob(round.info.checkpoint).await?;
-			let dataset = cx.dataset(&job).await?;
-			let (bounty, index, dataset_shard) = (d.bounty, d.round, state.state.dataset_shard);
-			let device = cx.backend.device().clone();
-			let trained = tokio::task::spawn_blocking(move || {
-				job.train(&weights, &dataset, bounty, index, shard, dataset_shard, &device)
-			});
-			let trained = cx.metrics.timed(Work::Training, trained).await;
-			let trained = trained.map_err(|e| DutyError::Task(e.to_string()))??;
-			cx.metrics.shards_trained.inc();
+			let task = ShardTask {
+				bounty: d.bounty,
+				round: d.round,
+				shard,
+				dataset_shard: state.state.dataset_shard,
+				checkpoint: round.info.checkpoint,
+			};
+			let (trained, _) = cx.train(&job, task).await?;
 			let mine = trained.delta;
 			let same_class = round.info.class.0 .0 == cx.backend.class().as_bytes();
 			if same_class {

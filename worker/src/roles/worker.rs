@@ -10,17 +10,21 @@
 //! - in the review window, recompute the proposed checkpoint and dispute it if it differs.
 //!
 //! It also sends heartbeats, and counts its accepted and rejected contributions and slashes.
+//!
+//! Where a worker could cheat (what it trains from, what it commits and how, whether it
+//! reveals, what it serves), the loop asks the context's [`super::Conduct`], honest by default.
 
 use super::{Context, DutyError};
 use crate::{
 	chain::{
 		runtime::{
 			self,
-			runtime_types::pallet_training::types::{BountyStatus, Phase},
+			runtime_types::pallet_training::types::{BountyStatus, RoundPhase},
 		},
 		At, ChainError,
 	},
 	delta::Delta,
+	job::ShardTask,
 	merkle,
 	metrics::Work,
 	p2p::Announcement,
@@ -36,9 +40,6 @@ use std::{
 };
 use tokio::task::JoinHandle;
 
-/// How often the roles re-read where the registered workers listen.
-pub const PEER_REFRESH_BLOCKS: u32 = 10;
-
 /// One thing to do, so that it runs once at a time and is not repeated once done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Duty {
@@ -49,16 +50,6 @@ enum Duty {
 	Heartbeat,
 }
 
-/// A slot of this account in the current round.
-#[derive(Clone, Copy, Debug)]
-struct SlotRef {
-	bounty: BountyId,
-	round: RoundIndex,
-	shard: ShardIndex,
-	dataset_shard: u32,
-	checkpoint: H256,
-}
-
 /// The worker role.
 pub struct Worker {
 	cx: Context,
@@ -67,12 +58,6 @@ pub struct Worker {
 	done: Arc<Mutex<HashSet<Duty>>>,
 	rounds_seen: HashSet<(BountyId, RoundIndex)>,
 	serving: HashSet<H256>,
-}
-
-/// A fresh 32-byte salt.
-pub(super) fn salt() -> H256 {
-	use sp_core::Pair;
-	H256(sp_core::ed25519::Pair::generate().1)
 }
 
 impl Worker {
@@ -106,11 +91,7 @@ impl Worker {
 				last_heartbeat = Some(at.number);
 				self.spawn(Duty::Heartbeat, heartbeat(self.cx.clone()));
 			}
-			if at.number % PEER_REFRESH_BLOCKS == 0 {
-				if let Err(e) = self.cx.join_registered_peers(&at, false).await {
-					tracing::warn!("cannot read the registered workers: {e}");
-				}
-			}
+			self.cx.refresh_peers(&at).await;
 			if let Err(e) = self.count(&at).await {
 				tracing::warn!("cannot read block #{}'s events: {e}", at.number);
 			}
@@ -119,7 +100,7 @@ impl Worker {
 			}
 			self.cx.metrics.bytes_served.set(self.cx.network.bytes_served());
 		}
-		Err(ChainError::Query("the node stopped sending finalized blocks".into()))
+		Err(super::stopped())
 	}
 
 	fn spawn(
@@ -198,28 +179,27 @@ impl Worker {
 				self.cx.network.subscribe(id)?;
 			}
 			for (shard, slot) in &mine {
-				let slot_ref = SlotRef {
+				let task = ShardTask {
 					bounty: id,
 					round: index,
 					shard: shard.shard,
 					dataset_shard: shard.state.dataset_shard,
 					checkpoint: info.checkpoint,
 				};
-				#[cfg(feature = "adversary")]
-				if slot.seal.is_some() && !self.cx.behaviour(index).reveals() {
-					continue; // a withheld or copied seal is never opened
+				if slot.seal.is_some() && !self.cx.conduct.reveals(index) {
+					continue; // a seal this worker does not reveal (withheld, copied) stays shut
 				}
-				let training = matches!(bounty.bounty.phase, Phase::Training);
+				let training = matches!(info.phase, RoundPhase::Training);
 				if training && slot.seal.is_none() && at.number < info.commit_deadline {
 					let duty = Duty::Commit { bounty: id, round: index, shard: shard.shard };
-					self.spawn(duty, commit(self.cx.clone(), slot_ref));
+					self.spawn(duty, commit(self.cx.clone(), task));
 				} else if training
 					&& slot.seal.is_some()
 					&& slot.root.is_none()
 					&& (info.commit_deadline..info.reveal_deadline).contains(&at.number)
 				{
 					let duty = Duty::Reveal { bounty: id, round: index, shard: shard.shard };
-					self.spawn(duty, reveal(self.cx.clone(), slot_ref));
+					self.spawn(duty, reveal(self.cx.clone(), task));
 				} else if let Some(root) = slot.root {
 					// Serve what was revealed, also after a restart between reveal and serving.
 					if self.serving.insert(root) && self.cx.store.blob(&root)?.is_some() {
@@ -227,14 +207,12 @@ impl Worker {
 					}
 				}
 			}
-			match bounty.bounty.phase {
-				Phase::Aggregating
-					if info.aggregator.as_ref() == Some(&me) && info.proposed.is_none() =>
-				{
+			match &info.phase {
+				RoundPhase::Aggregating { aggregator, .. } if *aggregator == me => {
 					let duty = Duty::Aggregate { bounty: id, round: index };
 					self.spawn(duty, aggregate(self.cx.clone(), id, index));
 				}
-				Phase::Review if info.proposed.is_some() => {
+				RoundPhase::Review { .. } => {
 					let duty = Duty::Review { bounty: id, round: index };
 					self.spawn(duty, review(self.cx.clone(), id, index));
 				}
@@ -252,23 +230,22 @@ async fn heartbeat(cx: Context) -> Result<(), DutyError> {
 
 /// Train the slot's shard, record the seal, commit it. A slot with a recorded seal gets the
 /// same seal again, so a restart never commits two results for one slot.
-async fn commit(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
-	let SlotRef { bounty, round, shard, checkpoint, .. } = slot;
-	#[cfg(feature = "adversary")]
-	if cx.behaviour(round) == super::adversary::Behaviour::CopySeal {
-		return super::adversary::commit_copied_seal(&cx, bounty, round, shard, checkpoint).await;
+async fn commit(cx: Context, slot: ShardTask) -> Result<(), DutyError> {
+	if cx.conduct.commit_otherwise(&cx, slot).await? {
+		return Ok(());
 	}
+	let ShardTask { bounty, round, shard, checkpoint, .. } = slot;
 	let mut record = match cx.store.commitment(bounty, round, shard)? {
 		Some(record) if record.stage >= Stage::Committed => return Ok(()),
 		Some(record) => record,
 		None => {
-			let (delta, losses) = train(&cx, slot).await?;
+			let (delta, losses) = train_slot(&cx, slot).await?;
 			let bytes = delta.to_bytes();
 			let hashing = Instant::now();
 			let root = cx.store.put_blob(&bytes)?;
 			cx.metrics.spent(Work::Hashing, hashing.elapsed());
 			debug_assert_eq!(root, merkle::root(&bytes));
-			let salt = salt();
+			let salt = super::salt();
 			let record = Commitment {
 				bounty,
 				round,
@@ -294,38 +271,20 @@ async fn commit(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 	Ok(())
 }
 
-/// Train the slot's shard from the round's checkpoint: the delta and the loss at each step.
-async fn train(cx: &Context, slot: SlotRef) -> Result<(Delta, Vec<f32>), DutyError> {
-	let SlotRef { bounty, round, shard, dataset_shard, checkpoint } = slot;
+/// Train the slot's shard from the round's checkpoint, as this worker's conduct has it: the
+/// delta to commit and the loss at each step.
+async fn train_slot(cx: &Context, slot: ShardTask) -> Result<(Delta, Vec<f32>), DutyError> {
 	let at = cx.chain.finalized().await?;
-	let job = cx.job(&at, bounty).await?;
-	#[cfg(feature = "adversary")]
-	let (checkpoint, dataset_shard) = {
-		let shards = (dataset_shard, job.spec.dataset.shards);
-		cx.behaviour(round).training_inputs(cx, bounty, round, checkpoint, shards).await?
-	};
-	let weights = cx.blob(checkpoint).await?;
-	let dataset = cx.dataset(&job).await?;
-	tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
-	let started = Instant::now();
-	let device = cx.backend.device().clone();
-	let Trained { delta, losses } = tokio::task::spawn_blocking(move || {
-		job.train(&weights, &dataset, bounty, round, shard, dataset_shard, &device)
-	})
-	.await
-	.map_err(|e| DutyError::Task(e.to_string()))??;
-	let elapsed = started.elapsed();
-	cx.metrics.spent(Work::Training, elapsed);
+	let job = cx.job(&at, slot.bounty).await?;
+	let task = cx.conduct.training_inputs(cx, &job, slot).await?;
+	let (Trained { delta, losses }, elapsed) = cx.train(&job, task).await?;
 	cx.metrics.step_seconds.observe(elapsed.as_secs_f64() / losses.len().max(1) as f64);
-	cx.metrics.shards_trained.inc();
-	#[cfg(feature = "adversary")]
-	let delta = cx.behaviour(round).tamper(delta, (bounty, round, shard));
-	Ok((delta, losses))
+	Ok((cx.conduct.tamper(slot, delta), losses))
 }
 
 /// Reveal the slot's root and salt, then serve the delta and announce it.
-async fn reveal(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
-	let SlotRef { bounty, round, shard, .. } = slot;
+async fn reveal(cx: Context, slot: ShardTask) -> Result<(), DutyError> {
+	let ShardTask { bounty, round, shard, .. } = slot;
 	let Some(mut record) = cx.store.commitment(bounty, round, shard)? else {
 		tracing::error!(
 			bounty,
@@ -342,11 +301,7 @@ async fn reveal(cx: Context, slot: SlotRef) -> Result<(), DutyError> {
 		cx.store.record(&record)?;
 		tracing::info!(bounty, round, shard, root = ?record.root, "revealed");
 	}
-	#[cfg(feature = "adversary")]
-	if cx.behaviour(round) == super::adversary::Behaviour::WrongBlob {
-		tracing::warn!(bounty, round, shard, root = ?record.root, "adversary: serving wrong bytes");
-		cx.network.serve_wrong_bytes(record.root)?;
-	}
+	cx.conduct.before_serving(&cx, slot, record.root)?;
 	cx.network.provide(record.root)?;
 	if let Err(e) = cx.network.announce(Announcement { bounty, round, root: record.root }).await {
 		tracing::debug!("announcement not sent: {e}");
@@ -372,7 +327,7 @@ async fn review(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(), 
 	let at = cx.chain.finalized().await?;
 	let job = cx.job(&at, bounty).await?;
 	let view = cx.round(&at, bounty, round).await?;
-	let Some(proposed) = view.info.proposed else { return Ok(()) };
+	let RoundPhase::Review { proposed, .. } = view.info.phase else { return Ok(()) };
 	let mine = cx.recompute_checkpoint(&job, &view).await?;
 	cx.network.provide(mine)?;
 	if mine != proposed {

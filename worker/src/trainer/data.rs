@@ -84,10 +84,27 @@ pub struct Batch {
 /// Why a shard cannot give batches.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum DataError {
+	/// A text shard shorter than one window of `context + 1` bytes.
 	#[error("shard {shard} of {shards} holds {len} bytes; a window needs {needed}")]
-	ShardTooShort { shard: u32, shards: u32, len: usize, needed: usize },
+	ShardTooShort {
+		/// The dataset shard.
+		shard: u32,
+		/// How many shards the dataset has.
+		shards: u32,
+		/// The shard's length in bytes.
+		len: usize,
+		/// The bytes one window needs.
+		needed: usize,
+	},
+	/// A shard index at or past the dataset's shard count.
 	#[error("dataset shard {shard} does not exist: the dataset has {shards}")]
-	NoSuchShard { shard: u32, shards: u32 },
+	NoSuchShard {
+		/// The dataset shard asked for.
+		shard: u32,
+		/// How many shards the dataset has.
+		shards: u32,
+	},
+	/// A synthetic dataset's blob whose spec does not parse or has a zero size.
 	#[error("malformed synthetic dataset: {0}")]
 	BadSynthetic(String),
 }

@@ -18,12 +18,20 @@ pub struct Backend {
 /// Why a device could not be used.
 #[derive(Debug, Error)]
 pub enum BackendError {
+	/// A device name other than `cpu`, `cuda` or `cuda:N`.
 	#[error("unknown device {0:?}: use cpu, cuda or cuda:N")]
 	Unknown(String),
+	/// A CUDA device asked of a build without the `cuda` feature.
 	#[error("{0} needs a cohort-worker built with `--features cuda`")]
 	NoCuda(String),
+	/// candle could not open the device or read its properties.
 	#[error("cannot open {name}: {source}")]
-	Open { name: String, source: candle_core::Error },
+	Open {
+		/// The device's name.
+		name: String,
+		/// candle's error.
+		source: candle_core::Error,
+	},
 }
 
 impl Backend {

@@ -65,12 +65,16 @@ pub struct Trained {
 /// Why a shard could not be trained.
 #[derive(Debug, Error)]
 pub enum TrainError {
+	/// The checkpoint's names or shapes are not the model configuration's.
 	#[error("the checkpoint does not fit this model configuration")]
 	CheckpointMismatch,
+	/// Text generation asked of a model that is not the char transformer.
 	#[error("only a char transformer generates text")]
 	NotAGenerator,
+	/// The dataset cannot give the shard's batches.
 	#[error(transparent)]
 	Data(#[from] DataError),
+	/// A tensor operation failed.
 	#[error("candle: {0}")]
 	Candle(#[from] candle_core::Error),
 }

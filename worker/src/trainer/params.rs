@@ -41,7 +41,9 @@ impl Params {
 		Ok(Delta::new(tensors).expect("variable names are unique and shapes match"))
 	}
 
-	/// The variable `name`; the models only ask for names they created.
+	/// The variable `name`. The models ask only for names their own parameter list declares
+	/// (one walk both lists and binds them), so this panics only on a checkpoint that does not
+	/// fit the model, which training and inference check first (`ModelConfig::fits`).
 	pub fn get(&self, name: &str) -> &Tensor {
 		self.vars.get(name).unwrap_or_else(|| panic!("no parameter `{name}`")).as_tensor()
 	}

@@ -1,42 +1,20 @@
 //! Commands on the worker's own account: register, stake, unstake, heartbeat.
 
-use crate::{output, settings::Settings};
-use anyhow::{bail, Context, Result};
+use crate::{connect::signer, inputs::parse_amount, options::Options, output};
+use anyhow::{Context, Result};
 use clap::Args;
 use cohort_primitives::{Capabilities, DeterminismClass};
 use cohort_worker::{
-	chain::{runtime, Chain, Included},
+	chain::{runtime, Included},
 	keys::Keys,
 	trainer::Backend,
 };
 use serde_json::json;
 use subxt::utils::Static;
 
-/// The chain's smallest unit per UNIT (12 decimals).
-const UNIT: u128 = 1_000_000_000_000;
-
-/// An amount in UNIT with up to 12 decimals (`100`, `0.5`), as the chain's integer.
-pub fn parse_amount(text: &str) -> Result<u128> {
-	let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
-	if fraction.len() > 12 || whole.is_empty() && fraction.is_empty() {
-		bail!("invalid amount {text:?}: UNIT with at most 12 decimals, like 100 or 0.5");
-	}
-	let digits = |s: &str| -> Result<u128> {
-		if s.is_empty() {
-			return Ok(0);
-		}
-		s.parse::<u128>().with_context(|| format!("invalid amount {text:?}"))
-	};
-	let fraction_units = digits(fraction)? * 10u128.pow(12 - fraction.len() as u32);
-	digits(whole)?
-		.checked_mul(UNIT)
-		.and_then(|w| w.checked_add(fraction_units))
-		.with_context(|| format!("amount {text:?} is too large"))
-}
-
-fn printed(settings: &Settings, call: &str, keys: &Keys, included: &Included) {
+fn printed(options: &Options, call: &str, keys: &Keys, included: &Included) {
 	output::print(
-		settings.json,
+		options.json,
 		json!({
 			"call": call,
 			"account": keys.ss58_address(),
@@ -44,11 +22,6 @@ fn printed(settings: &Settings, call: &str, keys: &Keys, included: &Included) {
 			"extrinsic": format!("{:?}", included.extrinsic),
 		}),
 	);
-}
-
-async fn connect(settings: &Settings) -> Result<(Chain, Keys)> {
-	let keys = settings.keys()?;
-	Ok((Chain::connect(&settings.node).await?, keys))
 }
 
 #[derive(Args, Debug)]
@@ -95,13 +68,11 @@ pub fn capabilities(
 	})
 }
 
-pub async fn register(settings: &Settings, args: RegisterArgs) -> Result<()> {
+pub async fn register(options: &Options, args: RegisterArgs) -> Result<()> {
 	let bond = parse_amount(&args.bond)?;
-	let (chain, keys) = connect(settings).await?;
-	let capabilities =
-		capabilities(&settings.backend()?, args.class, args.memory_mib, args.gflops)?;
-	let addresses =
-		if args.address.is_empty() { settings.p2p.listen.clone() } else { args.address };
+	let (chain, keys) = signer(options).await?;
+	let capabilities = capabilities(&options.backend()?, args.class, args.memory_mib, args.gflops)?;
+	let addresses = if args.address.is_empty() { options.p2p.listen.clone() } else { args.address };
 	let call = runtime::tx().workers().register(
 		Static(capabilities),
 		keys.peer_id().to_bytes(),
@@ -109,7 +80,7 @@ pub async fn register(settings: &Settings, args: RegisterArgs) -> Result<()> {
 		bond,
 	);
 	let included = chain.submit_finalized(&keys, "Workers.register", &call).await?;
-	printed(settings, "Workers.register", &keys, &included);
+	printed(options, "Workers.register", &keys, &included);
 	Ok(())
 }
 
@@ -119,12 +90,12 @@ pub struct StakeArgs {
 	amount: String,
 }
 
-pub async fn stake(settings: &Settings, args: StakeArgs) -> Result<()> {
+pub async fn stake(options: &Options, args: StakeArgs) -> Result<()> {
 	let amount = parse_amount(&args.amount)?;
-	let (chain, keys) = connect(settings).await?;
+	let (chain, keys) = signer(options).await?;
 	let call = runtime::tx().workers().bond_extra(amount);
 	let included = chain.submit_finalized(&keys, "Workers.bond_extra", &call).await?;
-	printed(settings, "Workers.bond_extra", &keys, &included);
+	printed(options, "Workers.bond_extra", &keys, &included);
 	Ok(())
 }
 
@@ -135,8 +106,8 @@ pub struct UnstakeArgs {
 	withdraw: bool,
 }
 
-pub async fn unstake(settings: &Settings, args: UnstakeArgs) -> Result<()> {
-	let (chain, keys) = connect(settings).await?;
+pub async fn unstake(options: &Options, args: UnstakeArgs) -> Result<()> {
+	let (chain, keys) = signer(options).await?;
 	let included = if args.withdraw {
 		chain
 			.submit(
@@ -149,7 +120,7 @@ pub async fn unstake(settings: &Settings, args: UnstakeArgs) -> Result<()> {
 		chain.submit_finalized(&keys, "Workers.unbond", &runtime::tx().workers().unbond()).await?
 	};
 	printed(
-		settings,
+		options,
 		if args.withdraw { "Workers.withdraw_unbonded" } else { "Workers.unbond" },
 		&keys,
 		&included,
@@ -157,26 +128,11 @@ pub async fn unstake(settings: &Settings, args: UnstakeArgs) -> Result<()> {
 	Ok(())
 }
 
-pub async fn heartbeat(settings: &Settings) -> Result<()> {
-	let (chain, keys) = connect(settings).await?;
+pub async fn heartbeat(options: &Options) -> Result<()> {
+	let (chain, keys) = signer(options).await?;
 	let included = chain
 		.submit_finalized(&keys, "Workers.heartbeat", &runtime::tx().workers().heartbeat())
 		.await?;
-	printed(settings, "Workers.heartbeat", &keys, &included);
+	printed(options, "Workers.heartbeat", &keys, &included);
 	Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-
-	#[test]
-	fn amounts_are_unit_with_decimals() {
-		assert_eq!(parse_amount("100").unwrap(), 100 * UNIT);
-		assert_eq!(parse_amount("0.5").unwrap(), UNIT / 2);
-		assert_eq!(parse_amount(".000000000001").unwrap(), 1);
-		for bad in ["", ".", "1.0000000000001", "-1", "1e3", "999999999999999999999999999999"] {
-			assert!(parse_amount(bad).is_err(), "{bad}");
-		}
-	}
 }

@@ -3,15 +3,19 @@
 //! shard's wall time (serialize, hash, seal, store, serve over loopback libp2p). Every ratio
 //! compares two numbers measured in this run.
 
-use crate::{offline::model_config, output, settings::Settings};
+use crate::{
+	inputs::{dataset_bytes, default_dataset, model_config},
+	options::Options,
+	output,
+};
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use cohort_primitives::{seal, Optimizer, H256};
 use cohort_worker::{
-	datasets, merkle,
+	merkle,
 	p2p::{self, Network},
 	store::Store,
-	trainer::{self, Dataset, ModelConfig, Settings as TrainSettings, ShardRef},
+	trainer::{self, Dataset, ModelConfig, ShardRef},
 };
 use serde_json::{json, Value};
 use std::{
@@ -44,22 +48,16 @@ struct Model {
 	batch_size: usize,
 }
 
+/// Both reference models, each with its built-in dataset.
 fn models() -> Result<Vec<Model>> {
-	let blob = |name| datasets::builtin(name).expect("built in");
-	Ok(vec![
-		Model {
-			name: "mlp",
-			config: model_config("mlp")?,
-			dataset: Dataset::from_blob(blob("synthetic"))?,
-			batch_size: 128,
-		},
-		Model {
-			name: "charTransformer",
-			config: model_config("char-transformer")?,
-			dataset: Dataset::from_blob(blob("shakespeare"))?,
-			batch_size: 16,
-		},
-	])
+	[("mlp", "mlp", 128), ("charTransformer", "char-transformer", 16)]
+		.into_iter()
+		.map(|(name, model, batch_size)| -> Result<Model> {
+			let config = model_config(model)?;
+			let dataset = Dataset::from_blob(dataset_bytes(&default_dataset(&config))?)?;
+			Ok(Model { name, config, dataset, batch_size })
+		})
+		.collect()
 }
 
 const SHARD: ShardRef =
@@ -89,7 +87,7 @@ fn sample_ms(model: &Model, batches: u32) -> Result<f64> {
 
 /// Median milliseconds per step over `steps` steps after two warm-up steps, and the result.
 fn candle_step_ms(model: &Model, steps: u32) -> Result<(f64, trainer::Trained, Duration)> {
-	let settings = TrainSettings {
+	let settings = trainer::Settings {
 		steps: steps + 2,
 		batch_size: model.batch_size,
 		optimizer: Optimizer::AdamW,
@@ -179,7 +177,7 @@ async fn protocol_time(delta: &cohort_worker::delta::Delta) -> Result<Duration> 
 	Ok(started.elapsed())
 }
 
-pub async fn bench(settings: &Settings, args: BenchArgs) -> Result<()> {
+pub async fn bench(options: &Options, args: BenchArgs) -> Result<()> {
 	let mut report = serde_json::Map::new();
 	let torch = match &args.python {
 		Some(python) => Some(torch_step_ms(python, args.steps)?),
@@ -225,6 +223,6 @@ pub async fn bench(settings: &Settings, args: BenchArgs) -> Result<()> {
 			"deltaBytes": trained.delta.to_bytes().len(),
 		}),
 	);
-	output::print(settings.json, Value::Object(report));
+	output::print(options.json, Value::Object(report));
 	Ok(())
 }

@@ -1,20 +1,20 @@
-//! The bounty submitter's commands: `bounty submit|status|cancel` and `model fetch`.
+//! The bounty submitter's commands: `bounty submit|status|cancel`.
 
 use crate::{
-	account::parse_amount,
-	offline::{dataset_bytes, model_config},
+	connect::{context, listen_addrs, signer},
+	inputs::{parse_amount, ModelData, OptimizerArg},
+	options::Options,
 	output,
-	settings::Settings,
 };
 use anyhow::{bail, Context, Result};
 use clap::Args;
 use cohort_primitives::{
-	Aggregation, Architecture, BountySpec, DatasetSpec, Deadlines, DeterminismClass, HyperParams,
-	ModelSpec, Optimizer, Requirements,
+	Aggregation, BountySpec, DatasetSpec, Deadlines, DeterminismClass, HyperParams, ModelSpec,
+	Requirements,
 };
 use cohort_worker::{
 	chain::{runtime, Chain},
-	trainer::ModelConfig,
+	job, roles,
 };
 use serde_json::json;
 use sp_arithmetic::{Perbill, Percent};
@@ -43,12 +43,8 @@ fn aggregation(text: &str) -> Result<Aggregation> {
 
 #[derive(Args, Debug)]
 pub struct SubmitArgs {
-	/// `mlp`, `char-transformer` or a JSON model config.
-	#[arg(long, default_value = "char-transformer")]
-	model: String,
-	/// A dataset file or `builtin:NAME` [default: the model's built-in dataset].
-	#[arg(long)]
-	dataset: Option<String>,
+	#[command(flatten)]
+	data: ModelData,
 	/// How many shards the dataset splits into.
 	#[arg(long, default_value_t = 16)]
 	dataset_shards: u32,
@@ -76,9 +72,9 @@ pub struct SubmitArgs {
 	/// Outer learning rate (1 = apply the aggregated delta as it is).
 	#[arg(long, default_value = "1")]
 	outer_learning_rate: String,
-	/// `adamw` or `sgd`.
-	#[arg(long, default_value = "adamw")]
-	optimizer: String,
+	/// The inner optimizer.
+	#[arg(long, value_enum, default_value = "adamw")]
+	optimizer: OptimizerArg,
 	/// `mean`, `median` or `trimmed-mean:<percent>`.
 	#[arg(long, default_value = "mean")]
 	aggregation: String,
@@ -99,21 +95,9 @@ pub struct SubmitArgs {
 	no_serve: bool,
 }
 
-pub async fn submit(settings: &Settings, args: SubmitArgs) -> Result<()> {
-	let config = model_config(&args.model)?;
-	let architecture = match config {
-		ModelConfig::Mlp(_) => Architecture::Mlp,
-		ModelConfig::CharTransformer(_) => Architecture::CharTransformer,
-	};
-	let dataset = args.dataset.clone().unwrap_or_else(|| match architecture {
-		Architecture::Mlp => "builtin:synthetic".into(),
-		Architecture::CharTransformer => "builtin:shakespeare".into(),
-	});
-	let optimizer = match args.optimizer.as_str() {
-		"adamw" => Optimizer::AdamW,
-		"sgd" => Optimizer::Sgd,
-		other => bail!("unknown optimizer {other:?}: use adamw or sgd"),
-	};
+pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
+	let config = args.data.config()?;
+	let architecture = job::architecture(&config);
 	let [commit, reveal, vote, checkpoint, review] = args.phases[..] else {
 		bail!("--phases takes five block counts: commit,reveal,vote,checkpoint,review");
 	};
@@ -124,9 +108,9 @@ pub async fn submit(settings: &Settings, args: SubmitArgs) -> Result<()> {
 		),
 		None => None,
 	};
-	let dataset = dataset_bytes(&dataset)?;
+	let dataset = args.data.dataset_bytes(&config)?;
 	let initial = config.init(args.seed.as_bytes()).to_bytes();
-	let cx = crate::roles::context(settings).await?;
+	let cx = context(options).await?;
 	let (chain, keys, network) = (&cx.chain, &cx.keys, &cx.network);
 	let dataset_root = network.publish(&dataset)?;
 	let checkpoint_root = network.publish(&initial)?;
@@ -139,7 +123,7 @@ pub async fn submit(settings: &Settings, args: SubmitArgs) -> Result<()> {
 			batch_size: args.batch_size,
 			inner_learning_rate: fraction(&args.learning_rate)?,
 			outer_learning_rate: fraction(&args.outer_learning_rate)?,
-			optimizer,
+			optimizer: args.optimizer.0,
 		},
 		rounds: args.rounds,
 		shards_per_round: args.shards,
@@ -158,10 +142,9 @@ pub async fn submit(settings: &Settings, args: SubmitArgs) -> Result<()> {
 		.events
 		.find_first::<runtime::training::events::BountyCreated>()
 		.context("no BountyCreated event")??;
-	let addrs: Vec<String> =
-		network.listen_addrs().await?.iter().map(ToString::to_string).collect();
+	let addrs = listen_addrs(network).await?;
 	output::print(
-		settings.json,
+		options.json,
 		json!({
 			"bounty": created.bounty,
 			"escrow": created.escrow.to_string(),
@@ -185,21 +168,21 @@ pub struct BountyId {
 	bounty: u64,
 }
 
-pub async fn status(settings: &Settings, args: BountyId) -> Result<()> {
-	let chain = Chain::connect(&settings.node).await?;
+pub async fn status(options: &Options, args: BountyId) -> Result<()> {
+	let chain = Chain::connect(&options.node).await?;
 	let at = chain.finalized().await?;
 	let view =
 		at.bounty(args.bounty).await?.with_context(|| format!("no bounty {}", args.bounty))?;
 	let b = &view.bounty;
 	let round = at.round(view.id, b.round).await?;
-	let accepted = round.as_ref().map(|r| cohort_worker::roles::accepted_roots(r).len());
+	let accepted = round.as_ref().map(|r| roles::accepted_roots(r).len());
 	output::print(
-		settings.json,
+		options.json,
 		json!({
 			"bounty": view.id,
 			"owner": b.owner.to_string(),
 			"status": format!("{:?}", b.status),
-			"phase": format!("{:?}", b.phase),
+			"phase": format!("{:?}", view.phase),
 			"round": b.round,
 			"rounds": b.spec.0.rounds,
 			"checkpoint": format!("{:?}", b.checkpoint),
@@ -211,9 +194,8 @@ pub async fn status(settings: &Settings, args: BountyId) -> Result<()> {
 	Ok(())
 }
 
-pub async fn cancel(settings: &Settings, args: BountyId) -> Result<()> {
-	let keys = settings.keys()?;
-	let chain = Chain::connect(&settings.node).await?;
+pub async fn cancel(options: &Options, args: BountyId) -> Result<()> {
+	let (chain, keys) = signer(options).await?;
 	let call = runtime::tx().training().cancel_bounty(args.bounty);
 	let included = chain.submit_finalized(&keys, "Training.cancel_bounty", &call).await?;
 	let cancelled = included
@@ -221,7 +203,7 @@ pub async fn cancel(settings: &Settings, args: BountyId) -> Result<()> {
 		.find_first::<runtime::training::events::BountyCancelled>()
 		.context("no BountyCancelled event")??;
 	output::print(
-		settings.json,
+		options.json,
 		json!({ "bounty": args.bounty, "refund": cancelled.refund.to_string(), "block": format!("{:?}", included.block) }),
 	);
 	Ok(())

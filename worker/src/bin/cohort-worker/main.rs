@@ -1,18 +1,24 @@
 //! `cohort-worker`: the program a GPU owner runs to earn from bounties, a validator runs to
 //! settle disputes, and a bounty submitter runs to publish data and fetch results.
+//!
+//! Modules depend one way: the commands (`account`, `bench`, `bounty`, `daemons`, `model`,
+//! `offline`) use the shared modules (`connect`, `inputs`, `options`, `output`) and never each
+//! other; `connect` uses `options`, and the rest use nothing of this binary.
 
 mod account;
 mod bench;
 mod bounty;
+mod connect;
+mod daemons;
+mod inputs;
 mod model;
 mod offline;
+mod options;
 mod output;
-mod roles;
-mod settings;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
-use settings::{GlobalArgs, Settings};
+use options::{GlobalArgs, Options};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
@@ -39,7 +45,7 @@ enum Command {
 	/// Send a heartbeat (the `run` loop sends them on its own).
 	Heartbeat,
 	/// The worker loop: train assigned shards, commit, reveal, serve, aggregate, review.
-	Run(roles::RunArgs),
+	Run(daemons::RunArgs),
 	/// The validator's verifier loop: recompute disputed work and vote.
 	Verify,
 	/// Bounties: submit one (and serve its data), show one, cancel one.
@@ -82,7 +88,7 @@ enum BountyCommand {
 #[derive(Subcommand, Debug)]
 enum ModelCommand {
 	/// Fetch a bounty's current checkpoint from the network and write it as safetensors.
-	Fetch(model::FetchArgs),
+	Fetch(model::ModelFetchArgs),
 	/// The mean loss of weights on a dataset (the same batches every time).
 	Eval(model::EvalArgs),
 	/// Continue a prompt with a trained char transformer.
@@ -94,7 +100,7 @@ enum DatasetCommand {
 	/// Store a dataset, announce it on the DHT and serve it until interrupted.
 	Publish(offline::PublishArgs),
 	/// Fetch a dataset by its root from the network, checked, and write it to a file.
-	Fetch(offline::FetchArgs),
+	Fetch(offline::DatasetFetchArgs),
 }
 
 fn init_tracing() {
@@ -124,25 +130,28 @@ fn main() -> Result<()> {
 async fn run() -> Result<()> {
 	init_tracing();
 	let cli = Cli::parse();
-	let settings = Settings::load(cli.global)?;
+	let options = Options::load(cli.global)?;
+	let options = &options;
 	match cli.command {
-		Command::Keys(KeysCommand::Generate { out }) => offline::generate_keys(&settings, &out),
-		Command::Keys(KeysCommand::Inspect) => offline::inspect_keys(&settings),
-		Command::Register(args) => account::register(&settings, args).await,
-		Command::Stake(args) => account::stake(&settings, args).await,
-		Command::Unstake(args) => account::unstake(&settings, args).await,
-		Command::Heartbeat => account::heartbeat(&settings).await,
-		Command::Run(args) => roles::run(&settings, args).await,
-		Command::Verify => roles::verify(&settings).await,
-		Command::Bounty(BountyCommand::Submit(args)) => bounty::submit(&settings, *args).await,
-		Command::Bounty(BountyCommand::Status(args)) => bounty::status(&settings, args).await,
-		Command::Bounty(BountyCommand::Cancel(args)) => bounty::cancel(&settings, args).await,
-		Command::Model(ModelCommand::Fetch(args)) => model::fetch(&settings, args).await,
-		Command::Model(ModelCommand::Eval(args)) => model::eval(&settings, args),
-		Command::Model(ModelCommand::Sample(args)) => model::sample(&settings, args),
-		Command::Dataset(DatasetCommand::Publish(args)) => offline::publish(&settings, args).await,
-		Command::Dataset(DatasetCommand::Fetch(args)) => offline::fetch(&settings, args).await,
-		Command::Train(args) => offline::train(&settings, args),
-		Command::Bench(args) => bench::bench(&settings, args).await,
+		Command::Keys(KeysCommand::Generate { out }) => offline::generate_keys(options, &out),
+		Command::Keys(KeysCommand::Inspect) => offline::inspect_keys(options),
+		Command::Register(args) => account::register(options, args).await,
+		Command::Stake(args) => account::stake(options, args).await,
+		Command::Unstake(args) => account::unstake(options, args).await,
+		Command::Heartbeat => account::heartbeat(options).await,
+		Command::Run(args) => daemons::run(options, args).await,
+		Command::Verify => daemons::verify(options).await,
+		Command::Bounty(BountyCommand::Submit(args)) => bounty::submit(options, *args).await,
+		Command::Bounty(BountyCommand::Status(args)) => bounty::status(options, args).await,
+		Command::Bounty(BountyCommand::Cancel(args)) => bounty::cancel(options, args).await,
+		Command::Model(ModelCommand::Fetch(args)) => model::fetch(options, args).await,
+		Command::Model(ModelCommand::Eval(args)) => model::eval(options, args),
+		Command::Model(ModelCommand::Sample(args)) => model::sample(options, args),
+		Command::Dataset(DatasetCommand::Publish(args)) => offline::publish(options, args).await,
+		Command::Dataset(DatasetCommand::Fetch(args)) => {
+			offline::fetch_dataset(options, args).await
+		}
+		Command::Train(args) => offline::train(options, args),
+		Command::Bench(args) => bench::bench(options, args).await,
 	}
 }

@@ -2,26 +2,26 @@
 //! dataset, and text from a char model.
 
 use crate::{
-	offline::{dataset_bytes, model_config},
+	connect::context,
+	inputs::{load_weights, model_config, save_weights, ModelData},
+	options::Options,
 	output,
-	settings::Settings,
 };
 use anyhow::{Context, Result};
 use clap::Args;
 use cohort_primitives::H256;
 use cohort_worker::{
-	delta::{Delta, Tensor as Named},
+	delta::Delta,
 	merkle,
-	trainer::{self, Dataset, Evaluation, ModelConfig},
+	trainer::{self, Dataset, Evaluation},
 };
 use serde_json::json;
-use std::{
-	collections::HashMap,
-	path::{Path, PathBuf},
-};
+use std::path::PathBuf;
 
+/// `model fetch`'s arguments (not `dataset fetch`'s: a bounty's checkpoint, found through the
+/// chain).
 #[derive(Args, Debug)]
-pub struct FetchArgs {
+pub struct ModelFetchArgs {
 	/// The bounty whose checkpoint to fetch.
 	bounty: u64,
 	/// The checkpoint round N started from [default: the current one, which is the final
@@ -33,8 +33,8 @@ pub struct FetchArgs {
 	out: PathBuf,
 }
 
-pub async fn fetch(settings: &Settings, args: FetchArgs) -> Result<()> {
-	let cx = crate::roles::context(settings).await?;
+pub async fn fetch(options: &Options, args: ModelFetchArgs) -> Result<()> {
+	let cx = context(options).await?;
 	let at = cx.chain.finalized().await?;
 	let view =
 		at.bounty(args.bounty).await?.with_context(|| format!("no bounty {}", args.bounty))?;
@@ -50,9 +50,9 @@ pub async fn fetch(settings: &Settings, args: FetchArgs) -> Result<()> {
 	cx.join_registered_peers(&at, true).await?;
 	let bytes = cx.network.fetch(root, None).await?;
 	let checkpoint = Delta::from_bytes(&bytes).context("the checkpoint is corrupt")?;
-	save(&checkpoint, &args.out)?;
+	save_weights(&checkpoint, &args.out)?;
 	output::print(
-		settings.json,
+		options.json,
 		json!({
 			"bounty": args.bounty,
 			"checkpoint": format!("{root:?}"),
@@ -63,55 +63,12 @@ pub async fn fetch(settings: &Settings, args: FetchArgs) -> Result<()> {
 	Ok(())
 }
 
-/// Write `checkpoint` as a safetensors file.
-pub fn save(checkpoint: &Delta, file: &Path) -> Result<()> {
-	let tensors: HashMap<String, candle_core::Tensor> = checkpoint
-		.tensors()
-		.iter()
-		.map(|t| {
-			let tensor = candle_core::Tensor::from_vec(
-				t.data.clone(),
-				t.dims.clone(),
-				&candle_core::Device::Cpu,
-			)?;
-			Ok((t.name.clone(), tensor))
-		})
-		.collect::<Result<_, candle_core::Error>>()?;
-	candle_core::safetensors::save(&tensors, file)
-		.with_context(|| format!("cannot write {}", file.display()))
-}
-
-/// A safetensors file as a canonical checkpoint of `config`.
-fn load(config: &ModelConfig, file: &Path) -> Result<Delta> {
-	let tensors = candle_core::safetensors::load(file, &candle_core::Device::Cpu)
-		.with_context(|| format!("cannot read safetensors file {}", file.display()))?;
-	let named = tensors
-		.into_iter()
-		.map(|(name, tensor)| {
-			let dims = tensor.dims().to_vec();
-			let data = tensor.flatten_all()?.to_dtype(candle_core::DType::F32)?.to_vec1()?;
-			Ok(Named { name, dims, data })
-		})
-		.collect::<Result<Vec<_>, candle_core::Error>>()?;
-	let checkpoint = Delta::new(named)?;
-	anyhow::ensure!(
-		config.fits(&checkpoint),
-		"{} does not hold this model's parameters (check --model)",
-		file.display()
-	);
-	Ok(checkpoint)
-}
-
 #[derive(Args, Debug)]
 pub struct EvalArgs {
 	/// The weights (safetensors, as `model fetch` writes them).
 	file: PathBuf,
-	/// The model: mlp, char-transformer, or a JSON model config.
-	#[arg(long, default_value = "char-transformer")]
-	model: String,
-	/// The dataset: a file or builtin:NAME [default: the model's built-in one].
-	#[arg(long)]
-	dataset: Option<String>,
+	#[command(flatten)]
+	data: ModelData,
 	/// Batches to average over (the same ones every time, so runs compare).
 	#[arg(long, default_value_t = 8)]
 	batches: u32,
@@ -120,16 +77,15 @@ pub struct EvalArgs {
 	batch_size: usize,
 }
 
-pub fn eval(settings: &Settings, args: EvalArgs) -> Result<()> {
-	let config = model_config(&args.model)?;
-	let checkpoint = load(&config, &args.file)?;
-	let dataset = args.dataset.unwrap_or_else(|| default_dataset(&config));
-	let data = Dataset::from_blob(dataset_bytes(&dataset)?)?;
+pub fn eval(options: &Options, args: EvalArgs) -> Result<()> {
+	let config = args.data.config()?;
+	let checkpoint = load_weights(&config, &args.file)?;
+	let data = Dataset::from_blob(args.data.dataset_bytes(&config)?)?;
 	let evaluation = Evaluation { batches: args.batches, batch_size: args.batch_size };
-	let backend = settings.backend()?;
+	let backend = options.backend()?;
 	let loss = trainer::evaluate(&config, &checkpoint, &data, evaluation, backend.device())?;
 	output::print(
-		settings.json,
+		options.json,
 		json!({
 			"file": args.file.display().to_string(),
 			// Which checkpoint the file holds: the root the chain names it by.
@@ -138,14 +94,6 @@ pub fn eval(settings: &Settings, args: EvalArgs) -> Result<()> {
 		}),
 	);
 	Ok(())
-}
-
-/// The built-in dataset a reference model trains on.
-pub fn default_dataset(config: &ModelConfig) -> String {
-	match config {
-		ModelConfig::Mlp(_) => "builtin:synthetic".into(),
-		ModelConfig::CharTransformer(_) => "builtin:shakespeare".into(),
-	}
 }
 
 #[derive(Args, Debug)]
@@ -169,9 +117,9 @@ pub struct SampleArgs {
 	seed: String,
 }
 
-pub fn sample(settings: &Settings, args: SampleArgs) -> Result<()> {
+pub fn sample(options: &Options, args: SampleArgs) -> Result<()> {
 	let config = model_config(&args.model)?;
-	let checkpoint = load(&config, &args.file)?;
+	let checkpoint = load_weights(&config, &args.file)?;
 	let text = trainer::generate(
 		&config,
 		&checkpoint,
@@ -181,7 +129,7 @@ pub fn sample(settings: &Settings, args: SampleArgs) -> Result<()> {
 		args.seed.as_bytes(),
 	)?;
 	let text = String::from_utf8_lossy(&text);
-	if settings.json {
+	if options.json {
 		output::print(true, json!({ "prompt": args.prompt, "text": text }));
 	} else {
 		println!("{}{text}", args.prompt);

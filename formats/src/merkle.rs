@@ -15,7 +15,9 @@
 //! The root is what a worker commits (inside its seal) and reveals on chain, and what peers
 //! address the blob by; a [`Proof`] shows one chunk belongs to a root without the rest.
 
+use alloc::{vec, vec::Vec};
 use cohort_primitives::H256;
+#[cfg(feature = "std")]
 use rayon::prelude::*;
 use thiserror::Error;
 
@@ -44,6 +46,19 @@ fn seal_root(len: u64, top: &[u8; 32]) -> H256 {
 	)
 }
 
+/// The leaf hashes of a non-empty blob, in chunk order. With `std` the chunks are hashed in
+/// parallel; the result does not depend on how the work is split.
+#[cfg(feature = "std")]
+fn hash_leaves(blob: &[u8]) -> Vec<[u8; 32]> {
+	blob.par_chunks(CHUNK_SIZE).map(leaf).collect()
+}
+
+/// The leaf hashes of a non-empty blob, in chunk order, on one thread (no rayon without `std`).
+#[cfg(not(feature = "std"))]
+fn hash_leaves(blob: &[u8]) -> Vec<[u8; 32]> {
+	blob.chunks(CHUNK_SIZE).map(leaf).collect()
+}
+
 /// How many leaves a blob of `len` bytes has.
 pub fn leaf_count(len: u64) -> u64 {
 	len.div_ceil(CHUNK_SIZE as u64).max(1)
@@ -57,13 +72,10 @@ pub struct MerkleTree {
 }
 
 impl MerkleTree {
-	/// Hash `blob` (its leaves in parallel).
+	/// Hash `blob` (its leaves in parallel with `std`).
 	pub fn new(blob: &[u8]) -> Self {
-		let leaves: Vec<[u8; 32]> = if blob.is_empty() {
-			vec![leaf(&[])]
-		} else {
-			blob.par_chunks(CHUNK_SIZE).map(leaf).collect()
-		};
+		let leaves: Vec<[u8; 32]> =
+			if blob.is_empty() { vec![leaf(&[])] } else { hash_leaves(blob) };
 		let mut levels = vec![leaves];
 		while levels.last().expect("one level at least").len() > 1 {
 			let below = levels.last().expect("one level at least");
@@ -122,14 +134,40 @@ pub struct Proof {
 /// Why a chunk was refused.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum ProofError {
+	/// The proof names a chunk past the end of the blob.
 	#[error("chunk {index} does not exist in a blob of {len} bytes")]
-	NoSuchChunk { index: u64, len: u64 },
+	NoSuchChunk {
+		/// The chunk the proof names.
+		index: u64,
+		/// The blob's length the proof claims.
+		len: u64,
+	},
+	/// The chunk is not as long as that chunk of a blob of the proof's length.
 	#[error("chunk {index} has {actual} bytes where {expected} are due")]
-	WrongChunkSize { index: u64, expected: u64, actual: u64 },
+	WrongChunkSize {
+		/// The chunk.
+		index: u64,
+		/// Its length in a blob of the proof's length.
+		expected: u64,
+		/// The length received.
+		actual: u64,
+	},
+	/// The proof has more or fewer siblings than the tree's shape calls for.
 	#[error("the proof has {actual} siblings where {expected} are due")]
-	WrongProofLength { expected: usize, actual: usize },
+	WrongProofLength {
+		/// The siblings the shape calls for (or, for a short proof, at least this many).
+		expected: usize,
+		/// The siblings the proof has.
+		actual: usize,
+	},
+	/// The chunk and its siblings hash to another root.
 	#[error("chunk {index} does not hash to root {root:?}")]
-	RootMismatch { index: u64, root: H256 },
+	RootMismatch {
+		/// The chunk.
+		index: u64,
+		/// The root it was checked against.
+		root: H256,
+	},
 }
 
 impl Proof {

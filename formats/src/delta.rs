@@ -14,6 +14,7 @@
 //! other byte string (unsorted or repeated names, sizes that do not add up, trailing bytes)
 //! before it allocates more than the input's length.
 
+use alloc::{string::String, vec::Vec};
 use thiserror::Error;
 
 const MAGIC: &[u8; 8] = b"COHDELTA";
@@ -28,7 +29,8 @@ pub const MAX_RANK: usize = 8;
 /// One named tensor of a delta.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Tensor {
-	/// The parameter's name (for example `blocks.0.attn.qkv.weight`).
+	/// The parameter's name (for example `block0.attn.qkv`, the first transformer block's
+	/// query, key and value projection).
 	pub name: String,
 	/// Its shape.
 	pub dims: Vec<usize>,
@@ -45,24 +47,45 @@ pub struct Delta {
 /// Why bytes are not a canonical delta, or tensors cannot form one.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum DeltaError {
+	/// The bytes do not start with `COHDELTA`.
 	#[error("not a Cohort delta (bad magic)")]
 	BadMagic,
+	/// The format version is not the one this code writes.
 	#[error("unsupported delta format version {0}")]
 	UnsupportedVersion(u32),
+	/// The bytes (of the length given) end before the header, a name, a shape or the data.
 	#[error("the delta ends early, at byte {0}")]
 	Truncated(usize),
+	/// This many bytes follow the last tensor.
 	#[error("{0} bytes follow the last tensor")]
 	TrailingBytes(usize),
+	/// More than [`MAX_TENSORS`] tensors.
 	#[error("{0} tensors; at most {MAX_TENSORS}")]
 	TooManyTensors(usize),
+	/// A name that is empty, longer than [`MAX_NAME_LEN`] bytes, or not UTF-8.
 	#[error("tensor `{0}`: name empty, longer than {MAX_NAME_LEN} bytes, or not UTF-8")]
 	BadName(String),
+	/// A name that does not come strictly after the previous one.
 	#[error("tensor `{0}` comes out of name order or twice")]
 	Unordered(String),
+	/// A tensor of rank above [`MAX_RANK`].
 	#[error("tensor `{name}`: rank {rank}, at most {MAX_RANK}")]
-	RankTooHigh { name: String, rank: usize },
+	RankTooHigh {
+		/// The tensor.
+		name: String,
+		/// Its rank.
+		rank: usize,
+	},
+	/// A shape whose element count is not the number of values.
 	#[error("tensor `{name}`: shape {dims:?} does not match its {len} values")]
-	ShapeMismatch { name: String, dims: Vec<usize>, len: usize },
+	ShapeMismatch {
+		/// The tensor.
+		name: String,
+		/// Its shape.
+		dims: Vec<usize>,
+		/// How many values it holds.
+		len: usize,
+	},
 }
 
 impl Delta {

@@ -3,16 +3,20 @@
 //! coordinate by coordinate in a fixed order, so every aggregator gets the same bytes.
 
 use crate::delta::Delta;
+use alloc::{vec, vec::Vec};
 use cohort_primitives::Aggregation;
 use thiserror::Error;
 
 /// Why deltas cannot be aggregated.
 #[derive(Debug, Error, PartialEq, Eq)]
 pub enum AggregateError {
+	/// There is nothing to combine.
 	#[error("no deltas to aggregate")]
 	Empty,
+	/// The delta at this index has other names or shapes than the first.
 	#[error("delta {0} has other tensors or shapes than the first")]
 	LayoutMismatch(usize),
+	/// A trimmed mean that would drop half of the values or more at each end.
 	#[error("a trimmed mean must trim less than half at each end")]
 	TrimTooLarge,
 }

@@ -73,9 +73,10 @@ struct FileConfig {
 	device: Option<String>,
 }
 
-/// The options after flags, environment and file are merged.
+/// The options after flags, environment and file are merged. (Not `Settings`: that is how
+/// one shard is trained, [`cohort_worker::trainer::Settings`].)
 #[derive(Debug)]
-pub struct Settings {
+pub struct Options {
 	pub node: String,
 	keys: Option<PathBuf>,
 	suri: Option<String>,
@@ -96,7 +97,7 @@ fn addrs(what: &str, path: &Path, values: Vec<String>) -> Result<Vec<Multiaddr>>
 		.collect()
 }
 
-impl Settings {
+impl Options {
 	/// Merge `args` over the TOML file they name, over the defaults.
 	pub fn load(args: GlobalArgs) -> Result<Self> {
 		let file = match &args.config {
@@ -187,16 +188,16 @@ mod tests {
 			store: Some("/tmp/flag".into()),
 			..Default::default()
 		};
-		let settings = Settings::load(args).unwrap();
-		assert_eq!(settings.node, "ws://10.0.0.1:9944");
-		assert_eq!(settings.store, PathBuf::from("/tmp/flag"));
-		assert_eq!(settings.p2p.bootstrap.len(), 1);
-		assert_eq!(settings.p2p.listen, p2p::Config::default().listen);
+		let options = Options::load(args).unwrap();
+		assert_eq!(options.node, "ws://10.0.0.1:9944");
+		assert_eq!(options.store, PathBuf::from("/tmp/flag"));
+		assert_eq!(options.p2p.bootstrap.len(), 1);
+		assert_eq!(options.p2p.listen, p2p::Config::default().listen);
 		assert_eq!(
-			settings.keys().unwrap().ss58_address(),
+			options.keys().unwrap().ss58_address(),
 			Keys::from_secret_uri("//Bob").unwrap().ss58_address()
 		);
-		let defaults = Settings::load(GlobalArgs::default()).unwrap();
+		let defaults = Options::load(GlobalArgs::default()).unwrap();
 		assert_eq!(defaults.node, "ws://127.0.0.1:9944");
 		assert!(defaults.keys().unwrap_err().to_string().contains("no keys"));
 	}
@@ -204,15 +205,15 @@ mod tests {
 	#[test]
 	fn bad_files_are_named() {
 		let (_dir, path) = file("nodes = \"ws://x\"\n");
-		let error = Settings::load(GlobalArgs { config: Some(path.clone()), ..Default::default() })
+		let error = Options::load(GlobalArgs { config: Some(path.clone()), ..Default::default() })
 			.unwrap_err();
 		assert!(format!("{error:#}").contains("unknown field `nodes`"), "{error:#}");
 		let (_dir, path) = file("bootstrap = [\"not an address\"]\n");
 		let error =
-			Settings::load(GlobalArgs { config: Some(path), ..Default::default() }).unwrap_err();
+			Options::load(GlobalArgs { config: Some(path), ..Default::default() }).unwrap_err();
 		assert!(error.to_string().contains("is not a multiaddr"), "{error:#}");
 		let missing = GlobalArgs { config: Some("/no/such.toml".into()), ..Default::default() };
-		assert!(Settings::load(missing)
+		assert!(Options::load(missing)
 			.unwrap_err()
 			.to_string()
 			.contains("cannot read config file"));

@@ -1,0 +1,449 @@
+//! The round state machine: every phase transition of a bounty's current round, in one place.
+//! See the pallet docs for the phases.
+//!
+//! It is entered from three places, each of which loads the bounty and its round once
+//! ([`Progress`]), moves them through as many transitions as the moment allows, and stores them
+//! once: the block hook when a phase's deadline comes ([`Pallet::advance`]), the vote that
+//! settles a dispute ([`Pallet::after_verdict`]), and the aggregator's checkpoint
+//! ([`Pallet::propose_checkpoint`]). The per-shard rules live in `shards.rs`, the disputes in
+//! `disputes.rs`; this module decides only which phase comes next.
+
+use crate::{
+	draw::Draw, shards::ShardDecision, Bounties, BountyId, BountyOf, BountyStatus, Config,
+	DisputeSubject, Error, Event, Pallet, RoundIndex, RoundInfo, RoundOf, RoundPhase, Rounds,
+	ShardOutcome, ShardState, Shards, SlotOutcome, WeightInfo, MAX_STANDBYS,
+};
+use alloc::vec::Vec;
+use cohort_primitives::{Verdict, WorkerRegistry, H256};
+use frame_support::{ensure, pallet_prelude::*, BoundedVec};
+use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::traits::Saturating;
+
+/// The block `blocks` after `from`.
+pub(crate) fn after<T: Config>(from: BlockNumberFor<T>, blocks: u32) -> BlockNumberFor<T> {
+	from.saturating_add(blocks.into())
+}
+
+/// A bounty and the round its phases are about, loaded once per entry point and stored once.
+pub(crate) struct Progress<T: Config> {
+	/// The bounty's id.
+	pub id: BountyId,
+	/// The bounty.
+	pub bounty: BountyOf<T>,
+	/// The index of `round`: the bounty's current round, or the one just finished while the
+	/// next one waits for workers.
+	pub index: RoundIndex,
+	/// The round.
+	pub round: RoundOf<T>,
+}
+
+impl<T: Config> Progress<T> {
+	/// The bounty `id` with round `index`, checked to be its current round.
+	pub(crate) fn current(id: BountyId, index: RoundIndex) -> Result<Self, DispatchError> {
+		let bounty = Bounties::<T>::get(id).ok_or(Error::<T>::UnknownBounty)?;
+		ensure!(bounty.round == index, Error::<T>::WrongRound);
+		let round = Rounds::<T>::get(id, index).ok_or(Error::<T>::WrongRound)?;
+		Ok(Self { id, bounty, index, round })
+	}
+
+	/// Write the bounty and the round back.
+	pub(crate) fn store(self) {
+		Rounds::<T>::insert(self.id, self.index, self.round);
+		Bounties::<T>::insert(self.id, self.bounty);
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The block hook: end the current phase of `id`, due at `now`. Returns the weight used.
+	pub(crate) fn advance(id: BountyId, now: BlockNumberFor<T>) -> Weight {
+		let Some(mut bounty) = Bounties::<T>::get(id) else {
+			return T::DbWeight::get().reads(1);
+		};
+		bounty.wake_at = None;
+		let shards = bounty.spec.shards_per_round;
+		match Rounds::<T>::get(id, bounty.round) {
+			// Waiting for workers: try to assign again.
+			None => {
+				if let Some(round) = Self::start_round(id, &mut bounty, now) {
+					Rounds::<T>::insert(id, bounty.round, round);
+				}
+				Bounties::<T>::insert(id, bounty);
+			}
+			Some(round) => {
+				let mut p = Progress { id, index: bounty.round, bounty, round };
+				match p.round.phase {
+					RoundPhase::Training => Self::close_training(&mut p, now),
+					RoundPhase::Settling { .. } => {
+						Self::expire_shard_disputes(&p, now);
+						Self::begin_aggregation(&mut p, now);
+					}
+					RoundPhase::Aggregating { .. } => Self::aggregator_missed(&mut p, now),
+					RoundPhase::Review { .. } => Self::end_review(&mut p, now),
+					RoundPhase::Finished { .. } => {}
+				}
+				p.store();
+			}
+		}
+		// A phase ends in one transition, and a finished round starts the next: the two
+		// heaviest transitions together bound what one bounty costs.
+		T::WeightInfo::start_round(shards).saturating_add(T::WeightInfo::check_round(shards))
+	}
+
+	/// Assign round `bounty.round`: the new round's record, or `None` (and another try later)
+	/// when too few workers are eligible. The caller stores both.
+	pub(crate) fn start_round(
+		id: BountyId,
+		bounty: &mut BountyOf<T>,
+		now: BlockNumberFor<T>,
+	) -> Option<RoundOf<T>> {
+		let spec = &bounty.spec;
+		let round = bounty.round;
+		let needed = spec.replication;
+		let (class, mut eligible) = T::Workers::eligible(&spec.requirements);
+		let Some(class) = class.filter(|_| eligible.len() as u32 >= needed) else {
+			Self::deposit_event(Event::RoundWaiting {
+				bounty: id,
+				round,
+				eligible: eligible.len() as u32,
+				needed,
+			});
+			Self::schedule(id, bounty, after::<T>(now, T::WaitingRetryBlocks::get()));
+			return None;
+		};
+		Draw::new::<T>((b"cohort/assign", id, round)).shuffle(&mut eligible);
+
+		// Slot j of shard s goes to the (s·r + j)-th worker of the shuffled list, wrapping:
+		// the r replicas of a shard are r consecutive, hence distinct, workers since r <= n.
+		let n = eligible.len();
+		let r = needed as usize;
+		let shards = spec.shards_per_round;
+		for shard in 0..shards {
+			let workers: Vec<T::AccountId> =
+				(0..r).map(|j| eligible[(shard as usize * r + j) % n].clone()).collect();
+			let dataset_shard = ((u64::from(round) * u64::from(shards) + u64::from(shard))
+				% u64::from(spec.dataset.shards)) as u32;
+			let slots = workers.iter().map(|worker| Self::new_slot(worker.clone(), None));
+			Shards::<T>::insert(
+				(id, round, shard),
+				ShardState {
+					dataset_shard,
+					slots: BoundedVec::truncate_from(slots.collect::<Vec<_>>()),
+					outcome: ShardOutcome::Pending,
+				},
+			);
+			Self::deposit_event(Event::ShardAssigned {
+				bounty: id,
+				round,
+				shard,
+				dataset_shard,
+				workers,
+			});
+		}
+		let used = n.min(shards as usize * r);
+		let standbys: Vec<T::AccountId> =
+			eligible.into_iter().skip(used).take(MAX_STANDBYS as usize).collect();
+		let commit_deadline = after::<T>(now, spec.deadlines.commit);
+		let reveal_deadline = after::<T>(commit_deadline, spec.deadlines.reveal);
+		Self::deposit_event(Event::RoundStarted {
+			bounty: id,
+			round,
+			checkpoint: bounty.checkpoint,
+			class: class.clone(),
+			commit_deadline,
+			reveal_deadline,
+			standbys: standbys.clone(),
+		});
+		Self::schedule(id, bounty, reveal_deadline);
+		Some(RoundInfo {
+			checkpoint: bounty.checkpoint,
+			class,
+			started_at: now,
+			commit_deadline,
+			reveal_deadline,
+			retried: false,
+			standbys: BoundedVec::truncate_from(standbys),
+			accepted: 0,
+			phase: RoundPhase::Training,
+		})
+	}
+
+	/// The reveal deadline has come: accept what agrees, dispute the rest, and hand missed
+	/// slots to standbys once (their shards then train again until new deadlines).
+	fn close_training(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		let retry = !p.round.retried;
+		let mut retrying = false;
+		for shard in 0..p.bounty.spec.shards_per_round {
+			let key = (p.id, p.index, shard);
+			let Some(mut state) = Shards::<T>::get(key) else { continue };
+			if state.outcome != ShardOutcome::Pending {
+				continue;
+			}
+			if retry && Self::replace_missing(p, shard, &mut state) {
+				retrying = true;
+			} else {
+				match Self::decide_shard(p, shard, &mut state) {
+					ShardDecision::Empty => {}
+					ShardDecision::Accept(root) => Self::accept_shard(p, shard, &mut state, root),
+					ShardDecision::Dispute(reason) => {
+						Self::open_shard_dispute(p, shard, &mut state, reason, now)
+					}
+				}
+			}
+			Shards::<T>::insert(key, state);
+		}
+		if retrying {
+			p.round.retried = true;
+			p.round.commit_deadline = after::<T>(now, p.bounty.spec.deadlines.commit);
+			p.round.reveal_deadline =
+				after::<T>(p.round.commit_deadline, p.bounty.spec.deadlines.reveal);
+			Self::deposit_event(Event::RoundExtended {
+				bounty: p.id,
+				round: p.index,
+				commit_deadline: p.round.commit_deadline,
+				reveal_deadline: p.round.reveal_deadline,
+			});
+			let at = p.round.reveal_deadline;
+			Self::schedule(p.id, &mut p.bounty, at);
+			return;
+		}
+		match Self::settle_deadline(p) {
+			Some(deadline) if deadline > now => {
+				p.round.phase = RoundPhase::Settling { deadline };
+				Self::schedule(p.id, &mut p.bounty, deadline);
+			}
+			_ => {
+				Self::expire_shard_disputes(p, now);
+				Self::begin_aggregation(p, now);
+			}
+		}
+	}
+
+	/// A vote settled the dispute over `subject` in the round of `p` with `verdict`: a settled
+	/// checkpoint ends the review with the verdict's checkpoint (or `H_k`); the last settled
+	/// shard ends the settling.
+	pub(crate) fn after_verdict(
+		p: &mut Progress<T>,
+		subject: DisputeSubject,
+		verdict: Verdict,
+		now: BlockNumberFor<T>,
+	) {
+		match (subject, &p.round.phase) {
+			(DisputeSubject::Shard(_), RoundPhase::Settling { .. })
+				if !Self::any_shard_disputed(p) =>
+			{
+				Self::begin_aggregation(p, now)
+			}
+			(DisputeSubject::Checkpoint, RoundPhase::Review { .. }) => {
+				let result = match verdict {
+					Verdict::Correct(checkpoint) => checkpoint,
+					Verdict::NoneCorrect => p.bounty.checkpoint,
+				};
+				Self::finish_round(p, result, now);
+			}
+			_ => {}
+		}
+	}
+
+	/// Whether a shard of the round still waits for its verdict.
+	fn any_shard_disputed(p: &Progress<T>) -> bool {
+		(0..p.bounty.spec.shards_per_round).any(|shard| {
+			Shards::<T>::get((p.id, p.index, shard))
+				.is_some_and(|state| matches!(state.outcome, ShardOutcome::Disputed(_)))
+		})
+	}
+
+	/// The last deadline among the round's shard disputes still open, if any.
+	fn settle_deadline(p: &Progress<T>) -> Option<BlockNumberFor<T>> {
+		(0..p.bounty.spec.shards_per_round)
+			.filter_map(|shard| match Shards::<T>::get((p.id, p.index, shard))?.outcome {
+				ShardOutcome::Disputed(dispute) => crate::Disputes::<T>::get(dispute),
+				_ => None,
+			})
+			.filter(|dispute| dispute.status == crate::DisputeStatus::Open)
+			.map(|dispute| dispute.deadline)
+			.max()
+	}
+
+	/// Every worker whose contribution was accepted this round and whose bond can still
+	/// answer for a checkpoint, in shard order, each once.
+	fn accepted_workers(p: &Progress<T>) -> Vec<T::AccountId> {
+		let mut workers: Vec<T::AccountId> = Vec::new();
+		for shard in 0..p.bounty.spec.shards_per_round {
+			let Some(state) = Shards::<T>::get((p.id, p.index, shard)) else { continue };
+			for slot in state.slots.iter().filter(|s| s.outcome == SlotOutcome::Accepted) {
+				if !workers.contains(&slot.worker) && T::Workers::is_bonded(&slot.worker) {
+					workers.push(slot.worker.clone());
+				}
+			}
+		}
+		workers
+	}
+
+	/// Designate the first aggregator among the accepted workers, or finish the round
+	/// unchanged when nothing was accepted.
+	fn begin_aggregation(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		let workers = Self::accepted_workers(p);
+		if workers.is_empty() {
+			let unchanged = p.bounty.checkpoint;
+			return Self::finish_round(p, unchanged, now);
+		}
+		let offset =
+			Draw::new::<T>((b"cohort/aggregator", p.id, p.index)).below(workers.len() as u32);
+		Self::designate_aggregator(p, &workers, offset, 0, now);
+	}
+
+	/// Designate the `attempt`-th aggregator in line, starting at `offset`.
+	fn designate_aggregator(
+		p: &mut Progress<T>,
+		workers: &[T::AccountId],
+		offset: u32,
+		attempt: u32,
+		now: BlockNumberFor<T>,
+	) {
+		let aggregator = workers[(offset as usize + attempt as usize) % workers.len()].clone();
+		// Aggregating is a duty its bond answers for until the checkpoint is settled.
+		T::Workers::assignment_opened(&aggregator);
+		let deadline = after::<T>(now, p.bounty.spec.deadlines.checkpoint);
+		p.round.phase = RoundPhase::Aggregating {
+			aggregator: aggregator.clone(),
+			deadline,
+			attempt: attempt.saturating_add(1),
+			offset,
+		};
+		Self::deposit_event(Event::AggregatorDesignated {
+			bounty: p.id,
+			round: p.index,
+			aggregator,
+			deadline,
+		});
+		Self::schedule(p.id, &mut p.bounty, deadline);
+	}
+
+	/// The aggregator's deadline passed without a checkpoint: the next in line, or the round
+	/// keeps `H_k` once `MaxAggregatorAttempts` (or every accepted worker) had its turn.
+	fn aggregator_missed(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		let RoundPhase::Aggregating { aggregator, attempt, offset, .. } = p.round.phase.clone()
+		else {
+			return;
+		};
+		T::Workers::deadline_missed(&aggregator);
+		T::Workers::assignment_closed(&aggregator);
+		Self::deposit_event(Event::AggregatorMissed { bounty: p.id, round: p.index, aggregator });
+		let workers = Self::accepted_workers(p);
+		if attempt < T::MaxAggregatorAttempts::get() && (attempt as usize) < workers.len() {
+			Self::designate_aggregator(p, &workers, offset, attempt, now);
+		} else {
+			let unchanged = p.bounty.checkpoint;
+			Self::finish_round(p, unchanged, now);
+		}
+	}
+
+	/// The designated aggregator commits `checkpoint`: the review window opens.
+	pub(crate) fn propose_checkpoint(
+		p: &mut Progress<T>,
+		who: &T::AccountId,
+		checkpoint: H256,
+		now: BlockNumberFor<T>,
+	) -> DispatchResult {
+		let RoundPhase::Aggregating { aggregator, deadline, .. } = &p.round.phase else {
+			return Err(Error::<T>::WrongPhase.into());
+		};
+		ensure!(aggregator == who, Error::<T>::NotAggregator);
+		ensure!(now < *deadline, Error::<T>::CheckpointDeadlinePassed);
+		T::Workers::deadline_met(who);
+		let deadline = after::<T>(now, p.bounty.spec.deadlines.review);
+		p.round.phase = RoundPhase::Review {
+			aggregator: who.clone(),
+			proposed: checkpoint,
+			deadline,
+			challenge: None,
+		};
+		Self::schedule(p.id, &mut p.bounty, deadline);
+		Self::deposit_event(Event::CheckpointCommitted {
+			bounty: p.id,
+			round: p.index,
+			checkpoint,
+			review_deadline: deadline,
+		});
+		Ok(())
+	}
+
+	/// The review window closed: an unchallenged checkpoint stands; a challenge still without
+	/// a verdict expires (no contribution, nobody slashed) and the round keeps `H_k`.
+	fn end_review(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		let RoundPhase::Review { proposed, challenge, .. } = &p.round.phase else { return };
+		let result = match challenge {
+			None => *proposed,
+			Some(challenge) => {
+				Self::expire_dispute(challenge.dispute);
+				p.bounty.checkpoint
+			}
+		};
+		Self::finish_round(p, result, now);
+	}
+
+	/// Record `result` as the round's `H_{k+1}` and start the next round, or close the bounty
+	/// after its last round (or when it is cancelling).
+	fn finish_round(p: &mut Progress<T>, result: H256, now: BlockNumberFor<T>) {
+		Self::close_checkpoint_duties(&p.round.phase);
+		p.round.phase = RoundPhase::Finished { result };
+		p.bounty.checkpoint = result;
+		// What this round did not spend goes back now; the escrow keeps exactly the cost of
+		// the rounds still to run, which is what a cancellation would refund.
+		let next = p.index.saturating_add(1);
+		let later = match p.bounty.status {
+			BountyStatus::Cancelling => 0,
+			_ => p.bounty.spec.rounds.saturating_sub(next),
+		};
+		let keep =
+			Self::round_cost(&p.bounty.spec).unwrap_or_default().saturating_mul(later.into());
+		let unspent = p.bounty.escrow.saturating_sub(keep);
+		let refund = Self::refund(&mut p.bounty, unspent);
+		Self::deposit_event(Event::RoundFinished {
+			bounty: p.id,
+			round: p.index,
+			checkpoint: result,
+			accepted: p.round.accepted,
+			refund,
+		});
+		if p.bounty.status == BountyStatus::Cancelling {
+			Self::close(p.id, &mut p.bounty, BountyStatus::Cancelled);
+		} else if next >= p.bounty.spec.rounds {
+			Self::close(p.id, &mut p.bounty, BountyStatus::Completed);
+		} else {
+			p.bounty.round = next;
+			if let Some(round) = Self::start_round(p.id, &mut p.bounty, now) {
+				// The finished round is written now; the new one is what `p` is about.
+				let finished = core::mem::replace(&mut p.round, round);
+				Rounds::<T>::insert(p.id, p.index, finished);
+				p.index = next;
+			}
+		}
+	}
+
+	/// The round's checkpoint is settled: the aggregator that committed it, and the worker
+	/// that challenged it, are free of their duty. (An aggregator that missed its deadline was
+	/// freed then.)
+	fn close_checkpoint_duties(phase: &RoundPhase<T::AccountId, BlockNumberFor<T>>) {
+		if let RoundPhase::Review { aggregator, challenge, .. } = phase {
+			T::Workers::assignment_closed(aggregator);
+			if let Some(challenge) = challenge {
+				T::Workers::assignment_closed(&challenge.disputer);
+			}
+		}
+	}
+
+	/// Close `bounty` as `status`, refunding the rest of its escrow.
+	pub(crate) fn close(id: BountyId, bounty: &mut BountyOf<T>, status: BountyStatus) {
+		let refund = Self::refund(bounty, bounty.escrow);
+		bounty.status = status;
+		Self::unschedule(id, bounty);
+		crate::ActiveBounties::<T>::mutate(|count| *count = count.saturating_sub(1));
+		Self::deposit_event(Event::BountyFinished {
+			bounty: id,
+			status,
+			checkpoint: bounty.checkpoint,
+			refund,
+		});
+	}
+}

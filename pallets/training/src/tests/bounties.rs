@@ -1,0 +1,107 @@
+//! Creating a bounty: every spec error by name, a first round that waits for enough eligible
+//! workers, and calls refused for origins that are not signed.
+
+use super::*;
+use cohort_primitives::Aggregation;
+use frame_support::assert_noop;
+use sp_runtime::Percent;
+
+#[test]
+fn create_bounty_refuses_bad_specs_with_named_errors() {
+	run(|| {
+		register_workers(10..14);
+		let refuse = |spec: SpecInput<Test>, error: Error<Test>| {
+			assert_noop!(Training::create_bounty(RuntimeOrigin::signed(OWNER), spec), error);
+		};
+		let mut long_config = spec();
+		long_config.model.config = vec![0; cohort_primitives::MAX_MODEL_CONFIG_LEN as usize + 1];
+		refuse(long_config, Error::<Test>::ModelConfigTooLong);
+		refuse(BountySpec { rounds: 0, ..spec() }, Error::<Test>::ZeroRounds);
+		refuse(BountySpec { rounds: 11, ..spec() }, Error::<Test>::TooManyRounds);
+		refuse(BountySpec { shards_per_round: 0, ..spec() }, Error::<Test>::InvalidShardCount);
+		refuse(BountySpec { shards_per_round: 5, ..spec() }, Error::<Test>::InvalidShardCount);
+		let mut no_data = spec();
+		no_data.dataset.shards = 0;
+		refuse(no_data, Error::<Test>::EmptyDataset);
+		refuse(BountySpec { replication: 0, ..spec() }, Error::<Test>::ZeroReplication);
+		// More replicas than one class can ever hold (16 in the mock, 8 by the protocol).
+		refuse(BountySpec { replication: 9, ..spec() }, Error::<Test>::ReplicationUnreachable);
+		for blocks in [0, 21] {
+			let mut deadlines = spec();
+			deadlines.deadlines.reveal = blocks;
+			refuse(deadlines, Error::<Test>::DeadlineOutOfBounds);
+		}
+		// A seal still closed at the reveal deadline is slashed: the window has a floor.
+		let mut hurried = spec();
+		hurried.deadlines.reveal = 1;
+		refuse(hurried, Error::<Test>::RevealWindowTooShort);
+		refuse(BountySpec { reward_per_contribution: 9, ..spec() }, Error::<Test>::RewardTooLow);
+		let mut no_steps = spec();
+		no_steps.hyper.inner_steps = 0;
+		refuse(no_steps, Error::<Test>::InvalidHyperParameters);
+		refuse(
+			BountySpec {
+				aggregation: Aggregation::TrimmedMean { trim: Percent::from_percent(50) },
+				..spec()
+			},
+			Error::<Test>::InvalidAggregation,
+		);
+		let mut bad_class = spec();
+		bad_class.requirements.class =
+			Some(cohort_primitives::DeterminismClass(b"Not A Class".to_vec().try_into().unwrap()));
+		refuse(bad_class, Error::<Test>::InvalidClass);
+		refuse(
+			BountySpec { reward_per_contribution: u64::MAX / 2, ..spec() },
+			Error::<Test>::EscrowOverflow,
+		);
+		refuse(
+			BountySpec { reward_per_contribution: 100_000, ..spec() },
+			Error::<Test>::InsufficientBalance,
+		);
+		for _ in 0..4 {
+			create_with(spec());
+		}
+		refuse(spec(), Error::<Test>::TooManyBounties);
+	});
+}
+
+#[test]
+fn a_round_waits_for_enough_workers() {
+	run(|| {
+		register_workers(10..11);
+		let id = create_with(spec());
+		run_to_block(2);
+		assert!(training_events().contains(&Event::RoundWaiting {
+			bounty: id,
+			round: 0,
+			eligible: 1,
+			needed: 2
+		}));
+		assert_eq!(bounty(id).wake_at, Some(5));
+		register_workers(11..12);
+		run_to_block(5);
+		// Two workers meet r = 2; they share both shards.
+		assert_eq!(phase(id), Phase::Training);
+		for s in 0..2 {
+			let mut workers = workers_of(id, 0, s);
+			workers.sort();
+			assert_eq!(workers, vec![10, 11]);
+		}
+		assert_eq!(open_assignments(10), 2);
+	});
+}
+
+#[test]
+fn every_call_is_refused_for_unsigned_origins() {
+	run(|| {
+		let none = RuntimeOrigin::none();
+		assert_noop!(
+			Training::create_bounty(none.clone(), spec()),
+			sp_runtime::DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Training::vote(RuntimeOrigin::root(), 0, Verdict::NoneCorrect),
+			sp_runtime::DispatchError::BadOrigin
+		);
+	});
+}

@@ -1,0 +1,213 @@
+//! Every call, every error and whole rounds on the mock runtime. `run` checks both pallets'
+//! invariants (escrow holds, bonds, wake-up lists) at the end of every test.
+//!
+//! This module holds the helpers the tests share; the tests live in one submodule per concern.
+
+mod bounties;
+mod checkpoints;
+mod disputes;
+mod escrow;
+mod rounds;
+
+use crate::{mock::*, *};
+use codec::Encode;
+use cohort_primitives::{seal, Verdict, H256};
+use frame_support::{
+	assert_ok,
+	traits::fungible::{Inspect, InspectHold},
+};
+use sp_runtime::DispatchResult;
+
+const ROUND_COST: u64 = 2 * 2 * REWARD + 3 * 2 * (REWARD / 10);
+
+fn salt(worker: AccountId) -> H256 {
+	H256::from_low_u64_be(1_000 + worker)
+}
+
+fn sealed(worker: AccountId, root: H256) -> H256 {
+	seal(&root, &salt(worker), &worker.encode())
+}
+
+/// The honest result of a shard.
+fn good(round: RoundIndex, shard: ShardIndex) -> H256 {
+	H256::from_low_u64_be(u64::from(round) * 100 + u64::from(shard) + 1)
+}
+
+fn bad() -> H256 {
+	H256::repeat_byte(0xee)
+}
+
+/// The honest checkpoint after `round`.
+fn checkpoint_after(round: RoundIndex) -> H256 {
+	H256::repeat_byte(0x50 + round as u8)
+}
+
+fn create_with(spec: SpecInput<Test>) -> BountyId {
+	assert_ok!(Training::create_bounty(RuntimeOrigin::signed(OWNER), spec));
+	NextBountyId::<Test>::get() - 1
+}
+
+fn bounty(id: BountyId) -> BountyOf<Test> {
+	Bounties::<Test>::get(id).expect("bounty exists")
+}
+
+fn round_info(id: BountyId, round: RoundIndex) -> RoundOf<Test> {
+	Rounds::<Test>::get(id, round).expect("round started")
+}
+
+/// Where bounty `id` stands.
+fn phase(id: BountyId) -> Phase {
+	Training::phase(id, &bounty(id))
+}
+
+/// The aggregator designated for (or committed by) `round`.
+fn aggregator_of(id: BountyId, round: RoundIndex) -> AccountId {
+	match round_info(id, round).phase {
+		RoundPhase::Aggregating { aggregator, .. } | RoundPhase::Review { aggregator, .. } => {
+			aggregator
+		}
+		other => panic!("round {round} has no aggregator: {other:?}"),
+	}
+}
+
+/// The deadline of `round`'s aggregating or review phase.
+fn phase_deadline(id: BountyId, round: RoundIndex) -> u64 {
+	match round_info(id, round).phase {
+		RoundPhase::Aggregating { deadline, .. } | RoundPhase::Review { deadline, .. } => deadline,
+		other => panic!("round {round} has no aggregator's deadline: {other:?}"),
+	}
+}
+
+/// The dispute over `round`'s proposed checkpoint.
+fn challenge_of(id: BountyId, round: RoundIndex) -> DisputeId {
+	match round_info(id, round).phase {
+		RoundPhase::Review { challenge: Some(challenge), .. } => challenge.dispute,
+		other => panic!("round {round}'s checkpoint is not challenged: {other:?}"),
+	}
+}
+
+/// The checkpoint `round` produced, once finished.
+fn result_of(id: BountyId, round: RoundIndex) -> Option<H256> {
+	match round_info(id, round).phase {
+		RoundPhase::Finished { result } => Some(result),
+		_ => None,
+	}
+}
+
+fn shard(id: BountyId, round: RoundIndex, shard: ShardIndex) -> ShardOf<Test> {
+	Shards::<Test>::get((id, round, shard)).expect("shard assigned")
+}
+
+fn workers_of(id: BountyId, round: RoundIndex, s: ShardIndex) -> Vec<AccountId> {
+	shard(id, round, s).slots.iter().map(|slot| slot.worker).collect()
+}
+
+fn commit(
+	worker: AccountId,
+	id: BountyId,
+	round: RoundIndex,
+	s: ShardIndex,
+	root: H256,
+) -> DispatchResult {
+	let checkpoint = round_info(id, round).checkpoint;
+	Training::commit(RuntimeOrigin::signed(worker), id, round, s, checkpoint, sealed(worker, root))
+}
+
+fn reveal(
+	worker: AccountId,
+	id: BountyId,
+	round: RoundIndex,
+	s: ShardIndex,
+	root: H256,
+) -> DispatchResult {
+	Training::reveal(RuntimeOrigin::signed(worker), id, round, s, root, salt(worker))
+}
+
+fn training_events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|record| match record.event {
+			RuntimeEvent::Training(event) => Some(event),
+			_ => None,
+		})
+		.collect()
+}
+
+fn escrow_held() -> u64 {
+	Balances::balance_on_hold(&HoldReason::Escrow.into(), &OWNER)
+}
+
+fn free(who: AccountId) -> u64 {
+	Balances::balance(&who)
+}
+
+/// Every assigned worker commits `result(worker, shard)` (if any) and reveals it; then the
+/// chain reaches the reveal deadline.
+fn train_round(
+	id: BountyId,
+	round: RoundIndex,
+	result: impl Fn(AccountId, ShardIndex) -> Option<H256>,
+) {
+	let info = round_info(id, round);
+	let shards = bounty(id).spec.shards_per_round;
+	for s in 0..shards {
+		for worker in workers_of(id, round, s) {
+			if let Some(root) = result(worker, s) {
+				assert_ok!(commit(worker, id, round, s, root));
+			}
+		}
+	}
+	run_to_block(info.commit_deadline);
+	for s in 0..shards {
+		for worker in workers_of(id, round, s) {
+			if let Some(root) = result(worker, s) {
+				assert_ok!(reveal(worker, id, round, s, root));
+			}
+		}
+	}
+	run_to_block(info.reveal_deadline);
+}
+
+fn honest(round: RoundIndex) -> impl Fn(AccountId, ShardIndex) -> Option<H256> {
+	move |_, s| Some(good(round, s))
+}
+
+/// Round 0 with `liar` revealing a wrong root wherever it is assigned.
+fn lying(liar: AccountId) -> impl Fn(AccountId, ShardIndex) -> Option<H256> {
+	move |w, s| Some(if w == liar { bad() } else { good(0, s) })
+}
+
+/// A bounty of `spec` with workers 10..=13 registered and its first round assigned.
+fn started(spec: SpecInput<Test>) -> BountyId {
+	register_workers(10..14);
+	let id = create_with(spec);
+	run_to_block(2);
+	id
+}
+
+/// The designated aggregator commits `checkpoint`; the review window passes undisputed.
+fn aggregate(id: BountyId, round: RoundIndex, checkpoint: H256) {
+	let aggregator = aggregator_of(id, round);
+	assert_ok!(Training::commit_checkpoint(
+		RuntimeOrigin::signed(aggregator),
+		id,
+		round,
+		checkpoint
+	));
+	run_to_block(phase_deadline(id, round));
+}
+
+fn vote(voter: AccountId, dispute: DisputeId, verdict: Verdict) -> DispatchResult {
+	Training::vote(RuntimeOrigin::signed(voter), dispute, verdict)
+}
+
+fn dispute_of(id: BountyId, round: RoundIndex, s: ShardIndex) -> DisputeId {
+	match shard(id, round, s).outcome {
+		ShardOutcome::Disputed(dispute) => dispute,
+		other => panic!("shard {s} is {other:?}, not disputed"),
+	}
+}
+
+fn open_assignments(worker: AccountId) -> u32 {
+	pallet_workers::Workers::<Test>::get(worker).unwrap().open_assignments
+}

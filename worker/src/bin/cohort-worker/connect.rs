@@ -1,0 +1,63 @@
+//! Starting what commands talk to: the chain with this account's keys, the libp2p network on
+//! the store, and for the commands that need both, a role's [`Context`] with the metrics
+//! endpoint too.
+
+use crate::options::Options;
+use anyhow::{Context as _, Result};
+use cohort_worker::{
+	chain::Chain,
+	keys::Keys,
+	metrics::Metrics,
+	p2p::{Announced, Network},
+	roles::Context,
+	store::Store,
+};
+use futures::channel::mpsc::Receiver;
+use std::sync::Arc;
+use substrate_prometheus_endpoint::Registry;
+
+/// Start the network with the store and the keys of `options`; the receiver yields the
+/// announcements it hears.
+pub async fn network(options: &Options) -> Result<(Network, Receiver<Announced>)> {
+	let keys = options.keys()?;
+	let store = Arc::new(
+		Store::open(&options.store)
+			.with_context(|| format!("cannot open the store at {}", options.store.display()))?,
+	);
+	Ok(Network::start(keys.peer_keypair(), options.p2p.clone(), store).await?)
+}
+
+/// Where `network` listens, with its peer id, as text for a command's output.
+pub async fn listen_addrs(network: &Network) -> Result<Vec<String>> {
+	Ok(network.listen_addrs().await?.iter().map(ToString::to_string).collect())
+}
+
+/// The metrics to count in: served on `--metrics` if given, registered nowhere otherwise.
+fn metrics(options: &Options) -> Result<Metrics> {
+	let Some(addr) = options.metrics else { return Ok(Metrics::unregistered()) };
+	let registry = Registry::new_custom(None, None)?;
+	let metrics = Metrics::register(&registry)?;
+	tokio::spawn(async move {
+		if let Err(e) = substrate_prometheus_endpoint::init_prometheus(addr, registry).await {
+			tracing::error!("metrics endpoint on {addr} failed: {e}");
+		}
+	});
+	tracing::info!("metrics on http://{addr}/metrics");
+	Ok(metrics)
+}
+
+/// Connect to the chain, with the keys that sign for this account.
+pub async fn signer(options: &Options) -> Result<(Chain, Keys)> {
+	let keys = options.keys()?;
+	Ok((Chain::connect(&options.node).await?, keys))
+}
+
+/// Connect to the chain and the network, and serve metrics if asked.
+pub async fn context(options: &Options) -> Result<Context> {
+	let keys = options.keys()?;
+	let backend = options.backend()?;
+	let chain = Chain::connect(&options.node).await?;
+	let (network, announcements) = network(options).await?;
+	let metrics = metrics(options)?;
+	Ok(Context::new(chain, keys, network, metrics, backend, announcements))
+}
