@@ -40,6 +40,15 @@ chain_type! {
 			/// The shard.
 			shard: ShardIndex,
 		},
+		/// It neither committed nor declined a slot it was assigned by the commit deadline.
+		Abandoned {
+			/// The bounty.
+			bounty: BountyId,
+			/// The round.
+			round: RoundIndex,
+			/// The shard.
+			shard: ShardIndex,
+		},
 	}
 }
 
@@ -52,10 +61,11 @@ pub trait WorkerRegistry<AccountId> {
 	/// ever be met.
 	fn max_per_class() -> u32;
 
-	/// The eligible workers (bonded, live, not leaving) that meet `requirements`, all of one
-	/// determinism class: the required class, or else the class with the most such workers.
-	/// Sorted by account; empty when none qualify.
-	fn eligible(requirements: &Requirements) -> (Option<DeterminismClass>, Vec<AccountId>);
+	/// The eligible workers (bonded, live, not leaving) that meet `requirements`, grouped by
+	/// determinism class: only the required class if there is one, else every class with an
+	/// eligible worker. Classes in name order, workers sorted by account; classes without an
+	/// eligible worker are left out.
+	fn eligible_by_class(requirements: &Requirements) -> Vec<(DeterminismClass, Vec<AccountId>)>;
 
 	/// Whether `who` is eligible now and meets `requirements`.
 	fn is_eligible(who: &AccountId, requirements: &Requirements) -> bool;
@@ -95,6 +105,10 @@ pub trait VoterStake<AccountId, Balance> {
 
 	/// The summed stake of the active validator set.
 	fn total() -> Balance;
+
+	/// Take `fraction` of `who`'s stake (to the runtime's slash destination) for a vote against
+	/// a settled verdict; it stays a validator. Returns the amount taken.
+	fn penalize(who: &AccountId, fraction: Perbill) -> Balance;
 
 	/// Make `who` an active validator with `stake`.
 	#[cfg(feature = "runtime-benchmarks")]

@@ -271,6 +271,10 @@ impl cohort_primitives::VoterStake<AccountId, Balance> for SessionValidatorStake
 		Session::validators().iter().map(Validators::active_bond).sum()
 	}
 
+	fn penalize(who: &AccountId, fraction: Perbill) -> Balance {
+		Validators::penalize(who, fraction)
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn add_voter_for_benchmark(who: &AccountId, stake: Balance) {
 		use frame_support::traits::fungible::Mutate;
@@ -283,6 +287,9 @@ impl cohort_primitives::VoterStake<AccountId, Balance> for SessionValidatorStake
 parameter_types! {
 	pub const VerifierShare: Perbill = Perbill::from_percent(10);
 	pub const WorkerSlashFraction: Perbill = Perbill::from_percent(10);
+	pub const MissedSlotSlashFraction: Perbill = Perbill::from_percent(1);
+	pub const AggregatorShare: Perbill = Perbill::from_percent(10);
+	pub const WrongVoteSlash: Perbill = Perbill::from_percent(1);
 }
 
 // Every validator of the largest set must be able to vote on a dispute.
@@ -300,14 +307,35 @@ impl pallet_training::Config for Runtime {
 	type MaxShardsPerRound = ConstU32<32>;
 	type MinPhaseBlocks = ConstU32<2>;
 	type MaxPhaseBlocks = ConstU32<MAX_PHASE_BLOCKS>;
-	// A closed seal at the reveal deadline is slashed, and workers reveal from finalized
-	// state: 10 blocks leave room for finality's lag (4 blocks median on the local network)
-	// and the reveal's inclusion.
+	// A closed seal at the reveal deadline is slashed, and workers reveal once the commit
+	// deadline is final or a few blocks deep in the best chain: 10 blocks leave room for
+	// either and for the reveal's inclusion.
 	type MinRevealBlocks = ConstU32<10>;
+	// Validators fetch the disputed deltas, recompute a shard (at most `MaxInnerSteps` steps)
+	// and vote: 20 blocks cover finality's lag (4 blocks median on the local network), a
+	// 20-step shard of the reference models on a 2-core CPU (10 to 25 s) and inclusion.
+	type MinVoteBlocks = ConstU32<20>;
+	// The aggregator and reviewers fetch the accepted deltas and combine them (a second or
+	// two), after finality's lag.
+	type MinReviewBlocks = ConstU32<6>;
+	// 1 000 steps of the char transformer take a 2-core CPU verifier about 10 minutes, which
+	// the longest vote window (600 blocks of 6 s) covers.
+	type MaxInnerSteps = ConstU32<1_000>;
+	type MaxBatchSize = ConstU32<1_024>;
 	type WaitingRetryBlocks = ConstU32<10>;
+	// A waiting bounty pays 0.01 UNIT per retry: 100 retries (1 000 blocks) before it expires.
+	type BountyDeposit = ConstU128<UNIT>;
+	type WaitingFee = ConstU128<{ 10 * MILLI_UNIT }>;
+	type Treasury = TreasuryAccount;
+	// `start_round(32) + check_round(32)` is about 0.1 s of the measured weights: 2 bounties
+	// take at most two fifths of a block's 0.5 s, and extrinsics keep the rest.
+	type MaxBountiesPerBlock = ConstU32<2>;
 	type MinReward = ConstU128<{ 10 * MILLI_UNIT }>;
 	type VerifierShare = VerifierShare;
 	type SlashFraction = WorkerSlashFraction;
+	type MissedSlashFraction = MissedSlotSlashFraction;
+	type AggregatorShare = AggregatorShare;
+	type WrongVoteSlash = WrongVoteSlash;
 	type MaxAggregatorAttempts = ConstU32<3>;
 	type WeightInfo = crate::weights::pallet_training::WeightInfo<Runtime>;
 }

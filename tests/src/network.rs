@@ -153,6 +153,13 @@ impl Network {
 		self.nodes[index].restart(&bootnodes).await
 	}
 
+	/// Restart node `index` on its old data with `extra_args` in place of its extra
+	/// command-line arguments (`--no-grandpa`, say), bootstrapping from the running nodes.
+	pub async fn restart_with(&mut self, index: usize, extra_args: Vec<String>) -> Result<()> {
+		self.nodes[index].set_extra_args(extra_args);
+		self.restart(index).await
+	}
+
 	/// Indices of the nodes whose processes are alive.
 	pub fn running(&mut self) -> Vec<usize> {
 		(0..self.nodes.len()).filter(|i| self.nodes[*i].is_running()).collect()

@@ -130,6 +130,11 @@ impl Node {
 		self.spawn(bootnodes).await
 	}
 
+	/// Replace the extra command-line arguments the next (re)start passes.
+	pub fn set_extra_args(&mut self, extra_args: Vec<String>) {
+		self.config.extra_args = extra_args;
+	}
+
 	/// The last `lines` lines of the node's log.
 	pub fn log_tail(&self, lines: usize) -> String {
 		let log = std::fs::read_to_string(self.log_path()).unwrap_or_default();

@@ -41,6 +41,10 @@ pub enum JobError {
 		/// What is wrong with it.
 		source: DeltaError,
 	},
+	/// The model config is out of the bounds any worker trains (it could only exhaust memory
+	/// or crash the trainer).
+	#[error("the bounty's model is out of bounds: {0}")]
+	ModelOutOfBounds(String),
 	/// The checkpoint (or the aggregate of the deltas) does not fit the bounty's model.
 	#[error("the checkpoint does not fit the bounty's model")]
 	CheckpointMismatch,
@@ -61,6 +65,49 @@ pub fn architecture(config: &ModelConfig) -> Architecture {
 	match config {
 		ModelConfig::Mlp(_) => Architecture::Mlp,
 		ModelConfig::CharTransformer(_) => Architecture::CharTransformer,
+	}
+}
+
+/// The most layers (MLP hidden layers or transformer blocks) a model may have.
+const MAX_LAYERS: usize = 256;
+/// The widest layer (features, classes, embedding) a model may have.
+const MAX_WIDTH: usize = 1 << 16;
+/// The longest context a char transformer may read.
+const MAX_CONTEXT: usize = 1 << 14;
+
+/// Refuse a model config no worker should try: one whose shapes are degenerate (no heads, a
+/// width the heads do not divide) or so large that merely listing its parameters would
+/// exhaust memory. What a particular worker can afford is [`Job::footprint`]'s business.
+fn check_bounds(config: &ModelConfig) -> Result<(), String> {
+	let width = |name: &str, value: usize| {
+		if (1..=MAX_WIDTH).contains(&value) {
+			Ok(())
+		} else {
+			Err(format!("{name} {value} is not in 1..={MAX_WIDTH}"))
+		}
+	};
+	match config {
+		ModelConfig::Mlp(c) => {
+			width("input", c.input)?;
+			width("classes", c.classes)?;
+			if c.hidden.len() > MAX_LAYERS {
+				return Err(format!("{} hidden layers, at most {MAX_LAYERS}", c.hidden.len()));
+			}
+			c.hidden.iter().try_for_each(|h| width("a hidden layer", *h))
+		}
+		ModelConfig::CharTransformer(c) => {
+			width("dModel", c.d_model)?;
+			if !(1..=MAX_LAYERS).contains(&c.layers) {
+				return Err(format!("{} layers, not in 1..={MAX_LAYERS}", c.layers));
+			}
+			if !(1..=MAX_CONTEXT).contains(&c.context) {
+				return Err(format!("context {} is not in 1..={MAX_CONTEXT}", c.context));
+			}
+			if c.heads == 0 || c.d_model % c.heads != 0 {
+				return Err(format!("{} heads do not divide dModel {}", c.heads, c.d_model));
+			}
+			Ok(())
+		}
 	}
 }
 
@@ -98,7 +145,39 @@ impl Job {
 		if architecture(&config) != spec.model.architecture {
 			return Err(JobError::ArchitectureMismatch { declared: spec.model.architecture });
 		}
+		check_bounds(&config).map_err(JobError::ModelOutOfBounds)?;
 		Ok(Self { spec, config })
+	}
+
+	/// A key for this job's model configuration: the blake3 hash of its bytes.
+	pub fn model_key(&self) -> [u8; 32] {
+		*blake3::hash(&self.spec.model.config).as_bytes()
+	}
+
+	/// An upper estimate of the memory a shard of this job needs, in bytes: parameters,
+	/// gradients, two optimizer moments, the checkpoint and the delta (six copies of the
+	/// parameters), and one batch's activations. `None` if it overflows.
+	pub fn footprint(&self) -> Option<u64> {
+		let params: u64 = self.config.parameters().iter().try_fold(0u64, |sum, p| {
+			let count = p.dims.iter().try_fold(1u64, |n, d| n.checked_mul(*d as u64))?;
+			sum.checked_add(count)
+		})?;
+		let batch = u64::from(self.spec.hyper.batch_size);
+		let activations = match &self.config {
+			ModelConfig::Mlp(c) => {
+				let widest = c.hidden.iter().copied().chain([c.input, c.classes]).max()? as u64;
+				batch.checked_mul(widest)?.checked_mul(c.hidden.len() as u64 + 2)?
+			}
+			// Per layer: the residual stream, the MLP's 4d, the attention scores per head,
+			// each kept for the backward pass (about 20 d-wide tensors in all).
+			ModelConfig::CharTransformer(c) => {
+				let (t, d, h) = (c.context as u64, c.d_model as u64, c.heads as u64);
+				let scores = t.checked_mul(t)?.checked_mul(h)?;
+				let per_layer = t.checked_mul(d)?.checked_mul(20)?.checked_add(scores)?;
+				batch.checked_mul(per_layer)?.checked_mul(c.layers as u64 + 1)?
+			}
+		};
+		params.checked_mul(6)?.checked_add(activations)?.checked_mul(4)
 	}
 
 	/// The inner training settings.

@@ -14,7 +14,10 @@ use alloc::vec::Vec;
 use cohort_primitives::{SlashReason, Verdict, VoterStake, WorkerRegistry, H256};
 use frame_support::{ensure, pallet_prelude::*, traits::ConstU32, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::{
+	traits::{One, Saturating, Zero},
+	Perbill,
+};
 
 /// The candidates of a shard dispute: each distinct revealed root with the workers behind it.
 fn shard_candidates<AccountId: Clone>(
@@ -140,17 +143,24 @@ impl<T: Config> Pallet<T> {
 	/// Apply a verdict: pay the voters who voted it, then pay the correct root's backers and
 	/// slash the others (a shard), or slash the losing side (a checkpoint).
 	fn settle(p: &mut Progress<T>, dispute: DisputeId, record: &DisputeOf<T>, verdict: Verdict) {
-		// The voters whose stake carried the verdict: they voted it and still validate.
-		let winners: Vec<T::AccountId> = record
+		// The voters whose stake carried the verdict (they voted it and still validate) share
+		// the reward in proportion to that stake, so splitting one stake across many seats
+		// earns nothing more.
+		let winners: Vec<(T::AccountId, BalanceOf<T>)> = record
 			.votes
 			.iter()
-			.filter(|v| v.verdict == verdict && T::Voters::stake_of(&v.voter).is_some())
-			.map(|v| v.voter.clone())
+			.filter(|v| v.verdict == verdict)
+			.filter_map(|v| T::Voters::stake_of(&v.voter).map(|stake| (v.voter.clone(), stake)))
 			.collect();
-		let each = record.verifier_reward / (winners.len() as u32).max(1).into();
+		let backing = winners
+			.iter()
+			.fold(BalanceOf::<T>::zero(), |sum, (_, stake)| sum.saturating_add(*stake));
 		let mut paid = BalanceOf::<T>::zero();
-		for voter in &winners {
-			paid = paid.saturating_add(Self::pay(&mut p.bounty, voter, each));
+		for (voter, stake) in &winners {
+			// Rounded down, so the shares never add up to more than the reward.
+			let share = Perbill::from_rational(*stake, backing.max(One::one()))
+				.mul_floor(record.verifier_reward);
+			paid = paid.saturating_add(Self::pay(&mut p.bounty, voter, share));
 		}
 		Self::deposit_event(Event::DisputeSettled {
 			dispute,
@@ -158,6 +168,16 @@ impl<T: Config> Pallet<T> {
 			voters: winners.len() as u32,
 			paid,
 		});
+		// A vote against the verdict costs more than the share it could have won: guessing
+		// (or copying a vote that turns out wrong) does not pay.
+		for vote in record.votes.iter().filter(|v| v.verdict != verdict) {
+			let amount = T::Voters::penalize(&vote.voter, T::WrongVoteSlash::get());
+			Self::deposit_event(Event::VoterPenalized {
+				dispute,
+				voter: vote.voter.clone(),
+				amount,
+			});
+		}
 
 		match record.subject {
 			DisputeSubject::Shard(shard) => Self::settle_shard(p, shard, verdict),
@@ -203,8 +223,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Expire every open shard dispute of the round in `p` whose deadline has come; their
-	/// slots are void (no contribution, nobody slashed).
-	pub(crate) fn expire_shard_disputes(p: &Progress<T>, now: BlockNumberFor<T>) {
+	/// slots are void (no contribution, nobody slashed), their rewards go to the treasury.
+	pub(crate) fn expire_shard_disputes(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		for shard in 0..p.bounty.spec.shards_per_round {
 			let key = (p.id, p.index, shard);
 			let Some(mut state) = Shards::<T>::get(key) else { continue };
@@ -215,9 +235,22 @@ impl<T: Config> Pallet<T> {
 				continue;
 			}
 			Self::expire_dispute(dispute);
+			let mut void = 0u32;
 			for slot in state.slots.iter_mut().filter(|s| s.outcome == SlotOutcome::Pending) {
 				Self::close_slot(slot, SlotOutcome::Void);
+				void = void.saturating_add(1);
 			}
+			// The owner received the work (the deltas were served once revealed), and nobody
+			// can be shown to have earned its reward or to deserve a slash: the rewards go to
+			// the treasury, not back to the owner, so that no owner gains from a dispute that
+			// finds no verdict.
+			let unclaimed = p.bounty.spec.reward_per_contribution.saturating_mul(void.into());
+			let amount = Self::escrow_to_treasury(&mut p.bounty, unclaimed);
+			Self::deposit_event(Event::UnclaimedToTreasury {
+				bounty: p.id,
+				round: p.index,
+				amount,
+			});
 			state.outcome = ShardOutcome::Unresolved;
 			Shards::<T>::insert(key, state);
 		}
@@ -248,7 +281,7 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < review_deadline, Error::<T>::ReviewClosed);
 		ensure!(challenge.is_none(), Error::<T>::AlreadyDisputed);
-		ensure!(who != aggregator && Self::took_part(&p, &who), Error::<T>::NotParticipant);
+		ensure!(who != aggregator, Error::<T>::NotParticipant);
 		ensure!(T::Workers::is_bonded(&who), Error::<T>::NotBonded);
 		ensure!(claimed != proposed, Error::<T>::SameCheckpoint);
 		// The disputer's bond answers for its claim until the checkpoint is settled.

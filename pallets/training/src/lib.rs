@@ -122,7 +122,7 @@ pub mod pallet {
 	};
 	use frame_system::pallet_prelude::*;
 	use sp_runtime::{
-		traits::{One, Saturating},
+		traits::{One, Saturating, Zero},
 		Perbill, Percent,
 	};
 
@@ -183,9 +183,50 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinRevealBlocks: Get<u32>;
 
+		/// The shortest vote window a bounty may ask for, in blocks: validators recompute the
+		/// disputed work and vote within it. A dispute without a verdict pays nobody, so a
+		/// window too short to vote in would let a submitter keep work it received.
+		#[pallet::constant]
+		type MinVoteBlocks: Get<u32>;
+
+		/// The shortest aggregator's and review windows a bounty may ask for, in blocks: the
+		/// aggregator and the reviewers fetch every accepted delta and combine them within it.
+		#[pallet::constant]
+		type MinReviewBlocks: Get<u32>;
+
+		/// The most inner steps per round a bounty may ask for: what a verifier recomputes for
+		/// a disputed shard is bounded by it.
+		#[pallet::constant]
+		type MaxInnerSteps: Get<u32>;
+
+		/// The largest batch a bounty may ask for.
+		#[pallet::constant]
+		type MaxBatchSize: Get<u32>;
+
 		/// Blocks a waiting bounty waits before trying to assign again.
 		#[pallet::constant]
 		type WaitingRetryBlocks: Get<u32>;
+
+		/// Held from a bounty's owner while the bounty is open, besides its escrow: it pays the
+		/// waiting fees and answers for the records the bounty keeps. What is left of it comes
+		/// back when the bounty closes.
+		#[pallet::constant]
+		type BountyDeposit: Get<BalanceOf<Self>>;
+
+		/// Taken from the deposit, to [`Config::Treasury`], each time a waiting bounty fails
+		/// to find its workers: holding a place among the `MaxActiveBounties` costs this much
+		/// per `WaitingRetryBlocks`. A bounty whose deposit cannot pay it expires.
+		#[pallet::constant]
+		type WaitingFee: Get<BalanceOf<Self>>;
+
+		/// Where escrow that nobody earned and the owner may not take back goes: the rewards of
+		/// slots whose dispute found no verdict, and waiting fees.
+		type Treasury: Get<Self::AccountId>;
+
+		/// The most bounties the block hook advances in one block; the rest wait a block, so a
+		/// burst of deadlines never exceeds the block's weight.
+		#[pallet::constant]
+		type MaxBountiesPerBlock: Get<u32>;
 
 		/// The smallest reward per contribution.
 		#[pallet::constant]
@@ -198,6 +239,21 @@ pub mod pallet {
 		/// The share of its bond a worker loses with a dispute, or with a seal it never reveals.
 		#[pallet::constant]
 		type SlashFraction: Get<Perbill>;
+
+		/// The share of its bond a worker loses for a slot it neither committed nor declined by
+		/// the commit deadline: a worker that is up commits, or declines what it cannot do.
+		#[pallet::constant]
+		type MissedSlashFraction: Get<Perbill>;
+
+		/// The aggregator's fee, as a share of the contribution reward, paid when its checkpoint
+		/// becomes the round's result (to the challenger, if a challenge replaces it).
+		#[pallet::constant]
+		type AggregatorShare: Get<Perbill>;
+
+		/// The share of its stake a validator loses for voting against a settled verdict:
+		/// guessing must cost more than the verifier share it could win.
+		#[pallet::constant]
+		type WrongVoteSlash: Get<Perbill>;
 
 		/// How many aggregators a round designates, one after another, before it gives up.
 		#[pallet::constant]
@@ -213,6 +269,9 @@ pub mod pallet {
 		/// The escrowed rewards of a bounty, held from its owner.
 		#[codec(index = 0)]
 		Escrow,
+		/// A bounty's deposit, held from its owner while the bounty is open.
+		#[codec(index = 1)]
+		Deposit,
 	}
 
 	/// The id the next bounty gets.
@@ -420,6 +479,37 @@ pub mod pallet {
 			worker: T::AccountId,
 			slashed: BalanceOf<T>,
 		},
+		/// `worker` declined its slot of `shard`, for `reason`.
+		SlotDeclined {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			worker: T::AccountId,
+			reason: DeclineReason,
+		},
+		/// `worker` neither committed nor declined its slot of `shard` in time, and lost
+		/// `slashed` of its bond.
+		SlotAbandoned {
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			worker: T::AccountId,
+			slashed: BalanceOf<T>,
+		},
+		/// A waiting bounty paid `fee` from its deposit to the treasury; `left` remains.
+		WaitingFeePaid { bounty: BountyId, fee: BalanceOf<T>, left: BalanceOf<T> },
+		/// `amount` of the escrow, earned by nobody, went to the treasury: the rewards of the
+		/// slots of `shard`, whose dispute found no verdict.
+		UnclaimedToTreasury { bounty: BountyId, round: RoundIndex, amount: BalanceOf<T> },
+		/// `to` was paid `fee` for the checkpoint that became the round's result.
+		CheckpointFeePaid {
+			bounty: BountyId,
+			round: RoundIndex,
+			to: T::AccountId,
+			fee: BalanceOf<T>,
+		},
+		/// `voter` voted against the settled verdict of `dispute` and lost `amount` of its stake.
+		VoterPenalized { dispute: DisputeId, voter: T::AccountId, amount: BalanceOf<T> },
 	}
 
 	#[pallet::error]
@@ -507,8 +597,7 @@ pub mod pallet {
 		CheckpointDeadlinePassed,
 		/// The review window has closed.
 		ReviewClosed,
-		/// Only workers assigned in the round (other than the aggregator) dispute its
-		/// checkpoint.
+		/// The aggregator does not dispute its own checkpoint.
 		NotParticipant,
 		/// The claimed checkpoint is the one committed.
 		SameCheckpoint,
@@ -521,14 +610,29 @@ pub mod pallet {
 		ZeroAmount,
 		/// The reveal window is shorter than `MinRevealBlocks`.
 		RevealWindowTooShort,
+		/// The vote window is shorter than `MinVoteBlocks`.
+		VoteWindowTooShort,
+		/// The aggregator's or the review window is shorter than `MinReviewBlocks`.
+		ReviewWindowTooShort,
+		/// More inner steps than `MaxInnerSteps`, or a batch larger than `MaxBatchSize`.
+		HyperParametersTooLarge,
+		/// The slot was already committed: a committed seal is revealed, not declined.
+		CannotDecline,
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Advance every bounty whose phase ends at this block.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let due = Wakeups::<T>::take(now);
+			let mut due = Wakeups::<T>::take(now).into_inner();
 			let mut weight = T::WeightInfo::on_initialize_idle();
+			// At most `MaxBountiesPerBlock` advance now; the others a block later. Deadlines
+			// are checked by the calls themselves, so a phase that ends a block late refuses
+			// nothing it should have accepted.
+			let later = due.split_off(due.len().min(T::MaxBountiesPerBlock::get() as usize));
+			for bounty in later {
+				weight.saturating_accrue(Self::defer(bounty, now));
+			}
 			for bounty in due {
 				weight.saturating_accrue(Self::advance(bounty, now));
 			}
@@ -550,6 +654,14 @@ pub mod pallet {
 				"need MinPhaseBlocks <= MinRevealBlocks <= MaxPhaseBlocks"
 			);
 			assert!(T::WaitingRetryBlocks::get() >= 1, "WaitingRetryBlocks must be at least 1");
+			assert!(T::MaxBountiesPerBlock::get() >= 1, "MaxBountiesPerBlock must be at least 1");
+			assert!(
+				T::MinVoteBlocks::get() >= T::MinPhaseBlocks::get()
+					&& T::MinReviewBlocks::get() >= T::MinPhaseBlocks::get()
+					&& T::MinVoteBlocks::get() <= T::MaxPhaseBlocks::get()
+					&& T::MinReviewBlocks::get() <= T::MaxPhaseBlocks::get(),
+				"need MinPhaseBlocks <= MinVoteBlocks, MinReviewBlocks <= MaxPhaseBlocks"
+			);
 			assert!(
 				T::MaxAggregatorAttempts::get() >= 1,
 				"MaxAggregatorAttempts must be at least 1"
@@ -565,13 +677,16 @@ pub mod pallet {
 	#[pallet::call]
 	impl<T: Config> Pallet<T> {
 		/// Create a bounty from `spec` and hold its whole cost from the caller (see the pallet
-		/// docs for the formula). The first round is assigned in the next block.
+		/// docs for the formula), and [`Config::BountyDeposit`] besides. The first round is
+		/// assigned in the next block.
 		///
 		/// Fails, changing nothing, with `TooManyBounties`, `ModelConfigTooLong`, `ZeroRounds`,
 		/// `TooManyRounds`, `InvalidShardCount`, `EmptyDataset`, `ZeroReplication`,
-		/// `ReplicationUnreachable`, `DeadlineOutOfBounds`, `RevealWindowTooShort`, `RewardTooLow`,
-		/// `InvalidHyperParameters`, `InvalidAggregation`, `InvalidClass`, `EscrowOverflow`
-		/// or `InsufficientBalance`. Emits [`Event::BountyCreated`].
+		/// `ReplicationUnreachable`, `DeadlineOutOfBounds`, `RevealWindowTooShort`,
+		/// `VoteWindowTooShort`, `ReviewWindowTooShort`, `RewardTooLow`,
+		/// `InvalidHyperParameters`, `HyperParametersTooLarge`, `InvalidAggregation`,
+		/// `InvalidClass`, `EscrowOverflow` or `InsufficientBalance`. Emits
+		/// [`Event::BountyCreated`].
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::create_bounty(spec.model.config.len() as u32))]
 		pub fn create_bounty(origin: OriginFor<T>, spec: SpecInput<T>) -> DispatchResult {
@@ -587,7 +702,8 @@ pub mod pallet {
 			let escrow = Self::round_cost(&spec)
 				.and_then(|cost| cost.checked_mul(&spec.rounds.into()))
 				.ok_or(Error::<T>::EscrowOverflow)?;
-			Self::hold_escrow(&owner, escrow)?;
+			let deposit = T::BountyDeposit::get();
+			Self::hold_escrow(&owner, escrow, deposit)?;
 
 			let id = NextBountyId::<T>::mutate(|next| {
 				let id = *next;
@@ -603,6 +719,7 @@ pub mod pallet {
 				round: 0,
 				checkpoint,
 				escrow,
+				deposit,
 				wake_at: None,
 				created_at: now,
 			};
@@ -656,7 +773,7 @@ pub mod pallet {
 			let amount = Self::round_cost(&record.spec)
 				.and_then(|cost| cost.checked_mul(&rounds.into()))
 				.ok_or(Error::<T>::EscrowOverflow)?;
-			Self::hold_escrow(&who, amount)?;
+			Self::hold_escrow(&who, amount, Zero::zero())?;
 			record.escrow = record.escrow.saturating_add(amount);
 			record.spec.rounds = total;
 			Bounties::<T>::insert(bounty, record);
@@ -671,7 +788,7 @@ pub mod pallet {
 		/// `StaleCheckpoint` (not the round's `H_k`), `UnknownShard`, `NotAssigned`,
 		/// `AlreadyCommitted` or `DuplicateSeal`. Emits [`Event::Committed`].
 		#[pallet::call_index(3)]
-		#[pallet::weight(T::WeightInfo::commit())]
+		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational))]
 		pub fn commit(
 			origin: OriginFor<T>,
 			bounty: BountyId,
@@ -691,7 +808,7 @@ pub mod pallet {
 		/// `RevealDeadlinePassed`, `UnknownShard`, `NotAssigned`, `NotCommitted`,
 		/// `AlreadyRevealed` or `SealMismatch`. Emits [`Event::Revealed`].
 		#[pallet::call_index(4)]
-		#[pallet::weight(T::WeightInfo::reveal())]
+		#[pallet::weight((T::WeightInfo::reveal(), DispatchClass::Operational))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			bounty: BountyId,
@@ -705,20 +822,30 @@ pub mod pallet {
 		}
 
 		/// Vote `verdict` on `dispute`, as a validator of the active set, weighted by its stake.
-		/// The vote that takes one verdict past 2/3 of the active stake settles the dispute.
+		/// The vote that takes one verdict past 2/3 of the active stake settles the dispute:
+		/// the voters on its side share the verifier reward in proportion to their stake, and
+		/// each voter against it loses [`Config::WrongVoteSlash`] of its stake. A vote that is
+		/// counted pays no fee: voting is a validator's duty, and a fee larger than its share
+		/// would make abstaining the rational choice.
 		///
 		/// Fails with `UnknownDispute`, `NotValidator`, `DisputeClosed`, `DisputeExpired`,
 		/// `AlreadyVoted`, `UnknownRoot` or `TooManyVotes`. Emits [`Event::Voted`], and
 		/// [`Event::DisputeSettled`] when it settles.
 		#[pallet::call_index(5)]
 		// The settling vote of a checkpoint dispute also starts the next round.
-		#[pallet::weight(
+		#[pallet::weight((
 			T::WeightInfo::vote(T::MaxShardsPerRound::get())
-				.saturating_add(T::WeightInfo::start_round(T::MaxShardsPerRound::get()))
-		)]
-		pub fn vote(origin: OriginFor<T>, dispute: DisputeId, verdict: Verdict) -> DispatchResult {
+				.saturating_add(T::WeightInfo::start_round(T::MaxShardsPerRound::get())),
+			DispatchClass::Operational
+		))]
+		pub fn vote(
+			origin: OriginFor<T>,
+			dispute: DisputeId,
+			verdict: Verdict,
+		) -> DispatchResultWithPostInfo {
 			let voter = ensure_signed(origin)?;
-			Self::do_vote(voter, dispute, verdict)
+			Self::do_vote(voter, dispute, verdict)?;
+			Ok(Pays::No.into())
 		}
 
 		/// Commit `checkpoint` as the result of `round`, as its designated aggregator, before the
@@ -727,7 +854,7 @@ pub mod pallet {
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `NotAggregator` or
 		/// `CheckpointDeadlinePassed`. Emits [`Event::CheckpointCommitted`].
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::commit_checkpoint())]
+		#[pallet::weight((T::WeightInfo::commit_checkpoint(), DispatchClass::Operational))]
 		pub fn commit_checkpoint(
 			origin: OriginFor<T>,
 			bounty: BountyId,
@@ -743,15 +870,19 @@ pub mod pallet {
 		}
 
 		/// Dispute the committed checkpoint of `round`, claiming `claimed` is the correct one.
-		/// Only bonded workers assigned in the round may; the validators decide, and whichever
-		/// hash loses costs its backer `SlashFraction` of its bond. Until then neither the
-		/// disputer nor the aggregator can unbond.
+		/// Any bonded worker but the aggregator may: a round whose every worker colludes is
+		/// still open to review by everyone else. The validators decide, and whichever hash
+		/// loses costs its backer `SlashFraction` of its bond. Until then neither the disputer
+		/// nor the aggregator can unbond.
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `ReviewClosed`,
-		/// `NotParticipant`, `NotBonded`, `SameCheckpoint` or `AlreadyDisputed`. Emits
-		/// [`Event::DisputeOpened`].
+		/// `NotParticipant` (the aggregator itself), `NotBonded`, `SameCheckpoint` or
+		/// `AlreadyDisputed`. Emits [`Event::DisputeOpened`].
 		#[pallet::call_index(7)]
-		#[pallet::weight(T::WeightInfo::dispute_checkpoint(T::MaxShardsPerRound::get()))]
+		#[pallet::weight((
+			T::WeightInfo::dispute_checkpoint(T::MaxShardsPerRound::get()),
+			DispatchClass::Operational
+		))]
 		pub fn dispute_checkpoint(
 			origin: OriginFor<T>,
 			bounty: BountyId,
@@ -761,13 +892,36 @@ pub mod pallet {
 			let who = ensure_signed(origin)?;
 			Self::do_dispute_checkpoint(who, bounty, round, claimed)
 		}
+
+		/// Decline the caller's slot of `shard` before committing it, for `reason`: the
+		/// bounty's data could not be fetched, or the worker cannot train the shard within the
+		/// bounty's windows. The slot closes with no reward and no penalty, and is not counted
+		/// as a missed deadline; a standby may take it if the round retries.
+		///
+		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `CommitDeadlinePassed`,
+		/// `UnknownShard`, `NotAssigned` or `CannotDecline` (already committed). Emits
+		/// [`Event::SlotDeclined`].
+		#[pallet::call_index(8)]
+		#[pallet::weight((T::WeightInfo::decline(), DispatchClass::Operational))]
+		pub fn decline(
+			origin: OriginFor<T>,
+			bounty: BountyId,
+			round: RoundIndex,
+			shard: ShardIndex,
+			reason: DeclineReason,
+		) -> DispatchResult {
+			let worker = ensure_signed(origin)?;
+			Self::do_decline(worker, bounty, round, shard, reason)
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
 		/// Where bounty `id` stands, in one word.
 		pub fn phase(id: BountyId, bounty: &BountyOf<T>) -> Phase {
 			match bounty.status {
-				BountyStatus::Completed | BountyStatus::Cancelled => Phase::Finished,
+				BountyStatus::Completed | BountyStatus::Cancelled | BountyStatus::Expired => {
+					Phase::Finished
+				}
 				BountyStatus::Active | BountyStatus::Cancelling => {
 					Rounds::<T>::get(id, bounty.round)
 						.map_or(Phase::Waiting, |round| round.phase.summary())
@@ -806,10 +960,20 @@ pub mod pallet {
 				Error::<T>::DeadlineOutOfBounds
 			);
 			ensure!(d.reveal >= T::MinRevealBlocks::get(), Error::<T>::RevealWindowTooShort);
+			ensure!(d.vote >= T::MinVoteBlocks::get(), Error::<T>::VoteWindowTooShort);
+			ensure!(
+				d.checkpoint >= T::MinReviewBlocks::get() && d.review >= T::MinReviewBlocks::get(),
+				Error::<T>::ReviewWindowTooShort
+			);
 			ensure!(spec.reward_per_contribution >= T::MinReward::get(), Error::<T>::RewardTooLow);
 			ensure!(
 				spec.hyper.inner_steps >= 1 && spec.hyper.batch_size >= 1,
 				Error::<T>::InvalidHyperParameters
+			);
+			ensure!(
+				spec.hyper.inner_steps <= T::MaxInnerSteps::get()
+					&& spec.hyper.batch_size <= T::MaxBatchSize::get(),
+				Error::<T>::HyperParametersTooLarge
 			);
 			if let Aggregation::TrimmedMean { trim } = spec.aggregation {
 				ensure!(trim < Percent::from_percent(50), Error::<T>::InvalidAggregation);
@@ -825,15 +989,20 @@ pub mod pallet {
 			T::VerifierShare::get() * spec.reward_per_contribution
 		}
 
-		/// What one round can cost at most: every contribution paid, and every shard and the
-		/// checkpoint disputed. `None` on overflow.
+		/// The fee of the checkpoint that becomes a round's result.
+		pub(crate) fn checkpoint_fee(spec: &BountySpec<BalanceOf<T>, ModelConfig>) -> BalanceOf<T> {
+			T::AggregatorShare::get() * spec.reward_per_contribution
+		}
+
+		/// What one round can cost at most: every contribution paid, every shard and the
+		/// checkpoint disputed, and the checkpoint's fee. `None` on overflow.
 		pub fn round_cost(spec: &BountySpec<BalanceOf<T>, ModelConfig>) -> Option<BalanceOf<T>> {
 			let slots: BalanceOf<T> = spec.shards_per_round.checked_mul(spec.replication)?.into();
 			let disputable: BalanceOf<T> =
 				spec.shards_per_round.checked_add(1)?.checked_mul(spec.replication)?.into();
 			let rewards = slots.checked_mul(&spec.reward_per_contribution)?;
 			let verifiers = disputable.checked_mul(&Self::verifier_share(spec))?;
-			rewards.checked_add(&verifiers)
+			rewards.checked_add(&verifiers)?.checked_add(&Self::checkpoint_fee(spec))
 		}
 	}
 
@@ -847,19 +1016,20 @@ pub mod pallet {
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::btree_map::BTreeMap;
 			use frame_support::traits::fungible::InspectHold;
-			use sp_runtime::traits::Zero;
-			let mut held: BTreeMap<T::AccountId, BalanceOf<T>> = BTreeMap::new();
+			// Per owner: escrow and deposit held for its open bounties.
+			let mut held: BTreeMap<T::AccountId, (BalanceOf<T>, BalanceOf<T>)> = BTreeMap::new();
 			let mut active = 0u32;
 			for (id, bounty) in Bounties::<T>::iter() {
-				let open = matches!(bounty.status, BountyStatus::Active | BountyStatus::Cancelling);
-				if open {
+				if bounty.status.is_open() {
 					active += 1;
 				} else {
 					ensure!(bounty.escrow.is_zero(), "a closed bounty still holds escrow");
+					ensure!(bounty.deposit.is_zero(), "a closed bounty still holds a deposit");
 					ensure!(bounty.wake_at.is_none(), "a closed bounty is scheduled");
 				}
 				let sum = held.entry(bounty.owner.clone()).or_default();
-				*sum = sum.saturating_add(bounty.escrow);
+				sum.0 = sum.0.saturating_add(bounty.escrow);
+				sum.1 = sum.1.saturating_add(bounty.deposit);
 				if let Some(at) = bounty.wake_at {
 					ensure!(
 						Wakeups::<T>::get(at).contains(&id),
@@ -868,10 +1038,14 @@ pub mod pallet {
 				}
 			}
 			ensure!(active == ActiveBounties::<T>::get(), "active bounty count is off");
-			for (owner, sum) in held {
+			for (owner, (escrow, deposit)) in held {
 				ensure!(
-					T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &owner) == sum,
+					T::Currency::balance_on_hold(&HoldReason::Escrow.into(), &owner) == escrow,
 					"escrow hold differs from the bounties' escrows"
+				);
+				ensure!(
+					T::Currency::balance_on_hold(&HoldReason::Deposit.into(), &owner) == deposit,
+					"deposit hold differs from the bounties' deposits"
 				);
 			}
 			for (who, duties) in Self::open_duties() {
@@ -899,7 +1073,7 @@ pub mod pallet {
 				*count += u32::from(open);
 			};
 			for (id, bounty) in Bounties::<T>::iter() {
-				if matches!(bounty.status, BountyStatus::Completed | BountyStatus::Cancelled) {
+				if !bounty.status.is_open() {
 					continue;
 				}
 				let Some(round) = Rounds::<T>::get(id, bounty.round) else { continue };

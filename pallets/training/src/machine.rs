@@ -14,10 +14,10 @@ use crate::{
 	ShardOutcome, ShardState, Shards, SlotOutcome, WeightInfo, MAX_STANDBYS,
 };
 use alloc::vec::Vec;
-use cohort_primitives::{Verdict, WorkerRegistry, H256};
+use cohort_primitives::{DeterminismClass, Verdict, WorkerRegistry, H256};
 use frame_support::{ensure, pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::Saturating;
+use sp_runtime::traits::{Saturating, Zero};
 
 /// The block `blocks` after `from`.
 pub(crate) fn after<T: Config>(from: BlockNumberFor<T>, blocks: u32) -> BlockNumberFor<T> {
@@ -74,7 +74,7 @@ impl<T: Config> Pallet<T> {
 				match p.round.phase {
 					RoundPhase::Training => Self::close_training(&mut p, now),
 					RoundPhase::Settling { .. } => {
-						Self::expire_shard_disputes(&p, now);
+						Self::expire_shard_disputes(&mut p, now);
 						Self::begin_aggregation(&mut p, now);
 					}
 					RoundPhase::Aggregating { .. } => Self::aggregator_missed(&mut p, now),
@@ -89,8 +89,41 @@ impl<T: Config> Pallet<T> {
 		T::WeightInfo::start_round(shards).saturating_add(T::WeightInfo::check_round(shards))
 	}
 
-	/// Assign round `bounty.round`: the new round's record, or `None` (and another try later)
-	/// when too few workers are eligible. The caller stores both.
+	/// The block hook has no room for `id` at `now`: it advances a block later.
+	pub(crate) fn defer(id: BountyId, now: BlockNumberFor<T>) -> Weight {
+		Bounties::<T>::mutate_extant(id, |bounty| {
+			// Its wake-up list was taken already; it is listed again at the next block.
+			bounty.wake_at = None;
+			Self::schedule(id, bounty, after::<T>(now, 1));
+		});
+		T::DbWeight::get().reads_writes(2, 2)
+	}
+
+	/// Draw the class of a round: among the classes with at least `needed` eligible workers,
+	/// each with a chance proportional to its eligible workers, so that no class, however
+	/// invented, takes every round by being the largest. `None` when no class qualifies.
+	pub(crate) fn draw_class(
+		draw: &mut Draw,
+		classes: Vec<(DeterminismClass, Vec<T::AccountId>)>,
+		needed: u32,
+	) -> Option<(DeterminismClass, Vec<T::AccountId>)> {
+		let mut classes: Vec<_> =
+			classes.into_iter().filter(|(_, workers)| workers.len() as u32 >= needed).collect();
+		if classes.len() <= 1 {
+			return classes.pop();
+		}
+		let total: u32 = classes.iter().map(|(_, workers)| workers.len() as u32).sum();
+		let mut pick = draw.below(total);
+		classes.into_iter().find(|(_, workers)| {
+			let size = workers.len() as u32;
+			let here = pick < size;
+			pick = pick.saturating_sub(size);
+			here
+		})
+	}
+
+	/// Assign round `bounty.round`: the new round's record, or `None` (and another try later,
+	/// paid from the deposit) when too few workers are eligible. The caller stores both.
 	pub(crate) fn start_round(
 		id: BountyId,
 		bounty: &mut BountyOf<T>,
@@ -99,18 +132,15 @@ impl<T: Config> Pallet<T> {
 		let spec = &bounty.spec;
 		let round = bounty.round;
 		let needed = spec.replication;
-		let (class, mut eligible) = T::Workers::eligible(&spec.requirements);
-		let Some(class) = class.filter(|_| eligible.len() as u32 >= needed) else {
-			Self::deposit_event(Event::RoundWaiting {
-				bounty: id,
-				round,
-				eligible: eligible.len() as u32,
-				needed,
-			});
-			Self::schedule(id, bounty, after::<T>(now, T::WaitingRetryBlocks::get()));
+		let classes = T::Workers::eligible_by_class(&spec.requirements);
+		let most = classes.iter().map(|(_, workers)| workers.len() as u32).max().unwrap_or(0);
+		let mut draw = Draw::new::<T>((b"cohort/assign", id, round));
+		let Some((class, mut eligible)) = Self::draw_class(&mut draw, classes, needed) else {
+			Self::deposit_event(Event::RoundWaiting { bounty: id, round, eligible: most, needed });
+			Self::wait(id, bounty, now);
 			return None;
 		};
-		Draw::new::<T>((b"cohort/assign", id, round)).shuffle(&mut eligible);
+		draw.shuffle(&mut eligible);
 
 		// Slot j of shard s goes to the (s·r + j)-th worker of the shuffled list, wrapping:
 		// the r replicas of a shard are r consecutive, hence distinct, workers since r <= n.
@@ -165,6 +195,19 @@ impl<T: Config> Pallet<T> {
 			accepted: 0,
 			phase: RoundPhase::Training,
 		})
+	}
+
+	/// Too few workers for the bounty's next round: try again after `WaitingRetryBlocks`, for
+	/// a `WaitingFee` from its deposit; a deposit that cannot pay it any more expires the
+	/// bounty (its escrow goes back).
+	fn wait(id: BountyId, bounty: &mut BountyOf<T>, now: BlockNumberFor<T>) {
+		let fee = T::WaitingFee::get();
+		if bounty.deposit < fee {
+			return Self::close(id, bounty, BountyStatus::Expired);
+		}
+		let paid = Self::charge_deposit(bounty, fee);
+		Self::deposit_event(Event::WaitingFeePaid { bounty: id, fee: paid, left: bounty.deposit });
+		Self::schedule(id, bounty, after::<T>(now, T::WaitingRetryBlocks::get()));
 	}
 
 	/// The reveal deadline has come: accept what agrees, dispute the rest, and hand missed
@@ -233,9 +276,22 @@ impl<T: Config> Pallet<T> {
 			{
 				Self::begin_aggregation(p, now)
 			}
-			(DisputeSubject::Checkpoint, RoundPhase::Review { .. }) => {
+			(
+				DisputeSubject::Checkpoint,
+				RoundPhase::Review { aggregator, proposed, challenge, .. },
+			) => {
 				let result = match verdict {
-					Verdict::Correct(checkpoint) => checkpoint,
+					Verdict::Correct(checkpoint) => {
+						// Whoever computed the checkpoint that stands did the aggregator's work.
+						let author = match challenge {
+							Some(challenge) if checkpoint != *proposed => {
+								challenge.disputer.clone()
+							}
+							_ => aggregator.clone(),
+						};
+						Self::pay_checkpoint_fee(p, &author);
+						checkpoint
+					}
 					Verdict::NoneCorrect => p.bounty.checkpoint,
 				};
 				Self::finish_round(p, result, now);
@@ -371,15 +427,35 @@ impl<T: Config> Pallet<T> {
 	/// The review window closed: an unchallenged checkpoint stands; a challenge still without
 	/// a verdict expires (no contribution, nobody slashed) and the round keeps `H_k`.
 	fn end_review(p: &mut Progress<T>, now: BlockNumberFor<T>) {
-		let RoundPhase::Review { proposed, challenge, .. } = &p.round.phase else { return };
+		let RoundPhase::Review { aggregator, proposed, challenge, .. } = p.round.phase.clone()
+		else {
+			return;
+		};
 		let result = match challenge {
-			None => *proposed,
+			None => {
+				Self::pay_checkpoint_fee(p, &aggregator);
+				proposed
+			}
 			Some(challenge) => {
 				Self::expire_dispute(challenge.dispute);
 				p.bounty.checkpoint
 			}
 		};
 		Self::finish_round(p, result, now);
+	}
+
+	/// Pay the checkpoint's fee to `author`, whose checkpoint became the round's result.
+	fn pay_checkpoint_fee(p: &mut Progress<T>, author: &T::AccountId) {
+		let fee = Self::checkpoint_fee(&p.bounty.spec);
+		let paid = Self::pay(&mut p.bounty, author, fee);
+		if !paid.is_zero() {
+			Self::deposit_event(Event::CheckpointFeePaid {
+				bounty: p.id,
+				round: p.index,
+				to: author.clone(),
+				fee: paid,
+			});
+		}
 	}
 
 	/// Record `result` as the round's `H_{k+1}` and start the next round, or close the bounty
@@ -436,6 +512,7 @@ impl<T: Config> Pallet<T> {
 	/// Close `bounty` as `status`, refunding the rest of its escrow.
 	pub(crate) fn close(id: BountyId, bounty: &mut BountyOf<T>, status: BountyStatus) {
 		let refund = Self::refund(bounty, bounty.escrow);
+		Self::release_deposit(bounty);
 		bounty.status = status;
 		Self::unschedule(id, bounty);
 		crate::ActiveBounties::<T>::mutate(|count| *count = count.saturating_sub(1));

@@ -44,6 +44,8 @@ pub const OWNER: AccountId = 1;
 /// The validators, each with stake 100.
 pub const VALIDATORS: [AccountId; 4] = [100, 101, 102, 103];
 pub const WORKER_BOND: u64 = 1_000;
+/// Receives unclaimed escrow and waiting fees.
+pub const TREASURY: AccountId = 98;
 pub const REWARD: u64 = 100;
 
 parameter_types! {
@@ -51,6 +53,14 @@ parameter_types! {
 	pub static Stakes: BTreeMap<AccountId, u64> = BTreeMap::new();
 	pub const VerifierShare: Perbill = Perbill::from_percent(10);
 	pub const SlashFraction: Perbill = Perbill::from_percent(10);
+	pub const TreasuryAccount: AccountId = TREASURY;
+	// The incentive parameters default to nothing, so that each test of the protocol's flow
+	// counts only the payments it is about; the tests of each incentive set its own.
+	pub static MissedSlashFraction: Perbill = Perbill::zero();
+	pub static AggregatorShare: Perbill = Perbill::zero();
+	pub static WrongVoteSlash: Perbill = Perbill::zero();
+	pub static BountyDeposit: u64 = 0;
+	pub static WaitingFee: u64 = 0;
 }
 
 impl pallet_workers::Config for Test {
@@ -76,6 +86,14 @@ impl cohort_primitives::VoterStake<AccountId, u64> for MockVoters {
 	fn total() -> u64 {
 		Stakes::get().values().sum()
 	}
+	fn penalize(who: &AccountId, fraction: Perbill) -> u64 {
+		Stakes::mutate(|stakes| {
+			let Some(stake) = stakes.get_mut(who) else { return 0 };
+			let taken = fraction * *stake;
+			*stake -= taken;
+			taken
+		})
+	}
 	#[cfg(feature = "runtime-benchmarks")]
 	fn add_voter_for_benchmark(who: &AccountId, stake: u64) {
 		Stakes::mutate(|stakes| stakes.insert(*who, stake));
@@ -95,10 +113,21 @@ impl pallet_training::Config for Test {
 	type MinPhaseBlocks = ConstU32<1>;
 	type MaxPhaseBlocks = ConstU32<20>;
 	type MinRevealBlocks = ConstU32<2>;
+	type MinVoteBlocks = ConstU32<2>;
+	type MinReviewBlocks = ConstU32<2>;
+	type MaxInnerSteps = ConstU32<1_000>;
+	type MaxBatchSize = ConstU32<1_024>;
 	type WaitingRetryBlocks = ConstU32<3>;
+	type BountyDeposit = BountyDeposit;
+	type WaitingFee = WaitingFee;
+	type Treasury = TreasuryAccount;
+	type MaxBountiesPerBlock = ConstU32<3>;
 	type MinReward = ConstU64<10>;
 	type VerifierShare = VerifierShare;
 	type SlashFraction = SlashFraction;
+	type MissedSlashFraction = MissedSlashFraction;
+	type AggregatorShare = AggregatorShare;
+	type WrongVoteSlash = WrongVoteSlash;
 	type MaxAggregatorAttempts = ConstU32<2>;
 	type WeightInfo = ();
 }
@@ -162,6 +191,11 @@ pub fn run_to_block(n: u64) {
 /// The owner holds 100_000; accounts 10..=29 (workers) 10_000; validators 1_000; the slash pot
 /// 1. Validators 100..=103 stake 100 each.
 pub fn new_test_ext() -> sp_io::TestExternalities {
+	MissedSlashFraction::set(Perbill::zero());
+	AggregatorShare::set(Perbill::zero());
+	WrongVoteSlash::set(Perbill::zero());
+	BountyDeposit::set(0);
+	WaitingFee::set(0);
 	Stakes::mutate(|stakes| {
 		stakes.clear();
 		stakes.extend(VALIDATORS.iter().map(|v| (*v, 100)));

@@ -10,7 +10,7 @@ use codec::Encode;
 use cohort_primitives::{
 	seal, Aggregation, Capabilities, Deadlines, DeterminismClass, DeviceKind, Verdict, H256,
 };
-use frame_support::{dispatch::GetDispatchInfo, traits::UnfilteredDispatchable};
+use frame_support::{assert_ok, dispatch::GetDispatchInfo, traits::UnfilteredDispatchable};
 use proptest::prelude::*;
 use sp_runtime::{Perbill, Percent};
 
@@ -211,7 +211,9 @@ fn check_invariants(issuance: u64) -> Result<(), TestCaseError> {
 			BountyStatus::Cancelling => {
 				prop_assert!(bounty.escrow <= cost, "cancelled rounds kept")
 			}
-			BountyStatus::Completed | BountyStatus::Cancelled => prop_assert_eq!(bounty.escrow, 0),
+			BountyStatus::Completed | BountyStatus::Cancelled | BountyStatus::Expired => {
+				prop_assert_eq!(bounty.escrow, 0)
+			}
 		}
 	}
 	Ok(())
@@ -274,6 +276,11 @@ fn call() -> impl Strategy<Value = RuntimeCall> {
 		(0u64..4, 0u32..3, hash).prop_map(|(bounty, round, claimed)| {
 			RuntimeCall::Training(Call::dispute_checkpoint { bounty, round, claimed })
 		}),
+		(0u64..4, 0u32..3, 0u32..4, any::<bool>()).prop_map(|(bounty, round, shard, data)| {
+			let reason =
+				if data { DeclineReason::DataUnavailable } else { DeclineReason::Infeasible };
+			RuntimeCall::Training(Call::decline { bounty, round, shard, reason })
+		}),
 		(capabilities.clone(), bytes.clone(), addresses.clone(), 0u64..20_000).prop_map(
 			|(capabilities, peer_id, addresses, bond)| RuntimeCall::Workers(
 				pallet_workers::Call::register { capabilities, peer_id, addresses, bond }
@@ -312,6 +319,12 @@ proptest! {
 		steps in prop::collection::vec(step(), 1..80),
 	) {
 		new_test_ext().execute_with(|| {
+			// Every incentive on, so that its payments are in the books the test balances.
+			MissedSlashFraction::set(Perbill::from_percent(1));
+			AggregatorShare::set(Perbill::from_percent(20));
+			WrongVoteSlash::set(Perbill::from_percent(1));
+			BountyDeposit::set(50);
+			WaitingFee::set(10);
 			register_workers(10..18);
 			let issuance = Balances::total_issuance();
 			for step in steps {
@@ -341,5 +354,145 @@ proptest! {
 			}
 			Ok::<(), TestCaseError>(())
 		})?;
+	}
+}
+
+/// What a rational worker may do with its slot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Play {
+	/// Train, commit, reveal.
+	Honest,
+	/// Commit and reveal a root it did not train.
+	Lie,
+	/// Train and commit, then keep the seal shut after seeing the others' reveals.
+	Withhold,
+	/// Do nothing at all with the slot.
+	Silent,
+	/// Decline the slot.
+	Decline,
+	/// Commit the seal another shard's worker committed (it cannot be opened).
+	CopySeal,
+}
+
+const PLAYS: [Play; 6] =
+	[Play::Honest, Play::Lie, Play::Withhold, Play::Silent, Play::Decline, Play::CopySeal];
+
+/// What training a shard costs a worker, in the reward's unit: the work a lie, silence or a
+/// copied seal saves.
+const WORK: u64 = REWARD / 10;
+
+/// One round with the worker at `deviant` (an index into the round's slots, shard by shard)
+/// playing `play` and every other party honest. Returns the deviant's payoff (balance and
+/// bond won or lost, minus the work it did), and checks that every honest worker was paid
+/// and none was slashed.
+fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseError> {
+	let mut result = Ok(0);
+	new_test_ext().execute_with(|| {
+		MissedSlashFraction::set(Perbill::from_percent(1));
+		register_workers(10..16);
+		let spec = BountySpec { rounds: 1, audit_rate: audit, ..spec() };
+		assert_ok!(Training::create_bounty(RuntimeOrigin::signed(OWNER), spec));
+		run_to_block(2);
+		let slots: Vec<(ShardIndex, AccountId)> = (0..2)
+			.flat_map(|s| {
+				Shards::<Test>::get((0, 0, s))
+					.unwrap()
+					.slots
+					.into_iter()
+					.map(move |x| (s, x.worker))
+			})
+			.collect();
+		let (shard, me) = slots[deviant];
+		let worth = |who: AccountId| -> i128 {
+			i128::from(Balances::free_balance(who)) + i128::from(Workers::held(&who))
+		};
+		let before: Vec<i128> = slots.iter().map(|(_, w)| worth(*w)).collect();
+		let checkpoint = Rounds::<Test>::get(0, 0).unwrap().checkpoint;
+		let good = |s: ShardIndex| root_of(0, 0, s, false);
+		let commit = |who: AccountId, s: ShardIndex, root: H256| {
+			let sealed = seal(&root, &salt(who), &who.encode());
+			Training::commit(RuntimeOrigin::signed(who), 0, 0, s, checkpoint, sealed)
+		};
+		for (s, who) in &slots {
+			let root =
+				if *who == me && play == Play::Lie { root_of(0, 0, *s, true) } else { good(*s) };
+			let _ = match (*who == me, play) {
+				(true, Play::Silent | Play::CopySeal) => Ok(()),
+				(true, Play::Decline) => Training::decline(
+					RuntimeOrigin::signed(*who),
+					0,
+					0,
+					*s,
+					DeclineReason::Infeasible,
+				),
+				_ => commit(*who, *s, root),
+			};
+		}
+		if play == Play::CopySeal {
+			let other = Shards::<Test>::get((0, 0, 1 - shard)).unwrap();
+			if let Some(copied) = other.slots.iter().find_map(|slot| slot.seal) {
+				let _ =
+					Training::commit(RuntimeOrigin::signed(me), 0, 0, shard, checkpoint, copied);
+			}
+		}
+		run_to_block(Rounds::<Test>::get(0, 0).unwrap().commit_deadline);
+		for (s, who) in &slots {
+			let opens = *who != me || matches!(play, Play::Honest | Play::Lie);
+			if opens {
+				let root = if *who == me && play == Play::Lie {
+					root_of(0, 0, *s, true)
+				} else {
+					good(*s)
+				};
+				let _ = Training::reveal(RuntimeOrigin::signed(*who), 0, 0, *s, root, salt(*who));
+			}
+		}
+		run_to_block(Rounds::<Test>::get(0, 0).unwrap().reveal_deadline);
+		// Honest validators: the root that is right, or none.
+		for (dispute, record) in Disputes::<Test>::iter() {
+			let DisputeSubject::Shard(s) = record.subject else { continue };
+			let right = record.candidates.iter().map(|c| c.root).find(|r| *r == good(s));
+			let verdict = right.map_or(Verdict::NoneCorrect, Verdict::Correct);
+			for voter in VALIDATORS {
+				let _ = Training::vote(RuntimeOrigin::signed(voter), dispute, verdict);
+			}
+		}
+		if let RoundPhase::Aggregating { aggregator, .. } = Rounds::<Test>::get(0, 0).unwrap().phase
+		{
+			let next = H256::repeat_byte(0xaa);
+			assert_ok!(Training::commit_checkpoint(RuntimeOrigin::signed(aggregator), 0, 0, next));
+		}
+		run_to_block(System::block_number() + 20);
+
+		result = (|| {
+			prop_assert_eq!(Bounties::<Test>::get(0).unwrap().status, BountyStatus::Completed);
+			for (index, (_, who)) in slots.iter().enumerate().filter(|(_, (_, w))| *w != me) {
+				prop_assert_eq!(Workers::held(who), WORKER_BOND, "honest {} slashed", who);
+				let earned = worth(*who) - before[index];
+				prop_assert_eq!(earned, i128::from(REWARD), "honest {} not paid", who);
+			}
+			let trained = matches!(play, Play::Honest | Play::Withhold);
+			let work = if trained { i128::from(WORK) } else { 0 };
+			Ok(worth(me) - before[deviant] - work)
+		})();
+	});
+	result
+}
+
+proptest! {
+	#![proptest_config(ProptestConfig { cases: 32, ..ProptestConfig::default() })]
+
+	/// A rational worker tries every play on its slot, in the same round, and keeps the one
+	/// that pays it most: with a replica beside it and honest validators, that is honest work.
+	/// Whatever it plays, every honest worker is paid and none is slashed.
+	#[test]
+	fn no_deviation_pays_a_rational_worker(deviant in 0usize..4, audit in 0u8..3) {
+		let audit = [Perbill::zero(), Perbill::from_percent(50), Perbill::one()][audit as usize];
+		let honest = payoff(Play::Honest, deviant, audit)?;
+		prop_assert_eq!(honest, i128::from(REWARD - WORK));
+		for play in PLAYS {
+			let paid = payoff(play, deviant, audit)?;
+			prop_assert!(paid <= honest, "{:?} paid {} against honest work's {}", play, paid, honest);
+		}
 	}
 }

@@ -3,8 +3,8 @@
 //! [`Pallet::close_slot`], so a worker's count of open duties moves in one place.
 
 use crate::{
-	machine::Progress, Config, DisputeReason, Error, Event, Pallet, RoundIndex, RoundPhase,
-	ShardIndex, ShardOf, ShardOutcome, Shards, Slot, SlotOutcome,
+	machine::Progress, Config, DeclineReason, DisputeReason, Error, Event, Pallet, RoundIndex,
+	RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards, Slot, SlotOutcome,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -39,19 +39,23 @@ impl<T: Config> Pallet<T> {
 		T::Workers::assignment_closed(&slot.worker);
 	}
 
-	/// Give every unrevealed slot of `state` to a standby that holds no slot of the shard.
-	/// Slots left without a standby count as missed now. Returns whether any slot was handed
-	/// over (the shard then waits for the new deadlines).
+	/// Give every unrevealed (or declined) slot of `state` to a standby that holds no slot of
+	/// the shard, if nobody revealed in the shard: a revealed root is public, and a standby
+	/// that joined after it could commit it without training. A shard with a reveal is
+	/// decided as it stands. Slots left without a standby count as missed now. Returns
+	/// whether any slot was handed over (the shard then waits for the new deadlines).
 	pub(crate) fn replace_missing(
 		p: &mut Progress<T>,
 		shard: ShardIndex,
 		state: &mut ShardOf<T>,
 	) -> bool {
+		if state.slots.iter().any(|slot| slot.root.is_some()) {
+			return false;
+		}
 		let mut replaced = false;
 		for index in 0..state.slots.len() {
-			if state.slots[index].root.is_some()
-				|| state.slots[index].outcome != SlotOutcome::Pending
-			{
+			let declined = matches!(state.slots[index].outcome, SlotOutcome::Declined(_));
+			if state.slots[index].outcome != SlotOutcome::Pending && !declined {
 				continue;
 			}
 			let taken: Vec<T::AccountId> = state.slots.iter().map(|s| s.worker.clone()).collect();
@@ -60,7 +64,9 @@ impl<T: Config> Pallet<T> {
 					&& T::Workers::is_eligible(candidate, &p.bounty.spec.requirements)
 			});
 			let from = state.slots[index].worker.clone();
-			Self::slot_missed(p.id, p.index, shard, &mut state.slots[index]);
+			if !declined {
+				Self::slot_missed(p.id, p.index, shard, &mut state.slots[index]);
+			}
 			if let Some(at) = pick {
 				let to = p.round.standbys.remove(at);
 				state.slots[index] = Self::new_slot(to.clone(), Some(from.clone()));
@@ -78,10 +84,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Count a missed deadline against the worker of `slot` (which has not revealed) and close
-	/// the slot. A seal committed and not revealed is slashed besides: nobody copies a seal or
+	/// the slot. A seal committed and not revealed is slashed: nobody copies a seal or
 	/// withholds a result for free. (An honest worker that crashed after committing reveals
 	/// from its store when it restarts; only one down for the whole reveal window, at least
-	/// `MinRevealBlocks`, loses stake.)
+	/// `MinRevealBlocks`, loses stake.) A slot neither committed nor declined costs
+	/// `MissedSlashFraction`: a worker that is up either commits or declines, and one that
+	/// does neither would otherwise force its replicas into a lone-reveal dispute for free.
 	fn slot_missed(
 		id: BountyId,
 		round: RoundIndex,
@@ -103,7 +111,18 @@ impl<T: Config> Pallet<T> {
 				});
 				SlotOutcome::Slashed
 			}
-			None => SlotOutcome::Missed,
+			None => {
+				let reason = SlashReason::Abandoned { bounty: id, round, shard };
+				let slashed = T::Workers::slash(&worker, T::MissedSlashFraction::get(), reason);
+				Self::deposit_event(Event::SlotAbandoned {
+					bounty: id,
+					round,
+					shard,
+					worker: worker.clone(),
+					slashed,
+				});
+				SlotOutcome::Missed
+			}
 		};
 		Self::close_slot(slot, outcome);
 		Self::deposit_event(Event::DeadlineMissed { bounty: id, round, shard, worker });
@@ -238,16 +257,22 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Whether `who` held a slot of the round in `p` (as assigned worker or as the one a
-	/// standby replaced).
-	pub(crate) fn took_part(p: &Progress<T>, who: &T::AccountId) -> bool {
-		(0..p.bounty.spec.shards_per_round).any(|shard| {
-			Shards::<T>::get((p.id, p.index, shard)).is_some_and(|state| {
-				state
-					.slots
-					.iter()
-					.any(|slot| slot.worker == *who || slot.replaced.as_ref() == Some(who))
-			})
-		})
+	pub(crate) fn do_decline(
+		worker: T::AccountId,
+		id: BountyId,
+		round: RoundIndex,
+		shard: ShardIndex,
+		reason: DeclineReason,
+	) -> DispatchResult {
+		let p = Progress::<T>::current(id, round)?;
+		ensure!(p.round.phase == RoundPhase::Training, Error::<T>::WrongPhase);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < p.round.commit_deadline, Error::<T>::CommitDeadlinePassed);
+		let (mut state, index) = Self::callers_slot(id, round, shard, &worker)?;
+		ensure!(state.slots[index].seal.is_none(), Error::<T>::CannotDecline);
+		Self::close_slot(&mut state.slots[index], SlotOutcome::Declined(reason));
+		Shards::<T>::insert((id, round, shard), state);
+		Self::deposit_event(Event::SlotDeclined { bounty: id, round, shard, worker, reason });
+		Ok(())
 	}
 }

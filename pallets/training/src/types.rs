@@ -29,6 +29,16 @@ chain_type! {
 		Completed,
 		/// Cancelled and closed; the escrow's rest went back to the owner.
 		Cancelled,
+		/// Closed while waiting for workers, its deposit spent on waiting fees; the escrow
+		/// went back to the owner.
+		Expired,
+	}
+}
+
+impl BountyStatus {
+	/// Whether the bounty still holds escrow and may run rounds.
+	pub fn is_open(self) -> bool {
+		matches!(self, Self::Active | Self::Cancelling)
 	}
 }
 
@@ -136,6 +146,20 @@ chain_type! {
 		Missed,
 		/// Its dispute found no verdict in time: nobody paid, nobody slashed.
 		Void,
+		/// The worker declined the slot before committing: no reward, no penalty.
+		Declined(DeclineReason),
+	}
+}
+
+chain_type! {
+	/// Why a worker declined a slot.
+	#[derive(Copy)]
+	pub enum DeclineReason {
+		/// The bounty's dataset or checkpoint could not be fetched from anyone.
+		DataUnavailable,
+		/// The worker cannot train the shard within the bounty's windows, or at all (a model
+		/// or batch too large for it).
+		Infeasible,
 	}
 }
 
@@ -236,6 +260,9 @@ chain_type! {
 		/// What is still held from the owner for rewards.
 		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
 		pub escrow: Balance,
+		/// What is left of the bounty's deposit, held from the owner until it closes.
+		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
+		pub deposit: Balance,
 		/// The block the current phase ends, if scheduled.
 		pub wake_at: Option<BlockNumber>,
 		/// The block it was created at.

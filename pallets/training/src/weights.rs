@@ -11,6 +11,7 @@ pub trait WeightInfo {
 	fn top_up() -> Weight;
 	fn commit() -> Weight;
 	fn reveal() -> Weight;
+	fn decline() -> Weight;
 	/// `vote`, in its worst case: the vote that settles a shard dispute and starts the
 	/// aggregation of a round of `s` shards.
 	fn vote(s: u32) -> Weight;
@@ -42,6 +43,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn reveal() -> Weight {
+		Weight::zero()
+	}
+	fn decline() -> Weight {
 		Weight::zero()
 	}
 	fn vote(_s: u32) -> Weight {

@@ -1,4 +1,5 @@
-//! Offences reported through `pallet_offences` (GRANDPA equivocations) slash the offender.
+//! Offences reported through `pallet_offences` (GRANDPA equivocations) slash the offender;
+//! other pallets may penalize a validator for a duty done wrong without ending its candidacy.
 
 use crate::{BalanceOf, Config, Event, HoldReason, Ledger, Pallet, WeightInfo};
 use frame_support::{
@@ -15,6 +16,19 @@ impl<T: Config> Pallet<T> {
 	/// Take `fraction` of everything `who` has bonded (active first, then unlocking chunks),
 	/// hand it to `Config::OnSlash`, and end its candidacy. Returns the amount taken.
 	pub fn slash_bond(who: &T::AccountId, fraction: Perbill) -> BalanceOf<T> {
+		let taken = Self::take_from_bond(who, fraction);
+		Self::remove_candidate(who);
+		taken
+	}
+
+	/// Take `fraction` of everything `who` has bonded, as [`Pallet::slash_bond`] does, but
+	/// leave its candidacy alone: a penalty for a duty done wrong, not an offence against
+	/// consensus. Returns the amount taken.
+	pub fn penalize(who: &T::AccountId, fraction: Perbill) -> BalanceOf<T> {
+		Self::take_from_bond(who, fraction)
+	}
+
+	fn take_from_bond(who: &T::AccountId, fraction: Perbill) -> BalanceOf<T> {
 		let Some(mut ledger) = Ledger::<T>::get(who) else {
 			return Zero::zero();
 		};
@@ -31,7 +45,6 @@ impl<T: Config> Pallet<T> {
 		} else {
 			Ledger::<T>::insert(who, ledger);
 		}
-		Self::remove_candidate(who);
 		taken
 	}
 }

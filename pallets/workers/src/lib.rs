@@ -261,9 +261,11 @@ pub mod pallet {
 		}
 
 		/// Change any of the caller's capabilities, peer id and addresses; `None` keeps one as
-		/// it is. A new determinism class applies to rounds drawn from now on.
+		/// it is. A new determinism class applies to rounds drawn from now on, and is refused
+		/// while the worker holds an open duty.
 		///
-		/// Fails with `NotRegistered`, `Leaving`, and the checks of [`Pallet::register`].
+		/// Fails with `NotRegistered`, `Leaving`, `HasOpenAssignments` (a class change while
+		/// assigned), and the checks of [`Pallet::register`].
 		/// Emits [`Event::Updated`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update())]
@@ -284,6 +286,9 @@ pub mod pallet {
 			if let Some(capabilities) = capabilities {
 				ensure!(capabilities.class.is_well_formed(), Error::<T>::InvalidClass);
 				if capabilities.class != worker.capabilities.class {
+					// A worker that hops classes while assigned could follow the draw from class
+					// to class; its duties were assigned to the class it declared.
+					ensure!(worker.open_assignments == 0, Error::<T>::HasOpenAssignments);
 					Self::join_class(&capabilities.class, &who)?;
 					Self::leave_class(&worker.capabilities.class, &who);
 				}

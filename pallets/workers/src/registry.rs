@@ -40,30 +40,26 @@ impl<T: Config> WorkerRegistry<T::AccountId> for Pallet<T> {
 		T::MaxWorkersPerClass::get()
 	}
 
-	fn eligible(requirements: &Requirements) -> (Option<DeterminismClass>, Vec<T::AccountId>) {
-		if let Some(class) = &requirements.class {
-			let members = ClassMembers::<T>::get(class);
-			let eligible = Self::eligible_in(class, &members, requirements);
-			return (Some(class.clone()), eligible);
-		}
-		// No class asked for: the largest eligible group wins, ties to the lower class name,
-		// so every node picks the same class whatever the map's iteration order.
-		let mut best: (Option<DeterminismClass>, Vec<T::AccountId>) = (None, Vec::new());
-		for (class, members) in ClassMembers::<T>::iter() {
-			let eligible = Self::eligible_in(&class, &members, requirements);
-			let better = match &best.0 {
-				_ if eligible.is_empty() => false,
-				None => true,
-				Some(current) => {
-					eligible.len() > best.1.len()
-						|| (eligible.len() == best.1.len() && class < *current)
-				}
-			};
-			if better {
-				best = (Some(class), eligible);
-			}
-		}
-		best
+	fn eligible_by_class(
+		requirements: &Requirements,
+	) -> Vec<(DeterminismClass, Vec<T::AccountId>)> {
+		let classes: Vec<(DeterminismClass, Vec<T::AccountId>)> = match &requirements.class {
+			Some(class) => alloc::vec![(class.clone(), ClassMembers::<T>::get(class).into_inner())],
+			None => ClassMembers::<T>::iter()
+				.map(|(class, members)| (class, members.into_inner()))
+				.collect(),
+		};
+		let mut eligible: Vec<_> = classes
+			.into_iter()
+			.map(|(class, members)| {
+				let workers = Self::eligible_in(&class, &members, requirements);
+				(class, workers)
+			})
+			.filter(|(_, workers)| !workers.is_empty())
+			.collect();
+		// Every node must see the same order, whatever the map's iteration order.
+		eligible.sort_by(|a, b| a.0.cmp(&b.0));
+		eligible
 	}
 
 	fn is_eligible(who: &T::AccountId, requirements: &Requirements) -> bool {

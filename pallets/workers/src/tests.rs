@@ -213,7 +213,7 @@ fn heartbeats_keep_a_worker_eligible() {
 		assert!(Workers::is_eligible(&1, &any));
 		System::set_block_number(2 + HEARTBEAT_INTERVAL);
 		assert!(!Workers::is_eligible(&1, &any));
-		assert_eq!(Workers::eligible(&any), (None, vec![]));
+		assert_eq!(Workers::eligible_by_class(&any), vec![]);
 		assert_ok!(Workers::heartbeat(RuntimeOrigin::signed(1)));
 		assert!(Workers::is_eligible(&1, &any));
 		assert_eq!(last_event(), Event::Heartbeat { who: 1 }.into());
@@ -264,23 +264,29 @@ fn slash_moves_a_fraction_of_the_bond_to_the_destination() {
 }
 
 #[test]
-fn eligible_picks_the_largest_fitting_class() {
+fn eligible_workers_come_grouped_by_class() {
 	run(|| {
 		assert_ok!(register(1, "cuda-sm90", 100));
 		assert_ok!(register(2, "cpu", 100));
 		assert_ok!(register(3, "cpu", 100));
 		assert_ok!(register(4, "cuda-sm90", 100));
 		let any = Requirements::default();
-		// A tie goes to the lower class name.
-		assert_eq!(Workers::eligible(&any), (Some(class("cpu")), vec![2, 3]));
+		// Every class with an eligible worker, in name order: the round's draw picks among them.
+		assert_eq!(
+			Workers::eligible_by_class(&any),
+			vec![(class("cpu"), vec![2, 3]), (class("cuda-sm90"), vec![1, 4])]
+		);
 		Workers::deadline_missed(&3);
 		Workers::deadline_missed(&3);
-		assert_eq!(Workers::eligible(&any), (Some(class("cuda-sm90")), vec![1, 4]));
+		assert_eq!(
+			Workers::eligible_by_class(&any),
+			vec![(class("cpu"), vec![2]), (class("cuda-sm90"), vec![1, 4])]
+		);
 		let cpu_only = Requirements { class: Some(class("cpu")), ..Default::default() };
-		assert_eq!(Workers::eligible(&cpu_only), (Some(class("cpu")), vec![2]));
+		assert_eq!(Workers::eligible_by_class(&cpu_only), vec![(class("cpu"), vec![2])]);
 		let gpus = Requirements { device: Some(DeviceKind::Cuda), ..Default::default() };
-		assert_eq!(Workers::eligible(&gpus), (None, vec![]));
+		assert_eq!(Workers::eligible_by_class(&gpus), vec![]);
 		let big = Requirements { min_memory_mib: 8192, ..Default::default() };
-		assert_eq!(Workers::eligible(&big), (None, vec![]));
+		assert_eq!(Workers::eligible_by_class(&big), vec![]);
 	});
 }

@@ -91,9 +91,10 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 	}
 	assert_eq!(slots.values().sum::<Balance>(), 12);
 
-	// What the events say was paid: the reward once per accepted slot, to its worker, and the
-	// rest of the escrow (the verifiers' reserve, unused) back to the owner.
-	let (mut escrow, mut refund) = (0, 0);
+	// What the events say was paid: the reward once per accepted slot, to its worker, the
+	// checkpoint's fee once per round, to the round's aggregator, and the rest of the escrow
+	// (the verifiers' reserve, unused) back to the owner.
+	let (mut escrow, mut refund, mut fees) = (0, 0, 0);
 	let mut paid: BTreeMap<String, Balance> = BTreeMap::new();
 	for event in training_events(&rpc).await {
 		match event {
@@ -101,6 +102,10 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 			Training::ContributionAccepted { worker, reward, .. } => {
 				assert_eq!(reward, REWARD);
 				*paid.entry(worker.to_string()).or_default() += reward;
+			}
+			Training::CheckpointFeePaid { fee, .. } => {
+				assert_eq!(fee, REWARD / 10);
+				fees += 1;
 			}
 			Training::ContributionRejected { worker, .. } => panic!("{worker} was slashed"),
 			// What a round did not spend goes back as it finishes, the rest at the end.
@@ -112,7 +117,8 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 	let expected: BTreeMap<String, Balance> =
 		slots.iter().map(|(worker, n)| (worker.clone(), n * REWARD)).collect();
 	assert_eq!(paid, expected);
-	assert_eq!(refund, escrow - 12 * REWARD, "escrow {escrow}");
+	assert_eq!(fees, 3, "one checkpoint fee per round");
+	assert_eq!(refund, escrow - 12 * REWARD - 3 * REWARD / 10, "escrow {escrow}");
 	assert_eq!(done["escrow"], "0");
 	assert_eq!(rpc.account(&owner).await.unwrap().data.reserved, 0, "nothing stays held");
 	let registry: Value = rpc.call("cohort_workers", vec![]).await.unwrap();

@@ -8,6 +8,7 @@ mod adversaries;
 mod chain_specs;
 mod election;
 mod finality;
+mod finality_stall;
 mod honest_network;
 mod many_adversaries;
 mod training;

@@ -111,6 +111,11 @@ impl At {
 		self.call(runtime::runtime_apis().workers_api().workers()).await
 	}
 
+	/// The chain's block time (Aura's slot duration), in milliseconds.
+	pub async fn slot_duration_ms(&self) -> Result<u64, ChainError> {
+		Ok(self.call(runtime::runtime_apis().aura_api().slot_duration()).await?.0)
+	}
+
 	/// A constant of the runtime.
 	pub fn constant<Addr: subxt::constants::Address>(
 		&self,
@@ -310,17 +315,41 @@ impl Chain {
 		Ok(At { inner, number })
 	}
 
-	/// Every finalized block from now on, in order.
-	pub async fn follow_finalized(
-		&self,
-	) -> Result<impl futures::Stream<Item = Result<At, ChainError>> + Unpin, ChainError> {
-		use futures::StreamExt;
-		let blocks = self.api.stream_blocks().await.map_err(query)?;
-		Ok(Box::pin(blocks.then(|block| async move {
-			let block = block.map_err(query)?;
-			let number = block.number() as u32;
-			let inner = block.at().await.map_err(query)?;
-			Ok(At { inner, number })
-		})))
+	/// The chain at its best block: what the protocol's moves are checked against when they
+	/// land, finalized or not.
+	pub async fn best(&self) -> Result<At, ChainError> {
+		let hash: subxt::utils::H256 = self
+			.rpc
+			.request("chain_getBlockHash", subxt::rpcs::rpc_params![])
+			.await
+			.map_err(query)?;
+		let inner = self.api.at_block(hash).await.map_err(query)?;
+		let number = inner.block_number() as u32;
+		Ok(At { inner, number })
 	}
+
+	/// Every finalized block from now on, in order.
+	pub async fn follow_finalized(&self) -> Result<Blocks, ChainError> {
+		Ok(blocks(self.api.stream_blocks().await.map_err(query)?))
+	}
+
+	/// Every new best block from now on: after a reorganisation the new best chain's blocks
+	/// follow, so a number may come twice.
+	pub async fn follow_best(&self) -> Result<Blocks, ChainError> {
+		Ok(blocks(self.api.stream_best_blocks().await.map_err(query)?))
+	}
+}
+
+/// A stream of blocks, each with the chain's state at it.
+pub type Blocks =
+	std::pin::Pin<Box<dyn futures::Stream<Item = Result<At, ChainError>> + Send + 'static>>;
+
+fn blocks(stream: subxt::client::Blocks<PolkadotConfig>) -> Blocks {
+	use futures::StreamExt;
+	Box::pin(stream.then(|block| async move {
+		let block = block.map_err(query)?;
+		let number = block.number() as u32;
+		let inner = block.at().await.map_err(query)?;
+		Ok(At { inner, number })
+	}))
 }

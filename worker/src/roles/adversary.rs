@@ -89,7 +89,7 @@ impl Behaviour {
 	) -> Result<ShardTask, DutyError> {
 		Ok(match self {
 			Behaviour::Stale if slot.round > 0 => {
-				let at = cx.chain.finalized().await?;
+				let at = cx.chain.best().await?;
 				let previous = cx.round(&at, slot.bounty, slot.round - 1).await?;
 				ShardTask { checkpoint: previous.info.checkpoint, ..slot }
 			}
@@ -177,7 +177,7 @@ async fn commit_copied_seal(cx: &Context, slot: ShardTask) -> Result<(), DutyErr
 	let ShardTask { bounty, round, shard, checkpoint, .. } = slot;
 	let me = cx.account();
 	loop {
-		let at = cx.chain.finalized().await?;
+		let at = cx.chain.best().await?;
 		let view = cx.round(&at, bounty, round).await?;
 		let copied = view
 			.shards

@@ -76,6 +76,19 @@ pub enum DutyError {
 	Task(String),
 }
 
+impl DutyError {
+	/// Whether nobody could be found to serve a blob the duty needs (as opposed to a broken
+	/// blob, chain or store).
+	pub fn is_unavailable(&self) -> bool {
+		matches!(
+			self,
+			DutyError::P2p(
+				P2pError::NoProvider(_) | P2pError::NotFound { .. } | P2pError::Request { .. }
+			)
+		)
+	}
+}
+
 /// What every role holds.
 #[derive(Clone)]
 pub struct Context {
@@ -93,6 +106,9 @@ pub struct Context {
 	pub backend: Backend,
 	/// Who announced which blob: tried before the DHT's providers.
 	announced: Arc<Mutex<HashMap<H256, PeerId>>>,
+	/// Seconds per training step measured here, per model configuration (by the blake3 hash
+	/// of its bytes): what a shard of a bounty will take, before it is trained.
+	pace: Arc<Mutex<HashMap<[u8; 32], f64>>>,
 	/// How this worker behaves where it could cheat.
 	conduct: Arc<dyn Conduct>,
 }
@@ -115,7 +131,17 @@ impl Context {
 			}
 		});
 		let store = network.store();
-		Self { chain, keys, network, store, metrics, backend, announced, conduct: Arc::new(Honest) }
+		Self {
+			chain,
+			keys,
+			network,
+			store,
+			metrics,
+			backend,
+			announced,
+			pace: Default::default(),
+			conduct: Arc::new(Honest),
+		}
 	}
 
 	/// This context with `conduct` in place of the honest one.
@@ -204,6 +230,30 @@ impl Context {
 		Ok(Dataset::from_blob(self.blob(job.spec.dataset.hash).await?)?)
 	}
 
+	/// Why this worker cannot train a shard of `job` in `time`, if it cannot: the model, its
+	/// optimizer state and a batch's activations would not fit its memory, or its measured
+	/// pace on this model (with a quarter to spare) would miss the deadline. A model never
+	/// trained here is tried.
+	pub fn infeasible(&self, job: &Job, time: Duration) -> Option<String> {
+		let memory = u64::from(self.backend.memory_mib()) << 20;
+		match job.footprint() {
+			Some(bytes) if memory == 0 || bytes <= memory => {}
+			Some(bytes) => {
+				return Some(format!(
+					"it needs {} MiB, this worker has {}",
+					bytes >> 20,
+					memory >> 20
+				))
+			}
+			None => return Some("its size overflows".into()),
+		}
+		let per_step = *self.pace.lock().expect("not poisoned").get(&job.model_key())?;
+		let needed = per_step * f64::from(job.spec.hyper.inner_steps) * 1.25;
+		(needed > time.as_secs_f64()).then(|| {
+			format!("{needed:.0} s of training at this worker's pace, {} s left", time.as_secs())
+		})
+	}
+
 	/// Train `task` of `job` here: fetch its checkpoint and the dataset, train off the async
 	/// runtime, count the time as training and the shard as trained. Returns what was trained
 	/// and how long the training itself took (fetching excluded).
@@ -216,6 +266,7 @@ impl Context {
 		let dataset = self.dataset(job).await?;
 		let ShardTask { bounty, round, shard, .. } = task;
 		tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
+		let (steps, model) = (job.spec.hyper.inner_steps, job.model_key());
 		let (job, device) = (job.clone(), self.backend.device().clone());
 		let started = Instant::now();
 		let trained =
@@ -225,6 +276,8 @@ impl Context {
 		self.metrics.spent(Work::Training, elapsed);
 		let trained = trained.map_err(|e| DutyError::Task(e.to_string()))??;
 		self.metrics.shards_trained.inc();
+		let per_step = elapsed.as_secs_f64() / f64::from(steps.max(1));
+		self.pace.lock().expect("not poisoned").insert(model, per_step);
 		Ok((trained, elapsed))
 	}
 

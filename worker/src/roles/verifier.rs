@@ -1,5 +1,7 @@
-//! The validator's `verify` loop: at every finalized block, each open dispute this account has
-//! not voted on is settled by recomputation.
+//! The validator's `verify` loop: at every new best block, each open dispute this account has
+//! not voted on is settled by recomputation. Best blocks, not finalized ones: a vote is
+//! checked by the chain when it lands, and a verifier that waited for finality would let a
+//! finality stall leave every dispute without a verdict.
 //!
 //! - A shard dispute: train the shard again from `H_k`. Within the round's determinism class
 //!   the verdict is the candidate whose root equals the recomputed root; from another class
@@ -59,9 +61,9 @@ impl Verifier {
 		Self { cx, running: HashMap::new(), voted: Default::default(), attempts: HashMap::new() }
 	}
 
-	/// Follow finalized blocks until the connection to the node ends.
+	/// Follow best blocks until the connection to the node ends.
 	pub async fn run(mut self) -> Result<(), ChainError> {
-		let mut blocks = self.cx.chain.follow_finalized().await?;
+		let mut blocks = self.cx.chain.follow_best().await?;
 		tracing::info!(account = %self.cx.keys.ss58_address(), "verifier running");
 		while let Some(at) = blocks.next().await {
 			let at = at?;
@@ -111,7 +113,7 @@ impl Verifier {
 
 /// Recompute what `dispute` is about, vote, and return the verdict.
 async fn settle(cx: &Context, dispute: DisputeView) -> Result<Verdict, DutyError> {
-	let at = cx.chain.finalized().await?;
+	let at = cx.chain.best().await?;
 	let d = &dispute.dispute;
 	let job = cx.job(&at, d.bounty).await?;
 	let round = cx.round(&at, d.bounty, d.round).await?;

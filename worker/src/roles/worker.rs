@@ -1,13 +1,22 @@
-//! The worker's `run` loop. At every finalized block, for each slot this account holds in an
+//! The worker's `run` loop. At every new best block, for each slot this account holds in an
 //! active bounty's current round, it does what the round's phase asks:
 //!
-//! - before the commit deadline, train the shard from `H_k`, record the seal (synced) and
-//!   commit it; a seal already recorded for the slot is re-sent, never replaced;
-//! - between the commit and the reveal deadline, reveal `(root, salt)` and start serving the
-//!   delta (not earlier: a served delta could be copied before the commit deadline);
+//! - before the commit deadline, check that it can train the shard in time (and declines
+//!   the slot when it cannot, or when nobody serves the bounty's data), train it from `H_k`,
+//!   record the seal (synced) and commit it; a seal already recorded for the slot is re-sent,
+//!   never replaced;
+//! - once the commit deadline is [`REVEAL_DEPTH`] blocks deep in the best chain, reveal
+//!   `(root, salt)` and start serving the delta (not earlier: a revealed root seen before the
+//!   commit deadline could be sealed by another account, and a reorganisation could take the
+//!   deadline back);
 //! - as the round's aggregator, combine the accepted deltas into `H_{k+1}`, serve it and
 //!   commit its root;
 //! - in the review window, recompute the proposed checkpoint and dispute it if it differs.
+//!
+//! It acts on best blocks, not finalized ones, because every move it makes is checked by the
+//! chain when it lands: a move made on a block that is later reorganised away is made again.
+//! A finality stall (validators with more than a third of the stake not voting) therefore
+//! cannot make an honest worker miss a deadline and be slashed.
 //!
 //! It also sends heartbeats, and counts its accepted and rejected contributions and slashes.
 //!
@@ -19,12 +28,14 @@ use crate::{
 	chain::{
 		runtime::{
 			self,
-			runtime_types::pallet_training::types::{BountyStatus, RoundPhase},
+			runtime_types::pallet_training::types::{
+				BountyStatus, DeclineReason, RoundPhase, SlotOutcome,
+			},
 		},
 		At, ChainError,
 	},
 	delta::Delta,
-	job::ShardTask,
+	job::{Job, ShardTask},
 	merkle,
 	metrics::Work,
 	p2p::Announcement,
@@ -36,7 +47,7 @@ use futures::StreamExt;
 use std::{
 	collections::{HashMap, HashSet},
 	sync::{Arc, Mutex},
-	time::Instant,
+	time::{Duration, Instant},
 };
 use tokio::task::JoinHandle;
 
@@ -50,14 +61,39 @@ enum Duty {
 	Heartbeat,
 }
 
+/// How deep in the best chain the commit deadline must be before a seal is opened: a
+/// reorganisation deeper than this could take the deadline back after the root is public.
+/// The runtime's reveal window (at least 10 blocks) leaves room for it.
+pub const REVEAL_DEPTH: u32 = 2;
+
+/// Blocks after which a duty that succeeded is done again if the chain still asks for it:
+/// its extrinsic was in a best block that a reorganisation took away.
+const REDO_AFTER_BLOCKS: u32 = 5;
+
+/// Blocks before the commit deadline at which a slot whose data nobody serves is declined.
+const DATA_GRACE_BLOCKS: u32 = 3;
+
+impl Duty {
+	/// Whether the duty, once done, is never done again: a review that found the checkpoint
+	/// right leaves no trace on chain to tell it was done.
+	fn once(self) -> bool {
+		matches!(self, Duty::Review { .. })
+	}
+}
+
 /// The worker role.
 pub struct Worker {
 	cx: Context,
 	running: HashMap<Duty, JoinHandle<()>>,
-	/// Duties that succeeded: the chain may show their effect only a few blocks later.
-	done: Arc<Mutex<HashSet<Duty>>>,
+	/// Duties that succeeded, with the best block they were seen done at: the chain may show
+	/// their effect only a block later, or lose it in a reorganisation.
+	done: Arc<Mutex<HashMap<Duty, u32>>>,
 	rounds_seen: HashSet<(BountyId, RoundIndex)>,
 	serving: HashSet<H256>,
+	/// Milliseconds per block, for judging what fits before a deadline.
+	slot_ms: u64,
+	/// The best block being handled.
+	number: u32,
 }
 
 impl Worker {
@@ -69,32 +105,31 @@ impl Worker {
 			done: Default::default(),
 			rounds_seen: HashSet::new(),
 			serving: HashSet::new(),
+			slot_ms: 0,
+			number: 0,
 		}
 	}
 
-	/// Follow finalized blocks until the connection to the node ends.
+	/// Follow best blocks until the connection to the node ends (and count this account's
+	/// outcomes from finalized blocks meanwhile).
 	pub async fn run(mut self) -> Result<(), ChainError> {
-		let interval = self
-			.cx
-			.chain
-			.finalized()
-			.await?
-			.constant(runtime::constants().workers().heartbeat_interval())?;
+		let at = self.cx.chain.finalized().await?;
+		let interval = at.constant(runtime::constants().workers().heartbeat_interval())?;
+		self.slot_ms = at.slot_duration_ms().await?;
 		let heartbeat_every = (interval / 4).max(1);
 		let mut last_heartbeat: Option<u32> = None;
-		let mut blocks = self.cx.chain.follow_finalized().await?;
+		tokio::spawn(count_outcomes(self.cx.clone()));
+		let mut blocks = self.cx.chain.follow_best().await?;
 		tracing::info!(account = %self.cx.keys.ss58_address(), peer = %self.cx.network.peer_id(), "worker running");
 		while let Some(at) = blocks.next().await {
 			let at = at?;
+			self.number = at.number;
 			self.running.retain(|_, task| !task.is_finished());
 			if last_heartbeat.is_none_or(|last| at.number >= last + heartbeat_every) {
 				last_heartbeat = Some(at.number);
 				self.spawn(Duty::Heartbeat, heartbeat(self.cx.clone()));
 			}
 			self.cx.refresh_peers(&at).await;
-			if let Err(e) = self.count(&at).await {
-				tracing::warn!("cannot read block #{}'s events: {e}", at.number);
-			}
 			if let Err(e) = self.tick(&at).await {
 				tracing::warn!("at block #{}: {e}", at.number);
 			}
@@ -108,16 +143,17 @@ impl Worker {
 		duty: Duty,
 		work: impl std::future::Future<Output = Result<(), DutyError>> + Send + 'static,
 	) {
-		if self.running.contains_key(&duty)
-			|| self.done.lock().expect("not poisoned").contains(&duty)
-		{
+		let now = self.number;
+		let done_at = self.done.lock().expect("not poisoned").get(&duty).copied();
+		let settled = done_at.is_some_and(|at| duty.once() || now < at + REDO_AFTER_BLOCKS);
+		if self.running.contains_key(&duty) || settled {
 			return;
 		}
 		let done = self.done.clone();
 		let task = tokio::spawn(async move {
 			match work.await {
 				Ok(()) if duty != Duty::Heartbeat => {
-					done.lock().expect("not poisoned").insert(duty);
+					done.lock().expect("not poisoned").insert(duty, now);
 				}
 				Ok(()) => {}
 				Err(e) => tracing::warn!(?duty, "{e}"),
@@ -125,36 +161,9 @@ impl Worker {
 		});
 		self.running.insert(duty, task);
 	}
+}
 
-	/// Count this account's outcomes from the block's events.
-	async fn count(&self, at: &At) -> Result<(), ChainError> {
-		let me = self.cx.account();
-		let events = at.events().await?;
-		let metrics = &self.cx.metrics;
-		for accepted in events.find::<runtime::training::events::ContributionAccepted>().flatten() {
-			if accepted.worker == me {
-				metrics.accepted.inc();
-			}
-		}
-		for rejected in events.find::<runtime::training::events::ContributionRejected>().flatten() {
-			if rejected.worker == me {
-				tracing::warn!(
-					bounty = rejected.bounty,
-					round = rejected.round,
-					shard = rejected.shard,
-					"contribution rejected"
-				);
-				metrics.rejected.inc();
-			}
-		}
-		for slashed in events.find::<runtime::workers::events::Slashed>().flatten() {
-			if slashed.who == me {
-				metrics.slashes.inc();
-			}
-		}
-		Ok(())
-	}
-
+impl Worker {
 	/// Do what the chain at `at` asks of this account.
 	async fn tick(&mut self, at: &At) -> Result<(), DutyError> {
 		let me = self.cx.account();
@@ -190,13 +199,20 @@ impl Worker {
 					continue; // a seal this worker does not reveal (withheld, copied) stays shut
 				}
 				let training = matches!(info.phase, RoundPhase::Training);
-				if training && slot.seal.is_none() && at.number < info.commit_deadline {
+				let pending = matches!(slot.outcome, SlotOutcome::Pending);
+				if training && pending && slot.seal.is_none() && at.number < info.commit_deadline {
 					let duty = Duty::Commit { bounty: id, round: index, shard: shard.shard };
-					self.spawn(duty, commit(self.cx.clone(), task));
+					let window = Window {
+						now: at.number,
+						deadline: info.commit_deadline,
+						slot_ms: self.slot_ms,
+					};
+					self.spawn(duty, commit(self.cx.clone(), task, window));
 				} else if training
 					&& slot.seal.is_some()
 					&& slot.root.is_none()
-					&& (info.commit_deadline..info.reveal_deadline).contains(&at.number)
+					&& at.number >= info.commit_deadline + REVEAL_DEPTH
+					&& at.number < info.reveal_deadline
 				{
 					let duty = Duty::Reveal { bounty: id, round: index, shard: shard.shard };
 					self.spawn(duty, reveal(self.cx.clone(), task));
@@ -228,18 +244,63 @@ async fn heartbeat(cx: Context) -> Result<(), DutyError> {
 	Ok(())
 }
 
-/// Train the slot's shard, record the seal, commit it. A slot with a recorded seal gets the
-/// same seal again, so a restart never commits two results for one slot.
-async fn commit(cx: Context, slot: ShardTask) -> Result<(), DutyError> {
+/// The time a slot has left before its commit deadline.
+#[derive(Clone, Copy, Debug)]
+struct Window {
+	/// The best block now.
+	now: u32,
+	/// The commit deadline.
+	deadline: u32,
+	/// Milliseconds per block.
+	slot_ms: u64,
+}
+
+impl Window {
+	/// Blocks left before the deadline.
+	fn blocks_left(&self) -> u32 {
+		self.deadline.saturating_sub(self.now)
+	}
+
+	/// Time left before the deadline, at the chain's block time.
+	fn time_left(&self) -> Duration {
+		Duration::from_millis(u64::from(self.blocks_left()) * self.slot_ms)
+	}
+}
+
+/// Decline `slot` for `reason`: no reward, no penalty, not a missed deadline.
+async fn decline(cx: &Context, slot: ShardTask, reason: DeclineReason) -> Result<(), DutyError> {
+	let ShardTask { bounty, round, shard, .. } = slot;
+	tracing::warn!(bounty, round, shard, ?reason, "declining the slot");
+	let call = runtime::tx().training().decline(bounty, round, shard, reason);
+	cx.submit("Training.decline", &call).await?;
+	Ok(())
+}
+
+/// Train the slot's shard, record the seal, commit it; or decline the slot if it cannot be
+/// trained in time or nobody serves its data. A slot with a recorded seal gets the same seal
+/// again (also after a reorganisation took the first commit away), so a restart never commits
+/// two results for one slot.
+async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), DutyError> {
 	if cx.conduct.commit_otherwise(&cx, slot).await? {
 		return Ok(());
 	}
 	let ShardTask { bounty, round, shard, checkpoint, .. } = slot;
 	let mut record = match cx.store.commitment(bounty, round, shard)? {
-		Some(record) if record.stage >= Stage::Committed => return Ok(()),
 		Some(record) => record,
 		None => {
-			let (delta, losses) = train_slot(&cx, slot).await?;
+			let at = cx.chain.best().await?;
+			let job = cx.job(&at, bounty).await?;
+			if let Some(reason) = cx.infeasible(&job, window.time_left()) {
+				tracing::warn!(bounty, round, shard, "cannot train the shard in time: {reason}");
+				return decline(&cx, slot, DeclineReason::Infeasible).await;
+			}
+			let (delta, losses) = match train_slot(&cx, &job, slot).await {
+				Err(e) if e.is_unavailable() && window.blocks_left() <= DATA_GRACE_BLOCKS => {
+					tracing::warn!(bounty, round, shard, "nobody serves the bounty's data: {e}");
+					return decline(&cx, slot, DeclineReason::DataUnavailable).await;
+				}
+				trained => trained?,
+			};
 			let bytes = delta.to_bytes();
 			let hashing = Instant::now();
 			let root = cx.store.put_blob(&bytes)?;
@@ -271,13 +332,15 @@ async fn commit(cx: Context, slot: ShardTask) -> Result<(), DutyError> {
 	Ok(())
 }
 
-/// Train the slot's shard from the round's checkpoint, as this worker's conduct has it: the
-/// delta to commit and the loss at each step.
-async fn train_slot(cx: &Context, slot: ShardTask) -> Result<(Delta, Vec<f32>), DutyError> {
-	let at = cx.chain.finalized().await?;
-	let job = cx.job(&at, slot.bounty).await?;
-	let task = cx.conduct.training_inputs(cx, &job, slot).await?;
-	let (Trained { delta, losses }, elapsed) = cx.train(&job, task).await?;
+/// Train the slot's shard of `job` from the round's checkpoint, as this worker's conduct has
+/// it: the delta to commit and the loss at each step.
+async fn train_slot(
+	cx: &Context,
+	job: &Job,
+	slot: ShardTask,
+) -> Result<(Delta, Vec<f32>), DutyError> {
+	let task = cx.conduct.training_inputs(cx, job, slot).await?;
+	let (Trained { delta, losses }, elapsed) = cx.train(job, task).await?;
 	cx.metrics.step_seconds.observe(elapsed.as_secs_f64() / losses.len().max(1) as f64);
 	Ok((cx.conduct.tamper(slot, delta), losses))
 }
@@ -294,13 +357,13 @@ async fn reveal(cx: Context, slot: ShardTask) -> Result<(), DutyError> {
 		);
 		return Ok(());
 	};
-	if record.stage < Stage::Revealed {
-		let call = runtime::tx().training().reveal(bounty, round, shard, record.root, record.salt);
-		cx.submit("Training.reveal", &call).await?;
-		record.stage = Stage::Revealed;
-		cx.store.record(&record)?;
-		tracing::info!(bounty, round, shard, root = ?record.root, "revealed");
-	}
+	// Sent whatever the record's stage: the loop asks only while the chain lacks the root
+	// (a reveal in a block that a reorganisation took away is sent again).
+	let call = runtime::tx().training().reveal(bounty, round, shard, record.root, record.salt);
+	cx.submit("Training.reveal", &call).await?;
+	record.stage = Stage::Revealed;
+	cx.store.record(&record)?;
+	tracing::info!(bounty, round, shard, root = ?record.root, "revealed");
 	cx.conduct.before_serving(&cx, slot, record.root)?;
 	cx.network.provide(record.root)?;
 	if let Err(e) = cx.network.announce(Announcement { bounty, round, root: record.root }).await {
@@ -311,7 +374,7 @@ async fn reveal(cx: Context, slot: ShardTask) -> Result<(), DutyError> {
 
 /// As the round's aggregator: compute, serve and commit `H_{k+1}`.
 async fn aggregate(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(), DutyError> {
-	let at = cx.chain.finalized().await?;
+	let at = cx.chain.best().await?;
 	let job = cx.job(&at, bounty).await?;
 	let view = cx.round(&at, bounty, round).await?;
 	let root = cx.recompute_checkpoint(&job, &view).await?;
@@ -324,7 +387,7 @@ async fn aggregate(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(
 
 /// In the review window: recompute the proposed checkpoint, dispute it if it differs.
 async fn review(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(), DutyError> {
-	let at = cx.chain.finalized().await?;
+	let at = cx.chain.best().await?;
 	let job = cx.job(&at, bounty).await?;
 	let view = cx.round(&at, bounty, round).await?;
 	let RoundPhase::Review { proposed, .. } = view.info.phase else { return Ok(()) };
@@ -336,4 +399,51 @@ async fn review(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(), 
 		cx.submit("Training.dispute_checkpoint", &call).await?;
 	}
 	Ok(())
+}
+
+/// Count this account's outcomes from the block's events.
+async fn count(cx: &Context, at: &At) -> Result<(), ChainError> {
+	let me = cx.account();
+	let events = at.events().await?;
+	let metrics = &cx.metrics;
+	for accepted in events.find::<runtime::training::events::ContributionAccepted>().flatten() {
+		if accepted.worker == me {
+			metrics.accepted.inc();
+		}
+	}
+	for rejected in events.find::<runtime::training::events::ContributionRejected>().flatten() {
+		if rejected.worker == me {
+			tracing::warn!(
+				bounty = rejected.bounty,
+				round = rejected.round,
+				shard = rejected.shard,
+				"contribution rejected"
+			);
+			metrics.rejected.inc();
+		}
+	}
+	for slashed in events.find::<runtime::workers::events::Slashed>().flatten() {
+		if slashed.who == me {
+			metrics.slashes.inc();
+		}
+	}
+	Ok(())
+}
+
+/// Count this account's accepted and rejected contributions and its slashes, from the events
+/// of finalized blocks (a best block's could be counted twice, or for a block that is gone).
+async fn count_outcomes(cx: Context) {
+	let mut blocks = match cx.chain.follow_finalized().await {
+		Ok(blocks) => blocks,
+		Err(e) => return tracing::warn!("cannot follow finalized blocks to count outcomes: {e}"),
+	};
+	while let Some(at) = blocks.next().await {
+		let counted = match at {
+			Ok(at) => count(&cx, &at).await.map_err(|e| (at.number, e)),
+			Err(e) => Err((0, e)),
+		};
+		if let Err((number, e)) = counted {
+			tracing::warn!("cannot read block #{number}'s events: {e}");
+		}
+	}
 }

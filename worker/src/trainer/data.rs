@@ -64,6 +64,15 @@ impl Dataset {
 				"input, classes and examplesPerShard must be positive".into(),
 			));
 		}
+		// The teacher holds input × classes weights; a shard is drawn example by example.
+		if spec.input > 1 << 16 || spec.classes > 1 << 16 || spec.input * spec.classes > 1 << 26 {
+			return Err(DataError::BadSynthetic(
+				"input and classes must be at most 65 536, and their product 2^26".into(),
+			));
+		}
+		if spec.examples_per_shard > 1 << 24 {
+			return Err(DataError::BadSynthetic("examplesPerShard must be at most 2^24".into()));
+		}
 		Ok(Dataset::Synthetic {
 			seed: spec.seed.into_bytes(),
 			input: spec.input,

@@ -35,6 +35,23 @@ fn create_bounty_refuses_bad_specs_with_named_errors() {
 		let mut hurried = spec();
 		hurried.deadlines.reveal = 1;
 		refuse(hurried, Error::<Test>::RevealWindowTooShort);
+		// Validators must have time to recompute and vote, reviewers to recompute: both
+		// windows have floors, and the work a dispute recomputes is bounded.
+		let mut rushed_vote = spec();
+		rushed_vote.deadlines.vote = 1;
+		refuse(rushed_vote, Error::<Test>::VoteWindowTooShort);
+		let mut rushed_review = spec();
+		rushed_review.deadlines.review = 1;
+		refuse(rushed_review, Error::<Test>::ReviewWindowTooShort);
+		let mut rushed_checkpoint = spec();
+		rushed_checkpoint.deadlines.checkpoint = 1;
+		refuse(rushed_checkpoint, Error::<Test>::ReviewWindowTooShort);
+		let mut long = spec();
+		long.hyper.inner_steps = 1_001;
+		refuse(long, Error::<Test>::HyperParametersTooLarge);
+		let mut wide = spec();
+		wide.hyper.batch_size = 1_025;
+		refuse(wide, Error::<Test>::HyperParametersTooLarge);
 		refuse(BountySpec { reward_per_contribution: 9, ..spec() }, Error::<Test>::RewardTooLow);
 		let mut no_steps = spec();
 		no_steps.hyper.inner_steps = 0;

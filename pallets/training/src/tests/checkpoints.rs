@@ -21,9 +21,10 @@ fn a_disputed_checkpoint_is_replaced_and_its_aggregator_slashed() {
 			Error::<Test>::WrongPhase
 		);
 		assert_ok!(Training::commit_checkpoint(RuntimeOrigin::signed(aggregator), id, 0, bad()));
+		// Any bonded worker may challenge; an account without a bond may not.
 		assert_noop!(
 			Training::dispute_checkpoint(RuntimeOrigin::signed(20), id, 0, checkpoint_after(0)),
-			Error::<Test>::NotParticipant
+			Error::<Test>::NotBonded
 		);
 		assert_noop!(
 			Training::dispute_checkpoint(

@@ -7,6 +7,7 @@ mod bounties;
 mod checkpoints;
 mod disputes;
 mod escrow;
+mod incentives;
 mod rounds;
 
 use crate::{mock::*, *};
@@ -198,7 +199,7 @@ fn aggregate(id: BountyId, round: RoundIndex, checkpoint: H256) {
 }
 
 fn vote(voter: AccountId, dispute: DisputeId, verdict: Verdict) -> DispatchResult {
-	Training::vote(RuntimeOrigin::signed(voter), dispute, verdict)
+	Training::vote(RuntimeOrigin::signed(voter), dispute, verdict).map(drop).map_err(|e| e.error)
 }
 
 fn dispute_of(id: BountyId, round: RoundIndex, s: ShardIndex) -> DisputeId {

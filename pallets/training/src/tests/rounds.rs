@@ -185,35 +185,18 @@ fn a_copied_seal_is_refused_or_slashed() {
 }
 
 #[test]
-fn a_withheld_reveal_is_slashed_and_handed_to_a_standby() {
+fn a_withheld_reveal_is_slashed_and_not_handed_to_a_standby() {
 	run(|| {
 		register_workers(10..16);
 		let id = create_with(spec());
 		run_to_block(2);
 		let standbys = round_info(id, 0).standbys.to_vec();
 		assert_eq!(standbys.len(), 2);
-		let announced = training_events().into_iter().find_map(|event| match event {
-			Event::RoundStarted { standbys, .. } => Some(standbys),
-			_ => None,
-		});
-		assert_eq!(announced, Some(standbys.clone()));
 		let [withholder, partner] = workers_of(id, 0, 0)[..] else { panic!() };
-		// The withholder commits but never reveals.
+		// The withholder commits but never reveals; its partner reveals.
 		assert_ok!(commit(withholder, id, 0, 0, good(0, 0)));
 		train_round(id, 0, |w, s| (w != withholder).then_some(good(0, s)));
 
-		let state = shard(id, 0, 0);
-		let standby = state.slots.iter().find(|s| s.replaced == Some(withholder)).unwrap().worker;
-		assert!(standbys.contains(&standby));
-		assert!(training_events().contains(&Event::SlotReassigned {
-			bounty: id,
-			round: 0,
-			shard: 0,
-			from: withholder,
-			to: standby
-		}));
-		assert_eq!(pallet_workers::Workers::<Test>::get(withholder).unwrap().missed_in_row, 1);
-		assert_eq!(open_assignments(withholder), 0);
 		// A seal committed and never opened costs stake: it could be a copy or a withheld result.
 		assert_eq!(Workers::held(&withholder), WORKER_BOND - WORKER_BOND / 10);
 		assert!(training_events().contains(&Event::SealUnrevealed {
@@ -223,21 +206,78 @@ fn a_withheld_reveal_is_slashed_and_handed_to_a_standby() {
 			worker: withholder,
 			slashed: WORKER_BOND / 10,
 		}));
-		// Shard 1 was complete and is already accepted; shard 0 waits for the standby.
+		assert_eq!(open_assignments(withholder), 0);
+		// The partner's root is public now: a standby that joined the shard could commit it
+		// without training. So nobody joins; the lone reveal goes to the validators.
+		assert!(!training_events().iter().any(|e| matches!(e, Event::SlotReassigned { .. })));
+		assert!(!round_info(id, 0).retried);
+		let dispute = dispute_of(id, 0, 0);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().reason, DisputeReason::LoneReveal);
+		for standby in &standbys {
+			assert_noop!(commit(*standby, id, 0, 0, good(0, 0)), Error::<Test>::WrongPhase);
+		}
+		for voter in VALIDATORS {
+			let _ = vote(voter, dispute, Verdict::Correct(good(0, 0)));
+		}
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
+		assert_eq!(free(partner), 10_000 - WORKER_BOND + REWARD);
+		assert_eq!(free(withholder), 10_000 - WORKER_BOND);
+		for standby in standbys {
+			assert_eq!(free(standby), 10_000 - WORKER_BOND);
+		}
+		assert_eq!(phase(id), Phase::Aggregating);
+	});
+}
+
+#[test]
+fn a_shard_nobody_revealed_is_handed_to_standbys() {
+	run(|| {
+		register_workers(10..16);
+		let id = create_with(spec());
+		run_to_block(2);
+		let standbys = round_info(id, 0).standbys.to_vec();
+		let announced = training_events().into_iter().find_map(|event| match event {
+			Event::RoundStarted { standbys, .. } => Some(standbys),
+			_ => None,
+		});
+		assert_eq!(announced, Some(standbys.clone()));
+		let [withholder, silent] = workers_of(id, 0, 0)[..] else { panic!() };
+		// Nobody reveals in shard 0: one seal stays shut, the other slot is never committed.
+		assert_ok!(commit(withholder, id, 0, 0, good(0, 0)));
+		train_round(id, 0, |w, s| (s == 1).then_some(good(0, s)).filter(|_| w != silent));
+
+		assert_eq!(Workers::held(&withholder), WORKER_BOND - WORKER_BOND / 10);
+		for from in [withholder, silent] {
+			let to =
+				shard(id, 0, 0).slots.iter().find(|s| s.replaced == Some(from)).unwrap().worker;
+			assert!(standbys.contains(&to));
+			assert!(training_events().contains(&Event::SlotReassigned {
+				bounty: id,
+				round: 0,
+				shard: 0,
+				from,
+				to
+			}));
+			assert_eq!(pallet_workers::Workers::<Test>::get(from).unwrap().missed_in_row, 1);
+			assert_eq!(open_assignments(from), 0);
+		}
+		// Shard 1 was complete and is already accepted; shard 0 waits for the standbys.
 		assert_eq!(shard(id, 0, 1).outcome, ShardOutcome::Accepted(good(0, 1)));
-		assert_eq!(state.outcome, ShardOutcome::Pending);
 		let info = round_info(id, 0);
 		assert!(info.retried);
 		assert_eq!(phase(id), Phase::Training);
-
-		assert_ok!(commit(standby, id, 0, 0, good(0, 0)));
+		for standby in &standbys {
+			assert_ok!(commit(*standby, id, 0, 0, good(0, 0)));
+		}
 		run_to_block(info.commit_deadline);
-		assert_ok!(reveal(standby, id, 0, 0, good(0, 0)));
+		for standby in &standbys {
+			assert_ok!(reveal(*standby, id, 0, 0, good(0, 0)));
+		}
 		run_to_block(info.reveal_deadline);
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
-		assert_eq!(free(standby), 10_000 - WORKER_BOND + REWARD);
-		assert_eq!(free(partner), 10_000 - WORKER_BOND + REWARD);
-		assert_eq!(free(withholder), 10_000 - WORKER_BOND);
+		for standby in standbys {
+			assert_eq!(free(standby), 10_000 - WORKER_BOND + REWARD);
+		}
 		assert_eq!(phase(id), Phase::Aggregating);
 	});
 }

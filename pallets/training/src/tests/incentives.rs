@@ -1,0 +1,312 @@
+//! The incentives of `docs/threat-model.md`: for each rational deviation, the party that picks
+//! it gains nothing or loses stake, and the honest parties are paid. Each test turns on the
+//! parameters it is about (the mock leaves them at zero for the other tests).
+
+use super::*;
+use cohort_primitives::{Capabilities, DeterminismClass, DeviceKind};
+use frame_support::{assert_noop, dispatch::Pays};
+use sp_runtime::Perbill;
+
+/// Where unclaimed escrow and waiting fees go.
+fn treasury() -> u64 {
+	free(TREASURY)
+}
+
+#[test]
+fn a_declined_slot_is_not_missed_and_goes_to_a_standby() {
+	run(|| {
+		register_workers(10..16);
+		let id = create_with(spec());
+		run_to_block(2);
+		let standbys = round_info(id, 0).standbys.to_vec();
+		let [unable, unserved] = workers_of(id, 0, 0)[..] else { panic!() };
+		let decline = |who, reason| Training::decline(RuntimeOrigin::signed(who), id, 0, 0, reason);
+		assert_ok!(decline(unable, DeclineReason::Infeasible));
+		assert_ok!(decline(unserved, DeclineReason::DataUnavailable));
+		assert!(training_events().contains(&Event::SlotDeclined {
+			bounty: id,
+			round: 0,
+			shard: 0,
+			worker: unable,
+			reason: DeclineReason::Infeasible,
+		}));
+		// The slot is closed: declining again finds nothing to decline.
+		assert_noop!(decline(unable, DeclineReason::Infeasible), Error::<Test>::NotAssigned);
+		for who in [unable, unserved] {
+			assert_eq!(open_assignments(who), 0);
+		}
+		train_round(id, 0, |_, s| (s == 1).then_some(good(0, s)));
+
+		// Nobody revealed in shard 0: the standbys take both slots. The decliners lose nothing
+		// and count no missed deadline.
+		for from in [unable, unserved] {
+			let to =
+				shard(id, 0, 0).slots.iter().find(|s| s.replaced == Some(from)).unwrap().worker;
+			assert!(standbys.contains(&to));
+			assert_eq!(pallet_workers::Workers::<Test>::get(from).unwrap().missed_in_row, 0);
+			assert_eq!(Workers::held(&from), WORKER_BOND);
+			assert_eq!(free(from), 10_000 - WORKER_BOND);
+		}
+	});
+}
+
+#[test]
+fn a_committed_or_late_slot_cannot_be_declined() {
+	run(|| {
+		let id = started(spec());
+		let [committed, late] = workers_of(id, 0, 0)[..] else { panic!() };
+		let decline = |who| {
+			Training::decline(RuntimeOrigin::signed(who), id, 0, 0, DeclineReason::Infeasible)
+		};
+		assert_ok!(commit(committed, id, 0, 0, good(0, 0)));
+		assert_noop!(decline(committed), Error::<Test>::CannotDecline);
+		run_to_block(round_info(id, 0).commit_deadline);
+		assert_noop!(decline(late), Error::<Test>::CommitDeadlinePassed);
+	});
+}
+
+#[test]
+fn a_slot_never_committed_costs_the_missed_slash() {
+	run(|| {
+		MissedSlashFraction::set(Perbill::from_percent(1));
+		let id = started(spec());
+		let [silent, lone] = workers_of(id, 0, 0)[..] else { panic!() };
+		train_round(id, 0, |w, s| (w != silent).then_some(good(0, s)));
+		// The silent worker forced its partner into a lone-reveal dispute: that costs it 1 %.
+		assert_eq!(Workers::held(&silent), WORKER_BOND - WORKER_BOND / 100);
+		assert!(training_events().contains(&Event::SlotAbandoned {
+			bounty: id,
+			round: 0,
+			shard: 0,
+			worker: silent,
+			slashed: WORKER_BOND / 100,
+		}));
+		let dispute = dispute_of(id, 0, 0);
+		for voter in VALIDATORS {
+			let _ = vote(voter, dispute, Verdict::Correct(good(0, 0)));
+		}
+		// The partner, who did its work, is paid.
+		assert_eq!(free(lone), 10_000 - WORKER_BOND + REWARD);
+		assert_eq!(Workers::held(&lone), WORKER_BOND);
+	});
+}
+
+#[test]
+fn an_unresolved_dispute_pays_the_treasury_not_the_owner() {
+	run(|| {
+		let id = started(BountySpec { rounds: 1, ..spec() });
+		let [_, liar] = workers_of(id, 0, 1)[..] else { panic!() };
+		train_round(id, 0, |w, s| Some(if w == liar && s == 1 { bad() } else { good(0, s) }));
+		let dispute = dispute_of(id, 0, 1);
+		let deadline = Disputes::<Test>::get(dispute).unwrap().deadline;
+		run_to_block(deadline);
+		assert_eq!(shard(id, 0, 1).outcome, ShardOutcome::Unresolved);
+		// Both slots' rewards are nobody's: the owner received the revealed work, so it does
+		// not get them back either.
+		assert_eq!(treasury(), 2 * REWARD);
+		assert!(training_events().contains(&Event::UnclaimedToTreasury {
+			bounty: id,
+			round: 0,
+			amount: 2 * REWARD
+		}));
+		aggregate(id, 0, checkpoint_after(0));
+		assert_eq!(bounty(id).status, BountyStatus::Completed);
+		// The owner paid shard 0's two rewards and shard 1's two to the treasury.
+		assert_eq!(free(OWNER), 100_000 - 4 * REWARD);
+		assert_eq!(escrow_held(), 0);
+	});
+}
+
+#[test]
+fn a_waiting_bounty_pays_for_its_place_and_expires() {
+	run(|| {
+		BountyDeposit::set(25);
+		WaitingFee::set(10);
+		// One worker where two are needed: the bounty can never start.
+		register_workers(10..11);
+		let id = create_with(spec());
+		assert_eq!(Balances::balance_on_hold(&HoldReason::Deposit.into(), &OWNER), 25);
+		// Tries at blocks 2, 5 and 8: two fees paid, the third cannot be.
+		run_to_block(5);
+		assert!(training_events().contains(&Event::WaitingFeePaid {
+			bounty: id,
+			fee: 10,
+			left: 5
+		}));
+		assert_eq!(bounty(id).status, BountyStatus::Active);
+		run_to_block(8);
+		assert_eq!(bounty(id).status, BountyStatus::Expired);
+		assert_eq!(phase(id), Phase::Finished);
+		assert_eq!(ActiveBounties::<Test>::get(), 0);
+		assert_eq!(treasury(), 20);
+		// The escrow and what was left of the deposit came back.
+		assert_eq!(free(OWNER), 100_000 - 20);
+		assert_eq!(Balances::balance_on_hold(&HoldReason::Deposit.into(), &OWNER), 0);
+		assert_eq!(escrow_held(), 0);
+	});
+}
+
+#[test]
+fn a_bounty_returns_the_rest_of_its_deposit_when_it_closes() {
+	run(|| {
+		BountyDeposit::set(25);
+		WaitingFee::set(10);
+		register_workers(10..11);
+		let id = create_with(spec());
+		run_to_block(2);
+		assert_ok!(Training::cancel_bounty(RuntimeOrigin::signed(OWNER), id));
+		assert_eq!(free(OWNER), 100_000 - 10);
+		// A bounty that ran pays no waiting fee and gets its whole deposit back.
+		register_workers(11..14);
+		let id = create_with(BountySpec { rounds: 1, ..spec() });
+		run_to_block(3);
+		train_round(id, 0, honest(0));
+		aggregate(id, 0, checkpoint_after(0));
+		assert_eq!(bounty(id).status, BountyStatus::Completed);
+		assert_eq!(free(OWNER), 100_000 - 10 - 4 * REWARD);
+	});
+}
+
+#[test]
+fn a_burst_of_deadlines_is_spread_over_blocks() {
+	run(|| {
+		register_workers(10..26);
+		let ids: Vec<_> = (0..4).map(|_| create_with(spec())).collect();
+		// All four are due at block 2; the mock's hook advances three a block.
+		run_to_block(2);
+		let started = |id| Rounds::<Test>::contains_key(id, 0);
+		assert_eq!(ids.iter().filter(|id| started(**id)).count(), 3);
+		run_to_block(3);
+		assert!(ids.iter().all(|id| started(*id)));
+	});
+}
+
+#[test]
+fn a_worker_cannot_change_class_while_assigned() {
+	run(|| {
+		let id = started(spec());
+		let worker = workers_of(id, 0, 0)[0];
+		let gpu = DeterminismClass::new(b"cuda-sm90-132sm").unwrap();
+		let capabilities =
+			Capabilities { device: DeviceKind::Cuda, memory_mib: 1, gflops: 1, class: gpu };
+		assert_noop!(
+			Workers::update(RuntimeOrigin::signed(worker), Some(capabilities), None, None),
+			pallet_workers::Error::<Test>::HasOpenAssignments
+		);
+	});
+}
+
+#[test]
+fn the_aggregator_is_paid_when_its_checkpoint_stands() {
+	run(|| {
+		AggregatorShare::set(Perbill::from_percent(20));
+		let id = started(BountySpec { rounds: 1, ..spec() });
+		train_round(id, 0, honest(0));
+		let aggregator = aggregator_of(id, 0);
+		aggregate(id, 0, checkpoint_after(0));
+		assert!(training_events().contains(&Event::CheckpointFeePaid {
+			bounty: id,
+			round: 0,
+			to: aggregator,
+			fee: 20
+		}));
+		assert_eq!(free(aggregator), 10_000 - WORKER_BOND + REWARD + 20);
+		assert_eq!(free(OWNER), 100_000 - 4 * REWARD - 20);
+	});
+}
+
+#[test]
+fn anyone_bonded_may_challenge_a_checkpoint_and_the_winner_is_paid_its_fee() {
+	run(|| {
+		AggregatorShare::set(Perbill::from_percent(20));
+		let id = started(BountySpec { rounds: 1, ..spec() });
+		// A bonded worker that holds no slot of the round: a colluding round cannot keep
+		// everyone else from reviewing it.
+		register_workers(20..21);
+		let outsider = 20;
+		train_round(id, 0, honest(0));
+		let aggregator = aggregator_of(id, 0);
+		assert_ok!(Training::commit_checkpoint(RuntimeOrigin::signed(aggregator), id, 0, bad()));
+		assert_noop!(
+			Training::dispute_checkpoint(RuntimeOrigin::signed(aggregator), id, 0, good(0, 0)),
+			Error::<Test>::NotParticipant
+		);
+		let right = checkpoint_after(0);
+		assert_ok!(Training::dispute_checkpoint(RuntimeOrigin::signed(outsider), id, 0, right));
+		let dispute = challenge_of(id, 0);
+		for voter in [100, 101, 102] {
+			assert_ok!(vote(voter, dispute, Verdict::Correct(right)));
+		}
+		assert_eq!(bounty(id).checkpoint, right);
+		assert_eq!(Workers::held(&aggregator), WORKER_BOND - WORKER_BOND / 10);
+		assert!(training_events().contains(&Event::CheckpointFeePaid {
+			bounty: id,
+			round: 0,
+			to: outsider,
+			fee: 20
+		}));
+		assert_eq!(free(outsider), 10_000 - WORKER_BOND + 20);
+	});
+}
+
+#[test]
+fn a_counted_vote_is_free_and_a_vote_against_the_verdict_is_penalized() {
+	run(|| {
+		WrongVoteSlash::set(Perbill::from_percent(10));
+		// Validator 101 holds twice the stake of each other one.
+		Stakes::mutate(|stakes| stakes.insert(101, 200));
+		let id = started(spec());
+		let [_, liar] = workers_of(id, 0, 0)[..] else { panic!() };
+		train_round(id, 0, lying(liar));
+		let dispute = dispute_of(id, 0, 0);
+		let right = Verdict::Correct(good(0, 0));
+
+		// A refused vote pays its fee; a counted one does not.
+		let refused = Training::vote(RuntimeOrigin::signed(OWNER), dispute, right).unwrap_err();
+		assert_eq!(refused.post_info.pays_fee, Pays::Yes);
+		let counted = Training::vote(RuntimeOrigin::signed(100), dispute, Verdict::NoneCorrect);
+		assert_eq!(counted.unwrap().pays_fee, Pays::No);
+		for voter in [101, 102, 103] {
+			assert_ok!(vote(voter, dispute, right));
+		}
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(right));
+		// The winners share the 20 of verifier reward by stake: 200, 100 and 100 of 400.
+		assert_eq!(free(101), 1_000 + 10);
+		assert_eq!(free(102), 1_000 + 5);
+		assert_eq!(free(103), 1_000 + 5);
+		// The voter against the verdict earned nothing and lost 10 % of its stake: guessing
+		// costs more than the share it could have won.
+		assert_eq!(free(100), 1_000);
+		assert_eq!(Stakes::get()[&100], 90);
+		assert!(training_events().contains(&Event::VoterPenalized {
+			dispute,
+			voter: 100,
+			amount: 10
+		}));
+	});
+}
+
+#[test]
+fn the_class_is_drawn_in_proportion_to_its_workers() {
+	run(|| {
+		let honest_class = cpu();
+		let sybils = DeterminismClass::new(b"invented").unwrap();
+		let tiny = DeterminismClass::new(b"tiny").unwrap();
+		let classes = vec![
+			(honest_class.clone(), vec![1, 2, 3, 4]),
+			(sybils, (10..22).collect::<Vec<_>>()),
+			// Fewer workers than the replication: never drawn.
+			(tiny.clone(), vec![30]),
+		];
+		let mut honest_rounds = 0;
+		for round in 0..1_000u32 {
+			let mut draw = crate::draw::Draw::new::<Test>((b"test", round));
+			let (class, _) = Training::draw_class(&mut draw, classes.clone(), 2).unwrap();
+			assert_ne!(class, tiny);
+			honest_rounds += u32::from(class == honest_class);
+		}
+		// 4 of the 16 eligible workers: about a quarter of the rounds. Twelve sybils in an
+		// invented class no longer take every round by being the largest class.
+		assert!((200..300).contains(&honest_rounds), "{honest_rounds} of 1000");
+	});
+}
