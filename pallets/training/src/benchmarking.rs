@@ -48,9 +48,9 @@ fn bench_spec<T: Config>(shards: u32, config_len: u32) -> SpecInput<T> {
 		deadlines: Deadlines {
 			commit: phase,
 			reveal: phase.max(T::MinRevealBlocks::get()),
-			vote: phase,
-			checkpoint: phase,
-			review: phase,
+			vote: phase.max(T::MinVoteBlocks::get()),
+			checkpoint: phase.max(T::MinReviewBlocks::get()),
+			review: phase.max(T::MinReviewBlocks::get()),
 		},
 		reward_per_contribution: T::MinReward::get(),
 		requirements: Requirements::default(),

@@ -132,7 +132,12 @@ impl<T: Config> Pallet<T> {
 			// An open dispute is always about its bounty's current round.
 			if let Ok(mut p) = Progress::<T>::current(record.bounty, record.round) {
 				Self::settle(&mut p, dispute, &record, verdict);
-				Self::after_verdict(&mut p, record.subject, verdict, now);
+				let author = record
+					.candidates
+					.iter()
+					.find(|c| verdict == Verdict::Correct(c.root))
+					.and_then(|c| c.backers.first().cloned());
+				Self::after_verdict(&mut p, record.subject, verdict, author, now);
 				p.store();
 			}
 		}
@@ -273,41 +278,64 @@ impl<T: Config> Pallet<T> {
 		claimed: H256,
 	) -> DispatchResult {
 		let mut p = Progress::<T>::current(id, round)?;
-		let RoundPhase::Review { aggregator, proposed, deadline, challenge } = &p.round.phase
+		let RoundPhase::Review { aggregator, proposed, deadline, challenge } = &mut p.round.phase
 		else {
 			return Err(Error::<T>::WrongPhase.into());
 		};
-		let (aggregator, proposed, review_deadline) = (aggregator.clone(), *proposed, *deadline);
 		let now = frame_system::Pallet::<T>::block_number();
-		ensure!(now < review_deadline, Error::<T>::ReviewClosed);
-		ensure!(challenge.is_none(), Error::<T>::AlreadyDisputed);
-		ensure!(who != aggregator, Error::<T>::NotParticipant);
+		ensure!(now < *deadline, Error::<T>::ReviewClosed);
+		ensure!(who != *aggregator, Error::<T>::NotParticipant);
 		ensure!(T::Workers::is_bonded(&who), Error::<T>::NotBonded);
-		ensure!(claimed != proposed, Error::<T>::SameCheckpoint);
-		// The disputer's bond answers for its claim until the checkpoint is settled.
-		T::Workers::assignment_opened(&who);
-		let candidates = BoundedVec::truncate_from(alloc::vec![
-			Candidate {
-				root: proposed,
-				backers: BoundedVec::truncate_from(alloc::vec![aggregator])
-			},
-			Candidate {
-				root: claimed,
-				backers: BoundedVec::truncate_from(alloc::vec![who.clone()])
-			},
-		]);
-		let dispute = Self::open_dispute(
-			&p,
-			DisputeSubject::Checkpoint,
-			DisputeReason::Checkpoint,
-			candidates,
-			now,
-		);
-		let vote_deadline = after::<T>(now, p.bounty.spec.deadlines.vote);
-		if let RoundPhase::Review { challenge, .. } = &mut p.round.phase {
-			*challenge = Some(Challenge { dispute, disputer: who });
+		ensure!(claimed != *proposed, Error::<T>::SameCheckpoint);
+		let review_deadline = *deadline;
+		match challenge {
+			// Another challenge of the same checkpoint joins its dispute: as a backer of a
+			// claim already made, or with a claim of its own.
+			Some(challenge) => {
+				ensure!(!challenge.challengers.contains(&who), Error::<T>::AlreadyDisputed);
+				let mut record =
+					Disputes::<T>::get(challenge.dispute).ok_or(Error::<T>::UnknownDispute)?;
+				ensure!(record.status == DisputeStatus::Open, Error::<T>::DisputeClosed);
+				let joined = match record.candidates.iter_mut().find(|c| c.root == claimed) {
+					Some(candidate) => candidate.backers.try_push(who.clone()).is_ok(),
+					None => record
+						.candidates
+						.try_push(Candidate {
+							root: claimed,
+							backers: BoundedVec::truncate_from(alloc::vec![who.clone()]),
+						})
+						.is_ok(),
+				};
+				ensure!(
+					joined && challenge.challengers.try_push(who.clone()).is_ok(),
+					Error::<T>::TooManyChallenges
+				);
+				Disputes::<T>::insert(challenge.dispute, record);
+			}
+			None => {
+				let candidates = BoundedVec::truncate_from(alloc::vec![
+					Candidate {
+						root: *proposed,
+						backers: BoundedVec::truncate_from(alloc::vec![aggregator.clone()])
+					},
+					Candidate {
+						root: claimed,
+						backers: BoundedVec::truncate_from(alloc::vec![who.clone()])
+					},
+				]);
+				let subject = DisputeSubject::Checkpoint;
+				let dispute =
+					Self::open_dispute(&p, subject, DisputeReason::Checkpoint, candidates, now);
+				let vote_deadline = after::<T>(now, p.bounty.spec.deadlines.vote);
+				if let RoundPhase::Review { challenge, .. } = &mut p.round.phase {
+					let challengers = BoundedVec::truncate_from(alloc::vec![who.clone()]);
+					*challenge = Some(Challenge { dispute, challengers });
+				}
+				Self::schedule(id, &mut p.bounty, review_deadline.max(vote_deadline));
+			}
 		}
-		Self::schedule(id, &mut p.bounty, review_deadline.max(vote_deadline));
+		// The challenger's bond answers for its claim until the checkpoint is settled.
+		T::Workers::assignment_opened(&who);
 		p.store();
 		Ok(())
 	}

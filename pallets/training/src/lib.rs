@@ -565,8 +565,6 @@ pub mod pallet {
 		StaleCheckpoint,
 		/// The slot already has a commitment.
 		AlreadyCommitted,
-		/// Another replica of this shard committed the same seal.
-		DuplicateSeal,
 		/// Reveals open at the commit deadline.
 		RevealNotOpen,
 		/// The reveal deadline has passed.
@@ -601,7 +599,7 @@ pub mod pallet {
 		NotParticipant,
 		/// The claimed checkpoint is the one committed.
 		SameCheckpoint,
-		/// The checkpoint is already disputed.
+		/// The caller already challenged this checkpoint.
 		AlreadyDisputed,
 		/// The disputer is not a registered worker, or is leaving: its claim must be backed by
 		/// a bond.
@@ -610,7 +608,7 @@ pub mod pallet {
 		ZeroAmount,
 		/// The reveal window is shorter than `MinRevealBlocks`.
 		RevealWindowTooShort,
-		/// The vote window is shorter than `MinVoteBlocks`.
+		/// The vote window is shorter than `MinVoteBlocks`, or than the commit window.
 		VoteWindowTooShort,
 		/// The aggregator's or the review window is shorter than `MinReviewBlocks`.
 		ReviewWindowTooShort,
@@ -618,6 +616,8 @@ pub mod pallet {
 		HyperParametersTooLarge,
 		/// The slot was already committed: a committed seal is revealed, not declined.
 		CannotDecline,
+		/// The checkpoint's dispute holds as many claims or challengers as it can.
+		TooManyChallenges,
 	}
 
 	#[pallet::hooks]
@@ -785,8 +785,9 @@ pub mod pallet {
 		/// trained from `checkpoint`, before the round's commit deadline.
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `CommitDeadlinePassed`,
-		/// `StaleCheckpoint` (not the round's `H_k`), `UnknownShard`, `NotAssigned`,
-		/// `AlreadyCommitted` or `DuplicateSeal`. Emits [`Event::Committed`].
+		/// `StaleCheckpoint` (not the round's `H_k`), `UnknownShard`, `NotAssigned` or
+		/// `AlreadyCommitted`. Emits [`Event::Committed`]. Another replica's seal is accepted:
+		/// it binds that replica's account, so a copy cannot be opened and is slashed.
 		#[pallet::call_index(3)]
 		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational))]
 		pub fn commit(
@@ -875,9 +876,14 @@ pub mod pallet {
 		/// loses costs its backer `SlashFraction` of its bond. Until then neither the disputer
 		/// nor the aggregator can unbond.
 		///
+		/// The first challenge opens the checkpoint's dispute; later ones join it, backing a
+		/// claim already made or adding their own, so a bogus first challenge cannot keep an
+		/// honest one out.
+		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `ReviewClosed`,
-		/// `NotParticipant` (the aggregator itself), `NotBonded`, `SameCheckpoint` or
-		/// `AlreadyDisputed`. Emits [`Event::DisputeOpened`].
+		/// `NotParticipant` (the aggregator itself), `NotBonded`, `SameCheckpoint`,
+		/// `AlreadyDisputed` (the caller already challenged), `DisputeClosed` or
+		/// `TooManyChallenges`. Emits [`Event::DisputeOpened`] for the first.
 		#[pallet::call_index(7)]
 		#[pallet::weight((
 			T::WeightInfo::dispute_checkpoint(T::MaxShardsPerRound::get()),
@@ -895,8 +901,10 @@ pub mod pallet {
 
 		/// Decline the caller's slot of `shard` before committing it, for `reason`: the
 		/// bounty's data could not be fetched, or the worker cannot train the shard within the
-		/// bounty's windows. The slot closes with no reward and no penalty, and is not counted
-		/// as a missed deadline; a standby may take it if the round retries.
+		/// bounty's windows. The slot closes with no reward and no slash; a standby may take it
+		/// if nobody has revealed in the shard when the round retries. `Infeasible` counts
+		/// toward the worker's missed deadlines in a row (it should not keep taking work it
+		/// cannot do); `DataUnavailable` does not (nobody served the data).
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `CommitDeadlinePassed`,
 		/// `UnknownShard`, `NotAssigned` or `CannotDecline` (already committed). Emits
@@ -960,7 +968,12 @@ pub mod pallet {
 				Error::<T>::DeadlineOutOfBounds
 			);
 			ensure!(d.reveal >= T::MinRevealBlocks::get(), Error::<T>::RevealWindowTooShort);
-			ensure!(d.vote >= T::MinVoteBlocks::get(), Error::<T>::VoteWindowTooShort);
+			// Validators recompute what the workers trained: they need at least the time the
+			// workers had, and never less than the floor.
+			ensure!(
+				d.vote >= T::MinVoteBlocks::get() && d.vote >= d.commit,
+				Error::<T>::VoteWindowTooShort
+			);
 			ensure!(
 				d.checkpoint >= T::MinReviewBlocks::get() && d.review >= T::MinReviewBlocks::get(),
 				Error::<T>::ReviewWindowTooShort
@@ -1087,8 +1100,8 @@ pub mod pallet {
 					RoundPhase::Aggregating { aggregator, .. } => add(aggregator, true),
 					RoundPhase::Review { aggregator, challenge, .. } => {
 						add(aggregator, true);
-						if let Some(challenge) = challenge {
-							add(&challenge.disputer, true);
+						for challenger in challenge.iter().flat_map(|c| c.challengers.iter()) {
+							add(challenger, true);
 						}
 					}
 					_ => {}

@@ -262,12 +262,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// A vote settled the dispute over `subject` in the round of `p` with `verdict`: a settled
-	/// checkpoint ends the review with the verdict's checkpoint (or `H_k`); the last settled
-	/// shard ends the settling.
+	/// checkpoint ends the review with the verdict's checkpoint (or `H_k`), its fee paid to
+	/// `author`, the first to claim it; the last settled shard ends the settling.
 	pub(crate) fn after_verdict(
 		p: &mut Progress<T>,
 		subject: DisputeSubject,
 		verdict: Verdict,
+		author: Option<T::AccountId>,
 		now: BlockNumberFor<T>,
 	) {
 		match (subject, &p.round.phase) {
@@ -276,23 +277,15 @@ impl<T: Config> Pallet<T> {
 			{
 				Self::begin_aggregation(p, now)
 			}
-			(
-				DisputeSubject::Checkpoint,
-				RoundPhase::Review { aggregator, proposed, challenge, .. },
-			) => {
-				let result = match verdict {
-					Verdict::Correct(checkpoint) => {
-						// Whoever computed the checkpoint that stands did the aggregator's work.
-						let author = match challenge {
-							Some(challenge) if checkpoint != *proposed => {
-								challenge.disputer.clone()
-							}
-							_ => aggregator.clone(),
-						};
+			(DisputeSubject::Checkpoint, RoundPhase::Review { .. }) => {
+				let result = match (verdict, author) {
+					// Whoever first claimed the checkpoint that stands did the aggregator's work.
+					(Verdict::Correct(checkpoint), Some(author)) => {
 						Self::pay_checkpoint_fee(p, &author);
 						checkpoint
 					}
-					Verdict::NoneCorrect => p.bounty.checkpoint,
+					(Verdict::Correct(checkpoint), None) => checkpoint,
+					(Verdict::NoneCorrect, _) => p.bounty.checkpoint,
 				};
 				Self::finish_round(p, result, now);
 			}
@@ -503,8 +496,8 @@ impl<T: Config> Pallet<T> {
 	fn close_checkpoint_duties(phase: &RoundPhase<T::AccountId, BlockNumberFor<T>>) {
 		if let RoundPhase::Review { aggregator, challenge, .. } = phase {
 			T::Workers::assignment_closed(aggregator);
-			if let Some(challenge) = challenge {
-				T::Workers::assignment_closed(&challenge.disputer);
+			for challenger in challenge.iter().flat_map(|c| c.challengers.iter()) {
+				T::Workers::assignment_closed(challenger);
 			}
 		}
 	}

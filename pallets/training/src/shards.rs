@@ -223,10 +223,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(checkpoint == p.round.checkpoint, Error::<T>::StaleCheckpoint);
 		let (mut state, index) = Self::callers_slot(id, round, shard, &worker)?;
 		ensure!(state.slots[index].seal.is_none(), Error::<T>::AlreadyCommitted);
-		ensure!(
-			state.slots.iter().all(|slot| slot.seal != Some(sealed)),
-			Error::<T>::DuplicateSeal
-		);
+		// Another replica's seal is not refused: it binds that replica's account, so a copy
+		// cannot be opened (and is slashed), while refusing it would let a copier who got in
+		// first keep the seal's author from committing.
 		state.slots[index].seal = Some(sealed);
 		Shards::<T>::insert((id, round, shard), state);
 		Self::deposit_event(Event::Committed { bounty: id, round, shard, worker, seal: sealed });
@@ -270,6 +269,11 @@ impl<T: Config> Pallet<T> {
 		ensure!(now < p.round.commit_deadline, Error::<T>::CommitDeadlinePassed);
 		let (mut state, index) = Self::callers_slot(id, round, shard, &worker)?;
 		ensure!(state.slots[index].seal.is_none(), Error::<T>::CannotDecline);
+		// A worker that cannot do what it registered for counts it toward inactivity (it
+		// should not keep taking slots it declines); data nobody served is not its doing.
+		if reason == DeclineReason::Infeasible {
+			T::Workers::deadline_missed(&worker);
+		}
 		Self::close_slot(&mut state.slots[index], SlotOutcome::Declined(reason));
 		Shards::<T>::insert((id, round, shard), state);
 		Self::deposit_event(Event::SlotDeclined { bounty: id, round, shard, worker, reason });

@@ -123,12 +123,14 @@ impl<AccountId, BlockNumber> RoundPhase<AccountId, BlockNumber> {
 
 chain_type! {
 	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize")))]
-	/// A worker's dispute of a proposed checkpoint.
+	/// The dispute of a proposed checkpoint: one dispute, however many workers challenge it,
+	/// so a bogus first challenge cannot keep the honest ones out.
 	pub struct Challenge<AccountId> {
 		/// The dispute the validators vote on.
 		pub dispute: DisputeId,
-		/// The worker that opened it: its bond answers for its claim.
-		pub disputer: AccountId,
+		/// The workers that challenged, in order: each backs the checkpoint it claims, and its
+		/// bond answers for that claim.
+		pub challengers: BoundedVec<AccountId, ConstU32<MAX_REPLICATION>>,
 	}
 }
 

@@ -113,7 +113,7 @@ async fn fetch_through(
 
 #[tokio::test]
 async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
-	let _nodes = crate::one_at_a_time().await;
+	let _nodes = crate::training_test().await;
 	let eve_schedule = EVE.join(",");
 	let one_schedule: Vec<&str> =
 		(0..=COLLUSION).map(|r| if r == COLLUSION { "collude" } else { "honest" }).collect();

@@ -10,7 +10,7 @@ fn full_node(name: &str) -> NodeConfig {
 
 #[tokio::test]
 async fn dev_chain_produces_and_finalizes_alone() {
-	let _nodes = crate::one_at_a_time().await;
+	let _nodes = crate::light_test().await;
 	let dir = tempfile::tempdir().unwrap();
 	let config =
 		NodeConfig { name: "dev".into(), dev_key: Some("alice".into()), extra_args: vec![] };
@@ -25,7 +25,7 @@ async fn dev_chain_produces_and_finalizes_alone() {
 
 #[tokio::test]
 async fn every_preset_and_a_raw_spec_file_start_a_node() {
-	let _nodes = crate::one_at_a_time().await;
+	let _nodes = crate::light_test().await;
 	let dir = tempfile::tempdir().unwrap();
 	for (preset, name) in [("local", "Cohort Local Testnet"), ("testnet", "Cohort Testnet")] {
 		let node =

@@ -16,7 +16,7 @@ fn dispatch_error(e: ValidatorsError<Runtime>) -> DispatchError {
 
 #[tokio::test]
 async fn a_bigger_bond_takes_the_smallest_validators_seat() {
-	let _nodes = crate::one_at_a_time().await;
+	let _nodes = crate::light_test().await;
 	let mut net = Network::start(NetworkConfig::local()).await.expect("network starts");
 	// Eve runs a validator node with her dev keys but is not in the genesis set.
 	let eve_node = net.add_node(NodeConfig::validator("eve")).await.expect("eve starts");

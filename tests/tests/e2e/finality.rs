@@ -20,7 +20,7 @@ async fn key_ownership_proof(
 
 #[tokio::test]
 async fn local_network_produces_and_finalizes_blocks() {
-	let _nodes = crate::one_at_a_time().await;
+	let _nodes = crate::light_test().await;
 	let mut net = Network::start(NetworkConfig::local()).await.expect("network starts");
 	net.wait_finalized(5, BLOCKS_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}\n{}", net.logs(20)));
 	for node in net.nodes() {
@@ -63,7 +63,7 @@ async fn assert_finalized_chains_agree(net: &mut Network) {
 
 #[tokio::test]
 async fn finality_survives_one_fault_and_stalls_safely_with_two() {
-	let _nodes = crate::one_at_a_time().await;
+	let _nodes = crate::light_test().await;
 	let mut net = Network::start(NetworkConfig::local()).await.expect("network starts");
 	net.wait_finalized(3, BLOCKS_TIMEOUT).await.unwrap_or_else(|e| panic!("{e}\n{}", net.logs(20)));
 

@@ -16,7 +16,7 @@ const STEP: Duration = Duration::from_secs(180);
 
 #[tokio::test]
 async fn a_finality_stall_slashes_no_honest_worker() {
-	let _nodes = crate::one_at_a_time().await;
+	let _nodes = crate::training_test().await;
 	let mut deployment =
 		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..2], "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
@@ -34,7 +34,7 @@ async fn a_finality_stall_slashes_no_honest_worker() {
 		"--steps",
 		"10",
 		"--phases",
-		"30,10,20,12,6",
+		"30,10,30,12,6",
 	];
 	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");

@@ -124,7 +124,7 @@ async fn act(
 
 #[tokio::test]
 async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
-	let _nodes = crate::one_at_a_time().await;
+	let _nodes = crate::light_test().await;
 	let dir = tempfile::tempdir().unwrap();
 	let node = Node::start(NodeConfig::validator("alice"), "dev", &dir.path().join("dev"), &[])
 		.await

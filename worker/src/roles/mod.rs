@@ -109,6 +109,9 @@ pub struct Context {
 	/// Seconds per training step measured here, per model configuration (by the blake3 hash
 	/// of its bytes): what a shard of a bounty will take, before it is trained.
 	pace: Arc<Mutex<HashMap<[u8; 32], f64>>>,
+	/// One training at a time: two shards trained at once share the machine and both may
+	/// miss their deadline, where one after the other each knows the time it has left.
+	training: Arc<tokio::sync::Semaphore>,
 	/// How this worker behaves where it could cheat.
 	conduct: Arc<dyn Conduct>,
 }
@@ -140,6 +143,7 @@ impl Context {
 			backend,
 			announced,
 			pace: Default::default(),
+			training: Arc::new(tokio::sync::Semaphore::new(1)),
 			conduct: Arc::new(Honest),
 		}
 	}
@@ -228,6 +232,12 @@ impl Context {
 	/// The dataset of `job`.
 	pub async fn dataset(&self, job: &Job) -> Result<Dataset, DutyError> {
 		Ok(Dataset::from_blob(self.blob(job.spec.dataset.hash).await?)?)
+	}
+
+	/// Wait for this process's turn to train (one shard at a time); the turn lasts as long as
+	/// the permit is held.
+	pub async fn training_turn(&self) -> tokio::sync::OwnedSemaphorePermit {
+		self.training.clone().acquire_owned().await.expect("the semaphore is never closed")
 	}
 
 	/// Why this worker cannot train a shard of `job` in `time`, if it cannot: the model, its

@@ -6,7 +6,9 @@
 //! - A shard dispute: train the shard again from `H_k`. Within the round's determinism class
 //!   the verdict is the candidate whose root equals the recomputed root; from another class
 //!   (a CPU verifier checking GPU workers) each candidate's delta is fetched, checked against
-//!   its root, and the closest within [`TOLERANCE`] relative L2 error wins.
+//!   its root, and the one candidate within [`TOLERANCE`] relative L2 error wins; with two or
+//!   more within it the verifier abstains (either could be honest work from other hardware,
+//!   and a vote for the other would slash it).
 //! - A checkpoint dispute: aggregate the round's accepted deltas again and vote for the
 //!   candidate that matches.
 //!
@@ -97,9 +99,13 @@ impl Verifier {
 				id,
 				tokio::spawn(async move {
 					match settle(&cx, dispute).await {
-						Ok(verdict) => {
+						Ok(Some(verdict)) => {
 							tracing::info!(dispute = id, ?verdict, "voted");
 							cx.metrics.votes.inc();
+							done.lock().expect("not poisoned").insert(id);
+						}
+						// Decided not to vote: not asked again.
+						Ok(None) => {
 							done.lock().expect("not poisoned").insert(id);
 						}
 						Err(e) => tracing::warn!(dispute = id, "cannot vote: {e}"),
@@ -111,8 +117,9 @@ impl Verifier {
 	}
 }
 
-/// Recompute what `dispute` is about, vote, and return the verdict.
-async fn settle(cx: &Context, dispute: DisputeView) -> Result<Verdict, DutyError> {
+/// Recompute what `dispute` is about, vote, and return the verdict; `None` when the verifier
+/// cannot tell the candidates apart and abstains.
+async fn settle(cx: &Context, dispute: DisputeView) -> Result<Option<Verdict>, DutyError> {
 	let at = cx.chain.best().await?;
 	let d = &dispute.dispute;
 	let job = cx.job(&at, d.bounty).await?;
@@ -137,19 +144,33 @@ async fn settle(cx: &Context, dispute: DisputeView) -> Result<Verdict, DutyError
 				dataset_shard: state.state.dataset_shard,
 				checkpoint: round.info.checkpoint,
 			};
+			let turn = cx.training_turn().await;
 			let (trained, _) = cx.train(&job, task).await?;
+			drop(turn);
 			let mine = trained.delta;
 			let same_class = round.info.class.0 .0 == cx.backend.class().as_bytes();
 			if same_class {
 				exact(merkle::root(&mine.to_bytes()), &candidates)
 			} else {
-				closest(cx, &mine, &candidates).await
+				match within_tolerance(cx, &mine, &candidates).await[..] {
+					[] => Verdict::NoneCorrect,
+					[only] => Verdict::Correct(only),
+					ref several => {
+						// Across classes, two candidates within the tolerance cannot be told
+						// apart: one of them may be honest work from other hardware. Voting
+						// for either could slash an honest worker; abstaining leaves the
+						// dispute to the verifiers of the round's own class, or unresolved
+						// (nobody slashed).
+						tracing::warn!(dispute = dispute.id, ?several, "abstaining: ambiguous");
+						return Ok(None);
+					}
+				}
 			}
 		}
 	};
 	let call = runtime::tx().training().vote(dispute.id, Static(verdict));
 	cx.submit("Training.vote", &call).await?;
-	Ok(verdict)
+	Ok(Some(verdict))
 }
 
 fn exact(root: H256, candidates: &[H256]) -> Verdict {
@@ -160,9 +181,9 @@ fn exact(root: H256, candidates: &[H256]) -> Verdict {
 	}
 }
 
-/// The candidate whose delta is closest to `mine`, if within [`TOLERANCE`].
-async fn closest(cx: &Context, mine: &Delta, candidates: &[H256]) -> Verdict {
-	let mut best: Option<(f64, H256)> = None;
+/// The candidates whose delta is within [`TOLERANCE`] of `mine`.
+async fn within_tolerance(cx: &Context, mine: &Delta, candidates: &[H256]) -> Vec<H256> {
+	let mut close = Vec::new();
 	for root in candidates {
 		let theirs = match cx.blob(*root).await.map(|bytes| Delta::from_bytes(&bytes)) {
 			Ok(Ok(delta)) if delta.same_layout(mine) => delta,
@@ -172,12 +193,11 @@ async fn closest(cx: &Context, mine: &Delta, candidates: &[H256]) -> Verdict {
 				continue;
 			}
 		};
-		let error = relative_l2(&theirs, mine);
-		if error <= TOLERANCE && best.is_none_or(|(e, _)| error < e) {
-			best = Some((error, *root));
+		if relative_l2(&theirs, mine) <= TOLERANCE {
+			close.push(*root);
 		}
 	}
-	best.map_or(Verdict::NoneCorrect, |(_, root)| Verdict::Correct(root))
+	close
 }
 
 /// `‖a − b‖ / ‖b‖` (or `‖a‖` if `b` is zero).

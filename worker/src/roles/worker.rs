@@ -180,6 +180,14 @@ impl Worker {
 				.flat_map(|shard| shard.state.slots.0.iter().map(move |slot| (shard, slot)))
 				.filter(|(_, slot)| slot.worker == me)
 				.collect();
+			// Every proposed checkpoint is reviewed, not only those of rounds this worker took
+			// part in: a round whose every worker colludes must still meet an outside check.
+			if let RoundPhase::Review { aggregator, .. } = &info.phase {
+				if *aggregator != me {
+					let duty = Duty::Review { bounty: id, round: index };
+					self.spawn(duty, review(self.cx.clone(), id, index));
+				}
+			}
 			if mine.is_empty() {
 				continue;
 			}
@@ -202,11 +210,7 @@ impl Worker {
 				let pending = matches!(slot.outcome, SlotOutcome::Pending);
 				if training && pending && slot.seal.is_none() && at.number < info.commit_deadline {
 					let duty = Duty::Commit { bounty: id, round: index, shard: shard.shard };
-					let window = Window {
-						now: at.number,
-						deadline: info.commit_deadline,
-						slot_ms: self.slot_ms,
-					};
+					let window = Window { deadline: info.commit_deadline, slot_ms: self.slot_ms };
 					self.spawn(duty, commit(self.cx.clone(), task, window));
 				} else if training
 					&& slot.seal.is_some()
@@ -223,16 +227,11 @@ impl Worker {
 					}
 				}
 			}
-			match &info.phase {
-				RoundPhase::Aggregating { aggregator, .. } if *aggregator == me => {
+			if let RoundPhase::Aggregating { aggregator, .. } = &info.phase {
+				if *aggregator == me {
 					let duty = Duty::Aggregate { bounty: id, round: index };
 					self.spawn(duty, aggregate(self.cx.clone(), id, index));
 				}
-				RoundPhase::Review { .. } => {
-					let duty = Duty::Review { bounty: id, round: index };
-					self.spawn(duty, review(self.cx.clone(), id, index));
-				}
-				_ => {}
 			}
 		}
 		Ok(())
@@ -244,11 +243,9 @@ async fn heartbeat(cx: Context) -> Result<(), DutyError> {
 	Ok(())
 }
 
-/// The time a slot has left before its commit deadline.
+/// A slot's commit deadline and the chain's block time.
 #[derive(Clone, Copy, Debug)]
 struct Window {
-	/// The best block now.
-	now: u32,
 	/// The commit deadline.
 	deadline: u32,
 	/// Milliseconds per block.
@@ -256,14 +253,14 @@ struct Window {
 }
 
 impl Window {
-	/// Blocks left before the deadline.
-	fn blocks_left(&self) -> u32 {
-		self.deadline.saturating_sub(self.now)
+	/// Blocks left before the deadline at block `now`.
+	fn blocks_left(&self, now: u32) -> u32 {
+		self.deadline.saturating_sub(now)
 	}
 
-	/// Time left before the deadline, at the chain's block time.
-	fn time_left(&self) -> Duration {
-		Duration::from_millis(u64::from(self.blocks_left()) * self.slot_ms)
+	/// Time left before the deadline at block `now`, at the chain's block time.
+	fn time_left(&self, now: u32) -> Duration {
+		Duration::from_millis(u64::from(self.blocks_left(now)) * self.slot_ms)
 	}
 }
 
@@ -288,18 +285,35 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 	let mut record = match cx.store.commitment(bounty, round, shard)? {
 		Some(record) => record,
 		None => {
+			// Judged once this worker's turn to train has come: the time left is what counts,
+			// not the time there was when the slot was assigned.
+			let turn = cx.training_turn().await;
 			let at = cx.chain.best().await?;
 			let job = cx.job(&at, bounty).await?;
-			if let Some(reason) = cx.infeasible(&job, window.time_left()) {
+			if let Some(reason) = cx.infeasible(&job, window.time_left(at.number)) {
 				tracing::warn!(bounty, round, shard, "cannot train the shard in time: {reason}");
 				return decline(&cx, slot, DeclineReason::Infeasible).await;
 			}
-			let (delta, losses) = match train_slot(&cx, &job, slot).await {
-				Err(e) if e.is_unavailable() && window.blocks_left() <= DATA_GRACE_BLOCKS => {
-					tracing::warn!(bounty, round, shard, "nobody serves the bounty's data: {e}");
-					return decline(&cx, slot, DeclineReason::DataUnavailable).await;
+			let trained = train_slot(&cx, &job, slot).await;
+			drop(turn);
+			let (delta, losses) = match trained {
+				Ok(trained) => trained,
+				// Nobody serves the data yet: try again at the next block, and decline only
+				// when too little time is left to train even if it came.
+				Err(e) if e.is_unavailable() => {
+					let now = cx.chain.best().await?.number;
+					if window.blocks_left(now) <= DATA_GRACE_BLOCKS {
+						tracing::warn!(
+							bounty,
+							round,
+							shard,
+							"nobody serves the bounty's data: {e}"
+						);
+						return decline(&cx, slot, DeclineReason::DataUnavailable).await;
+					}
+					return Err(e);
 				}
-				trained => trained?,
+				Err(e) => return Err(e),
 			};
 			let bytes = delta.to_bytes();
 			let hashing = Instant::now();

@@ -40,6 +40,11 @@ fn create_bounty_refuses_bad_specs_with_named_errors() {
 		let mut rushed_vote = spec();
 		rushed_vote.deadlines.vote = 1;
 		refuse(rushed_vote, Error::<Test>::VoteWindowTooShort);
+		// Recomputing a shard takes a verifier as long as training it took the workers.
+		let mut slow_work = spec();
+		slow_work.deadlines.commit = 10;
+		slow_work.deadlines.vote = 9;
+		refuse(slow_work, Error::<Test>::VoteWindowTooShort);
 		let mut rushed_review = spec();
 		rushed_review.deadlines.review = 1;
 		refuse(rushed_review, Error::<Test>::ReviewWindowTooShort);

@@ -37,13 +37,14 @@ fn a_declined_slot_is_not_missed_and_goes_to_a_standby() {
 		}
 		train_round(id, 0, |_, s| (s == 1).then_some(good(0, s)));
 
-		// Nobody revealed in shard 0: the standbys take both slots. The decliners lose nothing
-		// and count no missed deadline.
-		for from in [unable, unserved] {
+		// Nobody revealed in shard 0: the standbys take both slots. The decliners lose
+		// nothing; a worker that cannot do the work counts a miss toward inactivity, one whose
+		// data nobody served does not.
+		for (from, missed) in [(unable, 1), (unserved, 0)] {
 			let to =
 				shard(id, 0, 0).slots.iter().find(|s| s.replaced == Some(from)).unwrap().worker;
 			assert!(standbys.contains(&to));
-			assert_eq!(pallet_workers::Workers::<Test>::get(from).unwrap().missed_in_row, 0);
+			assert_eq!(pallet_workers::Workers::<Test>::get(from).unwrap().missed_in_row, missed);
 			assert_eq!(Workers::held(&from), WORKER_BOND);
 			assert_eq!(free(from), 10_000 - WORKER_BOND);
 		}
@@ -308,5 +309,38 @@ fn the_class_is_drawn_in_proportion_to_its_workers() {
 		// 4 of the 16 eligible workers: about a quarter of the rounds. Twelve sybils in an
 		// invented class no longer take every round by being the largest class.
 		assert!((200..300).contains(&honest_rounds), "{honest_rounds} of 1000");
+	});
+}
+
+#[test]
+fn a_bogus_first_challenge_cannot_keep_an_honest_one_out() {
+	run(|| {
+		AggregatorShare::set(Perbill::from_percent(20));
+		let id = started(BountySpec { rounds: 1, ..spec() });
+		register_workers(20..22);
+		let (accomplice, honest_reviewer) = (20, 21);
+		train_round(id, 0, honest(0));
+		let aggregator = aggregator_of(id, 0);
+		let challenge =
+			|who, claim| Training::dispute_checkpoint(RuntimeOrigin::signed(who), id, 0, claim);
+		assert_ok!(Training::commit_checkpoint(RuntimeOrigin::signed(aggregator), id, 0, bad()));
+		// The aggregator's accomplice gets in first with a claim nobody will vote for...
+		assert_ok!(challenge(accomplice, H256::repeat_byte(0x77)));
+		// ...and the honest reviewer's claim joins the same dispute.
+		let right = checkpoint_after(0);
+		assert_ok!(challenge(honest_reviewer, right));
+		let dispute = challenge_of(id, 0);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().candidates.len(), 3);
+		for voter in [100, 101, 102] {
+			assert_ok!(vote(voter, dispute, Verdict::Correct(right)));
+		}
+		assert_eq!(bounty(id).checkpoint, right);
+		for liar in [aggregator, accomplice] {
+			assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+			assert_eq!(open_assignments(liar), 0);
+		}
+		assert_eq!(Workers::held(&honest_reviewer), WORKER_BOND);
+		assert_eq!(free(honest_reviewer), 10_000 - WORKER_BOND + 20);
+		assert_eq!(open_assignments(honest_reviewer), 0);
 	});
 }

@@ -154,32 +154,34 @@ fn a_stale_checkpoint_is_refused() {
 }
 
 #[test]
-fn a_copied_seal_is_refused_or_slashed() {
+fn a_copied_seal_is_slashed_and_never_keeps_its_author_out() {
 	run(|| {
 		let id = started(spec());
 		let [a, b] = workers_of(id, 0, 0)[..] else { panic!() };
 		let c = workers_of(id, 0, 1)[0];
 		let checkpoint = round_info(id, 0).checkpoint;
 		let a_seal = sealed(a, good(0, 0));
-		assert_ok!(Training::commit(RuntimeOrigin::signed(a), id, 0, 0, checkpoint, a_seal));
-		// The same seal in the same shard is refused outright.
-		assert_noop!(
-			Training::commit(RuntimeOrigin::signed(b), id, 0, 0, checkpoint, a_seal),
-			Error::<Test>::DuplicateSeal
-		);
-		// In another shard it is accepted, but cannot be revealed: the seal binds a's account.
+		// b sees a's commit in the pool and gets the same seal in first, in a's shard, and c
+		// copies it into another shard. Neither keeps a from committing it.
+		assert_ok!(Training::commit(RuntimeOrigin::signed(b), id, 0, 0, checkpoint, a_seal));
 		assert_ok!(Training::commit(RuntimeOrigin::signed(c), id, 0, 1, checkpoint, a_seal));
+		assert_ok!(Training::commit(RuntimeOrigin::signed(a), id, 0, 0, checkpoint, a_seal));
 		run_to_block(round_info(id, 0).commit_deadline);
-		assert_noop!(
-			Training::reveal(RuntimeOrigin::signed(c), id, 0, 1, good(0, 0), salt(a)),
-			Error::<Test>::SealMismatch
-		);
+		// The seal binds a's account: nobody else can open it.
+		for (copier, s) in [(b, 0), (c, 1)] {
+			assert_noop!(
+				Training::reveal(RuntimeOrigin::signed(copier), id, 0, s, good(0, 0), salt(a)),
+				Error::<Test>::SealMismatch
+			);
+		}
 		assert_ok!(reveal(a, id, 0, 0, good(0, 0)));
-		// The copy is never opened: at the reveal deadline its committer is slashed.
+		// The copies are never opened: at the reveal deadline their committers are slashed.
 		run_to_block(round_info(id, 0).reveal_deadline);
-		assert_eq!(Workers::held(&c), WORKER_BOND - WORKER_BOND / 10);
-		let slot = shard(id, 0, 1).slots.into_iter().find(|s| s.worker == c).unwrap();
-		assert_eq!(slot.outcome, SlotOutcome::Slashed);
+		for (copier, s) in [(b, 0), (c, 1)] {
+			assert_eq!(Workers::held(&copier), WORKER_BOND - WORKER_BOND / 10);
+			let slot = shard(id, 0, s).slots.into_iter().find(|x| x.worker == copier).unwrap();
+			assert_eq!(slot.outcome, SlotOutcome::Slashed);
+		}
 		assert_eq!(Workers::held(&a), WORKER_BOND);
 	});
 }

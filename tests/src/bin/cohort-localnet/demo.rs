@@ -138,7 +138,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		// Commit, reveal, vote, checkpoint and review windows in blocks: the commit window
 		// leaves twice the time four workers sharing two cores take for a shard.
 		"--phases",
-		"40,10,20,12,6",
+		"40,10,40,12,6",
 	]
 	.map(String::from);
 	let submit: Vec<&str> = submit.iter().map(String::as_str).collect();
