@@ -9,7 +9,9 @@
 //! - [`merkle`]: the blake3 Merkle tree over fixed-size chunks of a blob, its root (what a
 //!   worker commits and reveals on chain) and inclusion proofs for any chunk;
 //! - [`aggregate`]: the rules a bounty combines a round's deltas with: mean, coordinate-wise
-//!   median and trimmed mean.
+//!   median and trimmed mean;
+//! - [`trajectory`]: the Merkle root over a shard's per-step state hashes, and the proofs a
+//!   bisection of two disagreeing replicas checks its moves with.
 //!
 //! Without the default `std` feature the crate is `no_std` (it needs `alloc`); `std` also
 //! hashes a blob's leaves in parallel with rayon. The bytes and roots are the same either way.
@@ -22,3 +24,4 @@ extern crate alloc;
 pub mod aggregate;
 pub mod delta;
 pub mod merkle;
+pub mod trajectory;

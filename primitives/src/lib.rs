@@ -2,7 +2,7 @@
 //!
 //! What the runtime and the off-chain worker must agree on byte for byte: the identifiers of
 //! bounties, rounds and shards, a bounty's specification, a worker's capabilities, the verdict of
-//! a dispute, and the commitment seal `blake3(root ‖ salt ‖ account)` that the chain checks and
+//! a dispute, and the commitment seal `blake3(root ‖ trajectory ‖ salt ‖ account)` that the chain checks and
 //! the worker computes. Also the two traits through which `pallet-training` reaches the worker
 //! registry and the validator set, so that neither pallet depends on the other.
 //!

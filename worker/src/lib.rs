@@ -39,5 +39,5 @@ pub mod trainer;
 
 // The pure formats live in their own crate (buildable and testable without candle, libp2p,
 // subxt or RocksDB); re-exported under their old paths so `crate::delta::Delta` still names them.
-pub use cohort_formats::{aggregate, delta, merkle};
+pub use cohort_formats::{aggregate, delta, merkle, trajectory};
 pub use cohort_primitives::{seal, H256};

@@ -68,15 +68,24 @@ pub struct Commitment {
 	pub checkpoint: H256,
 	/// The delta's Merkle root.
 	pub root: H256,
+	/// The hash of the training state before the first step and after each: the leaves of
+	/// the trajectory root the seal binds, kept so that the worker can answer a bisection's
+	/// moves without training again.
+	pub trajectory: Vec<H256>,
 	/// The salt of the seal.
 	pub salt: H256,
-	/// `blake3(root ‖ salt ‖ account)`.
+	/// `blake3(root ‖ trajectory ‖ salt ‖ account)`.
 	pub seal: H256,
 	/// How far it got.
 	pub stage: Stage,
 }
 
 impl Commitment {
+	/// The root of [`Commitment::trajectory`], as sealed and revealed.
+	pub fn trajectory_root(&self) -> H256 {
+		crate::trajectory::root(&self.trajectory)
+	}
+
 	fn key(bounty: BountyId, round: RoundIndex, shard: ShardIndex) -> [u8; 16] {
 		let mut key = [0u8; 16];
 		key[..8].copy_from_slice(&bounty.to_be_bytes());
@@ -186,6 +195,7 @@ mod tests {
 
 	fn commitment(shard: ShardIndex, stage: Stage) -> Commitment {
 		let root = H256::repeat_byte(shard as u8);
+		let trajectory = vec![H256::repeat_byte(1), H256::repeat_byte(2)];
 		let salt = H256::repeat_byte(0x5a);
 		Commitment {
 			bounty: 1,
@@ -193,8 +203,9 @@ mod tests {
 			shard,
 			checkpoint: H256::repeat_byte(0xc0),
 			root,
+			seal: seal(&root, &crate::trajectory::root(&trajectory), &salt, &[7; 32]),
+			trajectory,
 			salt,
-			seal: seal(&root, &salt, &[7; 32]),
 			stage,
 		}
 	}

@@ -17,6 +17,9 @@ use sp_runtime::{traits::Saturating, Perbill};
 
 /// Replicas per shard in the benchmarks.
 const R: u32 = 2;
+/// The trajectory root every benchmark worker reveals: the chain stores it and checks only
+/// that it opens the seal.
+const TRAJECTORY: H256 = H256::repeat_byte(0x7a);
 
 fn owner<T: Config>() -> T::AccountId {
 	let who: T::AccountId = account("owner", 0, 0);
@@ -107,7 +110,8 @@ fn commit_and_reveal<T: Config>(bounty: BountyId, result: impl Fn(u32, usize) ->
 		let slots = Shards::<T>::get((bounty, 0, shard)).expect("assigned").slots;
 		for (replica, slot) in slots.iter().enumerate() {
 			let root = result(shard, replica);
-			let sealed = seal(&root, &salt_of::<T>(&slot.worker), &slot.worker.encode());
+			let sealed =
+				seal(&root, &TRAJECTORY, &salt_of::<T>(&slot.worker), &slot.worker.encode());
 			Training::<T>::do_commit(
 				slot.worker.clone(),
 				bounty,
@@ -130,6 +134,7 @@ fn commit_and_reveal<T: Config>(bounty: BountyId, result: impl Fn(u32, usize) ->
 				0,
 				shard,
 				root,
+				TRAJECTORY,
 				salt_of::<T>(&slot.worker),
 			)
 			.expect("committed");
@@ -213,7 +218,7 @@ mod benchmarks {
 		let bounty = started::<T>(1, R);
 		let worker = Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0].worker.clone();
 		let checkpoint = Rounds::<T>::get(bounty, 0).expect("started").checkpoint;
-		let sealed = seal(&honest(0, 0), &salt_of::<T>(&worker), &worker.encode());
+		let sealed = seal(&honest(0, 0), &TRAJECTORY, &salt_of::<T>(&worker), &worker.encode());
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), bounty, 0, 0, checkpoint, sealed);
 		assert!(Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0].seal.is_some());
@@ -225,12 +230,12 @@ mod benchmarks {
 		let worker = Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0].worker.clone();
 		let round = Rounds::<T>::get(bounty, 0).expect("started");
 		let salt = salt_of::<T>(&worker);
-		let sealed = seal(&honest(0, 0), &salt, &worker.encode());
+		let sealed = seal(&honest(0, 0), &TRAJECTORY, &salt, &worker.encode());
 		Training::<T>::do_commit(worker.clone(), bounty, 0, 0, round.checkpoint, sealed)
 			.expect("assigned");
 		frame_system::Pallet::<T>::set_block_number(round.commit_deadline);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(worker), bounty, 0, 0, honest(0, 0), salt);
+		_(RawOrigin::Signed(worker), bounty, 0, 0, honest(0, 0), TRAJECTORY, salt);
 		assert!(Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0].root.is_some());
 	}
 

@@ -25,10 +25,11 @@
 //!    workers the bounty stays `Waiting` ([`Event::RoundWaiting`]) and tries again after
 //!    [`Config::WaitingRetryBlocks`].
 //! 2. **Training: commit.** Before the commit deadline each assigned worker calls `commit` with
-//!    `seal = blake3(root ‖ salt ‖ account)`, naming the checkpoint it trained from; anything
-//!    but the round's `H_k` is refused as stale.
+//!    `seal = blake3(root ‖ trajectory ‖ salt ‖ account)` (`root`: its delta's Merkle root;
+//!    `trajectory`: the root of its training state after every inner step), naming the
+//!    checkpoint it trained from; anything but the round's `H_k` is refused as stale.
 //! 3. **Training: reveal.** From the commit deadline to the reveal deadline it calls `reveal`
-//!    with `(root, salt)`; the chain recomputes the seal.
+//!    with `(root, trajectory, salt)`; the chain recomputes the seal.
 //! 4. **Check (at the reveal deadline).** A shard whose `r` replicas revealed one root is
 //!    accepted and its workers paid, unless an audit is drawn (at the bounty's audit rate).
 //!    A slot that did not commit or reveal counts as a missed deadline; once per round, missed
@@ -377,13 +378,14 @@ pub mod pallet {
 			worker: T::AccountId,
 			seal: H256,
 		},
-		/// `worker` revealed `root`.
+		/// `worker` revealed `root`, trained along `trajectory`.
 		Revealed {
 			bounty: BountyId,
 			round: RoundIndex,
 			shard: ShardIndex,
 			worker: T::AccountId,
 			root: H256,
+			trajectory: H256,
 		},
 		/// `worker` missed its commit or reveal deadline.
 		DeadlineMissed {
@@ -573,7 +575,7 @@ pub mod pallet {
 		NotCommitted,
 		/// The slot was already revealed.
 		AlreadyRevealed,
-		/// `blake3(root ‖ salt ‖ caller)` is not the committed seal.
+		/// `blake3(root ‖ trajectory ‖ salt ‖ caller)` is not the committed seal.
 		SealMismatch,
 		/// No dispute has this id.
 		UnknownDispute,
@@ -781,7 +783,8 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Commit the seal `blake3(root ‖ salt ‖ caller)` of the caller's result for `shard`,
+		/// Commit the seal `blake3(root ‖ trajectory ‖ salt ‖ caller)` of the caller's result
+		/// for `shard`,
 		/// trained from `checkpoint`, before the round's commit deadline.
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `CommitDeadlinePassed`,
@@ -802,8 +805,9 @@ pub mod pallet {
 			Self::do_commit(worker, bounty, round, shard, checkpoint, seal)
 		}
 
-		/// Reveal the caller's `root` and `salt` for `shard`, between the commit and the reveal
-		/// deadline. The chain checks that they hash, with the caller's account, to the seal.
+		/// Reveal the caller's delta `root`, its `trajectory` root and `salt` for `shard`,
+		/// between the commit and the reveal deadline. The chain checks that they hash, with the
+		/// caller's account, to the seal.
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `RevealNotOpen`,
 		/// `RevealDeadlinePassed`, `UnknownShard`, `NotAssigned`, `NotCommitted`,
@@ -816,10 +820,11 @@ pub mod pallet {
 			round: RoundIndex,
 			shard: ShardIndex,
 			root: H256,
+			trajectory: H256,
 			salt: H256,
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
-			Self::do_reveal(worker, bounty, round, shard, root, salt)
+			Self::do_reveal(worker, bounty, round, shard, root, trajectory, salt)
 		}
 
 		/// Vote `verdict` on `dispute`, as a validator of the active set, weighted by its stake.

@@ -224,3 +224,9 @@ pub fn run(test: impl FnOnce()) {
 		Workers::do_try_state().expect("worker invariants hold");
 	});
 }
+
+/// The trajectory root a test's worker reveals with `root`: a fixed function of it, so that
+/// replicas with one result reveal one trajectory, as honest replicas do.
+pub fn trajectory_of(root: &H256) -> H256 {
+	H256(root.0.map(|byte| !byte))
+}

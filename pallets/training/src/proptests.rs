@@ -144,10 +144,18 @@ fn apply(step: Step, liars: u16) {
 						let w = slot.worker;
 						let root = root_of(id, round, shard, liar(liars, w));
 						let _ = if matches!(step, Step::Commit) {
-							let sealed = seal(&root, &salt(w), &w.encode());
+							let sealed = seal(&root, &trajectory_of(&root), &salt(w), &w.encode());
 							Training::commit(signed(w), id, round, shard, info.checkpoint, sealed)
 						} else {
-							Training::reveal(signed(w), id, round, shard, root, salt(w))
+							Training::reveal(
+								signed(w),
+								id,
+								round,
+								shard,
+								root,
+								trajectory_of(&root),
+								salt(w),
+							)
 						};
 					}
 				}
@@ -263,9 +271,9 @@ fn call() -> impl Strategy<Value = RuntimeCall> {
 				RuntimeCall::Training(Call::commit { bounty, round, shard, checkpoint, seal })
 			}
 		),
-		(0u64..4, 0u32..3, 0u32..5, hash.clone(), hash.clone()).prop_map(
-			|(bounty, round, shard, root, salt)| {
-				RuntimeCall::Training(Call::reveal { bounty, round, shard, root, salt })
+		(0u64..4, 0u32..3, 0u32..5, hash.clone(), hash.clone(), hash.clone()).prop_map(
+			|(bounty, round, shard, root, trajectory, salt)| {
+				RuntimeCall::Training(Call::reveal { bounty, round, shard, root, trajectory, salt })
 			}
 		),
 		(0u64..6, verdict)
@@ -410,7 +418,7 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 		let checkpoint = Rounds::<Test>::get(0, 0).unwrap().checkpoint;
 		let good = |s: ShardIndex| root_of(0, 0, s, false);
 		let commit = |who: AccountId, s: ShardIndex, root: H256| {
-			let sealed = seal(&root, &salt(who), &who.encode());
+			let sealed = seal(&root, &trajectory_of(&root), &salt(who), &who.encode());
 			Training::commit(RuntimeOrigin::signed(who), 0, 0, s, checkpoint, sealed)
 		};
 		for (s, who) in &slots {
@@ -444,7 +452,16 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 				} else {
 					good(*s)
 				};
-				let _ = Training::reveal(RuntimeOrigin::signed(*who), 0, 0, *s, root, salt(*who));
+				let trajectory = trajectory_of(&root);
+				let _ = Training::reveal(
+					RuntimeOrigin::signed(*who),
+					0,
+					0,
+					*s,
+					root,
+					trajectory,
+					salt(*who),
+				);
 			}
 		}
 		run_to_block(Rounds::<Test>::get(0, 0).unwrap().reveal_deadline);

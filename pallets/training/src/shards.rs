@@ -29,7 +29,14 @@ impl<T: Config> Pallet<T> {
 		replaced: Option<T::AccountId>,
 	) -> Slot<T::AccountId> {
 		T::Workers::assignment_opened(&worker);
-		Slot { worker, seal: None, root: None, replaced, outcome: SlotOutcome::Pending }
+		Slot {
+			worker,
+			seal: None,
+			root: None,
+			trajectory: None,
+			replaced,
+			outcome: SlotOutcome::Pending,
+		}
 	}
 
 	/// Close a pending `slot` with `outcome`: its worker's duty is over.
@@ -238,6 +245,7 @@ impl<T: Config> Pallet<T> {
 		round: RoundIndex,
 		shard: ShardIndex,
 		root: H256,
+		trajectory: H256,
 		salt: H256,
 	) -> DispatchResult {
 		let p = Progress::<T>::current(id, round)?;
@@ -249,10 +257,14 @@ impl<T: Config> Pallet<T> {
 		let slot = &mut state.slots[index];
 		let committed = slot.seal.ok_or(Error::<T>::NotCommitted)?;
 		ensure!(slot.root.is_none(), Error::<T>::AlreadyRevealed);
-		ensure!(seal(&root, &salt, &worker.encode()) == committed, Error::<T>::SealMismatch);
+		ensure!(
+			seal(&root, &trajectory, &salt, &worker.encode()) == committed,
+			Error::<T>::SealMismatch
+		);
 		slot.root = Some(root);
+		slot.trajectory = Some(trajectory);
 		Shards::<T>::insert((id, round, shard), state);
-		Self::deposit_event(Event::Revealed { bounty: id, round, shard, worker, root });
+		Self::deposit_event(Event::Revealed { bounty: id, round, shard, worker, root, trajectory });
 		Ok(())
 	}
 

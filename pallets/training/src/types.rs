@@ -190,10 +190,13 @@ chain_type! {
 	pub struct Slot<AccountId> {
 		/// The assigned worker.
 		pub worker: AccountId,
-		/// `blake3(root ‖ salt ‖ worker)`, once committed.
+		/// `blake3(root ‖ trajectory ‖ salt ‖ worker)`, once committed.
 		pub seal: Option<H256>,
 		/// The Merkle root of the worker's delta, once revealed.
 		pub root: Option<H256>,
+		/// The root of the worker's training trajectory (the state after each inner step),
+		/// once revealed: what a bisection of a dispute checks the worker's moves against.
+		pub trajectory: Option<H256>,
 		/// The worker this one replaced as a standby, if any.
 		pub replaced: Option<AccountId>,
 		/// Where the slot stands.

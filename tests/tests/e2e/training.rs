@@ -102,6 +102,10 @@ async fn wait_block(rpc: &Rpc, number: u64) {
 	.unwrap()
 }
 
+/// The trajectory root every scripted worker reveals: the chain checks only that it opens the
+/// seal with the root.
+const TRAJECTORY: H256 = H256::repeat_byte(0x7a);
+
 /// `who` commits (or, with `reveal`, reveals) `root_of(shard)` for both shards.
 async fn act(
 	rpc: &Rpc,
@@ -113,9 +117,16 @@ async fn act(
 	for shard in 0..2 {
 		let root = root_of(shard);
 		let call = if reveal {
-			TrainingCall::reveal { bounty: 0, round: 0, shard, root, salt: salt(who) }
+			TrainingCall::reveal {
+				bounty: 0,
+				round: 0,
+				shard,
+				root,
+				trajectory: TRAJECTORY,
+				salt: salt(who),
+			}
 		} else {
-			let seal = seal(&root, &salt(who), &who.to_account_id().encode());
+			let seal = seal(&root, &TRAJECTORY, &salt(who), &who.to_account_id().encode());
 			TrainingCall::commit { bounty: 0, round: 0, shard, checkpoint, seal }
 		};
 		tx::execute_ok(rpc, who, call.into()).await.unwrap();
@@ -179,8 +190,14 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 		act(&rpc, Charlie, checkpoint, false, lies)
 	);
 	wait_block(&rpc, commit_deadline).await;
-	let wrong_salt =
-		TrainingCall::reveal { bounty: 0, round: 0, shard: 0, root: good(0), salt: H256::zero() };
+	let wrong_salt = TrainingCall::reveal {
+		bounty: 0,
+		round: 0,
+		shard: 0,
+		root: good(0),
+		trajectory: TRAJECTORY,
+		salt: H256::zero(),
+	};
 	let refused = tx::execute(&rpc, Bob, wrong_salt.into()).await.unwrap();
 	assert_eq!(refused.result, Err(training_error(TrainingError::SealMismatch)));
 	tokio::join!(

@@ -34,7 +34,6 @@ use crate::{
 		},
 		At, ChainError,
 	},
-	delta::Delta,
 	job::{Job, ShardTask},
 	merkle,
 	metrics::Work,
@@ -296,7 +295,7 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 			}
 			let trained = train_slot(&cx, &job, slot).await;
 			drop(turn);
-			let (delta, losses) = match trained {
+			let Trained { delta, losses, trajectory } = match trained {
 				Ok(trained) => trained,
 				// Nobody serves the data yet: try again at the next block, and decline only
 				// when too little time is left to train even if it came.
@@ -321,14 +320,16 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 			cx.metrics.spent(Work::Hashing, hashing.elapsed());
 			debug_assert_eq!(root, merkle::root(&bytes));
 			let salt = super::salt();
+			let steps = crate::trajectory::root(&trajectory);
 			let record = Commitment {
 				bounty,
 				round,
 				shard,
 				checkpoint,
 				root,
+				trajectory,
 				salt,
-				seal: seal(&root, &salt, &cx.keys.account_id()),
+				seal: seal(&root, &steps, &salt, &cx.keys.account_id()),
 				stage: Stage::Sealed,
 			};
 			// Synced before the extrinsic leaves: whatever happens next, this is the slot's seal.
@@ -347,19 +348,16 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 }
 
 /// Train the slot's shard of `job` from the round's checkpoint, as this worker's conduct has
-/// it: the delta to commit and the loss at each step.
-async fn train_slot(
-	cx: &Context,
-	job: &Job,
-	slot: ShardTask,
-) -> Result<(Delta, Vec<f32>), DutyError> {
+/// it: the delta to commit, the loss at each step and the trajectory.
+async fn train_slot(cx: &Context, job: &Job, slot: ShardTask) -> Result<Trained, DutyError> {
 	let task = cx.conduct.training_inputs(cx, job, slot).await?;
-	let (Trained { delta, losses }, elapsed) = cx.train(job, task).await?;
-	cx.metrics.step_seconds.observe(elapsed.as_secs_f64() / losses.len().max(1) as f64);
-	Ok((cx.conduct.tamper(slot, delta), losses))
+	let (trained, elapsed) = cx.train(job, task).await?;
+	let steps = trained.losses.len().max(1);
+	cx.metrics.step_seconds.observe(elapsed.as_secs_f64() / steps as f64);
+	Ok(Trained { delta: cx.conduct.tamper(slot, trained.delta), ..trained })
 }
 
-/// Reveal the slot's root and salt, then serve the delta and announce it.
+/// Reveal the slot's root, trajectory root and salt, then serve the delta and announce it.
 async fn reveal(cx: Context, slot: ShardTask) -> Result<(), DutyError> {
 	let ShardTask { bounty, round, shard, .. } = slot;
 	let Some(mut record) = cx.store.commitment(bounty, round, shard)? else {
@@ -373,7 +371,14 @@ async fn reveal(cx: Context, slot: ShardTask) -> Result<(), DutyError> {
 	};
 	// Sent whatever the record's stage: the loop asks only while the chain lacks the root
 	// (a reveal in a block that a reorganisation took away is sent again).
-	let call = runtime::tx().training().reveal(bounty, round, shard, record.root, record.salt);
+	let call = runtime::tx().training().reveal(
+		bounty,
+		round,
+		shard,
+		record.root,
+		record.trajectory_root(),
+		record.salt,
+	);
 	cx.submit("Training.reveal", &call).await?;
 	record.stage = Stage::Revealed;
 	cx.store.record(&record)?;

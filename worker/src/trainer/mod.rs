@@ -1,5 +1,8 @@
 //! Training one shard: load `H_k`, run the bounty's inner steps on the shard's batches, return
-//! the parameter delta (a DiLoCo-style pseudo-gradient) in canonical form, and the losses.
+//! the parameter delta (a DiLoCo-style pseudo-gradient) in canonical form, the losses, and the
+//! trajectory: the hash of the training state (parameters and optimizer state, see [`state`])
+//! before the first step and after each, which a bisection between disagreeing replicas
+//! narrows to one step that a referee recomputes from the agreed state ([`step_from`]).
 //!
 //! Everything that could differ between honest replicas is pinned: weights come from the
 //! project's seeded generator, batches from the generator of (bounty, round, shard), and
@@ -10,8 +13,10 @@ mod data;
 mod device;
 mod inference;
 mod models;
+mod optimizer;
 mod params;
 mod rng;
+pub mod state;
 
 pub use data::{Batch, DataError, Dataset, Sampler, SyntheticSpec, SYNTHETIC_MAGIC};
 pub use device::{Backend, BackendError};
@@ -22,8 +27,8 @@ pub use rng::SeededRng;
 
 use crate::delta::Delta;
 use candle_core::Device;
-use candle_nn::{AdamW, Optimizer as _, ParamsAdamW, SGD};
-use cohort_primitives::Optimizer;
+use cohort_primitives::{Optimizer, H256};
+use state::Live;
 use thiserror::Error;
 
 /// How one shard is trained.
@@ -60,6 +65,9 @@ pub struct Trained {
 	pub delta: Delta,
 	/// The loss at each step.
 	pub losses: Vec<f32>,
+	/// The hash of the state before the first step and after each ([`state::hash`]):
+	/// `steps + 1` leaves of the trajectory a seal commits to ([`crate::trajectory`]).
+	pub trajectory: Vec<H256>,
 }
 
 /// Why a shard could not be trained.
@@ -68,6 +76,10 @@ pub enum TrainError {
 	/// The checkpoint's names or shapes are not the model configuration's.
 	#[error("the checkpoint does not fit this model configuration")]
 	CheckpointMismatch,
+	/// A training state whose tensors are not this model's parameters and this optimizer's
+	/// state, or a step past the bounty's last.
+	#[error("the training state does not fit this model, optimizer and step")]
+	StateMismatch,
 	/// Text generation asked of a model that is not the char transformer.
 	#[error("only a char transformer generates text")]
 	NotAGenerator,
@@ -104,51 +116,116 @@ pub fn train_shard_observed(
 	if !config.fits(checkpoint) {
 		return Err(TrainError::CheckpointMismatch);
 	}
-	let context = config.context();
-	let sampler = Sampler::new(dataset, shard.dataset_shard, shard.dataset_shards, context)?;
-	let mut rng = SeededRng::for_shard("batches", shard.bounty, shard.round, shard.shard);
-	let params = Params::from_checkpoint(checkpoint, device)?;
-	let mut optimizer = Inner::new(&params, settings)?;
+	let mut live = Live::fresh(checkpoint, settings, device)?;
+	let mut steps = Steps::new(config, settings, dataset, shard, device)?;
 	let mut losses = Vec::with_capacity(settings.steps as usize);
+	let mut trajectory = Vec::with_capacity(settings.steps as usize + 1);
+	trajectory.push(state::hash(&live.snapshot()?));
 	for step in 0..settings.steps {
-		let batch = sampler.batch(&mut rng, settings.batch_size, context, device)?;
-		let loss = config.loss(&params, &batch.inputs, &batch.targets)?;
-		let value = loss.to_scalar::<f32>()?;
-		losses.push(value);
-		optimizer.step(&loss)?;
-		on_step(step, value);
+		let loss = steps.take(&mut live)?;
+		losses.push(loss);
+		trajectory.push(state::hash(&live.snapshot()?));
+		on_step(step, loss);
 	}
-	let after = params.to_checkpoint()?;
+	let after = live.params.to_checkpoint()?;
 	let diff: Vec<f32> = after.values().zip(checkpoint.values()).map(|(a, b)| a - b).collect();
-	Ok(Trained { delta: checkpoint.with_values(&diff), losses })
+	Ok(Trained { delta: checkpoint.with_values(&diff), losses, trajectory })
 }
 
-/// The inner optimizer a bounty asks for.
-enum Inner {
-	AdamW(AdamW),
-	Sgd(SGD),
+/// The state after `steps_taken` steps of `shard` from `checkpoint`, retrained: what a worker
+/// shows when a bisection asks for a step's state it did not keep.
+pub fn state_after(
+	config: &ModelConfig,
+	settings: &Settings,
+	checkpoint: &Delta,
+	dataset: &Dataset,
+	shard: ShardRef,
+	steps_taken: u32,
+	device: &Device,
+) -> Result<Delta, TrainError> {
+	if !config.fits(checkpoint) {
+		return Err(TrainError::CheckpointMismatch);
+	}
+	if steps_taken > settings.steps {
+		return Err(TrainError::StateMismatch);
+	}
+	let mut live = Live::fresh(checkpoint, settings, device)?;
+	let mut steps = Steps::new(config, settings, dataset, shard, device)?;
+	for _ in 0..steps_taken {
+		steps.take(&mut live)?;
+	}
+	live.snapshot()
 }
 
-impl Inner {
-	fn new(params: &Params, settings: &Settings) -> candle_core::Result<Self> {
-		Ok(match settings.optimizer {
-			Optimizer::AdamW => {
-				let config = ParamsAdamW {
-					lr: settings.learning_rate,
-					weight_decay: 0.0,
-					..Default::default()
-				};
-				Inner::AdamW(AdamW::new(params.vars(), config)?)
-			}
-			Optimizer::Sgd => Inner::Sgd(SGD::new(params.vars(), settings.learning_rate)?),
-		})
+/// Step `steps_taken + 1` of `shard` alone, from `state` (the state after `steps_taken`
+/// steps): the state after it. This is all a referee recomputes once a bisection has found the
+/// one step two replicas disagree on; the step's batch is drawn after replaying the draws of
+/// the steps before it, which costs no training.
+pub fn step_from(
+	config: &ModelConfig,
+	settings: &Settings,
+	state: &Delta,
+	steps_taken: u32,
+	dataset: &Dataset,
+	shard: ShardRef,
+	device: &Device,
+) -> Result<Delta, TrainError> {
+	if steps_taken >= settings.steps || !config.fits(&state::params_of(state)?) {
+		return Err(TrainError::StateMismatch);
+	}
+	let mut live = Live::resume(state, steps_taken, settings, device)?;
+	let mut steps = Steps::new(config, settings, dataset, shard, device)?;
+	steps.skip(steps_taken)?;
+	steps.take(&mut live)?;
+	live.snapshot()
+}
+
+/// A shard's inner steps in order: the batches drawn from the shard's generator, and the
+/// update each makes.
+struct Steps<'a> {
+	config: &'a ModelConfig,
+	batch_size: usize,
+	sampler: Sampler<'a>,
+	rng: SeededRng,
+	device: &'a Device,
+}
+
+impl<'a> Steps<'a> {
+	fn new(
+		config: &'a ModelConfig,
+		settings: &Settings,
+		dataset: &'a Dataset,
+		shard: ShardRef,
+		device: &'a Device,
+	) -> Result<Self, TrainError> {
+		let sampler =
+			Sampler::new(dataset, shard.dataset_shard, shard.dataset_shards, config.context())?;
+		let rng = SeededRng::for_shard("batches", shard.bounty, shard.round, shard.shard);
+		Ok(Self { config, batch_size: settings.batch_size, sampler, rng, device })
 	}
 
-	fn step(&mut self, loss: &candle_core::Tensor) -> candle_core::Result<()> {
-		match self {
-			Inner::AdamW(adam) => adam.backward_step(loss),
-			Inner::Sgd(sgd) => sgd.backward_step(loss),
+	/// Draw the batches of the next `count` steps and drop them.
+	fn skip(&mut self, count: u32) -> Result<(), TrainError> {
+		for _ in 0..count {
+			self.sampler.batch(
+				&mut self.rng,
+				self.batch_size,
+				self.config.context(),
+				self.device,
+			)?;
 		}
+		Ok(())
+	}
+
+	/// The next step on `live`; its loss (before the update).
+	fn take(&mut self, live: &mut Live) -> Result<f32, TrainError> {
+		let context = self.config.context();
+		let batch = self.sampler.batch(&mut self.rng, self.batch_size, context, self.device)?;
+		let loss = self.config.loss(&live.params, &batch.inputs, &batch.targets)?;
+		let value = loss.to_scalar::<f32>()?;
+		let grads = loss.backward()?;
+		live.optimizer.step(&live.params, &grads)?;
+		Ok(value)
 	}
 }
 

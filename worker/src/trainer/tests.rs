@@ -89,9 +89,12 @@ fn the_same_shard_gives_the_same_bytes_on_one_thread_or_two() {
 				train_shard(&config, &settings(5), &h0, &data, SHARD, &Device::Cpu).unwrap()
 			})
 		};
-		let once = root_of(&run(2));
+		let first = run(2);
+		let once = root_of(&first);
 		assert_eq!(root_of(&run(2)), once, "two runs differ");
-		assert_eq!(root_of(&run(1)), once, "one thread differs from two");
+		let single = run(1);
+		assert_eq!(root_of(&single), once, "one thread differs from two");
+		assert_eq!(single.trajectory, first.trajectory, "the trajectories differ");
 		// A different shard is different work.
 		let other = train_shard(
 			&config,
@@ -141,4 +144,103 @@ fn bad_inputs_are_refused_clearly() {
 	)
 	.unwrap_or_else(|e| panic!("{e}"));
 	assert_eq!(parsed, char_model());
+}
+
+/// candle-nn's optimizers, run beside the trainer's own: the same parameters after every step.
+#[test]
+fn the_optimizers_give_candle_nn_bytes() {
+	use candle_nn::{AdamW, Optimizer as _, ParamsAdamW, SGD};
+	for (optimizer, learning_rate) in [(Optimizer::AdamW, 3e-3), (Optimizer::Sgd, 0.05)] {
+		let settings = Settings { optimizer, learning_rate, ..settings(6) };
+		let h0 = mlp().init(b"h0");
+		let ours = train_shard(&mlp(), &settings, &h0, &synthetic(), SHARD, &Device::Cpu).unwrap();
+
+		let params = Params::from_checkpoint(&h0, &Device::Cpu).unwrap();
+		let data = synthetic();
+		let sampler = Sampler::new(&data, SHARD.dataset_shard, SHARD.dataset_shards, 0).unwrap();
+		let mut rng = SeededRng::for_shard("batches", SHARD.bounty, SHARD.round, SHARD.shard);
+		let config = ParamsAdamW { lr: learning_rate, weight_decay: 0.0, ..Default::default() };
+		let mut adam = AdamW::new(params.vars(), config).unwrap();
+		let mut sgd = SGD::new(params.vars(), learning_rate).unwrap();
+		for _ in 0..settings.steps {
+			let batch = sampler.batch(&mut rng, settings.batch_size, 0, &Device::Cpu).unwrap();
+			let loss = mlp().loss(&params, &batch.inputs, &batch.targets).unwrap();
+			match optimizer {
+				Optimizer::AdamW => adam.backward_step(&loss).unwrap(),
+				Optimizer::Sgd => sgd.backward_step(&loss).unwrap(),
+			}
+		}
+		let theirs: Vec<f32> =
+			params.to_checkpoint().unwrap().values().zip(h0.values()).map(|(a, b)| a - b).collect();
+		assert_eq!(ours.delta.to_bytes(), h0.with_values(&theirs).to_bytes(), "{optimizer:?}");
+	}
+}
+
+/// What a referee does once a bisection has found a step: resume from the agreed state and
+/// take that one step. From every state of a run, it lands on the run's next state.
+#[test]
+fn one_step_from_any_state_is_that_step_of_the_whole_run() {
+	let sgd = Settings { optimizer: Optimizer::Sgd, learning_rate: 0.05, ..settings(4) };
+	for (config, data, settings) in [
+		(mlp(), synthetic(), settings(4)),
+		(mlp(), synthetic(), sgd),
+		(char_model(), text(), settings(3)),
+	] {
+		let h0 = config.init(b"h0");
+		let run = train_shard(&config, &settings, &h0, &data, SHARD, &Device::Cpu).unwrap();
+		assert_eq!(run.trajectory.len(), settings.steps as usize + 1);
+		for i in 0..settings.steps {
+			let before =
+				state_after(&config, &settings, &h0, &data, SHARD, i, &Device::Cpu).unwrap();
+			assert_eq!(state::hash(&before), run.trajectory[i as usize], "state after {i} steps");
+			let after =
+				step_from(&config, &settings, &before, i, &data, SHARD, &Device::Cpu).unwrap();
+			assert_eq!(state::hash(&after), run.trajectory[i as usize + 1], "step {}", i + 1);
+		}
+		// The last state's parameters are the checkpoint plus the delta.
+		let last = state_after(&config, &settings, &h0, &data, SHARD, settings.steps, &Device::Cpu)
+			.unwrap();
+		let params = state::params_of(&last).unwrap();
+		let summed: Vec<f32> = h0.values().zip(run.delta.values()).map(|(a, d)| a + d).collect();
+		assert!(params
+			.values()
+			.zip(&summed)
+			.all(|(a, b)| (a - b).abs() <= 1e-6 * b.abs().max(1.0)));
+	}
+}
+
+#[test]
+fn a_state_that_does_not_fit_is_refused() {
+	let h0 = mlp().init(b"h0");
+	let adam = settings(3);
+	let state = state_after(&mlp(), &adam, &h0, &synthetic(), SHARD, 1, &Device::Cpu).unwrap();
+	let step = |settings: &Settings, state: &Delta, taken| {
+		step_from(&mlp(), settings, state, taken, &synthetic(), SHARD, &Device::Cpu)
+	};
+	// Past the last step, or another model's state.
+	assert!(matches!(step(&adam, &state, 3), Err(TrainError::StateMismatch)));
+	let other = state_after(
+		&char_model(),
+		&adam,
+		&char_model().init(b"h0"),
+		&text(),
+		SHARD,
+		0,
+		&Device::Cpu,
+	)
+	.unwrap();
+	assert!(matches!(step(&adam, &other, 1), Err(TrainError::StateMismatch)));
+	// AdamW's moments missing, or SGD given moments.
+	let params_only: Vec<_> =
+		state.tensors().iter().filter(|t| t.name.starts_with("param/")).cloned().collect();
+	let params_only = Delta::new(params_only).unwrap();
+	assert!(matches!(step(&adam, &params_only, 1), Err(TrainError::StateMismatch)));
+	let sgd = Settings { optimizer: Optimizer::Sgd, ..adam.clone() };
+	assert!(matches!(step(&sgd, &state, 1), Err(TrainError::StateMismatch)));
+	// A checkpoint is not a state: its names carry no part.
+	assert!(matches!(step(&adam, &h0, 1), Err(TrainError::StateMismatch)));
+	assert!(matches!(
+		state_after(&mlp(), &adam, &h0, &synthetic(), SHARD, 4, &Device::Cpu),
+		Err(TrainError::StateMismatch)
+	));
 }

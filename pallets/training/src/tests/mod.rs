@@ -26,7 +26,7 @@ fn salt(worker: AccountId) -> H256 {
 }
 
 fn sealed(worker: AccountId, root: H256) -> H256 {
-	seal(&root, &salt(worker), &worker.encode())
+	seal(&root, &trajectory_of(&root), &salt(worker), &worker.encode())
 }
 
 /// The honest result of a shard.
@@ -121,7 +121,15 @@ fn reveal(
 	s: ShardIndex,
 	root: H256,
 ) -> DispatchResult {
-	Training::reveal(RuntimeOrigin::signed(worker), id, round, s, root, salt(worker))
+	Training::reveal(
+		RuntimeOrigin::signed(worker),
+		id,
+		round,
+		s,
+		root,
+		trajectory_of(&root),
+		salt(worker),
+	)
 }
 
 fn training_events() -> Vec<Event<Test>> {

@@ -115,6 +115,12 @@ fn commit_and_reveal_refuse_out_of_turn_calls() {
 		assert_noop!(commit(b, id, 0, 0, good(0, 0)), Error::<Test>::CommitDeadlinePassed);
 		assert_noop!(reveal(b, id, 0, 0, good(0, 0)), Error::<Test>::NotCommitted);
 		assert_noop!(reveal(a, id, 0, 0, bad()), Error::<Test>::SealMismatch);
+		// The trajectory is sealed with the root: another one does not open the seal.
+		let other = H256::repeat_byte(0x5a);
+		assert_noop!(
+			Training::reveal(RuntimeOrigin::signed(a), id, 0, 0, good(0, 0), other, salt(a)),
+			Error::<Test>::SealMismatch
+		);
 		assert_ok!(reveal(a, id, 0, 0, good(0, 0)));
 		assert_noop!(reveal(a, id, 0, 0, good(0, 0)), Error::<Test>::AlreadyRevealed);
 		// b never revealed and no standby is left: the round goes on to settle the lone reveal.
@@ -170,7 +176,15 @@ fn a_copied_seal_is_slashed_and_never_keeps_its_author_out() {
 		// The seal binds a's account: nobody else can open it.
 		for (copier, s) in [(b, 0), (c, 1)] {
 			assert_noop!(
-				Training::reveal(RuntimeOrigin::signed(copier), id, 0, s, good(0, 0), salt(a)),
+				Training::reveal(
+					RuntimeOrigin::signed(copier),
+					id,
+					0,
+					s,
+					good(0, 0),
+					trajectory_of(&good(0, 0)),
+					salt(a)
+				),
 				Error::<Test>::SealMismatch
 			);
 		}

@@ -1,7 +1,8 @@
 //! `cohort-worker bench`: training step time of both reference models next to PyTorch on the
-//! same shapes, blake3 Merkle throughput next to plain blake3, and the protocol's share of a
-//! shard's wall time (serialize, hash, seal, store, serve over loopback libp2p). Every ratio
-//! compares two numbers measured in this run.
+//! same shapes, what committing to the trajectory adds to a step (the state's bytes and hash),
+//! blake3 Merkle throughput next to plain blake3, and the protocol's share of a shard's wall
+//! time (serialize, hash, seal, store, serve over loopback libp2p). Every ratio compares two
+//! numbers measured in this run.
 
 use crate::{
 	inputs::{dataset_bytes, default_dataset, model_config},
@@ -83,6 +84,38 @@ fn sample_ms(model: &Model, batches: u32) -> Result<f64> {
 	}
 	times.sort_by(f64::total_cmp);
 	Ok(times[times.len() / 2])
+}
+
+/// The trajectory's cost per step: median milliseconds to hash one training state of the model
+/// (canonical bytes and Merkle root; the copy off the device, a memcpy on a CPU, is not
+/// counted), over `count` hashes, and the state's size in bytes (what a worker serves when a
+/// bisection asks for a step).
+fn trajectory_ms(model: &Model, count: u32) -> Result<(f64, usize)> {
+	let settings = trainer::Settings {
+		steps: 1,
+		batch_size: model.batch_size,
+		optimizer: Optimizer::AdamW,
+		learning_rate: 3e-3,
+	};
+	let checkpoint = model.config.init(b"bench");
+	let device = candle_core::Device::Cpu;
+	let state = trainer::state_after(
+		&model.config,
+		&settings,
+		&checkpoint,
+		&model.dataset,
+		SHARD,
+		1,
+		&device,
+	)?;
+	let mut times = Vec::new();
+	for _ in 0..count {
+		let started = Instant::now();
+		std::hint::black_box(trainer::state::hash(&state));
+		times.push(started.elapsed().as_secs_f64() * 1000.0);
+	}
+	times.sort_by(f64::total_cmp);
+	Ok((times[times.len() / 2], state.to_bytes().len()))
 }
 
 /// Median milliseconds per step over `steps` steps after two warm-up steps, and the result.
@@ -171,7 +204,7 @@ async fn protocol_time(delta: &cohort_worker::delta::Delta) -> Result<Duration> 
 	let started = Instant::now();
 	let bytes = delta.to_bytes();
 	let root = merkle::root(&bytes);
-	std::hint::black_box(seal(&root, &H256::repeat_byte(7), &[1; 32]));
+	std::hint::black_box(seal(&root, &H256::repeat_byte(3), &H256::repeat_byte(7), &[1; 32]));
 	server.publish(&bytes)?;
 	client.fetch_from(server.peer_id(), root).await?;
 	Ok(started.elapsed())
@@ -188,10 +221,14 @@ pub async fn bench(options: &Options, args: BenchArgs) -> Result<()> {
 		tracing::info!(model = model.name, "timing candle training steps");
 		let (ms, trained, total) = candle_step_ms(&model, args.steps)?;
 		let sampling = sample_ms(&model, args.steps)?;
+		let (trajectory, state_bytes) = trajectory_ms(&model, args.steps)?;
 		let mut entry = json!({
 			"batch": model.batch_size,
 			"candleMsPerStep": ms,
 			"candleSamplingMsPerStep": sampling,
+			"trajectoryMsPerStep": trajectory,
+			"trajectoryShareOfStep": trajectory / ms,
+			"stateBytes": state_bytes,
 		});
 		if let Some(torch_ms) = torch.as_ref().and_then(|t| t[model.name].as_f64()) {
 			entry["torchMsPerStep"] = json!(torch_ms);

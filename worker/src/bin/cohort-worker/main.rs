@@ -57,7 +57,7 @@ enum Command {
 	/// Datasets: publish a file or a built-in dataset, fetch one by root.
 	#[command(subcommand)]
 	Dataset(DatasetCommand),
-	/// Train one shard offline and print the delta's root and the losses.
+	/// Train one shard offline and print the delta's root, the trajectory's root and the losses.
 	Train(offline::TrainArgs),
 	/// Measure training steps against PyTorch, Merkle hashing, and the protocol's overhead.
 	Bench(bench::BenchArgs),

@@ -13,6 +13,7 @@ use cohort_worker::{
 	keys::Keys,
 	merkle,
 	trainer::{self, Dataset, ShardRef},
+	trajectory,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
@@ -191,6 +192,7 @@ pub fn train(options: &Options, args: TrainArgs) -> Result<()> {
 		options.json,
 		json!({
 			"root": format!("{:?}", merkle::root(&delta)),
+			"trajectory": format!("{:?}", trajectory::root(&trained.trajectory)),
 			"checkpoint": format!("{:?}", merkle::root(&checkpoint.to_bytes())),
 			"deltaBytes": delta.len(),
 			"class": backend.class(),
