@@ -20,3 +20,22 @@ pub fn hex<B: AsRef<[u8]>, S: Serializer>(bytes: &B, serializer: S) -> Result<S:
 	}
 	serializer.serialize_str(&out)
 }
+
+/// Serialize a list of byte strings (multiaddrs, say) as `0x`-prefixed hex strings.
+pub fn hex_list<B: AsRef<[u8]>, S: Serializer>(
+	list: &[B],
+	serializer: S,
+) -> Result<S::Ok, S::Error> {
+	use serde::ser::SerializeSeq;
+	struct Hex<'a>(&'a [u8]);
+	impl serde::Serialize for Hex<'_> {
+		fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+			hex(&self.0, serializer)
+		}
+	}
+	let mut seq = serializer.serialize_seq(Some(list.len()))?;
+	for item in list {
+		seq.serialize_element(&Hex(item.as_ref()))?;
+	}
+	seq.end()
+}

@@ -1,7 +1,7 @@
 //! # Cohort primitives
 //!
 //! What the runtime and the off-chain worker must agree on byte for byte: the identifiers of
-//! bounties, rounds and shards, a bounty's specification, a worker's capabilities, the verdict of
+//! bounties, rounds and shards, a bounty's specification, a worker's capabilities, where a peer listens, the verdict of
 //! a dispute, and the commitment seal `blake3(root ‖ trajectory ‖ salt ‖ account)` that the chain checks and
 //! the worker computes. Also the two traits through which `pallet-training` reaches the worker
 //! registry and the validator set, so that neither pallet depends on the other.
@@ -18,6 +18,7 @@ mod bounty;
 mod capabilities;
 #[cfg(feature = "std")]
 pub mod json;
+mod peer;
 mod seal;
 mod traits;
 
@@ -26,6 +27,10 @@ pub use bounty::{
 	ModelSpec, Optimizer, Verdict, MAX_MODEL_CONFIG_LEN,
 };
 pub use capabilities::{Capabilities, DeterminismClass, DeviceKind, Requirements};
+pub use peer::{
+	checked_addresses, checked_peer_id, Addresses, Multiaddr, PeerError, PeerId, PeerRecord,
+	MAX_ADDRESSES, MAX_ADDRESS_LEN, MAX_PEER_ID_LEN,
+};
 pub use seal::seal;
 pub use sp_core::H256;
 pub use traits::{SlashReason, VoterStake, WorkerRegistry};

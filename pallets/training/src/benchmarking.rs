@@ -205,6 +205,18 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn serve_data() {
+		let bounty = started::<T>(1, R);
+		let owner = Bounties::<T>::get(bounty).expect("exists").owner;
+		let peer_id = vec![1; cohort_primitives::MAX_PEER_ID_LEN as usize];
+		let address = vec![4; cohort_primitives::MAX_ADDRESS_LEN as usize];
+		let addresses = vec![address; cohort_primitives::MAX_ADDRESSES as usize];
+		#[extrinsic_call]
+		_(RawOrigin::Signed(owner), bounty, peer_id, addresses);
+		assert!(DataServers::<T>::contains_key(bounty));
+	}
+
+	#[benchmark]
 	fn top_up() {
 		let bounty = started::<T>(1, R);
 		let owner = Bounties::<T>::get(bounty).expect("exists").owner;

@@ -10,13 +10,15 @@
 //! round's checkpoint may be disputed once. Payments come out of this escrow; what a round does
 //! not spend goes back to the owner when the round ends. `top_up` adds rounds (and their cost);
 //! `cancel_bounty` returns the cost of rounds not started at once and lets the round in
-//! progress finish.
+//! progress finish. `serve_data` records which libp2p peer serves the bounty's dataset and
+//! initial checkpoint (`DataServers`), so workers can ask it directly.
 //!
 //! ## A round: states and transitions
 //! Each bounty runs one round at a time; the round's [`RoundPhase`] carries the deadline of the
 //! phase it is in (a block number: the first block at which the phase's action is refused). A
 //! phase ends when the pallet's `on_initialize` reaches that deadline, or earlier when a call
-//! completes it (a settling vote, the aggregator's checkpoint). Every transition is in
+//! completes it (the last commit or reveal of a round, a settling vote, the aggregator's
+//! checkpoint). Every transition is in
 //! `machine.rs`; the rules for one shard are in `shards.rs`, for disputes in `disputes.rs`.
 //!
 //! 1. **Waiting → Training (assign).** Every shard of round `k` goes to `r` distinct eligible
@@ -29,7 +31,10 @@
 //!    `trajectory`: the root of its training state after every inner step), naming the
 //!    checkpoint it trained from; anything but the round's `H_k` is refused as stale.
 //! 3. **Training: reveal.** From the commit deadline to the reveal deadline it calls `reveal`
-//!    with `(root, trajectory, salt)`; the chain recomputes the seal.
+//!    with `(root, trajectory, salt)`; the chain recomputes the seal. Both windows also close
+//!    at a barrier: when no slot can still commit, the commit deadline moves to the next block
+//!    (the reveal window keeps its length, [`Event::CommitsClosed`]); when every committed slot
+//!    has revealed, so does the reveal deadline ([`Event::RevealsClosed`]).
 //! 4. **Check (at the reveal deadline).** A shard whose `r` replicas revealed one root is
 //!    accepted and its workers paid, unless an audit is drawn (at the bounty's audit rate).
 //!    A slot that did not commit or reveal counts as a missed deadline; once per round, missed
@@ -116,7 +121,10 @@ pub type SpecInput<T> = BountySpec<BalanceOf<T>, alloc::vec::Vec<u8>>;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use cohort_primitives::{Aggregation, ModelConfig, H256};
+	use alloc::vec::Vec;
+	use cohort_primitives::{
+		checked_addresses, checked_peer_id, Aggregation, ModelConfig, PeerId, PeerRecord, H256,
+	};
 	use frame_support::{
 		pallet_prelude::*,
 		traits::{fungible, Randomness},
@@ -283,6 +291,14 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Bounties<T: Config> = StorageMap<_, Twox64Concat, BountyId, BountyOf<T>, OptionQuery>;
 
+	/// Who serves an open bounty's dataset and initial checkpoint, as its owner last said
+	/// through [`Pallet::serve_data`]: workers dial this peer for the bounty's data, so they
+	/// find it before the DHT has a provider record and after the server moves. Removed when
+	/// the bounty closes (its bounded size is covered by the bounty's deposit).
+	#[pallet::storage]
+	pub type DataServers<T: Config> =
+		StorageMap<_, Twox64Concat, BountyId, PeerRecord, OptionQuery>;
+
 	/// How many bounties are active or cancelling.
 	#[pallet::storage]
 	pub type ActiveBounties<T> = StorageValue<_, u32, ValueQuery>;
@@ -403,6 +419,16 @@ pub mod pallet {
 			from: T::AccountId,
 			to: T::AccountId,
 		},
+		/// Every open slot committed or declined: reveals open at `commit_deadline`, and the
+		/// reveal window, its length kept, ends at `reveal_deadline`.
+		CommitsClosed {
+			bounty: BountyId,
+			round: RoundIndex,
+			commit_deadline: BlockNumberFor<T>,
+			reveal_deadline: BlockNumberFor<T>,
+		},
+		/// Every committed slot revealed: the round is checked at `reveal_deadline`.
+		RevealsClosed { bounty: BountyId, round: RoundIndex, reveal_deadline: BlockNumberFor<T> },
 		/// Missed slots went to standbys; the round's deadlines moved.
 		RoundExtended {
 			bounty: BountyId,
@@ -512,6 +538,8 @@ pub mod pallet {
 		},
 		/// `voter` voted against the settled verdict of `dispute` and lost `amount` of its stake.
 		VoterPenalized { dispute: DisputeId, voter: T::AccountId, amount: BalanceOf<T> },
+		/// The owner of `bounty` said its data is served by `peer_id`.
+		DataServerSet { bounty: BountyId, peer_id: PeerId },
 	}
 
 	#[pallet::error]
@@ -620,6 +648,14 @@ pub mod pallet {
 		CannotDecline,
 		/// The checkpoint's dispute holds as many claims or challengers as it can.
 		TooManyChallenges,
+		/// The peer id is empty.
+		EmptyPeerId,
+		/// The peer id is longer than `MAX_PEER_ID_LEN` bytes.
+		PeerIdTooLong,
+		/// More than `MAX_ADDRESSES` addresses.
+		TooManyAddresses,
+		/// An address is empty or longer than `MAX_ADDRESS_LEN` bytes.
+		InvalidAddress,
 	}
 
 	#[pallet::hooks]
@@ -789,10 +825,11 @@ pub mod pallet {
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `CommitDeadlinePassed`,
 		/// `StaleCheckpoint` (not the round's `H_k`), `UnknownShard`, `NotAssigned` or
-		/// `AlreadyCommitted`. Emits [`Event::Committed`]. Another replica's seal is accepted:
-		/// it binds that replica's account, so a copy cannot be opened and is slashed.
+		/// `AlreadyCommitted`. Emits [`Event::Committed`], and [`Event::CommitsClosed`] when it
+		/// was the last open slot to commit. Another replica's seal is accepted: it binds that
+		/// replica's account, so a copy cannot be opened and is slashed.
 		#[pallet::call_index(3)]
-		#[pallet::weight((T::WeightInfo::commit(), DispatchClass::Operational))]
+		#[pallet::weight((T::WeightInfo::commit().saturating_add(Pallet::<T>::barrier_weight()), DispatchClass::Operational))]
 		pub fn commit(
 			origin: OriginFor<T>,
 			bounty: BountyId,
@@ -811,9 +848,10 @@ pub mod pallet {
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `RevealNotOpen`,
 		/// `RevealDeadlinePassed`, `UnknownShard`, `NotAssigned`, `NotCommitted`,
-		/// `AlreadyRevealed` or `SealMismatch`. Emits [`Event::Revealed`].
+		/// `AlreadyRevealed` or `SealMismatch`. Emits [`Event::Revealed`], and
+		/// [`Event::RevealsClosed`] when it was the last committed slot to reveal.
 		#[pallet::call_index(4)]
-		#[pallet::weight((T::WeightInfo::reveal(), DispatchClass::Operational))]
+		#[pallet::weight((T::WeightInfo::reveal().saturating_add(Pallet::<T>::barrier_weight()), DispatchClass::Operational))]
 		pub fn reveal(
 			origin: OriginFor<T>,
 			bounty: BountyId,
@@ -913,9 +951,9 @@ pub mod pallet {
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `CommitDeadlinePassed`,
 		/// `UnknownShard`, `NotAssigned` or `CannotDecline` (already committed). Emits
-		/// [`Event::SlotDeclined`].
+		/// [`Event::SlotDeclined`], and [`Event::CommitsClosed`] when it was the last open slot.
 		#[pallet::call_index(8)]
-		#[pallet::weight((T::WeightInfo::decline(), DispatchClass::Operational))]
+		#[pallet::weight((T::WeightInfo::decline().saturating_add(Pallet::<T>::barrier_weight()), DispatchClass::Operational))]
 		pub fn decline(
 			origin: OriginFor<T>,
 			bounty: BountyId,
@@ -925,6 +963,35 @@ pub mod pallet {
 		) -> DispatchResult {
 			let worker = ensure_signed(origin)?;
 			Self::do_decline(worker, bounty, round, shard, reason)
+		}
+
+		/// Say where `bounty`'s dataset and initial checkpoint are served: the libp2p
+		/// `peer_id` and `addresses` (binary multiaddrs) of the serving peer, replacing what
+		/// was said before. Workers assigned to the bounty dial this peer for its data, so a
+		/// submitter that is not a registered worker, or that restarted on a new port, is
+		/// found. Owner only, while the bounty is active or cancelling (its last round may
+		/// still need the data).
+		///
+		/// Fails, changing nothing, with `UnknownBounty`, `NotOwner`, `NotActive`,
+		/// `EmptyPeerId`, `PeerIdTooLong`, `TooManyAddresses` or `InvalidAddress`. Emits
+		/// [`Event::DataServerSet`].
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::serve_data())]
+		pub fn serve_data(
+			origin: OriginFor<T>,
+			bounty: BountyId,
+			peer_id: Vec<u8>,
+			addresses: Vec<Vec<u8>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			let record = Bounties::<T>::get(bounty).ok_or(Error::<T>::UnknownBounty)?;
+			ensure!(record.owner == who, Error::<T>::NotOwner);
+			ensure!(record.status.is_open(), Error::<T>::NotActive);
+			let peer_id = checked_peer_id(peer_id).map_err(Error::<T>::from)?;
+			let addresses = checked_addresses(addresses).map_err(Error::<T>::from)?;
+			DataServers::<T>::insert(bounty, PeerRecord { peer_id: peer_id.clone(), addresses });
+			Self::deposit_event(Event::DataServerSet { bounty, peer_id });
+			Ok(())
 		}
 	}
 
@@ -1036,6 +1103,10 @@ pub mod pallet {
 			use frame_support::traits::fungible::InspectHold;
 			// Per owner: escrow and deposit held for its open bounties.
 			let mut held: BTreeMap<T::AccountId, (BalanceOf<T>, BalanceOf<T>)> = BTreeMap::new();
+			for id in DataServers::<T>::iter_keys() {
+				let open = Bounties::<T>::get(id).is_some_and(|bounty| bounty.status.is_open());
+				ensure!(open, "a data server is recorded for a bounty that is not open");
+			}
 			let mut active = 0u32;
 			for (id, bounty) in Bounties::<T>::iter() {
 				if bounty.status.is_open() {
@@ -1065,6 +1136,26 @@ pub mod pallet {
 					T::Currency::balance_on_hold(&HoldReason::Deposit.into(), &owner) == deposit,
 					"deposit hold differs from the bounties' deposits"
 				);
+			}
+			// The barriers' counts are the round's slots still to commit and to reveal.
+			for (id, bounty) in Bounties::<T>::iter().filter(|(_, b)| b.status.is_open()) {
+				let Some(round) = Rounds::<T>::get(id, bounty.round) else { continue };
+				if round.phase != RoundPhase::Training {
+					continue;
+				}
+				let (mut uncommitted, mut unrevealed) = (0u32, 0u32);
+				for shard in 0..bounty.spec.shards_per_round {
+					let Some(state) = Shards::<T>::get((id, bounty.round, shard)) else { continue };
+					for slot in state.slots.iter().filter(|s| s.outcome == SlotOutcome::Pending) {
+						match (slot.seal, slot.root) {
+							(None, _) => uncommitted += 1,
+							(Some(_), None) => unrevealed += 1,
+							(Some(_), Some(_)) => {}
+						}
+					}
+				}
+				ensure!(round.uncommitted == uncommitted, "the uncommitted count is off");
+				ensure!(round.unrevealed == unrevealed, "the unrevealed count is off");
 			}
 			for (who, duties) in Self::open_duties() {
 				ensure!(
@@ -1113,6 +1204,18 @@ pub mod pallet {
 				}
 			}
 			duties
+		}
+	}
+}
+
+impl<T> From<cohort_primitives::PeerError> for Error<T> {
+	fn from(error: cohort_primitives::PeerError) -> Self {
+		use cohort_primitives::PeerError;
+		match error {
+			PeerError::EmptyPeerId => Error::EmptyPeerId,
+			PeerError::PeerIdTooLong => Error::PeerIdTooLong,
+			PeerError::TooManyAddresses => Error::TooManyAddresses,
+			PeerError::InvalidAddress => Error::InvalidAddress,
 		}
 	}
 }

@@ -193,6 +193,8 @@ impl<T: Config> Pallet<T> {
 			retried: false,
 			standbys: BoundedVec::truncate_from(standbys),
 			accepted: 0,
+			uncommitted: shards.saturating_mul(needed),
+			unrevealed: 0,
 			phase: RoundPhase::Training,
 		})
 	}
@@ -214,15 +216,16 @@ impl<T: Config> Pallet<T> {
 	/// slots to standbys once (their shards then train again until new deadlines).
 	fn close_training(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let retry = !p.round.retried;
-		let mut retrying = false;
+		let mut handed_over = 0u32;
 		for shard in 0..p.bounty.spec.shards_per_round {
 			let key = (p.id, p.index, shard);
 			let Some(mut state) = Shards::<T>::get(key) else { continue };
 			if state.outcome != ShardOutcome::Pending {
 				continue;
 			}
-			if retry && Self::replace_missing(p, shard, &mut state) {
-				retrying = true;
+			let handed = if retry { Self::replace_missing(p, shard, &mut state) } else { 0 };
+			if handed > 0 {
+				handed_over = handed_over.saturating_add(handed);
 			} else {
 				match Self::decide_shard(p, shard, &mut state) {
 					ShardDecision::Empty => {}
@@ -234,8 +237,11 @@ impl<T: Config> Pallet<T> {
 			}
 			Shards::<T>::insert(key, state);
 		}
-		if retrying {
+		if handed_over > 0 {
 			p.round.retried = true;
+			// Only the standbys' new slots are open now; every other slot was decided.
+			p.round.uncommitted = handed_over;
+			p.round.unrevealed = 0;
 			p.round.commit_deadline = after::<T>(now, p.bounty.spec.deadlines.commit);
 			p.round.reveal_deadline =
 				after::<T>(p.round.commit_deadline, p.bounty.spec.deadlines.reveal);
@@ -508,6 +514,7 @@ impl<T: Config> Pallet<T> {
 		Self::release_deposit(bounty);
 		bounty.status = status;
 		Self::unschedule(id, bounty);
+		crate::DataServers::<T>::remove(id);
 		crate::ActiveBounties::<T>::mutate(|count| *count = count.saturating_sub(1));
 		Self::deposit_event(Event::BountyFinished {
 			bounty: id,

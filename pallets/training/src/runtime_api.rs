@@ -4,7 +4,7 @@
 use crate::{Bounty, Dispute, Phase, RoundInfo, ShardState};
 use alloc::vec::Vec;
 use cohort_primitives::view_type;
-use cohort_primitives::{BountyId, DisputeId, RoundIndex, ShardIndex};
+use cohort_primitives::{BountyId, DisputeId, PeerRecord, RoundIndex, ShardIndex};
 #[cfg(feature = "std")]
 use {core::fmt::Display, serde::Serialize};
 
@@ -22,6 +22,8 @@ view_type! {
 		/// The bounty.
 		#[cfg_attr(feature = "std", serde(flatten))]
 		pub bounty: Bounty<AccountId, Balance, BlockNumber>,
+		/// Who serves its dataset and initial checkpoint, if its owner said so.
+		pub data_server: Option<PeerRecord>,
 	}
 }
 
@@ -129,7 +131,12 @@ impl<T: crate::Config> crate::Pallet<T> {
 		crate::BalanceOf<T>,
 		frame_system::pallet_prelude::BlockNumberFor<T>,
 	> {
-		BountyView { id, phase: Self::phase(id, &bounty), bounty }
+		BountyView {
+			id,
+			phase: Self::phase(id, &bounty),
+			bounty,
+			data_server: crate::DataServers::<T>::get(id),
+		}
 	}
 
 	/// One round with its shards, for the runtime API.

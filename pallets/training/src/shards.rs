@@ -3,13 +3,15 @@
 //! [`Pallet::close_slot`], so a worker's count of open duties moves in one place.
 
 use crate::{
-	machine::Progress, Config, DeclineReason, DisputeReason, Error, Event, Pallet, RoundIndex,
-	RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards, Slot, SlotOutcome,
+	machine::{after, Progress},
+	Config, DeclineReason, DisputeReason, Error, Event, Pallet, RoundIndex, RoundPhase, ShardIndex,
+	ShardOf, ShardOutcome, Shards, Slot, SlotOutcome,
 };
 use alloc::vec::Vec;
 use codec::Encode;
 use cohort_primitives::{seal, BountyId, SlashReason, WorkerRegistry, H256};
 use frame_support::{ensure, pallet_prelude::*};
+use frame_system::pallet_prelude::BlockNumberFor;
 
 /// What the reveal deadline decides for a shard.
 pub(crate) enum ShardDecision {
@@ -49,17 +51,17 @@ impl<T: Config> Pallet<T> {
 	/// Give every unrevealed (or declined) slot of `state` to a standby that holds no slot of
 	/// the shard, if nobody revealed in the shard: a revealed root is public, and a standby
 	/// that joined after it could commit it without training. A shard with a reveal is
-	/// decided as it stands. Slots left without a standby count as missed now. Returns
-	/// whether any slot was handed over (the shard then waits for the new deadlines).
+	/// decided as it stands. Slots left without a standby count as missed now. Returns how
+	/// many slots were handed over (the shard then waits for the new deadlines).
 	pub(crate) fn replace_missing(
 		p: &mut Progress<T>,
 		shard: ShardIndex,
 		state: &mut ShardOf<T>,
-	) -> bool {
+	) -> u32 {
 		if state.slots.iter().any(|slot| slot.root.is_some()) {
-			return false;
+			return 0;
 		}
-		let mut replaced = false;
+		let mut replaced = 0u32;
 		for index in 0..state.slots.len() {
 			let declined = matches!(state.slots[index].outcome, SlotOutcome::Declined(_));
 			if state.slots[index].outcome != SlotOutcome::Pending && !declined {
@@ -84,10 +86,49 @@ impl<T: Config> Pallet<T> {
 					from,
 					to,
 				});
-				replaced = true;
+				replaced = replaced.saturating_add(1);
 			}
 		}
 		replaced
+	}
+
+	/// What [`Pallet::close_barriers`] may add to a commit, reveal or decline beyond its
+	/// benchmark (measured before the barriers): the bounty and the round written back, and
+	/// two wake-ups moved.
+	pub(crate) fn barrier_weight() -> Weight {
+		T::DbWeight::get().reads_writes(4, 6)
+	}
+
+	/// Close the round's windows at their barriers: once no slot of the window can still
+	/// commit, reveals open at the next block (the reveal window keeps its length); once every
+	/// committed slot has revealed and commits are closed, the reveal deadline comes at the
+	/// next block, and with it the check. A barrier falls only when everyone it concerns has
+	/// acted, so it never cuts an honest worker's window short; the deadlines stay as upper
+	/// bounds for a slot that does not act.
+	fn close_barriers(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		let next = after::<T>(now, 1);
+		if p.round.uncommitted == 0 && p.round.commit_deadline > next {
+			p.round.commit_deadline = next;
+			p.round.reveal_deadline = after::<T>(next, p.bounty.spec.deadlines.reveal);
+			Self::deposit_event(Event::CommitsClosed {
+				bounty: p.id,
+				round: p.index,
+				commit_deadline: p.round.commit_deadline,
+				reveal_deadline: p.round.reveal_deadline,
+			});
+			let at = p.round.reveal_deadline;
+			Self::schedule(p.id, &mut p.bounty, at);
+		}
+		let commits_closed = p.round.uncommitted == 0 || now >= p.round.commit_deadline;
+		if commits_closed && p.round.unrevealed == 0 && p.round.reveal_deadline > next {
+			p.round.reveal_deadline = next;
+			Self::deposit_event(Event::RevealsClosed {
+				bounty: p.id,
+				round: p.index,
+				reveal_deadline: next,
+			});
+			Self::schedule(p.id, &mut p.bounty, next);
+		}
 	}
 
 	/// Count a missed deadline against the worker of `slot` (which has not revealed) and close
@@ -223,7 +264,7 @@ impl<T: Config> Pallet<T> {
 		checkpoint: H256,
 		sealed: H256,
 	) -> DispatchResult {
-		let p = Progress::<T>::current(id, round)?;
+		let mut p = Progress::<T>::current(id, round)?;
 		ensure!(p.round.phase == RoundPhase::Training, Error::<T>::WrongPhase);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < p.round.commit_deadline, Error::<T>::CommitDeadlinePassed);
@@ -236,6 +277,10 @@ impl<T: Config> Pallet<T> {
 		state.slots[index].seal = Some(sealed);
 		Shards::<T>::insert((id, round, shard), state);
 		Self::deposit_event(Event::Committed { bounty: id, round, shard, worker, seal: sealed });
+		p.round.uncommitted = p.round.uncommitted.saturating_sub(1);
+		p.round.unrevealed = p.round.unrevealed.saturating_add(1);
+		Self::close_barriers(&mut p, now);
+		p.store();
 		Ok(())
 	}
 
@@ -248,7 +293,7 @@ impl<T: Config> Pallet<T> {
 		trajectory: H256,
 		salt: H256,
 	) -> DispatchResult {
-		let p = Progress::<T>::current(id, round)?;
+		let mut p = Progress::<T>::current(id, round)?;
 		ensure!(p.round.phase == RoundPhase::Training, Error::<T>::WrongPhase);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now >= p.round.commit_deadline, Error::<T>::RevealNotOpen);
@@ -265,6 +310,9 @@ impl<T: Config> Pallet<T> {
 		slot.trajectory = Some(trajectory);
 		Shards::<T>::insert((id, round, shard), state);
 		Self::deposit_event(Event::Revealed { bounty: id, round, shard, worker, root, trajectory });
+		p.round.unrevealed = p.round.unrevealed.saturating_sub(1);
+		Self::close_barriers(&mut p, now);
+		p.store();
 		Ok(())
 	}
 
@@ -275,7 +323,7 @@ impl<T: Config> Pallet<T> {
 		shard: ShardIndex,
 		reason: DeclineReason,
 	) -> DispatchResult {
-		let p = Progress::<T>::current(id, round)?;
+		let mut p = Progress::<T>::current(id, round)?;
 		ensure!(p.round.phase == RoundPhase::Training, Error::<T>::WrongPhase);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < p.round.commit_deadline, Error::<T>::CommitDeadlinePassed);
@@ -289,6 +337,9 @@ impl<T: Config> Pallet<T> {
 		Self::close_slot(&mut state.slots[index], SlotOutcome::Declined(reason));
 		Shards::<T>::insert((id, round, shard), state);
 		Self::deposit_event(Event::SlotDeclined { bounty: id, round, shard, worker, reason });
+		p.round.uncommitted = p.round.uncommitted.saturating_sub(1);
+		Self::close_barriers(&mut p, now);
+		p.store();
 		Ok(())
 	}
 }

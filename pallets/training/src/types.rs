@@ -240,6 +240,12 @@ chain_type! {
 		pub standbys: BoundedVec<AccountId, ConstU32<MAX_STANDBYS>>,
 		/// Contributions accepted so far.
 		pub accepted: u32,
+		/// Open slots of the current commit window that have neither committed nor declined.
+		/// At zero the commit window closes at the next block (see `Pallet::close_barriers`).
+		pub uncommitted: u32,
+		/// Committed slots that have not revealed. At zero, once commits are closed, the reveal
+		/// window closes at the next block.
+		pub unrevealed: u32,
 		/// Where the round stands.
 		pub phase: RoundPhase<AccountId, BlockNumber>,
 	}

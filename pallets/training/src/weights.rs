@@ -12,6 +12,7 @@ pub trait WeightInfo {
 	fn commit() -> Weight;
 	fn reveal() -> Weight;
 	fn decline() -> Weight;
+	fn serve_data() -> Weight;
 	/// `vote`, in its worst case: the vote that settles a shard dispute and starts the
 	/// aggregation of a round of `s` shards.
 	fn vote(s: u32) -> Weight;
@@ -46,6 +47,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn decline() -> Weight {
+		Weight::zero()
+	}
+	fn serve_data() -> Weight {
 		Weight::zero()
 	}
 	fn vote(_s: u32) -> Weight {

@@ -2,23 +2,12 @@
 
 use cohort_primitives::chain_type;
 use cohort_primitives::{Capabilities, SlashReason};
-use frame_support::{traits::ConstU32, BoundedVec};
 #[cfg(feature = "std")]
 use {core::fmt::Display, serde::Serialize};
 
-/// The longest libp2p peer id accepted, in bytes (an Ed25519 peer id takes 38).
-pub const MAX_PEER_ID_LEN: u32 = 64;
-/// The most addresses a worker may register.
-pub const MAX_ADDRESSES: u32 = 8;
-/// The longest multiaddr accepted, in bytes (binary encoding).
-pub const MAX_ADDRESS_LEN: u32 = 128;
-
-/// A libp2p peer id, in its binary (multihash) form.
-pub type PeerId = BoundedVec<u8, ConstU32<MAX_PEER_ID_LEN>>;
-/// One multiaddr, in its binary form.
-pub type Multiaddr = BoundedVec<u8, ConstU32<MAX_ADDRESS_LEN>>;
-/// The addresses a worker serves blobs at.
-pub type Addresses = BoundedVec<Multiaddr, ConstU32<MAX_ADDRESSES>>;
+pub use cohort_primitives::{
+	Addresses, Multiaddr, PeerId, MAX_ADDRESSES, MAX_ADDRESS_LEN, MAX_PEER_ID_LEN,
+};
 
 chain_type! {
 	/// Where a worker stands.
@@ -52,7 +41,7 @@ chain_type! {
 		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::hex"))]
 		pub peer_id: PeerId,
 		/// Its libp2p listen addresses.
-		#[cfg_attr(feature = "std", serde(serialize_with = "serialize_addresses"))]
+		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::hex_list"))]
 		pub addresses: Addresses,
 		/// Active, inactive or leaving.
 		pub status: WorkerStatus<BlockNumber>,
@@ -68,19 +57,4 @@ chain_type! {
 		/// Why it was last slashed.
 		pub last_slash: Option<SlashReason>,
 	}
-}
-
-#[cfg(feature = "std")]
-fn serialize_addresses<S: serde::Serializer>(
-	addresses: &Addresses,
-	serializer: S,
-) -> Result<S::Ok, S::Error> {
-	use serde::ser::SerializeSeq;
-	#[derive(serde::Serialize)]
-	struct Hex<'a>(#[serde(serialize_with = "cohort_primitives::json::hex")] &'a Multiaddr);
-	let mut seq = serializer.serialize_seq(Some(addresses.len()))?;
-	for address in addresses {
-		seq.serialize_element(&Hex(address))?;
-	}
-	seq.end()
 }

@@ -403,20 +403,11 @@ pub mod pallet {
 		}
 
 		fn checked_peer_id(peer_id: Vec<u8>) -> Result<PeerId, Error<T>> {
-			ensure!(!peer_id.is_empty(), Error::<T>::EmptyPeerId);
-			peer_id.try_into().map_err(|_| Error::<T>::PeerIdTooLong)
+			cohort_primitives::checked_peer_id(peer_id).map_err(Into::into)
 		}
 
 		fn checked_addresses(addresses: Vec<Vec<u8>>) -> Result<Addresses, Error<T>> {
-			ensure!(addresses.len() as u32 <= MAX_ADDRESSES, Error::<T>::TooManyAddresses);
-			let addresses = addresses
-				.into_iter()
-				.map(|address| {
-					ensure!(!address.is_empty(), Error::<T>::InvalidAddress);
-					Multiaddr::try_from(address).map_err(|_| Error::<T>::InvalidAddress)
-				})
-				.collect::<Result<Vec<_>, _>>()?;
-			Ok(addresses.try_into().expect("length checked above"))
+			cohort_primitives::checked_addresses(addresses).map_err(Into::into)
 		}
 
 		/// Hold `amount` of `who`'s free balance as bond.
@@ -542,5 +533,17 @@ impl<T: Config> Pallet<T> {
 		let mut accounts: alloc::vec::Vec<_> = Workers::<T>::iter_keys().collect();
 		accounts.sort();
 		accounts.into_iter().filter_map(Self::view).collect()
+	}
+}
+
+impl<T> From<cohort_primitives::PeerError> for Error<T> {
+	fn from(error: cohort_primitives::PeerError) -> Self {
+		use cohort_primitives::PeerError;
+		match error {
+			PeerError::EmptyPeerId => Error::EmptyPeerId,
+			PeerError::PeerIdTooLong => Error::PeerIdTooLong,
+			PeerError::TooManyAddresses => Error::TooManyAddresses,
+			PeerError::InvalidAddress => Error::InvalidAddress,
+		}
 	}
 }

@@ -180,8 +180,8 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	expected.sort();
 	assert_eq!(assigned, expected);
 	let checkpoint: H256 = serde_json::from_value(round["checkpoint"].clone()).unwrap();
-	let commit_deadline = round["commitDeadline"].as_u64().unwrap();
-	let reveal_deadline = round["revealDeadline"].as_u64().unwrap();
+	let deadline = |round: &Value, name: &str| round[name].as_u64().unwrap();
+	let commit_window_end = deadline(&round, "commitDeadline");
 
 	// Charlie lies about shard 1.
 	let lies = |shard| if shard == 1 { H256::repeat_byte(0xee) } else { good(shard) };
@@ -189,6 +189,9 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 		act(&rpc, Bob, checkpoint, false, good),
 		act(&rpc, Charlie, checkpoint, false, lies)
 	);
+	// Every slot committed: the commit window closed early, and reveals open a block later.
+	let commit_deadline = deadline(&round_json(&rpc).await, "commitDeadline");
+	assert!(commit_deadline < commit_window_end, "{commit_deadline} >= {commit_window_end}");
 	wait_block(&rpc, commit_deadline).await;
 	let wrong_salt = TrainingCall::reveal {
 		bounty: 0,
@@ -204,6 +207,8 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 		act(&rpc, Bob, checkpoint, true, good),
 		act(&rpc, Charlie, checkpoint, true, lies)
 	);
+	// Every seal opened: the round is checked at the next block.
+	let reveal_deadline = deadline(&round_json(&rpc).await, "revealDeadline");
 	wait_block(&rpc, reveal_deadline + 1).await;
 
 	let round = round_json(&rpc).await;

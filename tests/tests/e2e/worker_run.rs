@@ -1,8 +1,10 @@
 //! The worker, the verifier and the bounty submitter as real `cohort-worker` processes on a
-//! dev chain: a bounty trains round after round to completion, every shard audited and
-//! settled by the validator's verifier, every contribution accepted, and workers killed after
-//! sealing, after committing and after revealing come back from their stores without a second
-//! commit or a lost reveal.
+//! dev chain, started as the README's worker section says (no `--bootstrap` anywhere; the
+//! bounty submitted the moment the workers are started): a bounty trains round after round to
+//! completion, every shard audited and settled by the validator's verifier, every
+//! contribution accepted, and workers killed after sealing, after committing and after
+//! revealing come back from their stores (one on a new port) without a second commit or a
+//! lost reveal.
 
 use cohort_tests::{
 	wait,
@@ -53,11 +55,9 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 	let bob_run = WorkerProcess::spawn(&bob, &["run"]).unwrap();
 	let charlie_run = WorkerProcess::spawn(&charlie, &["run"]).unwrap();
 	let verifier = WorkerProcess::spawn(&alice, &["verify"]).unwrap();
-	for process in [&bob_run, &charlie_run] {
-		process.wait_log("worker running", STEP).await.unwrap();
-	}
-	verifier.wait_log("verifier running", STEP).await.unwrap();
 
+	// Submitted at once, racing the workers' start: the submitter may read the registry
+	// before they record where they listen, and must still be found.
 	let submit = [
 		"bounty",
 		"submit",
@@ -84,12 +84,26 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 	let mut submitter = WorkerProcess::spawn(&dave, &submit).unwrap();
 	let submitted = submitter.json_line(STEP).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");
+	for process in [&bob_run, &charlie_run] {
+		process.wait_log("worker running", STEP).await.unwrap();
+	}
+	verifier.wait_log("verifier running", STEP).await.unwrap();
+	// The chain names the submitter as the server of the bounty's data.
+	let server = wait::until("the data server on chain", STEP, || async {
+		let b = bounty(&rpc).await;
+		Ok((!b["dataServer"].is_null()).then_some(b["dataServer"].clone()))
+	})
+	.await
+	.unwrap();
+	assert_eq!(server["addresses"].as_array().map(Vec::len), Some(1), "{server}");
 
 	// Workers are killed (SIGKILL) at three points of the protocol and started again on the
 	// same store: Bob as soon as he has sealed a shard (his commit may or may not have left),
-	// Charlie once a commit is in, and Bob again once a reveal is in.
+	// Charlie once a commit is in (on a new port, which he records on chain as he starts),
+	// and Bob again once a reveal is in.
 	let bob_run = restart(bob_run, &bob, "trained").await;
-	let charlie_run = restart(charlie_run, &charlie, "committed").await;
+	let moved = WorkerConfig { port: cohort_tests::free_port().unwrap(), ..charlie };
+	let charlie_run = restart(charlie_run, &moved, "committed").await;
 	let bob_run = restart(bob_run, &bob, "revealed").await;
 
 	let done = wait::until("the bounty to complete", Duration::from_secs(300), || async {
@@ -107,6 +121,7 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 	});
 	assert_eq!(done["status"], "completed", "{done}");
 	assert_ne!(done["checkpoint"], submitted["initialCheckpoint"]);
+	assert!(done["dataServer"].is_null(), "a closed bounty keeps no data server: {done}");
 
 	// Every slot of both rounds was accepted: Bob's sealed result survived the kill.
 	for round in 0..2 {

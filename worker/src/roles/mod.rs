@@ -166,13 +166,7 @@ impl Context {
 			if peer == self.network.peer_id() {
 				continue;
 			}
-			let addrs: Vec<libp2p::Multiaddr> = worker
-				.info
-				.addresses
-				.0
-				.iter()
-				.filter_map(|a| libp2p::Multiaddr::try_from(a.0.clone()).ok())
-				.collect();
+			let addrs = multiaddrs(worker.info.addresses.0.iter().map(|a| &a.0));
 			if dial {
 				for addr in &addrs {
 					if let Ok(addr) = addr.clone().with_p2p(peer) {
@@ -185,6 +179,18 @@ impl Context {
 			self.network.add_peer(peer, addrs)?;
 		}
 		Ok(())
+	}
+
+	/// The peer that `bounty`'s owner says serves its data (`Training.serve_data`), made
+	/// known to the network with its addresses; `None` when the owner said none.
+	async fn data_server(&self, bounty: BountyId) -> Result<Option<PeerId>, DutyError> {
+		let at = self.chain.best().await?;
+		let Some(server) = at.bounty(bounty).await?.and_then(|view| view.data_server) else {
+			return Ok(None);
+		};
+		let Ok(peer) = PeerId::from_bytes(&server.peer_id.0) else { return Ok(None) };
+		self.network.add_peer(peer, multiaddrs(server.addresses.0.iter().map(|a| &a.0)))?;
+		Ok(Some(peer))
 	}
 
 	/// Every [`PEER_REFRESH_BLOCKS`] blocks, read again where the registered workers listen.
@@ -229,9 +235,24 @@ impl Context {
 		self.metrics.timed(Work::Chain, self.chain.submit(&self.keys, call, payload)).await
 	}
 
-	/// The dataset of `job`.
-	pub async fn dataset(&self, job: &Job) -> Result<Dataset, DutyError> {
-		Ok(Dataset::from_blob(self.blob(job.spec.dataset.hash).await?)?)
+	/// Blob `root` of `bounty`'s data (its dataset, or a checkpoint it trains from): as
+	/// [`Self::blob`], but when no peer announced it the peer the bounty's owner says serves
+	/// its data is asked first, so the data is found before the DHT has a provider record.
+	pub async fn bounty_blob(&self, bounty: BountyId, root: H256) -> Result<Vec<u8>, DutyError> {
+		if let Some(bytes) = self.store.blob(&root)? {
+			return Ok(bytes);
+		}
+		let announced = self.announced.lock().expect("not poisoned").get(&root).copied();
+		let hint = match announced {
+			Some(peer) => Some(peer),
+			None => self.data_server(bounty).await?,
+		};
+		Ok(self.metrics.timed(Work::Transfers, self.network.fetch(root, hint)).await?)
+	}
+
+	/// The dataset of `job`, a job of `bounty`.
+	pub async fn dataset(&self, bounty: BountyId, job: &Job) -> Result<Dataset, DutyError> {
+		Ok(Dataset::from_blob(self.bounty_blob(bounty, job.spec.dataset.hash).await?)?)
 	}
 
 	/// Wait for this process's turn to train (one shard at a time); the turn lasts as long as
@@ -272,8 +293,8 @@ impl Context {
 		job: &Job,
 		task: ShardTask,
 	) -> Result<(Trained, Duration), DutyError> {
-		let weights = self.blob(task.checkpoint).await?;
-		let dataset = self.dataset(job).await?;
+		let weights = self.bounty_blob(task.bounty, task.checkpoint).await?;
+		let dataset = self.dataset(task.bounty, job).await?;
 		let ShardTask { bounty, round, shard, .. } = task;
 		tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
 		let (steps, model) = (job.spec.hyper.inner_steps, job.model_key());
@@ -306,7 +327,7 @@ impl Context {
 		job: &Job,
 		round: &RoundView,
 	) -> Result<H256, DutyError> {
-		let checkpoint = self.blob(round.info.checkpoint).await?;
+		let checkpoint = self.bounty_blob(round.bounty, round.info.checkpoint).await?;
 		let deltas = self.accepted_deltas(round).await?;
 		let job = job.clone();
 		let next = tokio::task::spawn_blocking(move || job.next_checkpoint(&checkpoint, &deltas));
@@ -346,4 +367,9 @@ pub fn accepted_roots(round: &RoundView) -> Vec<H256> {
 			_ => None,
 		})
 		.collect()
+}
+
+/// The multiaddrs among `addresses` (binary, as the chain records them) that parse.
+fn multiaddrs<'a>(addresses: impl IntoIterator<Item = &'a Vec<u8>>) -> Vec<libp2p::Multiaddr> {
+	addresses.into_iter().filter_map(|a| libp2p::Multiaddr::try_from(a.clone()).ok()).collect()
 }

@@ -1,5 +1,5 @@
 //! Creating a bounty: every spec error by name, a first round that waits for enough eligible
-//! workers, and calls refused for origins that are not signed.
+//! workers, where its data is served, and calls refused for origins that are not signed.
 
 use super::*;
 use cohort_primitives::Aggregation;
@@ -125,5 +125,49 @@ fn every_call_is_refused_for_unsigned_origins() {
 			Training::vote(RuntimeOrigin::root(), 0, Verdict::NoneCorrect),
 			sp_runtime::DispatchError::BadOrigin
 		);
+	});
+}
+
+#[test]
+fn the_owner_says_where_the_data_is_served_until_the_bounty_closes() {
+	run(|| {
+		let id = started(BountySpec { rounds: 2, ..spec() });
+		let serve = |who: AccountId, peer: Vec<u8>, addresses: Vec<Vec<u8>>| {
+			Training::serve_data(RuntimeOrigin::signed(who), id, peer, addresses)
+		};
+		let address = vec![4; cohort_primitives::MAX_ADDRESS_LEN as usize];
+		assert_noop!(serve(2, vec![1; 38], vec![]), Error::<Test>::NotOwner);
+		assert_noop!(
+			Training::serve_data(RuntimeOrigin::signed(OWNER), 7, vec![1], vec![]),
+			Error::<Test>::UnknownBounty
+		);
+		assert_noop!(serve(OWNER, vec![], vec![]), Error::<Test>::EmptyPeerId);
+		assert_noop!(serve(OWNER, vec![1; 65], vec![]), Error::<Test>::PeerIdTooLong);
+		assert_noop!(
+			serve(OWNER, vec![1; 38], vec![address.clone(); 9]),
+			Error::<Test>::TooManyAddresses
+		);
+		assert_noop!(serve(OWNER, vec![1; 38], vec![vec![4; 129]]), Error::<Test>::InvalidAddress);
+		assert_noop!(serve(OWNER, vec![1; 38], vec![vec![]]), Error::<Test>::InvalidAddress);
+
+		assert_ok!(serve(OWNER, vec![1; 38], vec![address.clone()]));
+		// A second call moves the server: the last one counts.
+		assert_ok!(serve(OWNER, vec![2; 38], vec![address.clone(), address]));
+		let server = DataServers::<Test>::get(id).expect("recorded");
+		assert_eq!((server.peer_id.to_vec(), server.addresses.len()), (vec![2; 38], 2));
+		assert_eq!(Training::bounty_view(id).and_then(|view| view.data_server), Some(server));
+		assert!(training_events().contains(&Event::DataServerSet {
+			bounty: id,
+			peer_id: vec![2; 38].try_into().unwrap()
+		}));
+
+		// Cancelling: the round in progress may still need the data.
+		assert_ok!(Training::cancel_bounty(RuntimeOrigin::signed(OWNER), id));
+		assert_ok!(serve(OWNER, vec![3; 38], vec![]));
+		train_round(id, 0, honest(0));
+		aggregate(id, 0, checkpoint_after(0));
+		assert_eq!(bounty(id).status, BountyStatus::Cancelled);
+		assert!(DataServers::<Test>::get(id).is_none());
+		assert_noop!(serve(OWNER, vec![1; 38], vec![]), Error::<Test>::NotActive);
 	});
 }

@@ -151,13 +151,12 @@ fn free(who: AccountId) -> u64 {
 }
 
 /// Every assigned worker commits `result(worker, shard)` (if any) and reveals it; then the
-/// chain reaches the reveal deadline.
+/// chain reaches the reveal deadline (which a barrier may have brought forward).
 fn train_round(
 	id: BountyId,
 	round: RoundIndex,
 	result: impl Fn(AccountId, ShardIndex) -> Option<H256>,
 ) {
-	let info = round_info(id, round);
 	let shards = bounty(id).spec.shards_per_round;
 	for s in 0..shards {
 		for worker in workers_of(id, round, s) {
@@ -166,7 +165,7 @@ fn train_round(
 			}
 		}
 	}
-	run_to_block(info.commit_deadline);
+	run_to_block(round_info(id, round).commit_deadline);
 	for s in 0..shards {
 		for worker in workers_of(id, round, s) {
 			if let Some(root) = result(worker, s) {
@@ -174,7 +173,7 @@ fn train_round(
 			}
 		}
 	}
-	run_to_block(info.reveal_deadline);
+	run_to_block(round_info(id, round).reveal_deadline);
 }
 
 fn honest(round: RoundIndex) -> impl Fn(AccountId, ShardIndex) -> Option<H256> {

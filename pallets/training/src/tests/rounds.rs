@@ -337,3 +337,91 @@ fn a_worker_cannot_leave_while_its_slot_is_open() {
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(10)));
 	});
 }
+
+/// Every (worker, shard) slot of round 0.
+fn slots_of(id: BountyId) -> Vec<(AccountId, ShardIndex)> {
+	(0..bounty(id).spec.shards_per_round)
+		.flat_map(|s| workers_of(id, 0, s).into_iter().map(move |w| (w, s)))
+		.collect()
+}
+
+/// A round does not wait out windows nobody needs any more: once every slot has committed,
+/// reveals open at the next block with the reveal window's whole length, and once every
+/// committed slot has revealed, the check comes at the next block.
+#[test]
+fn windows_close_when_every_slot_has_acted() {
+	run(|| {
+		let id = started(spec());
+		let start = System::block_number();
+		assert!(round_info(id, 0).commit_deadline > start + 1);
+		for (w, s) in slots_of(id) {
+			assert_ok!(commit(w, id, 0, s, good(0, s)));
+		}
+		let info = round_info(id, 0);
+		let reveal_window = u64::from(spec().deadlines.reveal);
+		assert_eq!(
+			(info.commit_deadline, info.reveal_deadline),
+			(start + 1, start + 1 + reveal_window)
+		);
+		assert!(training_events().contains(&Event::CommitsClosed {
+			bounty: id,
+			round: 0,
+			commit_deadline: start + 1,
+			reveal_deadline: start + 1 + reveal_window,
+		}));
+		assert_eq!(bounty(id).wake_at, Some(start + 1 + reveal_window));
+
+		run_to_block(start + 1);
+		let mut slots = slots_of(id);
+		let (last, last_shard) = slots.pop().unwrap();
+		for (w, s) in slots {
+			assert_ok!(reveal(w, id, 0, s, good(0, s)));
+		}
+		// One reveal is still owed: its window stays open.
+		assert_eq!(round_info(id, 0).reveal_deadline, start + 1 + reveal_window);
+		assert_ok!(reveal(last, id, 0, last_shard, good(0, last_shard)));
+		assert_eq!(round_info(id, 0).reveal_deadline, start + 2);
+		assert!(training_events().contains(&Event::RevealsClosed {
+			bounty: id,
+			round: 0,
+			reveal_deadline: start + 2,
+		}));
+		run_to_block(start + 2);
+		assert_eq!(phase(id), Phase::Aggregating);
+		for s in 0..2 {
+			assert_eq!(shard(id, 0, s).outcome, ShardOutcome::Accepted(good(0, s)));
+		}
+	});
+}
+
+/// A slot that has not answered holds the commit window open to its deadline, so a barrier
+/// never cuts a slow worker's time short; a decline is an answer, and closes it.
+#[test]
+fn a_slot_that_has_not_answered_keeps_the_window_open() {
+	run(|| {
+		let id = started(spec());
+		let deadline = round_info(id, 0).commit_deadline;
+		let mut slots = slots_of(id);
+		let (late, late_shard) = slots.pop().unwrap();
+		let (first, first_shard) = slots[0];
+		for (w, s) in slots {
+			assert_ok!(commit(w, id, 0, s, good(0, s)));
+		}
+		assert_eq!(round_info(id, 0).commit_deadline, deadline);
+		assert_noop!(
+			reveal(first, id, 0, first_shard, good(0, first_shard)),
+			Error::<Test>::RevealNotOpen
+		);
+		assert_ok!(Training::decline(
+			RuntimeOrigin::signed(late),
+			id,
+			0,
+			late_shard,
+			DeclineReason::Infeasible
+		));
+		let now = System::block_number();
+		assert_eq!(round_info(id, 0).commit_deadline, now + 1);
+		// Three seals are still to be opened: the reveal window keeps its length.
+		assert_eq!(round_info(id, 0).reveal_deadline, now + 1 + u64::from(spec().deadlines.reveal));
+	});
+}

@@ -1,7 +1,7 @@
 //! The bounty submitter's commands: `bounty submit|status|cancel`.
 
 use crate::{
-	connect::{context, listen_addrs, signer},
+	connect::{context, dialable, listen_addrs, signer},
 	inputs::{parse_amount, ModelData, OptimizerArg},
 	options::Options,
 	output,
@@ -10,7 +10,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use cohort_primitives::{
 	Aggregation, BountySpec, DatasetSpec, Deadlines, DeterminismClass, HyperParams, ModelSpec,
-	Requirements,
+	Requirements, H256,
 };
 use cohort_worker::{
 	chain::{runtime, Chain},
@@ -18,6 +18,7 @@ use cohort_worker::{
 };
 use serde_json::json;
 use sp_arithmetic::{Perbill, Percent};
+use std::time::Duration;
 use subxt::utils::Static;
 
 /// A fraction written as a decimal in [0, 1].
@@ -136,13 +137,18 @@ pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
 	};
 	let call = runtime::tx().training().create_bounty(Static(spec));
 	let included = chain.submit_finalized(keys, "Training.create_bounty", &call).await?;
-	// Connect to the registered workers, so that they find this peer's provider records.
-	cx.join_registered_peers(&chain.finalized().await?, true).await?;
 	let created = included
 		.events
 		.find_first::<runtime::training::events::BountyCreated>()
 		.context("no BountyCreated event")??;
 	let addrs = listen_addrs(network).await?;
+	if !args.no_serve {
+		// Workers ask this peer for the data by what the chain says, in any start order.
+		let addresses = dialable(network).await?.iter().map(|a| a.to_vec()).collect();
+		let peer_id = network.peer_id().to_bytes();
+		let call = runtime::tx().training().serve_data(created.bounty, peer_id, addresses);
+		chain.submit(keys, "Training.serve_data", &call).await?;
+	}
 	output::print(
 		options.json,
 		json!({
@@ -151,6 +157,7 @@ pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
 			"dataset": format!("{dataset_root:?}"),
 			"initialCheckpoint": format!("{checkpoint_root:?}"),
 			"block": format!("{:?}", included.block),
+			"peerId": network.peer_id().to_string(),
 			"addresses": addrs,
 		}),
 	);
@@ -158,8 +165,54 @@ pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
 		return Ok(());
 	}
 	tracing::info!("serving the dataset and the initial checkpoint until interrupted");
-	tokio::signal::ctrl_c().await?;
-	Ok(())
+	serve(&cx, &[dataset_root, checkpoint_root]).await
+}
+
+/// How often a serving submitter reads the registry for workers it has not met.
+const REGISTRY_POLL: Duration = Duration::from_secs(3);
+/// Every this many polls it dials every registered worker again even if nothing changed (a
+/// dial may have failed while a worker was restarting).
+const REJOIN_EVERY_POLLS: u32 = 10;
+
+/// Serve `roots` until interrupted. A worker that registers, restarts or moves after this
+/// peer first joined would not know it: whenever the registry's peers or addresses change,
+/// dial every registered worker again and announce `roots` again, so that provider records
+/// reach the network as it is now.
+async fn serve(cx: &roles::Context, roots: &[H256]) -> Result<()> {
+	let mut known = None;
+	let mut poll = tokio::time::interval(REGISTRY_POLL);
+	let mut polls = 0u32;
+	loop {
+		polls = polls.wrapping_add(1);
+		tokio::select! {
+			interrupted = tokio::signal::ctrl_c() => return Ok(interrupted?),
+			_ = poll.tick() => {}
+		}
+		let joined = async {
+			let at = cx.chain.best().await?;
+			let registry: Vec<_> = at
+				.workers()
+				.await?
+				.into_iter()
+				.map(|w| {
+					let addresses: Vec<Vec<u8>> =
+						w.info.addresses.0.into_iter().map(|a| a.0).collect();
+					(w.info.peer_id.0, addresses)
+				})
+				.collect();
+			if known.as_ref() != Some(&registry) || polls % REJOIN_EVERY_POLLS == 1 {
+				cx.join_registered_peers(&at, true).await?;
+				for root in roots {
+					cx.network.provide(*root)?;
+				}
+				known = Some(registry);
+			}
+			anyhow::Ok(())
+		};
+		if let Err(e) = joined.await {
+			tracing::warn!("cannot join the registered workers, trying again: {e:#}");
+		}
+	}
 }
 
 #[derive(Args, Debug)]

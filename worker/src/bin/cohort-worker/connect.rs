@@ -13,6 +13,7 @@ use cohort_worker::{
 	store::Store,
 };
 use futures::channel::mpsc::Receiver;
+use libp2p::Multiaddr;
 use std::sync::Arc;
 use substrate_prometheus_endpoint::Registry;
 
@@ -25,6 +26,20 @@ pub async fn network(options: &Options) -> Result<(Network, Receiver<Announced>)
 			.with_context(|| format!("cannot open the store at {}", options.store.display()))?,
 	);
 	Ok(Network::start(keys.peer_keypair(), options.p2p.clone(), store).await?)
+}
+
+/// The addresses `network` can be dialled on, as the chain records them: its listen addresses
+/// without the peer id.
+pub async fn dialable(network: &Network) -> Result<Vec<Multiaddr>> {
+	Ok(network
+		.listen_addrs()
+		.await?
+		.into_iter()
+		.map(|mut a| {
+			a.pop();
+			a
+		})
+		.collect())
 }
 
 /// Where `network` listens, with its peer id, as text for a command's output.

@@ -1,13 +1,15 @@
 //! `run` and `verify`, the long-running roles: connect to the chain and the network (with the
 //! metrics endpoint), join the registered workers, and hand over to the library's role.
 
-use crate::{connect::context, options::Options};
+use crate::{
+	connect::{context, dialable},
+	options::Options,
+};
 use anyhow::{bail, Context as _, Result};
 use cohort_worker::{
 	chain::runtime,
-	roles::{verifier::Verifier, worker::Worker, Conduct, Context, Honest},
+	roles::{verifier::Verifier, worker::Worker, Conduct, Honest},
 };
-use libp2p::Multiaddr;
 use std::sync::Arc;
 
 /// `run`'s options.
@@ -33,20 +35,6 @@ impl RunArgs {
 	}
 }
 
-/// The addresses this worker can be dialled on: its listen addresses without the peer id.
-async fn dialable(cx: &Context) -> Result<Vec<Multiaddr>> {
-	Ok(cx
-		.network
-		.listen_addrs()
-		.await?
-		.into_iter()
-		.map(|mut a| {
-			a.pop();
-			a
-		})
-		.collect())
-}
-
 /// The worker loop, once the chain knows where this worker listens.
 pub async fn run(options: &Options, args: RunArgs) -> Result<()> {
 	let cx = context(options).await?.with_conduct(args.conduct());
@@ -60,7 +48,7 @@ pub async fn run(options: &Options, args: RunArgs) -> Result<()> {
 	};
 	// Keep the chain's record of where this worker listens current (ports may be chosen at
 	// start), so that peers and verifiers reach it.
-	let addrs = dialable(&cx).await?;
+	let addrs = dialable(&cx.network).await?;
 	let registered_addrs: Vec<Vec<u8>> =
 		registered.info.addresses.0.iter().map(|a| a.0.clone()).collect();
 	let wanted: Vec<Vec<u8>> = addrs.iter().map(|a| a.to_vec()).collect();

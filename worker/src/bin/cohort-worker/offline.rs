@@ -1,7 +1,7 @@
 //! Commands that need no chain: keys, datasets over libp2p, and training one shard.
 
 use crate::{
-	connect::{listen_addrs, network},
+	connect::{dialable, listen_addrs, network},
 	inputs::{dataset_bytes, save_weights, ModelData, OptimizerArg},
 	options::Options,
 	output,
@@ -63,6 +63,12 @@ pub async fn publish(options: &Options, args: PublishArgs) -> Result<()> {
 	let (network, _) = network(options).await?;
 	let root = network.publish(&bytes)?;
 	let addrs = listen_addrs(&network).await?;
+	// What `training.serveData` takes, for a submitter that sends it from polkadot.js or subxt.
+	let binary: Vec<String> = dialable(&network)
+		.await?
+		.iter()
+		.map(|a| format!("0x{}", hex::encode(a.to_vec())))
+		.collect();
 	output::print(
 		options.json,
 		json!({
@@ -70,6 +76,10 @@ pub async fn publish(options: &Options, args: PublishArgs) -> Result<()> {
 			"bytes": bytes.len(),
 			"peerId": network.peer_id().to_string(),
 			"addresses": addrs,
+			"serveData": {
+				"peerId": format!("0x{}", hex::encode(network.peer_id().to_bytes())),
+				"addresses": binary,
+			},
 		}),
 	);
 	if args.no_serve {
