@@ -31,10 +31,13 @@ async fn a_finality_stall_slashes_no_honest_worker() {
 		"1",
 		"--replication",
 		"2",
+		// Training must outlast stopping two validators: a round's windows close as soon as
+		// every slot has committed and revealed, so a quick shard would finish before the
+		// stall. 400 steps take 30 s or more here; the commit window leaves room for twice that.
 		"--steps",
-		"10",
+		"400",
 		"--phases",
-		"30,10,30,12,6",
+		"120,10,120,12,6",
 	];
 	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");
