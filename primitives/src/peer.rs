@@ -32,6 +32,24 @@ pub enum PeerError {
 	InvalidAddress,
 }
 
+/// `From<PeerError>` for a pallet's `Error<T>` that has variants of [`PeerError`]'s names, so
+/// that every pallet taking peer records refuses them with the same errors.
+#[macro_export]
+macro_rules! impl_from_peer_error {
+	($error:ident) => {
+		impl<T> From<$crate::PeerError> for $error<T> {
+			fn from(error: $crate::PeerError) -> Self {
+				match error {
+					$crate::PeerError::EmptyPeerId => $error::EmptyPeerId,
+					$crate::PeerError::PeerIdTooLong => $error::PeerIdTooLong,
+					$crate::PeerError::TooManyAddresses => $error::TooManyAddresses,
+					$crate::PeerError::InvalidAddress => $error::InvalidAddress,
+				}
+			}
+		}
+	};
+}
+
 /// `peer_id` as stored, if it is 1 to [`MAX_PEER_ID_LEN`] bytes. (The chain does not parse
 /// it: a peer that lists a wrong id is only unreachable, which costs nobody but itself.)
 pub fn checked_peer_id(peer_id: Vec<u8>) -> Result<PeerId, PeerError> {

@@ -1208,14 +1208,4 @@ pub mod pallet {
 	}
 }
 
-impl<T> From<cohort_primitives::PeerError> for Error<T> {
-	fn from(error: cohort_primitives::PeerError) -> Self {
-		use cohort_primitives::PeerError;
-		match error {
-			PeerError::EmptyPeerId => Error::EmptyPeerId,
-			PeerError::PeerIdTooLong => Error::PeerIdTooLong,
-			PeerError::TooManyAddresses => Error::TooManyAddresses,
-			PeerError::InvalidAddress => Error::InvalidAddress,
-		}
-	}
-}
+cohort_primitives::impl_from_peer_error!(Error);

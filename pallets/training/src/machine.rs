@@ -242,17 +242,13 @@ impl<T: Config> Pallet<T> {
 			// Only the standbys' new slots are open now; every other slot was decided.
 			p.round.uncommitted = handed_over;
 			p.round.unrevealed = 0;
-			p.round.commit_deadline = after::<T>(now, p.bounty.spec.deadlines.commit);
-			p.round.reveal_deadline =
-				after::<T>(p.round.commit_deadline, p.bounty.spec.deadlines.reveal);
+			Self::move_training_deadlines(p, after::<T>(now, p.bounty.spec.deadlines.commit));
 			Self::deposit_event(Event::RoundExtended {
 				bounty: p.id,
 				round: p.index,
 				commit_deadline: p.round.commit_deadline,
 				reveal_deadline: p.round.reveal_deadline,
 			});
-			let at = p.round.reveal_deadline;
-			Self::schedule(p.id, &mut p.bounty, at);
 			return;
 		}
 		match Self::settle_deadline(p) {
@@ -506,6 +502,15 @@ impl<T: Config> Pallet<T> {
 				T::Workers::assignment_closed(challenger);
 			}
 		}
+	}
+
+	/// Move the round's commit deadline to `commit`, its reveal deadline a whole reveal window
+	/// after it, and wake the bounty at the reveal deadline.
+	pub(crate) fn move_training_deadlines(p: &mut Progress<T>, commit: BlockNumberFor<T>) {
+		p.round.commit_deadline = commit;
+		p.round.reveal_deadline = after::<T>(commit, p.bounty.spec.deadlines.reveal);
+		let at = p.round.reveal_deadline;
+		Self::schedule(p.id, &mut p.bounty, at);
 	}
 
 	/// Close `bounty` as `status`, refunding the rest of its escrow.

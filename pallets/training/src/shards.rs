@@ -108,16 +108,13 @@ impl<T: Config> Pallet<T> {
 	fn close_barriers(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let next = after::<T>(now, 1);
 		if p.round.uncommitted == 0 && p.round.commit_deadline > next {
-			p.round.commit_deadline = next;
-			p.round.reveal_deadline = after::<T>(next, p.bounty.spec.deadlines.reveal);
+			Self::move_training_deadlines(p, next);
 			Self::deposit_event(Event::CommitsClosed {
 				bounty: p.id,
 				round: p.index,
 				commit_deadline: p.round.commit_deadline,
 				reveal_deadline: p.round.reveal_deadline,
 			});
-			let at = p.round.reveal_deadline;
-			Self::schedule(p.id, &mut p.bounty, at);
 		}
 		let commits_closed = p.round.uncommitted == 0 || now >= p.round.commit_deadline;
 		if commits_closed && p.round.unrevealed == 0 && p.round.reveal_deadline > next {
