@@ -42,6 +42,11 @@ use thiserror::Error;
 /// How often the roles re-read where the registered workers listen, in blocks.
 pub const PEER_REFRESH_BLOCKS: u32 = 10;
 
+/// How long a worker waits for a bounty's named data server before it looks for other
+/// providers: bounded, so that a server that stalls cannot make a worker miss the point at
+/// which it declines a slot whose data nobody serves.
+pub const DATA_SERVER_WAIT: Duration = Duration::from_secs(10);
+
 /// Why a duty could not be done (it is logged and retried at the next block while it is due).
 #[derive(Debug, Error)]
 pub enum DutyError {
@@ -235,19 +240,33 @@ impl Context {
 		self.metrics.timed(Work::Chain, self.chain.submit(&self.keys, call, payload)).await
 	}
 
-	/// Blob `root` of `bounty`'s data (its dataset, or a checkpoint it trains from): as
-	/// [`Self::blob`], but when no peer announced it the peer the bounty's owner says serves
-	/// its data is asked first, so the data is found before the DHT has a provider record.
+	/// Blob `root` of `bounty`'s data (its dataset, or a checkpoint it trains from). When no
+	/// peer announced it, the peer the bounty's owner says serves its data is asked first,
+	/// for at most [`DATA_SERVER_WAIT`], so the data is found before the DHT has a provider
+	/// record; then [`Self::blob`] as usual. The server's failure is only logged: a server
+	/// that serves nothing (or stalls) must leave the error a worker declines on
+	/// (`NoProvider`) as it was, never turn it into one the worker waits out and is slashed for.
 	pub async fn bounty_blob(&self, bounty: BountyId, root: H256) -> Result<Vec<u8>, DutyError> {
 		if let Some(bytes) = self.store.blob(&root)? {
 			return Ok(bytes);
 		}
-		let announced = self.announced.lock().expect("not poisoned").get(&root).copied();
-		let hint = match announced {
-			Some(peer) => Some(peer),
-			None => self.data_server(bounty).await?,
-		};
-		Ok(self.metrics.timed(Work::Transfers, self.network.fetch(root, hint)).await?)
+		let announced = self.announced.lock().expect("not poisoned").contains_key(&root);
+		if !announced {
+			if let Some(server) = self.data_server(bounty).await? {
+				let fetch =
+					tokio::time::timeout(DATA_SERVER_WAIT, self.network.fetch_from(server, root));
+				match self.metrics.timed(Work::Transfers, fetch).await {
+					Ok(Ok(bytes)) => return Ok(bytes),
+					Ok(Err(e)) => {
+						tracing::debug!(bounty, ?root, "the data server did not serve: {e}")
+					}
+					Err(_) => {
+						tracing::debug!(bounty, ?root, "the data server did not answer in time")
+					}
+				}
+			}
+		}
+		self.blob(root).await
 	}
 
 	/// The dataset of `job`, a job of `bounty`.

@@ -5,17 +5,19 @@
 //!   the slot when it cannot, or when nobody serves the bounty's data), train it from `H_k`,
 //!   record the seal (synced) and commit it; a seal already recorded for the slot is re-sent,
 //!   never replaced;
-//! - once the commit deadline is [`REVEAL_DEPTH`] blocks deep in the best chain, reveal
-//!   `(root, salt)` and start serving the delta (not earlier: a revealed root seen before the
-//!   commit deadline could be sealed by another account, and a reorganisation could take the
-//!   deadline back);
+//! - once the commit deadline is final and [`REVEAL_DEPTH`] blocks deep in the best chain
+//!   (or, when finality stalls, [`REVEAL_FALLBACK_BLOCKS`] before the reveal deadline),
+//!   reveal `(root, salt)` and start serving the delta (not earlier: a revealed root seen
+//!   while commits are open could be sealed by another account, and a fork could reopen
+//!   commits that a barrier closed);
 //! - as the round's aggregator, combine the accepted deltas into `H_{k+1}`, serve it and
 //!   commit its root;
 //! - in the review window, recompute the proposed checkpoint and dispute it if it differs.
 //!
 //! It acts on best blocks, not finalized ones, because every move it makes is checked by the
 //! chain when it lands: a move made on a block that is later reorganised away is made again.
-//! A finality stall (validators with more than a third of the stake not voting) therefore
+//! (The one wait for finality, before revealing, gives way before the reveal deadline.) A
+//! finality stall (validators with more than a third of the stake not voting) therefore
 //! cannot make an honest worker miss a deadline and be slashed.
 //!
 //! It also sends heartbeats, and counts its accepted and rejected contributions and slashes.
@@ -64,6 +66,10 @@ enum Duty {
 /// reorganisation deeper than this could take the deadline back after the root is public.
 /// The runtime's reveal window (at least 10 blocks) leaves room for it.
 pub const REVEAL_DEPTH: u32 = 2;
+
+/// Blocks before the reveal deadline from which a seal is opened even though its commit
+/// deadline is not final yet (a finality stall): enough for the reveal to be included.
+pub const REVEAL_FALLBACK_BLOCKS: u32 = 5;
 
 /// Blocks after which a duty that succeeded is done again if the chain still asks for it:
 /// its extrinsic was in a best block that a reorganisation took away.
@@ -216,6 +222,9 @@ impl Worker {
 					&& slot.root.is_none()
 					&& at.number >= info.commit_deadline + REVEAL_DEPTH
 					&& at.number < info.reveal_deadline
+					&& self
+						.commits_closed_for_good(at, info.commit_deadline, info.reveal_deadline)
+						.await?
 				{
 					let duty = Duty::Reveal { bounty: id, round: index, shard: shard.shard };
 					self.spawn(duty, reveal(self.cx.clone(), task));
@@ -234,6 +243,25 @@ impl Worker {
 			}
 		}
 		Ok(())
+	}
+
+	/// Whether the commits of a round whose commit deadline is `commit_deadline` are closed
+	/// in every chain this worker could yet find itself on, so that its root may be public.
+	/// A barrier moves that deadline when the last slot commits: it then depends on a
+	/// transaction, not on height alone, and a fork that leaves the last commit out would
+	/// reopen commits for a replica that copies a revealed root. So the deadline must be
+	/// final; except within [`REVEAL_FALLBACK_BLOCKS`] of the reveal deadline, where waiting
+	/// longer for a stalled finality would cost the seal's bond for certain.
+	async fn commits_closed_for_good(
+		&self,
+		at: &At,
+		commit_deadline: u32,
+		reveal_deadline: u32,
+	) -> Result<bool, DutyError> {
+		if at.number + REVEAL_FALLBACK_BLOCKS >= reveal_deadline {
+			return Ok(true);
+		}
+		Ok(self.cx.chain.finalized().await?.number >= commit_deadline)
 	}
 }
 
