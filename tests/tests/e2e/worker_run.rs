@@ -75,8 +75,12 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 		"5",
 		"--batch-size",
 		"16",
+		// Twenty reveal blocks (the CLI's default): Bob is killed after his first reveal, and
+		// a worker reveals only once the commit deadline is final (three or four blocks on a
+		// dev node), so the window must hold a restart besides. A barrier closes it as soon
+		// as every seal is open, so the wider window costs no time.
 		"--phases",
-		"12,10,20,12,6",
+		"12,20,20,12,6",
 		// Every agreeing shard is audited: Alice's verifier recomputes each and votes.
 		"--audit-rate",
 		"1",
@@ -106,19 +110,32 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 	let charlie_run = restart(charlie_run, &moved, "committed").await;
 	let bob_run = restart(bob_run, &bob, "revealed").await;
 
-	let done = wait::until("the bounty to complete", Duration::from_secs(300), || async {
+	let waited = wait::until("the bounty to complete", Duration::from_secs(300), || async {
 		let b = bounty(&rpc).await;
 		Ok((b["status"] != "active").then_some(b))
 	})
-	.await
-	.unwrap_or_else(|e| {
-		panic!(
-			"{e}\nbob:\n{}\ncharlie:\n{}\nalice:\n{}",
-			bob_run.log_tail(20),
-			charlie_run.log_tail(20),
-			verifier.log_tail(20)
-		)
-	});
+	.await;
+	let done = match waited {
+		Ok(done) => done,
+		Err(e) => {
+			// What the chain says, beside what every process last printed.
+			let b = bounty(&rpc).await;
+			let round: Value =
+				rpc.call("cohort_round", vec![json!(0), b["round"].clone()]).await.unwrap();
+			let workers: Value = rpc.call("cohort_workers", vec![]).await.unwrap();
+			let best = rpc.best_number().await.unwrap();
+			let finalized = rpc.finalized_number().await.unwrap();
+			panic!(
+				"{e}\nbest #{best}, finalized #{finalized}\nbounty: {b}\nround: {round}\n\
+				 workers: {workers}\nnode:\n{}\nbob:\n{}\ncharlie:\n{}\nalice:\n{}\ndave:\n{}",
+				node.log_tail(30),
+				bob_run.log_tail(20),
+				charlie_run.log_tail(20),
+				verifier.log_tail(20),
+				submitter.log_tail(10)
+			)
+		}
+	};
 	assert_eq!(done["status"], "completed", "{done}");
 	assert_ne!(done["checkpoint"], submitted["initialCheckpoint"]);
 	assert!(done["dataServer"].is_null(), "a closed bounty keeps no data server: {done}");

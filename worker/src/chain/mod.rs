@@ -8,7 +8,7 @@
 //! byte for byte the one the pallet decodes.
 
 use crate::keys::Keys;
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 use subxt::{
 	config::polkadot::PolkadotExtrinsicParamsBuilder,
 	tx::{Payload, TransactionStatus},
@@ -204,6 +204,11 @@ pub struct Chain {
 	url: String,
 	/// One submission at a time per client, so that nonces come in order.
 	submitting: std::sync::Arc<Mutex<()>>,
+	/// Each account's nonce after the last transaction this client put in the pool. The
+	/// node's `system_accountNextIndex` can lag a transaction it accepted a moment ago; a
+	/// second one signed with the same nonce would be refused ("priority is too low") and its
+	/// duty would lose a block, which near a deadline is a slash.
+	next_nonces: std::sync::Arc<std::sync::Mutex<HashMap<[u8; 32], u64>>>,
 }
 
 impl Chain {
@@ -223,7 +228,13 @@ impl Chain {
 		let api = OnlineClient::<PolkadotConfig>::from_rpc_client(rpc.clone())
 			.await
 			.map_err(|e| connect(&e))?;
-		Ok(Self { api, rpc, url: url.to_string(), submitting: Default::default() })
+		Ok(Self {
+			api,
+			rpc,
+			url: url.to_string(),
+			submitting: Default::default(),
+			next_nonces: Default::default(),
+		})
 	}
 
 	/// The node's URL.
@@ -266,27 +277,36 @@ impl Chain {
 		payload: &Call,
 		finalized: bool,
 	) -> Result<Included, ChainError> {
-		let _turn = self.submitting.lock().await;
-		// The pool-aware next nonce: the runtime API at the finalized block would not count
-		// this account's transactions still in the pool or in unfinalized blocks.
-		let nonce: u64 = self
+		let account = keys.account_id();
+		let turn = self.submitting.lock().await;
+		// The pool-aware next nonce (the runtime API at the finalized block would not count
+		// this account's transactions still in the pool or in unfinalized blocks), or past
+		// the last one this client submitted if the node has not counted it yet.
+		let from_node: u64 = self
 			.rpc
 			.request("system_accountNextIndex", subxt::rpcs::rpc_params![keys.ss58_address()])
 			.await
 			.map_err(query)?;
+		let nonce = self.nonces().get(&account).map_or(from_node, |&ours| ours.max(from_node));
 		let params = PolkadotExtrinsicParamsBuilder::new().nonce(nonce).build();
 		let refused =
 			|e: &dyn std::fmt::Display| ChainError::Refused { call, reason: e.to_string() };
-		let mut progress = self
-			.api
-			.tx()
-			.await
-			.map_err(query)?
-			.sign_and_submit_then_watch(payload, keys, params)
-			.await
-			.map_err(|e| refused(&e))?;
-		drop(_turn);
-		let in_block = tokio::time::timeout(INCLUSION_TIMEOUT, async {
+		let submitted = async {
+			self.api
+				.tx()
+				.await
+				.map_err(query)?
+				.sign_and_submit_then_watch(payload, keys, params)
+				.await
+				.map_err(|e| refused(&e))
+		};
+		let mut progress = match submitted.await {
+			Ok(progress) => progress,
+			Err(e) => return Err(self.forget_nonce(&account, e)),
+		};
+		self.nonces().insert(account, nonce + 1);
+		drop(turn);
+		let watched = tokio::time::timeout(INCLUSION_TIMEOUT, async {
 			while let Some(status) = progress.next().await {
 				match status.map_err(|e| refused(&e))? {
 					TransactionStatus::InBestBlock(block) if !finalized => return Ok(block),
@@ -300,12 +320,29 @@ impl Chain {
 			Err(refused(&"the node closed the transaction's status stream"))
 		})
 		.await
-		.map_err(|_| ChainError::Timeout { call })??;
+		.map_err(|_| ChainError::Timeout { call })
+		.and_then(|inclusion| inclusion);
+		let in_block = match watched {
+			Ok(in_block) => in_block,
+			Err(e) => return Err(self.forget_nonce(&account, e)),
+		};
 		let events = in_block
 			.wait_for_success()
 			.await
 			.map_err(|e| ChainError::Failed { call, reason: e.to_string() })?;
 		Ok(Included { block: in_block.block_hash(), extrinsic: in_block.extrinsic_hash(), events })
+	}
+
+	fn nonces(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], u64>> {
+		self.next_nonces.lock().expect("not poisoned")
+	}
+
+	/// A transaction of `account` left the pool without a block (or never entered it): the
+	/// nonces this client counted past it may never be used, so ask the node again next time
+	/// rather than leave a gap that parks every later transaction. Passes `e` through.
+	fn forget_nonce(&self, account: &[u8; 32], e: ChainError) -> ChainError {
+		self.nonces().remove(account);
+		e
 	}
 
 	/// The chain at its latest finalized block.
@@ -330,13 +367,19 @@ impl Chain {
 
 	/// Every finalized block from now on, in order.
 	pub async fn follow_finalized(&self) -> Result<Blocks, ChainError> {
-		Ok(blocks(self.api.stream_blocks().await.map_err(query)?))
+		Ok(blocks(self.api.stream_blocks().await.map_err(query)?, 0))
 	}
 
-	/// Every new best block from now on: after a reorganisation the new best chain's blocks
-	/// follow, so a number may come twice.
+	/// The current best block, then every new one: after a reorganisation the new best
+	/// chain's blocks follow, so a number may come twice.
 	pub async fn follow_best(&self) -> Result<Blocks, ChainError> {
-		Ok(blocks(self.api.stream_best_blocks().await.map_err(query)?))
+		let stream = self.api.stream_best_blocks().await.map_err(query)?;
+		// The node opens the stream with the finalized blocks it still holds, several blocks
+		// behind the best: a role that acted on them would redo moves the chain has already
+		// seen (a restarted worker re-committing, say), spend fees and take up the nonces its
+		// real moves need.
+		let best = self.best().await?.number;
+		Ok(blocks(stream, best))
 	}
 }
 
@@ -344,8 +387,12 @@ impl Chain {
 pub type Blocks =
 	std::pin::Pin<Box<dyn futures::Stream<Item = Result<At, ChainError>> + Send + 'static>>;
 
-fn blocks(stream: subxt::client::Blocks<PolkadotConfig>) -> Blocks {
+/// The blocks of `stream` from number `from` on.
+fn blocks(stream: subxt::client::Blocks<PolkadotConfig>, from: u32) -> Blocks {
 	use futures::StreamExt;
+	let stream = stream.filter(move |block| {
+		std::future::ready(block.as_ref().map_or(true, |block| block.number() as u32 >= from))
+	});
 	Box::pin(stream.then(|block| async move {
 		let block = block.map_err(query)?;
 		let number = block.number() as u32;

@@ -182,10 +182,13 @@ async fn serve(cx: &roles::Context, roots: &[H256]) -> Result<()> {
 	let mut known = None;
 	let mut poll = tokio::time::interval(REGISTRY_POLL);
 	let mut polls = 0u32;
+	// One listener for the whole loop: a Ctrl-C while the registry is read still counts.
+	let interrupted = tokio::signal::ctrl_c();
+	tokio::pin!(interrupted);
 	loop {
 		polls = polls.wrapping_add(1);
 		tokio::select! {
-			interrupted = tokio::signal::ctrl_c() => return Ok(interrupted?),
+			interrupted = &mut interrupted => return Ok(interrupted?),
 			_ = poll.tick() => {}
 		}
 		let joined = async {
