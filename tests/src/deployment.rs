@@ -131,12 +131,27 @@ impl Deployment {
 	/// Submit a bounty as `who` on node 0: `bounty submit <args>`. Returns the submitter, which
 	/// serves the dataset and the initial checkpoint until it is dropped, and what it printed.
 	pub async fn submit(&self, who: &str, args: &[&str]) -> Result<(WorkerProcess, Value)> {
+		self.bounty_command(who, "submit", args).await
+	}
+
+	/// Prepare a bounty as `who` on node 0 for another wallet to sign: `bounty prepare
+	/// <args>`. Returns the process, which serves the data until it is dropped, and the calls
+	/// it printed.
+	pub async fn prepare(&self, who: &str, args: &[&str]) -> Result<(WorkerProcess, Value)> {
+		self.bounty_command(who, "prepare", args).await
+	}
+
+	async fn bounty_command(
+		&self,
+		who: &str,
+		command: &str,
+		args: &[&str],
+	) -> Result<(WorkerProcess, Value)> {
 		let config = self.config_on(who, 0)?;
-		let args: Vec<&str> =
-			["bounty", "submit"].into_iter().chain(args.iter().copied()).collect();
+		let args: Vec<&str> = ["bounty", command].into_iter().chain(args.iter().copied()).collect();
 		let mut process = WorkerProcess::spawn(&config, &args)?;
-		let submitted = process.json_line(STEP).await?;
-		Ok((process, submitted))
+		let printed = process.json_line(STEP).await?;
+		Ok((process, printed))
 	}
 
 	/// Wait up to `timeout` until bounty `id` is no longer active; its `cohort_bounty` view

@@ -1,25 +1,40 @@
 //! Issue 5's honest run: the `local` network's four validators with their verifiers and
-//! four workers train a character model from a bounty, r = 2, for three rounds. Every
+//! four workers train a character model from a bounty, r = 2, for three rounds. The owner
+//! submits it through plain RPC: `bounty prepare` serves the data and prints the calls, which
+//! the test signs and sends itself. Every
 //! contribution is accepted, the loss falls, every worker is paid exactly the rewards the
 //! chain's events record for its accepted slots, the escrow's rest goes back to the owner,
 //! and the model `model fetch` writes is the checkpoint the chain names. Then the whole
 //! network is killed and restarted, and keeps every bounty, stake and checkpoint (a part of
 //! issue 5's fault tests).
 
-use cohort_runtime::{Balance, RuntimeEvent};
+use codec::Decode;
+use cohort_runtime::{Balance, RuntimeCall, RuntimeEvent};
 use cohort_tests::{
 	deployment::{Deployment, ACCOUNTS},
-	wait,
+	tx, wait,
 	worker::{run_once, WorkerConfig},
 	NetworkConfig, Rpc,
 };
 use pallet_training::Event as Training;
 use serde_json::{json, Value};
+use sp_keyring::Sr25519Keyring;
 use std::{collections::BTreeMap, time::Duration};
 
 const STEP: Duration = Duration::from_secs(180);
 const MODEL: &str = r#"{"model":"charTransformer","context":32,"dModel":32,"layers":1,"heads":4}"#;
 const REWARD: Balance = cohort_runtime::UNIT;
+
+/// The bytes of a `0x…` string a command printed.
+fn bytes(hex: &Value) -> Vec<u8> {
+	let text = hex.as_str().and_then(|text| text.strip_prefix("0x"));
+	hex::decode(text.unwrap_or_else(|| panic!("not 0x-hex: {hex}"))).unwrap()
+}
+
+/// The call whose SCALE encoding a command printed as `0x…`.
+fn decode_call(hex: &Value) -> RuntimeCall {
+	RuntimeCall::decode(&mut &bytes(hex)[..]).unwrap()
+}
 
 /// Fetch the bounty's current checkpoint as `observer` and return its `model eval` result.
 async fn fetch_and_eval(observer: &WorkerConfig, out: &str) -> Value {
@@ -48,7 +63,7 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 	let mut deployment = Deployment::start(NetworkConfig::local(), workers, "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
 	let observer = deployment.config_on("Eve//stash", 1).unwrap();
-	let owner = sp_keyring::Sr25519Keyring::FerdieStash.to_account_id();
+	let owner = Sr25519Keyring::FerdieStash.to_account_id();
 
 	let submit = [
 		"--model",
@@ -68,8 +83,27 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 		"--reward",
 		"1",
 	];
-	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
-	assert_eq!(submitted["bounty"], 0, "{submitted}");
+	// The owner's keys live in a wallet: `bounty prepare` publishes and serves the data and
+	// prints the calls, which are signed and sent here as polkadot.js would send them.
+	let (serving, submitted) = deployment.prepare("Ferdie//stash", &submit).await.unwrap();
+	let create = decode_call(&submitted["createBounty"]);
+	let created = tx::execute_ok(&rpc, Sr25519Keyring::FerdieStash, create).await.unwrap();
+	let bounty = created.events.iter().find_map(|event| match event {
+		RuntimeEvent::Training(Training::BountyCreated { bounty, .. }) => Some(*bounty),
+		_ => None,
+	});
+	assert_eq!(bounty, Some(0), "{:?}", created.events);
+	let server = &submitted["serveData"];
+	let addresses = server["addresses"].as_array().unwrap().iter().map(bytes).collect();
+	let serve = pallet_training::Call::serve_data {
+		bounty: 0,
+		peer_id: bytes(&server["peerId"]),
+		addresses,
+	};
+	tx::execute_ok(&rpc, Sr25519Keyring::FerdieStash, serve.into()).await.unwrap();
+	// `model fetch` reads finalized state, as a wallet's "finalized" status would wait for.
+	let sent = rpc.best_number().await.unwrap();
+	deployment.network_mut().wait_finalized(sent, STEP).await.unwrap();
 	let out = deployment.dir().join("model.safetensors");
 	let out = out.to_str().unwrap();
 	let initial = fetch_and_eval(&observer, out).await;

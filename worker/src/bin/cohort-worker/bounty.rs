@@ -1,10 +1,10 @@
-//! The bounty submitter's commands: `bounty submit|status|cancel`.
+//! The bounty submitter's commands: `bounty submit|prepare|status|cancel`.
 
 use crate::{
-	connect::{context, dialable, listen_addrs, signer},
+	connect::{context, dialable, listen_addrs, serve_data_args, signer},
 	inputs::{parse_amount, ModelData, OptimizerArg},
 	options::Options,
-	output,
+	output, serving,
 };
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -18,7 +18,6 @@ use cohort_worker::{
 };
 use serde_json::json;
 use sp_arithmetic::{Perbill, Percent};
-use std::time::Duration;
 use subxt::utils::Static;
 
 /// A fraction written as a decimal in [0, 1].
@@ -96,7 +95,15 @@ pub struct SubmitArgs {
 	no_serve: bool,
 }
 
-pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
+/// A bounty's spec, with its data published on this peer's network.
+struct Published {
+	spec: job::Spec,
+	dataset: H256,
+	initial_checkpoint: H256,
+}
+
+/// Build the spec of `args`, publishing its dataset and initial checkpoint on `network`.
+fn publish_spec(args: &SubmitArgs, network: &cohort_worker::p2p::Network) -> Result<Published> {
 	let config = args.data.config()?;
 	let architecture = job::architecture(&config);
 	let [commit, reveal, vote, checkpoint, review] = args.phases[..] else {
@@ -109,16 +116,11 @@ pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
 		),
 		None => None,
 	};
-	let dataset = args.data.dataset_bytes(&config)?;
-	let initial = config.init(args.seed.as_bytes()).to_bytes();
-	let cx = context(options).await?;
-	let (chain, keys, network) = (&cx.chain, &cx.keys, &cx.network);
-	let dataset_root = network.publish(&dataset)?;
-	let checkpoint_root = network.publish(&initial)?;
-	let config_json = serde_json::to_vec(&config)?;
+	let dataset = network.publish(&args.data.dataset_bytes(&config)?)?;
+	let initial_checkpoint = network.publish(&config.init(args.seed.as_bytes()).to_bytes())?;
 	let spec = BountySpec {
-		model: ModelSpec { architecture, config: config_json, initial_checkpoint: checkpoint_root },
-		dataset: DatasetSpec { hash: dataset_root, shards: args.dataset_shards },
+		model: ModelSpec { architecture, config: serde_json::to_vec(&config)?, initial_checkpoint },
+		dataset: DatasetSpec { hash: dataset, shards: args.dataset_shards },
 		hyper: HyperParams {
 			inner_steps: args.steps,
 			batch_size: args.batch_size,
@@ -135,6 +137,13 @@ pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
 		reward_per_contribution: parse_amount(&args.reward)?,
 		requirements: Requirements { class, ..Default::default() },
 	};
+	Ok(Published { spec, dataset, initial_checkpoint })
+}
+
+pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
+	let cx = context(options).await?;
+	let (chain, keys, network) = (&cx.chain, &cx.keys, &cx.network);
+	let Published { spec, dataset, initial_checkpoint } = publish_spec(&args, network)?;
 	let call = runtime::tx().training().create_bounty(Static(spec));
 	let included = chain.submit_finalized(keys, "Training.create_bounty", &call).await?;
 	let created = included
@@ -154,8 +163,8 @@ pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
 		json!({
 			"bounty": created.bounty,
 			"escrow": created.escrow.to_string(),
-			"dataset": format!("{dataset_root:?}"),
-			"initialCheckpoint": format!("{checkpoint_root:?}"),
+			"dataset": format!("{dataset:?}"),
+			"initialCheckpoint": format!("{initial_checkpoint:?}"),
 			"block": format!("{:?}", included.block),
 			"peerId": network.peer_id().to_string(),
 			"addresses": addrs,
@@ -165,57 +174,34 @@ pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
 		return Ok(());
 	}
 	tracing::info!("serving the dataset and the initial checkpoint until interrupted");
-	serve(&cx, &[dataset_root, checkpoint_root]).await
+	serving::serve(&cx, &[dataset, initial_checkpoint]).await
 }
 
-/// How often a serving submitter reads the registry for workers it has not met.
-const REGISTRY_POLL: Duration = Duration::from_secs(3);
-/// Every this many polls it dials every registered worker again even if nothing changed (a
-/// dial may have failed while a worker was restarting).
-const REJOIN_EVERY_POLLS: u32 = 10;
-
-/// Serve `roots` until interrupted. A worker that registers, restarts or moves after this
-/// peer first joined would not know it: whenever the registry's peers or addresses change,
-/// dial every registered worker again and announce `roots` again, so that provider records
-/// reach the network as it is now.
-async fn serve(cx: &roles::Context, roots: &[H256]) -> Result<()> {
-	let mut known = None;
-	let mut poll = tokio::time::interval(REGISTRY_POLL);
-	let mut polls = 0u32;
-	// One listener for the whole loop: a Ctrl-C while the registry is read still counts.
-	let interrupted = tokio::signal::ctrl_c();
-	tokio::pin!(interrupted);
-	loop {
-		polls = polls.wrapping_add(1);
-		tokio::select! {
-			interrupted = &mut interrupted => return Ok(interrupted?),
-			_ = poll.tick() => {}
-		}
-		let joined = async {
-			let at = cx.chain.best().await?;
-			let registry: Vec<_> = at
-				.workers()
-				.await?
-				.into_iter()
-				.map(|w| {
-					let addresses: Vec<Vec<u8>> =
-						w.info.addresses.0.into_iter().map(|a| a.0).collect();
-					(w.info.peer_id.0, addresses)
-				})
-				.collect();
-			if known.as_ref() != Some(&registry) || polls % REJOIN_EVERY_POLLS == 1 {
-				cx.join_registered_peers(&at, true).await?;
-				for root in roots {
-					cx.network.provide(*root)?;
-				}
-				known = Some(registry);
-			}
-			anyhow::Ok(())
-		};
-		if let Err(e) = joined.await {
-			tracing::warn!("cannot join the registered workers, trying again: {e:#}");
-		}
+/// `bounty prepare`: everything `bounty submit` does but sign. It publishes the data, prints
+/// the `training.createBounty` call (SCALE, as polkadot.js's `api.tx(callData)` and subxt's
+/// dynamic calls take it) and the `training.serveData` arguments, and serves the data until
+/// interrupted, so that an owner whose keys live in another wallet submits from there.
+pub async fn prepare(options: &Options, args: SubmitArgs) -> Result<()> {
+	let cx = context(options).await?;
+	let Published { spec, dataset, initial_checkpoint } = publish_spec(&args, &cx.network)?;
+	let call = runtime::tx().training().create_bounty(Static(spec));
+	let call_data = cx.chain.api().tx().await?.call_data(&call)?;
+	output::print(
+		options.json,
+		json!({
+			"dataset": format!("{dataset:?}"),
+			"initialCheckpoint": format!("{initial_checkpoint:?}"),
+			"createBounty": format!("0x{}", hex::encode(call_data)),
+			"serveData": serve_data_args(&cx.network).await?,
+			"peerId": cx.network.peer_id().to_string(),
+			"addresses": listen_addrs(&cx.network).await?,
+		}),
+	);
+	if args.no_serve {
+		return Ok(());
 	}
+	tracing::info!("serving the dataset and the initial checkpoint until interrupted");
+	serving::serve(&cx, &[dataset, initial_checkpoint]).await
 }
 
 #[derive(Args, Debug)]

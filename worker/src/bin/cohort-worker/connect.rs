@@ -42,6 +42,17 @@ pub async fn dialable(network: &Network) -> Result<Vec<Multiaddr>> {
 		.collect())
 }
 
+/// This peer's id and dialable addresses in the binary forms `training.serveData` takes
+/// (hex), for an owner who sends that call from polkadot.js or subxt.
+pub async fn serve_data_args(network: &Network) -> Result<serde_json::Value> {
+	let addresses: Vec<String> =
+		dialable(network).await?.iter().map(|a| format!("0x{}", hex::encode(a.to_vec()))).collect();
+	Ok(serde_json::json!({
+		"peerId": format!("0x{}", hex::encode(network.peer_id().to_bytes())),
+		"addresses": addresses,
+	}))
+}
+
 /// Where `network` listens, with its peer id, as text for a command's output.
 pub async fn listen_addrs(network: &Network) -> Result<Vec<String>> {
 	Ok(network.listen_addrs().await?.iter().map(ToString::to_string).collect())

@@ -15,6 +15,7 @@ mod model;
 mod offline;
 mod options;
 mod output;
+mod serving;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -79,6 +80,9 @@ enum KeysCommand {
 enum BountyCommand {
 	/// Publish the dataset and the initial checkpoint, submit the bounty, serve until interrupted.
 	Submit(Box<bounty::SubmitArgs>),
+	/// Publish and serve the data as `submit` does, print the `training.createBounty` call and
+	/// the `training.serveData` arguments for another wallet to sign, serve until interrupted.
+	Prepare(Box<bounty::SubmitArgs>),
 	/// Show a bounty's status and current round.
 	Status(bounty::BountyId),
 	/// Cancel a bounty: rounds not started are refunded now.
@@ -142,6 +146,7 @@ async fn run() -> Result<()> {
 		Command::Run(args) => daemons::run(options, args).await,
 		Command::Verify => daemons::verify(options).await,
 		Command::Bounty(BountyCommand::Submit(args)) => bounty::submit(options, *args).await,
+		Command::Bounty(BountyCommand::Prepare(args)) => bounty::prepare(options, *args).await,
 		Command::Bounty(BountyCommand::Status(args)) => bounty::status(options, args).await,
 		Command::Bounty(BountyCommand::Cancel(args)) => bounty::cancel(options, args).await,
 		Command::Model(ModelCommand::Fetch(args)) => model::fetch(options, args).await,

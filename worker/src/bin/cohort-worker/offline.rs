@@ -1,10 +1,11 @@
-//! Commands that need no chain: keys, datasets over libp2p, and training one shard.
+//! Commands that need no chain: keys, datasets over libp2p, and training one shard. (A
+//! `dataset publish` given no `--bootstrap` reads the registry to find its peers.)
 
 use crate::{
-	connect::{dialable, listen_addrs, network},
+	connect::{context, listen_addrs, network, serve_data_args},
 	inputs::{dataset_bytes, save_weights, ModelData, OptimizerArg},
 	options::Options,
-	output,
+	output, serving,
 };
 use anyhow::{bail, Context, Result};
 use clap::Args;
@@ -60,33 +61,39 @@ pub struct PublishArgs {
 
 pub async fn publish(options: &Options, args: PublishArgs) -> Result<()> {
 	let bytes = dataset_bytes(&args.dataset)?;
-	let (network, _) = network(options).await?;
+	// Without bootstrap peers, the chain's registry is how this peer finds the network (and
+	// is found). Without a node either, it serves whoever dials it.
+	let cx = if options.p2p.bootstrap.is_empty() && !args.no_serve {
+		let joined = context(options).await.inspect_err(|e| {
+			tracing::warn!("{e:#}: serving without the registry, to peers that dial this one")
+		});
+		joined.ok()
+	} else {
+		None
+	};
+	let network = match &cx {
+		Some(cx) => cx.network.clone(),
+		None => network(options).await?.0,
+	};
 	let root = network.publish(&bytes)?;
-	let addrs = listen_addrs(&network).await?;
-	// What `training.serveData` takes, for a submitter that sends it from polkadot.js or subxt.
-	let binary: Vec<String> = dialable(&network)
-		.await?
-		.iter()
-		.map(|a| format!("0x{}", hex::encode(a.to_vec())))
-		.collect();
 	output::print(
 		options.json,
 		json!({
 			"root": format!("{root:?}"),
 			"bytes": bytes.len(),
 			"peerId": network.peer_id().to_string(),
-			"addresses": addrs,
-			"serveData": {
-				"peerId": format!("0x{}", hex::encode(network.peer_id().to_bytes())),
-				"addresses": binary,
-			},
+			"addresses": listen_addrs(&network).await?,
+			"serveData": serve_data_args(&network).await?,
 		}),
 	);
 	if args.no_serve {
 		return Ok(());
 	}
 	tracing::info!("serving {root:?} until interrupted");
-	tokio::signal::ctrl_c().await?;
+	match &cx {
+		Some(cx) => serving::serve(cx, &[root]).await?,
+		None => tokio::signal::ctrl_c().await?,
+	}
 	tracing::info!(bytes = network.bytes_served(), "stopped serving");
 	Ok(())
 }
