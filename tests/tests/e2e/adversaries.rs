@@ -143,6 +143,9 @@ async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
 		&SHARDS.to_string(),
 		"--replication",
 		"3",
+		// Audits only where this test asks for them (the CLI audits 10 % by default).
+		"--audit-rate",
+		"0",
 		"--steps",
 		"5",
 		"--phases",

@@ -31,6 +31,9 @@ async fn a_finality_stall_slashes_no_honest_worker() {
 		"1",
 		"--replication",
 		"2",
+		// Audits only where this test asks for them (the CLI audits 10 % by default).
+		"--audit-rate",
+		"0",
 		// Training must outlast stopping two validators: a round's windows close as soon as
 		// every slot has committed and revealed, so a quick shard would finish before the
 		// stall. 400 steps take 30 s or more here; the commit window leaves room for twice that.

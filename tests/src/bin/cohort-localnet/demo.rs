@@ -131,6 +131,9 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		&shards.to_string(),
 		"--replication",
 		&replication.to_string(),
+		// Replicas check each other here; no audits, so that a round's time is training.
+		"--audit-rate",
+		"0",
 		"--steps",
 		&args.steps.to_string(),
 		"--batch-size",

@@ -57,8 +57,10 @@ pub struct SubmitArgs {
 	/// Shards trained per round.
 	#[arg(long, default_value_t = 2)]
 	shards: u32,
-	/// Workers per shard.
-	#[arg(long, default_value_t = 2)]
+	/// Workers per shard. One, with the default audit rate, makes a wrong result a loss in
+	/// expectation for rewards up to 1.1 COH at the minimum bond (docs/threat-model.md); more
+	/// replicas check each other for certain, at the cost of training every shard again.
+	#[arg(long, default_value_t = 1)]
 	replication: u32,
 	/// Inner optimizer steps per shard.
 	#[arg(long, default_value_t = 20)]
@@ -78,8 +80,8 @@ pub struct SubmitArgs {
 	/// `mean`, `median` or `trimmed-mean:<percent>`.
 	#[arg(long, default_value = "mean")]
 	aggregation: String,
-	/// Fraction of agreeing shards audited anyway.
-	#[arg(long, default_value = "0")]
+	/// Fraction of agreeing shards audited anyway (the validators recompute them).
+	#[arg(long, default_value = "0.1")]
 	audit_rate: String,
 	/// Reward per accepted contribution, in UNIT.
 	#[arg(long, default_value = "1")]
