@@ -6,8 +6,8 @@
 //! workers' training, the protocol (hashing, extrinsics, transfers, aggregating, from their
 //! Prometheus counters) and the rest, waiting for the chain's deadlines. It ends with the
 //! final checkpoint's hash, the loss curve (`loss.csv`), the round times (`rounds.csv`), the
-//! loss of the same model trained on one machine, a sample of generated text, and how to
-//! fetch the model.
+//! loss of the same model trained on one machine, the bounty's useful throughput against that
+//! process's (`throughput.csv`), a sample of generated text, and how to fetch the model.
 
 use anyhow::{Context, Result};
 use clap::Args;
@@ -30,6 +30,8 @@ const MODEL: &str = r#"{"model":"charTransformer","context":64,"dModel":64,"laye
 
 /// How long any one command may take.
 const STEP: Duration = Duration::from_secs(180);
+/// Examples per step, in the bounty and in the baseline alike.
+const BATCH_SIZE: u32 = 16;
 
 #[derive(Args, Debug)]
 pub struct DemoArgs {
@@ -137,7 +139,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		"--steps",
 		&args.steps.to_string(),
 		"--batch-size",
-		"16",
+		&BATCH_SIZE.to_string(),
 		// Commit, reveal, vote, checkpoint and review windows in blocks: the commit window
 		// leaves twice the time four workers sharing two cores take for a shard.
 		"--phases",
@@ -146,6 +148,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	.map(String::from);
 	let submit: Vec<&str> = submit.iter().map(String::as_str).collect();
 	let (serving, submitted) = deployment.submit(submitter_name, &submit).await?;
+	let submitted_at = Instant::now();
 	let bounty = submitted["bounty"].as_u64().context("bounty id")?;
 	println!(
 		"\n{submitter_name} published builtin:shakespeare (root {}) and submitted bounty {bounty}: \
@@ -209,6 +212,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		tokio::time::sleep(Duration::from_secs(1)).await;
 	};
 	anyhow::ensure!(done["status"] == "completed", "the bounty ended {}", done["status"]);
+	let bounty_seconds = submitted_at.elapsed().as_secs_f64();
 
 	let csv = args.out.join("loss.csv");
 	let mut file = std::fs::File::create(&csv)?;
@@ -258,8 +262,27 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	let alone = baseline(&observer, steps, &args.out).await?;
 	println!(
 		"the same model from the same weights on one machine, {steps} steps without Cohort: loss \
-		 {alone:.3}"
+		 {:.3}",
+		alone.loss
 	);
+	// Useful throughput: distinct training (each shard counted once, however many replicas
+	// trained it) per second of the whole bounty, against one process training alone.
+	let examples = f64::from(args.rounds * shards * args.steps * BATCH_SIZE);
+	let network = examples / bounty_seconds;
+	let single = f64::from(BATCH_SIZE) / alone.seconds_per_step;
+	println!(
+		"useful throughput: {network:.1} distinct examples/s over the bounty's {bounty_seconds:.0} s, \
+		 against {single:.1} for one `cohort-worker train` alone: {:.2}×",
+		network / single
+	);
+	std::fs::write(
+		args.out.join("throughput.csv"),
+		format!(
+			"bounty_seconds,distinct_examples,network_per_s,alone_per_s,ratio\n\
+			 {bounty_seconds:.2},{examples},{network:.2},{single:.2},{:.4}\n",
+			network / single
+		),
+	)?;
 	println!("sample from the trained model:\n\n{text}\n");
 	println!(
 		"fetch it yourself:\n  cohort-worker --node ws://127.0.0.1:{} --suri //{observer_name} model fetch \
@@ -349,10 +372,19 @@ async fn evaluate(
 	eval["loss"].as_f64().map(|l| l as f32).context("a loss")
 }
 
-/// The loss of the demo's model trained on one machine, from the same initial weights (the
-/// same seed) and with the same batch size and optimizer, for `steps` sequential steps over
-/// the whole corpus: what the bounty's rounds are measured against.
-async fn baseline(runner: &WorkerConfig, steps: u32, out: &Path) -> Result<f32> {
+/// The demo's model trained on one machine without Cohort: what the bounty is measured
+/// against.
+struct Alone {
+	/// The loss it reaches.
+	loss: f32,
+	/// Its training time per step.
+	seconds_per_step: f64,
+}
+
+/// The demo's model trained on one machine, from the same initial weights (the same seed)
+/// and with the same batch size and optimizer, for `steps` sequential steps over the whole
+/// corpus.
+async fn baseline(runner: &WorkerConfig, steps: u32, out: &Path) -> Result<Alone> {
 	let file = out.join("baseline.safetensors");
 	let file = file.to_str().context("utf-8 path")?;
 	let train = [
@@ -365,14 +397,18 @@ async fn baseline(runner: &WorkerConfig, steps: u32, out: &Path) -> Result<f32> 
 		"1",
 		"--steps",
 		&steps.to_string(),
+		"--batch-size",
+		&BATCH_SIZE.to_string(),
 		"--out",
 		file,
 	]
 	.map(String::from);
 	let train: Vec<&str> = train.iter().map(String::as_str).collect();
-	run_once(runner, &train, STEP).await?;
+	let trained = run_once(runner, &train, STEP).await?;
+	let seconds_per_step = trained["secondsPerStep"].as_f64().context("seconds per step")?;
 	let eval = run_once(runner, &["model", "eval", file, "--model", MODEL], STEP).await?;
-	eval["loss"].as_f64().map(|l| l as f32).context("a loss")
+	let loss = eval["loss"].as_f64().context("a loss")? as f32;
+	Ok(Alone { loss, seconds_per_step })
 }
 
 /// A balance the chain prints in plancks, in UNIT.
