@@ -143,7 +143,7 @@ async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
 		&SHARDS.to_string(),
 		"--replication",
 		"3",
-		// Audits only where this test asks for them (the CLI audits 10 % by default).
+		// Audits only where this test asks for them (the CLI audits a class-bound bounty by default).
 		"--audit-rate",
 		"0",
 		"--steps",

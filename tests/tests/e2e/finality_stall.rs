@@ -31,7 +31,7 @@ async fn a_finality_stall_slashes_no_honest_worker() {
 		"1",
 		"--replication",
 		"2",
-		// Audits only where this test asks for them (the CLI audits 10 % by default).
+		// Audits only where this test asks for them (the CLI audits a class-bound bounty by default).
 		"--audit-rate",
 		"0",
 		// Training must outlast stopping two validators: a round's windows close as soon as

@@ -76,7 +76,7 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 		"2",
 		"--replication",
 		"2",
-		// Audits only where this test asks for them (the CLI audits 10 % by default).
+		// Audits only where this test asks for them (the CLI audits a class-bound bounty by default).
 		"--audit-rate",
 		"0",
 		"--steps",

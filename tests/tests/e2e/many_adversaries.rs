@@ -34,7 +34,7 @@ const SPEC: [&str; 20] = [
 	"4",
 	"--replication",
 	"2",
-	// Audits only where this test asks for them (the CLI audits 10 % by default).
+	// Audits only where this test asks for them (the CLI audits a class-bound bounty by default).
 	"--audit-rate",
 	"0",
 	"--steps",

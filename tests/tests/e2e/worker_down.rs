@@ -57,7 +57,7 @@ async fn a_killed_worker_is_replaced_by_a_standby_and_rejoins_without_a_double_c
 		"1",
 		"--replication",
 		"1",
-		// Audits only where this test asks for them (the CLI audits 10 % by default).
+		// Audits only where this test asks for them (the CLI audits a class-bound bounty by default).
 		"--audit-rate",
 		"0",
 		// Long enough to train that the kill lands before the seal.

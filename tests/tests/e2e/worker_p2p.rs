@@ -82,6 +82,8 @@ async fn bad_command_lines_are_refused_by_name() {
 			"cannot read key file /no/such/keys.json",
 		),
 		(vec!["--suri", "//Alice", "--node-url-check"], "unexpected argument"),
+		// The call `prepare` prints names this process as the data's server.
+		(vec!["bounty", "prepare", "--model", "mlp", "--no-serve"], "no --no-serve"),
 	];
 	for (args, expected) in cases {
 		let output = run(args.iter().map(ToString::to_string).collect()).await.unwrap();

@@ -225,9 +225,13 @@ impl Chain {
 		.await
 		.map_err(|_| connect(&"no answer within 10 s"))?
 		.map_err(|e| connect(&e))?;
-		let api = OnlineClient::<PolkadotConfig>::from_rpc_client(rpc.clone())
-			.await
-			.map_err(|e| connect(&e))?;
+		let api = tokio::time::timeout(
+			Duration::from_secs(30),
+			OnlineClient::<PolkadotConfig>::from_rpc_client(rpc.clone()),
+		)
+		.await
+		.map_err(|_| connect(&"no metadata within 30 s"))?
+		.map_err(|e| connect(&e))?;
 		Ok(Self {
 			api,
 			rpc,
@@ -304,20 +308,41 @@ impl Chain {
 			Ok(progress) => progress,
 			Err(e) => return Err(self.forget_nonce(&account, e)),
 		};
-		self.nonces().insert(account, nonce + 1);
-		drop(turn);
+		// Where the transaction stands after `status`: still on its way (`None`), in a block
+		// (as far as the caller waits), or out of the pool.
+		let judge = |status: Result<TransactionStatus<_, _>, _>| match status {
+			Err(e) => Some(Err(refused(&e))),
+			Ok(TransactionStatus::InBestBlock(block)) if !finalized => Some(Ok(block)),
+			Ok(TransactionStatus::InFinalizedBlock(block)) => Some(Ok(block)),
+			Ok(
+				TransactionStatus::Error { message }
+				| TransactionStatus::Invalid { message }
+				| TransactionStatus::Dropped { message },
+			) => Some(Err(refused(&message))),
+			Ok(_) => None,
+		};
+		let closed = || Err(refused(&"the node closed the transaction's status stream"));
 		let watched = tokio::time::timeout(INCLUSION_TIMEOUT, async {
+			// The next transaction counts past this nonce only once the pool has judged this
+			// one valid: one refused later would leave a gap that parks every transaction
+			// after it until the inclusion timeout.
+			let first = match progress.next().await {
+				Some(status) => judge(status),
+				None => Some(closed()),
+			};
+			if first.is_none() {
+				self.nonces().insert(account, nonce + 1);
+			}
+			drop(turn);
+			if let Some(outcome) = first {
+				return outcome;
+			}
 			while let Some(status) = progress.next().await {
-				match status.map_err(|e| refused(&e))? {
-					TransactionStatus::InBestBlock(block) if !finalized => return Ok(block),
-					TransactionStatus::InFinalizedBlock(block) => return Ok(block),
-					TransactionStatus::Error { message }
-					| TransactionStatus::Invalid { message }
-					| TransactionStatus::Dropped { message } => return Err(refused(&message)),
-					_ => {}
+				if let Some(outcome) = judge(status) {
+					return outcome;
 				}
 			}
-			Err(refused(&"the node closed the transaction's status stream"))
+			closed()
 		})
 		.await
 		.map_err(|_| ChainError::Timeout { call })
@@ -387,11 +412,12 @@ impl Chain {
 pub type Blocks =
 	std::pin::Pin<Box<dyn futures::Stream<Item = Result<At, ChainError>> + Send + 'static>>;
 
-/// The blocks of `stream` from number `from` on.
+/// The blocks of `stream` from the first numbered `from` or more on (a reorganisation to a
+/// shorter fork afterwards still comes through).
 fn blocks(stream: subxt::client::Blocks<PolkadotConfig>, from: u32) -> Blocks {
 	use futures::StreamExt;
-	let stream = stream.filter(move |block| {
-		std::future::ready(block.as_ref().map_or(true, |block| block.number() as u32 >= from))
+	let stream = stream.skip_while(move |block| {
+		std::future::ready(block.as_ref().is_ok_and(|block| (block.number() as u32) < from))
 	});
 	Box::pin(stream.then(|block| async move {
 		let block = block.map_err(query)?;

@@ -57,11 +57,12 @@ pub struct SubmitArgs {
 	/// Shards trained per round.
 	#[arg(long, default_value_t = 2)]
 	shards: u32,
-	/// Workers per shard. One, with the default audit rate, makes a wrong result a loss in
-	/// expectation for rewards up to 1.1 COH at the minimum bond (docs/threat-model.md); more
-	/// replicas check each other for certain, at the cost of training every shard again.
-	#[arg(long, default_value_t = 1)]
-	replication: u32,
+	/// Workers per shard [default: 1 with --class, else 2]. One, with 10 % audits, makes a
+	/// wrong result a loss in expectation for rewards up to 1.1 COH at the minimum bond
+	/// (docs/threat-model.md); more replicas check each other on every shard, at the cost of
+	/// training it again.
+	#[arg(long)]
+	replication: Option<u32>,
 	/// Inner optimizer steps per shard.
 	#[arg(long, default_value_t = 20)]
 	steps: u32,
@@ -80,9 +81,10 @@ pub struct SubmitArgs {
 	/// `mean`, `median` or `trimmed-mean:<percent>`.
 	#[arg(long, default_value = "mean")]
 	aggregation: String,
-	/// Fraction of agreeing shards audited anyway (the validators recompute them).
-	#[arg(long, default_value = "0.1")]
-	audit_rate: String,
+	/// Fraction of agreeing shards audited anyway, the validators recomputing them
+	/// [default: 0.1 with --class, else 0].
+	#[arg(long)]
+	audit_rate: Option<String>,
 	/// Reward per accepted contribution, in UNIT.
 	#[arg(long, default_value = "1")]
 	reward: String,
@@ -118,6 +120,15 @@ fn publish_spec(args: &SubmitArgs, network: &cohort_worker::p2p::Network) -> Res
 		),
 		None => None,
 	};
+	// A shard trained once is checked only by audits, which must then be exact: without a
+	// class, an audit of work from other hardware falls to the verifiers' coarse tolerance,
+	// which long runs outgrow, so two replicas of one class check each other instead.
+	let (replication, audit_rate) = match class {
+		Some(_) => (1, "0.1"),
+		None => (2, "0"),
+	};
+	let replication = args.replication.unwrap_or(replication);
+	let audit_rate = fraction(args.audit_rate.as_deref().unwrap_or(audit_rate))?;
 	let dataset = network.publish(&args.data.dataset_bytes(&config)?)?;
 	let initial_checkpoint = network.publish(&config.init(args.seed.as_bytes()).to_bytes())?;
 	let spec = BountySpec {
@@ -132,9 +143,9 @@ fn publish_spec(args: &SubmitArgs, network: &cohort_worker::p2p::Network) -> Res
 		},
 		rounds: args.rounds,
 		shards_per_round: args.shards,
-		replication: args.replication,
+		replication,
 		aggregation: aggregation(&args.aggregation)?,
-		audit_rate: fraction(&args.audit_rate)?,
+		audit_rate,
 		deadlines: Deadlines { commit, reveal, vote, checkpoint, review },
 		reward_per_contribution: parse_amount(&args.reward)?,
 		requirements: Requirements { class, ..Default::default() },
@@ -184,6 +195,9 @@ pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
 /// dynamic calls take it) and the `training.serveData` arguments, and serves the data until
 /// interrupted, so that an owner whose keys live in another wallet submits from there.
 pub async fn prepare(options: &Options, args: SubmitArgs) -> Result<()> {
+	if args.no_serve {
+		bail!("bounty prepare serves the data the call names until interrupted: no --no-serve");
+	}
 	let cx = context(options).await?;
 	let Published { spec, dataset, initial_checkpoint } = publish_spec(&args, &cx.network)?;
 	let call = runtime::tx().training().create_bounty(Static(spec));
@@ -199,9 +213,6 @@ pub async fn prepare(options: &Options, args: SubmitArgs) -> Result<()> {
 			"addresses": listen_addrs(&cx.network).await?,
 		}),
 	);
-	if args.no_serve {
-		return Ok(());
-	}
 	tracing::info!("serving the dataset and the initial checkpoint until interrupted");
 	serving::serve(&cx, &[dataset, initial_checkpoint]).await
 }

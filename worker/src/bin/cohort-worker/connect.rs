@@ -80,9 +80,13 @@ pub async fn signer(options: &Options) -> Result<(Chain, Keys)> {
 
 /// Connect to the chain and the network, and serve metrics if asked.
 pub async fn context(options: &Options) -> Result<Context> {
+	context_on(options, Chain::connect(&options.node).await?).await
+}
+
+/// [`context`] on a chain already connected.
+pub async fn context_on(options: &Options, chain: Chain) -> Result<Context> {
 	let keys = options.keys()?;
 	let backend = options.backend()?;
-	let chain = Chain::connect(&options.node).await?;
 	let (network, announcements) = network(options).await?;
 	let metrics = metrics(options)?;
 	Ok(Context::new(chain, keys, network, metrics, backend, announcements))

@@ -2,7 +2,7 @@
 //! `dataset publish` given no `--bootstrap` reads the registry to find its peers.)
 
 use crate::{
-	connect::{context, listen_addrs, network, serve_data_args},
+	connect::{context_on, listen_addrs, network, serve_data_args},
 	inputs::{dataset_bytes, save_weights, ModelData, OptimizerArg},
 	options::Options,
 	output, serving,
@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use clap::Args;
 use cohort_primitives::H256;
 use cohort_worker::{
+	chain::Chain,
 	keys::Keys,
 	merkle,
 	trainer::{self, Dataset, ShardRef},
@@ -63,14 +64,15 @@ pub async fn publish(options: &Options, args: PublishArgs) -> Result<()> {
 	let bytes = dataset_bytes(&args.dataset)?;
 	// Without bootstrap peers, the chain's registry is how this peer finds the network (and
 	// is found). Without a node either, it serves whoever dials it.
-	let cx = if options.p2p.bootstrap.is_empty() && !args.no_serve {
-		let joined = context(options).await.inspect_err(|e| {
-			tracing::warn!("{e:#}: serving without the registry, to peers that dial this one")
-		});
-		joined.ok()
-	} else {
-		None
-	};
+	let mut cx = None;
+	if options.p2p.bootstrap.is_empty() && !args.no_serve {
+		match Chain::connect(&options.node).await {
+			Ok(chain) => cx = Some(context_on(options, chain).await?),
+			Err(e) => {
+				tracing::warn!("{e}: serving without the registry, to peers that dial this one")
+			}
+		}
+	}
 	let network = match &cx {
 		Some(cx) => cx.network.clone(),
 		None => network(options).await?.0,
