@@ -191,7 +191,7 @@ pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
 }
 
 /// `bounty prepare`: everything `bounty submit` does but sign. It publishes the data, prints
-/// the `training.createBounty` call (SCALE, as polkadot.js's `api.tx(callData)` and subxt's
+/// the `training.createBounty` call (SCALE, as polkadot.js's `api.createType('Call', …)` and subxt's
 /// dynamic calls take it) and the `training.serveData` arguments, and serves the data until
 /// interrupted, so that an owner whose keys live in another wallet submits from there.
 pub async fn prepare(options: &Options, args: SubmitArgs) -> Result<()> {
