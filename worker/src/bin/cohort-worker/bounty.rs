@@ -1,7 +1,7 @@
 //! The bounty submitter's commands: `bounty submit|prepare|status|cancel`.
 
 use crate::{
-	connect::{context, dialable, listen_addrs, serve_data_args, signer},
+	connect::{context, data_server, listen_addrs, serve_data_args, signer},
 	inputs::{parse_amount, ModelData, OptimizerArg},
 	options::Options,
 	output, serving,
@@ -166,8 +166,7 @@ pub async fn submit(options: &Options, args: SubmitArgs) -> Result<()> {
 	let addrs = listen_addrs(network).await?;
 	if !args.no_serve {
 		// Workers ask this peer for the data by what the chain says, in any start order.
-		let addresses = dialable(network).await?.iter().map(|a| a.to_vec()).collect();
-		let peer_id = network.peer_id().to_bytes();
+		let (peer_id, addresses) = data_server(network).await?;
 		let call = runtime::tx().training().serve_data(created.bounty, peer_id, addresses);
 		chain.submit(keys, "Training.serve_data", &call).await?;
 	}

@@ -42,14 +42,20 @@ pub async fn dialable(network: &Network) -> Result<Vec<Multiaddr>> {
 		.collect())
 }
 
-/// This peer's id and dialable addresses in the binary forms `training.serveData` takes
-/// (hex), for an owner who sends that call from polkadot.js or subxt.
+/// This peer's id and dialable addresses in the binary forms `training.serveData` takes.
+pub async fn data_server(network: &Network) -> Result<(Vec<u8>, Vec<Vec<u8>>)> {
+	let addresses = dialable(network).await?.iter().map(|a| a.to_vec()).collect();
+	Ok((network.peer_id().to_bytes(), addresses))
+}
+
+/// [`data_server`] as hex, for an owner who sends `training.serveData` from polkadot.js or
+/// subxt.
 pub async fn serve_data_args(network: &Network) -> Result<serde_json::Value> {
-	let addresses: Vec<String> =
-		dialable(network).await?.iter().map(|a| format!("0x{}", hex::encode(a.to_vec()))).collect();
+	let (peer_id, addresses) = data_server(network).await?;
+	let hex = |bytes: &[u8]| format!("0x{}", hex::encode(bytes));
 	Ok(serde_json::json!({
-		"peerId": format!("0x{}", hex::encode(network.peer_id().to_bytes())),
-		"addresses": addresses,
+		"peerId": hex(&peer_id),
+		"addresses": addresses.iter().map(|a| hex(a)).collect::<Vec<_>>(),
 	}))
 }
 
