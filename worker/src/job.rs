@@ -48,6 +48,13 @@ pub enum JobError {
 	/// The checkpoint (or the aggregate of the deltas) does not fit the bounty's model.
 	#[error("the checkpoint does not fit the bounty's model")]
 	CheckpointMismatch,
+	/// A training state's bytes are not a canonical delta.
+	#[error("corrupt training state: {0}")]
+	CorruptState(DeltaError),
+	/// A bisection position past the delta, or an agreed state where the position has none
+	/// (or none where it has one).
+	#[error("no transition follows position {0} of this bounty's bisection")]
+	NoTransition(u32),
 	/// Training the shard failed.
 	#[error(transparent)]
 	Train(#[from] TrainError),
@@ -210,13 +217,7 @@ impl Job {
 		device: &candle_core::Device,
 	) -> Result<Trained, JobError> {
 		let checkpoint = self.checkpoint(checkpoint)?;
-		let shard = ShardRef {
-			bounty: task.bounty,
-			round: task.round,
-			shard: task.shard,
-			dataset_shard: task.dataset_shard,
-			dataset_shards: self.spec.dataset.shards,
-		};
+		let shard = self.shard_ref(task);
 		Ok(trainer::train_shard(
 			&self.config,
 			&self.settings(),
@@ -225,6 +226,92 @@ impl Job {
 			shard,
 			device,
 		)?)
+	}
+
+	/// Where `task`'s batches come from.
+	fn shard_ref(&self, task: ShardTask) -> ShardRef {
+		ShardRef {
+			bounty: task.bounty,
+			round: task.round,
+			shard: task.shard,
+			dataset_shard: task.dataset_shard,
+			dataset_shards: self.spec.dataset.shards,
+		}
+	}
+
+	/// The training states of `task` after each of `steps_taken` steps (in increasing order),
+	/// retrained from `checkpoint` in one pass: what a side of a bisection serves.
+	pub fn states_after(
+		&self,
+		checkpoint: &[u8],
+		dataset: &Dataset,
+		task: ShardTask,
+		steps_taken: &[u32],
+		device: &candle_core::Device,
+	) -> Result<Vec<Delta>, JobError> {
+		let checkpoint = self.checkpoint(checkpoint)?;
+		let shard = self.shard_ref(task);
+		let settings = self.settings();
+		let config = &self.config;
+		Ok(trainer::states_after(
+			config,
+			&settings,
+			&checkpoint,
+			dataset,
+			shard,
+			steps_taken,
+			device,
+		)?)
+	}
+
+	/// The state after step `steps_taken + 1` of `task`, from `state` (the state after
+	/// `steps_taken` steps).
+	pub fn step_from(
+		&self,
+		state: &Delta,
+		steps_taken: u32,
+		dataset: &Dataset,
+		task: ShardTask,
+		device: &candle_core::Device,
+	) -> Result<Delta, JobError> {
+		let shard = self.shard_ref(task);
+		let settings = self.settings();
+		Ok(trainer::step_from(&self.config, &settings, state, steps_taken, dataset, shard, device)?)
+	}
+
+	/// The delta a shard trained from `checkpoint` commits when its last state is `state`.
+	pub fn delta_from(&self, checkpoint: &[u8], state: &Delta) -> Result<Delta, JobError> {
+		Ok(trainer::delta_from(state, &self.checkpoint(checkpoint)?)?)
+	}
+
+	/// What follows position `low` of a bisection of `task` trained from `checkpoint`, as the
+	/// bytes whose Merkle root each side claims at `low + 1`: the state before the first step
+	/// (`low = 0`, the checkpoint itself: no `agreed` state), the state after one more step
+	/// from the `agreed` state after `low − 1` steps (`1 ≤ low ≤ steps`), or the delta of the
+	/// agreed last state (`low = steps + 1`). This is all a referee computes for a dispute.
+	pub fn next_position(
+		&self,
+		checkpoint: &[u8],
+		agreed: Option<&[u8]>,
+		low: u32,
+		dataset: &Dataset,
+		task: ShardTask,
+		device: &candle_core::Device,
+	) -> Result<Vec<u8>, JobError> {
+		let steps = self.spec.hyper.inner_steps;
+		let state = |bytes: &[u8]| Delta::from_bytes(bytes).map_err(JobError::CorruptState);
+		let next = match agreed {
+			None if low == 0 => {
+				let mut states = self.states_after(checkpoint, dataset, task, &[0], device)?;
+				states.pop().expect("one state per step count asked for")
+			}
+			Some(bytes) if (1..=steps).contains(&low) => {
+				self.step_from(&state(bytes)?, low - 1, dataset, task, device)?
+			}
+			Some(bytes) if low == steps + 1 => self.delta_from(checkpoint, &state(bytes)?)?,
+			_ => return Err(JobError::NoTransition(low)),
+		};
+		Ok(next.to_bytes())
 	}
 
 	/// The next checkpoint from `checkpoint` and the round's accepted `deltas` (in shard
@@ -250,5 +337,86 @@ impl Job {
 		let values: Vec<f32> =
 			checkpoint.values().zip(combined.values()).map(|(w, d)| w + eta * d).collect();
 		Ok(checkpoint.with_values(&values).to_bytes())
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use crate::{
+		merkle,
+		trainer::{Dataset, MlpConfig},
+	};
+	use cohort_primitives::{
+		Aggregation, DatasetSpec, Deadlines, HyperParams, ModelSpec, Optimizer, Requirements,
+	};
+
+	fn job(steps: u32) -> Job {
+		let config = ModelConfig::Mlp(MlpConfig { input: 16, hidden: vec![32], classes: 4 });
+		Job::new(BountySpec {
+			model: ModelSpec {
+				architecture: Architecture::Mlp,
+				config: serde_json::to_vec(&config).unwrap(),
+				initial_checkpoint: H256::zero(),
+			},
+			dataset: DatasetSpec { hash: H256::zero(), shards: 4 },
+			hyper: HyperParams {
+				inner_steps: steps,
+				batch_size: 8,
+				inner_learning_rate: Perbill::from_parts(3_000_000),
+				outer_learning_rate: Perbill::one(),
+				optimizer: Optimizer::AdamW,
+			},
+			rounds: 1,
+			shards_per_round: 1,
+			replication: 1,
+			aggregation: Aggregation::Mean,
+			audit_rate: Perbill::zero(),
+			deadlines: Deadlines { commit: 10, reveal: 10, vote: 20, checkpoint: 6, review: 6 },
+			reward_per_contribution: 1,
+			requirements: Requirements::default(),
+		})
+		.unwrap()
+	}
+
+	/// What a referee computes for each transition of a bisection is what the honest side
+	/// committed there: every leaf of the trajectory, and the delta after the last.
+	#[test]
+	fn every_transition_recomputes_the_honest_trajectory_and_delta() {
+		let job = job(4);
+		let dataset = Dataset::Synthetic {
+			seed: b"task".to_vec(),
+			input: 16,
+			classes: 4,
+			examples_per_shard: 64,
+		};
+		let checkpoint = job.config.init(b"h0").to_bytes();
+		let task =
+			ShardTask { bounty: 1, round: 0, shard: 0, dataset_shard: 0, checkpoint: H256::zero() };
+		let device = candle_core::Device::Cpu;
+		let trained = job.train(&checkpoint, &dataset, task, &device).unwrap();
+		let states =
+			job.states_after(&checkpoint, &dataset, task, &[0, 1, 2, 3, 4], &device).unwrap();
+		for (leaf, state) in trained.trajectory.iter().zip(&states) {
+			assert_eq!(crate::trainer::state::hash(state), *leaf);
+		}
+		let next = |agreed: Option<&Delta>, low| {
+			let agreed = agreed.map(Delta::to_bytes);
+			let bytes =
+				job.next_position(&checkpoint, agreed.as_deref(), low, &dataset, task, &device);
+			merkle::root(&bytes.unwrap())
+		};
+		assert_eq!(next(None, 0), trained.trajectory[0]);
+		for low in 1..=4 {
+			assert_eq!(next(Some(&states[low - 1]), low as u32), trained.trajectory[low]);
+		}
+		assert_eq!(next(Some(&states[4]), 5), merkle::root(&trained.delta.to_bytes()));
+		// Nothing follows the delta, and only position 0 has no agreed state.
+		for (agreed, low) in [(Some(&states[4]), 6), (None, 1), (Some(&states[0]), 0)] {
+			let agreed = agreed.map(Delta::to_bytes);
+			let refused =
+				job.next_position(&checkpoint, agreed.as_deref(), low, &dataset, task, &device);
+			assert!(matches!(refused, Err(JobError::NoTransition(_))), "{low}");
+		}
 	}
 }

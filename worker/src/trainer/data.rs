@@ -168,12 +168,12 @@ impl<'a> Sampler<'a> {
 		context: usize,
 		device: &Device,
 	) -> Result<Batch> {
+		let picks = self.picks(rng, size, context);
 		match self.dataset {
 			Dataset::Synthetic { seed, input, .. } => {
 				let mut features = Vec::with_capacity(size * input);
 				let mut labels = Vec::with_capacity(size);
-				for _ in 0..size {
-					let index = self.range.start + rng.below(self.range.len());
+				for index in picks {
 					let mut example = SeededRng::new(
 						&[
 							seed.as_slice(),
@@ -204,8 +204,7 @@ impl<'a> Sampler<'a> {
 				let shard = &bytes[self.range.clone()];
 				let mut inputs = Vec::with_capacity(size * context);
 				let mut targets = Vec::with_capacity(size * context);
-				for _ in 0..size {
-					let start = rng.below(shard.len() - context);
+				for start in picks {
 					let window = &shard[start..start + context + 1];
 					inputs.extend(window[..context].iter().map(|b| u32::from(*b)));
 					targets.extend(window[1..].iter().map(|b| u32::from(*b)));
@@ -215,6 +214,25 @@ impl<'a> Sampler<'a> {
 					targets: Tensor::from_vec(targets, (size, context), device)?,
 				})
 			}
+		}
+	}
+
+	/// Draw the next batch with `rng` and drop it: [`Self::picks`] alone, without building the
+	/// examples, which leaves `rng` where [`Self::batch`] would. A referee replays the batches
+	/// of the steps before the one it recomputes this way.
+	pub fn skip(&self, rng: &mut SeededRng, size: usize, context: usize) {
+		self.picks(rng, size, context);
+	}
+
+	/// The `size` examples of the next batch, drawn with `rng`: the only draws a batch makes.
+	/// A synthetic example by its index in the dataset, a text window by its start in the
+	/// shard.
+	fn picks(&self, rng: &mut SeededRng, size: usize, context: usize) -> Vec<usize> {
+		match self.dataset {
+			Dataset::Synthetic { .. } => {
+				(0..size).map(|_| self.range.start + rng.below(self.range.len())).collect()
+			}
+			Dataset::Text(_) => (0..size).map(|_| rng.below(self.range.len() - context)).collect(),
 		}
 	}
 }

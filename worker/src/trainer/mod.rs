@@ -127,9 +127,8 @@ pub fn train_shard_observed(
 		trajectory.push(state::hash(&live.snapshot()?));
 		on_step(step, loss);
 	}
-	let after = live.params.to_checkpoint()?;
-	let diff: Vec<f32> = after.values().zip(checkpoint.values()).map(|(a, b)| a - b).collect();
-	Ok(Trained { delta: checkpoint.with_values(&diff), losses, trajectory })
+	let delta = difference(&live.params.to_checkpoint()?, checkpoint);
+	Ok(Trained { delta, losses, trajectory })
 }
 
 /// The state after `steps_taken` steps of `shard` from `checkpoint`, retrained: what a worker
@@ -143,18 +142,58 @@ pub fn state_after(
 	steps_taken: u32,
 	device: &Device,
 ) -> Result<Delta, TrainError> {
+	let mut states =
+		states_after(config, settings, checkpoint, dataset, shard, &[steps_taken], device)?;
+	Ok(states.pop().expect("one state per step count asked for"))
+}
+
+/// The states after each of `steps_taken` (in increasing order) steps of `shard` from
+/// `checkpoint`, retrained in one pass: a bisection's agreed state and the state a side claims
+/// one step later cost one retraining, not two.
+pub fn states_after(
+	config: &ModelConfig,
+	settings: &Settings,
+	checkpoint: &Delta,
+	dataset: &Dataset,
+	shard: ShardRef,
+	steps_taken: &[u32],
+	device: &Device,
+) -> Result<Vec<Delta>, TrainError> {
 	if !config.fits(checkpoint) {
 		return Err(TrainError::CheckpointMismatch);
 	}
-	if steps_taken > settings.steps {
+	let ordered = steps_taken.windows(2).all(|pair| pair[0] <= pair[1]);
+	if !ordered || steps_taken.iter().any(|&taken| taken > settings.steps) {
 		return Err(TrainError::StateMismatch);
 	}
 	let mut live = Live::fresh(checkpoint, settings, device)?;
 	let mut steps = Steps::new(config, settings, dataset, shard, device)?;
-	for _ in 0..steps_taken {
-		steps.take(&mut live)?;
+	let mut states = Vec::with_capacity(steps_taken.len());
+	let mut taken = 0;
+	for &wanted in steps_taken {
+		while taken < wanted {
+			steps.take(&mut live)?;
+			taken += 1;
+		}
+		states.push(live.snapshot()?);
 	}
-	live.snapshot()
+	Ok(states)
+}
+
+/// The delta a training state stands for: its parameters minus `checkpoint`'s, what a shard
+/// whose last state is `state` commits.
+pub fn delta_from(state: &Delta, checkpoint: &Delta) -> Result<Delta, TrainError> {
+	let after = state::params_of(state)?;
+	if !after.same_layout(checkpoint) {
+		return Err(TrainError::StateMismatch);
+	}
+	Ok(difference(&after, checkpoint))
+}
+
+/// `after − before`, tensor by tensor, in `before`'s layout.
+fn difference(after: &Delta, before: &Delta) -> Delta {
+	let diff: Vec<f32> = after.values().zip(before.values()).map(|(a, b)| a - b).collect();
+	before.with_values(&diff)
 }
 
 /// Step `steps_taken + 1` of `shard` alone, from `state` (the state after `steps_taken`
@@ -175,7 +214,7 @@ pub fn step_from(
 	}
 	let mut live = Live::resume(state, steps_taken, settings, device)?;
 	let mut steps = Steps::new(config, settings, dataset, shard, device)?;
-	steps.skip(steps_taken)?;
+	steps.skip(steps_taken);
 	steps.take(&mut live)?;
 	live.snapshot()
 }
@@ -204,17 +243,11 @@ impl<'a> Steps<'a> {
 		Ok(Self { config, batch_size: settings.batch_size, sampler, rng, device })
 	}
 
-	/// Draw the batches of the next `count` steps and drop them.
-	fn skip(&mut self, count: u32) -> Result<(), TrainError> {
+	/// Draw the batches of the next `count` steps and drop them, without building them.
+	fn skip(&mut self, count: u32) {
 		for _ in 0..count {
-			self.sampler.batch(
-				&mut self.rng,
-				self.batch_size,
-				self.config.context(),
-				self.device,
-			)?;
+			self.sampler.skip(&mut self.rng, self.batch_size, self.config.context());
 		}
-		Ok(())
 	}
 
 	/// The next step on `live`; its loss (before the update).
