@@ -337,5 +337,9 @@ impl pallet_training::Config for Runtime {
 	type AggregatorShare = AggregatorShare;
 	type WrongVoteSlash = WrongVoteSlash;
 	type MaxAggregatorAttempts = ConstU32<3>;
+	// A move is a leaf and a proof the worker holds, sent once the block that opened the turn
+	// reaches it (best blocks, not finalized: the chain checks the proof). 8 blocks leave
+	// room for a worker a few blocks behind and for inclusion; a 20-step game is 5 turns.
+	type MoveBlocks = ConstU32<8>;
 	type WeightInfo = crate::weights::pallet_training::WeightInfo<Runtime>;
 }

@@ -11,7 +11,10 @@ use cohort_primitives::{
 	DeviceKind, HyperParams, ModelSpec, Optimizer, Requirements, H256, MAX_MODEL_CONFIG_LEN,
 };
 use frame_benchmarking::v2::*;
-use frame_support::traits::{fungible::Mutate, Get, Hooks};
+use frame_support::{
+	traits::{fungible::Mutate, Get, Hooks},
+	BoundedVec,
+};
 use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_runtime::{traits::Saturating, Perbill};
 
@@ -264,6 +267,11 @@ mod benchmarks {
 		});
 		wake::<T>(bounty);
 		let dispute = NextDisputeId::<T>::get() - 1;
+		// The two sides have played their bisection game out (`bisect` is benchmarked alone).
+		Games::<T>::mutate(dispute, |game| {
+			let game = game.as_mut().expect("two roots are bisected");
+			game.low = game.high - 1;
+		});
 		let voters = voters::<T>(3);
 		let verdict = Verdict::Correct(honest(0, 0));
 		for voter in &voters[..2] {
@@ -276,6 +284,33 @@ mod benchmarks {
 			DisputeStatus::Settled(verdict)
 		);
 		assert_eq!(phase::<T>(bounty), Phase::Aggregating);
+	}
+
+	#[benchmark]
+	fn bisect() {
+		let bounty = started::<T>(1, R);
+		commit_and_reveal::<T>(bounty, |_, replica| H256::repeat_byte(replica as u8 + 1));
+		wake::<T>(bounty);
+		let dispute = NextDisputeId::<T>::get() - 1;
+		// Two trajectories of the bench spec's 50 steps, parting at their last leaf: the
+		// deepest proof, and the move that ends the game.
+		let leaves = |side: u8| -> Vec<H256> {
+			(0..51u8).map(|i| H256::repeat_byte(if i == 50 { side } else { 100 + i })).collect()
+		};
+		let mut game = Games::<T>::get(dispute).expect("two roots are bisected");
+		for (side, record) in game.sides.iter_mut().enumerate() {
+			record.trajectory = cohort_formats::trajectory::root(&leaves(side as u8));
+		}
+		game.low = 50;
+		game.agreed = Some(leaves(0)[49]);
+		game.high = 52;
+		game.sides[0].moved = Some(leaves(0)[50]);
+		let party = game.sides[1].party.clone();
+		Games::<T>::insert(dispute, game);
+		let proof = cohort_formats::trajectory::proof(&leaves(1), 50).siblings;
+		#[extrinsic_call]
+		_(RawOrigin::Signed(party), dispute, leaves(1)[50], BoundedVec::truncate_from(proof));
+		assert!(Games::<T>::get(dispute).expect("kept").is_over());
 	}
 
 	#[benchmark]

@@ -6,8 +6,8 @@
 use crate::{
 	machine::{after, Progress},
 	BalanceOf, BountyId, BountyOf, Candidate, Challenge, Config, Dispute, DisputeId, DisputeOf,
-	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, NextDisputeId, Pallet,
-	RoundIndex, RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards, SlotOutcome, Vote,
+	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, Games, NextDisputeId,
+	Pallet, RoundIndex, RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards, SlotOutcome, Vote,
 	MAX_REPLICATION,
 };
 use alloc::vec::Vec;
@@ -48,13 +48,15 @@ impl<T: Config> Pallet<T> {
 		reason: DisputeReason,
 		candidates: BoundedVec<Candidate<T::AccountId>, ConstU32<MAX_REPLICATION>>,
 		now: BlockNumberFor<T>,
+		game_blocks: u32,
 	) -> DisputeId {
 		let dispute = NextDisputeId::<T>::mutate(|next| {
 			let dispute = *next;
 			*next = next.saturating_add(1);
 			dispute
 		});
-		let deadline = after::<T>(now, p.bounty.spec.deadlines.vote);
+		// A game moves the vote window to its end; until then this bounds the whole dispute.
+		let deadline = after::<T>(now, p.bounty.spec.deadlines.vote.saturating_add(game_blocks));
 		Disputes::<T>::insert(
 			dispute,
 			Dispute {
@@ -80,7 +82,8 @@ impl<T: Config> Pallet<T> {
 		dispute
 	}
 
-	/// Open a dispute over `shard`'s revealed roots; the shard waits for its verdict.
+	/// Open a dispute over `shard`'s revealed roots; the shard waits for its verdict. Two
+	/// roots are bisected first (`bisection.rs`), so that the vote is on one step.
 	pub(crate) fn open_shard_dispute(
 		p: &Progress<T>,
 		shard: ShardIndex,
@@ -89,7 +92,20 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) {
 		let candidates = shard_candidates(state);
-		let dispute = Self::open_dispute(p, DisputeSubject::Shard(shard), reason, candidates, now);
+		let roots: Vec<H256> = candidates.iter().map(|c| c.root).collect();
+		let game = Self::new_game(p, state, &roots, now);
+		let game_blocks = game.as_ref().map_or(0, |game| Self::game_blocks(game.leaves));
+		let subject = DisputeSubject::Shard(shard);
+		let dispute = Self::open_dispute(p, subject, reason, candidates, now, game_blocks);
+		if let Some(game) = game {
+			Self::deposit_event(Event::BisectionOpened {
+				dispute,
+				parties: game.sides.clone().map(|side| side.party),
+				leaves: game.leaves,
+				deadline: game.deadline,
+			});
+			Games::<T>::insert(dispute, game);
+		}
 		state.outcome = ShardOutcome::Disputed(dispute);
 	}
 
@@ -108,6 +124,7 @@ impl<T: Config> Pallet<T> {
 		ensure!(record.status == DisputeStatus::Open, Error::<T>::DisputeClosed);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < record.deadline, Error::<T>::DisputeExpired);
+		ensure!(!Self::bisecting(dispute), Error::<T>::StillBisecting);
 		ensure!(record.votes.iter().all(|v| v.voter != voter), Error::<T>::AlreadyVoted);
 		if let Verdict::Correct(root) = verdict {
 			ensure!(record.candidates.iter().any(|c| c.root == root), Error::<T>::UnknownRoot);
@@ -147,7 +164,12 @@ impl<T: Config> Pallet<T> {
 
 	/// Apply a verdict: pay the voters who voted it, then pay the correct root's backers and
 	/// slash the others (a shard), or slash the losing side (a checkpoint).
-	fn settle(p: &mut Progress<T>, dispute: DisputeId, record: &DisputeOf<T>, verdict: Verdict) {
+	pub(crate) fn settle(
+		p: &mut Progress<T>,
+		dispute: DisputeId,
+		record: &DisputeOf<T>,
+		verdict: Verdict,
+	) {
 		// The voters whose stake carried the verdict (they voted it and still validate) share
 		// the reward in proportion to that stake, so splitting one stake across many seats
 		// earns nothing more.
@@ -185,7 +207,7 @@ impl<T: Config> Pallet<T> {
 		}
 
 		match record.subject {
-			DisputeSubject::Shard(shard) => Self::settle_shard(p, shard, verdict),
+			DisputeSubject::Shard(shard) => Self::settle_shard(p, dispute, shard, verdict),
 			DisputeSubject::Checkpoint => {
 				let reason = SlashReason::CheckpointDispute { bounty: p.id, round: p.index };
 				for candidate in record.candidates.iter() {
@@ -199,8 +221,8 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Settle the slots of a disputed shard.
-	fn settle_shard(p: &mut Progress<T>, shard: ShardIndex, verdict: Verdict) {
+	/// Settle the slots of `shard`, disputed in `dispute`.
+	fn settle_shard(p: &mut Progress<T>, dispute: DisputeId, shard: ShardIndex, verdict: Verdict) {
 		let key = (p.id, p.index, shard);
 		let Some(mut state) = Shards::<T>::get(key) else { return };
 		let reason = SlashReason::ShardDispute { bounty: p.id, round: p.index, shard };
@@ -221,10 +243,26 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		match verdict {
+			Verdict::Correct(_) if Self::audits_winner(p, dispute, shard) => {
+				let now = frame_system::Pallet::<T>::block_number();
+				Self::open_shard_dispute(p, shard, &mut state, DisputeReason::Audit, now);
+			}
 			Verdict::Correct(root) => Self::accept_shard(p, shard, &mut state, root),
 			Verdict::NoneCorrect => state.outcome = ShardOutcome::Rejected,
 		}
 		Shards::<T>::insert(key, state);
+	}
+
+	/// Whether the winner of `dispute`'s bisection game over `shard` is audited before it is
+	/// accepted. A game proves the loser wrong at the step the two part; it does not prove the
+	/// winner right from there on. With one honest side that is the same thing; two dishonest
+	/// sides could sacrifice one to carry the other. So the winner is drawn for audit at the
+	/// bounty's rate, as replicas that agree are: a pair that disagrees on purpose loses one
+	/// bond for certain and gets no further than a pair that agrees.
+	fn audits_winner(p: &Progress<T>, dispute: DisputeId, shard: ShardIndex) -> bool {
+		Games::<T>::contains_key(dispute)
+			&& crate::draw::Draw::new::<T>((b"cohort/audit-winner", p.id, p.index, shard))
+				.chance(p.bounty.spec.audit_rate)
 	}
 
 	/// Expire every open shard dispute of the round in `p` whose deadline has come; their
@@ -325,7 +363,7 @@ impl<T: Config> Pallet<T> {
 				]);
 				let subject = DisputeSubject::Checkpoint;
 				let dispute =
-					Self::open_dispute(&p, subject, DisputeReason::Checkpoint, candidates, now);
+					Self::open_dispute(&p, subject, DisputeReason::Checkpoint, candidates, now, 0);
 				let vote_deadline = after::<T>(now, p.bounty.spec.deadlines.vote);
 				if let RoundPhase::Review { challenge, .. } = &mut p.round.phase {
 					let challengers = BoundedVec::truncate_from(alloc::vec![who.clone()]);

@@ -6,8 +6,9 @@
 //! ## A bounty
 //! `create_bounty` stores a [`BountySpec`] and holds its whole cost from the owner: for each
 //! round, `shards × r` contributions at `reward_per_contribution`, plus the verifier share
-//! ([`Config::VerifierShare`] of a reward) for `(shards + 1) × r` slots: every shard and the
-//! round's checkpoint may be disputed once. Payments come out of this escrow; what a round does
+//! ([`Config::VerifierShare`] of a reward) for `(2 × shards + 1) × r` slots: every shard may be
+//! disputed twice (a bisection game, then the audit of its winner) and the round's checkpoint
+//! once. Payments come out of this escrow; what a round does
 //! not spend goes back to the owner when the round ends. `top_up` adds rounds (and their cost);
 //! `cancel_bounty` returns the cost of rounds not started at once and lets the round in
 //! progress finish. `serve_data` records which libp2p peer serves the bounty's dataset and
@@ -44,7 +45,12 @@
 //!    seeing the others' reveals (the reveal window is at least [`Config::MinRevealBlocks`]).
 //!    A worker that stops before committing only misses. Disagreeing roots, a lone reveal or
 //!    an audit open a [`Dispute`]; a shard nobody revealed is empty.
-//! 5. **Settling.** Active validators `vote` a verdict: the correct root, or none. Once more
+//! 5. **Settling.** A dispute over exactly two roots is first narrowed by a bisection game
+//!    between one worker of each (`bisect`, see `bisection.rs`): turn by turn they reveal their
+//!    trajectories' leaves at a midpoint until one step is left that they part at, so that
+//!    validators recompute one inner step, not the shard; a side that stops answering within
+//!    [`Config::MoveBlocks`] loses as if voted down. Then (at once for any other dispute)
+//!    active validators `vote` a verdict: the correct root, or none. Once more
 //!    than 2/3 of the active validator stake agrees, the verdict settles: backers of the
 //!    correct root are paid, every other revealer loses [`Config::SlashFraction`] of its bond,
 //!    and the voters on the settled side share the verifier reward. A dispute without a verdict
@@ -73,6 +79,7 @@
 
 extern crate alloc;
 
+mod bisection;
 mod disputes;
 mod draw;
 mod escrow;
@@ -268,6 +275,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MaxAggregatorAttempts: Get<u32>;
 
+		/// The blocks each side of a bisection game has to make each move (see `bisect`). A
+		/// move is a leaf and a proof the worker already holds, sent from the best block: the
+		/// window covers the block that opened the turn reaching the worker, and inclusion.
+		#[pallet::constant]
+		type MoveBlocks: Get<u32>;
+
 		/// Weights of this pallet's calls and of its block hook, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -336,6 +349,16 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Disputes<T: Config> =
 		StorageMap<_, Twox64Concat, DisputeId, DisputeOf<T>, OptionQuery>;
+
+	/// The bisection game of every shard dispute over two roots, kept with its dispute.
+	#[pallet::storage]
+	pub type Games<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		DisputeId,
+		Bisection<T::AccountId, BlockNumberFor<T>>,
+		OptionQuery,
+	>;
 
 	/// The bounties whose phase ends at a block. A bounty is listed at most once, at its
 	/// `wake_at`, so no list outgrows `MaxActiveBounties`.
@@ -540,6 +563,26 @@ pub mod pallet {
 		VoterPenalized { dispute: DisputeId, voter: T::AccountId, amount: BalanceOf<T> },
 		/// The owner of `bounty` said its data is served by `peer_id`.
 		DataServerSet { bounty: BountyId, peer_id: PeerId },
+		/// The two `parties` of `dispute` bisect their trajectories of `leaves` leaves; the
+		/// first turn ends at `deadline`.
+		BisectionOpened {
+			dispute: DisputeId,
+			parties: [T::AccountId; 2],
+			leaves: u32,
+			deadline: BlockNumberFor<T>,
+		},
+		/// `party` revealed `leaf` at `position` of its trajectory.
+		BisectionMoved { dispute: DisputeId, party: T::AccountId, position: u32, leaf: H256 },
+		/// The game of `dispute` found the transition from `low` to `high`; validators vote on
+		/// it until `vote_deadline`.
+		BisectionNarrowed {
+			dispute: DisputeId,
+			low: u32,
+			high: u32,
+			vote_deadline: BlockNumberFor<T>,
+		},
+		/// `party` did not move in time and lost the game of `dispute`.
+		BisectionForfeited { dispute: DisputeId, party: T::AccountId },
 	}
 
 	#[pallet::error]
@@ -656,6 +699,20 @@ pub mod pallet {
 		TooManyAddresses,
 		/// An address is empty or longer than `MAX_ADDRESS_LEN` bytes.
 		InvalidAddress,
+		/// The dispute has no bisection game.
+		NoBisection,
+		/// The game has already found its transition.
+		BisectionOver,
+		/// The current turn's deadline has passed.
+		MoveDeadlinePassed,
+		/// Only the game's two sides move.
+		NotParty,
+		/// The caller already moved this turn.
+		AlreadyMoved,
+		/// The proof does not place the leaf at the midpoint of the caller's trajectory.
+		InvalidProof,
+		/// Votes open when the dispute's bisection game is over.
+		StillBisecting,
 	}
 
 	#[pallet::hooks]
@@ -704,6 +761,7 @@ pub mod pallet {
 				T::MaxAggregatorAttempts::get() >= 1,
 				"MaxAggregatorAttempts must be at least 1"
 			);
+			assert!(T::MoveBlocks::get() >= 1, "MoveBlocks must be at least 1");
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -993,6 +1051,29 @@ pub mod pallet {
 			Self::deposit_event(Event::DataServerSet { bounty, peer_id });
 			Ok(())
 		}
+
+		/// Move in the bisection game of `dispute`, as one of its two sides: reveal `leaf`, the
+		/// caller's leaf at the current midpoint, with `proof` (its siblings, lowest first)
+		/// against the trajectory root the caller revealed. Once both sides have moved the
+		/// game narrows (equal leaves: the sides agree up to the midpoint; different: they
+		/// differ from it on) and the next turn opens at once; the move that leaves one
+		/// transition opens the dispute's vote window. A side that has not moved by the turn's
+		/// deadline loses the game and is slashed.
+		///
+		/// Fails with `NoBisection`, `UnknownDispute`, `DisputeClosed`, `BisectionOver`,
+		/// `MoveDeadlinePassed`, `NotParty`, `AlreadyMoved` or `InvalidProof`. Emits
+		/// [`Event::BisectionMoved`], and [`Event::BisectionNarrowed`] when the game is over.
+		#[pallet::call_index(10)]
+		#[pallet::weight((T::WeightInfo::bisect(), DispatchClass::Operational))]
+		pub fn bisect(
+			origin: OriginFor<T>,
+			dispute: DisputeId,
+			leaf: H256,
+			proof: BoundedVec<H256, ConstU32<MAX_PROOF_DEPTH>>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_bisect(who, dispute, leaf, proof)
+		}
 	}
 
 	impl<T: Config> Pallet<T> {
@@ -1083,8 +1164,10 @@ pub mod pallet {
 		/// checkpoint disputed, and the checkpoint's fee. `None` on overflow.
 		pub fn round_cost(spec: &BountySpec<BalanceOf<T>, ModelConfig>) -> Option<BalanceOf<T>> {
 			let slots: BalanceOf<T> = spec.shards_per_round.checked_mul(spec.replication)?.into();
-			let disputable: BalanceOf<T> =
-				spec.shards_per_round.checked_add(1)?.checked_mul(spec.replication)?.into();
+			// Each shard may be disputed twice (a bisection game, then the audit of its winner),
+			// the checkpoint once.
+			let disputes = spec.shards_per_round.checked_mul(2)?.checked_add(1)?;
+			let disputable: BalanceOf<T> = disputes.checked_mul(spec.replication)?.into();
 			let rewards = slots.checked_mul(&spec.reward_per_contribution)?;
 			let verifiers = disputable.checked_mul(&Self::verifier_share(spec))?;
 			rewards.checked_add(&verifiers)?.checked_add(&Self::checkpoint_fee(spec))

@@ -73,10 +73,7 @@ impl<T: Config> Pallet<T> {
 				let mut p = Progress { id, index: bounty.round, bounty, round };
 				match p.round.phase {
 					RoundPhase::Training => Self::close_training(&mut p, now),
-					RoundPhase::Settling { .. } => {
-						Self::expire_shard_disputes(&mut p, now);
-						Self::begin_aggregation(&mut p, now);
-					}
+					RoundPhase::Settling { .. } => Self::settle_due(&mut p, now),
 					RoundPhase::Aggregating { .. } => Self::aggregator_missed(&mut p, now),
 					RoundPhase::Review { .. } => Self::end_review(&mut p, now),
 					RoundPhase::Finished { .. } => {}
@@ -251,15 +248,21 @@ impl<T: Config> Pallet<T> {
 			});
 			return;
 		}
-		match Self::settle_deadline(p) {
-			Some(deadline) if deadline > now => {
+		Self::settle_due(p, now);
+	}
+
+	/// Settle what of the round's shard disputes is due at `now`: games whose turn ended with a
+	/// side silent, disputes whose vote window closed. Aggregation begins once none is left;
+	/// until then the round settles, woken when the next of them is due.
+	fn settle_due(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		Self::forfeit_due_games(p, now);
+		Self::expire_shard_disputes(p, now);
+		match Self::next_settling_block(p) {
+			Some(deadline) => {
 				p.round.phase = RoundPhase::Settling { deadline };
 				Self::schedule(p.id, &mut p.bounty, deadline);
 			}
-			_ => {
-				Self::expire_shard_disputes(p, now);
-				Self::begin_aggregation(p, now);
-			}
+			None => Self::begin_aggregation(p, now),
 		}
 	}
 
@@ -303,16 +306,20 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// The last deadline among the round's shard disputes still open, if any.
-	fn settle_deadline(p: &Progress<T>) -> Option<BlockNumberFor<T>> {
+	/// The next block one of the round's open shard disputes is due: the end of its game's
+	/// turn while it is bisected, else its vote deadline. `None` when none is open.
+	fn next_settling_block(p: &Progress<T>) -> Option<BlockNumberFor<T>> {
 		(0..p.bounty.spec.shards_per_round)
 			.filter_map(|shard| match Shards::<T>::get((p.id, p.index, shard))?.outcome {
-				ShardOutcome::Disputed(dispute) => crate::Disputes::<T>::get(dispute),
+				ShardOutcome::Disputed(dispute) => Some(dispute),
 				_ => None,
 			})
-			.filter(|dispute| dispute.status == crate::DisputeStatus::Open)
-			.map(|dispute| dispute.deadline)
-			.max()
+			.filter_map(|dispute| {
+				let record = crate::Disputes::<T>::get(dispute)?;
+				(record.status == crate::DisputeStatus::Open)
+					.then(|| Self::game_deadline(dispute).unwrap_or(record.deadline))
+			})
+			.min()
 	}
 
 	/// Every worker whose contribution was accepted this round and whose bond can still

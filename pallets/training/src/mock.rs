@@ -6,10 +6,12 @@ use cohort_primitives::{
 	Aggregation, Architecture, BountySpec, Capabilities, DatasetSpec, Deadlines, DeterminismClass,
 	DeviceKind, HyperParams, ModelSpec, Optimizer, Requirements, H256,
 };
+use frame_support::BoundedVec;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{tokens::imbalance::ResolveTo, ConstU32, ConstU64, Hooks},
 };
+use pallet_training::{DisputeId, Error, Games};
 use sp_runtime::{BuildStorage, Perbill};
 use std::collections::BTreeMap;
 
@@ -129,6 +131,7 @@ impl pallet_training::Config for Test {
 	type AggregatorShare = AggregatorShare;
 	type WrongVoteSlash = WrongVoteSlash;
 	type MaxAggregatorAttempts = ConstU32<2>;
+	type MoveBlocks = ConstU32<3>;
 	type WeightInfo = ();
 }
 
@@ -225,8 +228,53 @@ pub fn run(test: impl FnOnce()) {
 	});
 }
 
-/// The trajectory root a test's worker reveals with `root`: a fixed function of it, so that
-/// replicas with one result reveal one trajectory, as honest replicas do.
+/// The leaves of the trajectory a test's worker reveals with `root` (the mock spec's 10 inner
+/// steps: 11 leaves), a fixed function of it, so that replicas with one result reveal one
+/// trajectory, as honest replicas do. Every trajectory starts from the same leaves; a root
+/// whose first byte is `b > 0` leaves them from leaf `b % 11` on (`0xee`, the tests' wrong
+/// root, from leaf 7), the others never (they differ only in their delta).
+pub fn leaves_of(root: &H256) -> Vec<H256> {
+	const LEAVES: u8 = 11;
+	let parts_from = match root.0[0] {
+		0 => LEAVES,
+		b => b % LEAVES,
+	};
+	(0..LEAVES)
+		.map(|i| {
+			let own = if i >= parts_from { root.0 } else { [0; 32] };
+			H256(sp_io::hashing::blake2_256(&[&[i][..], &own[..]].concat()))
+		})
+		.collect()
+}
+
+/// The trajectory root a test's worker reveals with `root`: the root of [`leaves_of`].
 pub fn trajectory_of(root: &H256) -> H256 {
-	H256(root.0.map(|byte| !byte))
+	cohort_formats::trajectory::root(&leaves_of(root))
+}
+
+/// `side`'s honest move in the current turn of `dispute`'s game: its leaf at the midpoint of
+/// [`leaves_of`] its root, with the proof.
+pub fn honest_move(dispute: DisputeId, side: usize) -> sp_runtime::DispatchResult {
+	let game = Games::<Test>::get(dispute).ok_or(Error::<Test>::NoBisection)?;
+	let leaves = leaves_of(&game.sides[side].root);
+	let index = game.midpoint() - 1;
+	let proof = cohort_formats::trajectory::proof(&leaves, index).siblings;
+	Training::bisect(
+		RuntimeOrigin::signed(game.sides[side].party),
+		dispute,
+		leaves[index as usize],
+		BoundedVec::truncate_from(proof),
+	)
+}
+
+/// Both sides of `dispute`'s game (if it has one) move honestly until it is over; the number
+/// of turns played.
+pub fn play(dispute: DisputeId) -> u32 {
+	let mut turns = 0;
+	while Games::<Test>::get(dispute).is_some_and(|game| !game.is_over()) {
+		honest_move(dispute, 0).expect("the first side's move is accepted");
+		honest_move(dispute, 1).expect("the second side's move is accepted");
+		turns += 1;
+	}
+	turns
 }

@@ -10,7 +10,9 @@ use codec::Encode;
 use cohort_primitives::{
 	seal, Aggregation, Capabilities, Deadlines, DeterminismClass, DeviceKind, Verdict, H256,
 };
-use frame_support::{assert_ok, dispatch::GetDispatchInfo, traits::UnfilteredDispatchable};
+use frame_support::{
+	assert_ok, dispatch::GetDispatchInfo, traits::UnfilteredDispatchable, BoundedVec,
+};
 use proptest::prelude::*;
 use sp_runtime::{Perbill, Percent};
 
@@ -53,8 +55,9 @@ enum Step {
 	Commit,
 	/// Every committed worker reveals what it committed.
 	Reveal,
-	/// The validators in the `voters` bitmask vote on every open dispute: for its first
-	/// candidate, or, dissenting, for none.
+	/// Both sides of every bisection game play it out honestly; then the validators in the
+	/// `voters` bitmask vote on every open dispute: for its first candidate, or, dissenting,
+	/// for none.
 	Vote {
 		voters: u8,
 		dissent: bool,
@@ -163,6 +166,14 @@ fn apply(step: Step, liars: u16) {
 			Ok(())
 		}
 		Step::Vote { voters, dissent } => {
+			// Games are played out first (a move refused, e.g. past its turn, stops a game).
+			for dispute in Disputes::<Test>::iter_keys().collect::<Vec<_>>() {
+				while Games::<Test>::get(dispute).is_some_and(|game| !game.is_over()) {
+					if honest_move(dispute, 0).and(honest_move(dispute, 1)).is_err() {
+						break;
+					}
+				}
+			}
 			for (dispute, record) in Disputes::<Test>::iter() {
 				let verdict = match record.candidates.first() {
 					Some(candidate) if !dissent => Verdict::Correct(candidate.root),
@@ -278,6 +289,13 @@ fn call() -> impl Strategy<Value = RuntimeCall> {
 		),
 		(0u64..6, verdict)
 			.prop_map(|(dispute, verdict)| RuntimeCall::Training(Call::vote { dispute, verdict })),
+		(0u64..6, hash.clone(), prop::collection::vec(hash.clone(), 0..40)).prop_map(
+			|(dispute, leaf, proof)| RuntimeCall::Training(Call::bisect {
+				dispute,
+				leaf,
+				proof: BoundedVec::truncate_from(proof)
+			})
+		),
 		(0u64..4, 0u32..3, hash.clone()).prop_map(|(bounty, round, checkpoint)| {
 			RuntimeCall::Training(Call::commit_checkpoint { bounty, round, checkpoint })
 		}),
@@ -465,13 +483,21 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 			}
 		}
 		run_to_block(Rounds::<Test>::get(0, 0).unwrap().reveal_deadline);
-		// Honest validators: the root that is right, or none.
-		for (dispute, record) in Disputes::<Test>::iter() {
-			let DisputeSubject::Shard(s) = record.subject else { continue };
-			let right = record.candidates.iter().map(|c| c.root).find(|r| *r == good(s));
-			let verdict = right.map_or(Verdict::NoneCorrect, Verdict::Correct);
-			for voter in VALIDATORS {
-				let _ = Training::vote(RuntimeOrigin::signed(voter), dispute, verdict);
+		// Both sides of a game answer (a side that does not loses it outright); then honest
+		// validators vote the root that is right, or none, also on the audit a game's verdict
+		// may open for its winner.
+		for _ in 0..2 {
+			let open: Vec<(DisputeId, DisputeOf<Test>)> = Disputes::<Test>::iter()
+				.filter(|(_, record)| record.status == DisputeStatus::Open)
+				.collect();
+			for (dispute, record) in open {
+				crate::mock::play(dispute);
+				let DisputeSubject::Shard(s) = record.subject else { continue };
+				let right = record.candidates.iter().map(|c| c.root).find(|r| *r == good(s));
+				let verdict = right.map_or(Verdict::NoneCorrect, Verdict::Correct);
+				for voter in VALIDATORS {
+					let _ = Training::vote(RuntimeOrigin::signed(voter), dispute, verdict);
+				}
 			}
 		}
 		if let RoundPhase::Aggregating { aggregator, .. } = Rounds::<Test>::get(0, 0).unwrap().phase

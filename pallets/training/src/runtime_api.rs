@@ -1,7 +1,7 @@
 //! The read-side runtime API behind the node's `cohort_bounty`, `cohort_bounties`,
 //! `cohort_round` and `cohort_disputes` RPC methods.
 
-use crate::{Bounty, Dispute, Phase, RoundInfo, ShardState};
+use crate::{Bisection, Bounty, Dispute, Phase, RoundInfo, ShardState};
 use alloc::vec::Vec;
 use cohort_primitives::view_type;
 use cohort_primitives::{BountyId, DisputeId, PeerRecord, RoundIndex, ShardIndex};
@@ -70,6 +70,8 @@ view_type! {
 		/// The dispute.
 		#[cfg_attr(feature = "std", serde(flatten))]
 		pub dispute: Dispute<AccountId, Balance, BlockNumber>,
+		/// Its bisection game, if it is a shard dispute over two roots.
+		pub game: Option<Bisection<AccountId, BlockNumber>>,
 	}
 }
 
@@ -168,7 +170,7 @@ impl<T: crate::Config> crate::Pallet<T> {
 	> {
 		let mut views: Vec<_> = crate::Disputes::<T>::iter()
 			.filter(|(_, dispute)| bounty.is_none_or(|b| dispute.bounty == b))
-			.map(|(id, dispute)| DisputeView { id, dispute })
+			.map(|(id, dispute)| DisputeView { id, dispute, game: crate::Games::<T>::get(id) })
 			.collect();
 		views.sort_by_key(|view| view.id);
 		views

@@ -73,9 +73,10 @@ chain_type! {
 	pub enum RoundPhase<AccountId, BlockNumber> {
 		/// Assigned workers commit, then reveal, by the round's training deadlines.
 		Training,
-		/// Disputed shards wait for the validators' verdicts until `deadline`.
+		/// Disputed shards wait for their bisection games and the validators' verdicts.
 		Settling {
-			/// The first block at which the round's shard disputes have expired.
+			/// The next block something of the round's shard disputes is due: a game's turn
+			/// ends, or a vote window closes.
 			deadline: BlockNumber,
 		},
 		/// `aggregator` computes and commits the next checkpoint before `deadline`.
@@ -364,12 +365,85 @@ chain_type! {
 		pub candidates: BoundedVec<Candidate<AccountId>, ConstU32<MAX_REPLICATION>>,
 		/// The votes so far.
 		pub votes: BoundedVec<Vote<AccountId, Balance>, ConstU32<MAX_VOTERS>>,
-		/// The first block at which votes are refused.
+		/// The first block at which votes are refused. While a bisection game is played, the
+		/// latest its game and vote window together can end; from the game's end, the end of
+		/// a whole vote window.
 		pub deadline: BlockNumber,
 		/// Shared by the voters on the settled side.
 		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
 		pub verifier_reward: Balance,
 		/// Open, settled or unresolved.
 		pub status: DisputeStatus,
+	}
+}
+
+/// The most siblings a trajectory proof has: enough for `2^32` leaves, far more than
+/// `MaxInnerSteps + 1`.
+pub const MAX_PROOF_DEPTH: u32 = 32;
+
+chain_type! {
+	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize")))]
+	/// One side of a bisection game: a root under dispute and the replica that plays for it.
+	pub struct Side<AccountId> {
+		/// The worker that moves for this side: the first slot that revealed `root`.
+		pub party: AccountId,
+		/// The delta root it revealed: a candidate of the dispute.
+		pub root: H256,
+		/// The trajectory root it revealed with it: every move is proven against this.
+		pub trajectory: H256,
+		/// Its leaf at the game's `high` position; `None` while `high` is the delta itself,
+		/// where the side's claim is `root`.
+		pub at_high: Option<H256>,
+		/// Its leaf at the current midpoint, once it has moved this turn.
+		pub moved: Option<H256>,
+	}
+}
+
+chain_type! {
+	#[cfg_attr(
+		feature = "std",
+		serde(bound(serialize = "AccountId: Serialize, BlockNumber: Serialize"))
+	)]
+	/// A bisection game between the two replicas of a shard that revealed different roots.
+	///
+	/// Positions: `0` is the round's checkpoint (both trained from it: the chain names it),
+	/// `i + 1` is leaf `i` of the trajectories (the state after `i` inner steps, `0 ≤ i ≤
+	/// leaves − 1`), and `leaves + 1` is the delta (where the sides are known to differ).
+	/// Each turn both sides reveal their leaf at the midpoint of `low` and `high`, with a proof
+	/// against their trajectory root; equal leaves move `low` up, different ones move `high`
+	/// down. When `high = low + 1` the game has found the one transition the validators check:
+	/// from the agreed state at `low` to the sides' claims at `high`.
+	pub struct Bisection<AccountId, BlockNumber> {
+		/// The two sides, in the dispute's candidate order.
+		pub sides: [Side<AccountId>; 2],
+		/// How many leaves each trajectory has: the bounty's inner steps + 1.
+		pub leaves: u32,
+		/// The last position both sides agree on.
+		pub low: u32,
+		/// Their common leaf at `low`; `None` at position 0, the round's checkpoint.
+		pub agreed: Option<H256>,
+		/// The first position they are known to differ at.
+		pub high: u32,
+		/// The first block at which the current turn's moves are refused; a side that has not
+		/// moved by then loses. Meaningless once the game is over.
+		pub deadline: BlockNumber,
+	}
+}
+
+impl<AccountId, BlockNumber> Bisection<AccountId, BlockNumber> {
+	/// Whether the game has narrowed the dispute to one transition.
+	pub fn is_over(&self) -> bool {
+		self.high <= self.low.saturating_add(1)
+	}
+
+	/// The position the current turn reveals.
+	pub fn midpoint(&self) -> u32 {
+		self.low + (self.high - self.low) / 2
+	}
+
+	/// How many turns a game over `leaves` leaves takes at most: `⌈log2(leaves + 1)⌉`.
+	pub fn max_turns(leaves: u32) -> u32 {
+		let span = leaves.saturating_add(1);
+		u32::BITS - span.saturating_sub(1).leading_zeros()
 	}
 }

@@ -13,6 +13,8 @@ pub trait WeightInfo {
 	fn reveal() -> Weight;
 	fn decline() -> Weight;
 	fn serve_data() -> Weight;
+	/// `bisect`, in its worst case: the move that ends a game and opens its vote window.
+	fn bisect() -> Weight;
 	/// `vote`, in its worst case: the vote that settles a shard dispute and starts the
 	/// aggregation of a round of `s` shards.
 	fn vote(s: u32) -> Weight;
@@ -50,6 +52,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn serve_data() -> Weight {
+		Weight::zero()
+	}
+	fn bisect() -> Weight {
 		Weight::zero()
 	}
 	fn vote(_s: u32) -> Weight {

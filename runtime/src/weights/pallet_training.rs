@@ -145,6 +145,16 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
+	// Not benchmarked yet: reads of `Training::Games`, `Training::Disputes` and (the move
+	// that ends a game) `Training::Bounties`, writes of the first two, and a trajectory proof
+	// of at most 32 blake3 hashes; priced at `decline`'s measured compute, which does more.
+	// Regenerated with the other weights.
+	fn bisect() -> Weight {
+		Weight::from_parts(613_370_000, 0)
+			.saturating_add(Weight::from_parts(0, 10062 + 3796 + 4000))
+			.saturating_add(T::DbWeight::get().reads(3))
+			.saturating_add(T::DbWeight::get().writes(2))
+	}
 	/// Storage: `Training::Disputes` (r:1 w:1)
 	/// Proof: `Training::Disputes` (`max_values`: None, `max_size`: Some(7587), added: 10062, mode: `MaxEncodedLen`)
 	/// Storage: `Session::Validators` (r:1 w:0)

@@ -13,7 +13,7 @@ fn a_wrong_root_is_disputed_voted_down_and_slashed() {
 		let [honest_worker, liar] = workers_of(id, 0, 0)[..] else { panic!() };
 		train_round(id, 0, lying(liar));
 
-		let dispute = dispute_of(id, 0, 0);
+		let dispute = bisected(id, 0, 0);
 		let record = Disputes::<Test>::get(dispute).unwrap();
 		assert_eq!(record.reason, DisputeReason::Disagreement);
 		assert_eq!(record.candidates.len(), 2);
@@ -83,7 +83,7 @@ fn a_dispute_without_quorum_is_unresolved_and_nobody_is_slashed() {
 		let id = started(spec());
 		let [a, b] = workers_of(id, 0, 0)[..] else { panic!() };
 		train_round(id, 0, lying(b));
-		let dispute = dispute_of(id, 0, 0);
+		let dispute = bisected(id, 0, 0);
 		assert_ok!(vote(100, dispute, Verdict::Correct(good(0, 0))));
 		assert_ok!(vote(101, dispute, Verdict::Correct(good(0, 0))));
 		assert_ok!(vote(102, dispute, Verdict::Correct(bad())));
@@ -110,7 +110,7 @@ fn votes_are_refused_from_non_validators_twice_late_or_for_unknown_roots() {
 		let id = started(spec());
 		let liar = workers_of(id, 0, 0)[1];
 		train_round(id, 0, lying(liar));
-		let dispute = dispute_of(id, 0, 0);
+		let dispute = bisected(id, 0, 0);
 		assert_noop!(vote(100, 99, Verdict::NoneCorrect), Error::<Test>::UnknownDispute);
 		assert_noop!(vote(10, dispute, Verdict::NoneCorrect), Error::<Test>::NotValidator);
 		assert_noop!(
@@ -130,7 +130,7 @@ fn a_vote_counts_only_while_its_voter_validates() {
 		let id = started(spec());
 		let liar = workers_of(id, 0, 0)[1];
 		train_round(id, 0, lying(liar));
-		let dispute = dispute_of(id, 0, 0);
+		let dispute = bisected(id, 0, 0);
 		let verdict = Verdict::Correct(good(0, 0));
 		assert_ok!(vote(100, dispute, verdict));
 		// 100 leaves the active set: 300 of stake remain, and its vote no longer counts.

@@ -98,7 +98,7 @@ fn an_unresolved_dispute_pays_the_treasury_not_the_owner() {
 		let id = started(BountySpec { rounds: 1, ..spec() });
 		let [_, liar] = workers_of(id, 0, 1)[..] else { panic!() };
 		train_round(id, 0, |w, s| Some(if w == liar && s == 1 { bad() } else { good(0, s) }));
-		let dispute = dispute_of(id, 0, 1);
+		let dispute = bisected(id, 0, 1);
 		let deadline = Disputes::<Test>::get(dispute).unwrap().deadline;
 		run_to_block(deadline);
 		assert_eq!(shard(id, 0, 1).outcome, ShardOutcome::Unresolved);
@@ -259,7 +259,7 @@ fn a_counted_vote_is_free_and_a_vote_against_the_verdict_is_penalized() {
 		let id = started(spec());
 		let [_, liar] = workers_of(id, 0, 0)[..] else { panic!() };
 		train_round(id, 0, lying(liar));
-		let dispute = dispute_of(id, 0, 0);
+		let dispute = bisected(id, 0, 0);
 		let right = Verdict::Correct(good(0, 0));
 
 		// A refused vote pays its fee; a counted one does not.

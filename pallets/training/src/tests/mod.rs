@@ -3,6 +3,7 @@
 //!
 //! This module holds the helpers the tests share; the tests live in one submodule per concern.
 
+mod bisection;
 mod bounties;
 mod checkpoints;
 mod disputes;
@@ -19,7 +20,7 @@ use frame_support::{
 };
 use sp_runtime::DispatchResult;
 
-const ROUND_COST: u64 = 2 * 2 * REWARD + 3 * 2 * (REWARD / 10);
+const ROUND_COST: u64 = 2 * 2 * REWARD + 5 * 2 * (REWARD / 10);
 
 fn salt(worker: AccountId) -> H256 {
 	H256::from_low_u64_be(1_000 + worker)
@@ -214,6 +215,17 @@ fn dispute_of(id: BountyId, round: RoundIndex, s: ShardIndex) -> DisputeId {
 		ShardOutcome::Disputed(dispute) => dispute,
 		other => panic!("shard {s} is {other:?}, not disputed"),
 	}
+}
+
+fn game(dispute: DisputeId) -> Bisection<AccountId, u64> {
+	Games::<Test>::get(dispute).expect("the dispute is bisected")
+}
+
+/// The dispute over `shard` of `round`, its bisection game played out: open to votes.
+fn bisected(id: BountyId, round: RoundIndex, s: ShardIndex) -> DisputeId {
+	let dispute = dispute_of(id, round, s);
+	play(dispute);
+	dispute
 }
 
 fn open_assignments(worker: AccountId) -> u32 {

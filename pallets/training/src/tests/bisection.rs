@@ -1,0 +1,184 @@
+//! Bisection games: two disagreeing replicas narrowed to the one step they part at, moves
+//! refused, and the side that stops answering losing.
+
+use super::*;
+use frame_support::{assert_noop, BoundedVec};
+
+/// Round 0 of a fresh bounty with the second replica of shard 0 revealing the wrong root,
+/// whose trajectory leaves the honest one at leaf 7: its dispute, and (honest, liar).
+fn disagreement() -> (BountyId, DisputeId, AccountId, AccountId) {
+	let id = started(spec());
+	let [honest_worker, liar] = workers_of(id, 0, 0)[..] else { panic!() };
+	train_round(id, 0, lying(liar));
+	(id, dispute_of(id, 0, 0), honest_worker, liar)
+}
+
+#[test]
+fn two_roots_are_bisected_to_the_first_step_they_part_at() {
+	run(|| {
+		let (id, dispute, honest_worker, liar) = disagreement();
+		let opened = game(dispute);
+		assert_eq!(opened.sides.clone().map(|s| s.party), [honest_worker, liar]);
+		assert_eq!((opened.leaves, opened.low, opened.high), (11, 0, 12));
+		// No vote counts before the game has found its step.
+		assert_noop!(vote(100, dispute, Verdict::NoneCorrect), Error::<Test>::StillBisecting);
+
+		let turns = play(dispute);
+		let over = game(dispute);
+		// Leaves 0..=6 agree, leaf 7 (position 8) differs: the transition is the 7th step.
+		assert_eq!((over.low, over.high), (7, 8));
+		assert_eq!(over.agreed, Some(leaves_of(&good(0, 0))[6]));
+		assert_eq!(over.sides[0].at_high, Some(leaves_of(&good(0, 0))[7]));
+		assert_eq!(over.sides[1].at_high, Some(leaves_of(&bad())[7]));
+		// ⌈log2(12)⌉ = 4 turns at most for 11 leaves.
+		assert!(turns <= Bisection::<AccountId, u64>::max_turns(11));
+		assert_eq!(Bisection::<AccountId, u64>::max_turns(11), 4);
+
+		// The vote window opens whole when the game ends.
+		let now = System::block_number();
+		let record = Disputes::<Test>::get(dispute).unwrap();
+		assert_eq!(record.deadline, now + u64::from(spec().deadlines.vote));
+		assert!(training_events().contains(&Event::BisectionNarrowed {
+			dispute,
+			low: 7,
+			high: 8,
+			vote_deadline: record.deadline
+		}));
+		let verdict = Verdict::Correct(good(0, 0));
+		for voter in [100, 101, 102] {
+			assert_ok!(vote(voter, dispute, verdict));
+		}
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
+		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+	});
+}
+
+#[test]
+fn replicas_that_differ_only_in_their_delta_are_narrowed_to_the_delta() {
+	run(|| {
+		let id = started(spec());
+		let [_, other] = workers_of(id, 0, 0)[..] else { panic!() };
+		// The other replica reveals the delta of another shard along the same trajectory.
+		train_round(id, 0, move |w, s| Some(if w == other { good(0, 1) } else { good(0, s) }));
+		let dispute = dispute_of(id, 0, 0);
+		play(dispute);
+		let over = game(dispute);
+		assert_eq!((over.low, over.high), (11, 12));
+		assert_eq!(over.sides.clone().map(|s| s.at_high), [None, None]);
+	});
+}
+
+#[test]
+fn moves_are_refused_from_outsiders_twice_with_bad_proofs_or_late() {
+	run(|| {
+		let (_, dispute, honest_worker, liar) = disagreement();
+		let start = game(dispute);
+		let leaves = leaves_of(&good(0, 0));
+		let index = start.midpoint() - 1;
+		let proof =
+			BoundedVec::truncate_from(cohort_formats::trajectory::proof(&leaves, index).siblings);
+		let bisect = |who: AccountId, leaf: H256, proof: &BoundedVec<H256, _>| {
+			Training::bisect(RuntimeOrigin::signed(who), dispute, leaf, proof.clone())
+		};
+		assert_noop!(
+			Training::bisect(RuntimeOrigin::signed(100), 99, leaves[0], proof.clone()),
+			Error::<Test>::NoBisection
+		);
+		assert_noop!(bisect(100, leaves[index as usize], &proof), Error::<Test>::NotParty);
+		// The honest leaf with the liar's trajectory, and a leaf at another place.
+		assert_noop!(bisect(liar, leaves[index as usize], &proof), Error::<Test>::InvalidProof);
+		assert_noop!(bisect(honest_worker, leaves[0], &proof), Error::<Test>::InvalidProof);
+		assert_ok!(bisect(honest_worker, leaves[index as usize], &proof));
+		assert_noop!(
+			bisect(honest_worker, leaves[index as usize], &proof),
+			Error::<Test>::AlreadyMoved
+		);
+		System::set_block_number(start.deadline);
+		assert_noop!(honest_move(dispute, 1), Error::<Test>::MoveDeadlinePassed);
+	});
+}
+
+#[test]
+fn the_side_that_stops_answering_loses_and_the_other_is_paid() {
+	run(|| {
+		let (id, dispute, honest_worker, liar) = disagreement();
+		// The liar answers the first turn, then goes silent.
+		assert_ok!(honest_move(dispute, 0));
+		assert_ok!(honest_move(dispute, 1));
+		assert_ok!(honest_move(dispute, 0));
+		let pot = free(SLASH_POT);
+		run_to_block(game(dispute).deadline);
+
+		assert!(training_events().contains(&Event::BisectionForfeited { dispute, party: liar }));
+		let verdict = Verdict::Correct(good(0, 0));
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
+		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
+		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+		assert_eq!(free(SLASH_POT), pot + WORKER_BOND / 10);
+		assert_eq!(open_assignments(liar), 0);
+		// The round does not wait for the rest of the game's time.
+		assert_eq!(phase(id), Phase::Aggregating);
+	});
+}
+
+#[test]
+fn two_silent_sides_both_lose() {
+	run(|| {
+		let (id, dispute, honest_worker, liar) = disagreement();
+		run_to_block(game(dispute).deadline);
+		assert_eq!(
+			Disputes::<Test>::get(dispute).unwrap().status,
+			DisputeStatus::Settled(Verdict::NoneCorrect)
+		);
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Rejected);
+		for worker in [honest_worker, liar] {
+			assert_eq!(Workers::held(&worker), WORKER_BOND - WORKER_BOND / 10);
+		}
+	});
+}
+
+#[test]
+fn a_game_over_whose_vote_finds_no_quorum_is_unresolved_at_its_new_deadline() {
+	run(|| {
+		let (id, dispute, ..) = disagreement();
+		play(dispute);
+		let deadline = Disputes::<Test>::get(dispute).unwrap().deadline;
+		run_to_block(deadline - 1);
+		assert_eq!(phase(id), Phase::Settling);
+		run_to_block(deadline);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Unresolved);
+		assert_eq!(phase(id), Phase::Aggregating);
+	});
+}
+
+#[test]
+fn a_games_winner_is_audited_at_the_bounty_rate_before_it_is_accepted() {
+	run(|| {
+		let id = started(BountySpec { audit_rate: sp_runtime::Perbill::one(), ..spec() });
+		let [honest_worker, liar] = workers_of(id, 0, 0)[..] else { panic!() };
+		train_round(id, 0, lying(liar));
+		let dispute = bisected(id, 0, 0);
+		let verdict = Verdict::Correct(good(0, 0));
+		for voter in [100, 101, 102] {
+			assert_ok!(vote(voter, dispute, verdict));
+		}
+		// The loser is slashed at once; the winner waits for its audit, one root, no game.
+		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+		let audit = dispute_of(id, 0, 0);
+		assert_ne!(audit, dispute);
+		let record = Disputes::<Test>::get(audit).unwrap();
+		assert_eq!(record.reason, DisputeReason::Audit);
+		assert_eq!(record.candidates.len(), 1);
+		assert_eq!(record.candidates[0].backers.to_vec(), vec![honest_worker]);
+		assert!(Games::<Test>::get(audit).is_none());
+		assert_eq!(phase(id), Phase::Settling);
+		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND);
+
+		for voter in [100, 101, 102] {
+			assert_ok!(vote(voter, audit, verdict));
+		}
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
+		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
+	});
+}
