@@ -5,7 +5,9 @@
 //! round pits one behaviour against two honest replicas.
 //!
 //! Each bad contribution must be rejected and its author slashed: a wrong delta by the
-//! verifiers' recomputation, a seal that is never opened (copied or withheld) at the reveal
+//! verifiers' recomputation of the one step (or the delta) its bisection game narrows the
+//! dispute to, a trajectory that departs at step 13 of 20 at step 13, a side that stops
+//! answering its game by forfeit, a seal that is never opened (copied or withheld) at the reveal
 //! deadline. The colluding pair outnumbers the honest replica and still loses. No honest worker
 //! is slashed and every round trains on. A delta served with wrong bytes cannot be slashed
 //! (nothing on chain shows who served what), so it is checked where it is caught: a fetcher
@@ -27,7 +29,7 @@ const STEP: Duration = Duration::from_secs(180);
 /// Eve's behaviour in each round. `stale` needs an older checkpoint, so not round 0; the
 /// unrevealed seals are kept apart, so that Eve never misses three deadlines in a row (which
 /// would make her inactive).
-const EVE: [&str; 10] = [
+const EVE: [&str; 12] = [
 	"random",
 	"stale",
 	"sign-flip",
@@ -35,14 +37,19 @@ const EVE: [&str; 10] = [
 	"scale",
 	"withhold",
 	"zero",
+	"late-step",
+	"evade",
 	"wrong-shard",
 	"wrong-blob",
 	"collude",
 ];
 /// The round One colludes with Eve in.
-const COLLUSION: u32 = 9;
+const COLLUSION: u32 = 11;
 /// The round Eve serves wrong bytes in.
-const WRONG_BLOB: u32 = 8;
+const WRONG_BLOB: u32 = 10;
+/// Inner steps per shard, and the step `late-step` departs from the honest trajectory at.
+const STEPS: u32 = 20;
+const LATE_STEP: u32 = 13;
 const SHARDS: u32 = 2;
 /// What a failed start most likely means.
 pub const NEEDS_FEATURE: &str = "a deployment with adversaries: is cohort-worker built with \
@@ -61,6 +68,14 @@ struct Outcomes {
 	slashed: BTreeMap<String, Balance>,
 	/// The roots accepted in each round, by shard.
 	roots: BTreeMap<(u32, u32), String>,
+	/// dispute → the round it is about.
+	disputes: BTreeMap<u64, u32>,
+	/// round → the (low, high) each of its bisection games ended at.
+	narrowed: BTreeMap<u32, Vec<(u32, u32)>>,
+	/// (round, worker) → games it lost by not answering.
+	forfeited: BTreeMap<(u32, String), u32>,
+	/// dispute → the blocks it opened, its game ended and it was settled at.
+	timeline: BTreeMap<u64, [Option<u32>; 3]>,
 }
 
 async fn outcomes(rpc: &Rpc) -> Outcomes {
@@ -86,6 +101,24 @@ async fn outcomes(rpc: &Rpc) -> Outcomes {
 				}
 				RuntimeEvent::Training(Training::SealUnrevealed { round, worker, .. }) => {
 					*outcomes.unrevealed.entry((round, worker.to_string())).or_default() += 1;
+				}
+				RuntimeEvent::Training(Training::DisputeOpened { dispute, round, .. }) => {
+					outcomes.disputes.insert(dispute, round);
+					outcomes.timeline.entry(dispute).or_default()[0] = Some(number);
+				}
+				RuntimeEvent::Training(Training::BisectionNarrowed {
+					dispute, low, high, ..
+				}) => {
+					let round = outcomes.disputes[&dispute];
+					outcomes.narrowed.entry(round).or_default().push((low, high));
+					outcomes.timeline.entry(dispute).or_default()[1] = Some(number);
+				}
+				RuntimeEvent::Training(Training::DisputeSettled { dispute, .. }) => {
+					outcomes.timeline.entry(dispute).or_default()[2] = Some(number);
+				}
+				RuntimeEvent::Training(Training::BisectionForfeited { dispute, party }) => {
+					let round = outcomes.disputes[&dispute];
+					*outcomes.forfeited.entry((round, party.to_string())).or_default() += 1;
 				}
 				RuntimeEvent::Workers(pallet_workers::Event::Slashed { who, amount, .. }) => {
 					*outcomes.slashed.entry(who.to_string()).or_default() += amount;
@@ -147,7 +180,7 @@ async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
 		"--audit-rate",
 		"0",
 		"--steps",
-		"5",
+		&STEPS.to_string(),
 		"--phases",
 		"15,15,30,12,6",
 	];
@@ -173,11 +206,50 @@ async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
 			"wrong-blob" => assert_eq!(count(&outcomes.accepted, round, &eve), SHARDS, "{context}"),
 			_ => assert_eq!(eve_rejected, SHARDS, "{context}"),
 		}
+		// Every wrong delta beside an honest one is bisected first, down to where it departs:
+		// step 13 for `late-step`, the delta where only the delta is wrong. Eve's evasion
+		// loses each game by forfeit; nobody honest forfeits.
+		let narrowed = outcomes.narrowed.get(&round).cloned().unwrap_or_default();
+		match behaviour {
+			"late-step" => {
+				assert_eq!(narrowed, vec![(LATE_STEP, LATE_STEP + 1); SHARDS as usize], "{context}")
+			}
+			// Position `i + 1` is the state after `i` steps; `STEPS + 2` the delta.
+			"random" | "sign-flip" | "scale" | "zero" | "collude" => {
+				let delta = (STEPS + 1, STEPS + 2);
+				assert_eq!(narrowed, vec![delta; SHARDS as usize], "{context}")
+			}
+			// Another checkpoint parts at the first state; another dataset shard at step 1.
+			"stale" => assert_eq!(narrowed, vec![(0, 1); SHARDS as usize], "{context}"),
+			"wrong-shard" => assert_eq!(narrowed, vec![(1, 2); SHARDS as usize], "{context}"),
+			_ => {}
+		}
+		let forfeits = count(&outcomes.forfeited, round, &eve);
+		assert_eq!(forfeits, if behaviour == "evade" { SHARDS } else { 0 }, "{context}");
 		let one_rejected = count(&outcomes.rejected, round, &one);
 		assert_eq!(one_rejected, if round == COLLUSION { SHARDS } else { 0 }, "{context}");
 	}
 	// Slashed: Eve once per bad slot, One once per colluding slot, Ferdie never.
 	assert!(!outcomes.slashed.contains_key(&ferdie), "{outcomes:#?}");
+	assert!(outcomes.forfeited.keys().all(|(_, who)| *who == eve), "{outcomes:#?}");
+	// What a bisected dispute costs in blocks (reported, not asserted: the vote's share depends
+	// on how fast the verifiers run here): opened → game over → settled.
+	let games: Vec<(u32, u32)> = outcomes
+		.timeline
+		.values()
+		.filter_map(|&[opened, narrowed, settled]| {
+			Some((narrowed? - opened?, settled? - narrowed?))
+		})
+		.collect();
+	let total = |(game, vote): &(u32, u32)| game + vote;
+	eprintln!(
+		"bisected disputes: {} settled; blocks to the game's end {:?}, then to the verdict {:?}; \
+		 at most {} in all",
+		games.len(),
+		games.iter().map(|g| g.0).collect::<Vec<_>>(),
+		games.iter().map(|g| g.1).collect::<Vec<_>>(),
+		games.iter().map(total).max().unwrap_or(0),
+	);
 	let bad_slots = (EVE.len() as u32 - 1) * SHARDS;
 	let registry: Vec<Value> = rpc.call("cohort_workers", vec![]).await.unwrap();
 	for worker in &registry {

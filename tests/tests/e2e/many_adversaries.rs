@@ -5,7 +5,8 @@
 //! worker that was assigned a slot must be slashed, and no honest worker may be.
 //!
 //! The behaviours are pairwise different, so two Byzantine replicas of one shard never agree:
-//! their shard is disputed and rejected, and only honest deltas reach the median.
+//! their shard is disputed, bisected, the loser slashed and the winner audited and rejected,
+//! and only honest deltas reach the median.
 
 use cohort_tests::{
 	deployment::{Deployment, ACCOUNTS},
@@ -34,9 +35,11 @@ const SPEC: [&str; 20] = [
 	"4",
 	"--replication",
 	"2",
-	// Audits only where this test asks for them (the CLI audits a class-bound bounty by default).
+	// Every shard audited: two Byzantine replicas of one shard that disagree are bisected, and
+	// the game proves only the loser wrong; its winner stands or falls by the audit, as a pair
+	// that agrees does.
 	"--audit-rate",
-	"0",
+	"1",
 	"--steps",
 	"5",
 	"--aggregation",

@@ -102,9 +102,38 @@ async fn wait_block(rpc: &Rpc, number: u64) {
 	.unwrap()
 }
 
-/// The trajectory root every scripted worker reveals: the chain checks only that it opens the
-/// seal with the root.
-const TRAJECTORY: H256 = H256::repeat_byte(0x7a);
+/// The root the liar reveals.
+const LIE: H256 = H256::repeat_byte(0xee);
+/// The step the liar's trajectory departs at.
+const DEPARTS: u8 = 13;
+
+/// The leaves of the 20-step trajectory a scripted worker claims for `root`: one trajectory
+/// for every honest root, and the liar's, the same until it departs at step 13.
+fn leaves(root: H256) -> Vec<H256> {
+	(0..21u8)
+		.map(|i| H256(sp_io::hashing::blake2_256(&[i, u8::from(root == LIE && i >= DEPARTS)])))
+		.collect()
+}
+
+/// The trajectory root a scripted worker reveals with `root`.
+fn trajectory(root: H256) -> H256 {
+	cohort_formats::trajectory::root(&leaves(root))
+}
+
+/// `who`'s move in the current turn of `dispute`'s game, as `game` (its JSON) stands: its leaf
+/// of `root`'s trajectory at the midpoint, with the proof.
+async fn bisect(rpc: &Rpc, who: Sr25519Keyring, dispute: u64, game: &Value, root: H256) {
+	let (low, high) = (game["low"].as_u64().unwrap(), game["high"].as_u64().unwrap());
+	let index = (low + (high - low) / 2 - 1) as u32;
+	let leaves = leaves(root);
+	let proof = cohort_formats::trajectory::proof(&leaves, index).siblings;
+	let call = TrainingCall::bisect {
+		dispute,
+		leaf: leaves[index as usize],
+		proof: proof.try_into().expect("a short proof"),
+	};
+	tx::execute_ok(rpc, who, call.into()).await.unwrap();
+}
 
 /// `who` commits (or, with `reveal`, reveals) `root_of(shard)` for both shards.
 async fn act(
@@ -122,11 +151,11 @@ async fn act(
 				round: 0,
 				shard,
 				root,
-				trajectory: TRAJECTORY,
+				trajectory: trajectory(root),
 				salt: salt(who),
 			}
 		} else {
-			let seal = seal(&root, &TRAJECTORY, &salt(who), &who.to_account_id().encode());
+			let seal = seal(&root, &trajectory(root), &salt(who), &who.to_account_id().encode());
 			TrainingCall::commit { bounty: 0, round: 0, shard, checkpoint, seal }
 		};
 		tx::execute_ok(rpc, who, call.into()).await.unwrap();
@@ -164,9 +193,9 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	let bounty = wait_bounty(&rpc, "the first round to start", |b| b["phase"] == "training").await;
 	assert_eq!(bounty["owner"], Dave.to_account_id().to_string());
 	assert_eq!(bounty["spec"]["model"]["config"], format!("0x{}", hex(b"{\"layers\":2}")));
-	// 4 contributions of 1 UNIT, 10% of a reward for each of (2 shards + 1) × 2 slots, and
+	// 4 contributions of 1 UNIT, 10% of a reward for each of (2 × 2 shards + 1) × 2 slots, and
 	// the checkpoint's fee of 10% of a reward.
-	assert_eq!(bounty["escrow"], (4 * UNIT + 7 * UNIT / 10).to_string());
+	assert_eq!(bounty["escrow"], (4 * UNIT + 11 * UNIT / 10).to_string());
 
 	let round = round_json(&rpc).await;
 	let mut assigned: Vec<String> = round["shards"][0]["slots"]
@@ -184,7 +213,7 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	let commit_window_end = deadline(&round, "commitDeadline");
 
 	// Charlie lies about shard 1.
-	let lies = |shard| if shard == 1 { H256::repeat_byte(0xee) } else { good(shard) };
+	let lies = |shard| if shard == 1 { LIE } else { good(shard) };
 	tokio::join!(
 		act(&rpc, Bob, checkpoint, false, good),
 		act(&rpc, Charlie, checkpoint, false, lies)
@@ -198,7 +227,7 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 		round: 0,
 		shard: 0,
 		root: good(0),
-		trajectory: TRAJECTORY,
+		trajectory: trajectory(good(0)),
 		salt: H256::zero(),
 	};
 	let refused = tx::execute(&rpc, Bob, wrong_salt.into()).await.unwrap();
@@ -217,6 +246,27 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	let disputes: Value = rpc.call("cohort_disputes", vec![json!(0)]).await.unwrap();
 	assert_eq!(disputes[0]["reason"], "disagreement", "{disputes}");
 	assert_eq!(disputes[0]["candidates"].as_array().unwrap().len(), 2);
+
+	// No vote counts before the two sides have bisected their trajectories to one step.
+	let early = TrainingCall::vote { dispute, verdict: Verdict::NoneCorrect };
+	let refused = tx::execute(&rpc, Alice, early.into()).await.unwrap();
+	assert_eq!(refused.result, Err(training_error(TrainingError::StillBisecting)));
+	let mut turns = 0;
+	let game = loop {
+		let disputes: Value = rpc.call("cohort_disputes", vec![json!(0)]).await.unwrap();
+		let game = disputes[0]["game"].clone();
+		if game["high"].as_u64().unwrap() <= game["low"].as_u64().unwrap() + 1 {
+			break game;
+		}
+		tokio::join!(
+			bisect(&rpc, Bob, dispute, &game, good(1)),
+			bisect(&rpc, Charlie, dispute, &game, LIE)
+		);
+		turns += 1;
+	};
+	// 21 leaves: ⌈log2 22⌉ = 5 turns at most, to the step Charlie's trajectory departs at.
+	assert!(turns <= 5, "{turns} turns: {game}");
+	assert_eq!((game["low"].as_u64(), game["high"].as_u64()), (Some(13), Some(14)), "{game}");
 
 	// Alice, the only validator, holds all the stake: her vote settles it.
 	let verdict = Verdict::Correct(good(1));

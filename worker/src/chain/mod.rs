@@ -58,6 +58,8 @@ pub type BountyView = training_api::BountyView<AccountId, u128, u32>;
 pub type RoundView = training_api::RoundView<AccountId, u32>;
 /// A dispute with its candidates and votes.
 pub type DisputeView = training_api::DisputeView<AccountId, u128, u32>;
+/// The bisection game of a shard dispute over two roots.
+pub type GameView = runtime::runtime_types::pallet_training::types::Bisection<AccountId, u32>;
 /// A registered worker.
 pub type WorkerView = workers_api::WorkerView<AccountId, u128, u32>;
 

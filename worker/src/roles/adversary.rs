@@ -2,7 +2,8 @@
 //! release builds and the demo leave off). Each [`Behaviour`] is one way a worker can cheat or
 //! fail that the protocol must catch: the chain's hash check and the verifiers' recomputation
 //! reject a wrong delta and slash its author, the seal makes a copied commitment worthless,
-//! and fetchers refuse bytes that do not hash to the root asked for.
+//! fetchers refuse bytes that do not hash to the root asked for, and a bisection game finds the
+//! step a trajectory departs at (or slashes the side that stops answering it).
 //!
 //! An [`Adversary`] follows a schedule, one behaviour per round, so one bounty shows every
 //! behaviour against the same honest replicas. It is a [`Conduct`]: the worker loop asks it at
@@ -12,8 +13,8 @@ use super::{Conduct, Context, DutyError};
 use crate::{
 	chain::runtime,
 	delta::Delta,
-	job::{Job, ShardTask},
-	trainer::SeededRng,
+	job::{Job, JobError, ShardTask},
+	trainer::{state, SeededRng, Trained},
 };
 use async_trait::async_trait;
 use cohort_primitives::{BountyId, RoundIndex, ShardIndex, H256};
@@ -46,6 +47,20 @@ pub enum Behaviour {
 	Collude,
 	/// Train, commit and reveal honestly, but serve the delta with a byte flipped.
 	WrongBlob,
+	/// Train honestly but depart from the honest trajectory at step [`late_step`] (13 of 20):
+	/// scale the state after it by [`LATE_SCALE`] and train on from there, committing that
+	/// trajectory and its delta. Every leaf before that step is honest.
+	LateStep,
+	/// Commit a zero delta and never answer the bisection game its dispute opens.
+	Evade,
+}
+
+/// The factor [`Behaviour::LateStep`] scales its departing state by.
+pub const LATE_SCALE: f32 = 1.01;
+
+/// The step [`Behaviour::LateStep`] departs at, of `steps`: two thirds of the way (13 of 20).
+pub fn late_step(steps: u32) -> u32 {
+	(2 * steps / 3).max(1)
 }
 
 /// The factor [`Behaviour::Scale`] multiplies the delta by.
@@ -77,6 +92,11 @@ impl Behaviour {
 	/// Whether this behaviour reveals what it committed.
 	pub fn reveals(self) -> bool {
 		!matches!(self, Behaviour::CopySeal | Behaviour::Withhold)
+	}
+
+	/// Whether this behaviour answers the bisection games of its slots.
+	pub fn bisects(self) -> bool {
+		self != Behaviour::Evade
 	}
 
 	/// What to train for `slot` of `job`: another checkpoint or dataset shard than the slot's,
@@ -122,7 +142,7 @@ impl Behaviour {
 			Behaviour::Random => noise(&mut SeededRng::new(super::salt().as_bytes())),
 			Behaviour::SignFlip => values.iter().map(|v| -v).collect(),
 			Behaviour::Scale => values.iter().map(|v| v * SCALE).collect(),
-			Behaviour::Zero => vec![0.0; values.len()],
+			Behaviour::Zero | Behaviour::Evade => vec![0.0; values.len()],
 			Behaviour::Collude => {
 				let mut rng =
 					SeededRng::for_shard("cohort/adversary/collude", bounty, round, shard);
@@ -153,12 +173,29 @@ impl Conduct for Adversary {
 		self.in_round(slot.round).training_inputs(cx, job, slot).await
 	}
 
+	async fn retrace(
+		&self,
+		cx: &Context,
+		job: &Job,
+		slot: ShardTask,
+		trained: Trained,
+	) -> Result<Trained, DutyError> {
+		if self.in_round(slot.round) != Behaviour::LateStep {
+			return Ok(trained);
+		}
+		depart_late(cx, job, slot, trained).await
+	}
+
 	fn tamper(&self, slot: ShardTask, trained: Delta) -> Delta {
 		self.in_round(slot.round).tamper(trained, (slot.bounty, slot.round, slot.shard))
 	}
 
 	fn reveals(&self, round: RoundIndex) -> bool {
 		self.in_round(round).reveals()
+	}
+
+	fn bisects(&self, round: RoundIndex) -> bool {
+		self.in_round(round).bisects()
 	}
 
 	fn before_serving(&self, cx: &Context, slot: ShardTask, root: H256) -> Result<(), DutyError> {
@@ -169,6 +206,40 @@ impl Conduct for Adversary {
 		}
 		Ok(())
 	}
+}
+
+/// [`Behaviour::LateStep`]'s training of `slot`: the honest `trained` up to [`late_step`],
+/// the state after it scaled by [`LATE_SCALE`], and honest steps from that state on.
+async fn depart_late(
+	cx: &Context,
+	job: &Job,
+	slot: ShardTask,
+	trained: Trained,
+) -> Result<Trained, DutyError> {
+	let steps = job.spec.hyper.inner_steps;
+	let late = late_step(steps);
+	let checkpoint = cx.bounty_blob(slot.bounty, slot.checkpoint).await?;
+	let dataset = cx.dataset(slot.bounty, job).await?;
+	let (job, device) = (job.clone(), cx.backend.device().clone());
+	let departed = tokio::task::spawn_blocking(move || -> Result<Trained, JobError> {
+		let mut honest = job.states_after(&checkpoint, &dataset, slot, &[late], &device)?;
+		let honest = honest.pop().expect("one state per step count asked for");
+		let scaled: Vec<f32> = honest.values().map(|v| v * LATE_SCALE).collect();
+		let mut state = honest.with_values(&scaled);
+		let mut trajectory = trained.trajectory[..late as usize].to_vec();
+		trajectory.push(state::hash(&state));
+		for taken in late..steps {
+			state = job.step_from(&state, taken, &dataset, slot, &device)?;
+			trajectory.push(state::hash(&state));
+		}
+		let delta = job.delta_from(&checkpoint, &state)?;
+		Ok(Trained { delta, losses: trained.losses, trajectory })
+	})
+	.await
+	.map_err(|e| DutyError::Task(e.to_string()))??;
+	let ShardTask { bounty, round, shard, .. } = slot;
+	tracing::warn!(bounty, round, shard, late, "adversary: departed from the honest trajectory");
+	Ok(departed)
 }
 
 /// [`Behaviour::CopySeal`]'s commit: wait until another worker commits a seal in another
@@ -229,14 +300,24 @@ mod tests {
 			Behaviour::Scale,
 			Behaviour::Zero,
 			Behaviour::Collude,
+			Behaviour::Evade,
 		] {
 			let tampered = behaviour.tamper(honest(), slot);
 			assert!(tampered.same_layout(&honest()), "{behaviour:?}");
 			assert_ne!(tampered.to_bytes(), honest().to_bytes(), "{behaviour:?}");
 		}
-		for behaviour in [Behaviour::Honest, Behaviour::Stale, Behaviour::WrongBlob] {
+		for behaviour in
+			[Behaviour::Honest, Behaviour::Stale, Behaviour::WrongBlob, Behaviour::LateStep]
+		{
 			assert_eq!(behaviour.tamper(honest(), slot).to_bytes(), honest().to_bytes());
 		}
+	}
+
+	#[test]
+	fn the_late_step_is_two_thirds_of_the_way_and_never_before_the_first() {
+		assert_eq!(late_step(20), 13);
+		assert_eq!(late_step(5), 3);
+		assert_eq!(late_step(1), 1);
 	}
 
 	#[test]

@@ -9,6 +9,7 @@ use super::{Context, DutyError};
 use crate::{
 	delta::Delta,
 	job::{Job, ShardTask},
+	trainer::Trained,
 };
 use async_trait::async_trait;
 use cohort_primitives::{RoundIndex, H256};
@@ -36,6 +37,19 @@ pub trait Conduct: Send + Sync {
 		Ok(slot)
 	}
 
+	/// What to commit for `slot` of `job` given what was trained (the delta, the losses and
+	/// the trajectory): that, honestly. A conduct that departs from the protocol partway
+	/// through a shard's steps rewrites the trajectory from there.
+	async fn retrace(
+		&self,
+		_cx: &Context,
+		_job: &Job,
+		_slot: ShardTask,
+		trained: Trained,
+	) -> Result<Trained, DutyError> {
+		Ok(trained)
+	}
+
 	/// The delta to commit for `slot`, given the one trained: that one, honestly.
 	fn tamper(&self, _slot: ShardTask, trained: Delta) -> Delta {
 		trained
@@ -44,6 +58,12 @@ pub trait Conduct: Send + Sync {
 	/// Whether seals committed in `round` are revealed: always, honestly. A seal that is not
 	/// revealed is never opened, and its slot is left alone.
 	fn reveals(&self, _round: RoundIndex) -> bool {
+		true
+	}
+
+	/// Whether this worker answers the bisection games its slots of `round` are drawn into:
+	/// always, honestly. A side that does not answer in time loses its game.
+	fn bisects(&self, _round: RoundIndex) -> bool {
 		true
 	}
 
@@ -86,5 +106,6 @@ mod tests {
 		};
 		assert_eq!(Honest.tamper(slot, delta()).to_bytes(), delta().to_bytes());
 		assert!(Honest.reveals(0) && Honest.reveals(7));
+		assert!(Honest.bisects(0) && Honest.bisects(7));
 	}
 }

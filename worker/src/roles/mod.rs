@@ -1,5 +1,6 @@
 //! The long-running roles: the GPU owner's worker ([`worker`]) and the validator's verifier
-//! ([`verifier`]).
+//! ([`verifier`]), which meet in a shard dispute's bisection game ([`bisection`]): workers play
+//! it, the verifier referees the one step it leaves.
 //!
 //! Both are driven by the chain's state, not by remembering events: at every finalized block
 //! they read what is open (their slots, the round's phase, the disputes) and do what is due.
@@ -13,6 +14,7 @@
 
 #[cfg(feature = "adversary")]
 pub mod adversary;
+pub mod bisection;
 mod conduct;
 pub mod verifier;
 pub mod worker;

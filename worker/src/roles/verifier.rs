@@ -3,7 +3,9 @@
 //! checked by the chain when it lands, and a verifier that waited for finality would let a
 //! finality stall leave every dispute without a verdict.
 //!
-//! - A shard dispute: train the shard again from `H_k`. Within the round's determinism class
+//! - A shard dispute over two roots: once its bisection game is over, recompute the one
+//!   transition the game found (`bisection::judge`): one inner step, not the shard.
+//! - Any other shard dispute: train the shard again from `H_k`. Within the round's determinism class
 //!   the verdict is the candidate whose root equals the recomputed root; from another class
 //!   (a CPU verifier checking GPU workers) each candidate's delta is fetched, checked against
 //!   its root, and the one candidate within [`TOLERANCE`] relative L2 error wins; with two or
@@ -14,7 +16,7 @@
 //!
 //! No match is `NoneCorrect`.
 
-use super::{Context, DutyError};
+use super::{bisection, Context, DutyError};
 use crate::{
 	chain::{
 		runtime::{
@@ -82,8 +84,11 @@ impl Verifier {
 		let me = self.cx.account();
 		for dispute in at.disputes(None).await? {
 			let id = dispute.id;
+			// A game still being played is not voted on yet (the chain refuses the vote).
+			let bisecting = dispute.game.as_ref().is_some_and(|game| !bisection::is_over(game));
 			let open = matches!(dispute.dispute.status, DisputeStatus::Open)
-				&& at.number < dispute.dispute.deadline;
+				&& at.number < dispute.dispute.deadline
+				&& !bisecting;
 			let voted = dispute.dispute.votes.0.iter().any(|vote| vote.voter == me)
 				|| self.voted.lock().expect("not poisoned").contains(&id);
 			if !open || voted || self.running.contains_key(&id) {
@@ -144,33 +149,52 @@ async fn settle(cx: &Context, dispute: DisputeView) -> Result<Option<Verdict>, D
 				dataset_shard: state.state.dataset_shard,
 				checkpoint: round.info.checkpoint,
 			};
-			let turn = cx.training_turn().await;
-			let (trained, _) = cx.train(&job, task).await?;
-			drop(turn);
-			let mine = trained.delta;
 			let same_class = round.info.class.0 .0 == cx.backend.class().as_bytes();
-			if same_class {
-				exact(merkle::root(&mine.to_bytes()), &candidates)
-			} else {
-				match within_tolerance(cx, &mine, &candidates).await[..] {
-					[] => Verdict::NoneCorrect,
-					[only] => Verdict::Correct(only),
-					ref several => {
-						// Across classes, two candidates within the tolerance cannot be told
-						// apart: one of them may be honest work from other hardware. Voting
-						// for either could slash an honest worker; abstaining leaves the
-						// dispute to the verifiers of the round's own class, or unresolved
-						// (nobody slashed).
-						tracing::warn!(dispute = dispute.id, ?several, "abstaining: ambiguous");
-						return Ok(None);
-					}
-				}
+			let verdict = match &dispute.game {
+				Some(game) => bisection::judge(cx, &dispute, game, &job, task, same_class).await?,
+				None => recompute_shard(cx, &dispute, &job, task, same_class, &candidates).await?,
+			};
+			match verdict {
+				Some(verdict) => verdict,
+				None => return Ok(None),
 			}
 		}
 	};
 	let call = runtime::tx().training().vote(dispute.id, Static(verdict));
 	cx.submit("Training.vote", &call).await?;
 	Ok(Some(verdict))
+}
+
+/// Train the disputed shard `task` again and return the verdict: the candidate with the
+/// recomputed root, or (from another class) the one candidate within [`TOLERANCE`]; `None` to
+/// abstain.
+async fn recompute_shard(
+	cx: &Context,
+	dispute: &DisputeView,
+	job: &crate::job::Job,
+	task: ShardTask,
+	same_class: bool,
+	candidates: &[H256],
+) -> Result<Option<Verdict>, DutyError> {
+	let turn = cx.training_turn().await;
+	let (trained, _) = cx.train(job, task).await?;
+	drop(turn);
+	let mine = trained.delta;
+	if same_class {
+		return Ok(Some(exact(merkle::root(&mine.to_bytes()), candidates)));
+	}
+	Ok(match within_tolerance(cx, &mine, candidates).await[..] {
+		[] => Some(Verdict::NoneCorrect),
+		[only] => Some(Verdict::Correct(only)),
+		ref several => {
+			// Across classes, two candidates within the tolerance cannot be told apart: one of
+			// them may be honest work from other hardware. Voting for either could slash an
+			// honest worker; abstaining leaves the dispute to the verifiers of the round's own
+			// class, or unresolved (nobody slashed).
+			tracing::warn!(dispute = dispute.id, ?several, "abstaining: ambiguous");
+			None
+		}
+	})
 }
 
 fn exact(root: H256, candidates: &[H256]) -> Verdict {

@@ -12,7 +12,9 @@
 //!   commits that a barrier closed);
 //! - as the round's aggregator, combine the accepted deltas into `H_{k+1}`, serve it and
 //!   commit its root;
-//! - in the review window, recompute the proposed checkpoint and dispute it if it differs.
+//! - in the review window, recompute the proposed checkpoint and dispute it if it differs;
+//! - as a side of a shard dispute's bisection game, answer each turn with its trajectory's
+//!   leaf at the midpoint, and once the game is over serve the states its referee needs.
 //!
 //! It acts on best blocks, not finalized ones, because every move it makes is checked by the
 //! chain when it lands: a move made on a block that is later reorganised away is made again.
@@ -25,16 +27,20 @@
 //! Where a worker could cheat (what it trains from, what it commits and how, whether it
 //! reveals, what it serves), the loop asks the context's [`super::Conduct`], honest by default.
 
-use super::{Context, DutyError};
+use super::{bisection, Context, DutyError};
 use crate::{
 	chain::{
 		runtime::{
 			self,
-			runtime_types::pallet_training::types::{
-				BountyStatus, DeclineReason, RoundPhase, SlotOutcome,
+			runtime_types::pallet_training::{
+				runtime_api::ShardView,
+				types::{
+					BountyStatus, DeclineReason, DisputeStatus, RoundPhase, ShardOutcome, Slot,
+					SlotOutcome,
+				},
 			},
 		},
-		At, ChainError,
+		AccountId, At, ChainError, RoundView,
 	},
 	job::{Job, ShardTask},
 	merkle,
@@ -43,7 +49,7 @@ use crate::{
 	store::{Commitment, Stage},
 	trainer::Trained,
 };
-use cohort_primitives::{seal, BountyId, RoundIndex, ShardIndex, H256};
+use cohort_primitives::{seal, BountyId, DisputeId, RoundIndex, ShardIndex, H256};
 use futures::StreamExt;
 use std::{
 	collections::{HashMap, HashSet},
@@ -55,10 +61,33 @@ use tokio::task::JoinHandle;
 /// One thing to do, so that it runs once at a time and is not repeated once done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Duty {
-	Commit { bounty: BountyId, round: RoundIndex, shard: ShardIndex },
-	Reveal { bounty: BountyId, round: RoundIndex, shard: ShardIndex },
-	Aggregate { bounty: BountyId, round: RoundIndex },
-	Review { bounty: BountyId, round: RoundIndex },
+	Commit {
+		bounty: BountyId,
+		round: RoundIndex,
+		shard: ShardIndex,
+	},
+	Reveal {
+		bounty: BountyId,
+		round: RoundIndex,
+		shard: ShardIndex,
+	},
+	Aggregate {
+		bounty: BountyId,
+		round: RoundIndex,
+	},
+	Review {
+		bounty: BountyId,
+		round: RoundIndex,
+	},
+	/// One turn of a bisection game, the turn named by the positions it narrows.
+	Move {
+		dispute: DisputeId,
+		low: u32,
+		high: u32,
+	},
+	ServeStates {
+		dispute: DisputeId,
+	},
 	Heartbeat,
 }
 
@@ -82,7 +111,7 @@ impl Duty {
 	/// Whether the duty, once done, is never done again: a review that found the checkpoint
 	/// right leaves no trace on chain to tell it was done.
 	fn once(self) -> bool {
-		matches!(self, Duty::Review { .. })
+		matches!(self, Duty::Review { .. } | Duty::ServeStates { .. })
 	}
 }
 
@@ -201,13 +230,7 @@ impl Worker {
 				self.cx.network.subscribe(id)?;
 			}
 			for (shard, slot) in &mine {
-				let task = ShardTask {
-					bounty: id,
-					round: index,
-					shard: shard.shard,
-					dataset_shard: shard.state.dataset_shard,
-					checkpoint: info.checkpoint,
-				};
+				let task = task_of(&round, shard);
 				if slot.seal.is_some() && !self.cx.conduct.reveals(index) {
 					continue; // a seal this worker does not reveal (withheld, copied) stays shut
 				}
@@ -235,11 +258,55 @@ impl Worker {
 					}
 				}
 			}
+			self.bisect(at, id, &round, &mine).await?;
 			if let RoundPhase::Aggregating { aggregator, .. } = &info.phase {
 				if *aggregator == me {
 					let duty = Duty::Aggregate { bounty: id, round: index };
 					self.spawn(duty, aggregate(self.cx.clone(), id, index));
 				}
+			}
+		}
+		Ok(())
+	}
+
+	/// Play this account's side of the bisection games its revealed slots (`mine`, of
+	/// `round` of bounty `id`) are drawn into: a move each turn (unless its conduct does not
+	/// answer), the referee's states once the game is over.
+	async fn bisect(
+		&mut self,
+		at: &At,
+		id: BountyId,
+		round: &RoundView,
+		mine: &[(&ShardView<AccountId>, &Slot<AccountId>)],
+	) -> Result<(), DutyError> {
+		let disputed: Vec<(ShardTask, DisputeId)> = mine
+			.iter()
+			.filter_map(|(shard, _)| match shard.state.outcome {
+				ShardOutcome::Disputed(dispute) => Some((task_of(round, shard), dispute)),
+				_ => None,
+			})
+			.collect();
+		if disputed.is_empty() {
+			return Ok(());
+		}
+		let me = self.cx.account();
+		let disputes = at.disputes(Some(id)).await?;
+		for (task, dispute) in disputed {
+			let Some(view) = disputes.iter().find(|view| view.id == dispute) else { continue };
+			let Some(game) = &view.game else { continue };
+			let Some(side) = bisection::side_of(game, &me) else { continue };
+			if !matches!(view.dispute.status, DisputeStatus::Open) {
+				continue;
+			}
+			if bisection::is_over(game) {
+				let work = bisection::serve_states(self.cx.clone(), game.clone(), task);
+				self.spawn(Duty::ServeStates { dispute }, work);
+			} else if game.sides[side].moved.is_none()
+				&& at.number < game.deadline
+				&& self.cx.conduct.bisects(task.round)
+			{
+				let duty = Duty::Move { dispute, low: game.low, high: game.high };
+				self.spawn(duty, bisection::answer(self.cx.clone(), dispute, game.clone(), task));
 			}
 		}
 		Ok(())
@@ -262,6 +329,17 @@ impl Worker {
 			return Ok(true);
 		}
 		Ok(self.cx.chain.finalized().await?.number >= commit_deadline)
+	}
+}
+
+/// What `shard` of `round` asks its workers to train.
+fn task_of(round: &RoundView, shard: &ShardView<AccountId>) -> ShardTask {
+	ShardTask {
+		bounty: round.bounty,
+		round: round.round,
+		shard: shard.shard,
+		dataset_shard: shard.state.dataset_shard,
+		checkpoint: round.info.checkpoint,
 	}
 }
 
@@ -382,6 +460,7 @@ async fn train_slot(cx: &Context, job: &Job, slot: ShardTask) -> Result<Trained,
 	let (trained, elapsed) = cx.train(job, task).await?;
 	let steps = trained.losses.len().max(1);
 	cx.metrics.step_seconds.observe(elapsed.as_secs_f64() / steps as f64);
+	let trained = cx.conduct.retrace(cx, job, slot, trained).await?;
 	Ok(Trained { delta: cx.conduct.tamper(slot, trained.delta), ..trained })
 }
 

@@ -1,5 +1,6 @@
 //! `cohort-worker bench`: training step time of both reference models next to PyTorch on the
 //! same shapes, what committing to the trajectory adds to a step (the state's bytes and hash),
+//! what a referee recomputes for a bisected dispute (one step) next to the whole shard,
 //! blake3 Merkle throughput next to plain blake3, and the protocol's share of a shard's wall
 //! time (serialize, hash, seal, store, serve over loopback libp2p). Every ratio compares two
 //! numbers measured in this run.
@@ -118,6 +119,34 @@ fn trajectory_ms(model: &Model, count: u32) -> Result<(f64, usize)> {
 	Ok((times[times.len() / 2], state.to_bytes().len()))
 }
 
+/// What a referee recomputes for a bisected dispute: median milliseconds, over `count` tries,
+/// to resume one training state of the model and take the step after it (the batch drawn after
+/// replaying the draws of the steps before it), 10 steps into the shard.
+fn referee_step_ms(model: &Model, count: u32) -> Result<f64> {
+	const TAKEN: u32 = 10;
+	let settings = trainer::Settings {
+		steps: TAKEN + 1,
+		batch_size: model.batch_size,
+		optimizer: Optimizer::AdamW,
+		learning_rate: 3e-3,
+	};
+	let checkpoint = model.config.init(b"bench");
+	let device = candle_core::Device::Cpu;
+	let (config, dataset) = (&model.config, &model.dataset);
+	let state =
+		trainer::state_after(config, &settings, &checkpoint, dataset, SHARD, TAKEN, &device)?;
+	let mut times = Vec::new();
+	for _ in 0..count {
+		let started = Instant::now();
+		std::hint::black_box(trainer::step_from(
+			config, &settings, &state, TAKEN, dataset, SHARD, &device,
+		)?);
+		times.push(started.elapsed().as_secs_f64() * 1000.0);
+	}
+	times.sort_by(f64::total_cmp);
+	Ok(times[times.len() / 2])
+}
+
 /// Median milliseconds per step over `steps` steps after two warm-up steps, and the result.
 fn candle_step_ms(model: &Model, steps: u32) -> Result<(f64, trainer::Trained, Duration)> {
 	let settings = trainer::Settings {
@@ -222,6 +251,8 @@ pub async fn bench(options: &Options, args: BenchArgs) -> Result<()> {
 		let (ms, trained, total) = candle_step_ms(&model, args.steps)?;
 		let sampling = sample_ms(&model, args.steps)?;
 		let (trajectory, state_bytes) = trajectory_ms(&model, args.steps)?;
+		let referee = referee_step_ms(&model, args.steps.min(5))?;
+		let shard_steps = args.steps + 2;
 		let mut entry = json!({
 			"batch": model.batch_size,
 			"candleMsPerStep": ms,
@@ -229,6 +260,15 @@ pub async fn bench(options: &Options, args: BenchArgs) -> Result<()> {
 			"trajectoryMsPerStep": trajectory,
 			"trajectoryShareOfStep": trajectory / ms,
 			"stateBytes": state_bytes,
+			// A dispute's compute per validator: one step from the agreed state (and the state's
+			// bytes fetched) where a bisection has narrowed it, against the whole shard.
+			"dispute": {
+				"refereeStepMs": referee,
+				"shardSteps": shard_steps,
+				"shardMs": total.as_secs_f64() * 1000.0,
+				"refereeShareOfShard": referee / (total.as_secs_f64() * 1000.0),
+				"stateBytes": state_bytes,
+			},
 		});
 		if let Some(torch_ms) = torch.as_ref().and_then(|t| t[model.name].as_f64()) {
 			entry["torchMsPerStep"] = json!(torch_ms);
