@@ -305,7 +305,7 @@ mod benchmarks {
 		game.agreed = Some(leaves(0)[49]);
 		game.high = 52;
 		game.sides[0].moved = Some(leaves(0)[50]);
-		let party = game.sides[1].party.clone();
+		let party = game.sides[1].backers[0].clone();
 		Games::<T>::insert(dispute, game);
 		let proof = cohort_formats::trajectory::proof(&leaves(1), 50).siblings;
 		#[extrinsic_call]

@@ -8,15 +8,17 @@
 //! `low` up, different ones `high` down, and the next turn opens at once. After
 //! `⌈log2(steps + 2)⌉` turns the game is over and the dispute's vote window opens: validators
 //! recompute the one transition from `low` to `high` and vote for the side whose leaf (or, at
-//! the last position, delta root) they get. A side that does not move within
-//! [`Config::MoveBlocks`] loses: it is slashed like the loser of a vote, and the other side's
-//! root stands (a game is only opened between two sides that both revealed, so the silent side
-//! committed to defend its result).
+//! the last position, delta root) they get. Any backer of a side moves for it (a game is only
+//! opened where each root's backers revealed one trajectory). A side none of whose backers
+//! moves within [`Config::MoveBlocks`] loses: it is slashed like the loser of a vote, and the
+//! other side's root stands, subject to the winner's audit (a game is only opened between
+//! sides that revealed, so the silent side committed to defend its result).
 
 use crate::{
+	draw::Draw,
 	machine::{after, Progress},
-	Bisection, Config, DisputeId, DisputeStatus, Disputes, Error, Event, Games, Pallet, ShardOf,
-	Side, SlotOutcome, MAX_PROOF_DEPTH,
+	Bisection, Config, DisputeId, DisputeStatus, Disputes, Error, Event, Games, Pallet, ShardIndex,
+	ShardOf, Side, SlotOutcome, MAX_PROOF_DEPTH,
 };
 use alloc::vec::Vec;
 use cohort_formats::trajectory;
@@ -25,29 +27,41 @@ use frame_support::{ensure, pallet_prelude::*, traits::ConstU32, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 
 impl<T: Config> Pallet<T> {
-	/// The game a new dispute over `state`'s revealed roots plays, if it is between exactly two
-	/// roots: each side is the first pending slot that revealed its root.
+	/// The game a new dispute over `shard`'s revealed roots (in `state`) plays, if any: only
+	/// between exactly two roots, each revealed by its pending slots along one trajectory (a
+	/// root whose backers revealed different trajectories is settled by recomputing the
+	/// shard: none of them could be made to answer for the others).
 	pub(crate) fn new_game(
 		p: &Progress<T>,
+		shard: ShardIndex,
 		state: &ShardOf<T>,
 		roots: &[H256],
 		now: BlockNumberFor<T>,
 	) -> Option<Bisection<T::AccountId, BlockNumberFor<T>>> {
 		let [first, second] = roots else { return None };
 		let side = |root: &H256| {
-			let slot = state
+			let slots: Vec<_> = state
 				.slots
 				.iter()
-				.find(|s| s.outcome == SlotOutcome::Pending && s.root == Some(*root))?;
+				.filter(|s| s.outcome == SlotOutcome::Pending && s.root == Some(*root))
+				.collect();
+			let trajectory = slots.first()?.trajectory?;
+			if slots.iter().any(|slot| slot.trajectory != Some(trajectory)) {
+				return None;
+			}
+			let backers = slots.into_iter().map(|slot| slot.worker.clone()).collect::<Vec<_>>();
 			Some(Side {
-				party: slot.worker.clone(),
+				// At most `MAX_REPLICATION` slots.
+				backers: BoundedVec::truncate_from(backers),
 				root: *root,
-				trajectory: slot.trajectory?,
+				trajectory,
 				at_high: None,
 				moved: None,
 			})
 		};
 		let leaves = p.bounty.spec.hyper.inner_steps.saturating_add(1);
+		let audited = Draw::new::<T>((b"cohort/audit-winner", p.id, p.index, shard))
+			.chance(p.bounty.spec.audit_rate);
 		Some(Bisection {
 			sides: [side(first)?, side(second)?],
 			leaves,
@@ -55,6 +69,7 @@ impl<T: Config> Pallet<T> {
 			agreed: None,
 			high: leaves.saturating_add(1),
 			deadline: after::<T>(now, T::MoveBlocks::get()),
+			audited,
 		})
 	}
 
@@ -76,7 +91,8 @@ impl<T: Config> Pallet<T> {
 		ensure!(!game.is_over(), Error::<T>::BisectionOver);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < game.deadline, Error::<T>::MoveDeadlinePassed);
-		let at = game.sides.iter().position(|s| s.party == who).ok_or(Error::<T>::NotParty)?;
+		let at =
+			game.sides.iter().position(|s| s.backers.contains(&who)).ok_or(Error::<T>::NotParty)?;
 		ensure!(game.sides[at].moved.is_none(), Error::<T>::AlreadyMoved);
 		let position = game.midpoint();
 		// Position `i + 1` is leaf `i`; the midpoint lies strictly inside (0, leaves + 1).
@@ -157,8 +173,12 @@ impl<T: Config> Pallet<T> {
 			if record.status != DisputeStatus::Open {
 				continue;
 			}
-			let silent: Vec<T::AccountId> =
-				game.sides.iter().filter(|s| s.moved.is_none()).map(|s| s.party.clone()).collect();
+			let silent: Vec<T::AccountId> = game
+				.sides
+				.iter()
+				.filter(|s| s.moved.is_none())
+				.flat_map(|s| s.backers.iter().cloned())
+				.collect();
 			let verdict = match game.sides.iter().find(|s| s.moved.is_some()) {
 				Some(winner) => Verdict::Correct(winner.root),
 				None => Verdict::NoneCorrect,

@@ -93,14 +93,14 @@ impl<T: Config> Pallet<T> {
 	) {
 		let candidates = shard_candidates(state);
 		let roots: Vec<H256> = candidates.iter().map(|c| c.root).collect();
-		let game = Self::new_game(p, state, &roots, now);
+		let game = Self::new_game(p, shard, state, &roots, now);
 		let game_blocks = game.as_ref().map_or(0, |game| Self::game_blocks(game.leaves));
 		let subject = DisputeSubject::Shard(shard);
 		let dispute = Self::open_dispute(p, subject, reason, candidates, now, game_blocks);
 		if let Some(game) = game {
 			Self::deposit_event(Event::BisectionOpened {
 				dispute,
-				parties: game.sides.clone().map(|side| side.party),
+				roots: game.sides.clone().map(|side| side.root),
 				leaves: game.leaves,
 				deadline: game.deadline,
 			});
@@ -243,7 +243,7 @@ impl<T: Config> Pallet<T> {
 			});
 		}
 		match verdict {
-			Verdict::Correct(_) if Self::audits_winner(p, dispute, shard) => {
+			Verdict::Correct(_) if Self::audits_winner(dispute) => {
 				let now = frame_system::Pallet::<T>::block_number();
 				Self::open_shard_dispute(p, shard, &mut state, DisputeReason::Audit, now);
 			}
@@ -253,16 +253,14 @@ impl<T: Config> Pallet<T> {
 		Shards::<T>::insert(key, state);
 	}
 
-	/// Whether the winner of `dispute`'s bisection game over `shard` is audited before it is
-	/// accepted. A game proves the loser wrong at the step the two part; it does not prove the
-	/// winner right from there on. With one honest side that is the same thing; two dishonest
-	/// sides could sacrifice one to carry the other. So the winner is drawn for audit at the
-	/// bounty's rate, as replicas that agree are: a pair that disagrees on purpose loses one
-	/// bond for certain and gets no further than a pair that agrees.
-	fn audits_winner(p: &Progress<T>, dispute: DisputeId, shard: ShardIndex) -> bool {
-		Games::<T>::contains_key(dispute)
-			&& crate::draw::Draw::new::<T>((b"cohort/audit-winner", p.id, p.index, shard))
-				.chance(p.bounty.spec.audit_rate)
+	/// Whether the winner of `dispute`'s bisection game is audited before it is accepted. A
+	/// game proves the loser wrong at the step the two part; it does not prove the winner right
+	/// from there on. With one honest side that is the same thing; two dishonest sides could
+	/// sacrifice one to carry the other. So the winner is drawn for audit at the bounty's rate,
+	/// as replicas that agree are (the draw is made when the game opens): a pair that disagrees
+	/// on purpose loses one bond for certain and gets no further than a pair that agrees.
+	fn audits_winner(dispute: DisputeId) -> bool {
+		Games::<T>::get(dispute).is_some_and(|game| game.audited)
 	}
 
 	/// Expire every open shard dispute of the round in `p` whose deadline has come; their

@@ -563,11 +563,11 @@ pub mod pallet {
 		VoterPenalized { dispute: DisputeId, voter: T::AccountId, amount: BalanceOf<T> },
 		/// The owner of `bounty` said its data is served by `peer_id`.
 		DataServerSet { bounty: BountyId, peer_id: PeerId },
-		/// The two `parties` of `dispute` bisect their trajectories of `leaves` leaves; the
-		/// first turn ends at `deadline`.
+		/// The backers of the two `roots` of `dispute` bisect their trajectories of `leaves`
+		/// leaves; the first turn ends at `deadline`.
 		BisectionOpened {
 			dispute: DisputeId,
-			parties: [T::AccountId; 2],
+			roots: [H256; 2],
 			leaves: u32,
 			deadline: BlockNumberFor<T>,
 		},
@@ -581,7 +581,7 @@ pub mod pallet {
 			high: u32,
 			vote_deadline: BlockNumberFor<T>,
 		},
-		/// `party` did not move in time and lost the game of `dispute`.
+		/// `party` backs the side of `dispute`'s game that did not move in time, and lost.
 		BisectionForfeited { dispute: DisputeId, party: T::AccountId },
 	}
 
@@ -1052,9 +1052,10 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Move in the bisection game of `dispute`, as one of its two sides: reveal `leaf`, the
-		/// caller's leaf at the current midpoint, with `proof` (its siblings, lowest first)
-		/// against the trajectory root the caller revealed. Once both sides have moved the
+		/// Move in the bisection game of `dispute`, as a backer of one of its two sides (the
+		/// first backer's move counts for its side): reveal `leaf`, the side's leaf at the
+		/// current midpoint, with `proof` (its siblings, lowest first) against the trajectory
+		/// root the side revealed. Once both sides have moved the
 		/// game narrows (equal leaves: the sides agree up to the midpoint; different: they
 		/// differ from it on) and the next turn opens at once; the move that leaves one
 		/// transition opens the dispute's vote window. A side that has not moved by the turn's

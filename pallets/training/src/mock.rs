@@ -252,15 +252,21 @@ pub fn trajectory_of(root: &H256) -> H256 {
 	cohort_formats::trajectory::root(&leaves_of(root))
 }
 
-/// `side`'s honest move in the current turn of `dispute`'s game: its leaf at the midpoint of
-/// [`leaves_of`] its root, with the proof.
+/// `side`'s honest move in the current turn of `dispute`'s game, made by its first backer.
 pub fn honest_move(dispute: DisputeId, side: usize) -> sp_runtime::DispatchResult {
+	let game = Games::<Test>::get(dispute).ok_or(Error::<Test>::NoBisection)?;
+	move_as(game.sides[side].backers[0], dispute, side)
+}
+
+/// `side`'s honest move in the current turn of `dispute`'s game, made by `who`: the leaf at the
+/// midpoint of [`leaves_of`] the side's root, with the proof.
+pub fn move_as(who: AccountId, dispute: DisputeId, side: usize) -> sp_runtime::DispatchResult {
 	let game = Games::<Test>::get(dispute).ok_or(Error::<Test>::NoBisection)?;
 	let leaves = leaves_of(&game.sides[side].root);
 	let index = game.midpoint() - 1;
 	let proof = cohort_formats::trajectory::proof(&leaves, index).siblings;
 	Training::bisect(
-		RuntimeOrigin::signed(game.sides[side].party),
+		RuntimeOrigin::signed(who),
 		dispute,
 		leaves[index as usize],
 		BoundedVec::truncate_from(proof),

@@ -383,13 +383,15 @@ pub const MAX_PROOF_DEPTH: u32 = 32;
 
 chain_type! {
 	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize")))]
-	/// One side of a bisection game: a root under dispute and the replica that plays for it.
+	/// One side of a bisection game: a root under dispute and the replicas that play for it.
 	pub struct Side<AccountId> {
-		/// The worker that moves for this side: the first slot that revealed `root`.
-		pub party: AccountId,
-		/// The delta root it revealed: a candidate of the dispute.
+		/// The workers that revealed `root`, all with `trajectory`: any of them moves for the
+		/// side (their leaves are the same, so one that stays silent cannot lose the game for
+		/// the others).
+		pub backers: BoundedVec<AccountId, ConstU32<MAX_REPLICATION>>,
+		/// The delta root they revealed: a candidate of the dispute.
 		pub root: H256,
-		/// The trajectory root it revealed with it: every move is proven against this.
+		/// The trajectory root they revealed with it: every move is proven against this.
 		pub trajectory: H256,
 		/// Its leaf at the game's `high` position; `None` while `high` is the delta itself,
 		/// where the side's claim is `root`.
@@ -427,6 +429,10 @@ chain_type! {
 		/// The first block at which the current turn's moves are refused; a side that has not
 		/// moved by then loses. Meaningless once the game is over.
 		pub deadline: BlockNumber,
+		/// Whether the winner is audited before it is paid, drawn when the game opened (in the
+		/// block that checked the round, like every other audit), so that nobody who steers
+		/// the block that ends the game steers the audit too.
+		pub audited: bool,
 	}
 }
 

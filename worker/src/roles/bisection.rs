@@ -21,9 +21,13 @@ use crate::{
 	job::{Job, ShardTask},
 	merkle,
 	metrics::Work,
+	trainer::Dataset,
 };
 use cohort_primitives::{DisputeId, Verdict, H256};
-use std::time::{Duration, Instant};
+use std::{
+	sync::Arc,
+	time::{Duration, Instant},
+};
 
 /// The largest relative L2 distance `‖a − b‖ / ‖b‖` between two training states, one inner
 /// step after one agreed state, at which a referee of another determinism class counts them
@@ -43,9 +47,18 @@ pub fn is_over(game: &GameView) -> bool {
 	game.high <= game.low + 1
 }
 
-/// Which of `game`'s two sides `who` plays, if any.
-pub fn side_of(game: &GameView, who: &AccountId) -> Option<usize> {
-	game.sides.iter().position(|side| side.party == *who)
+/// Which of `game`'s two sides `who` backs, if any, and its place among the side's backers.
+pub fn side_of(game: &GameView, who: &AccountId) -> Option<(usize, usize)> {
+	game.sides.iter().enumerate().find_map(|(side, record)| {
+		record.backers.0.iter().position(|backer| backer == who).map(|place| (side, place))
+	})
+}
+
+/// Whether the backer at `place` among its side's backers moves now in `game`'s turn, at block
+/// `now`: the first backer at once, the others once half of the turn's `move_blocks` have gone
+/// by without a move (any backer's move counts for the side, and a second one is refused).
+pub fn moves_now(game: &GameView, place: usize, now: u32, move_blocks: u32) -> bool {
+	place == 0 || game.deadline.saturating_sub(now) <= move_blocks / 2
 }
 
 /// As a side of `dispute`'s game over `task`: reveal this worker's leaf at the current
@@ -57,16 +70,18 @@ pub async fn answer(
 	task: ShardTask,
 ) -> Result<(), DutyError> {
 	let ShardTask { bounty, round, shard, .. } = task;
-	let Some(record) = cx.store.commitment(bounty, round, shard)? else {
-		tracing::error!(bounty, round, shard, "a bisection of a seal the store does not know");
-		return Ok(());
-	};
+	let record = cx.store.commitment(bounty, round, shard)?.ok_or(DutyError::NoRecord {
+		bounty,
+		round,
+		shard,
+	})?;
 	let position = game.low + (game.high - game.low) / 2;
 	let index = position - 1;
-	let Some(&leaf) = record.trajectory.get(index as usize) else {
-		tracing::error!(bounty, round, shard, position, "the stored trajectory is shorter");
-		return Ok(());
-	};
+	let leaf = *record.trajectory.get(index as usize).ok_or(DutyError::NoRecord {
+		bounty,
+		round,
+		shard,
+	})?;
 	let proof = crate::trajectory::proof(&record.trajectory, index).siblings;
 	let call = runtime::tx().training().bisect(dispute, leaf, BoundedVec(proof));
 	cx.submit("Training.bisect", &call).await?;
@@ -117,7 +132,8 @@ pub async fn serve_states(cx: Context, game: GameView, task: ShardTask) -> Resul
 /// side whose claim has the recomputed bytes' root wins. From another class, a training step is
 /// compared within [`STEP_TOLERANCE`] (the state before the first step and the delta are exact
 /// arithmetic on any hardware, so they are compared exactly); two sides within it cannot be
-/// told apart, and the referee abstains rather than risk slashing honest work.
+/// told apart, nor can a side whose state is not served, and the referee abstains rather than
+/// risk slashing honest work.
 pub async fn judge(
 	cx: &Context,
 	dispute: &DisputeView,
@@ -127,16 +143,33 @@ pub async fn judge(
 	same_class: bool,
 ) -> Result<Option<Verdict>, DutyError> {
 	let checkpoint = cx.bounty_blob(task.bounty, task.checkpoint).await?;
-	let dataset = cx.dataset(task.bounty, job).await?;
+	let dataset = Arc::new(cx.dataset(task.bounty, job).await?);
+	// Until 3 blocks before the deadline: what the step and the vote's inclusion need.
+	let at = cx.chain.best().await?;
+	let blocks = dispute.dispute.deadline.saturating_sub(at.number + VOTE_MARGIN_BLOCKS);
+	let window = Duration::from_millis(u64::from(blocks) * at.slot_duration_ms().await?);
 	let agreed = match game.agreed {
-		Some(leaf) => {
-			// The sides retrain the agreed state once they see the game over (up to a shard's
-			// training, which the vote window, at least the commit window, covers).
-			let at = cx.chain.best().await?;
-			let blocks = dispute.dispute.deadline.saturating_sub(at.number + VOTE_MARGIN_BLOCKS);
-			let wait = Duration::from_millis(u64::from(blocks) * at.slot_duration_ms().await?);
-			Some(served(cx, leaf, wait).await?)
-		}
+		// The sides retrain the agreed state once they see the game over. Half the window is
+		// theirs; then the referee retrains it itself (a shard's work at most, which the vote
+		// window covers): sides that agreed on a state nobody can serve must not escape.
+		Some(leaf) => match served(cx, leaf, window / 2).await {
+			Ok(bytes) => Some(bytes),
+			Err(e) if e.is_unavailable() => {
+				tracing::warn!(
+					dispute = dispute.id,
+					?leaf,
+					"nobody serves the agreed state: retraining it"
+				);
+				let state =
+					retrain(cx, job, &checkpoint, dataset.clone(), task, game.low - 1).await?;
+				if same_class && merkle::root(&state) != leaf {
+					// Both sides claimed a state this step count does not reach.
+					return Ok(Some(Verdict::NoneCorrect));
+				}
+				Some(state)
+			}
+			Err(e) => return Err(e),
+		},
 		None => None,
 	};
 	let (low, compute, device) = (game.low, job.clone(), cx.backend.device().clone());
@@ -168,19 +201,29 @@ pub async fn judge(
 	if same_class || !rounded {
 		return Ok(Some(Verdict::NoneCorrect));
 	}
+	// Across classes each side's claimed state is compared. A claim not served in time leaves
+	// the referee unable to tell: it abstains rather than count the silence against a side
+	// still retraining.
 	let mine = Delta::from_bytes(&next).map_err(crate::job::JobError::CorruptState)?;
+	let remaining = window.saturating_sub(started.elapsed());
 	let mut close = Vec::new();
 	for (root, claim) in claims {
-		match cx.blob(claim).await.map(|bytes| Delta::from_bytes(&bytes)) {
-			Ok(Ok(theirs)) if theirs.same_layout(&mine) => {
-				if relative_l2(&theirs, &mine) <= STEP_TOLERANCE {
-					close.push(root);
-				}
+		let theirs = match served(cx, claim, remaining).await.map(|bytes| Delta::from_bytes(&bytes))
+		{
+			Ok(Ok(theirs)) if theirs.same_layout(&mine) => theirs,
+			Ok(_) => continue,
+			Err(e) if e.is_unavailable() => {
+				tracing::warn!(
+					dispute = dispute.id,
+					?claim,
+					"abstaining: a side's state is not served"
+				);
+				return Ok(None);
 			}
-			Ok(_) => {}
-			Err(e) => {
-				tracing::warn!(dispute = dispute.id, ?claim, "cannot fetch a side's state: {e}")
-			}
+			Err(e) => return Err(e),
+		};
+		if relative_l2(&theirs, &mine) <= STEP_TOLERANCE {
+			close.push(root);
 		}
 	}
 	Ok(match close[..] {
@@ -194,6 +237,29 @@ pub async fn judge(
 			None
 		}
 	})
+}
+
+/// The state after `steps_taken` steps of `task`, retrained here from `checkpoint`.
+async fn retrain(
+	cx: &Context,
+	job: &Job,
+	checkpoint: &[u8],
+	dataset: Arc<Dataset>,
+	task: ShardTask,
+	steps_taken: u32,
+) -> Result<Vec<u8>, DutyError> {
+	let (job, checkpoint) = (job.clone(), checkpoint.to_vec());
+	let device = cx.backend.device().clone();
+	let turn = cx.training_turn().await;
+	let started = Instant::now();
+	let state = tokio::task::spawn_blocking(move || {
+		job.states_after(&checkpoint, &dataset, task, &[steps_taken], &device)
+	})
+	.await;
+	cx.metrics.spent(Work::Training, started.elapsed());
+	drop(turn);
+	let mut states = state.map_err(|e| DutyError::Task(e.to_string()))??;
+	Ok(states.pop().expect("one state per step count asked for").to_bytes())
 }
 
 /// Blob `root`, waiting up to `wait` for a side to serve it.

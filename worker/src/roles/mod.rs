@@ -78,6 +78,17 @@ pub enum DutyError {
 		/// The round.
 		round: RoundIndex,
 	},
+	/// The store holds no record of this slot's seal, or a trajectory too short for the step
+	/// asked (a store lost or replaced since the commit).
+	#[error("no seal record for shard {shard} of round {round} of bounty {bounty}")]
+	NoRecord {
+		/// The bounty.
+		bounty: BountyId,
+		/// The round.
+		round: RoundIndex,
+		/// The shard.
+		shard: cohort_primitives::ShardIndex,
+	},
 	/// The blocking task that trained or aggregated panicked or was cancelled.
 	#[error("the training task failed: {0}")]
 	Task(String),

@@ -126,6 +126,8 @@ pub struct Worker {
 	serving: HashSet<H256>,
 	/// Milliseconds per block, for judging what fits before a deadline.
 	slot_ms: u64,
+	/// The blocks a side of a bisection game has for each move.
+	move_blocks: u32,
 	/// The best block being handled.
 	number: u32,
 }
@@ -140,6 +142,7 @@ impl Worker {
 			rounds_seen: HashSet::new(),
 			serving: HashSet::new(),
 			slot_ms: 0,
+			move_blocks: 0,
 			number: 0,
 		}
 	}
@@ -150,6 +153,7 @@ impl Worker {
 		let at = self.cx.chain.finalized().await?;
 		let interval = at.constant(runtime::constants().workers().heartbeat_interval())?;
 		self.slot_ms = at.slot_duration_ms().await?;
+		self.move_blocks = at.constant(runtime::constants().training().move_blocks())?;
 		let heartbeat_every = (interval / 4).max(1);
 		let mut last_heartbeat: Option<u32> = None;
 		tokio::spawn(count_outcomes(self.cx.clone()));
@@ -294,7 +298,7 @@ impl Worker {
 		for (task, dispute) in disputed {
 			let Some(view) = disputes.iter().find(|view| view.id == dispute) else { continue };
 			let Some(game) = &view.game else { continue };
-			let Some(side) = bisection::side_of(game, &me) else { continue };
+			let Some((side, place)) = bisection::side_of(game, &me) else { continue };
 			if !matches!(view.dispute.status, DisputeStatus::Open) {
 				continue;
 			}
@@ -303,6 +307,7 @@ impl Worker {
 				self.spawn(Duty::ServeStates { dispute }, work);
 			} else if game.sides[side].moved.is_none()
 				&& at.number < game.deadline
+				&& bisection::moves_now(game, place, at.number, self.move_blocks)
 				&& self.cx.conduct.bisects(task.round)
 			{
 				let duty = Duty::Move { dispute, low: game.low, high: game.high };

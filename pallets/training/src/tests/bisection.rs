@@ -18,7 +18,7 @@ fn two_roots_are_bisected_to_the_first_step_they_part_at() {
 	run(|| {
 		let (id, dispute, honest_worker, liar) = disagreement();
 		let opened = game(dispute);
-		assert_eq!(opened.sides.clone().map(|s| s.party), [honest_worker, liar]);
+		assert_eq!(opened.sides.clone().map(|s| s.backers.to_vec()), [[honest_worker], [liar]]);
 		assert_eq!((opened.leaves, opened.low, opened.high), (11, 0, 12));
 		// No vote counts before the game has found its step.
 		assert_noop!(vote(100, dispute, Verdict::NoneCorrect), Error::<Test>::StillBisecting);
@@ -180,5 +180,69 @@ fn a_games_winner_is_audited_at_the_bounty_rate_before_it_is_accepted() {
 		}
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
 		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
+	});
+}
+
+#[test]
+fn any_backer_of_a_side_moves_for_it_and_the_first_move_counts() {
+	run(|| {
+		let id = started(BountySpec { replication: 3, ..spec() });
+		let [a, b, liar] = workers_of(id, 0, 0)[..] else { panic!() };
+		train_round(id, 0, lying(liar));
+		let dispute = dispute_of(id, 0, 0);
+		assert_eq!(game(dispute).sides[0].backers.to_vec(), vec![a, b]);
+		// `a` stays silent (as a sybil of the liar would): `b` answers every turn for the side.
+		while !game(dispute).is_over() {
+			assert_ok!(move_as(b, dispute, 0));
+			assert_noop!(move_as(a, dispute, 0), Error::<Test>::AlreadyMoved);
+			assert_ok!(honest_move(dispute, 1));
+		}
+		assert_eq!((game(dispute).low, game(dispute).high), (7, 8));
+		for voter in [100, 101, 102] {
+			assert_ok!(vote(voter, dispute, Verdict::Correct(good(0, 0))));
+		}
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
+		for slot in shard(id, 0, 0).slots.iter().filter(|slot| slot.worker != liar) {
+			assert_eq!(slot.outcome, SlotOutcome::Accepted);
+			assert_eq!(Workers::held(&slot.worker), WORKER_BOND);
+		}
+		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+	});
+}
+
+#[test]
+fn a_root_whose_backers_revealed_different_trajectories_is_not_bisected() {
+	run(|| {
+		let id = started(BountySpec { replication: 3, ..spec() });
+		let [a, b, liar] = workers_of(id, 0, 0)[..] else { panic!() };
+		let checkpoint = round_info(id, 0).checkpoint;
+		// `b` reveals the honest root along another trajectory than `a`'s.
+		let other = trajectory_of(&bad());
+		let seals = [
+			(a, good(0, 0), trajectory_of(&good(0, 0))),
+			(b, good(0, 0), other),
+			(liar, bad(), trajectory_of(&bad())),
+		];
+		for (who, root, trajectory) in seals {
+			let sealed = cohort_primitives::seal(&root, &trajectory, &salt(who), &who.encode());
+			assert_ok!(Training::commit(RuntimeOrigin::signed(who), id, 0, 0, checkpoint, sealed));
+		}
+		run_to_block(round_info(id, 0).commit_deadline);
+		for (who, root, trajectory) in seals {
+			assert_ok!(Training::reveal(
+				RuntimeOrigin::signed(who),
+				id,
+				0,
+				0,
+				root,
+				trajectory,
+				salt(who)
+			));
+		}
+		run_to_block(round_info(id, 0).reveal_deadline);
+		// Nobody could answer for both `a` and `b`: the validators recompute the shard.
+		let dispute = dispute_of(id, 0, 0);
+		assert!(Games::<Test>::get(dispute).is_none());
+		assert_ok!(vote(100, dispute, Verdict::Correct(good(0, 0))));
 	});
 }
