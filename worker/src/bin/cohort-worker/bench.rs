@@ -50,6 +50,24 @@ struct Model {
 	batch_size: usize,
 }
 
+impl Model {
+	/// The settings every timing of this model trains with, for `steps` steps.
+	fn settings(&self, steps: u32) -> trainer::Settings {
+		trainer::Settings {
+			steps,
+			batch_size: self.batch_size,
+			optimizer: Optimizer::AdamW,
+			learning_rate: 3e-3,
+		}
+	}
+}
+
+/// The median of `times` (at least one).
+fn median(mut times: Vec<f64>) -> f64 {
+	times.sort_by(f64::total_cmp);
+	times[times.len() / 2]
+}
+
 /// Both reference models, each with its built-in dataset.
 fn models() -> Result<Vec<Model>> {
 	[("mlp", "mlp", 128), ("charTransformer", "char-transformer", 16)]
@@ -83,8 +101,7 @@ fn sample_ms(model: &Model, batches: u32) -> Result<f64> {
 		)?);
 		times.push(started.elapsed().as_secs_f64() * 1000.0);
 	}
-	times.sort_by(f64::total_cmp);
-	Ok(times[times.len() / 2])
+	Ok(median(times))
 }
 
 /// The trajectory's cost per step: median milliseconds to hash one training state of the model
@@ -92,12 +109,7 @@ fn sample_ms(model: &Model, batches: u32) -> Result<f64> {
 /// counted), over `count` hashes, and the state's size in bytes (what a worker serves when a
 /// bisection asks for a step).
 fn trajectory_ms(model: &Model, count: u32) -> Result<(f64, usize)> {
-	let settings = trainer::Settings {
-		steps: 1,
-		batch_size: model.batch_size,
-		optimizer: Optimizer::AdamW,
-		learning_rate: 3e-3,
-	};
+	let settings = model.settings(1);
 	let checkpoint = model.config.init(b"bench");
 	let device = candle_core::Device::Cpu;
 	let state = trainer::state_after(
@@ -115,8 +127,7 @@ fn trajectory_ms(model: &Model, count: u32) -> Result<(f64, usize)> {
 		std::hint::black_box(trainer::state::hash(&state));
 		times.push(started.elapsed().as_secs_f64() * 1000.0);
 	}
-	times.sort_by(f64::total_cmp);
-	Ok((times[times.len() / 2], state.to_bytes().len()))
+	Ok((median(times), state.to_bytes().len()))
 }
 
 /// What a referee recomputes for a bisected dispute: median milliseconds, over `count` tries,
@@ -124,12 +135,7 @@ fn trajectory_ms(model: &Model, count: u32) -> Result<(f64, usize)> {
 /// replaying the draws of the steps before it), 10 steps into the shard.
 fn referee_step_ms(model: &Model, count: u32) -> Result<f64> {
 	const TAKEN: u32 = 10;
-	let settings = trainer::Settings {
-		steps: TAKEN + 1,
-		batch_size: model.batch_size,
-		optimizer: Optimizer::AdamW,
-		learning_rate: 3e-3,
-	};
+	let settings = model.settings(TAKEN + 1);
 	let checkpoint = model.config.init(b"bench");
 	let device = candle_core::Device::Cpu;
 	let (config, dataset) = (&model.config, &model.dataset);
@@ -143,18 +149,12 @@ fn referee_step_ms(model: &Model, count: u32) -> Result<f64> {
 		)?);
 		times.push(started.elapsed().as_secs_f64() * 1000.0);
 	}
-	times.sort_by(f64::total_cmp);
-	Ok(times[times.len() / 2])
+	Ok(median(times))
 }
 
 /// Median milliseconds per step over `steps` steps after two warm-up steps, and the result.
 fn candle_step_ms(model: &Model, steps: u32) -> Result<(f64, trainer::Trained, Duration)> {
-	let settings = trainer::Settings {
-		steps: steps + 2,
-		batch_size: model.batch_size,
-		optimizer: Optimizer::AdamW,
-		learning_rate: 3e-3,
-	};
+	let settings = model.settings(steps + 2);
 	let checkpoint = model.config.init(b"bench");
 	let mut times = Vec::new();
 	let started = Instant::now();
@@ -175,8 +175,7 @@ fn candle_step_ms(model: &Model, steps: u32) -> Result<(f64, trainer::Trained, D
 		},
 	)?;
 	let total = started.elapsed();
-	times.sort_by(f64::total_cmp);
-	Ok((times[times.len() / 2], trained, total))
+	Ok((median(times), trained, total))
 }
 
 fn torch_step_ms(python: &PathBuf, steps: u32) -> Result<Value> {
