@@ -104,17 +104,8 @@ pub async fn serve_states(cx: Context, game: GameView, task: ShardTask) -> Resul
 	let at = cx.chain.best().await?;
 	let job = cx.job(&at, task.bounty).await?;
 	let checkpoint = cx.bounty_blob(task.bounty, task.checkpoint).await?;
-	let dataset = cx.dataset(task.bounty, &job).await?;
-	let device = cx.backend.device().clone();
-	let turn = cx.training_turn().await;
-	let started = Instant::now();
-	let states = tokio::task::spawn_blocking(move || {
-		job.states_after(&checkpoint, &dataset, task, &steps_taken, &device)
-	})
-	.await;
-	cx.metrics.spent(Work::Training, started.elapsed());
-	drop(turn);
-	for state in states.map_err(|e| DutyError::Task(e.to_string()))?? {
+	let dataset = Arc::new(cx.dataset(task.bounty, &job).await?);
+	for state in retrain(&cx, &job, &checkpoint, dataset, task, steps_taken).await? {
 		let root = cx.store.put_blob(&state.to_bytes())?;
 		cx.network.provide(root)?;
 		tracing::info!(
@@ -160,8 +151,10 @@ pub async fn judge(
 					?leaf,
 					"nobody serves the agreed state: retraining it"
 				);
-				let state =
-					retrain(cx, job, &checkpoint, dataset.clone(), task, game.low - 1).await?;
+				let steps_taken = vec![game.low - 1];
+				let mut states =
+					retrain(cx, job, &checkpoint, dataset.clone(), task, steps_taken).await?;
+				let state = states.pop().expect("one state per step count asked for").to_bytes();
 				if same_class && merkle::root(&state) != leaf {
 					// Both sides claimed a state this step count does not reach.
 					return Ok(Some(Verdict::NoneCorrect));
@@ -239,27 +232,27 @@ pub async fn judge(
 	})
 }
 
-/// The state after `steps_taken` steps of `task`, retrained here from `checkpoint`.
+/// The states after each of `steps_taken` (increasing) steps of `task`, retrained here from
+/// `checkpoint` in one pass, in this process's training turn.
 async fn retrain(
 	cx: &Context,
 	job: &Job,
 	checkpoint: &[u8],
 	dataset: Arc<Dataset>,
 	task: ShardTask,
-	steps_taken: u32,
-) -> Result<Vec<u8>, DutyError> {
+	steps_taken: Vec<u32>,
+) -> Result<Vec<Delta>, DutyError> {
 	let (job, checkpoint) = (job.clone(), checkpoint.to_vec());
 	let device = cx.backend.device().clone();
 	let turn = cx.training_turn().await;
 	let started = Instant::now();
-	let state = tokio::task::spawn_blocking(move || {
-		job.states_after(&checkpoint, &dataset, task, &[steps_taken], &device)
+	let states = tokio::task::spawn_blocking(move || {
+		job.states_after(&checkpoint, &dataset, task, &steps_taken, &device)
 	})
 	.await;
 	cx.metrics.spent(Work::Training, started.elapsed());
 	drop(turn);
-	let mut states = state.map_err(|e| DutyError::Task(e.to_string()))??;
-	Ok(states.pop().expect("one state per step count asked for").to_bytes())
+	Ok(states.map_err(|e| DutyError::Task(e.to_string()))??)
 }
 
 /// Blob `root`, waiting up to `wait` for a side to serve it.
