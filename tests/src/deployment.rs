@@ -73,6 +73,17 @@ impl Deployment {
 	/// [`ACCOUNTS`], or an account [`Deployment::fund`] paid.
 	pub async fn add_worker(&mut self, who: &str, run_args: &[&str], bond: &str) -> Result<()> {
 		let config = self.config_on(who, self.workers.len())?;
+		self.add_configured(config, run_args, bond).await
+	}
+
+	/// [`Deployment::add_worker`] for a worker configured already (see
+	/// [`Deployment::next_config`]), e.g. on another `--device`.
+	pub async fn add_configured(
+		&mut self,
+		config: WorkerConfig,
+		run_args: &[&str],
+		bond: &str,
+	) -> Result<()> {
 		run_once(&config, &["register", "--bond", bond], STEP).await?;
 		let metrics = config.metrics_arg();
 		let args: Vec<&str> =
@@ -94,6 +105,11 @@ impl Deployment {
 		let rpc = self.network.node(0).rpc();
 		tx::execute_ok(rpc, Sr25519Keyring::Alice, call).await?;
 		Ok(())
+	}
+
+	/// `who` on the node the next worker [`Deployment::add_worker`] starts would use.
+	pub fn next_config(&self, who: &str) -> Result<WorkerConfig> {
+		self.config_on(who, self.workers.len())
 	}
 
 	/// `who` on node `index` (modulo the nodes), with a store in the network's directory.

@@ -30,6 +30,8 @@ pub struct WorkerConfig {
 	pub port: u16,
 	/// The port its `run` loop serves Prometheus metrics on (see [`WorkerConfig::metrics`]).
 	pub metrics_port: u16,
+	/// Its `--device` for every command, `register` included (`None`: the CPU).
+	pub device: Option<String>,
 }
 
 impl WorkerConfig {
@@ -42,6 +44,7 @@ impl WorkerConfig {
 			node: format!("ws://127.0.0.1:{rpc_port}"),
 			port: crate::free_port()?,
 			metrics_port: crate::free_port()?,
+			device: None,
 		})
 	}
 
@@ -64,6 +67,7 @@ impl WorkerConfig {
 			.arg(&self.store)
 			.arg("--listen")
 			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.port))
+			.args(self.device.iter().flat_map(|device| ["--device", device]))
 			.args(args)
 			.env("RUST_LOG", "info,libp2p=warn")
 			// An error's message, not a backtrace, ends the log the test reports.

@@ -208,13 +208,13 @@ impl Job {
 	}
 
 	/// Train `task` from `checkpoint` (the bytes of `task.checkpoint`) on `dataset`, on
-	/// `device`.
+	/// `backend`.
 	pub fn train(
 		&self,
 		checkpoint: &[u8],
 		dataset: &Dataset,
 		task: ShardTask,
-		device: &candle_core::Device,
+		backend: &trainer::Backend,
 	) -> Result<Trained, JobError> {
 		let checkpoint = self.checkpoint(checkpoint)?;
 		let shard = self.shard_ref(task);
@@ -224,7 +224,7 @@ impl Job {
 			&checkpoint,
 			dataset,
 			shard,
-			device,
+			backend,
 		)?)
 	}
 
@@ -247,7 +247,7 @@ impl Job {
 		dataset: &Dataset,
 		task: ShardTask,
 		steps_taken: &[u32],
-		device: &candle_core::Device,
+		backend: &trainer::Backend,
 	) -> Result<Vec<Delta>, JobError> {
 		let checkpoint = self.checkpoint(checkpoint)?;
 		let shard = self.shard_ref(task);
@@ -260,7 +260,7 @@ impl Job {
 			dataset,
 			shard,
 			steps_taken,
-			device,
+			backend,
 		)?)
 	}
 
@@ -272,11 +272,19 @@ impl Job {
 		steps_taken: u32,
 		dataset: &Dataset,
 		task: ShardTask,
-		device: &candle_core::Device,
+		backend: &trainer::Backend,
 	) -> Result<Delta, JobError> {
 		let shard = self.shard_ref(task);
 		let settings = self.settings();
-		Ok(trainer::step_from(&self.config, &settings, state, steps_taken, dataset, shard, device)?)
+		Ok(trainer::step_from(
+			&self.config,
+			&settings,
+			state,
+			steps_taken,
+			dataset,
+			shard,
+			backend,
+		)?)
 	}
 
 	/// The delta a shard trained from `checkpoint` commits when its last state is `state`.
@@ -296,17 +304,17 @@ impl Job {
 		low: u32,
 		dataset: &Dataset,
 		task: ShardTask,
-		device: &candle_core::Device,
+		backend: &trainer::Backend,
 	) -> Result<Vec<u8>, JobError> {
 		let steps = self.spec.hyper.inner_steps;
 		let state = |bytes: &[u8]| Delta::from_bytes(bytes).map_err(JobError::CorruptState);
 		let next = match agreed {
 			None if low == 0 => {
-				let mut states = self.states_after(checkpoint, dataset, task, &[0], device)?;
+				let mut states = self.states_after(checkpoint, dataset, task, &[0], backend)?;
 				states.pop().expect("one state per step count asked for")
 			}
 			Some(bytes) if (1..=steps).contains(&low) => {
-				self.step_from(&state(bytes)?, low - 1, dataset, task, device)?
+				self.step_from(&state(bytes)?, low - 1, dataset, task, backend)?
 			}
 			Some(bytes) if low == steps + 1 => self.delta_from(checkpoint, &state(bytes)?)?,
 			_ => return Err(JobError::NoTransition(low)),
@@ -393,17 +401,17 @@ mod tests {
 		let checkpoint = job.config.init(b"h0").to_bytes();
 		let task =
 			ShardTask { bounty: 1, round: 0, shard: 0, dataset_shard: 0, checkpoint: H256::zero() };
-		let device = candle_core::Device::Cpu;
-		let trained = job.train(&checkpoint, &dataset, task, &device).unwrap();
+		let backend = crate::trainer::Backend::cpu();
+		let trained = job.train(&checkpoint, &dataset, task, &backend).unwrap();
 		let states =
-			job.states_after(&checkpoint, &dataset, task, &[0, 1, 2, 3, 4], &device).unwrap();
+			job.states_after(&checkpoint, &dataset, task, &[0, 1, 2, 3, 4], &backend).unwrap();
 		for (leaf, state) in trained.trajectory.iter().zip(&states) {
 			assert_eq!(crate::trainer::state::hash(state), *leaf);
 		}
 		let next = |agreed: Option<&Delta>, low| {
 			let agreed = agreed.map(Delta::to_bytes);
 			let bytes =
-				job.next_position(&checkpoint, agreed.as_deref(), low, &dataset, task, &device);
+				job.next_position(&checkpoint, agreed.as_deref(), low, &dataset, task, &backend);
 			merkle::root(&bytes.unwrap())
 		};
 		assert_eq!(next(None, 0), trained.trajectory[0]);
@@ -415,7 +423,7 @@ mod tests {
 		for (agreed, low) in [(Some(&states[4]), 6), (None, 1), (Some(&states[0]), 0)] {
 			let agreed = agreed.map(Delta::to_bytes);
 			let refused =
-				job.next_position(&checkpoint, agreed.as_deref(), low, &dataset, task, &device);
+				job.next_position(&checkpoint, agreed.as_deref(), low, &dataset, task, &backend);
 			assert!(matches!(refused, Err(JobError::NoTransition(_))), "{low}");
 		}
 	}

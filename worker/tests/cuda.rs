@@ -37,7 +37,7 @@ fn train_steps(config: &ModelConfig, dataset: &Dataset, backend: &Backend, steps
 	let settings =
 		Settings { steps, batch_size: 16, optimizer: Optimizer::AdamW, learning_rate: 3e-3 };
 	let h0 = config.init(b"cuda-test");
-	trainer::train_shard(config, &settings, &h0, dataset, SHARD, backend.device()).unwrap()
+	trainer::train_shard(config, &settings, &h0, dataset, SHARD, backend).unwrap()
 }
 
 fn root(trained: &Trained) -> cohort_primitives::H256 {

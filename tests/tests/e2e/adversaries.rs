@@ -57,28 +57,28 @@ pub const NEEDS_FEATURE: &str = "a deployment with adversaries: is cohort-worker
 
 /// What happened to each worker's slots, from the chain's events.
 #[derive(Debug, Default)]
-struct Outcomes {
+pub(crate) struct Outcomes {
 	/// (round, worker) → shards accepted.
-	accepted: BTreeMap<(u32, String), u32>,
+	pub accepted: BTreeMap<(u32, String), u32>,
 	/// (round, worker) → shards whose root lost its dispute.
-	rejected: BTreeMap<(u32, String), u32>,
+	pub rejected: BTreeMap<(u32, String), u32>,
 	/// (round, worker) → seals committed and never revealed.
-	unrevealed: BTreeMap<(u32, String), u32>,
+	pub unrevealed: BTreeMap<(u32, String), u32>,
 	/// worker → every amount slashed.
-	slashed: BTreeMap<String, Balance>,
+	pub slashed: BTreeMap<String, Balance>,
 	/// The roots accepted in each round, by shard.
-	roots: BTreeMap<(u32, u32), String>,
+	pub roots: BTreeMap<(u32, u32), String>,
 	/// dispute → the round it is about.
-	disputes: BTreeMap<u64, u32>,
+	pub disputes: BTreeMap<u64, u32>,
 	/// round → the (low, high) each of its bisection games ended at.
-	narrowed: BTreeMap<u32, Vec<(u32, u32)>>,
+	pub narrowed: BTreeMap<u32, Vec<(u32, u32)>>,
 	/// (round, worker) → games it lost by not answering.
-	forfeited: BTreeMap<(u32, String), u32>,
+	pub forfeited: BTreeMap<(u32, String), u32>,
 	/// dispute → the blocks it opened, its game ended and it was settled at.
-	timeline: BTreeMap<u64, [Option<u32>; 3]>,
+	pub timeline: BTreeMap<u64, [Option<u32>; 3]>,
 }
 
-async fn outcomes(rpc: &Rpc) -> Outcomes {
+pub(crate) async fn outcomes(rpc: &Rpc) -> Outcomes {
 	let mut outcomes = Outcomes::default();
 	for number in 1..=rpc.best_number().await.unwrap() {
 		let hash = rpc.block_hash(number).await.unwrap().unwrap();

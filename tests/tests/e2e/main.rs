@@ -8,6 +8,7 @@
 
 mod adversaries;
 mod chain_specs;
+mod cross_class;
 mod election;
 mod finality;
 mod finality_stall;

@@ -53,7 +53,14 @@ pub enum Behaviour {
 	LateStep,
 	/// Commit a zero delta and never answer the bisection game its dispute opens.
 	Evade,
+	/// Train on the CPU whatever class the worker declares (its trajectory is the CPU's, step
+	/// for step: the validators' class, not the round's) and commit that delta plus noise of
+	/// [`FORGE_NOISE`] of its norm: the result a CPU verifier would compute, with a payload.
+	ForgeClass,
 }
+
+/// The noise [`Behaviour::ForgeClass`] adds to its delta, relative to the delta's L2 norm.
+pub const FORGE_NOISE: f32 = 0.03;
 
 /// The factor [`Behaviour::LateStep`] scales its departing state by.
 pub const LATE_SCALE: f32 = 1.01;
@@ -148,6 +155,10 @@ impl Behaviour {
 					SeededRng::for_shard("cohort/adversary/collude", bounty, round, shard);
 				values.iter().zip(noise(&mut rng)).map(|(v, n)| v + n).collect()
 			}
+			Behaviour::ForgeClass => {
+				let mut rng = SeededRng::new(super::salt().as_bytes());
+				values.iter().zip(noise(&mut rng)).map(|(v, n)| v + FORGE_NOISE * n).collect()
+			}
 			_ => return honest,
 		};
 		honest.with_values(&tampered)
@@ -180,10 +191,11 @@ impl Conduct for Adversary {
 		slot: ShardTask,
 		trained: Trained,
 	) -> Result<Trained, DutyError> {
-		if self.in_round(slot.round) != Behaviour::LateStep {
-			return Ok(trained);
+		match self.in_round(slot.round) {
+			Behaviour::LateStep => depart_late(cx, job, slot, trained).await,
+			Behaviour::ForgeClass => train_on_the_cpu(cx, job, slot).await,
+			_ => Ok(trained),
 		}
-		depart_late(cx, job, slot, trained).await
 	}
 
 	fn tamper(&self, slot: ShardTask, trained: Delta) -> Delta {
@@ -220,16 +232,16 @@ async fn depart_late(
 	let late = late_step(steps);
 	let checkpoint = cx.bounty_blob(slot.bounty, slot.checkpoint).await?;
 	let dataset = cx.dataset(slot.bounty, job).await?;
-	let (job, device) = (job.clone(), cx.backend.device().clone());
+	let (job, backend) = (job.clone(), cx.backend.clone());
 	let departed = tokio::task::spawn_blocking(move || -> Result<Trained, JobError> {
-		let mut honest = job.states_after(&checkpoint, &dataset, slot, &[late], &device)?;
+		let mut honest = job.states_after(&checkpoint, &dataset, slot, &[late], &backend)?;
 		let honest = honest.pop().expect("one state per step count asked for");
 		let scaled: Vec<f32> = honest.values().map(|v| v * LATE_SCALE).collect();
 		let mut state = honest.with_values(&scaled);
 		let mut trajectory = trained.trajectory[..late as usize].to_vec();
 		trajectory.push(state::hash(&state));
 		for taken in late..steps {
-			state = job.step_from(&state, taken, &dataset, slot, &device)?;
+			state = job.step_from(&state, taken, &dataset, slot, &backend)?;
 			trajectory.push(state::hash(&state));
 		}
 		let delta = job.delta_from(&checkpoint, &state)?;
@@ -240,6 +252,22 @@ async fn depart_late(
 	let ShardTask { bounty, round, shard, .. } = slot;
 	tracing::warn!(bounty, round, shard, late, "adversary: departed from the honest trajectory");
 	Ok(departed)
+}
+
+/// [`Behaviour::ForgeClass`]'s training of `slot`: on the CPU, whatever class this worker
+/// declared.
+async fn train_on_the_cpu(cx: &Context, job: &Job, slot: ShardTask) -> Result<Trained, DutyError> {
+	let checkpoint = cx.bounty_blob(slot.bounty, slot.checkpoint).await?;
+	let dataset = cx.dataset(slot.bounty, job).await?;
+	let job = job.clone();
+	let trained = tokio::task::spawn_blocking(move || {
+		job.train(&checkpoint, &dataset, slot, &crate::trainer::Backend::cpu())
+	})
+	.await
+	.map_err(|e| DutyError::Task(e.to_string()))??;
+	let ShardTask { bounty, round, shard, .. } = slot;
+	tracing::warn!(bounty, round, shard, "adversary: trained in the CPU's class, not its own");
+	Ok(trained)
 }
 
 /// [`Behaviour::CopySeal`]'s commit: wait until another worker commits a seal in another
@@ -301,6 +329,7 @@ mod tests {
 			Behaviour::Zero,
 			Behaviour::Collude,
 			Behaviour::Evade,
+			Behaviour::ForgeClass,
 		] {
 			let tampered = behaviour.tamper(honest(), slot);
 			assert!(tampered.same_layout(&honest()), "{behaviour:?}");

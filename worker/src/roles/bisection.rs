@@ -42,6 +42,43 @@ pub const STEP_TOLERANCE: f64 = 1e-4;
 /// state: what its step and its vote's inclusion need.
 const VOTE_MARGIN_BLOCKS: u32 = 3;
 
+/// How a referee's determinism class stands to the round's it judges.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kinship {
+	/// The same class: a step is recomputed to the bit.
+	Same,
+	/// Another class that may compute some steps to the same bits: two CPU classes (gemm's
+	/// kernels coincide on products under its block, and many models have only those), or a
+	/// class whose family is not one this worker names.
+	Related,
+	/// Another known family of device (a CPU referee of GPU workers, or of the emulated
+	/// class): its kernels round a training step differently from every kernel of the round's.
+	Foreign,
+}
+
+/// The families of device whose classes this worker names (`Backend`'s classes): a class's
+/// family is its name's first word.
+const FAMILIES: [&str; 3] = ["cpu", "cuda", "emulated"];
+
+impl Kinship {
+	/// The kinship of `referee`'s class to `round`'s, by name. Class names are self-declared,
+	/// so only the families named in [`FAMILIES`] count as foreign to each other; a name of
+	/// another form is only related (a pool that names its CPUs `farm-x86` must not find its
+	/// exact steps counted against it).
+	pub fn between(round: &str, referee: &str) -> Self {
+		match (family(round), family(referee)) {
+			_ if round == referee => Kinship::Same,
+			(Some(a), Some(b)) if a != b => Kinship::Foreign,
+			_ => Kinship::Related,
+		}
+	}
+}
+
+/// The family of `class`, if it is one of [`FAMILIES`].
+fn family(class: &str) -> Option<&str> {
+	class.split('-').next().filter(|first| FAMILIES.contains(first))
+}
+
 /// Whether `game` has narrowed its dispute to one transition.
 pub fn is_over(game: &GameView) -> bool {
 	game.high <= game.low + 1
@@ -122,17 +159,20 @@ pub async fn serve_states(cx: Context, game: GameView, task: ShardTask) -> Resul
 /// transition it found and return the verdict; `None` to abstain. Within the round's class the
 /// side whose claim has the recomputed bytes' root wins. From another class, a training step is
 /// compared within [`STEP_TOLERANCE`] (the state before the first step and the delta are exact
-/// arithmetic on any hardware, so they are compared exactly); two sides within it cannot be
-/// told apart, nor can a side whose state is not served, and the referee abstains rather than
-/// risk slashing honest work.
+/// arithmetic on any hardware, so they are compared exactly); from another family of device
+/// ([`Kinship::Foreign`]) a step with this referee's own bytes counts as wrong: it was taken
+/// on the referee's kind of hardware, not the round's. Two sides
+/// within the tolerance cannot be told apart, nor can a side whose state is not served, and
+/// the referee abstains rather than risk slashing honest work.
 pub async fn judge(
 	cx: &Context,
 	dispute: &DisputeView,
 	game: &GameView,
 	job: &Job,
 	task: ShardTask,
-	same_class: bool,
+	kinship: Kinship,
 ) -> Result<Option<Verdict>, DutyError> {
+	let same_class = kinship == Kinship::Same;
 	let checkpoint = cx.bounty_blob(task.bounty, task.checkpoint).await?;
 	let dataset = Arc::new(cx.dataset(task.bounty, job).await?);
 	// Until 3 blocks before the deadline: what the step and the vote's inclusion need.
@@ -165,42 +205,57 @@ pub async fn judge(
 		},
 		None => None,
 	};
-	let (low, compute, device) = (game.low, job.clone(), cx.backend.device().clone());
+	let (low, compute, backend) = (game.low, job.clone(), cx.backend.clone());
 	let turn = cx.training_turn().await;
 	let started = Instant::now();
 	let next = tokio::task::spawn_blocking(move || {
-		compute.next_position(&checkpoint, agreed.as_deref(), low, &dataset, task, &device)
+		compute.next_position(&checkpoint, agreed.as_deref(), low, &dataset, task, &backend)
 	})
 	.await;
 	let elapsed = started.elapsed();
 	cx.metrics.spent(Work::Training, elapsed);
 	drop(turn);
 	let next = next.map_err(|e| DutyError::Task(e.to_string()))??;
-	let mine = merkle::root(&next);
+	let ours = merkle::root(&next);
 	tracing::info!(
 		dispute = dispute.id,
 		low,
-		?mine,
+		?ours,
 		seconds = elapsed.as_secs_f64(),
 		"recomputed the bisected transition"
 	);
 	// Each side's claim at `high`: its leaf, or at the last position its delta root.
 	let claims: Vec<(H256, H256)> =
 		game.sides.iter().map(|side| (side.root, side.at_high.unwrap_or(side.root))).collect();
-	if let Some((root, _)) = claims.iter().find(|(_, claim)| *claim == mine) {
-		return Ok(Some(Verdict::Correct(*root)));
-	}
+	let exact = claims.iter().find(|(_, claim)| *claim == ours).map(|(root, _)| *root);
 	let rounded = (1..=job.spec.hyper.inner_steps).contains(&low);
 	if same_class || !rounded {
-		return Ok(Some(Verdict::NoneCorrect));
+		return Ok(Some(exact.map_or(Verdict::NoneCorrect, Verdict::Correct)));
 	}
-	// Across classes each side's claimed state is compared. A claim not served in time leaves
-	// the referee unable to tell: it abstains rather than count the silence against a side
-	// still retraining.
+	// From another family of device, a claim with this referee's own bytes is not the round's
+	// class's: no kernel of that class rounds a step like ours, so the step was taken on our
+	// kind of hardware by a side that declared another (to match its referees). Unless the
+	// step moved nothing (a zero learning rate, an update under half an ulp): such a step is
+	// the same bits on any hardware.
+	let degenerate = game.agreed == Some(ours);
+	let forged = match exact {
+		Some(root) if kinship == Kinship::Foreign && !degenerate => {
+			tracing::warn!(dispute = dispute.id, ?root, "a side's step has this referee's class");
+			Some(root)
+		}
+		Some(root) => return Ok(Some(Verdict::Correct(root))),
+		None => None,
+	};
+	// Otherwise each side's claimed state is compared within the step tolerance. A claim not
+	// served in time leaves the referee unable to tell: it abstains rather than count the
+	// silence against a side still retraining.
 	let mine = Delta::from_bytes(&next).map_err(crate::job::JobError::CorruptState)?;
 	let remaining = window.saturating_sub(started.elapsed());
 	let mut close = Vec::new();
 	for (root, claim) in claims {
+		if forged == Some(root) {
+			continue;
+		}
 		let theirs = match served(cx, claim, remaining).await.map(|bytes| Delta::from_bytes(&bytes))
 		{
 			Ok(Ok(theirs)) if theirs.same_layout(&mine) => theirs,
@@ -243,11 +298,11 @@ async fn retrain(
 	steps_taken: Vec<u32>,
 ) -> Result<Vec<Delta>, DutyError> {
 	let (job, checkpoint) = (job.clone(), checkpoint.to_vec());
-	let device = cx.backend.device().clone();
+	let backend = cx.backend.clone();
 	let turn = cx.training_turn().await;
 	let started = Instant::now();
 	let states = tokio::task::spawn_blocking(move || {
-		job.states_after(&checkpoint, &dataset, task, &steps_taken, &device)
+		job.states_after(&checkpoint, &dataset, task, &steps_taken, &backend)
 	})
 	.await;
 	cx.metrics.spent(Work::Training, started.elapsed());
@@ -265,5 +320,25 @@ async fn served(cx: &Context, root: H256, wait: Duration) -> Result<Vec<u8>, Dut
 			}
 			fetched => return fetched,
 		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::Kinship;
+
+	#[test]
+	fn classes_are_kin_by_family_the_first_word_of_their_names() {
+		let cpu = "cpu-x86_64-fma-kc512";
+		assert_eq!(Kinship::between(cpu, cpu), Kinship::Same);
+		assert_eq!(Kinship::between("cpu-x86_64-fma-kc1024", cpu), Kinship::Related);
+		assert_eq!(Kinship::between("cpu-aarch64-kc512", cpu), Kinship::Related);
+		assert_eq!(Kinship::between("cuda-sm90-132sm", cpu), Kinship::Foreign);
+		assert_eq!(Kinship::between("emulated-ulp", cpu), Kinship::Foreign);
+		assert_eq!(Kinship::between("cpu", "cpu-x86_64-kc512"), Kinship::Related);
+		assert_eq!(Kinship::between("cuda-sm90-114sm", "cuda-sm90-132sm"), Kinship::Related);
+		// Names of another form are only related: their exact steps are never held against them.
+		assert_eq!(Kinship::between("farm-x86", cpu), Kinship::Related);
+		assert_eq!(Kinship::between("cuda-sm90-132sm", "farm-x86"), Kinship::Related);
 	}
 }

@@ -330,10 +330,11 @@ impl Context {
 		let ShardTask { bounty, round, shard, .. } = task;
 		tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
 		let (steps, model) = (job.spec.hyper.inner_steps, job.model_key());
-		let (job, device) = (job.clone(), self.backend.device().clone());
+		let (job, backend) = (job.clone(), self.backend.clone());
 		let started = Instant::now();
 		let trained =
-			tokio::task::spawn_blocking(move || job.train(&weights, &dataset, task, &device)).await;
+			tokio::task::spawn_blocking(move || job.train(&weights, &dataset, task, &backend))
+				.await;
 		let elapsed = started.elapsed();
 		// Counted even when training failed: the time was spent.
 		self.metrics.spent(Work::Training, elapsed);

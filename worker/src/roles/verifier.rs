@@ -16,7 +16,10 @@
 //!
 //! No match is `NoneCorrect`.
 
-use super::{bisection, Context, DutyError};
+use super::{
+	bisection::{self, Kinship},
+	Context, DutyError,
+};
 use crate::{
 	chain::{
 		runtime::{
@@ -149,10 +152,14 @@ async fn settle(cx: &Context, dispute: DisputeView) -> Result<Option<Verdict>, D
 				dataset_shard: state.state.dataset_shard,
 				checkpoint: round.info.checkpoint,
 			};
-			let same_class = round.info.class.0 .0 == cx.backend.class().as_bytes();
+			let round_class = String::from_utf8_lossy(&round.info.class.0 .0);
+			let kinship = Kinship::between(&round_class, cx.backend.class());
 			let verdict = match &dispute.game {
-				Some(game) => bisection::judge(cx, &dispute, game, &job, task, same_class).await?,
-				None => recompute_shard(cx, &dispute, &job, task, same_class, &candidates).await?,
+				Some(game) => bisection::judge(cx, &dispute, game, &job, task, kinship).await?,
+				None => {
+					let same_class = kinship == Kinship::Same;
+					recompute_shard(cx, &dispute, &job, task, same_class, &candidates).await?
+				}
 			};
 			match verdict {
 				Some(verdict) => verdict,
@@ -242,9 +249,8 @@ pub fn relative_l2(a: &Delta, b: &Delta) -> f64 {
 mod tests {
 	use super::{relative_l2, TOLERANCE};
 	use crate::trainer::{
-		train_shard, CharConfig, Dataset, ModelConfig, Settings, ShardRef, Trained,
+		train_shard, Backend, CharConfig, Dataset, ModelConfig, Settings, ShardRef, Trained,
 	};
-	use candle_core::Device;
 	use cohort_primitives::Optimizer;
 
 	/// Wrong work a cross-class verifier must not mistake for the honest delta, however
@@ -266,7 +272,7 @@ mod tests {
 		};
 		let shard = ShardRef { bounty: 1, round: 1, shard: 0, dataset_shard: 0, dataset_shards: 4 };
 		let train = |checkpoint, shard| -> Trained {
-			train_shard(&config, &settings, checkpoint, &dataset, shard, &Device::Cpu).unwrap()
+			train_shard(&config, &settings, checkpoint, &dataset, shard, &Backend::cpu()).unwrap()
 		};
 		let h0 = config.init(b"h0");
 		let first = train(&h0, ShardRef { round: 0, ..shard });

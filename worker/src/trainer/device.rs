@@ -13,12 +13,15 @@ pub struct Backend {
 	device: Device,
 	kind: DeviceKind,
 	class: String,
+	/// Whether this is the test-only emulated class ([`super::emulated`]).
+	#[cfg(feature = "emulated-class")]
+	emulated: bool,
 }
 
 /// Why a device could not be used.
 #[derive(Debug, Error)]
 pub enum BackendError {
-	/// A device name other than `cpu`, `cuda` or `cuda:N`.
+	/// A device name other than `cpu`, `cuda` or `cuda:N` (or, in test builds, `emulated`).
 	#[error("unknown device {0:?}: use cpu, cuda or cuda:N")]
 	Unknown(String),
 	/// A CUDA device asked of a build without the `cuda` feature.
@@ -37,13 +40,32 @@ pub enum BackendError {
 impl Backend {
 	/// The CPU.
 	pub fn cpu() -> Self {
-		Backend { device: Device::Cpu, kind: DeviceKind::Cpu, class: cpu_class() }
+		Self::on(Device::Cpu, DeviceKind::Cpu, cpu_class())
 	}
 
-	/// `cpu`, `cuda` (the first GPU) or `cuda:N`.
+	fn on(device: Device, kind: DeviceKind, class: String) -> Self {
+		Backend {
+			device,
+			kind,
+			class,
+			#[cfg(feature = "emulated-class")]
+			emulated: false,
+		}
+	}
+
+	/// `cpu`, `cuda` (the first GPU) or `cuda:N`; in builds with the `emulated-class` feature
+	/// also `emulated` ([`super::emulated`]).
 	pub fn open(name: &str) -> Result<Self, BackendError> {
 		let ordinal = match name {
 			"cpu" => return Ok(Self::cpu()),
+			#[cfg(feature = "emulated-class")]
+			super::emulated::DEVICE => {
+				let class = super::emulated::CLASS.into();
+				return Ok(Backend {
+					emulated: true,
+					..Self::on(Device::Cpu, DeviceKind::Cpu, class)
+				});
+			}
 			"cuda" => 0,
 			other => other
 				.strip_prefix("cuda:")
@@ -58,7 +80,7 @@ impl Backend {
 		let open = |source| BackendError::Open { name: name.into(), source };
 		let device = Device::new_cuda(ordinal).map_err(open)?;
 		let class = cuda_class(&device).map_err(open)?;
-		Ok(Backend { device, kind: DeviceKind::Cuda, class })
+		Ok(Self::on(device, DeviceKind::Cuda, class))
 	}
 
 	#[cfg(not(feature = "cuda"))]
@@ -79,6 +101,17 @@ impl Backend {
 	/// The determinism class.
 	pub fn class(&self) -> &str {
 		&self.class
+	}
+
+	/// What this backend does to the parameters after each optimizer step: nothing on real
+	/// hardware, a few ulps of deterministic rounding noise in the emulated class.
+	pub(crate) fn after_step(&self, params: &super::Params) -> candle_core::Result<()> {
+		#[cfg(feature = "emulated-class")]
+		if self.emulated {
+			return super::emulated::round(params);
+		}
+		let _ = params;
+		Ok(())
 	}
 
 	/// The memory training can use, in MiB: the GPU's, or this machine's from `/proc/meminfo`
@@ -128,24 +161,49 @@ fn cuda_class(device: &Device) -> candle_core::Result<String> {
 	Ok(format!("cuda-sm{major}{minor}-{processors}sm"))
 }
 
-/// The determinism class of this CPU: candle's matmul kernels are chosen at run time by
-/// instruction set, and only machines that take the same kernels produce the same bytes.
+/// The determinism class of this CPU. Of candle's CPU code only its matmul (the gemm crate)
+/// computes differently from one machine to another, in two ways, and the class names both:
+///
+/// - the kernel gemm picks at run time: on x86-64 its FMA kernel wherever the CPU has FMA
+///   (its AVX-512 kernels are compiled only with gemm's `x86-v4` feature, which this build
+///   leaves off, so AVX2 and AVX-512 machines share the FMA kernel), scalar code otherwise;
+/// - the block `kc` it cuts a long inner dimension into, sized from the L1 data cache it
+///   detects (its size and ways, and on Linux the hardware threads that share it): 512 on a
+///   32 KiB 8-way L1 (AMD Zen), more on larger ones. Partial sums over blocks of another
+///   length round differently, so two such machines part at the first product whose inner
+///   dimension exceeds 512 with an output over 64 × 64 (a weight gradient summed over a
+///   batch of tokens, for one); models without one compute the same bits on both.
+///
+/// For example `cpu-x86_64-fma-kc512`.
 fn cpu_class() -> String {
 	#[cfg(target_arch = "x86_64")]
 	{
-		if std::arch::is_x86_feature_detected!("avx512f") {
-			return "cpu-x86_64-avx512".into();
+		use gemm_f32::microkernel::{fma::f32 as fma, scalar::f32 as scalar};
+		// The kernels' register blocks: gemm's `MR_DIV_N` times its f32 lanes (8 for FMA).
+		if std::arch::is_x86_feature_detected!("fma") {
+			return format!("cpu-x86_64-fma-kc{}", k_block(fma::MR_DIV_N * 8, fma::NR));
 		}
-		if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-		{
-			return "cpu-x86_64-avx2-fma".into();
-		}
-		"cpu-x86_64".into()
+		format!("cpu-x86_64-kc{}", k_block(scalar::MR_DIV_N, scalar::NR))
 	}
-	#[cfg(not(target_arch = "x86_64"))]
+	#[cfg(target_arch = "aarch64")]
 	{
-		format!("cpu-{}", std::env::consts::ARCH)
+		use gemm_f32::microkernel::neon::f32 as neon;
+		format!("cpu-aarch64-kc{}", k_block(neon::MR_DIV_N * 4, neon::NR))
 	}
+	#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+	{
+		use gemm_f32::microkernel::scalar::f32 as scalar;
+		let arch = std::env::consts::ARCH;
+		format!("cpu-{arch}-kc{}", k_block(scalar::MR_DIV_N, scalar::NR))
+	}
+}
+
+/// The block gemm cuts a long inner dimension into on this machine, for a kernel of `mr × nr`
+/// f32 registers: what it computes for a large product, from the caches it detected. (The
+/// workspace takes gemm-common at candle's version, so this is the gemm that trains.)
+fn k_block(mr: usize, nr: usize) -> usize {
+	const LARGE: usize = 1 << 20;
+	gemm_common::cache::kernel_params(4096, 4096, LARGE, mr, nr, std::mem::size_of::<f32>()).kc
 }
 
 /// This machine's memory in MiB, from `/proc/meminfo` (0 where it cannot be read).

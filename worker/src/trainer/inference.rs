@@ -114,8 +114,15 @@ mod tests {
 			learning_rate: 1e-2,
 		};
 		let h0 = char_model().init(b"h0");
-		let trained =
-			train_shard(&char_model(), &settings, &h0, &text(), SHARD, &Device::Cpu).unwrap();
+		let trained = train_shard(
+			&char_model(),
+			&settings,
+			&h0,
+			&text(),
+			SHARD,
+			&crate::trainer::Backend::cpu(),
+		)
+		.unwrap();
 		let values: Vec<f32> =
 			trained.delta.values().zip(h0.values()).map(|(d, h)| h + d).collect();
 		let h1 = h0.with_values(&values);

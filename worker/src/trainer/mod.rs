@@ -11,6 +11,8 @@
 
 mod data;
 mod device;
+#[cfg(feature = "emulated-class")]
+mod emulated;
 mod inference;
 mod models;
 mod optimizer;
@@ -26,7 +28,6 @@ pub use params::Params;
 pub use rng::SeededRng;
 
 use crate::delta::Delta;
-use candle_core::Device;
 use cohort_primitives::{Optimizer, H256};
 use state::Live;
 use thiserror::Error;
@@ -91,16 +92,16 @@ pub enum TrainError {
 	Candle(#[from] candle_core::Error),
 }
 
-/// Train `shard` from `checkpoint` with `config` and `settings` on `dataset`, on `device`.
+/// Train `shard` from `checkpoint` with `config` and `settings` on `dataset`, on `backend`.
 pub fn train_shard(
 	config: &ModelConfig,
 	settings: &Settings,
 	checkpoint: &Delta,
 	dataset: &Dataset,
 	shard: ShardRef,
-	device: &Device,
+	backend: &Backend,
 ) -> Result<Trained, TrainError> {
-	train_shard_observed(config, settings, checkpoint, dataset, shard, device, |_, _| {})
+	train_shard_observed(config, settings, checkpoint, dataset, shard, backend, |_, _| {})
 }
 
 /// [`train_shard`], calling `on_step(step, loss)` after each step (for progress bars).
@@ -110,14 +111,14 @@ pub fn train_shard_observed(
 	checkpoint: &Delta,
 	dataset: &Dataset,
 	shard: ShardRef,
-	device: &Device,
+	backend: &Backend,
 	mut on_step: impl FnMut(u32, f32),
 ) -> Result<Trained, TrainError> {
 	if !config.fits(checkpoint) {
 		return Err(TrainError::CheckpointMismatch);
 	}
-	let mut live = Live::fresh(checkpoint, settings, device)?;
-	let mut steps = Steps::new(config, settings, dataset, shard, device)?;
+	let mut live = Live::fresh(checkpoint, settings, backend.device())?;
+	let mut steps = Steps::new(config, settings, dataset, shard, backend)?;
 	let mut losses = Vec::with_capacity(settings.steps as usize);
 	let mut trajectory = Vec::with_capacity(settings.steps as usize + 1);
 	trajectory.push(state::hash(&live.snapshot()?));
@@ -140,10 +141,10 @@ pub fn state_after(
 	dataset: &Dataset,
 	shard: ShardRef,
 	steps_taken: u32,
-	device: &Device,
+	backend: &Backend,
 ) -> Result<Delta, TrainError> {
 	let mut states =
-		states_after(config, settings, checkpoint, dataset, shard, &[steps_taken], device)?;
+		states_after(config, settings, checkpoint, dataset, shard, &[steps_taken], backend)?;
 	Ok(states.pop().expect("one state per step count asked for"))
 }
 
@@ -157,7 +158,7 @@ pub fn states_after(
 	dataset: &Dataset,
 	shard: ShardRef,
 	steps_taken: &[u32],
-	device: &Device,
+	backend: &Backend,
 ) -> Result<Vec<Delta>, TrainError> {
 	if !config.fits(checkpoint) {
 		return Err(TrainError::CheckpointMismatch);
@@ -166,8 +167,8 @@ pub fn states_after(
 	if !ordered || steps_taken.iter().any(|&taken| taken > settings.steps) {
 		return Err(TrainError::StateMismatch);
 	}
-	let mut live = Live::fresh(checkpoint, settings, device)?;
-	let mut steps = Steps::new(config, settings, dataset, shard, device)?;
+	let mut live = Live::fresh(checkpoint, settings, backend.device())?;
+	let mut steps = Steps::new(config, settings, dataset, shard, backend)?;
 	let mut states = Vec::with_capacity(steps_taken.len());
 	let mut taken = 0;
 	for &wanted in steps_taken {
@@ -207,13 +208,13 @@ pub fn step_from(
 	steps_taken: u32,
 	dataset: &Dataset,
 	shard: ShardRef,
-	device: &Device,
+	backend: &Backend,
 ) -> Result<Delta, TrainError> {
 	if steps_taken >= settings.steps || !config.fits(&state::params_of(state)?) {
 		return Err(TrainError::StateMismatch);
 	}
-	let mut live = Live::resume(state, steps_taken, settings, device)?;
-	let mut steps = Steps::new(config, settings, dataset, shard, device)?;
+	let mut live = Live::resume(state, steps_taken, settings, backend.device())?;
+	let mut steps = Steps::new(config, settings, dataset, shard, backend)?;
 	steps.skip(steps_taken);
 	steps.take(&mut live)?;
 	live.snapshot()
@@ -226,7 +227,7 @@ struct Steps<'a> {
 	batch_size: usize,
 	sampler: Sampler<'a>,
 	rng: SeededRng,
-	device: &'a Device,
+	backend: &'a Backend,
 }
 
 impl<'a> Steps<'a> {
@@ -235,12 +236,12 @@ impl<'a> Steps<'a> {
 		settings: &Settings,
 		dataset: &'a Dataset,
 		shard: ShardRef,
-		device: &'a Device,
+		backend: &'a Backend,
 	) -> Result<Self, TrainError> {
 		let sampler =
 			Sampler::new(dataset, shard.dataset_shard, shard.dataset_shards, config.context())?;
 		let rng = SeededRng::for_shard("batches", shard.bounty, shard.round, shard.shard);
-		Ok(Self { config, batch_size: settings.batch_size, sampler, rng, device })
+		Ok(Self { config, batch_size: settings.batch_size, sampler, rng, backend })
 	}
 
 	/// Draw the batches of the next `count` steps and drop them, without building them.
@@ -253,11 +254,13 @@ impl<'a> Steps<'a> {
 	/// The next step on `live`; its loss (before the update).
 	fn take(&mut self, live: &mut Live) -> Result<f32, TrainError> {
 		let context = self.config.context();
-		let batch = self.sampler.batch(&mut self.rng, self.batch_size, context, self.device)?;
+		let device = self.backend.device();
+		let batch = self.sampler.batch(&mut self.rng, self.batch_size, context, device)?;
 		let loss = self.config.loss(&live.params, &batch.inputs, &batch.targets)?;
 		let value = loss.to_scalar::<f32>()?;
 		let grads = loss.backward()?;
 		live.optimizer.step(&live.params, &grads)?;
+		self.backend.after_step(&live.params)?;
 		Ok(value)
 	}
 }

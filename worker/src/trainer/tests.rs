@@ -57,15 +57,22 @@ fn every_parameter_of_both_models_gets_a_gradient() {
 
 #[test]
 fn training_learns() {
-	let trained =
-		train_shard(&mlp(), &settings(60), &mlp().init(b"h0"), &synthetic(), SHARD, &Device::Cpu)
-			.unwrap();
+	let trained = train_shard(
+		&mlp(),
+		&settings(60),
+		&mlp().init(b"h0"),
+		&synthetic(),
+		SHARD,
+		&Backend::cpu(),
+	)
+	.unwrap();
 	let first: f32 = trained.losses[..10].iter().sum::<f32>() / 10.0;
 	let last: f32 = trained.losses[50..].iter().sum::<f32>() / 10.0;
 	assert!(last < 0.7 * first, "loss {first} -> {last}");
 	let sgd = Settings { optimizer: Optimizer::Sgd, learning_rate: 0.05, ..settings(60) };
 	let trained =
-		train_shard(&mlp(), &sgd, &mlp().init(b"h0"), &synthetic(), SHARD, &Device::Cpu).unwrap();
+		train_shard(&mlp(), &sgd, &mlp().init(b"h0"), &synthetic(), SHARD, &Backend::cpu())
+			.unwrap();
 	assert!(trained.losses[59] < trained.losses[0], "SGD: {:?}", trained.losses);
 	let trained = train_shard(
 		&char_model(),
@@ -73,7 +80,7 @@ fn training_learns() {
 		&char_model().init(b"h0"),
 		&text(),
 		SHARD,
-		&Device::Cpu,
+		&Backend::cpu(),
 	)
 	.unwrap();
 	assert!(trained.losses[29] < trained.losses[0] - 1.0, "{:?}", trained.losses);
@@ -86,7 +93,7 @@ fn the_same_shard_gives_the_same_bytes_on_one_thread_or_two() {
 		let run = |threads: usize| {
 			let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
 			pool.install(|| {
-				train_shard(&config, &settings(5), &h0, &data, SHARD, &Device::Cpu).unwrap()
+				train_shard(&config, &settings(5), &h0, &data, SHARD, &Backend::cpu()).unwrap()
 			})
 		};
 		let first = run(2);
@@ -102,7 +109,7 @@ fn the_same_shard_gives_the_same_bytes_on_one_thread_or_two() {
 			&h0,
 			&data,
 			ShardRef { shard: 2, ..SHARD },
-			&Device::Cpu,
+			&Backend::cpu(),
 		)
 		.unwrap();
 		assert_ne!(root_of(&other), once);
@@ -117,12 +124,24 @@ fn initial_checkpoints_are_seeded() {
 
 #[test]
 fn bad_inputs_are_refused_clearly() {
-	let wrong =
-		train_shard(&char_model(), &settings(1), &mlp().init(b"h0"), &text(), SHARD, &Device::Cpu);
+	let wrong = train_shard(
+		&char_model(),
+		&settings(1),
+		&mlp().init(b"h0"),
+		&text(),
+		SHARD,
+		&Backend::cpu(),
+	);
 	assert!(matches!(wrong, Err(TrainError::CheckpointMismatch)));
 	let beyond = ShardRef { dataset_shard: 4, ..SHARD };
-	let missing =
-		train_shard(&mlp(), &settings(1), &mlp().init(b"h0"), &synthetic(), beyond, &Device::Cpu);
+	let missing = train_shard(
+		&mlp(),
+		&settings(1),
+		&mlp().init(b"h0"),
+		&synthetic(),
+		beyond,
+		&Backend::cpu(),
+	);
 	assert!(matches!(
 		missing,
 		Err(TrainError::Data(DataError::NoSuchShard { shard: 4, shards: 4 }))
@@ -134,7 +153,7 @@ fn bad_inputs_are_refused_clearly() {
 		&char_model().init(b"h0"),
 		&tiny,
 		SHARD,
-		&Device::Cpu,
+		&Backend::cpu(),
 	);
 	assert!(matches!(short, Err(TrainError::Data(DataError::ShardTooShort { .. }))));
 	let unknown = serde_json::from_str::<ModelConfig>(r#"{"model":"gpt9","layers":96}"#);
@@ -153,7 +172,8 @@ fn the_optimizers_give_candle_nn_bytes() {
 	for (optimizer, learning_rate) in [(Optimizer::AdamW, 3e-3), (Optimizer::Sgd, 0.05)] {
 		let settings = Settings { optimizer, learning_rate, ..settings(6) };
 		let h0 = mlp().init(b"h0");
-		let ours = train_shard(&mlp(), &settings, &h0, &synthetic(), SHARD, &Device::Cpu).unwrap();
+		let ours =
+			train_shard(&mlp(), &settings, &h0, &synthetic(), SHARD, &Backend::cpu()).unwrap();
 
 		let params = Params::from_checkpoint(&h0, &Device::Cpu).unwrap();
 		let data = synthetic();
@@ -187,19 +207,20 @@ fn one_step_from_any_state_is_that_step_of_the_whole_run() {
 		(char_model(), text(), settings(3)),
 	] {
 		let h0 = config.init(b"h0");
-		let run = train_shard(&config, &settings, &h0, &data, SHARD, &Device::Cpu).unwrap();
+		let run = train_shard(&config, &settings, &h0, &data, SHARD, &Backend::cpu()).unwrap();
 		assert_eq!(run.trajectory.len(), settings.steps as usize + 1);
 		for i in 0..settings.steps {
 			let before =
-				state_after(&config, &settings, &h0, &data, SHARD, i, &Device::Cpu).unwrap();
+				state_after(&config, &settings, &h0, &data, SHARD, i, &Backend::cpu()).unwrap();
 			assert_eq!(state::hash(&before), run.trajectory[i as usize], "state after {i} steps");
 			let after =
-				step_from(&config, &settings, &before, i, &data, SHARD, &Device::Cpu).unwrap();
+				step_from(&config, &settings, &before, i, &data, SHARD, &Backend::cpu()).unwrap();
 			assert_eq!(state::hash(&after), run.trajectory[i as usize + 1], "step {}", i + 1);
 		}
 		// The last state's parameters are the checkpoint plus the delta.
-		let last = state_after(&config, &settings, &h0, &data, SHARD, settings.steps, &Device::Cpu)
-			.unwrap();
+		let last =
+			state_after(&config, &settings, &h0, &data, SHARD, settings.steps, &Backend::cpu())
+				.unwrap();
 		let params = state::params_of(&last).unwrap();
 		let summed: Vec<f32> = h0.values().zip(run.delta.values()).map(|(a, d)| a + d).collect();
 		assert!(params
@@ -213,9 +234,9 @@ fn one_step_from_any_state_is_that_step_of_the_whole_run() {
 fn a_state_that_does_not_fit_is_refused() {
 	let h0 = mlp().init(b"h0");
 	let adam = settings(3);
-	let state = state_after(&mlp(), &adam, &h0, &synthetic(), SHARD, 1, &Device::Cpu).unwrap();
+	let state = state_after(&mlp(), &adam, &h0, &synthetic(), SHARD, 1, &Backend::cpu()).unwrap();
 	let step = |settings: &Settings, state: &Delta, taken| {
-		step_from(&mlp(), settings, state, taken, &synthetic(), SHARD, &Device::Cpu)
+		step_from(&mlp(), settings, state, taken, &synthetic(), SHARD, &Backend::cpu())
 	};
 	// Past the last step, or another model's state.
 	assert!(matches!(step(&adam, &state, 3), Err(TrainError::StateMismatch)));
@@ -226,7 +247,7 @@ fn a_state_that_does_not_fit_is_refused() {
 		&text(),
 		SHARD,
 		0,
-		&Device::Cpu,
+		&Backend::cpu(),
 	)
 	.unwrap();
 	assert!(matches!(step(&adam, &other, 1), Err(TrainError::StateMismatch)));
@@ -240,7 +261,25 @@ fn a_state_that_does_not_fit_is_refused() {
 	// A checkpoint is not a state: its names carry no part.
 	assert!(matches!(step(&adam, &h0, 1), Err(TrainError::StateMismatch)));
 	assert!(matches!(
-		state_after(&mlp(), &adam, &h0, &synthetic(), SHARD, 4, &Device::Cpu),
+		state_after(&mlp(), &adam, &h0, &synthetic(), SHARD, 4, &Backend::cpu()),
 		Err(TrainError::StateMismatch)
 	));
+}
+
+#[cfg(feature = "emulated-class")]
+#[test]
+fn the_emulated_class_rounds_differently_within_the_step_tolerance() {
+	use crate::roles::{bisection::STEP_TOLERANCE, verifier::relative_l2};
+	let (cpu, emulated) = (Backend::cpu(), Backend::open("emulated").unwrap());
+	let (config, data, settings, h0) = (mlp(), synthetic(), settings(6), mlp().init(b"h0"));
+	let on = |backend| train_shard(&config, &settings, &h0, &data, SHARD, backend).unwrap();
+	assert_ne!(root_of(&on(&cpu)), root_of(&on(&emulated)));
+	assert_eq!(root_of(&on(&emulated)), root_of(&on(&emulated)), "deterministic");
+	// One step from one agreed state: what a referee of the other class compares.
+	let state = state_after(&config, &settings, &h0, &data, SHARD, 3, &cpu).unwrap();
+	let next = |backend| step_from(&config, &settings, &state, 3, &data, SHARD, backend).unwrap();
+	let (theirs, mine) = (next(&emulated), next(&cpu));
+	assert_ne!(theirs.to_bytes(), mine.to_bytes());
+	let distance = relative_l2(&theirs, &mine);
+	assert!(distance > 0.0 && distance < STEP_TOLERANCE, "{distance}");
 }

@@ -29,7 +29,7 @@ pub struct RegisterArgs {
 	/// The bond, in UNIT.
 	#[arg(long)]
 	bond: String,
-	/// The determinism class [default: the training device's, e.g. cpu-x86_64-avx2-fma or
+	/// The determinism class [default: the training device's, e.g. cpu-x86_64-fma-kc512 or
 	/// cuda-sm90-132sm].
 	#[arg(long)]
 	class: Option<String>,

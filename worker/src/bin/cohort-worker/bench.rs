@@ -111,7 +111,7 @@ fn sample_ms(model: &Model, batches: u32) -> Result<f64> {
 fn trajectory_ms(model: &Model, count: u32) -> Result<(f64, usize)> {
 	let settings = model.settings(1);
 	let checkpoint = model.config.init(b"bench");
-	let device = candle_core::Device::Cpu;
+	let backend = trainer::Backend::cpu();
 	let state = trainer::state_after(
 		&model.config,
 		&settings,
@@ -119,7 +119,7 @@ fn trajectory_ms(model: &Model, count: u32) -> Result<(f64, usize)> {
 		&model.dataset,
 		SHARD,
 		1,
-		&device,
+		&backend,
 	)?;
 	let mut times = Vec::new();
 	for _ in 0..count {
@@ -137,15 +137,15 @@ fn referee_step_ms(model: &Model, count: u32) -> Result<f64> {
 	const TAKEN: u32 = 10;
 	let settings = model.settings(TAKEN + 1);
 	let checkpoint = model.config.init(b"bench");
-	let device = candle_core::Device::Cpu;
+	let backend = trainer::Backend::cpu();
 	let (config, dataset) = (&model.config, &model.dataset);
 	let state =
-		trainer::state_after(config, &settings, &checkpoint, dataset, SHARD, TAKEN, &device)?;
+		trainer::state_after(config, &settings, &checkpoint, dataset, SHARD, TAKEN, &backend)?;
 	let mut times = Vec::new();
 	for _ in 0..count {
 		let started = Instant::now();
 		std::hint::black_box(trainer::step_from(
-			config, &settings, &state, TAKEN, dataset, SHARD, &device,
+			config, &settings, &state, TAKEN, dataset, SHARD, &backend,
 		)?);
 		times.push(started.elapsed().as_secs_f64() * 1000.0);
 	}
@@ -165,7 +165,7 @@ fn candle_step_ms(model: &Model, steps: u32) -> Result<(f64, trainer::Trained, D
 		&checkpoint,
 		&model.dataset,
 		SHARD,
-		&candle_core::Device::Cpu,
+		&trainer::Backend::cpu(),
 		|step, _| {
 			let now = Instant::now();
 			if step >= 2 {

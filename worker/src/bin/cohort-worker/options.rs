@@ -44,8 +44,8 @@ pub struct GlobalArgs {
 	/// Serve Prometheus metrics on this address (`127.0.0.1:9616`).
 	#[arg(long, global = true, env = "COHORT_METRICS")]
 	pub metrics: Option<SocketAddr>,
-	/// Where to train: cpu, cuda or cuda:N (a GPU needs a build with `--features cuda`)
-	/// [default: cpu].
+	/// Where to train: cpu, cuda or cuda:N (a GPU needs a build with `--features cuda`;
+	/// test builds also take `emulated`, a CPU class of its own) [default: cpu].
 	#[arg(long, global = true, env = "COHORT_DEVICE")]
 	pub device: Option<String>,
 	/// Print results as JSON.

@@ -1,0 +1,90 @@
+//! Issue 14's cross-class disputes: workers of one determinism class refereed by validators of
+//! another, as GPU workers are by CPU validators. The workers train in the emulated class
+//! (`--device emulated`, the `emulated-class` feature: each step rounds a few ulps away from the
+//! CPU's), the validators' verifiers on the CPU, and the bounty names the workers' class.
+//!
+//! Eve declares the emulated class but trains on the CPU and adds 3 % noise to her delta
+//! (`forge-class`): the result a CPU verifier computes, with a payload. Her game with the honest
+//! replicas parts at the first step, the first that rounds differently; there her state is the
+//! referees' own to the bit, which no worker of another class computes, and the honest state is
+//! within the step tolerance: she loses and is slashed. The honest replicas of the emulated
+//! class are accepted against the CPU verifiers, also when every shard is audited.
+
+use crate::adversaries::{outcomes, NEEDS_FEATURE};
+use cohort_tests::{deployment::Deployment, NetworkConfig};
+use serde_json::Value;
+use sp_keyring::Sr25519Keyring;
+use std::{collections::BTreeMap, time::Duration};
+
+/// The emulated class's device and name (`cohort_worker::trainer::emulated`).
+const DEVICE: &str = "emulated";
+const CLASS: &str = "emulated-ulp";
+
+#[tokio::test]
+async fn a_worker_forging_the_verifiers_class_loses_and_honest_emulated_work_is_accepted() {
+	let _nodes = crate::training_test().await;
+	// Alice's node keeps every block's state, so that the whole run's events can be read.
+	let mut network = NetworkConfig::local();
+	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());
+	let mut deployment = Deployment::start_with(network, &[], "1000").await.expect(NEEDS_FEATURE);
+	for (who, run_args) in
+		[("Eve", &["--adversary", "forge-class,honest"][..]), ("Ferdie", &[]), ("One", &[])]
+	{
+		let config = deployment.next_config(who).unwrap();
+		let config = cohort_tests::worker::WorkerConfig { device: Some(DEVICE.into()), ..config };
+		deployment.add_configured(config, run_args, "1000").await.expect(NEEDS_FEATURE);
+	}
+	let rpc = deployment.network().node(0).rpc().clone();
+	let registry: Vec<Value> = rpc.call("cohort_workers", vec![]).await.unwrap();
+	assert!(registry.iter().all(|w| w["capabilities"]["class"] == CLASS), "{registry:#?}");
+	let submit = [
+		"--model",
+		r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
+		"--dataset",
+		"builtin:synthetic",
+		"--rounds",
+		"2",
+		"--shards",
+		"1",
+		"--class",
+		CLASS,
+		"--replication",
+		"3",
+		// Every shard audited: the game's winner, and in round 1 the replicas that agree, are
+		// trained again by the CPU verifiers.
+		"--audit-rate",
+		"1",
+		"--steps",
+		"20",
+		"--phases",
+		"15,15,30,12,6",
+	];
+	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
+	assert_eq!(submitted["bounty"], 0, "{submitted}");
+	let done = deployment.wait_closed(0, Duration::from_secs(600)).await.unwrap();
+	assert_eq!(done["status"], "completed", "{done}");
+	drop(serving);
+
+	let [eve, ferdie, one] = [Sr25519Keyring::Eve, Sr25519Keyring::Ferdie, Sr25519Keyring::One]
+		.map(|key| key.to_account_id().to_string());
+	let outcomes = outcomes(&rpc).await;
+	let count = |map: &BTreeMap<(u32, String), u32>, round: u32, who: &str| {
+		map.get(&(round, who.to_string())).copied().unwrap_or(0)
+	};
+	let context = format!("{outcomes:#?}");
+	// Round 0: the game parts at the first step (positions 1 and 2: the states after 0 and 1
+	// steps), and the referees of the other class find for the honest replicas.
+	assert_eq!(outcomes.narrowed.get(&0), Some(&vec![(1, 2)]), "{context}");
+	assert_eq!(count(&outcomes.rejected, 0, &eve), 1, "{context}");
+	assert!(outcomes.slashed.get(&eve).is_some_and(|&amount| amount > 0), "{context}");
+	// Both rounds: the honest emulated work is accepted, audited by CPU verifiers in round 1
+	// (one dispute, no game: the replicas agree), and nobody honest is slashed.
+	for who in [&ferdie, &one] {
+		assert_eq!(count(&outcomes.accepted, 0, who), 1, "{context}");
+		assert_eq!(count(&outcomes.accepted, 1, who), 1, "{context}");
+		assert!(!outcomes.slashed.contains_key(who), "{context}");
+	}
+	assert_eq!(count(&outcomes.accepted, 1, &eve), 1, "{context}");
+	assert!(outcomes.disputes.values().any(|&round| round == 1), "{context}");
+	assert!(!outcomes.narrowed.contains_key(&1), "{context}");
+}
