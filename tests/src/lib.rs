@@ -13,11 +13,13 @@
 //! - [`metrics`]: Prometheus metrics of nodes and workers.
 //! - [`worker`]: `cohort-worker` processes.
 //! - [`deployment`]: validators with their verifiers and registered workers, all running.
+//! - [`nat`]: network namespaces behind kernel NATs, for workers that are not on loopback.
 //!
 //! The `cohort-localnet` binary puts the same harness in people's hands.
 
 pub mod deployment;
 pub mod metrics;
+pub mod nat;
 pub mod network;
 pub mod node;
 pub mod rpc;

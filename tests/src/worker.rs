@@ -32,6 +32,9 @@ pub struct WorkerConfig {
 	pub metrics_port: u16,
 	/// Its `--device` for every command, `register` included (`None`: the CPU).
 	pub device: Option<String>,
+	/// The NAT testbed host it runs on (`None`: this machine's loopback): it then listens on
+	/// every address of the host, on TCP and QUIC at [`WorkerConfig::port`].
+	pub host: Option<crate::nat::Host>,
 }
 
 impl WorkerConfig {
@@ -45,6 +48,7 @@ impl WorkerConfig {
 			port: crate::free_port()?,
 			metrics_port: crate::free_port()?,
 			device: None,
+			host: None,
 		})
 	}
 
@@ -60,13 +64,23 @@ impl WorkerConfig {
 	}
 
 	fn command(&self, args: &[&str]) -> Command {
-		let mut command = Command::new(worker_binary());
+		let (mut command, listen) = match &self.host {
+			None => {
+				(Command::new(worker_binary()), vec![format!("/ip4/127.0.0.1/tcp/{}", self.port)])
+			}
+			Some(host) => (
+				host.command(&worker_binary()),
+				vec![
+					format!("/ip4/0.0.0.0/tcp/{}", self.port),
+					format!("/ip4/0.0.0.0/udp/{}/quic-v1", self.port),
+				],
+			),
+		};
 		command
 			.args(["--json", "--suri", &format!("//{}", self.who), "--node", &self.node])
 			.arg("--store")
 			.arg(&self.store)
-			.arg("--listen")
-			.arg(format!("/ip4/127.0.0.1/tcp/{}", self.port))
+			.args(listen.iter().flat_map(|addr| ["--listen", addr]))
 			.args(self.device.iter().flat_map(|device| ["--device", device]))
 			.args(args)
 			.env("RUST_LOG", "info,libp2p=warn")

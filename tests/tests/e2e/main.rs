@@ -14,6 +14,7 @@ mod finality;
 mod finality_stall;
 mod honest_network;
 mod many_adversaries;
+mod nat;
 mod training;
 mod validator_down;
 mod worker_down;

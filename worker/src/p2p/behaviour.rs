@@ -77,21 +77,51 @@ pub fn swarm(keypair: Keypair, config: &Config) -> Result<Swarm<Behaviour>, P2pE
 						.with_request_timeout(config.request_timeout),
 				),
 				gossip,
-				identify: identify::Behaviour::new(identify::Config::new(
-					IDENTIFY_PROTOCOL.into(),
-					key.public(),
-				)),
+				// Listen addresses change behind a NAT (a relay slot is reserved once AutoNAT
+				// has spoken): push them, so that the peers holding this one's provider
+				// records hand out the relayed address.
+				identify: identify::Behaviour::new(
+					identify::Config::new(IDENTIFY_PROTOCOL.into(), key.public())
+						.with_push_listen_addr_updates(true),
+				),
 				ping: ping::Behaviour::default(),
 				relay_client,
 				relay_server: Toggle::from(
-					config.relay_server.then(|| relay::Behaviour::new(peer_id, Default::default())),
+					config.relay_server.then(|| relay::Behaviour::new(peer_id, relay_limits())),
 				),
 				dcutr: dcutr::Behaviour::new(peer_id),
-				autonat: autonat::Behaviour::new(peer_id, Default::default()),
+				autonat: autonat::Behaviour::new(peer_id, nat_probes()),
 			})
 		})
 		.map_err(|e| build(&e))?
 		.with_swarm_config(|c| c.with_idle_connection_timeout(Duration::from_secs(60)))
 		.build();
 	Ok(swarm)
+}
+
+/// What this peer allows a circuit it relays. libp2p's defaults (128 KiB and 2 minutes a
+/// circuit) are made for signalling before a hole punch; a worker behind a NAT that hole
+/// punching cannot cross (a symmetric one) has only the relay, and each blob it serves or
+/// fetches is one request on one circuit, so a circuit must carry a delta of the reference
+/// models (4 to 11 MB) with room to spare. Reservation and circuit counts and rates stay
+/// libp2p's.
+fn relay_limits() -> relay::Config {
+	relay::Config {
+		max_circuit_bytes: 64 << 20,
+		max_circuit_duration: Duration::from_secs(10 * 60),
+		..Default::default()
+	}
+}
+
+/// How this peer learns whether others can dial it (AutoNAT: peers it is connected to try to
+/// dial it back). A worker wants to know within seconds of starting, since behind a NAT it
+/// must reserve a relay slot before anyone can fetch from it; with one server in reach (the
+/// bootstrap peer) a retry may ask the same server again after 10 s instead of 90.
+fn nat_probes() -> autonat::Config {
+	autonat::Config {
+		boot_delay: Duration::from_secs(3),
+		retry_interval: Duration::from_secs(10),
+		throttle_server_period: Duration::from_secs(10),
+		..Default::default()
+	}
 }

@@ -13,8 +13,11 @@ use futures::{
 	StreamExt,
 };
 use libp2p::{
-	gossipsub, identify, kad, multiaddr::Protocol, request_response, swarm::SwarmEvent, Multiaddr,
-	PeerId, Swarm,
+	autonat, dcutr, gossipsub, identify, kad,
+	multiaddr::Protocol,
+	relay, request_response,
+	swarm::{ConnectionId, SwarmEvent},
+	Multiaddr, PeerId, Swarm,
 };
 use std::{
 	collections::{HashMap, HashSet},
@@ -22,14 +25,29 @@ use std::{
 		atomic::{AtomicU64, Ordering},
 		Arc,
 	},
-	time::Duration,
+	time::{Duration, Instant},
 };
 
 /// How long the network may take to report the addresses it listens on.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How long a request to a peer reached only through a relay waits for hole punching (DCUtR)
+/// to give a direct connection: blobs are megabytes, and a relay is a detour for them (and
+/// has its limits), so a few seconds are worth waiting; behind a symmetric NAT it fails and
+/// the request goes through the relay after all.
+const HOLE_PUNCH_WAIT: Duration = Duration::from_secs(8);
+
 fn topic(bounty: BountyId) -> gossipsub::IdentTopic {
 	gossipsub::IdentTopic::new(format!("/cohort/bounty/{bounty}"))
+}
+
+/// Whether `addr` is on a loopback interface.
+fn is_loopback(addr: &Multiaddr) -> bool {
+	match addr.iter().next() {
+		Some(Protocol::Ip4(ip)) => ip.is_loopback(),
+		Some(Protocol::Ip6(ip)) => ip.is_loopback(),
+		_ => false,
+	}
 }
 
 fn kad_key(root: &H256) -> kad::RecordKey {
@@ -50,8 +68,30 @@ pub struct EventLoop {
 	wrong_bytes: HashSet<H256>,
 	pending_dials: HashMap<PeerId, Vec<oneshot::Sender<Result<(), String>>>>,
 	pending_providers: HashMap<kad::QueryId, (HashSet<PeerId>, oneshot::Sender<HashSet<PeerId>>)>,
-	pending_requests:
-		HashMap<request_response::OutboundRequestId, oneshot::Sender<Result<BlobResponse, String>>>,
+	pending_requests: HashMap<request_response::OutboundRequestId, (PeerId, Reply)>,
+	/// The relays to reserve a slot on once AutoNAT finds this peer unreachable, and whether
+	/// it has.
+	relays: Vec<Multiaddr>,
+	relayed: bool,
+	/// Each connected peer's connections, and whether each goes through a relay.
+	connections: HashMap<PeerId, Vec<(ConnectionId, bool)>>,
+	/// Requests held back until their peer is reached directly or the hole punch gives up
+	/// (at the instant given).
+	held: HashMap<PeerId, (Instant, Vec<(BlobRequest, Reply)>)>,
+	/// Bytes fetched over direct connections and through relays.
+	fetched: Arc<Fetched>,
+}
+
+/// The answer to a blob request.
+type Reply = oneshot::Sender<Result<BlobResponse, String>>;
+
+/// Bytes this peer fetched, by path.
+#[derive(Debug, Default)]
+pub struct Fetched {
+	/// Over direct connections (hole punched ones included).
+	pub direct: AtomicU64,
+	/// Through a relay.
+	pub relayed: AtomicU64,
 }
 
 impl EventLoop {
@@ -61,6 +101,7 @@ impl EventLoop {
 		announced: mpsc::Sender<Announced>,
 		store: Arc<Store>,
 		served: Arc<AtomicU64>,
+		fetched: Arc<Fetched>,
 	) -> Self {
 		Self {
 			swarm,
@@ -74,11 +115,17 @@ impl EventLoop {
 			pending_dials: HashMap::new(),
 			pending_providers: HashMap::new(),
 			pending_requests: HashMap::new(),
+			relays: Vec::new(),
+			relayed: false,
+			connections: HashMap::new(),
+			held: HashMap::new(),
+			fetched,
 		}
 	}
 
-	/// Open the listeners (and relay reservations) of `config`, and wait until each listener
-	/// reports an address, so that callers can print or register them.
+	/// Open the listeners of `config`, and wait until each listener reports an address, so
+	/// that callers can print or register them. Its relays are kept for when AutoNAT finds
+	/// this peer behind a NAT.
 	pub async fn listen(mut self, config: &Config) -> Result<Self, P2pError> {
 		for addr in &config.listen {
 			self.swarm
@@ -110,17 +157,13 @@ impl EventLoop {
 				},
 			}
 		}
-		for relay in &config.relays {
-			let circuit = relay.clone().with(Protocol::P2pCircuit);
-			self.swarm
-				.listen_on(circuit.clone())
-				.map_err(|e| P2pError::Listen { addr: circuit, reason: e.to_string() })?;
-		}
+		self.relays = config.relays.clone();
 		Ok(self)
 	}
 
 	/// Run until every [`super::Network`] handle is dropped.
 	pub async fn run(mut self) {
+		let mut ticks = tokio::time::interval(Duration::from_millis(500));
 		loop {
 			tokio::select! {
 				event = self.swarm.select_next_some() => self.on_swarm_event(event),
@@ -128,8 +171,94 @@ impl EventLoop {
 					Some(command) => self.on_command(command),
 					None => return,
 				},
+				_ = ticks.tick() => self.release_overdue(),
 			}
 		}
+	}
+
+	/// Reserve a slot on each relay, so that peers can reach this one through them.
+	fn listen_through_relays(&mut self) {
+		if self.relayed {
+			return;
+		}
+		self.relayed = true;
+		if self.relays.is_empty() {
+			tracing::warn!(
+				"this peer is behind a NAT and has no relay (--relay): only peers it dials \
+				 itself can fetch from it"
+			);
+		}
+		for relay in self.relays.clone() {
+			let circuit = relay.with(Protocol::P2pCircuit);
+			tracing::info!(%circuit, "behind a NAT: reserving a slot on a relay");
+			if let Err(e) = self.swarm.listen_on(circuit.clone()) {
+				tracing::warn!(%circuit, "cannot listen through the relay: {e}");
+			}
+		}
+	}
+
+	/// Send `request` to `peer` now, or hold it while `peer` is reachable only through a
+	/// relay and a hole punch may still give a direct connection (or while it is not
+	/// connected at all: dial it first, to see which it will be).
+	fn request(&mut self, peer: PeerId, request: BlobRequest, reply: Reply) {
+		let connected = self.connections.get(&peer).is_some_and(|c| !c.is_empty());
+		if !connected && !self.held.contains_key(&peer) {
+			match self.swarm.dial(peer) {
+				Ok(()) => {
+					self.held.insert(peer, (Instant::now() + HOLE_PUNCH_WAIT, Vec::new()));
+				}
+				// Nothing to dial it at: the request reports it.
+				Err(e) => tracing::debug!(%peer, "cannot dial ahead of a request: {e}"),
+			}
+		}
+		match self.held.get_mut(&peer) {
+			Some((_, waiting)) => waiting.push((request, reply)),
+			None => self.send(peer, request, reply),
+		}
+	}
+
+	fn send(&mut self, peer: PeerId, request: BlobRequest, reply: Reply) {
+		let id = self.swarm.behaviour_mut().blobs.send_request(&peer, request);
+		self.pending_requests.insert(id, (peer, reply));
+	}
+
+	/// Send the requests held for `peer`.
+	fn release(&mut self, peer: PeerId) {
+		for (request, reply) in self.held.remove(&peer).map(|(_, w)| w).unwrap_or_default() {
+			self.send(peer, request, reply);
+		}
+	}
+
+	/// Send the requests whose hole punch has had its time.
+	fn release_overdue(&mut self) {
+		let now = Instant::now();
+		let overdue: Vec<PeerId> =
+			self.held.iter().filter(|(_, (until, _))| *until <= now).map(|(p, _)| *p).collect();
+		for peer in overdue {
+			self.release(peer);
+		}
+	}
+
+	/// Whether this peer has a direct (not relayed) connection to `peer`.
+	fn direct_to(&self, peer: &PeerId) -> bool {
+		self.connections.get(peer).is_some_and(|c| c.iter().any(|(_, relayed)| !relayed))
+	}
+
+	/// `peer` is reached directly: send what waited for it, and close the relayed connections
+	/// no request is on, so that what follows takes the direct one.
+	fn on_direct(&mut self, peer: PeerId) {
+		let busy = self.pending_requests.values().any(|(p, _)| *p == peer);
+		if !busy {
+			let relayed: Vec<ConnectionId> = self.connections[&peer]
+				.iter()
+				.filter(|(_, relayed)| *relayed)
+				.map(|(id, _)| *id)
+				.collect();
+			for id in relayed {
+				self.swarm.close_connection(id);
+			}
+		}
+		self.release(peer);
 	}
 
 	fn on_command(&mut self, command: Command) {
@@ -172,10 +301,7 @@ impl EventLoop {
 				let query = self.swarm.behaviour_mut().kad.get_providers(kad_key(&root));
 				self.pending_providers.insert(query, (HashSet::new(), reply));
 			}
-			Command::Request { peer, request, reply } => {
-				let id = self.swarm.behaviour_mut().blobs.send_request(&peer, request);
-				self.pending_requests.insert(id, reply);
-			}
+			Command::Request { peer, request, reply } => self.request(peer, request, reply),
 			Command::Block(peer) => {
 				self.blocked.insert(peer);
 				let behaviour = self.swarm.behaviour_mut();
@@ -206,18 +332,43 @@ impl EventLoop {
 
 	fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
 		match event {
+			SwarmEvent::NewListenAddr { address, .. }
+				if address.iter().any(|p| p == Protocol::P2pCircuit) =>
+			{
+				tracing::info!(%address, "reachable only through a relay, at");
+			}
 			SwarmEvent::NewListenAddr { address, .. } => {
 				tracing::info!(%address, "listening");
 			}
-			SwarmEvent::ConnectionEstablished { peer_id, endpoint, .. } => {
-				tracing::debug!(%peer_id, addr = %endpoint.get_remote_address(), "connected");
+			SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, .. } => {
+				let relayed = endpoint.is_relayed();
+				tracing::debug!(%peer_id, addr = %endpoint.get_remote_address(), relayed, "connected");
+				self.connections.entry(peer_id).or_default().push((connection_id, relayed));
 				for reply in self.pending_dials.remove(&peer_id).unwrap_or_default() {
 					let _ = reply.send(Ok(()));
+				}
+				if !relayed {
+					self.on_direct(peer_id);
+				} else if let Some((until, _)) = self.held.get_mut(&peer_id) {
+					// Through a relay: the hole punch starts now; give it its time from here.
+					*until = Instant::now() + HOLE_PUNCH_WAIT;
+				}
+			}
+			SwarmEvent::ConnectionClosed { peer_id, connection_id, .. } => {
+				if let Some(connections) = self.connections.get_mut(&peer_id) {
+					connections.retain(|(id, _)| *id != connection_id);
+					if connections.is_empty() {
+						self.connections.remove(&peer_id);
+					}
 				}
 			}
 			SwarmEvent::OutgoingConnectionError { peer_id: Some(peer), error, .. } => {
 				for reply in self.pending_dials.remove(&peer).unwrap_or_default() {
 					let _ = reply.send(Err(error.to_string()));
+				}
+				if !self.connections.contains_key(&peer) {
+					// The requests report the failure themselves.
+					self.release(peer);
 				}
 			}
 			SwarmEvent::Behaviour(event) => self.on_behaviour_event(event),
@@ -227,10 +378,43 @@ impl EventLoop {
 
 	fn on_behaviour_event(&mut self, event: BehaviourEvent) {
 		match event {
+			BehaviourEvent::Autonat(autonat::Event::StatusChanged { new, .. }) => match new {
+				autonat::NatStatus::Private => {
+					tracing::info!("AutoNAT: peers cannot dial this one");
+					self.listen_through_relays();
+				}
+				autonat::NatStatus::Public(address) => {
+					tracing::info!(%address, "AutoNAT: peers can dial this one at");
+				}
+				autonat::NatStatus::Unknown => {}
+			},
+			BehaviourEvent::RelayClient(relay::client::Event::ReservationReqAccepted {
+				relay_peer_id,
+				renewal: false,
+				..
+			}) => {
+				tracing::info!(relay = %relay_peer_id, "reserved a slot on the relay");
+			}
+			BehaviourEvent::Dcutr(dcutr::Event { remote_peer_id, result }) => match result {
+				Ok(_) => {
+					tracing::info!(peer = %remote_peer_id, "hole punched: a direct connection")
+				}
+				Err(e) => {
+					tracing::info!(peer = %remote_peer_id, "no hole punched, staying on the relay: {e}");
+					self.release(remote_peer_id);
+				}
+			},
 			BehaviourEvent::Identify(identify::Event::Received { peer_id, info, .. }) => {
-				// Peers learn each other's listen addresses here, and the DHT routes by them.
+				// Peers learn each other's listen addresses here, and the DHT routes by them
+				// (and hands them out with provider records). A peer lists its loopback
+				// addresses too, which reach it only from its own machine: dialled from
+				// elsewhere they reach whoever listens there (this peer, even), and a dial
+				// that meets the wrong peer fails on every address at once.
+				let same_machine = is_loopback(&info.observed_addr);
 				for addr in info.listen_addrs {
-					self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+					if same_machine || !is_loopback(&addr) {
+						self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
+					}
 				}
 			}
 			BehaviourEvent::Kad(kad::Event::OutboundQueryProgressed {
@@ -244,7 +428,20 @@ impl EventLoop {
 					Ok(kad::GetProvidersOk::FoundProviders { providers, .. }),
 				) = (self.pending_providers.get_mut(&id), result)
 				{
-					found.extend(providers);
+					found.extend(providers.iter().copied());
+					// Dial each provider while the query still holds the addresses it was
+					// given with (the DHT keeps them only for the query's life), and hold
+					// requests to it until the connection shows how it is reached.
+					for peer in providers {
+						let known =
+							self.connections.contains_key(&peer) || self.held.contains_key(&peer);
+						if !known
+							&& peer != *self.swarm.local_peer_id()
+							&& self.swarm.dial(peer).is_ok()
+						{
+							self.held.insert(peer, (Instant::now() + HOLE_PUNCH_WAIT, Vec::new()));
+						}
+					}
 				}
 				if step.last {
 					if let Some((found, reply)) = self.pending_providers.remove(&id) {
@@ -272,7 +469,12 @@ impl EventLoop {
 						}
 					}
 					request_response::Message::Response { request_id, response } => {
-						if let Some(reply) = self.pending_requests.remove(&request_id) {
+						if let Some((peer, reply)) = self.pending_requests.remove(&request_id) {
+							let path = match self.direct_to(&peer) {
+								true => &self.fetched.direct,
+								false => &self.fetched.relayed,
+							};
+							path.fetch_add(response.payload_len(), Ordering::Relaxed);
 							let _ = reply.send(Ok(response));
 						}
 					}
@@ -283,7 +485,7 @@ impl EventLoop {
 				error,
 				..
 			}) => {
-				if let Some(reply) = self.pending_requests.remove(&request_id) {
+				if let Some((_, reply)) = self.pending_requests.remove(&request_id) {
 					let _ = reply.send(Err(error.to_string()));
 				}
 			}

@@ -11,6 +11,7 @@ mod behaviour;
 mod event_loop;
 mod wire;
 
+pub use event_loop::Fetched;
 pub use wire::{BlobCodec, BlobRequest, BlobResponse, PROTOCOL};
 
 use crate::{
@@ -38,8 +39,8 @@ pub struct Config {
 	pub listen: Vec<Multiaddr>,
 	/// Peers to join through, each ending in `/p2p/<peer id>`.
 	pub bootstrap: Vec<Multiaddr>,
-	/// Relays to listen through when this peer cannot be dialled directly, each ending in
-	/// `/p2p/<relay peer id>`.
+	/// Relays to reserve a slot on once AutoNAT finds that peers cannot dial this one, each
+	/// ending in `/p2p/<relay peer id>`.
 	pub relays: Vec<Multiaddr>,
 	/// Whether this peer relays for others (needs a public address).
 	pub relay_server: bool,
@@ -219,6 +220,7 @@ pub struct Network {
 	peer_id: PeerId,
 	store: Arc<Store>,
 	served: Arc<AtomicU64>,
+	fetched: Arc<Fetched>,
 }
 
 /// The peer id at the end of `addr`.
@@ -241,6 +243,7 @@ impl Network {
 		let peer_id = keypair.public().to_peer_id();
 		let swarm = behaviour::swarm(keypair, &config)?;
 		let served = Arc::new(AtomicU64::new(0));
+		let fetched = Arc::new(Fetched::default());
 		let (commands, receiver) = mpsc::channel(64);
 		let (announced_tx, announced) = mpsc::channel(256);
 		let event_loop = event_loop::EventLoop::new(
@@ -249,10 +252,11 @@ impl Network {
 			announced_tx,
 			store.clone(),
 			served.clone(),
+			fetched.clone(),
 		);
 		let event_loop = event_loop.listen(&config).await?;
 		tokio::spawn(event_loop.run());
-		let network = Self { commands, peer_id, store, served };
+		let network = Self { commands, peer_id, store, served, fetched };
 		// A bootstrap peer that is down is worth a warning, not a failure: the others (and the
 		// chain's registry) may do.
 		for addr in config.bootstrap {
@@ -276,6 +280,13 @@ impl Network {
 	/// Bytes served to other peers so far.
 	pub fn bytes_served(&self) -> u64 {
 		self.served.load(Ordering::Relaxed)
+	}
+
+	/// Bytes fetched from other peers so far: over direct connections (hole punched ones
+	/// included), and through relays.
+	pub fn bytes_fetched(&self) -> (u64, u64) {
+		let fetched = &self.fetched;
+		(fetched.direct.load(Ordering::Relaxed), fetched.relayed.load(Ordering::Relaxed))
 	}
 
 	async fn ask<T>(

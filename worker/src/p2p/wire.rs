@@ -44,6 +44,18 @@ pub enum BlobResponse {
 	NotFound,
 }
 
+impl BlobResponse {
+	/// The bytes of blob it carries.
+	pub fn payload_len(&self) -> u64 {
+		match self {
+			BlobResponse::Blob(bytes) | BlobResponse::Chunk { chunk: bytes, .. } => {
+				bytes.len() as u64
+			}
+			BlobResponse::NotFound => 0,
+		}
+	}
+}
+
 /// Frames requests and responses; a response may be at most `max_response` bytes.
 #[derive(Clone, Debug)]
 pub struct BlobCodec {

@@ -120,6 +120,7 @@ pub async fn fetch_dataset(options: &Options, args: DatasetFetchArgs) -> Result<
 	let bytes = network.fetch(args.root, None).await?;
 	std::fs::write(&args.out, &bytes)
 		.with_context(|| format!("cannot write {}", args.out.display()))?;
+	let (direct, relayed) = network.bytes_fetched();
 	output::print(
 		options.json,
 		json!({
@@ -127,6 +128,9 @@ pub async fn fetch_dataset(options: &Options, args: DatasetFetchArgs) -> Result<
 			"bytes": bytes.len(),
 			"file": args.out.display().to_string(),
 			"seconds": started.elapsed().as_secs_f64(),
+			// How the bytes came: over direct connections (hole punched included) or relays.
+			"direct": direct,
+			"relayed": relayed,
 		}),
 	);
 	Ok(())
@@ -193,7 +197,7 @@ pub fn train(options: &Options, args: TrainArgs) -> Result<()> {
 		&checkpoint,
 		&data,
 		shard,
-		backend.device(),
+		&backend,
 		|_, loss| {
 			bar.set_message(format!("loss {loss:.4}"));
 			bar.inc(1);
