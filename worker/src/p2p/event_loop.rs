@@ -27,6 +27,7 @@ use std::{
 	},
 	time::{Duration, Instant},
 };
+use tokio::sync::watch;
 
 /// How long the network may take to report the addresses it listens on.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
@@ -80,6 +81,8 @@ pub struct EventLoop {
 	held: HashMap<PeerId, (Instant, Vec<(BlobRequest, Reply)>)>,
 	/// Bytes fetched over direct connections and through relays.
 	fetched: Arc<Fetched>,
+	/// Counts changes of this peer's listen addresses (a relay slot reserved or lost).
+	listen_changes: watch::Sender<u64>,
 }
 
 /// The answer to a blob request.
@@ -102,6 +105,7 @@ impl EventLoop {
 		store: Arc<Store>,
 		served: Arc<AtomicU64>,
 		fetched: Arc<Fetched>,
+		listen_changes: watch::Sender<u64>,
 	) -> Self {
 		Self {
 			swarm,
@@ -120,6 +124,7 @@ impl EventLoop {
 			connections: HashMap::new(),
 			held: HashMap::new(),
 			fetched,
+			listen_changes,
 		}
 	}
 
@@ -332,13 +337,17 @@ impl EventLoop {
 
 	fn on_swarm_event(&mut self, event: SwarmEvent<BehaviourEvent>) {
 		match event {
-			SwarmEvent::NewListenAddr { address, .. }
-				if address.iter().any(|p| p == Protocol::P2pCircuit) =>
-			{
-				tracing::info!(%address, "reachable only through a relay, at");
-			}
 			SwarmEvent::NewListenAddr { address, .. } => {
-				tracing::info!(%address, "listening");
+				if address.iter().any(|p| p == Protocol::P2pCircuit) {
+					tracing::info!(%address, "reachable only through a relay, at");
+				} else {
+					tracing::info!(%address, "listening");
+				}
+				self.listen_changes.send_modify(|changes| *changes += 1);
+			}
+			SwarmEvent::ExpiredListenAddr { address, .. } => {
+				tracing::info!(%address, "no longer listening");
+				self.listen_changes.send_modify(|changes| *changes += 1);
 			}
 			SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, .. } => {
 				let relayed = endpoint.is_relayed();

@@ -221,6 +221,7 @@ pub struct Network {
 	store: Arc<Store>,
 	served: Arc<AtomicU64>,
 	fetched: Arc<Fetched>,
+	listen_changed: tokio::sync::watch::Receiver<u64>,
 }
 
 /// The peer id at the end of `addr`.
@@ -244,6 +245,7 @@ impl Network {
 		let swarm = behaviour::swarm(keypair, &config)?;
 		let served = Arc::new(AtomicU64::new(0));
 		let fetched = Arc::new(Fetched::default());
+		let (listen_changes, listen_changed) = tokio::sync::watch::channel(0);
 		let (commands, receiver) = mpsc::channel(64);
 		let (announced_tx, announced) = mpsc::channel(256);
 		let event_loop = event_loop::EventLoop::new(
@@ -253,10 +255,11 @@ impl Network {
 			store.clone(),
 			served.clone(),
 			fetched.clone(),
+			listen_changes,
 		);
 		let event_loop = event_loop.listen(&config).await?;
 		tokio::spawn(event_loop.run());
-		let network = Self { commands, peer_id, store, served, fetched };
+		let network = Self { commands, peer_id, store, served, fetched, listen_changed };
 		// A bootstrap peer that is down is worth a warning, not a failure: the others (and the
 		// chain's registry) may do.
 		for addr in config.bootstrap {
@@ -300,6 +303,12 @@ impl Network {
 
 	fn tell(&self, command: Command) -> Result<(), P2pError> {
 		self.commands.clone().try_send(command).map_err(|_| P2pError::Stopped)
+	}
+
+	/// Marks each change of the addresses this peer listens on (a relay slot reserved once
+	/// AutoNAT finds it behind a NAT, or lost): read [`Network::listen_addrs`] again then.
+	pub fn listen_changes(&self) -> tokio::sync::watch::Receiver<u64> {
+		self.listen_changed.clone()
 	}
 
 	/// The addresses this peer listens on, each ending in its peer id.
