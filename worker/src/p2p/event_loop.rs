@@ -3,6 +3,7 @@
 
 use super::{
 	behaviour::{Behaviour, BehaviourEvent},
+	paths::Paths,
 	Announced, Announcement, BlobRequest, BlobResponse, Command, Config, P2pError,
 };
 use crate::{merkle::MerkleTree, store::Store};
@@ -13,11 +14,8 @@ use futures::{
 	StreamExt,
 };
 use libp2p::{
-	autonat, dcutr, gossipsub, identify, kad,
-	multiaddr::Protocol,
-	relay, request_response,
-	swarm::{ConnectionId, SwarmEvent},
-	Multiaddr, PeerId, Swarm,
+	autonat, dcutr, gossipsub, identify, kad, multiaddr::Protocol, relay, request_response,
+	swarm::SwarmEvent, Multiaddr, PeerId, Swarm,
 };
 use std::{
 	collections::{HashMap, HashSet},
@@ -31,12 +29,6 @@ use tokio::sync::watch;
 
 /// How long the network may take to report the addresses it listens on.
 const LISTEN_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// How long a request to a peer reached only through a relay waits for hole punching (DCUtR)
-/// to give a direct connection: blobs are megabytes, and a relay is a detour for them (and
-/// has its limits), so a few seconds are worth waiting; behind a symmetric NAT it fails and
-/// the request goes through the relay after all.
-const HOLE_PUNCH_WAIT: Duration = Duration::from_secs(8);
 
 fn topic(bounty: BountyId) -> gossipsub::IdentTopic {
 	gossipsub::IdentTopic::new(format!("/cohort/bounty/{bounty}"))
@@ -74,11 +66,8 @@ pub struct EventLoop {
 	/// it has.
 	relays: Vec<Multiaddr>,
 	relayed: bool,
-	/// Each connected peer's connections, and whether each goes through a relay.
-	connections: HashMap<PeerId, Vec<(ConnectionId, bool)>>,
-	/// Requests held back until their peer is reached directly or the hole punch gives up
-	/// (at the instant given).
-	held: HashMap<PeerId, (Instant, Vec<(BlobRequest, Reply)>)>,
+	/// How each peer is reached, and the requests waiting for a direct connection.
+	paths: Paths<(BlobRequest, Reply)>,
 	/// Bytes fetched over direct connections and through relays.
 	fetched: Arc<Fetched>,
 	/// Counts changes of this peer's listen addresses (a relay slot reserved or lost).
@@ -121,8 +110,7 @@ impl EventLoop {
 			pending_requests: HashMap::new(),
 			relays: Vec::new(),
 			relayed: false,
-			connections: HashMap::new(),
-			held: HashMap::new(),
+			paths: Paths::default(),
 			fetched,
 			listen_changes,
 		}
@@ -206,19 +194,15 @@ impl EventLoop {
 	/// relay and a hole punch may still give a direct connection (or while it is not
 	/// connected at all: dial it first, to see which it will be).
 	fn request(&mut self, peer: PeerId, request: BlobRequest, reply: Reply) {
-		let connected = self.connections.get(&peer).is_some_and(|c| !c.is_empty());
-		if !connected && !self.held.contains_key(&peer) {
+		if !self.paths.is_connected(&peer) && !self.paths.holds(&peer) {
 			match self.swarm.dial(peer) {
-				Ok(()) => {
-					self.held.insert(peer, (Instant::now() + HOLE_PUNCH_WAIT, Vec::new()));
-				}
+				Ok(()) => self.paths.hold(peer, Instant::now()),
 				// Nothing to dial it at: the request reports it.
 				Err(e) => tracing::debug!(%peer, "cannot dial ahead of a request: {e}"),
 			}
 		}
-		match self.held.get_mut(&peer) {
-			Some((_, waiting)) => waiting.push((request, reply)),
-			None => self.send(peer, request, reply),
+		if let Some((request, reply)) = self.paths.park(peer, (request, reply)) {
+			self.send(peer, request, reply);
 		}
 	}
 
@@ -229,24 +213,16 @@ impl EventLoop {
 
 	/// Send the requests held for `peer`.
 	fn release(&mut self, peer: PeerId) {
-		for (request, reply) in self.held.remove(&peer).map(|(_, w)| w).unwrap_or_default() {
+		for (request, reply) in self.paths.release(&peer) {
 			self.send(peer, request, reply);
 		}
 	}
 
 	/// Send the requests whose hole punch has had its time.
 	fn release_overdue(&mut self) {
-		let now = Instant::now();
-		let overdue: Vec<PeerId> =
-			self.held.iter().filter(|(_, (until, _))| *until <= now).map(|(p, _)| *p).collect();
-		for peer in overdue {
+		for peer in self.paths.overdue(Instant::now()) {
 			self.release(peer);
 		}
-	}
-
-	/// Whether this peer has a direct (not relayed) connection to `peer`.
-	fn direct_to(&self, peer: &PeerId) -> bool {
-		self.connections.get(peer).is_some_and(|c| c.iter().any(|(_, relayed)| !relayed))
 	}
 
 	/// `peer` is reached directly: send what waited for it, and close the relayed connections
@@ -254,12 +230,7 @@ impl EventLoop {
 	fn on_direct(&mut self, peer: PeerId) {
 		let busy = self.pending_requests.values().any(|(p, _)| *p == peer);
 		if !busy {
-			let relayed: Vec<ConnectionId> = self.connections[&peer]
-				.iter()
-				.filter(|(_, relayed)| *relayed)
-				.map(|(id, _)| *id)
-				.collect();
-			for id in relayed {
+			for id in self.paths.relayed(&peer) {
 				self.swarm.close_connection(id);
 			}
 		}
@@ -352,30 +323,22 @@ impl EventLoop {
 			SwarmEvent::ConnectionEstablished { peer_id, connection_id, endpoint, .. } => {
 				let relayed = endpoint.is_relayed();
 				tracing::debug!(%peer_id, addr = %endpoint.get_remote_address(), relayed, "connected");
-				self.connections.entry(peer_id).or_default().push((connection_id, relayed));
+				self.paths.connected(peer_id, connection_id, relayed, Instant::now());
 				for reply in self.pending_dials.remove(&peer_id).unwrap_or_default() {
 					let _ = reply.send(Ok(()));
 				}
 				if !relayed {
 					self.on_direct(peer_id);
-				} else if let Some((until, _)) = self.held.get_mut(&peer_id) {
-					// Through a relay: the hole punch starts now; give it its time from here.
-					*until = Instant::now() + HOLE_PUNCH_WAIT;
 				}
 			}
 			SwarmEvent::ConnectionClosed { peer_id, connection_id, .. } => {
-				if let Some(connections) = self.connections.get_mut(&peer_id) {
-					connections.retain(|(id, _)| *id != connection_id);
-					if connections.is_empty() {
-						self.connections.remove(&peer_id);
-					}
-				}
+				self.paths.closed(peer_id, connection_id);
 			}
 			SwarmEvent::OutgoingConnectionError { peer_id: Some(peer), error, .. } => {
 				for reply in self.pending_dials.remove(&peer).unwrap_or_default() {
 					let _ = reply.send(Err(error.to_string()));
 				}
-				if !self.connections.contains_key(&peer) {
+				if !self.paths.is_connected(&peer) {
 					// The requests report the failure themselves.
 					self.release(peer);
 				}
@@ -442,13 +405,12 @@ impl EventLoop {
 					// given with (the DHT keeps them only for the query's life), and hold
 					// requests to it until the connection shows how it is reached.
 					for peer in providers {
-						let known =
-							self.connections.contains_key(&peer) || self.held.contains_key(&peer);
+						let known = self.paths.is_connected(&peer) || self.paths.holds(&peer);
 						if !known
 							&& peer != *self.swarm.local_peer_id()
 							&& self.swarm.dial(peer).is_ok()
 						{
-							self.held.insert(peer, (Instant::now() + HOLE_PUNCH_WAIT, Vec::new()));
+							self.paths.hold(peer, Instant::now());
 						}
 					}
 				}
@@ -479,7 +441,7 @@ impl EventLoop {
 					}
 					request_response::Message::Response { request_id, response } => {
 						if let Some((peer, reply)) = self.pending_requests.remove(&request_id) {
-							let path = match self.direct_to(&peer) {
+							let path = match self.paths.is_direct(&peer) {
 								true => &self.fetched.direct,
 								false => &self.fetched.relayed,
 							};

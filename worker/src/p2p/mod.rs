@@ -6,9 +6,12 @@
 //! [`Network`] handle. Who holds a blob is found through Kademlia provider records; the blob
 //! comes over request-response, size-bounded by the codec, and is checked against the asked
 //! root before anything else sees it. A peer that serves bytes of another root is blocked.
+//! Behind NATs, AutoNAT decides when to reserve relay slots, and a request to a peer reached
+//! only through a relay waits for hole punching first (`paths.rs`).
 
 mod behaviour;
 mod event_loop;
+mod paths;
 mod wire;
 
 pub use event_loop::Fetched;
