@@ -319,7 +319,8 @@ mod benchmarks {
 		let aggregator = aggregator::<T>(bounty);
 		#[extrinsic_call]
 		_(RawOrigin::Signed(aggregator), bounty, 0, H256::repeat_byte(9));
-		assert_eq!(phase::<T>(bounty), Phase::Review);
+		let round = Rounds::<T>::get(bounty, 0).expect("started");
+		assert!(matches!(round.phase, RoundPhase::Review { .. }));
 	}
 
 	#[benchmark]

@@ -146,8 +146,9 @@ impl<T: Config> Pallet<T> {
 		// More than 2/3: 3·backing > 2·total.
 		if backing.saturating_mul(3u32.into()) > total.saturating_mul(2u32.into()) {
 			record.status = DisputeStatus::Settled(verdict);
-			// An open dispute is always about its bounty's current round.
-			if let Ok(mut p) = Progress::<T>::current(record.bounty, record.round) {
+			// An open dispute is about its bounty's current round, or the round before it
+			// whose checkpoint is under review.
+			if let Ok(mut p) = Progress::<T>::open(record.bounty, record.round) {
 				Self::settle(&mut p, dispute, &record, verdict);
 				let author = record
 					.candidates
@@ -313,7 +314,7 @@ impl<T: Config> Pallet<T> {
 		round: RoundIndex,
 		claimed: H256,
 	) -> DispatchResult {
-		let mut p = Progress::<T>::current(id, round)?;
+		let mut p = Progress::<T>::open(id, round)?;
 		let RoundPhase::Review { aggregator, proposed, deadline, challenge } = &mut p.round.phase
 		else {
 			return Err(Error::<T>::WrongPhase.into());
@@ -367,7 +368,11 @@ impl<T: Config> Pallet<T> {
 					let challengers = BoundedVec::truncate_from(alloc::vec![who.clone()]);
 					*challenge = Some(Challenge { dispute, challengers });
 				}
-				Self::schedule(id, &mut p.bounty, review_deadline.max(vote_deadline));
+				// With the next round training meanwhile, the bounty wakes for that round,
+				// which looks at when the review ends (`review_ends`) itself.
+				if p.bounty.round == p.index {
+					Self::schedule(id, &mut p.bounty, review_deadline.max(vote_deadline));
+				}
 			}
 		}
 		// The challenger's bond answers for its claim until the checkpoint is settled.

@@ -62,8 +62,14 @@
 //!    with nothing accepted, the round ends with `H_{k+1} = H_k`.
 //! 7. **Review.** Until the review deadline any bonded worker assigned in the round may
 //!    `dispute_checkpoint` with the hash it computed; the validators settle it like a shard
-//!    dispute. The surviving checkpoint becomes `H_{k+1}` and the next round starts (or the
-//!    bounty completes: the last round's checkpoint is the result).
+//!    dispute. The surviving checkpoint becomes `H_{k+1}` (or the bounty completes: the last
+//!    round's checkpoint is the result). The next round does not wait for the review: it is
+//!    assigned as soon as the checkpoint is committed and trains from it, so the review window
+//!    overlaps its training. It cannot close before the review ends; if the checkpoint does not
+//!    stand, the round is voided ([`Event::RoundVoided`]: its slots close unpaid and
+//!    unslashed, the work lost is paid for by nobody but the slashed aggregator's bond) and
+//!    starts again from the checkpoint that did. While it trains, `bounty.round` is the new
+//!    round and the reviewed round is the one before it.
 //!
 //! ## Bounds
 //! Every stored record is bounded, and `on_initialize` only touches the bounties scheduled for
@@ -583,6 +589,10 @@ pub mod pallet {
 		},
 		/// `party` backs the side of `dispute`'s game that did not move in time, and lost.
 		BisectionForfeited { dispute: DisputeId, party: T::AccountId },
+		/// `round`, which trained from `checkpoint` while that checkpoint was under review, is
+		/// void because the checkpoint did not stand: its `slots` open slots closed unpaid and
+		/// unslashed, and the round starts again from the checkpoint that did.
+		RoundVoided { bounty: BountyId, round: RoundIndex, checkpoint: H256, slots: u32 },
 	}
 
 	#[pallet::error]
@@ -951,12 +961,18 @@ pub mod pallet {
 		}
 
 		/// Commit `checkpoint` as the result of `round`, as its designated aggregator, before the
-		/// aggregator's deadline. It becomes `H_{k+1}` unless disputed during the review window.
+		/// aggregator's deadline. It becomes `H_{k+1}` unless disputed during the review window;
+		/// the next round is assigned at once and trains from it meanwhile.
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `NotAggregator` or
 		/// `CheckpointDeadlinePassed`. Emits [`Event::CheckpointCommitted`].
 		#[pallet::call_index(6)]
-		#[pallet::weight((T::WeightInfo::commit_checkpoint(), DispatchClass::Operational))]
+		// The checkpoint also starts the next round, which trains while it is reviewed.
+		#[pallet::weight((
+			T::WeightInfo::commit_checkpoint()
+				.saturating_add(T::WeightInfo::start_round(T::MaxShardsPerRound::get())),
+			DispatchClass::Operational
+		))]
 		pub fn commit_checkpoint(
 			origin: OriginFor<T>,
 			bounty: BountyId,
@@ -1089,6 +1105,18 @@ pub mod pallet {
 						.map_or(Phase::Waiting, |round| round.phase.summary())
 				}
 			}
+		}
+
+		/// The round of bounty `id` whose checkpoint is under review while the bounty's current
+		/// round trains from it (the round before the current one), with its record.
+		pub fn reviewed_round(
+			id: BountyId,
+			bounty: &BountyOf<T>,
+		) -> Option<(RoundIndex, RoundOf<T>)> {
+			let previous = bounty.round.checked_sub(1)?;
+			Rounds::<T>::get(id, previous)
+				.filter(|round| matches!(round.phase, RoundPhase::Review { .. }))
+				.map(|round| (previous, round))
 		}
 
 		/// The bounty `id`, if `who` owns it and it is active.
@@ -1256,8 +1284,9 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Every worker named in an open bounty's current round, with the duties the round
-		/// gives it: pending slots, the aggregator's checkpoint, the challenger's claim.
+		/// Every worker named in an open bounty's current round (and the round before it, whose
+		/// checkpoint may be under review), with the duties the round gives it: pending slots,
+		/// the aggregator's checkpoint, the challenger's claim.
 		#[cfg(any(test, feature = "try-runtime"))]
 		pub fn open_duties() -> alloc::collections::btree_map::BTreeMap<T::AccountId, u32> {
 			let mut duties = alloc::collections::btree_map::BTreeMap::new();
@@ -1269,22 +1298,25 @@ pub mod pallet {
 				if !bounty.status.is_open() {
 					continue;
 				}
-				let Some(round) = Rounds::<T>::get(id, bounty.round) else { continue };
-				for shard in 0..bounty.spec.shards_per_round {
-					let Some(state) = Shards::<T>::get((id, bounty.round, shard)) else { continue };
-					for slot in state.slots.iter() {
-						add(&slot.worker, slot.outcome == SlotOutcome::Pending);
-					}
-				}
-				match &round.phase {
-					RoundPhase::Aggregating { aggregator, .. } => add(aggregator, true),
-					RoundPhase::Review { aggregator, challenge, .. } => {
-						add(aggregator, true);
-						for challenger in challenge.iter().flat_map(|c| c.challengers.iter()) {
-							add(challenger, true);
+				// The current round, and the one before it while its checkpoint is reviewed.
+				let current = Rounds::<T>::get(id, bounty.round).map(|round| (bounty.round, round));
+				for (index, round) in Self::reviewed_round(id, &bounty).into_iter().chain(current) {
+					for shard in 0..bounty.spec.shards_per_round {
+						let Some(state) = Shards::<T>::get((id, index, shard)) else { continue };
+						for slot in state.slots.iter() {
+							add(&slot.worker, slot.outcome == SlotOutcome::Pending);
 						}
 					}
-					_ => {}
+					match &round.phase {
+						RoundPhase::Aggregating { aggregator, .. } => add(aggregator, true),
+						RoundPhase::Review { aggregator, challenge, .. } => {
+							add(aggregator, true);
+							for challenger in challenge.iter().flat_map(|c| c.challengers.iter()) {
+								add(challenger, true);
+							}
+						}
+						_ => {}
+					}
 				}
 			}
 			duties

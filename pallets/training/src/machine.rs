@@ -46,6 +46,19 @@ impl<T: Config> Progress<T> {
 		Ok(Self { id, bounty, index, round })
 	}
 
+	/// The bounty `id` with round `index`: its current round, or the round before it while
+	/// that one's checkpoint is under review and the current round trains from it (the calls
+	/// that challenge and settle a checkpoint are about that round).
+	pub(crate) fn open(id: BountyId, index: RoundIndex) -> Result<Self, DispatchError> {
+		let bounty = Bounties::<T>::get(id).ok_or(Error::<T>::UnknownBounty)?;
+		if let Some((reviewed, round)) = Pallet::<T>::reviewed_round(id, &bounty) {
+			if reviewed == index {
+				return Ok(Self { id, bounty, index, round });
+			}
+		}
+		Self::current(id, index)
+	}
+
 	/// Write the bounty and the round back.
 	pub(crate) fn store(self) {
 		Rounds::<T>::insert(self.id, self.index, self.round);
@@ -72,7 +85,7 @@ impl<T: Config> Pallet<T> {
 			Some(round) => {
 				let mut p = Progress { id, index: bounty.round, bounty, round };
 				match p.round.phase {
-					RoundPhase::Training => Self::close_training(&mut p, now),
+					RoundPhase::Training => Self::training_due(&mut p, now),
 					RoundPhase::Settling { .. } => Self::settle_due(&mut p, now),
 					RoundPhase::Aggregating { .. } => Self::aggregator_missed(&mut p, now),
 					RoundPhase::Review { .. } => Self::end_review(&mut p, now),
@@ -81,9 +94,11 @@ impl<T: Config> Pallet<T> {
 				p.store();
 			}
 		}
-		// A phase ends in one transition, and a finished round starts the next: the two
+		// A phase ends in one transition, and a finished round starts the next, or lets the
+		// round that trained during its review close (or voids and starts it again): the
 		// heaviest transitions together bound what one bounty costs.
-		T::WeightInfo::start_round(shards).saturating_add(T::WeightInfo::check_round(shards))
+		T::WeightInfo::start_round(shards)
+			.saturating_add(T::WeightInfo::check_round(shards).saturating_mul(2))
 	}
 
 	/// The block hook has no room for `id` at `now`: it advances a block later.
@@ -119,24 +134,42 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Assign round `bounty.round`: the new round's record, or `None` (and another try later,
-	/// paid from the deposit) when too few workers are eligible. The caller stores both.
+	/// Assign round `bounty.round` from `bounty.checkpoint`: the new round's record, or `None`
+	/// (and another try later, paid from the deposit) when too few workers are eligible. The
+	/// caller stores both.
 	pub(crate) fn start_round(
 		id: BountyId,
 		bounty: &mut BountyOf<T>,
 		now: BlockNumberFor<T>,
 	) -> Option<RoundOf<T>> {
+		let (round, checkpoint) = (bounty.round, bounty.checkpoint);
+		match Self::assign(id, bounty, round, checkpoint, now) {
+			Ok(record) => Some(record),
+			Err(eligible) => {
+				let needed = bounty.spec.replication;
+				Self::deposit_event(Event::RoundWaiting { bounty: id, round, eligible, needed });
+				Self::wait(id, bounty, now);
+				None
+			}
+		}
+	}
+
+	/// Assign `round` of bounty `id`, to train from `checkpoint`: its shards are stored, and
+	/// the bounty is woken at the round's reveal deadline. Returns the round's record for the
+	/// caller to store, or the most workers any class has when no class has enough.
+	fn assign(
+		id: BountyId,
+		bounty: &mut BountyOf<T>,
+		round: RoundIndex,
+		checkpoint: H256,
+		now: BlockNumberFor<T>,
+	) -> Result<RoundOf<T>, u32> {
 		let spec = &bounty.spec;
-		let round = bounty.round;
 		let needed = spec.replication;
 		let classes = T::Workers::eligible_by_class(&spec.requirements);
 		let most = classes.iter().map(|(_, workers)| workers.len() as u32).max().unwrap_or(0);
 		let mut draw = Draw::new::<T>((b"cohort/assign", id, round));
-		let Some((class, mut eligible)) = Self::draw_class(&mut draw, classes, needed) else {
-			Self::deposit_event(Event::RoundWaiting { bounty: id, round, eligible: most, needed });
-			Self::wait(id, bounty, now);
-			return None;
-		};
+		let (class, mut eligible) = Self::draw_class(&mut draw, classes, needed).ok_or(most)?;
 		draw.shuffle(&mut eligible);
 
 		// Slot j of shard s goes to the (s·r + j)-th worker of the shuffled list, wrapping:
@@ -174,15 +207,15 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::RoundStarted {
 			bounty: id,
 			round,
-			checkpoint: bounty.checkpoint,
+			checkpoint,
 			class: class.clone(),
 			commit_deadline,
 			reveal_deadline,
 			standbys: standbys.clone(),
 		});
 		Self::schedule(id, bounty, reveal_deadline);
-		Some(RoundInfo {
-			checkpoint: bounty.checkpoint,
+		Ok(RoundInfo {
+			checkpoint,
 			class,
 			started_at: now,
 			commit_deadline,
@@ -207,6 +240,57 @@ impl<T: Config> Pallet<T> {
 		let paid = Self::charge_deposit(bounty, fee);
 		Self::deposit_event(Event::WaitingFeePaid { bounty: id, fee: paid, left: bounty.deposit });
 		Self::schedule(id, bounty, after::<T>(now, T::WaitingRetryBlocks::get()));
+	}
+
+	/// The bounty woke in its round's training: the reveal deadline has come, or the review of
+	/// the checkpoint the round trains from (see [`Self::start_ahead`]) ended. A round that
+	/// trains from a checkpoint still under review does not close before that review ends:
+	/// its work counts only if the checkpoint stands.
+	fn training_due(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		if let Some((_, reviewed)) = Self::reviewed_round(p.id, &p.bounty) {
+			let ends = Self::review_ends(&reviewed.phase);
+			if ends <= now {
+				return Self::end_review_before(p, reviewed, now);
+			}
+			let reveal = p.round.reveal_deadline;
+			let at = if reveal > now { reveal.min(ends) } else { ends };
+			return Self::schedule(p.id, &mut p.bounty, at);
+		}
+		if now >= p.round.reveal_deadline {
+			Self::close_training(p, now)
+		} else {
+			let at = p.round.reveal_deadline;
+			Self::schedule(p.id, &mut p.bounty, at)
+		}
+	}
+
+	/// The block a review in `phase` ends at: its deadline, or a challenge's vote deadline
+	/// when that is later.
+	pub(crate) fn review_ends(
+		phase: &RoundPhase<T::AccountId, BlockNumberFor<T>>,
+	) -> BlockNumberFor<T> {
+		let RoundPhase::Review { deadline, challenge, .. } = phase else {
+			return Zero::zero();
+		};
+		let vote = challenge
+			.as_ref()
+			.and_then(|challenge| crate::Disputes::<T>::get(challenge.dispute))
+			.map(|dispute| dispute.deadline);
+		vote.map_or(*deadline, |vote| vote.max(*deadline))
+	}
+
+	/// End the review of `reviewed`, the round before `p`'s; `p` then holds what the review
+	/// leaves current (its own round going on, started again, or the bounty closed).
+	fn end_review_before(p: &mut Progress<T>, reviewed: RoundOf<T>, now: BlockNumberFor<T>) {
+		Rounds::<T>::insert(p.id, p.index, p.round.clone());
+		let mut review = Progress {
+			id: p.id,
+			bounty: p.bounty.clone(),
+			index: p.index.saturating_sub(1),
+			round: reviewed,
+		};
+		Self::end_review(&mut review, now);
+		*p = review;
 	}
 
 	/// The reveal deadline has come: accept what agrees, dispute the rest, and hand missed
@@ -423,7 +507,34 @@ impl<T: Config> Pallet<T> {
 			checkpoint,
 			review_deadline: deadline,
 		});
+		Self::start_ahead(p, checkpoint, deadline, now);
 		Ok(())
+	}
+
+	/// Start the next round from `checkpoint` while it is reviewed (until `review_deadline`),
+	/// so that the review window overlaps the next round's training instead of adding to it.
+	/// If the checkpoint does not stand, that round is voided and starts again from the one
+	/// that does ([`Self::finish_round`]); until the review ends it cannot close. Not for the
+	/// last round, a cancelling bounty, or when too few workers are eligible now (the round
+	/// then starts when the review ends, as it would have).
+	fn start_ahead(
+		p: &mut Progress<T>,
+		checkpoint: H256,
+		review_deadline: BlockNumberFor<T>,
+		now: BlockNumberFor<T>,
+	) {
+		let next = p.index.saturating_add(1);
+		if p.bounty.status != BountyStatus::Active || next >= p.bounty.spec.rounds {
+			return;
+		}
+		let Ok(round) = Self::assign(p.id, &mut p.bounty, next, checkpoint, now) else {
+			// `assign` changed nothing; the review's wake-up stands.
+			return;
+		};
+		p.bounty.round = next;
+		let at = review_deadline.min(round.reveal_deadline);
+		Self::schedule(p.id, &mut p.bounty, at);
+		Rounds::<T>::insert(p.id, next, round);
 	}
 
 	/// The review window closed: an unchallenged checkpoint stands; a challenge still without
@@ -460,17 +571,27 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Record `result` as the round's `H_{k+1}` and start the next round, or close the bounty
-	/// after its last round (or when it is cancelling).
+	/// Record `result` as the round's `H_{k+1}` and go on: with the round that trained from
+	/// it during the review, if it was `result` (that round is `p`'s then), voiding it if not;
+	/// else with the next round, or close the bounty after its last round (or when it is
+	/// cancelling).
 	fn finish_round(p: &mut Progress<T>, result: H256, now: BlockNumberFor<T>) {
 		Self::close_checkpoint_duties(&p.round.phase);
 		p.round.phase = RoundPhase::Finished { result };
 		p.bounty.checkpoint = result;
+		let next = p.index.saturating_add(1);
+		let ahead = match Rounds::<T>::get(p.id, next) {
+			Some(ahead) if ahead.checkpoint == result => Some(ahead),
+			Some(ahead) => {
+				Self::void_round(p, next, &ahead);
+				None
+			}
+			None => None,
+		};
 		// What this round did not spend goes back now; the escrow keeps exactly the cost of
 		// the rounds still to run, which is what a cancellation would refund.
-		let next = p.index.saturating_add(1);
 		let later = match p.bounty.status {
-			BountyStatus::Cancelling => 0,
+			BountyStatus::Cancelling => u32::from(ahead.is_some()),
 			_ => p.bounty.spec.rounds.saturating_sub(next),
 		};
 		let keep =
@@ -484,6 +605,13 @@ impl<T: Config> Pallet<T> {
 			accepted: p.round.accepted,
 			refund,
 		});
+		if let Some(ahead) = ahead {
+			// The finished round is written now; the one ahead is what `p` is about.
+			let finished = core::mem::replace(&mut p.round, ahead);
+			Rounds::<T>::insert(p.id, p.index, finished);
+			p.index = next;
+			return Self::training_due(p, now);
+		}
 		if p.bounty.status == BountyStatus::Cancelling {
 			Self::close(p.id, &mut p.bounty, BountyStatus::Cancelled);
 		} else if next >= p.bounty.spec.rounds {
@@ -497,6 +625,28 @@ impl<T: Config> Pallet<T> {
 				p.index = next;
 			}
 		}
+	}
+
+	/// Void round `index` of `p`'s bounty, `round`, which trained from a checkpoint that did
+	/// not stand: its open slots close with no reward and no slash (they trained the model as
+	/// the chain then had it; the aggregator whose checkpoint fell was slashed for it) and its
+	/// record goes, so that it can start again from the checkpoint that stood.
+	fn void_round(p: &Progress<T>, index: RoundIndex, round: &RoundOf<T>) {
+		let mut voided = 0u32;
+		for shard in 0..p.bounty.spec.shards_per_round {
+			let Some(mut state) = Shards::<T>::take((p.id, index, shard)) else { continue };
+			for slot in state.slots.iter_mut().filter(|s| s.outcome == SlotOutcome::Pending) {
+				Self::close_slot(slot, SlotOutcome::Void);
+				voided = voided.saturating_add(1);
+			}
+		}
+		Rounds::<T>::remove(p.id, index);
+		Self::deposit_event(Event::RoundVoided {
+			bounty: p.id,
+			round: index,
+			checkpoint: round.checkpoint,
+			slots: voided,
+		});
 	}
 
 	/// The round's checkpoint is settled: the aggregator that committed it, and the worker

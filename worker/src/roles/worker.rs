@@ -12,7 +12,9 @@
 //!   commits that a barrier closed);
 //! - as the round's aggregator, combine the accepted deltas into `H_{k+1}`, serve it and
 //!   commit its root;
-//! - in the review window, recompute the proposed checkpoint and dispute it if it differs;
+//! - in the review window, recompute the proposed checkpoint and dispute it if it differs
+//!   (the next round already trains from it meanwhile: the chain voids that round and starts
+//!   it again if the checkpoint falls);
 //! - as a side of a shard dispute's bisection game, answer each turn with its trajectory's
 //!   leaf at the midpoint, and once the game is over serve the states its referee needs.
 //!
@@ -61,15 +63,19 @@ use tokio::task::JoinHandle;
 /// One thing to do, so that it runs once at a time and is not repeated once done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 enum Duty {
+	/// Keyed by the checkpoint too: a round voided because its checkpoint fell starts again
+	/// with the same index, from another checkpoint, and its slots are new duties.
 	Commit {
 		bounty: BountyId,
 		round: RoundIndex,
 		shard: ShardIndex,
+		checkpoint: H256,
 	},
 	Reveal {
 		bounty: BountyId,
 		round: RoundIndex,
 		shard: ShardIndex,
+		checkpoint: H256,
 	},
 	Aggregate {
 		bounty: BountyId,
@@ -210,7 +216,15 @@ impl Worker {
 				continue;
 			}
 			let (id, index) = (bounty.id, bounty.bounty.round);
+			// The round before the current one is under review while the current one trains
+			// from its proposed checkpoint.
+			if let Some(previous) = index.checked_sub(1) {
+				if let Some(before) = at.round(id, previous).await? {
+					self.review(&before);
+				}
+			}
 			let Some(round) = at.round(id, index).await? else { continue };
+			self.review(&round);
 			let info = &round.info;
 			let mine: Vec<_> = round
 				.shards
@@ -218,14 +232,6 @@ impl Worker {
 				.flat_map(|shard| shard.state.slots.0.iter().map(move |slot| (shard, slot)))
 				.filter(|(_, slot)| slot.worker == me)
 				.collect();
-			// Every proposed checkpoint is reviewed, not only those of rounds this worker took
-			// part in: a round whose every worker colludes must still meet an outside check.
-			if let RoundPhase::Review { aggregator, .. } = &info.phase {
-				if *aggregator != me {
-					let duty = Duty::Review { bounty: id, round: index };
-					self.spawn(duty, review(self.cx.clone(), id, index));
-				}
-			}
 			if mine.is_empty() {
 				continue;
 			}
@@ -240,8 +246,10 @@ impl Worker {
 				}
 				let training = matches!(info.phase, RoundPhase::Training);
 				let pending = matches!(slot.outcome, SlotOutcome::Pending);
+				let checkpoint = info.checkpoint;
 				if training && pending && slot.seal.is_none() && at.number < info.commit_deadline {
-					let duty = Duty::Commit { bounty: id, round: index, shard: shard.shard };
+					let duty =
+						Duty::Commit { bounty: id, round: index, shard: shard.shard, checkpoint };
 					let window = Window { deadline: info.commit_deadline, slot_ms: self.slot_ms };
 					self.spawn(duty, commit(self.cx.clone(), task, window));
 				} else if training
@@ -253,7 +261,8 @@ impl Worker {
 						.commits_closed_for_good(at, info.commit_deadline, info.reveal_deadline)
 						.await?
 				{
-					let duty = Duty::Reveal { bounty: id, round: index, shard: shard.shard };
+					let duty =
+						Duty::Reveal { bounty: id, round: index, shard: shard.shard, checkpoint };
 					self.spawn(duty, reveal(self.cx.clone(), task));
 				} else if let Some(root) = slot.root {
 					// Serve what was revealed, also after a restart between reveal and serving.
@@ -271,6 +280,17 @@ impl Worker {
 			}
 		}
 		Ok(())
+	}
+
+	/// Review `round`'s proposed checkpoint while it is under review. Every proposed
+	/// checkpoint is reviewed, not only those of rounds this worker took part in: a round whose
+	/// every worker colludes must still meet an outside check.
+	fn review(&mut self, round: &RoundView) {
+		let RoundPhase::Review { aggregator, .. } = &round.info.phase else { return };
+		if *aggregator != self.cx.account() {
+			let duty = Duty::Review { bounty: round.bounty, round: round.round };
+			self.spawn(duty, review(self.cx.clone(), round.bounty, round.round));
+		}
 	}
 
 	/// Play this account's side of the bisection games its revealed slots (`mine`, of
@@ -392,7 +412,10 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 		return Ok(());
 	}
 	let ShardTask { bounty, round, shard, checkpoint, .. } = slot;
-	let mut record = match cx.store.commitment(bounty, round, shard)? {
+	// A record from another checkpoint is of a round that was voided (its checkpoint fell
+	// under review) and started again: that work is lost, the slot is trained anew.
+	let recorded = cx.store.commitment(bounty, round, shard)?;
+	let mut record = match recorded.filter(|record| record.checkpoint == checkpoint) {
 		Some(record) => record,
 		None => {
 			// Judged once this worker's turn to train has come: the time left is what counts,

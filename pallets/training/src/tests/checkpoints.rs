@@ -1,6 +1,6 @@
 //! Aggregation: the aggregator's checkpoint, its review window, a disputed checkpoint replaced
-//! or kept, a silent aggregator replaced, and the aggregator and disputer kept bonded until the
-//! checkpoint settles.
+//! or kept, a silent aggregator replaced, the aggregator and disputer kept bonded until the
+//! checkpoint settles, and the next round training during the review.
 
 use super::*;
 use frame_support::assert_noop;
@@ -177,5 +177,131 @@ fn the_aggregator_and_the_disputer_stay_bonded_until_the_checkpoint_settles() {
 		assert_eq!(open_assignments(checker), 0);
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(aggregator)));
 		assert_ok!(Workers::unbond(RuntimeOrigin::signed(checker)));
+	});
+}
+
+#[test]
+fn the_next_round_trains_while_the_checkpoint_is_reviewed_and_closes_after_it() {
+	run(|| {
+		let id = started(spec());
+		train_round(id, 0, honest(0));
+		let proposed_at = System::block_number();
+		propose(id, 0, checkpoint_after(0));
+		let review_deadline = phase_deadline(id, 0);
+		assert_eq!(round_info(id, 1).started_at, proposed_at);
+		// Every slot of round 1 commits and reveals before round 0's review ends: the barriers
+		// close its windows, but the round waits for the review to close.
+		for s in 0..2 {
+			for worker in workers_of(id, 1, s) {
+				assert_ok!(commit(worker, id, 1, s, good(1, s)));
+			}
+		}
+		run_to_block(round_info(id, 1).commit_deadline);
+		for s in 0..2 {
+			for worker in workers_of(id, 1, s) {
+				assert_ok!(reveal(worker, id, 1, s, good(1, s)));
+			}
+		}
+		let reveal_deadline = round_info(id, 1).reveal_deadline;
+		assert!(reveal_deadline < review_deadline);
+		run_to_block(reveal_deadline);
+		assert_eq!(phase(id), Phase::Training);
+		assert_eq!(shard(id, 1, 0).outcome, ShardOutcome::Pending);
+		assert_eq!(result_of(id, 0), None);
+		// A challenge names the round under review, not the bounty's current one.
+		assert_noop!(
+			Training::dispute_checkpoint(RuntimeOrigin::signed(aggregator_of(id, 0)), id, 1, bad()),
+			Error::<Test>::WrongPhase
+		);
+		run_to_block(review_deadline);
+		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
+		assert_eq!(shard(id, 1, 0).outcome, ShardOutcome::Accepted(good(1, 0)));
+		assert_eq!(phase(id), Phase::Aggregating);
+		assert!(!training_events().iter().any(|e| matches!(e, Event::RoundVoided { .. })));
+	});
+}
+
+#[test]
+fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
+	run(|| {
+		let id = started(spec());
+		train_round(id, 0, honest(0));
+		let aggregator = aggregator_of(id, 0);
+		propose(id, 0, bad());
+		assert_eq!(round_info(id, 1).checkpoint, bad());
+		// Round 1's workers train from the proposed checkpoint and commit.
+		let trained: Vec<(AccountId, ShardIndex)> =
+			(0..2).flat_map(|s| workers_of(id, 1, s).into_iter().map(move |w| (w, s))).collect();
+		for (worker, s) in &trained {
+			assert_ok!(commit(*worker, id, 1, *s, good(1, *s)));
+		}
+		let checker = (10..14).find(|w| *w != aggregator).unwrap();
+		assert_ok!(Training::dispute_checkpoint(
+			RuntimeOrigin::signed(checker),
+			id,
+			0,
+			checkpoint_after(0)
+		));
+		let before: Vec<u64> = trained.iter().map(|(w, _)| Workers::held(w)).collect();
+		let dispute = challenge_of(id, 0);
+		for voter in [100, 101, 102] {
+			assert_ok!(vote(voter, dispute, Verdict::Correct(checkpoint_after(0))));
+		}
+		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
+		assert!(training_events().contains(&Event::RoundVoided {
+			bounty: id,
+			round: 1,
+			checkpoint: bad(),
+			slots: 4
+		}));
+		// Nobody of the voided round is slashed (the aggregator is, for its checkpoint), and
+		// the round starts again from the checkpoint that stood, with fresh slots.
+		for ((worker, _), held) in trained.iter().zip(before) {
+			let lost = if *worker == aggregator { WORKER_BOND / 10 } else { 0 };
+			assert_eq!(Workers::held(worker), held - lost);
+		}
+		assert_eq!(bounty(id).round, 1);
+		assert_eq!(round_info(id, 1).checkpoint, checkpoint_after(0));
+		assert!(shard(id, 1, 0).slots.iter().all(|slot| slot.seal.is_none()));
+		let (worker, s) = trained[0];
+		assert_noop!(
+			Training::commit(
+				RuntimeOrigin::signed(worker),
+				id,
+				1,
+				s,
+				bad(),
+				sealed(worker, good(1, s))
+			),
+			Error::<Test>::StaleCheckpoint
+		);
+		train_round(id, 1, honest(1));
+		assert_eq!(shard(id, 1, 0).outcome, ShardOutcome::Accepted(good(1, 0)));
+		aggregate(id, 1, checkpoint_after(1));
+		assert_eq!(bounty(id).status, BountyStatus::Completed);
+		assert_eq!(bounty(id).checkpoint, checkpoint_after(1));
+	});
+}
+
+#[test]
+fn a_challenge_left_without_verdict_voids_the_round_ahead() {
+	run(|| {
+		let id = started(spec());
+		train_round(id, 0, honest(0));
+		let aggregator = aggregator_of(id, 0);
+		propose(id, 0, checkpoint_after(0));
+		let checker = (10..14).find(|w| *w != aggregator).unwrap();
+		assert_ok!(Training::dispute_checkpoint(RuntimeOrigin::signed(checker), id, 0, bad()));
+		let dispute = challenge_of(id, 0);
+		let ends = Disputes::<Test>::get(dispute).unwrap().deadline.max(phase_deadline(id, 0));
+		// Round 1 trains and closes its windows; it waits for the challenge, which nobody votes.
+		train_round(id, 1, honest(1));
+		assert_eq!(result_of(id, 0), None);
+		run_to_block(ends);
+		// The round keeps H_0, so round 1, which trained from the proposed checkpoint, is void.
+		assert_eq!(result_of(id, 0), Some(spec().model.initial_checkpoint));
+		assert!(training_events().iter().any(|e| matches!(e, Event::RoundVoided { round: 1, .. })));
+		assert_eq!(round_info(id, 1).checkpoint, spec().model.initial_checkpoint);
+		assert_eq!(phase(id), Phase::Training);
 	});
 }

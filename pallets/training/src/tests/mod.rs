@@ -194,8 +194,8 @@ fn started(spec: SpecInput<Test>) -> BountyId {
 	id
 }
 
-/// The designated aggregator commits `checkpoint`; the review window passes undisputed.
-fn aggregate(id: BountyId, round: RoundIndex, checkpoint: H256) {
+/// The designated aggregator commits `checkpoint`; the next round (if any) starts from it.
+fn propose(id: BountyId, round: RoundIndex, checkpoint: H256) {
 	let aggregator = aggregator_of(id, round);
 	assert_ok!(Training::commit_checkpoint(
 		RuntimeOrigin::signed(aggregator),
@@ -203,6 +203,12 @@ fn aggregate(id: BountyId, round: RoundIndex, checkpoint: H256) {
 		round,
 		checkpoint
 	));
+}
+
+/// The designated aggregator commits `checkpoint`; the review window passes undisputed (and
+/// with it the commit window of the round that started from it: for tests of one round).
+fn aggregate(id: BountyId, round: RoundIndex, checkpoint: H256) {
+	propose(id, round, checkpoint);
 	run_to_block(phase_deadline(id, round));
 }
 

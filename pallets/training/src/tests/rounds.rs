@@ -46,15 +46,21 @@ fn an_honest_bounty_runs_every_round_and_refunds_the_rest() {
 		}
 		assert_eq!(phase(id), Phase::Aggregating);
 
-		aggregate(id, 0, checkpoint_after(0));
-		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
+		// Round 1 starts from the proposed checkpoint at once, while it is reviewed.
+		propose(id, 0, checkpoint_after(0));
 		assert_eq!(bounty(id).round, 1);
 		assert_eq!(round_info(id, 1).checkpoint, checkpoint_after(0));
+		assert_eq!(result_of(id, 0), None);
 		// Round 1 trains dataset shards 2 and 3.
 		assert_eq!(shard(id, 1, 0).dataset_shard, 2);
 
+		let review_deadline = phase_deadline(id, 0);
 		train_round(id, 1, honest(1));
+		run_to_block(review_deadline);
+		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
+		// The last round's checkpoint starts nothing.
 		aggregate(id, 1, checkpoint_after(1));
+		assert!(Rounds::<Test>::get(id, 2).is_none());
 		let record = bounty(id);
 		assert_eq!(record.status, BountyStatus::Completed);
 		assert_eq!(record.checkpoint, checkpoint_after(1));
@@ -148,7 +154,7 @@ fn a_stale_checkpoint_is_refused() {
 		);
 		// In round 1, round 0's checkpoint is stale too.
 		train_round(id, 0, honest(0));
-		aggregate(id, 0, checkpoint_after(0));
+		propose(id, 0, checkpoint_after(0));
 		let w = workers_of(id, 1, 0)[0];
 		let h0 = spec().model.initial_checkpoint;
 		assert_noop!(
