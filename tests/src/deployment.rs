@@ -157,15 +157,31 @@ impl Deployment {
 		self.bounty_command(who, "prepare", args).await
 	}
 
+	/// [`Deployment::submit`] as a submitter configured already, e.g. on a NAT testbed's host.
+	pub async fn submit_as(
+		&self,
+		config: &WorkerConfig,
+		args: &[&str],
+	) -> Result<(WorkerProcess, Value)> {
+		Self::run_bounty_command(config, "submit", args).await
+	}
+
 	async fn bounty_command(
 		&self,
 		who: &str,
 		command: &str,
 		args: &[&str],
 	) -> Result<(WorkerProcess, Value)> {
-		let config = self.config_on(who, 0)?;
+		Self::run_bounty_command(&self.config_on(who, 0)?, command, args).await
+	}
+
+	async fn run_bounty_command(
+		config: &WorkerConfig,
+		command: &str,
+		args: &[&str],
+	) -> Result<(WorkerProcess, Value)> {
 		let args: Vec<&str> = ["bounty", command].into_iter().chain(args.iter().copied()).collect();
-		let mut process = WorkerProcess::spawn(&config, &args)?;
+		let mut process = WorkerProcess::spawn(config, &args)?;
 		let printed = process.json_line(STEP).await?;
 		Ok((process, printed))
 	}

@@ -4,8 +4,9 @@
 //! ```text
 //!                 public segment 11.77.0.0/24 (a bridge)
 //!        ┌──────────────┬───────────────────┬────────────────────┐
-//!   public host     nat "a" 11.77.0.2      nat "b" 11.77.0.3        (more public hosts)
-//!   11.77.0.10      │ masquerade           │ masquerade fully-random
+//!   public host     nat "a" 11.77.0.2      nat "b" 11.77.0.3        (more public hosts;
+//!   11.77.0.10      │ masquerade           │ masquerade fully-random   this machine's own
+//!                   │                      │                           namespace: 11.77.0.254)
 //!                   │ (endpoint-independent)│ (symmetric)
 //!              host "a" 192.168.1.2     host "b" 192.168.2.2
 //! ```
@@ -20,10 +21,11 @@
 //!
 //! The public segment uses global unicast addresses (11.77.0.0/24), because libp2p's AutoNAT,
 //! as deployed, ignores peers and addresses in private ranges; no packet can leave the
-//! namespaces, so no real host there is ever reached. Every name and address lives inside
-//! namespaces the testbed creates (their names start with
-//! a per-testbed prefix); dropping the [`Testbed`] deletes them all, which also removes their
-//! links. Building one needs root and the `ip` and `nft` commands (`scripts/setup` installs
+//! namespaces, so no real host there is ever reached (no testbed host has a route beyond the
+//! segment). Every name and address lives inside namespaces the testbed creates (their names
+//! start with a per-testbed prefix), but for the end of [`Testbed::uplink`] in this machine's
+//! namespace; dropping the [`Testbed`] deletes the namespaces, which also removes their links
+//! and that end with its peer. Building one needs root and the `ip` and `nft` commands (`scripts/setup` installs
 //! `nftables`): [`Testbed::start`] says why when it cannot.
 
 use std::{
@@ -34,6 +36,9 @@ use std::{
 
 /// The public segment's hosts: their addresses are `11.77.0.<10 + index>`.
 pub const PUBLIC_NET: &str = "11.77.0";
+
+/// The last octet of this machine's own address on the public segment ([`Testbed::uplink`]).
+const UPLINK_HOST: u8 = 254;
 
 /// How a NAT maps a private address and port to a public one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -121,6 +126,22 @@ impl Testbed {
 		let namespace = self.namespace(&format!("p{index}"))?;
 		self.plug_into_public(&namespace, "eth0", address)?;
 		Ok(Host { namespace, address })
+	}
+
+	/// Link this machine's own namespace to the public segment, as the host
+	/// [`UPLINK_ADDRESS`]: processes started the usual way (nodes, verifiers) are then reached
+	/// from the testbed's hosts at that address, as a public node would be. The link goes with
+	/// the testbed.
+	pub fn uplink(&mut self) -> Result<Ipv4Addr, Unavailable> {
+		let address: Ipv4Addr = format!("{PUBLIC_NET}.{UPLINK_HOST}").parse().expect("valid");
+		let public = &self.namespaces[0];
+		let link = format!("{}-up", self.prefix);
+		run(&["ip", "link", "add", &link, "type", "veth", "peer", "up0", "netns", public])?;
+		run(&["ip", "-n", public, "link", "set", "up0", "master", "br0"])?;
+		run(&["ip", "-n", public, "link", "set", "up0", "up"])?;
+		run(&["ip", "addr", "add", &format!("{address}/24"), "dev", &link])?;
+		run(&["ip", "link", "set", &link, "up"])?;
+		Ok(address)
 	}
 
 	/// A new host behind a NAT of its own of kind `nat`.

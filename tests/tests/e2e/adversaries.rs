@@ -76,6 +76,12 @@ pub(crate) struct Outcomes {
 	pub forfeited: BTreeMap<(u32, String), u32>,
 	/// dispute → the blocks it opened, its game ended and it was settled at.
 	pub timeline: BTreeMap<u64, [Option<u32>; 3]>,
+	/// round → the checkpoints its aggregators proposed.
+	pub proposed: BTreeMap<u32, Vec<String>>,
+	/// round → the checkpoint it finished with.
+	pub results: BTreeMap<u32, String>,
+	/// round → the open slots voided with it, each time it was voided.
+	pub voided: BTreeMap<u32, Vec<u32>>,
 }
 
 pub(crate) async fn outcomes(rpc: &Rpc) -> Outcomes {
@@ -119,6 +125,17 @@ pub(crate) async fn outcomes(rpc: &Rpc) -> Outcomes {
 				RuntimeEvent::Training(Training::BisectionForfeited { dispute, party }) => {
 					let round = outcomes.disputes[&dispute];
 					*outcomes.forfeited.entry((round, party.to_string())).or_default() += 1;
+				}
+				RuntimeEvent::Training(Training::CheckpointCommitted {
+					round, checkpoint, ..
+				}) => {
+					outcomes.proposed.entry(round).or_default().push(format!("{checkpoint:?}"));
+				}
+				RuntimeEvent::Training(Training::RoundFinished { round, checkpoint, .. }) => {
+					outcomes.results.insert(round, format!("{checkpoint:?}"));
+				}
+				RuntimeEvent::Training(Training::RoundVoided { round, slots, .. }) => {
+					outcomes.voided.entry(round).or_default().push(slots);
 				}
 				RuntimeEvent::Workers(pallet_workers::Event::Slashed { who, amount, .. }) => {
 					*outcomes.slashed.entry(who.to_string()).or_default() += amount;

@@ -7,6 +7,7 @@
 //! most of its time waiting for blocks, which the other test's processes can use.
 
 mod adversaries;
+mod bad_checkpoint;
 mod chain_specs;
 mod cross_class;
 mod election;

@@ -11,14 +11,21 @@
 //!   the relay, every byte counted as relayed, within the relay's limits.
 //! - Eve, public, reaches Bob as well.
 //!
+//! Then a whole bounty with one worker behind each kind of NAT: the nodes and verifiers run on
+//! this machine, which the testbed links to its public segment, the submitter serves the data
+//! from a public host, and Eve (endpoint-independent) and Ferdie (symmetric) register their
+//! relayed addresses, train, exchange deltas, aggregate and review, and are paid.
+//!
 //! The machine may refuse namespaces (not root, no `nft`): the test then says so and skips,
 //! unless `COHORT_REQUIRE_NAT` is set (as `scripts/test` sets it where it can run), when it
 //! fails.
 
 use cohort_tests::{
+	deployment::Deployment,
 	nat::{Host, Nat, Testbed},
+	wait,
 	worker::run_once,
-	WorkerConfig, WorkerProcess,
+	NetworkConfig, WorkerConfig, WorkerProcess,
 };
 use serde_json::Value;
 use std::{
@@ -63,6 +70,24 @@ fn blob(dir: &Path, name: &str) -> String {
 	path.display().to_string()
 }
 
+/// Start a relay server on `host` as `who` (publishing a marker file); returns the process
+/// and the relay's QUIC address.
+async fn start_relay(dir: &Path, who: &str, host: Host) -> (WorkerProcess, String) {
+	let config = on(dir, who, host.clone());
+	let keys = run_once(&config, &["keys", "inspect"], TIMEOUT).await.unwrap();
+	let relay = format!(
+		"/ip4/{}/udp/{PORT}/quic-v1/p2p/{}",
+		host.address,
+		keys["peerId"].as_str().unwrap()
+	);
+	let marker = dir.join("relay.txt");
+	std::fs::write(&marker, b"the relay serves this").unwrap();
+	let args = ["--relay-server", "dataset", "publish", marker.to_str().unwrap()];
+	let mut process = WorkerProcess::spawn(&config, &args).unwrap();
+	process.json_line(TIMEOUT).await.unwrap();
+	(process, relay)
+}
+
 /// Start `config` publishing `file` through `relay`; wait until AutoNAT has found it behind
 /// its NAT and it holds a relay slot. Returns the process, the blob's root and how long the
 /// reservation took from the start.
@@ -104,21 +129,7 @@ async fn workers_behind_nats_are_reached_through_a_relay_and_directly_where_a_ho
 	let charlie_host = testbed.private_host(Nat::Symmetric).unwrap();
 	let dave_host = testbed.private_host(Nat::EndpointIndependent).unwrap();
 
-	let relay_config = on(dir, "Alice", relay_host.clone());
-	let keys = run_once(&relay_config, &["keys", "inspect"], TIMEOUT).await.unwrap();
-	let relay = format!(
-		"/ip4/{}/udp/{PORT}/quic-v1/p2p/{}",
-		relay_host.address,
-		keys["peerId"].as_str().unwrap()
-	);
-	let marker = dir.join("relay.txt");
-	std::fs::write(&marker, b"the relay serves this").unwrap();
-	let mut relay_process = WorkerProcess::spawn(
-		&relay_config,
-		&["--relay-server", "dataset", "publish", marker.to_str().unwrap()],
-	)
-	.unwrap();
-	relay_process.json_line(TIMEOUT).await.unwrap();
+	let (mut relay_process, relay) = start_relay(dir, "Alice", relay_host).await;
 
 	let bob = on(dir, "Bob", bob_host);
 	let (_bob, bob_root, bob_reserved) =
@@ -161,4 +172,98 @@ async fn workers_behind_nats_are_reached_through_a_relay_and_directly_where_a_ho
 		from_public["seconds"].as_f64().unwrap(),
 	);
 	relay_process.kill().await;
+}
+
+#[tokio::test]
+async fn a_bounty_with_a_worker_behind_each_nat_completes_and_pays_both() {
+	let _machine = crate::training_test().await;
+	let Some(mut testbed) = testbed() else { return };
+	let uplink = testbed.uplink().unwrap();
+	// Alice's node answers the testbed's hosts at the uplink's address, and keeps every block's
+	// state so that the whole run's events can be read.
+	let mut network = NetworkConfig::local();
+	network.nodes[0]
+		.extra_args
+		.extend(["--unsafe-rpc-external", "--state-pruning=archive-canonical"].map(String::from));
+	let mut deployment = Deployment::start(network, &[], "1000").await.unwrap();
+	let node = format!("ws://{uplink}:{}", deployment.network().node(0).rpc_port());
+	let dir = deployment.dir().to_path_buf();
+	// Not a validator's name: their verifiers' stores are in the same directory.
+	let (mut relay_process, relay) = start_relay(&dir, "Two", testbed.public_host().unwrap()).await;
+	let through_relay = ["--bootstrap", relay.as_str(), "--relay", relay.as_str()];
+	for (who, nat) in [("Eve", Nat::EndpointIndependent), ("Ferdie", Nat::Symmetric)] {
+		let host = testbed.private_host(nat).unwrap();
+		let config = WorkerConfig { node: node.clone(), ..on(&dir, who, host) };
+		deployment.add_configured(config, &through_relay, "1000").await.unwrap();
+	}
+	// Each registers its relayed address once AutoNAT has found it private and it holds a slot.
+	let rpc = deployment.network().node(0).rpc().clone();
+	for (config, process) in deployment.workers() {
+		process.wait_log("reachable only through a relay", TIMEOUT).await.unwrap();
+		let account = cohort_tests::worker::account_of(&config.who).to_string();
+		wait::until(&format!("{}'s relayed address in the registry", config.who), TIMEOUT, || {
+			let (rpc, account) = (rpc.clone(), account.clone());
+			async move {
+				let workers: Vec<Value> = rpc.call("cohort_workers", vec![]).await?;
+				let relayed = workers
+					.iter()
+					.filter(|w| w["account"] == account.as_str())
+					.any(|w| registered_addresses(w).iter().any(|a| a.contains("/p2p-circuit")));
+				Ok(relayed.then_some(()))
+			}
+		})
+		.await
+		.unwrap();
+	}
+	let submitter =
+		WorkerConfig { node, ..on(&dir, "Ferdie//stash", testbed.public_host().unwrap()) };
+	let submit = [
+		"--model",
+		r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
+		"--dataset",
+		"builtin:synthetic",
+		"--rounds",
+		"2",
+		"--shards",
+		"2",
+		"--replication",
+		"1",
+		"--audit-rate",
+		"0",
+		"--steps",
+		"20",
+		"--phases",
+		"20,20,30,20,8",
+	];
+	let (serving, submitted) = deployment.submit_as(&submitter, &submit).await.unwrap();
+	assert_eq!(submitted["bounty"], 0, "{submitted}");
+	let done = deployment.wait_closed(0, Duration::from_secs(400)).await.unwrap();
+	assert_eq!(done["status"], "completed", "{done}");
+	drop(serving);
+
+	// Both rounds: each worker trained its shard and was paid; the aggregator fetched the
+	// other's delta, and the reviewer both, across the NATs.
+	let outcomes = crate::adversaries::outcomes(&rpc).await;
+	let context = format!("{outcomes:#?}\n{}", deployment.logs(10));
+	for who in ["Eve", "Ferdie"] {
+		let account = cohort_tests::worker::account_of(who).to_string();
+		for round in 0..2 {
+			assert_eq!(outcomes.accepted.get(&(round, account.clone())), Some(&1), "{context}");
+		}
+		assert!(!outcomes.slashed.contains_key(&account), "{context}");
+	}
+	assert_eq!(outcomes.results.len(), 2, "{context}");
+	relay_process.kill().await;
+}
+
+/// The addresses of a `cohort_workers` entry, as text.
+fn registered_addresses(worker: &Value) -> Vec<String> {
+	let Some(addresses) = worker["addresses"].as_array() else { return Vec::new() };
+	addresses
+		.iter()
+		.filter_map(|address| {
+			let bytes = hex::decode(address.as_str()?.trim_start_matches("0x")).ok()?;
+			Some(multiaddr::Multiaddr::try_from(bytes).ok()?.to_string())
+		})
+		.collect()
 }

@@ -53,6 +53,10 @@ pub enum Behaviour {
 	LateStep,
 	/// Commit a zero delta and never answer the bisection game its dispute opens.
 	Evade,
+	/// Train honestly, but as the round's aggregator propose the checkpoint computed with its
+	/// every value scaled by [`LATE_SCALE`] (and serve it), so that the next round, which
+	/// trains from the proposal while it is reviewed, trains from a wrong model.
+	BadCheckpoint,
 	/// Train on the CPU whatever class the worker declares (its trajectory is the CPU's, step
 	/// for step: the validators' class, not the round's) and commit that delta plus noise of
 	/// [`FORGE_NOISE`] of its norm: the result a CPU verifier would compute, with a payload.
@@ -62,7 +66,8 @@ pub enum Behaviour {
 /// The noise [`Behaviour::ForgeClass`] adds to its delta, relative to the delta's L2 norm.
 pub const FORGE_NOISE: f32 = 0.03;
 
-/// The factor [`Behaviour::LateStep`] scales its departing state by.
+/// The factor [`Behaviour::LateStep`] scales its departing state by, and
+/// [`Behaviour::BadCheckpoint`] the checkpoint it proposes.
 pub const LATE_SCALE: f32 = 1.01;
 
 /// The step [`Behaviour::LateStep`] departs at, of `steps`: two thirds of the way (13 of 20).
@@ -208,6 +213,26 @@ impl Conduct for Adversary {
 
 	fn bisects(&self, round: RoundIndex) -> bool {
 		self.in_round(round).bisects()
+	}
+
+	async fn propose(
+		&self,
+		cx: &Context,
+		job: &Job,
+		round: RoundIndex,
+		computed: H256,
+	) -> Result<H256, DutyError> {
+		if self.in_round(round) != Behaviour::BadCheckpoint {
+			return Ok(computed);
+		}
+		let bytes = cx.store.blob(&computed)?.ok_or(DutyError::Task(format!(
+			"the checkpoint {computed:?} just computed is not in the store"
+		)))?;
+		let checkpoint = job.checkpoint(&bytes)?;
+		let scaled: Vec<f32> = checkpoint.values().map(|v| v * LATE_SCALE).collect();
+		let bad = cx.store.put_blob(&checkpoint.with_values(&scaled).to_bytes())?;
+		tracing::warn!(round, ?computed, proposed = ?bad, "adversary: proposing a wrong checkpoint");
+		Ok(bad)
 	}
 
 	fn before_serving(&self, cx: &Context, slot: ShardTask, root: H256) -> Result<(), DutyError> {

@@ -1,6 +1,6 @@
 //! How a worker conducts itself at the points of its loop where it could cheat: which inputs
-//! it trains from, which delta it commits, how it commits, whether it reveals, and what it
-//! serves. Each default is the honest behaviour, so the worker loop has one path and
+//! it trains from, which delta it commits, how it commits, whether it reveals, what it
+//! serves, and which checkpoint it proposes as a round's aggregator. Each default is the honest behaviour, so the worker loop has one path and
 //! [`Honest`] is nothing but the defaults. The end-to-end tests' Byzantine workers (the
 //! `adversary` module, built only with the `adversary` feature) override them; a
 //! [`Context`] holds one conduct and every hook is asked there.
@@ -65,6 +65,19 @@ pub trait Conduct: Send + Sync {
 	/// always, honestly. A side that does not answer in time loses its game.
 	fn bisects(&self, _round: RoundIndex) -> bool {
 		true
+	}
+
+	/// The checkpoint to propose as `round`'s aggregator of `job`, given `computed`, the one
+	/// it computed (stored): that one, honestly. Whatever it returns must be in the store, to
+	/// be served.
+	async fn propose(
+		&self,
+		_cx: &Context,
+		_job: &Job,
+		_round: RoundIndex,
+		computed: H256,
+	) -> Result<H256, DutyError> {
+		Ok(computed)
 	}
 
 	/// Called once `root` is revealed for `slot`, just before the network provides it: nothing

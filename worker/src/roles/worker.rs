@@ -531,7 +531,8 @@ async fn aggregate(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(
 	let at = cx.chain.best().await?;
 	let job = cx.job(&at, bounty).await?;
 	let view = cx.round(&at, bounty, round).await?;
-	let root = cx.recompute_checkpoint(&job, &view).await?;
+	let computed = cx.recompute_checkpoint(&job, &view).await?;
+	let root = cx.conduct.propose(&cx, &job, round, computed).await?;
 	cx.network.provide(root)?;
 	let call = runtime::tx().training().commit_checkpoint(bounty, round, root);
 	cx.submit("Training.commit_checkpoint", &call).await?;
