@@ -11,7 +11,9 @@
 //! - [`aggregate`]: the rules a bounty combines a round's deltas with: mean, coordinate-wise
 //!   median and trimmed mean;
 //! - [`trajectory`]: the Merkle root over a shard's per-step state hashes, and the proofs a
-//!   bisection of two disagreeing replicas checks its moves with.
+//!   bisection of two disagreeing replicas checks its moves with;
+//! - [`rng`] and [`synthetic`] (with `std`): the seeded generator batches and initial weights
+//!   are drawn with, and the synthetic task's examples, which replicas must draw alike.
 //!
 //! Without the default `std` feature the crate is `no_std` (it needs `alloc`); `std` also
 //! hashes a blob's leaves in parallel with rayon. The bytes and roots are the same either way.
@@ -24,4 +26,8 @@ extern crate alloc;
 pub mod aggregate;
 pub mod delta;
 pub mod merkle;
+#[cfg(feature = "std")]
+pub mod rng;
+#[cfg(feature = "std")]
+pub mod synthetic;
 pub mod trajectory;

@@ -4,8 +4,8 @@
 //! drawn with the generator of (bounty, round, shard), so every replica sees the same batches
 //! in the same order.
 
-use crate::trainer::rng::SeededRng;
 use candle_core::{Device, Result, Tensor};
+use cohort_formats::{rng::SeededRng, synthetic};
 
 /// Where examples come from.
 pub enum Dataset {
@@ -139,9 +139,7 @@ impl<'a> Sampler<'a> {
 		}
 		let (range, teacher) = match dataset {
 			Dataset::Synthetic { seed, input, classes, examples_per_shard } => {
-				let mut rng = SeededRng::new(&[seed.as_slice(), b"teacher"].concat());
-				let teacher = (0..input * classes).map(|_| rng.normal()).collect();
-				(0..*examples_per_shard, teacher)
+				(0..*examples_per_shard, synthetic::teacher(seed, *input, *classes))
 			}
 			Dataset::Text(bytes) => {
 				let (n, s, k) = (bytes.len(), shards as usize, shard as usize);
@@ -172,29 +170,20 @@ impl<'a> Sampler<'a> {
 		match self.dataset {
 			Dataset::Synthetic { seed, input, .. } => {
 				let mut features = Vec::with_capacity(size * input);
-				let mut labels = Vec::with_capacity(size);
-				for index in picks {
-					let mut example = SeededRng::new(
-						&[
-							seed.as_slice(),
-							&self.shard.to_le_bytes(),
-							&(index as u64).to_le_bytes(),
-						]
-						.concat(),
-					);
-					let x: Vec<f32> = (0..*input).map(|_| example.normal()).collect();
-					let scores = self
-						.teacher
-						.chunks(*input)
-						.map(|w| w.iter().zip(&x).map(|(a, b)| a * b).sum::<f32>());
-					let label = scores
-						.enumerate()
-						.max_by(|a, b| a.1.total_cmp(&b.1))
-						.map(|(class, _)| class as u32)
-						.expect("at least one class");
-					features.extend(x);
-					labels.push(label);
-				}
+				let labels: Vec<u32> = picks
+					.into_iter()
+					.map(|index| {
+						let index = index as u64;
+						synthetic::example(
+							seed,
+							self.shard,
+							index,
+							&self.teacher,
+							*input,
+							&mut features,
+						)
+					})
+					.collect();
 				Ok(Batch {
 					inputs: Tensor::from_vec(features, (size, *input), device)?,
 					targets: Tensor::from_vec(labels, size, device)?,

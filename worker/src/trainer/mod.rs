@@ -17,15 +17,14 @@ mod inference;
 mod models;
 mod optimizer;
 mod params;
-mod rng;
 pub mod state;
 
+pub use cohort_formats::rng::SeededRng;
 pub use data::{Batch, DataError, Dataset, Sampler, SyntheticSpec, SYNTHETIC_MAGIC};
 pub use device::{Backend, BackendError};
 pub use inference::{evaluate, generate, Evaluation};
 pub use models::{CharConfig, Fill, MlpConfig, ModelConfig, Parameter, VOCAB};
 pub use params::Params;
-pub use rng::SeededRng;
 
 use crate::delta::Delta;
 use cohort_primitives::{Optimizer, H256};

@@ -4,7 +4,7 @@
 use crate::delta::{Delta, Tensor as Named};
 use crate::trainer::{
 	models::{Fill, Parameter},
-	rng::SeededRng,
+	SeededRng,
 };
 use candle_core::{Device, Result, Tensor, Var};
 use std::collections::BTreeMap;
