@@ -28,6 +28,15 @@ pub const ACCOUNTS: [&str; 10] = [
 	"Ferdie//stash",
 ];
 
+/// `bounty submit` arguments for the tests' small model: an MLP with one hidden layer of 32 on
+/// the built-in synthetic task, a shard of which trains in about a second.
+pub const SMALL_MLP: [&str; 4] = [
+	"--model",
+	r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
+	"--dataset",
+	"builtin:synthetic",
+];
+
 /// How long one process start or one-shot command may take.
 const STEP: Duration = Duration::from_secs(120);
 
@@ -157,13 +166,24 @@ impl Deployment {
 		self.bounty_command(who, "prepare", args).await
 	}
 
-	/// [`Deployment::submit`] as a submitter configured already, e.g. on a NAT testbed's host.
-	pub async fn submit_as(
+	/// Submit a bounty as `submitter` (`bounty submit <args>`, e.g. `who` on node 0 from
+	/// [`Deployment::config_on`], or on a NAT testbed's host), serve its data until it closes,
+	/// and return its `cohort_bounty` view then (see [`Deployment::wait_closed`]).
+	pub async fn run_bounty(
 		&self,
-		config: &WorkerConfig,
+		submitter: &WorkerConfig,
 		args: &[&str],
-	) -> Result<(WorkerProcess, Value)> {
-		Self::run_bounty_command(config, "submit", args).await
+		timeout: Duration,
+	) -> Result<Value> {
+		let (serving, submitted) = Self::run_bounty_command(submitter, "submit", args).await?;
+		let id = submitted["bounty"].as_u64().ok_or_else(|| Error::Worker {
+			name: format!("{} bounty submit", submitter.who),
+			what: format!("printed no bounty id: {submitted}"),
+			log_tail: String::new(),
+		})?;
+		let closed = self.wait_closed(id, timeout).await;
+		drop(serving);
+		closed
 	}
 
 	async fn bounty_command(

@@ -15,7 +15,7 @@
 
 use cohort_runtime::{Balance, RuntimeEvent};
 use cohort_tests::{
-	deployment::Deployment,
+	deployment::{Deployment, SMALL_MLP},
 	worker::{run_once, WorkerConfig},
 	NetworkConfig, Rpc,
 };
@@ -183,10 +183,6 @@ async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
 	let rpc = deployment.network().node(0).rpc().clone();
 	let rounds = EVE.len().to_string();
 	let submit = [
-		"--model",
-		r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
-		"--dataset",
-		"builtin:synthetic",
 		"--rounds",
 		&rounds,
 		"--shards",
@@ -201,9 +197,9 @@ async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
 		"--phases",
 		"15,15,30,12,6",
 	];
-	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
-	assert_eq!(submitted["bounty"], 0, "{submitted}");
-	let done = deployment.wait_closed(0, Duration::from_secs(1500)).await.unwrap();
+	let submit = [&SMALL_MLP[..], &submit].concat();
+	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
+	let done = deployment.run_bounty(&submitter, &submit, Duration::from_secs(1500)).await.unwrap();
 	assert_eq!(done["status"], "completed", "{done}");
 
 	let [eve, ferdie, one] = [Sr25519Keyring::Eve, Sr25519Keyring::Ferdie, Sr25519Keyring::One]
@@ -277,7 +273,6 @@ async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
 	let eve_slashes = outcomes.rejected.iter().chain(&outcomes.unrevealed);
 	let eve_slashes: u32 = eve_slashes.filter(|((_, w), _)| *w == eve).map(|(_, n)| n).sum();
 	assert_eq!(eve_slashes, bad_slots);
-	drop(serving);
 
 	// Eve served her round-8 delta with a byte flipped. With the honest replicas gone, a
 	// fetcher that can reach only her refuses the bytes and writes nothing.

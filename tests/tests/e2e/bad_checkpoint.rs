@@ -11,7 +11,11 @@
 //! arithmetic over the accepted deltas, the same in every class) and find for Ferdie.
 
 use crate::adversaries::{outcomes, NEEDS_FEATURE};
-use cohort_tests::{deployment::Deployment, worker::WorkerConfig, NetworkConfig};
+use cohort_tests::{
+	deployment::{Deployment, SMALL_MLP},
+	worker::WorkerConfig,
+	NetworkConfig,
+};
 use sp_keyring::Sr25519Keyring;
 use std::time::Duration;
 
@@ -30,10 +34,6 @@ async fn a_wrong_checkpoint_voids_the_round_trained_from_it_and_slashes_its_aggr
 	deployment.add_configured(ferdie, &[], "1000").await.expect(NEEDS_FEATURE);
 	let rpc = deployment.network().node(0).rpc().clone();
 	let submit = [
-		"--model",
-		r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
-		"--dataset",
-		"builtin:synthetic",
 		"--rounds",
 		"2",
 		"--shards",
@@ -49,11 +49,10 @@ async fn a_wrong_checkpoint_voids_the_round_trained_from_it_and_slashes_its_aggr
 		"--phases",
 		"15,15,30,12,8",
 	];
-	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
-	assert_eq!(submitted["bounty"], 0, "{submitted}");
-	let done = deployment.wait_closed(0, Duration::from_secs(600)).await.unwrap();
+	let submit = [&SMALL_MLP[..], &submit].concat();
+	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
+	let done = deployment.run_bounty(&submitter, &submit, Duration::from_secs(600)).await.unwrap();
 	assert_eq!(done["status"], "completed", "{done}");
-	drop(serving);
 
 	let [eve, ferdie] =
 		[Sr25519Keyring::Eve, Sr25519Keyring::Ferdie].map(|key| key.to_account_id().to_string());

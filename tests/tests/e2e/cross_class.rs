@@ -11,7 +11,10 @@
 //! class are accepted against the CPU verifiers, also when every shard is audited.
 
 use crate::adversaries::{outcomes, NEEDS_FEATURE};
-use cohort_tests::{deployment::Deployment, NetworkConfig};
+use cohort_tests::{
+	deployment::{Deployment, SMALL_MLP},
+	NetworkConfig,
+};
 use serde_json::Value;
 use sp_keyring::Sr25519Keyring;
 use std::{collections::BTreeMap, time::Duration};
@@ -38,10 +41,6 @@ async fn a_worker_forging_the_verifiers_class_loses_and_honest_emulated_work_is_
 	let registry: Vec<Value> = rpc.call("cohort_workers", vec![]).await.unwrap();
 	assert!(registry.iter().all(|w| w["capabilities"]["class"] == CLASS), "{registry:#?}");
 	let submit = [
-		"--model",
-		r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
-		"--dataset",
-		"builtin:synthetic",
 		"--rounds",
 		"2",
 		"--shards",
@@ -59,11 +58,10 @@ async fn a_worker_forging_the_verifiers_class_loses_and_honest_emulated_work_is_
 		"--phases",
 		"15,15,30,12,6",
 	];
-	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
-	assert_eq!(submitted["bounty"], 0, "{submitted}");
-	let done = deployment.wait_closed(0, Duration::from_secs(600)).await.unwrap();
+	let submit = [&SMALL_MLP[..], &submit].concat();
+	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
+	let done = deployment.run_bounty(&submitter, &submit, Duration::from_secs(600)).await.unwrap();
 	assert_eq!(done["status"], "completed", "{done}");
-	drop(serving);
 
 	let [eve, ferdie, one] = [Sr25519Keyring::Eve, Sr25519Keyring::Ferdie, Sr25519Keyring::One]
 		.map(|key| key.to_account_id().to_string());

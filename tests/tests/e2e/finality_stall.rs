@@ -6,7 +6,7 @@
 //! bond at the reveal deadline.
 
 use cohort_tests::{
-	deployment::{Deployment, ACCOUNTS},
+	deployment::{Deployment, ACCOUNTS, SMALL_MLP},
 	wait, NetworkConfig,
 };
 use serde_json::{json, Value};
@@ -21,10 +21,6 @@ async fn a_finality_stall_slashes_no_honest_worker() {
 		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..2], "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
 	let submit = [
-		"--model",
-		r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
-		"--dataset",
-		"builtin:synthetic",
 		"--rounds",
 		"1",
 		"--shards",
@@ -42,6 +38,7 @@ async fn a_finality_stall_slashes_no_honest_worker() {
 		"--phases",
 		"120,10,120,12,6",
 	];
+	let submit = [&SMALL_MLP[..], &submit].concat();
 	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");
 

@@ -9,7 +9,7 @@
 //! and only honest deltas reach the median.
 
 use cohort_tests::{
-	deployment::{Deployment, ACCOUNTS},
+	deployment::{Deployment, ACCOUNTS, SMALL_MLP},
 	wait,
 	worker::{account_of, run_once, WorkerConfig},
 	NetworkConfig, Rpc,
@@ -22,11 +22,8 @@ const ROUNDS: u32 = 3;
 /// The Byzantine workers' behaviours, one each.
 const BYZANTINE: [&str; 7] =
 	["random", "sign-flip", "scale", "zero", "wrong-shard", "withhold", "copy-seal"];
-const SPEC: [&str; 20] = [
-	"--model",
-	r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
-	"--dataset",
-	"builtin:synthetic",
+/// The bounty, after [`SMALL_MLP`]'s model and dataset.
+const SPEC: [&str; 16] = [
 	"--seed",
 	"many-adversaries",
 	"--rounds",
@@ -57,17 +54,18 @@ async fn run_bounty(
 	bounty: u64,
 	timeout: Duration,
 ) -> f64 {
-	let (serving, submitted) = deployment.submit(submitter, &SPEC).await.unwrap();
-	assert_eq!(submitted["bounty"], bounty, "{submitted}");
-	let done = deployment.wait_closed(bounty, timeout).await.unwrap();
+	let submitter = deployment.config_on(submitter, 0).unwrap();
+	let spec = [&SMALL_MLP[..], &SPEC].concat();
+	let done = deployment.run_bounty(&submitter, &spec, timeout).await.unwrap();
+	assert_eq!(done["id"], bounty, "{done}");
 	assert_eq!(done["status"], "completed", "{done}");
-	drop(serving);
 	let out = deployment.dir().join(format!("bounty-{bounty}.safetensors"));
 	let out = out.to_str().unwrap();
 	let id = bounty.to_string();
 	let eval = wait::until("the final checkpoint to be served", STEP, || async {
 		run_once(observer, &["model", "fetch", &id, "--out", out], STEP).await?;
-		let eval = run_once(observer, &["model", "eval", out, "--model", SPEC[1]], STEP).await?;
+		let eval =
+			run_once(observer, &["model", "eval", out, "--model", SMALL_MLP[1]], STEP).await?;
 		Ok((eval["checkpoint"] == done["checkpoint"]).then_some(eval))
 	})
 	.await

@@ -21,7 +21,7 @@
 //! fails.
 
 use cohort_tests::{
-	deployment::Deployment,
+	deployment::{Deployment, SMALL_MLP},
 	nat::{Host, Nat, Testbed},
 	wait,
 	worker::run_once,
@@ -218,10 +218,6 @@ async fn a_bounty_with_a_worker_behind_each_nat_completes_and_pays_both() {
 	let submitter =
 		WorkerConfig { node, ..on(&dir, "Ferdie//stash", testbed.public_host().unwrap()) };
 	let submit = [
-		"--model",
-		r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
-		"--dataset",
-		"builtin:synthetic",
 		"--rounds",
 		"2",
 		"--shards",
@@ -235,11 +231,9 @@ async fn a_bounty_with_a_worker_behind_each_nat_completes_and_pays_both() {
 		"--phases",
 		"20,20,30,20,8",
 	];
-	let (serving, submitted) = deployment.submit_as(&submitter, &submit).await.unwrap();
-	assert_eq!(submitted["bounty"], 0, "{submitted}");
-	let done = deployment.wait_closed(0, Duration::from_secs(400)).await.unwrap();
+	let submit = [&SMALL_MLP[..], &submit].concat();
+	let done = deployment.run_bounty(&submitter, &submit, Duration::from_secs(400)).await.unwrap();
 	assert_eq!(done["status"], "completed", "{done}");
-	drop(serving);
 
 	// Both rounds: each worker trained its shard and was paid; the aggregator fetched the
 	// other's delta, and the reviewer both, across the NATs.

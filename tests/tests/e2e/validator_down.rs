@@ -4,7 +4,7 @@
 //! quarters of the stake, more than the two thirds a verdict needs, and settle it.
 
 use cohort_tests::{
-	deployment::{Deployment, ACCOUNTS},
+	deployment::{Deployment, ACCOUNTS, SMALL_MLP},
 	wait, NetworkConfig,
 };
 use serde_json::{json, Value};
@@ -19,10 +19,6 @@ async fn a_dispute_settles_with_a_validator_down() {
 		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..2], "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
 	let submit = [
-		"--model",
-		r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#,
-		"--dataset",
-		"builtin:synthetic",
 		"--rounds",
 		"1",
 		"--shards",
@@ -36,6 +32,7 @@ async fn a_dispute_settles_with_a_validator_down() {
 		"--audit-rate",
 		"1",
 	];
+	let submit = [&SMALL_MLP[..], &submit].concat();
 	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");
 

@@ -7,6 +7,7 @@
 //! lost reveal.
 
 use cohort_tests::{
+	deployment::SMALL_MLP,
 	wait,
 	worker::{run_once, WorkerConfig, WorkerProcess},
 	Node, NodeConfig, Rpc,
@@ -16,8 +17,8 @@ use std::time::Duration;
 
 const STEP: Duration = Duration::from_secs(90);
 
-/// A small MLP on the built-in synthetic task, so that a shard trains in well under a second.
-const MODEL: &str = r#"{"model":"mlp","input":784,"hidden":[32],"classes":10}"#;
+/// The tests' small MLP, so that a shard trains in well under a second.
+const MODEL: &str = SMALL_MLP[1];
 
 async fn bounty(rpc: &Rpc) -> Value {
 	rpc.call("cohort_bounty", vec![json!(0)]).await.unwrap()
