@@ -65,11 +65,14 @@
 //!    dispute. The surviving checkpoint becomes `H_{k+1}` (or the bounty completes: the last
 //!    round's checkpoint is the result). The next round does not wait for the review: it is
 //!    assigned as soon as the checkpoint is committed and trains from it, so the review window
-//!    overlaps its training. It cannot close before the review ends; if the checkpoint does not
-//!    stand, the round is voided ([`Event::RoundVoided`]: its slots close unpaid and
-//!    unslashed, the work lost is paid for by nobody but the slashed aggregator's bond) and
-//!    starts again from the checkpoint that did. While it trains, `bounty.round` is the new
-//!    round and the reviewed round is the one before it.
+//!    overlaps its training. It is drawn with a seed fixed when aggregation began, so that the
+//!    aggregator cannot choose who works next by choosing its block. It cannot close before the
+//!    review ends; if the checkpoint does not stand, the round is voided
+//!    ([`Event::RoundVoided`]: its open slots close unpaid and unslashed, but a slot that missed
+//!    the reveal deadline is slashed as ever) and starts again from the checkpoint that did.
+//!    Nobody pays the voided work; the aggregator whose checkpoint fell loses its slash to the
+//!    treasury. While it trains, `bounty.round` is the new round and the reviewed round is the
+//!    one before it.
 //!
 //! ## Bounds
 //! Every stored record is bounded, and `on_initialize` only touches the bounties scheduled for
@@ -944,10 +947,15 @@ pub mod pallet {
 		/// `AlreadyVoted`, `UnknownRoot` or `TooManyVotes`. Emits [`Event::Voted`], and
 		/// [`Event::DisputeSettled`] when it settles.
 		#[pallet::call_index(5)]
-		// The settling vote of a checkpoint dispute also starts the next round.
+		// The settling vote of a checkpoint dispute also starts the next round, or closes the
+		// round that trained during the review (a check, and a start if it accepts nothing),
+		// or voids it (about a check's work) and starts it again.
 		#[pallet::weight((
 			T::WeightInfo::vote(T::MaxShardsPerRound::get())
-				.saturating_add(T::WeightInfo::start_round(T::MaxShardsPerRound::get())),
+				.saturating_add(T::WeightInfo::start_round(T::MaxShardsPerRound::get()))
+				.saturating_add(
+					T::WeightInfo::check_round(T::MaxShardsPerRound::get()).saturating_mul(2)
+				),
 			DispatchClass::Operational
 		))]
 		pub fn vote(

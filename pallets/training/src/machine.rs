@@ -143,7 +143,8 @@ impl<T: Config> Pallet<T> {
 		now: BlockNumberFor<T>,
 	) -> Option<RoundOf<T>> {
 		let (round, checkpoint) = (bounty.round, bounty.checkpoint);
-		match Self::assign(id, bounty, round, checkpoint, now) {
+		let draw = Draw::new::<T>((b"cohort/assign", id, round));
+		match Self::assign(id, bounty, round, checkpoint, draw, now) {
 			Ok(record) => Some(record),
 			Err(eligible) => {
 				let needed = bounty.spec.replication;
@@ -154,21 +155,22 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Assign `round` of bounty `id`, to train from `checkpoint`: its shards are stored, and
-	/// the bounty is woken at the round's reveal deadline. Returns the round's record for the
-	/// caller to store, or the most workers any class has when no class has enough.
+	/// Assign `round` of bounty `id`, to train from `checkpoint`, with `draw`: its shards are
+	/// stored, and the bounty is woken at the round's reveal deadline. Returns the round's
+	/// record for the caller to store, or the most workers any class has when no class has
+	/// enough.
 	fn assign(
 		id: BountyId,
 		bounty: &mut BountyOf<T>,
 		round: RoundIndex,
 		checkpoint: H256,
+		mut draw: Draw,
 		now: BlockNumberFor<T>,
 	) -> Result<RoundOf<T>, u32> {
 		let spec = &bounty.spec;
 		let needed = spec.replication;
 		let classes = T::Workers::eligible_by_class(&spec.requirements);
 		let most = classes.iter().map(|(_, workers)| workers.len() as u32).max().unwrap_or(0);
-		let mut draw = Draw::new::<T>((b"cohort/assign", id, round));
 		let (class, mut eligible) = Self::draw_class(&mut draw, classes, needed).ok_or(most)?;
 		draw.shuffle(&mut eligible);
 
@@ -261,6 +263,17 @@ impl<T: Config> Pallet<T> {
 		} else {
 			let at = p.round.reveal_deadline;
 			Self::schedule(p.id, &mut p.bounty, at)
+		}
+	}
+
+	/// While the round before `p`'s is under review, wake the bounty when that review ends if
+	/// that comes before the wake-up set for `p`'s round (a barrier moves it): the review's
+	/// end, its fee and the bonds it holds are not delayed by the round ahead.
+	pub(crate) fn wake_for_review(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		let Some((_, reviewed)) = Self::reviewed_round(p.id, &p.bounty) else { return };
+		let ends = Self::review_ends(&reviewed.phase).max(after::<T>(now, 1));
+		if p.bounty.wake_at.is_none_or(|at| ends < at) {
+			Self::schedule(p.id, &mut p.bounty, ends);
 		}
 	}
 
@@ -431,14 +444,17 @@ impl<T: Config> Pallet<T> {
 		}
 		let offset =
 			Draw::new::<T>((b"cohort/aggregator", p.id, p.index)).below(workers.len() as u32);
-		Self::designate_aggregator(p, &workers, offset, 0, now);
+		let next = p.index.saturating_add(1);
+		let next_draw = Draw::seed::<T>((b"cohort/assign", p.id, next));
+		Self::designate_aggregator(p, &workers, (offset, next_draw), 0, now);
 	}
 
-	/// Designate the `attempt`-th aggregator in line, starting at `offset`.
+	/// Designate the `attempt`-th aggregator in line, starting at `offset`; the next round
+	/// will be drawn with `next_draw` if it starts during the review.
 	fn designate_aggregator(
 		p: &mut Progress<T>,
 		workers: &[T::AccountId],
-		offset: u32,
+		(offset, next_draw): (u32, H256),
 		attempt: u32,
 		now: BlockNumberFor<T>,
 	) {
@@ -451,6 +467,7 @@ impl<T: Config> Pallet<T> {
 			deadline,
 			attempt: attempt.saturating_add(1),
 			offset,
+			next_draw,
 		};
 		Self::deposit_event(Event::AggregatorDesignated {
 			bounty: p.id,
@@ -464,7 +481,8 @@ impl<T: Config> Pallet<T> {
 	/// The aggregator's deadline passed without a checkpoint: the next in line, or the round
 	/// keeps `H_k` once `MaxAggregatorAttempts` (or every accepted worker) had its turn.
 	fn aggregator_missed(p: &mut Progress<T>, now: BlockNumberFor<T>) {
-		let RoundPhase::Aggregating { aggregator, attempt, offset, .. } = p.round.phase.clone()
+		let RoundPhase::Aggregating { aggregator, attempt, offset, next_draw, .. } =
+			p.round.phase.clone()
 		else {
 			return;
 		};
@@ -473,7 +491,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::AggregatorMissed { bounty: p.id, round: p.index, aggregator });
 		let workers = Self::accepted_workers(p);
 		if attempt < T::MaxAggregatorAttempts::get() && (attempt as usize) < workers.len() {
-			Self::designate_aggregator(p, &workers, offset, attempt, now);
+			Self::designate_aggregator(p, &workers, (offset, next_draw), attempt, now);
 		} else {
 			let unchanged = p.bounty.checkpoint;
 			Self::finish_round(p, unchanged, now);
@@ -487,11 +505,12 @@ impl<T: Config> Pallet<T> {
 		checkpoint: H256,
 		now: BlockNumberFor<T>,
 	) -> DispatchResult {
-		let RoundPhase::Aggregating { aggregator, deadline, .. } = &p.round.phase else {
+		let RoundPhase::Aggregating { aggregator, deadline, next_draw, .. } = &p.round.phase else {
 			return Err(Error::<T>::WrongPhase.into());
 		};
 		ensure!(aggregator == who, Error::<T>::NotAggregator);
 		ensure!(now < *deadline, Error::<T>::CheckpointDeadlinePassed);
+		let next_draw = *next_draw;
 		T::Workers::deadline_met(who);
 		let deadline = after::<T>(now, p.bounty.spec.deadlines.review);
 		p.round.phase = RoundPhase::Review {
@@ -507,12 +526,13 @@ impl<T: Config> Pallet<T> {
 			checkpoint,
 			review_deadline: deadline,
 		});
-		Self::start_ahead(p, checkpoint, deadline, now);
+		Self::start_ahead(p, checkpoint, Draw::from_seed(next_draw), deadline, now);
 		Ok(())
 	}
 
 	/// Start the next round from `checkpoint` while it is reviewed (until `review_deadline`),
-	/// so that the review window overlaps the next round's training instead of adding to it.
+	/// drawn with `draw` (seeded when aggregation began), so that the review window overlaps
+	/// the next round's training instead of adding to it.
 	/// If the checkpoint does not stand, that round is voided and starts again from the one
 	/// that does ([`Self::finish_round`]); until the review ends it cannot close. Not for the
 	/// last round, a cancelling bounty, or when too few workers are eligible now (the round
@@ -520,6 +540,7 @@ impl<T: Config> Pallet<T> {
 	fn start_ahead(
 		p: &mut Progress<T>,
 		checkpoint: H256,
+		draw: Draw,
 		review_deadline: BlockNumberFor<T>,
 		now: BlockNumberFor<T>,
 	) {
@@ -527,7 +548,7 @@ impl<T: Config> Pallet<T> {
 		if p.bounty.status != BountyStatus::Active || next >= p.bounty.spec.rounds {
 			return;
 		}
-		let Ok(round) = Self::assign(p.id, &mut p.bounty, next, checkpoint, now) else {
+		let Ok(round) = Self::assign(p.id, &mut p.bounty, next, checkpoint, draw, now) else {
 			// `assign` changed nothing; the review's wake-up stands.
 			return;
 		};
@@ -583,7 +604,7 @@ impl<T: Config> Pallet<T> {
 		let ahead = match Rounds::<T>::get(p.id, next) {
 			Some(ahead) if ahead.checkpoint == result => Some(ahead),
 			Some(ahead) => {
-				Self::void_round(p, next, &ahead);
+				Self::void_round(p, next, &ahead, now);
 				None
 			}
 			None => None,
@@ -629,15 +650,22 @@ impl<T: Config> Pallet<T> {
 
 	/// Void round `index` of `p`'s bounty, `round`, which trained from a checkpoint that did
 	/// not stand: its open slots close with no reward and no slash (they trained the model as
-	/// the chain then had it; the aggregator whose checkpoint fell was slashed for it) and its
-	/// record goes, so that it can start again from the checkpoint that stood.
-	fn void_round(p: &Progress<T>, index: RoundIndex, round: &RoundOf<T>) {
+	/// the chain then had it) and its record goes, so that it can start again from the
+	/// checkpoint that stood. A slot that had not revealed by the round's reveal deadline
+	/// (which passed while the round waited for the review) missed it as in any round: a void
+	/// is no way out of the slash of a withheld seal.
+	fn void_round(p: &Progress<T>, index: RoundIndex, round: &RoundOf<T>, now: BlockNumberFor<T>) {
+		let late = now >= round.reveal_deadline;
 		let mut voided = 0u32;
 		for shard in 0..p.bounty.spec.shards_per_round {
 			let Some(mut state) = Shards::<T>::take((p.id, index, shard)) else { continue };
 			for slot in state.slots.iter_mut().filter(|s| s.outcome == SlotOutcome::Pending) {
-				Self::close_slot(slot, SlotOutcome::Void);
-				voided = voided.saturating_add(1);
+				if late && slot.root.is_none() {
+					Self::slot_missed(p.id, index, shard, slot);
+				} else {
+					Self::close_slot(slot, SlotOutcome::Void);
+					voided = voided.saturating_add(1);
+				}
 			}
 		}
 		Rounds::<T>::remove(p.id, index);

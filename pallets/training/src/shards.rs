@@ -126,6 +126,7 @@ impl<T: Config> Pallet<T> {
 			});
 			Self::schedule(p.id, &mut p.bounty, next);
 		}
+		Self::wake_for_review(p, now);
 	}
 
 	/// Count a missed deadline against the worker of `slot` (which has not revealed) and close
@@ -135,7 +136,7 @@ impl<T: Config> Pallet<T> {
 	/// `MinRevealBlocks`, loses stake.) A slot neither committed nor declined costs
 	/// `MissedSlashFraction`: a worker that is up either commits or declines, and one that
 	/// does neither would otherwise force its replicas into a lone-reveal dispute for free.
-	fn slot_missed(
+	pub(crate) fn slot_missed(
 		id: BountyId,
 		round: RoundIndex,
 		shard: ShardIndex,

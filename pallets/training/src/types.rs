@@ -89,6 +89,10 @@ chain_type! {
 			attempt: u32,
 			/// Where the line starts among the accepted workers (drawn once per round).
 			offset: u32,
+			/// The seed the next round is assigned with when it starts on the proposed
+			/// checkpoint, during the review: drawn when aggregation began, so that no
+			/// aggregator can choose it by choosing the block it commits in.
+			next_draw: H256,
 		},
 		/// The round's workers may dispute `proposed` until `deadline`.
 		Review {

@@ -247,6 +247,7 @@ impl Worker {
 				let training = matches!(info.phase, RoundPhase::Training);
 				let pending = matches!(slot.outcome, SlotOutcome::Pending);
 				let checkpoint = info.checkpoint;
+				self.abandon_stale(id, index, shard.shard, checkpoint);
 				if training && pending && slot.seal.is_none() && at.number < info.commit_deadline {
 					let duty =
 						Duty::Commit { bounty: id, round: index, shard: shard.shard, checkpoint };
@@ -280,6 +281,28 @@ impl Worker {
 			}
 		}
 		Ok(())
+	}
+
+	/// Stop a commit of this slot that trains from another checkpoint than `checkpoint`: its
+	/// round was voided (its checkpoint fell under review) and started again, and the stale
+	/// training would hold the training turn while the new one's window runs.
+	fn abandon_stale(
+		&mut self,
+		bounty: BountyId,
+		round: RoundIndex,
+		shard: ShardIndex,
+		checkpoint: H256,
+	) {
+		self.running.retain(|duty, task| match *duty {
+			Duty::Commit { bounty: b, round: r, shard: s, checkpoint: c }
+				if (b, r, s) == (bounty, round, shard) && c != checkpoint =>
+			{
+				tracing::info!(bounty, round, shard, "the round was voided: stopping its training");
+				task.abort();
+				false
+			}
+			_ => true,
+		});
 	}
 
 	/// Review `round`'s proposed checkpoint while it is under review. Every proposed
@@ -504,6 +527,12 @@ async fn reveal(cx: Context, slot: ShardTask) -> Result<(), DutyError> {
 		);
 		return Ok(());
 	};
+	// A record trained from another checkpoint is of a voided round: its seal is not the one
+	// on chain, and the commit duty trains the slot anew.
+	if record.checkpoint != slot.checkpoint {
+		tracing::warn!(bounty, round, shard, "the stored seal is of a voided round; not revealing");
+		return Ok(());
+	}
 	// Sent whatever the record's stage: the loop asks only while the chain lacks the root
 	// (a reveal in a block that a reorganisation took away is sent again).
 	let call = runtime::tx().training().reveal(

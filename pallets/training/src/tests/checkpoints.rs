@@ -305,3 +305,76 @@ fn a_challenge_left_without_verdict_voids_the_round_ahead() {
 		assert_eq!(phase(id), Phase::Training);
 	});
 }
+
+#[test]
+fn the_round_ahead_is_drawn_when_aggregation_begins_not_when_the_checkpoint_lands() {
+	// The same round 0, its checkpoint committed at once or two blocks later: round 1's slots
+	// are the same, so an aggregator cannot pick them by picking its block.
+	let assignment = |wait: u64| {
+		let mut slots = Vec::new();
+		run(|| {
+			let id = started(spec());
+			train_round(id, 0, honest(0));
+			run_to_block(System::block_number() + wait);
+			propose(id, 0, checkpoint_after(0));
+			slots = (0..2).map(|s| workers_of(id, 1, s)).collect::<Vec<_>>();
+		});
+		slots
+	};
+	assert_eq!(assignment(0), assignment(2));
+}
+
+#[test]
+fn a_void_does_not_spare_a_seal_withheld_past_its_reveal_deadline() {
+	run(|| {
+		// Votes may take longer than round 1's windows.
+		let mut long_votes = spec();
+		long_votes.deadlines.vote = 12;
+		let id = started(long_votes);
+		train_round(id, 0, honest(0));
+		let aggregator = aggregator_of(id, 0);
+		propose(id, 0, bad());
+		let checker = (10..14).find(|w| *w != aggregator).unwrap();
+		assert_ok!(Training::dispute_checkpoint(
+			RuntimeOrigin::signed(checker),
+			id,
+			0,
+			checkpoint_after(0)
+		));
+		// Round 1: everyone commits, one withholds its reveal past the deadline; the round
+		// waits for the challenge.
+		let [withholder, partner] = workers_of(id, 1, 0)[..] else { panic!() };
+		for s in 0..2 {
+			for worker in workers_of(id, 1, s) {
+				assert_ok!(commit(worker, id, 1, s, good(1, s)));
+			}
+		}
+		run_to_block(round_info(id, 1).commit_deadline);
+		for s in 0..2 {
+			for worker in workers_of(id, 1, s).into_iter().filter(|w| *w != withholder) {
+				assert_ok!(reveal(worker, id, 1, s, good(1, s)));
+			}
+		}
+		run_to_block(round_info(id, 1).reveal_deadline);
+		assert_eq!(result_of(id, 0), None);
+		let held = Workers::held(&withholder);
+		let partner_held = Workers::held(&partner);
+		let dispute = challenge_of(id, 0);
+		for voter in [100, 101, 102] {
+			assert_ok!(vote(voter, dispute, Verdict::Correct(checkpoint_after(0))));
+		}
+		assert!(training_events().iter().any(|e| matches!(
+			e,
+			Event::SealUnrevealed { round: 1, worker, .. } if *worker == withholder
+		)));
+		assert!(training_events().contains(&Event::RoundVoided {
+			bounty: id,
+			round: 1,
+			checkpoint: bad(),
+			slots: 3
+		}));
+		let lost = |w: AccountId| if w == aggregator { WORKER_BOND / 10 } else { 0 };
+		assert_eq!(Workers::held(&withholder), held - WORKER_BOND / 10 - lost(withholder));
+		assert_eq!(Workers::held(&partner), partner_held - lost(partner));
+	});
+}
