@@ -303,7 +303,13 @@ pub fn new_full<
 			network,
 			sync: Arc::new(sync_service),
 			notification_service: grandpa_notification_service,
-			voting_rule: sc_consensus_grandpa::VotingRulesBuilder::default().build(),
+			// GRANDPA's default rules vote at least two blocks behind the best block, and only
+			// three quarters of the way into what is unfinalized: a relay chain's margin for
+			// availability, which this chain does not have. Every move a worker makes that
+			// must not be undone (a reveal, serving a delta) waits for finality, so each block
+			// of lag is a second of every round; voting on the best block is as safe (a vote
+			// for a block that loses its fork finalizes only the common ancestor).
+			voting_rule: sc_consensus_grandpa::VotingRulesBuilder::new().build(),
 			prometheus_registry,
 			shared_voter_state: SharedVoterState::empty(),
 			telemetry: telemetry.as_ref().map(|x| x.handle()),
