@@ -22,6 +22,10 @@ chain_type! {
 			/// The first block at which `withdraw_unbonded` succeeds.
 			unlock_at: BlockNumber,
 		},
+		/// Lost its seat in its class to a bigger bond (or its class's seat to a new class):
+		/// listed nowhere and drawn for nothing, while its open duties finish backed by its
+		/// bond. `update` takes a seat again where one can be had; `unbond` leaves.
+		Displaced,
 	}
 }
 

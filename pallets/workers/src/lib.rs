@@ -10,6 +10,14 @@
 //! worker that misses [`Config::MaxMissedDeadlines`] assignment deadlines in a row becomes
 //! inactive until its next `heartbeat`.
 //!
+//! Seats are bounded ([`Config::MaxWorkersPerClass`] per class, [`Config::MaxClasses`]
+//! classes), and stake decides who holds them, so that bonded squatters cannot lock honest
+//! workers out: a full class seats a newcomer bonded above its smallest-bonded member, which
+//! is [`WorkerStatus::Displaced`] (listed nowhere, drawn for nothing, its open duties finishing
+//! backed by its bond; it takes a seat again with `update` once it bonds enough); when every
+//! class seat is taken, a new class takes the seat of a class none of whose members has sent
+//! a heartbeat for two [`Config::HeartbeatInterval`]s, and its members are displaced.
+//!
 //! `unbond` takes the worker out of the eligible set at once; its bond stays on hold, and
 //! slashable, for [`Config::WorkerBondingDuration`] blocks, after which `withdraw_unbonded`
 //! frees it and removes the record. A worker holding a slot that is not settled yet cannot
@@ -176,6 +184,10 @@ pub mod pallet {
 		Reactivated { who: T::AccountId },
 		/// `who` lost `amount` of its bond for `reason`.
 		Slashed { who: T::AccountId, amount: BalanceOf<T>, reason: SlashReason },
+		/// `who` lost its seat in its class to `by` (who bonded more, or founded a class in the
+		/// place of `who`'s, where nobody had sent a heartbeat for two intervals): it gets no
+		/// new work until `update` seats it again.
+		Displaced { who: T::AccountId, by: T::AccountId },
 	}
 
 	#[pallet::error]
@@ -200,10 +212,15 @@ pub mod pallet {
 		TooManyAddresses,
 		/// An address is empty or longer than `MAX_ADDRESS_LEN` bytes.
 		InvalidAddress,
-		/// The determinism class already has `MaxWorkersPerClass` workers.
+		/// The determinism class already has `MaxWorkersPerClass` workers, none bonded below
+		/// the newcomer (a worker moving from another class takes only a free seat).
 		ClassFull,
-		/// There are already `MaxClasses` determinism classes.
+		/// There are already `MaxClasses` determinism classes, each with a member heard from
+		/// within two heartbeat intervals.
 		TooManyClasses,
+		/// The worker lost its seat to a bigger bond: `bond_extra` and `update` to take one
+		/// again, or `unbond`.
+		Displaced,
 		/// The worker holds slots that are not settled yet.
 		HasOpenAssignments,
 		/// The worker is unbonding; withdraw and register again.
@@ -219,26 +236,28 @@ pub mod pallet {
 		/// Register the caller as a worker with `capabilities`, libp2p `peer_id` and
 		/// `addresses` (binary multiaddrs), bonding `bond` of its free balance.
 		///
-		/// The worker is active and eligible at once; registering counts as a heartbeat.
+		/// The worker is active and eligible at once; registering counts as a heartbeat. A full
+		/// class, or a new class when every class seat is taken, makes room as the pallet docs
+		/// say, emitting [`Event::Displaced`] for each worker that loses its seat.
 		/// Fails with `AlreadyRegistered`, `BondTooLow`, `InsufficientBalance`, `InvalidClass`,
 		/// `EmptyPeerId`, `PeerIdTooLong`, `TooManyAddresses`, `InvalidAddress`, `ClassFull`
 		/// or `TooManyClasses`. Emits [`Event::Registered`].
 		#[pallet::call_index(0)]
-		#[pallet::weight(T::WeightInfo::register())]
+		#[pallet::weight(T::WeightInfo::register().saturating_add(Pallet::<T>::seat_search()))]
 		pub fn register(
 			origin: OriginFor<T>,
 			capabilities: Capabilities,
 			peer_id: Vec<u8>,
 			addresses: Vec<Vec<u8>>,
 			#[pallet::compact] bond: BalanceOf<T>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			ensure!(!Workers::<T>::contains_key(&who), Error::<T>::AlreadyRegistered);
 			ensure!(bond >= T::MinWorkerBond::get(), Error::<T>::BondTooLow);
 			ensure!(capabilities.class.is_well_formed(), Error::<T>::InvalidClass);
 			let peer_id = Self::checked_peer_id(peer_id)?;
 			let addresses = Self::checked_addresses(addresses)?;
-			Self::join_class(&capabilities.class, &who)?;
+			let searched = Self::join_class(&capabilities.class, &who, bond, true)?;
 			Self::hold(&who, bond)?;
 			let now = frame_system::Pallet::<T>::block_number();
 			Workers::<T>::insert(
@@ -257,26 +276,32 @@ pub mod pallet {
 				},
 			);
 			Self::deposit_event(Event::Registered { who, bond, capabilities });
-			Ok(())
+			Ok(Self::refund_unsearched(T::WeightInfo::register(), searched))
 		}
 
 		/// Change any of the caller's capabilities, peer id and addresses; `None` keeps one as
 		/// it is. A new determinism class applies to rounds drawn from now on, and is refused
 		/// while the worker holds an open duty.
 		///
+		/// A move takes a free seat in the new class (or a silent class's seat, as
+		/// [`Pallet::register`] does), never another worker's. A displaced worker's `update`
+		/// naming its own class seats it there again if it outbids the smallest seated bond,
+		/// duties and all, and makes it active; naming another class, it moves as above.
+		///
 		/// Fails with `NotRegistered`, `Leaving`, `HasOpenAssignments` (a class change while
 		/// assigned), and the checks of [`Pallet::register`].
 		/// Emits [`Event::Updated`].
 		#[pallet::call_index(1)]
-		#[pallet::weight(T::WeightInfo::update())]
+		#[pallet::weight(T::WeightInfo::update().saturating_add(Pallet::<T>::seat_search()))]
 		pub fn update(
 			origin: OriginFor<T>,
 			capabilities: Option<Capabilities>,
 			peer_id: Option<Vec<u8>>,
 			addresses: Option<Vec<Vec<u8>>>,
-		) -> DispatchResult {
+		) -> DispatchResultWithPostInfo {
 			let who = ensure_signed(origin)?;
 			let mut worker = Self::staying(&who)?;
+			let mut searched = false;
 			if let Some(peer_id) = peer_id {
 				worker.peer_id = Self::checked_peer_id(peer_id)?;
 			}
@@ -285,18 +310,33 @@ pub mod pallet {
 			}
 			if let Some(capabilities) = capabilities {
 				ensure!(capabilities.class.is_well_formed(), Error::<T>::InvalidClass);
-				if capabilities.class != worker.capabilities.class {
+				let displaced = worker.status == WorkerStatus::Displaced;
+				let moving = capabilities.class != worker.capabilities.class;
+				if moving || displaced {
 					// A worker that hops classes while assigned could follow the draw from class
-					// to class; its duties were assigned to the class it declared.
-					ensure!(worker.open_assignments == 0, Error::<T>::HasOpenAssignments);
-					Self::join_class(&capabilities.class, &who)?;
+					// to class; its duties were assigned to the class it declared. A displaced
+					// worker returning to its own class keeps them.
+					ensure!(
+						!moving || worker.open_assignments == 0,
+						Error::<T>::HasOpenAssignments
+					);
+					// Leave first: the old seat must not be counted, nor its holder displaced.
 					Self::leave_class(&worker.capabilities.class, &who);
+					// A move takes a free seat, never someone's: otherwise one bond could empty
+					// a seat in every full class in turn, without the bonding delay.
+					let outbid = !moving;
+					searched = Self::join_class(&capabilities.class, &who, worker.bond, outbid)?;
+				}
+				if displaced {
+					worker.status = WorkerStatus::Active;
+					worker.last_heartbeat = frame_system::Pallet::<T>::block_number();
+					worker.missed_in_row = 0;
 				}
 				worker.capabilities = capabilities;
 			}
 			Workers::<T>::insert(&who, worker);
 			Self::deposit_event(Event::Updated { who });
-			Ok(())
+			Ok(Self::refund_unsearched(T::WeightInfo::update(), searched))
 		}
 
 		/// Add `amount` of the caller's free balance to its bond (to return above
@@ -374,13 +414,14 @@ pub mod pallet {
 		/// blocks, its missed-deadline count starts again, and an inactive worker becomes
 		/// active.
 		///
-		/// Fails with `NotRegistered` or `Leaving`. Emits [`Event::Heartbeat`], and
+		/// Fails with `NotRegistered`, `Leaving` or `Displaced`. Emits [`Event::Heartbeat`], and
 		/// [`Event::Reactivated`] for an inactive worker.
 		#[pallet::call_index(5)]
 		#[pallet::weight(T::WeightInfo::heartbeat())]
 		pub fn heartbeat(origin: OriginFor<T>) -> DispatchResult {
 			let who = ensure_signed(origin)?;
 			let mut worker = Self::staying(&who)?;
+			ensure!(worker.status != WorkerStatus::Displaced, Error::<T>::Displaced);
 			worker.last_heartbeat = frame_system::Pallet::<T>::block_number();
 			worker.missed_in_row = 0;
 			let reactivated = worker.status == WorkerStatus::Inactive;
@@ -418,19 +459,95 @@ pub mod pallet {
 			T::Currency::hold(&HoldReason::WorkerBond.into(), who, amount)
 		}
 
-		/// Add `who` to `class`'s members, keeping the list sorted.
-		fn join_class(class: &DeterminismClass, who: &T::AccountId) -> DispatchResult {
-			let is_new = !ClassMembers::<T>::contains_key(class);
-			ensure!(
-				!is_new || ClassMembers::<T>::count() < T::MaxClasses::get(),
-				Error::<T>::TooManyClasses
-			);
-			ClassMembers::<T>::try_mutate(class, |members| {
-				if let Err(at) = members.binary_search(who) {
-					members.try_insert(at, who.clone()).map_err(|_| Error::<T>::ClassFull)?;
+		/// Add `who`, bonding `bond`, to `class`'s members, keeping the list sorted; make room
+		/// first if the set of classes is full, and if the class is full and `outbid`, by
+		/// displacing its smallest bond. Returns whether it had to search for a seat (which
+		/// reads member records, see [`Pallet::seat_search`]).
+		fn join_class(
+			class: &DeterminismClass,
+			who: &T::AccountId,
+			bond: BalanceOf<T>,
+			outbid: bool,
+		) -> Result<bool, DispatchError> {
+			let mut searched = false;
+			if !ClassMembers::<T>::contains_key(class)
+				&& ClassMembers::<T>::count() >= T::MaxClasses::get()
+			{
+				searched = true;
+				let (stale, members) = Self::stale_class().ok_or(Error::<T>::TooManyClasses)?;
+				ClassMembers::<T>::remove(&stale);
+				for member in members {
+					Self::displace(&member, who);
 				}
-				Ok(())
+			}
+			let mut members = ClassMembers::<T>::get(class);
+			if members.binary_search(who).is_ok() {
+				return Ok(searched);
+			}
+			if members.len() as u32 >= T::MaxWorkersPerClass::get() {
+				ensure!(outbid, Error::<T>::ClassFull);
+				searched = true;
+				// Duties do not shield a seat (squatters could keep themselves busy): the
+				// displaced member finishes them, still bonded, but is drawn for no more.
+				let (at, smallest) = members
+					.iter()
+					.enumerate()
+					.filter_map(|(at, member)| {
+						Workers::<T>::get(member).map(|worker| (at, worker.bond))
+					})
+					.min_by_key(|(_, bond)| *bond)
+					.ok_or(Error::<T>::ClassFull)?;
+				ensure!(smallest < bond, Error::<T>::ClassFull);
+				let displaced = members.remove(at);
+				Self::displace(&displaced, who);
+			}
+			let at = members.binary_search(who).unwrap_err();
+			members.try_insert(at, who.clone()).map_err(|_| Error::<T>::ClassFull)?;
+			ClassMembers::<T>::insert(class, members);
+			Ok(searched)
+		}
+
+		/// The first class (in storage order) none of whose members has sent a heartbeat (or
+		/// registered) within two `HeartbeatInterval`s, with its members: its seat can go to a
+		/// new class. Silence, not inactivity or a bond below the minimum, since others can
+		/// cause those (bounties nobody can meet in time make a class's workers miss
+		/// deadlines), while a running worker heartbeats several times an interval.
+		fn stale_class() -> Option<(DeterminismClass, Vec<T::AccountId>)> {
+			let now = frame_system::Pallet::<T>::block_number();
+			let silence = T::HeartbeatInterval::get().saturating_mul(2u32.into());
+			ClassMembers::<T>::iter().find_map(|(class, members)| {
+				let stale = members.iter().all(|member| {
+					Workers::<T>::get(member)
+						.is_none_or(|worker| now > worker.last_heartbeat.saturating_add(silence))
+				});
+				stale.then(|| (class, members.into_inner()))
 			})
+		}
+
+		/// Mark `who`, which lost its seat to `by`, displaced. The caller has taken it off its
+		/// class's list.
+		fn displace(who: &T::AccountId, by: &T::AccountId) {
+			Workers::<T>::mutate_extant(who, |worker| worker.status = WorkerStatus::Displaced);
+			Self::deposit_event(Event::Displaced { who: who.clone(), by: by.clone() });
+		}
+
+		/// The most a seat search can add to `register` or `update`, on top of their
+		/// benchmarked weight (which covers a class with room): reading every class and every
+		/// member record, and displacing one class's worth of members. A search is rare (only
+		/// full classes need one), and a call that makes none is refunded it.
+		pub fn seat_search() -> Weight {
+			let classes = u64::from(T::MaxClasses::get());
+			let members = u64::from(T::MaxWorkersPerClass::get());
+			T::DbWeight::get().reads_writes(classes * (members + 1), members + 1)
+		}
+
+		/// The weight actually used: `benchmarked` alone when no seat search was needed.
+		fn refund_unsearched(
+			benchmarked: Weight,
+			searched: bool,
+		) -> frame_support::dispatch::PostDispatchInfo {
+			let actual = if searched { None } else { Some(benchmarked) };
+			frame_support::dispatch::PostDispatchInfo { actual_weight: actual, pays_fee: Pays::Yes }
 		}
 
 		/// Remove `who` from `class`'s members; an empty class disappears.
@@ -475,9 +592,9 @@ pub mod pallet {
 	}
 
 	impl<T: Config> Pallet<T> {
-		/// Checks the invariants: every bond is exactly what is held, every worker that is not
-		/// leaving is listed in its class (and nobody else is), classes are sorted. Run by
-		/// this pallet's and `pallet-training`'s tests after every step.
+		/// Checks the invariants: every bond is exactly what is held, every worker that is
+		/// neither leaving nor displaced is listed in its class (and nobody else is), classes
+		/// are sorted. Run by this pallet's and `pallet-training`'s tests after every step.
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			let mut listed = 0usize;
 			for (class, members) in ClassMembers::<T>::iter() {
@@ -487,8 +604,11 @@ pub mod pallet {
 					let worker = Workers::<T>::get(who).ok_or("a class lists a non-worker")?;
 					ensure!(worker.capabilities.class == class, "worker listed in the wrong class");
 					ensure!(
-						!matches!(worker.status, WorkerStatus::Leaving { .. }),
-						"a leaving worker is listed"
+						!matches!(
+							worker.status,
+							WorkerStatus::Leaving { .. } | WorkerStatus::Displaced
+						),
+						"a leaving or displaced worker is listed"
 					);
 				}
 				listed += members.len();
@@ -496,7 +616,8 @@ pub mod pallet {
 			let mut staying = 0usize;
 			for (who, worker) in Workers::<T>::iter() {
 				ensure!(worker.bond == Self::held(&who), "bond differs from the hold");
-				if !matches!(worker.status, WorkerStatus::Leaving { .. }) {
+				if !matches!(worker.status, WorkerStatus::Leaving { .. } | WorkerStatus::Displaced)
+				{
 					staying += 1;
 				}
 			}

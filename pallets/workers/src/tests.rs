@@ -13,6 +13,18 @@ fn register(who: AccountId, class_name: &str, bond: u64) -> sp_runtime::Dispatch
 		vec![vec![4, 127, 0, 0, 1]],
 		bond,
 	)
+	.map(|_| ())
+	.map_err(|e| e.error)
+}
+
+fn move_to(who: AccountId, class_name: &str) -> sp_runtime::DispatchResult {
+	Workers::update(RuntimeOrigin::signed(who), Some(caps(class_name)), None, None)
+		.map(|_| ())
+		.map_err(|e| e.error)
+}
+
+fn members(class_name: &str) -> Vec<AccountId> {
+	ClassMembers::<Test>::get(class(class_name)).to_vec()
 }
 
 fn last_event() -> RuntimeEvent {
@@ -94,10 +106,118 @@ fn classes_and_their_sizes_are_bounded() {
 		for who in [3, 1, 2] {
 			assert_ok!(register(who, "cpu", 100));
 		}
-		assert_eq!(ClassMembers::<Test>::get(class("cpu")).to_vec(), vec![1, 2, 3]);
+		assert_eq!(members("cpu"), vec![1, 2, 3]);
+		// A full class admits nobody bonded no more than its smallest member.
 		assert_noop!(register(4, "cpu", 100), Error::<Test>::ClassFull);
 		assert_ok!(register(4, "cuda-sm90", 100));
-		assert_noop!(register(5, "metal", 100), Error::<Test>::TooManyClasses);
+		// Both class seats are held by live workers.
+		assert_noop!(register(5, "metal", 500), Error::<Test>::TooManyClasses);
+	});
+}
+
+#[test]
+fn a_full_class_seats_a_bigger_bond_and_displaces_its_smallest_member() {
+	run(|| {
+		assert_ok!(register(1, "cpu", 300));
+		assert_ok!(register(2, "cpu", 100));
+		assert_ok!(register(3, "cpu", 200));
+		assert_ok!(register(4, "cpu", 101));
+		assert_eq!(members("cpu"), vec![1, 3, 4]);
+		assert_eq!(status(2), WorkerStatus::Displaced);
+		assert!(System::events()
+			.iter()
+			.any(|record| record.event == Event::Displaced { who: 2, by: 4 }.into()));
+		// Displaced: drawn for nothing, still bonded (so still answerable for what it did).
+		assert!(!Workers::is_eligible(&2, &Requirements::default()));
+		assert!(Workers::is_bonded(&2));
+		assert_eq!(Workers::held(&2), 100);
+		assert_noop!(Workers::heartbeat(RuntimeOrigin::signed(2)), Error::<Test>::Displaced);
+		// It takes a seat again, at once, by bonding more than the smallest seated member.
+		assert_noop!(move_to(2, "cpu"), Error::<Test>::ClassFull);
+		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(2), 50));
+		assert_ok!(move_to(2, "cpu"));
+		assert_eq!(members("cpu"), vec![1, 2, 3]);
+		assert_eq!((status(2), status(4)), (WorkerStatus::Active, WorkerStatus::Displaced));
+		assert!(Workers::is_eligible(&2, &Requirements::default()));
+		// Or it leaves.
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(4)));
+		assert_eq!(status(4), WorkerStatus::Leaving { unlock_at: 1 + BONDING_DURATION });
+	});
+}
+
+#[test]
+fn a_duty_does_not_keep_a_seat_but_is_finished_backed_by_the_bond() {
+	run(|| {
+		for who in [1, 2, 3] {
+			assert_ok!(register(who, "cpu", 100 + who));
+		}
+		// Squatters cannot shield their seats by keeping themselves busy.
+		Workers::assignment_opened(&1);
+		assert_ok!(register(4, "cpu", 500));
+		assert_eq!(members("cpu"), vec![2, 3, 4]);
+		assert_eq!(status(1), WorkerStatus::Displaced);
+		// The duty is still backed: the worker stays bonded, slashable, and cannot leave.
+		assert!(Workers::is_bonded(&1));
+		let reason = SlashReason::ShardDispute { bounty: 1, round: 0, shard: 0 };
+		assert_eq!(Workers::slash(&1, Perbill::from_percent(10), reason), 10);
+		assert_noop!(Workers::unbond(RuntimeOrigin::signed(1)), Error::<Test>::HasOpenAssignments);
+		// It need not wait for its duties to take its seat back: it bonds more and returns.
+		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(1), 200));
+		assert_ok!(move_to(1, "cpu"));
+		assert_eq!(members("cpu"), vec![1, 3, 4]);
+		assert_eq!((status(1), status(2)), (WorkerStatus::Active, WorkerStatus::Displaced));
+		assert_eq!(WorkerRecords::<Test>::get(1).unwrap().open_assignments, 1);
+	});
+}
+
+#[test]
+fn a_move_takes_a_free_seat_but_never_displaces() {
+	run(|| {
+		for who in [1, 2, 3] {
+			assert_ok!(register(who, "cpu", 100));
+		}
+		assert_ok!(register(4, "cuda-sm90", 500));
+		// One bond hopping from class to class could otherwise empty a seat in each.
+		assert_noop!(move_to(4, "cpu"), Error::<Test>::ClassFull);
+		assert_ok!(Workers::unbond(RuntimeOrigin::signed(3)));
+		assert_ok!(move_to(4, "cpu"));
+		assert_eq!(members("cpu"), vec![1, 2, 4]);
+		assert!(!ClassMembers::<Test>::contains_key(class("cuda-sm90")));
+		// A displaced worker may go to another class's free seat, but not while assigned.
+		assert_ok!(register(5, "cpu", 200));
+		assert_eq!(status(1), WorkerStatus::Displaced);
+		Workers::assignment_opened(&1);
+		assert_noop!(move_to(1, "metal"), Error::<Test>::HasOpenAssignments);
+		Workers::assignment_closed(&1);
+		assert_ok!(move_to(1, "metal"));
+		assert_eq!((members("metal"), status(1)), (vec![1], WorkerStatus::Active));
+	});
+}
+
+#[test]
+fn a_new_class_takes_the_seat_of_a_class_nobody_has_heard_from() {
+	run(|| {
+		assert_ok!(register(1, "cpu", 100));
+		assert_ok!(register(2, "squat-a", 100));
+		assert_ok!(register(3, "squat-a", 100));
+		// Worker 3 heartbeats at block 10 and then misses deadlines: inactive, which others
+		// can cause (bounties nobody meets), does not free a seat; silence does.
+		System::set_block_number(10);
+		assert_ok!(Workers::heartbeat(RuntimeOrigin::signed(3)));
+		Workers::deadline_missed(&3);
+		Workers::deadline_missed(&3);
+		assert_eq!(status(3), WorkerStatus::Inactive);
+		System::set_block_number(10 + 2 * HEARTBEAT_INTERVAL);
+		assert_ok!(Workers::heartbeat(RuntimeOrigin::signed(1)));
+		assert_noop!(register(4, "metal", 100), Error::<Test>::TooManyClasses);
+		System::set_block_number(11 + 2 * HEARTBEAT_INTERVAL);
+		assert_ok!(register(4, "metal", 100));
+		assert!(!ClassMembers::<Test>::contains_key(class("squat-a")));
+		assert_eq!(members("metal"), vec![4]);
+		assert_eq!(members("cpu"), vec![1]);
+		for who in [2, 3] {
+			assert_eq!(status(who), WorkerStatus::Displaced);
+		}
 	});
 }
 
