@@ -34,12 +34,15 @@ use crate::{
 	chain::{
 		runtime::{
 			self,
-			runtime_types::pallet_training::{
-				runtime_api::ShardView,
-				types::{
-					BountyStatus, DeclineReason, DisputeStatus, RoundPhase, ShardOutcome, Slot,
-					SlotOutcome,
+			runtime_types::{
+				pallet_training::{
+					runtime_api::ShardView,
+					types::{
+						BountyStatus, DeclineReason, DisputeStatus, RoundPhase, ShardOutcome, Slot,
+						SlotOutcome,
+					},
 				},
+				pallet_workers::info::WorkerStatus,
 			},
 		},
 		AccountId, At, ChainError, RoundView,
@@ -391,7 +394,20 @@ fn task_of(round: &RoundView, shard: &ShardView<AccountId>) -> ShardTask {
 	}
 }
 
+/// Tell the chain this worker is alive. A worker that lost its seat to a bigger bond
+/// (`Displaced`) asks for its seat back instead, which it gets once its bond outbids the
+/// smallest seated one (`cohort-worker stake` adds to it).
 async fn heartbeat(cx: Context) -> Result<(), DutyError> {
+	let me = cx.chain.best().await?.worker(&cx.account()).await?;
+	if let Some(me) = me.filter(|me| matches!(me.info.status, WorkerStatus::Displaced)) {
+		tracing::warn!(
+			"this worker lost its seat to a bigger bond and gets no new work: asking for it \
+			 back (`cohort-worker stake` adds to the bond)"
+		);
+		let call = runtime::tx().workers().update(Some(me.info.capabilities), None, None);
+		cx.submit("Workers.update", &call).await?;
+		return Ok(());
+	}
 	cx.submit("Workers.heartbeat", &runtime::tx().workers().heartbeat()).await?;
 	Ok(())
 }

@@ -5,7 +5,10 @@ use anyhow::{Context, Result};
 use clap::Args;
 use cohort_primitives::{Capabilities, DeterminismClass};
 use cohort_worker::{
-	chain::{runtime, Included},
+	chain::{
+		runtime::{self, runtime_types::pallet_workers::info::WorkerStatus},
+		AccountId, Included,
+	},
 	keys::Keys,
 	trainer::Backend,
 };
@@ -90,12 +93,26 @@ pub struct StakeArgs {
 	amount: String,
 }
 
+/// Add to the bond; a worker that lost its seat to a bigger bond (`Displaced`) then takes one
+/// again in its class, if it now outbids the smallest seated bond.
 pub async fn stake(options: &Options, args: StakeArgs) -> Result<()> {
 	let amount = parse_amount(&args.amount)?;
 	let (chain, keys) = signer(options).await?;
 	let call = runtime::tx().workers().bond_extra(amount);
 	let included = chain.submit_finalized(&keys, "Workers.bond_extra", &call).await?;
 	printed(options, "Workers.bond_extra", &keys, &included);
+	let at = chain.best().await?;
+	let Some(worker) = at.worker(&AccountId::from(keys.account_id())).await? else {
+		return Ok(());
+	};
+	if matches!(worker.info.status, WorkerStatus::Displaced) {
+		let call = runtime::tx().workers().update(Some(worker.info.capabilities), None, None);
+		let included = chain
+			.submit_finalized(&keys, "Workers.update", &call)
+			.await
+			.context("bonded, but not seated again")?;
+		printed(options, "Workers.update", &keys, &included);
+	}
 	Ok(())
 }
 
