@@ -190,7 +190,7 @@ async fn recompute_shard(
 	if same_class {
 		return Ok(Some(exact(merkle::root(&mine.to_bytes()), candidates)));
 	}
-	Ok(match within_tolerance(cx, &mine, candidates).await[..] {
+	Ok(match within_tolerance(cx, &mine, candidates).await?[..] {
 		[] => Some(Verdict::NoneCorrect),
 		[only] => Some(Verdict::Correct(only)),
 		ref several => {
@@ -212,23 +212,26 @@ fn exact(root: H256, candidates: &[H256]) -> Verdict {
 	}
 }
 
-/// The candidates whose delta is within [`TOLERANCE`] of `mine`.
-async fn within_tolerance(cx: &Context, mine: &Delta, candidates: &[H256]) -> Vec<H256> {
+/// The candidates whose delta is within [`TOLERANCE`] of `mine`. A candidate that cannot be
+/// fetched fails the whole comparison, so that the verifier tries again (or never votes)
+/// rather than count it as far: a vote for `NoneCorrect` because a peer was unreachable would
+/// slash honest replicas. Bytes that hash to the root but are no delta of this model are far.
+async fn within_tolerance(
+	cx: &Context,
+	mine: &Delta,
+	candidates: &[H256],
+) -> Result<Vec<H256>, DutyError> {
 	let mut close = Vec::new();
 	for root in candidates {
-		let theirs = match cx.blob(*root).await.map(|bytes| Delta::from_bytes(&bytes)) {
-			Ok(Ok(delta)) if delta.same_layout(mine) => delta,
-			Ok(_) => continue,
-			Err(e) => {
-				tracing::warn!(?root, "cannot fetch a candidate: {e}");
-				continue;
-			}
+		let theirs = match Delta::from_bytes(&cx.blob(*root).await?) {
+			Ok(delta) if delta.same_layout(mine) => delta,
+			_ => continue,
 		};
 		if relative_l2(&theirs, mine) <= TOLERANCE {
 			close.push(*root);
 		}
 	}
-	close
+	Ok(close)
 }
 
 /// `‖a − b‖ / ‖b‖` (or `‖a‖` if `b` is zero).
