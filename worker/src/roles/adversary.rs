@@ -5,8 +5,9 @@
 //! fetchers refuse bytes that do not hash to the root asked for, and a bisection game finds the
 //! step a trajectory departs at (or slashes the side that stops answering it).
 //!
-//! An [`Adversary`] follows a schedule, one behaviour per round, so one bounty shows every
-//! behaviour against the same honest replicas. It is a [`Conduct`]: the worker loop asks it at
+//! An [`Adversary`] follows a schedule, one [`RoundPlan`] per round (one behaviour for the
+//! round, or one per shard), so one bounty shows every behaviour against the same honest
+//! replicas. It is a [`Conduct`]: the worker loop asks it at
 //! each point where a worker could cheat, and it answers as the round's behaviour says.
 
 use super::{Conduct, Context, DutyError};
@@ -18,7 +19,7 @@ use crate::{
 };
 use async_trait::async_trait;
 use cohort_primitives::{BountyId, RoundIndex, ShardIndex, H256};
-use std::time::Duration;
+use std::{str::FromStr, time::Duration};
 
 /// How a worker misbehaves in one round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -81,22 +82,66 @@ pub const SCALE: f32 = 1_000.0;
 /// How long [`Behaviour::CopySeal`] looks between reads of the chain for a seal to copy.
 const COPY_POLL: Duration = Duration::from_millis(500);
 
-/// A worker's behaviour per round: round `k` follows the `k`-th, and the last one repeats.
+/// What a worker does in one round: one behaviour in every shard it holds (`zero`), or one
+/// per shard (`random+sign-flip`: shard 0 random, shard 1 and every later one sign-flip), so
+/// that one round can show several behaviours side by side.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RoundPlan(Vec<Behaviour>);
+
+impl RoundPlan {
+	/// The behaviour in `shard`: the plan's entry for it, or its last.
+	pub fn in_shard(&self, shard: ShardIndex) -> Behaviour {
+		let last = self.0.len() - 1; // never empty: `from_str` refuses an empty plan
+		self.0[(shard as usize).min(last)]
+	}
+
+	/// Whether any shard of the round follows `behaviour`.
+	pub fn has(&self, behaviour: Behaviour) -> bool {
+		self.0.contains(&behaviour)
+	}
+}
+
+impl From<Behaviour> for RoundPlan {
+	fn from(behaviour: Behaviour) -> Self {
+		RoundPlan(vec![behaviour])
+	}
+}
+
+impl FromStr for RoundPlan {
+	type Err = String;
+
+	fn from_str(plan: &str) -> Result<Self, String> {
+		let behaviours = plan
+			.split('+')
+			.map(|name| clap::ValueEnum::from_str(name.trim(), true))
+			.collect::<Result<Vec<Behaviour>, String>>()?;
+		Ok(RoundPlan(behaviours))
+	}
+}
+
+/// A worker's plan per round: round `k` follows the `k`-th, and the last one repeats.
 #[derive(Clone, Debug)]
 pub struct Adversary {
-	schedule: Vec<Behaviour>,
+	schedule: Vec<RoundPlan>,
 }
 
 impl Adversary {
 	/// Follow `schedule` (empty: honest throughout).
-	pub fn new(schedule: Vec<Behaviour>) -> Self {
+	pub fn new(schedule: Vec<RoundPlan>) -> Self {
 		Self { schedule }
 	}
 
-	/// The behaviour in `round`.
-	pub fn in_round(&self, round: RoundIndex) -> Behaviour {
+	/// The plan of `round`.
+	fn plan(&self, round: RoundIndex) -> RoundPlan {
 		let last = self.schedule.len().checked_sub(1);
-		last.map_or(Behaviour::Honest, |last| self.schedule[(round as usize).min(last)])
+		last.map_or(Behaviour::Honest.into(), |last| {
+			self.schedule[(round as usize).min(last)].clone()
+		})
+	}
+
+	/// The behaviour in `slot`'s shard of its round.
+	pub fn in_slot(&self, slot: ShardTask) -> Behaviour {
+		self.plan(slot.round).in_shard(slot.shard)
 	}
 }
 
@@ -173,7 +218,7 @@ impl Behaviour {
 #[async_trait]
 impl Conduct for Adversary {
 	async fn commit_otherwise(&self, cx: &Context, slot: ShardTask) -> Result<bool, DutyError> {
-		if self.in_round(slot.round) != Behaviour::CopySeal {
+		if self.in_slot(slot) != Behaviour::CopySeal {
 			return Ok(false);
 		}
 		commit_copied_seal(cx, slot).await?;
@@ -186,7 +231,7 @@ impl Conduct for Adversary {
 		job: &Job,
 		slot: ShardTask,
 	) -> Result<ShardTask, DutyError> {
-		self.in_round(slot.round).training_inputs(cx, job, slot).await
+		self.in_slot(slot).training_inputs(cx, job, slot).await
 	}
 
 	async fn retrace(
@@ -196,7 +241,7 @@ impl Conduct for Adversary {
 		slot: ShardTask,
 		trained: Trained,
 	) -> Result<Trained, DutyError> {
-		match self.in_round(slot.round) {
+		match self.in_slot(slot) {
 			Behaviour::LateStep => depart_late(cx, job, slot, trained).await,
 			Behaviour::ForgeClass => train_on_the_cpu(cx, job, slot).await,
 			_ => Ok(trained),
@@ -204,15 +249,15 @@ impl Conduct for Adversary {
 	}
 
 	fn tamper(&self, slot: ShardTask, trained: Delta) -> Delta {
-		self.in_round(slot.round).tamper(trained, (slot.bounty, slot.round, slot.shard))
+		self.in_slot(slot).tamper(trained, (slot.bounty, slot.round, slot.shard))
 	}
 
-	fn reveals(&self, round: RoundIndex) -> bool {
-		self.in_round(round).reveals()
+	fn reveals(&self, slot: ShardTask) -> bool {
+		self.in_slot(slot).reveals()
 	}
 
-	fn bisects(&self, round: RoundIndex) -> bool {
-		self.in_round(round).bisects()
+	fn bisects(&self, slot: ShardTask) -> bool {
+		self.in_slot(slot).bisects()
 	}
 
 	async fn propose(
@@ -222,7 +267,7 @@ impl Conduct for Adversary {
 		round: RoundIndex,
 		computed: H256,
 	) -> Result<H256, DutyError> {
-		if self.in_round(round) != Behaviour::BadCheckpoint {
+		if !self.plan(round).has(Behaviour::BadCheckpoint) {
 			return Ok(computed);
 		}
 		let bytes = cx.store.blob(&computed)?.ok_or(DutyError::Task(format!(
@@ -236,7 +281,7 @@ impl Conduct for Adversary {
 	}
 
 	fn before_serving(&self, cx: &Context, slot: ShardTask, root: H256) -> Result<(), DutyError> {
-		if self.in_round(slot.round) == Behaviour::WrongBlob {
+		if self.in_slot(slot) == Behaviour::WrongBlob {
 			let ShardTask { bounty, round, shard, .. } = slot;
 			tracing::warn!(bounty, round, shard, ?root, "adversary: serving wrong bytes");
 			cx.network.serve_wrong_bytes(root)?;
@@ -335,13 +380,37 @@ mod tests {
 		Delta::new(tensors).unwrap()
 	}
 
+	fn slot(round: RoundIndex, shard: ShardIndex) -> ShardTask {
+		ShardTask { bounty: 0, round, shard, dataset_shard: shard, checkpoint: H256::zero() }
+	}
+
 	#[test]
-	fn the_schedule_gives_each_round_its_behaviour_and_repeats_the_last() {
-		let adversary = Adversary::new(vec![Behaviour::Honest, Behaviour::Zero]);
-		assert_eq!(adversary.in_round(0), Behaviour::Honest);
-		assert_eq!(adversary.in_round(1), Behaviour::Zero);
-		assert_eq!(adversary.in_round(7), Behaviour::Zero);
-		assert_eq!(Adversary::new(vec![]).in_round(3), Behaviour::Honest);
+	fn the_schedule_gives_each_round_its_plan_and_repeats_the_last() {
+		let adversary = Adversary::new(vec![Behaviour::Honest.into(), Behaviour::Zero.into()]);
+		assert_eq!(adversary.in_slot(slot(0, 0)), Behaviour::Honest);
+		assert_eq!(adversary.in_slot(slot(1, 3)), Behaviour::Zero);
+		assert_eq!(adversary.in_slot(slot(7, 0)), Behaviour::Zero);
+		assert_eq!(Adversary::new(vec![]).in_slot(slot(3, 1)), Behaviour::Honest);
+	}
+
+	#[test]
+	fn a_plan_gives_each_shard_its_behaviour_and_repeats_the_last() {
+		let plan: RoundPlan = "random+Sign-Flip".parse().unwrap();
+		assert_eq!(plan.in_shard(0), Behaviour::Random);
+		assert_eq!(plan.in_shard(1), Behaviour::SignFlip);
+		assert_eq!(plan.in_shard(5), Behaviour::SignFlip);
+		assert!(plan.has(Behaviour::SignFlip) && !plan.has(Behaviour::Zero));
+		let adversary = Adversary::new(vec!["honest".parse().unwrap(), plan]);
+		assert_eq!(adversary.in_slot(slot(1, 0)), Behaviour::Random);
+		assert_eq!(adversary.in_slot(slot(2, 1)), Behaviour::SignFlip);
+	}
+
+	#[test]
+	fn an_unknown_or_empty_behaviour_is_refused_by_name() {
+		let error = "random+cheat".parse::<RoundPlan>().unwrap_err();
+		assert!(error.contains("cheat"), "{error}");
+		assert!("".parse::<RoundPlan>().is_err());
+		assert!("zero+".parse::<RoundPlan>().is_err());
 	}
 
 	#[test]

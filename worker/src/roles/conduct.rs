@@ -55,15 +55,15 @@ pub trait Conduct: Send + Sync {
 		trained
 	}
 
-	/// Whether seals committed in `round` are revealed: always, honestly. A seal that is not
+	/// Whether the seal committed for `slot` is revealed: always, honestly. A seal that is not
 	/// revealed is never opened, and its slot is left alone.
-	fn reveals(&self, _round: RoundIndex) -> bool {
+	fn reveals(&self, _slot: ShardTask) -> bool {
 		true
 	}
 
-	/// Whether this worker answers the bisection games its slots of `round` are drawn into:
-	/// always, honestly. A side that does not answer in time loses its game.
-	fn bisects(&self, _round: RoundIndex) -> bool {
+	/// Whether this worker answers the bisection game `slot` is drawn into: always, honestly.
+	/// A side that does not answer in time loses its game.
+	fn bisects(&self, _slot: ShardTask) -> bool {
 		true
 	}
 
@@ -118,7 +118,6 @@ mod tests {
 			checkpoint: H256::repeat_byte(5),
 		};
 		assert_eq!(Honest.tamper(slot, delta()).to_bytes(), delta().to_bytes());
-		assert!(Honest.reveals(0) && Honest.reveals(7));
-		assert!(Honest.bisects(0) && Honest.bisects(7));
+		assert!(Honest.reveals(slot) && Honest.bisects(slot));
 	}
 }

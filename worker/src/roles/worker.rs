@@ -244,7 +244,7 @@ impl Worker {
 			}
 			for (shard, slot) in &mine {
 				let task = task_of(&round, shard);
-				if slot.seal.is_some() && !self.cx.conduct.reveals(index) {
+				if slot.seal.is_some() && !self.cx.conduct.reveals(task) {
 					continue; // a seal this worker does not reveal (withheld, copied) stays shut
 				}
 				let training = matches!(info.phase, RoundPhase::Training);
@@ -354,7 +354,7 @@ impl Worker {
 			} else if game.sides[side].moved.is_none()
 				&& at.number < game.deadline
 				&& bisection::moves_now(game, place, at.number, self.move_blocks)
-				&& self.cx.conduct.bisects(task.round)
+				&& self.cx.conduct.bisects(task)
 			{
 				let duty = Duty::Move { dispute, low: game.low, high: game.high };
 				self.spawn(duty, bisection::answer(self.cx.clone(), dispute, game.clone(), task));

@@ -17,11 +17,13 @@ use std::sync::Arc;
 /// `run`'s options.
 #[derive(clap::Args, Debug)]
 pub struct RunArgs {
-	/// Misbehave, one behaviour per round (the last repeats), to test that the network catches
-	/// it. Built only with the `adversary` feature, for the end-to-end tests.
+	/// Misbehave, one plan per round (the last repeats), to test that the network catches it:
+	/// a behaviour for the round, or one per shard joined by `+` (`random+zero`: shard 0
+	/// random, shard 1 and on zero). Built only with the `adversary` feature, for the
+	/// end-to-end tests.
 	#[cfg(feature = "adversary")]
-	#[arg(long, value_enum, value_delimiter = ',')]
-	adversary: Vec<cohort_worker::roles::adversary::Behaviour>,
+	#[arg(long, value_delimiter = ',', value_name = "PLAN")]
+	adversary: Vec<cohort_worker::roles::adversary::RoundPlan>,
 }
 
 impl RunArgs {
