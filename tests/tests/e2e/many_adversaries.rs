@@ -18,7 +18,9 @@ use serde_json::{json, Value};
 use std::{collections::BTreeSet, time::Duration};
 
 const STEP: Duration = Duration::from_secs(180);
-const ROUNDS: u32 = 3;
+/// Rounds of each run: two, so that the Byzantine run meets most of its workers (each round
+/// draws 8 of the 16) while the suite stays short.
+const ROUNDS: u32 = 2;
 /// The Byzantine workers' behaviours, one each.
 const BYZANTINE: [&str; 7] =
 	["random", "sign-flip", "scale", "zero", "wrong-shard", "withhold", "copy-seal"];
@@ -27,7 +29,7 @@ const SPEC: [&str; 16] = [
 	"--seed",
 	"many-adversaries",
 	"--rounds",
-	"3",
+	"2", // ROUNDS
 	"--shards",
 	"4",
 	"--replication",
@@ -132,7 +134,9 @@ async fn seven_byzantine_workers_of_sixteen_are_slashed_and_the_loss_holds() {
 		assert_eq!(was_slashed, was_assigned, "{who} ({behaviour}), assigned: {assigned:?}");
 		caught += usize::from(was_slashed);
 	}
-	assert!(caught >= 3, "only {caught} Byzantine workers were assigned work: {assigned:?}");
+	// Two draws of 8 of 16 workers assign fewer than two of the seven Byzantine ones about
+	// once in 12 000 runs.
+	assert!(caught >= 2, "only {caught} Byzantine workers were assigned work: {assigned:?}");
 	for who in honest {
 		assert!(!slashed(who).0, "{who} is honest");
 	}
