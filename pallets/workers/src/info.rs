@@ -47,7 +47,7 @@ chain_type! {
 		/// Its libp2p listen addresses.
 		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::hex_list"))]
 		pub addresses: Addresses,
-		/// Active, inactive or leaving.
+		/// Active, inactive, displaced or leaving.
 		pub status: WorkerStatus<BlockNumber>,
 		/// The block of its last heartbeat (registration counts as one).
 		pub last_heartbeat: BlockNumber,

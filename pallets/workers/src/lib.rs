@@ -289,7 +289,8 @@ pub mod pallet {
 		/// duties and all, and makes it active; naming another class, it moves as above.
 		///
 		/// Fails with `NotRegistered`, `Leaving`, `HasOpenAssignments` (a class change while
-		/// assigned), and the checks of [`Pallet::register`].
+		/// assigned), `BondTooLow` (a seat taken with a bond slashed below `MinWorkerBond`:
+		/// `bond_extra` first), and the checks of [`Pallet::register`].
 		/// Emits [`Event::Updated`].
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::update().saturating_add(Pallet::<T>::seat_search()))]
@@ -320,16 +321,20 @@ pub mod pallet {
 						!moving || worker.open_assignments == 0,
 						Error::<T>::HasOpenAssignments
 					);
+					// A seat costs what registering costs: a bond slashed below the minimum,
+					// which earns no draw, must not keep a class alive or take a seat.
+					ensure!(worker.bond >= T::MinWorkerBond::get(), Error::<T>::BondTooLow);
 					// Leave first: the old seat must not be counted, nor its holder displaced.
 					Self::leave_class(&worker.capabilities.class, &who);
 					// A move takes a free seat, never someone's: otherwise one bond could empty
 					// a seat in every full class in turn, without the bonding delay.
 					let outbid = !moving;
 					searched = Self::join_class(&capabilities.class, &who, worker.bond, outbid)?;
+					// Taking a seat is a sign of life: a class founded by a move is not silent.
+					worker.last_heartbeat = frame_system::Pallet::<T>::block_number();
 				}
 				if displaced {
 					worker.status = WorkerStatus::Active;
-					worker.last_heartbeat = frame_system::Pallet::<T>::block_number();
 					worker.missed_in_row = 0;
 				}
 				worker.capabilities = capabilities;
@@ -538,7 +543,9 @@ pub mod pallet {
 		pub fn seat_search() -> Weight {
 			let classes = u64::from(T::MaxClasses::get());
 			let members = u64::from(T::MaxWorkersPerClass::get());
-			T::DbWeight::get().reads_writes(classes * (members + 1), members + 1)
+			let members_and_own = members.saturating_add(1);
+			T::DbWeight::get()
+				.reads_writes(classes.saturating_mul(members_and_own), members_and_own)
 		}
 
 		/// The weight actually used: `benchmarked` alone when no seat search was needed.

@@ -222,6 +222,27 @@ fn a_new_class_takes_the_seat_of_a_class_nobody_has_heard_from() {
 }
 
 #[test]
+fn a_seat_is_taken_again_only_with_the_minimum_bond_and_counts_as_a_sign_of_life() {
+	run(|| {
+		for who in [1, 2, 3] {
+			assert_ok!(register(who, "cpu", 100 + who));
+		}
+		assert_ok!(register(4, "cpu", 500));
+		assert_eq!(status(1), WorkerStatus::Displaced);
+		// Slashed below the minimum while displaced: no seat (not even a free one, nor a
+		// silent class's) until the bond is topped up.
+		let reason = SlashReason::ShardDispute { bounty: 1, round: 0, shard: 0 };
+		Workers::slash(&1, Perbill::from_percent(10), reason);
+		assert_noop!(move_to(1, "metal"), Error::<Test>::BondTooLow);
+		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(1), 9));
+		// A class founded by a move is as alive as one founded by registering.
+		System::set_block_number(5 * HEARTBEAT_INTERVAL);
+		assert_ok!(move_to(1, "metal"));
+		assert_eq!(WorkerRecords::<Test>::get(1).unwrap().last_heartbeat, 5 * HEARTBEAT_INTERVAL);
+	});
+}
+
+#[test]
 fn update_changes_addresses_and_moves_class() {
 	run(|| {
 		assert_ok!(register(1, "cpu", 100));
