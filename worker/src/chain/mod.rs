@@ -113,6 +113,24 @@ impl At {
 		self.call(runtime::runtime_apis().workers_api().workers()).await
 	}
 
+	/// Whether `workers.update` would seat `me`, a displaced worker, in its class again: a
+	/// seat there is free, or its bond outbids the smallest seated one. Asked before sending,
+	/// since a refused update still pays for the seat search. (A class of its own whose seat
+	/// was taken while every class is held is not foreseen: the update then says so.)
+	pub async fn seat_within_reach(&self, me: &WorkerView) -> Result<bool, ChainError> {
+		use runtime::runtime_types::pallet_workers::info::WorkerStatus;
+		let per_class = self.constant(runtime::constants().workers().max_workers_per_class())?;
+		let class = &me.info.capabilities.0.class;
+		let seated: Vec<u128> = (self.workers().await?.into_iter())
+			.filter(|w| w.info.capabilities.0.class == *class)
+			.filter(|w| {
+				!matches!(w.info.status, WorkerStatus::Displaced | WorkerStatus::Leaving { .. })
+			})
+			.map(|w| w.info.bond)
+			.collect();
+		Ok(seated.len() < per_class as usize || seated.iter().any(|&bond| me.info.bond > bond))
+	}
+
 	/// The chain's block time (Aura's slot duration), in milliseconds.
 	pub async fn slot_duration_ms(&self) -> Result<u64, ChainError> {
 		Ok(self.call(runtime::runtime_apis().aura_api().slot_duration()).await?.0)

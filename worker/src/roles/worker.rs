@@ -395,15 +395,24 @@ fn task_of(round: &RoundView, shard: &ShardView<AccountId>) -> ShardTask {
 }
 
 /// Tell the chain this worker is alive. A worker that lost its seat to a bigger bond
-/// (`Displaced`) asks for its seat back instead, which it gets once its bond outbids the
-/// smallest seated one (`cohort-worker stake` adds to it).
+/// (`Displaced`) asks for its seat back instead, once its bond outbids the smallest seated one
+/// (`cohort-worker stake` adds to it). A failed read of its own record still sends the
+/// heartbeat: a live worker must not go silent because one query failed.
 async fn heartbeat(cx: Context) -> Result<(), DutyError> {
-	let me = cx.chain.best().await?.worker(&cx.account()).await?;
+	let at = cx.chain.best().await?;
+	let me = at.worker(&cx.account()).await.unwrap_or_else(|e| {
+		tracing::warn!("cannot read this worker's record, sending a heartbeat anyway: {e}");
+		None
+	});
 	if let Some(me) = me.filter(|me| matches!(me.info.status, WorkerStatus::Displaced)) {
-		tracing::warn!(
-			"this worker lost its seat to a bigger bond and gets no new work: asking for it \
-			 back (`cohort-worker stake` adds to the bond)"
-		);
+		if !at.seat_within_reach(&me).await? {
+			tracing::warn!(
+				"this worker lost its seat to a bigger bond and gets no new work until \
+				 `cohort-worker stake` bonds it above the smallest seated bond"
+			);
+			return Ok(());
+		}
+		tracing::info!("this worker's bond outbids a seat again: asking for it back");
 		let call = runtime::tx().workers().update(Some(me.info.capabilities), None, None);
 		cx.submit("Workers.update", &call).await?;
 		return Ok(());

@@ -1,7 +1,7 @@
 //! Commands on the worker's own account: register, stake, unstake, heartbeat.
 
 use crate::{connect::signer, inputs::parse_amount, options::Options, output};
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 use clap::Args;
 use cohort_primitives::{Capabilities, DeterminismClass};
 use cohort_worker::{
@@ -106,6 +106,12 @@ pub async fn stake(options: &Options, args: StakeArgs) -> Result<()> {
 		return Ok(());
 	};
 	if matches!(worker.info.status, WorkerStatus::Displaced) {
+		if !at.seat_within_reach(&worker).await? {
+			bail!(
+				"bonded, but the worker is still displaced: its bond does not outbid the smallest \
+				 seated bond of its class; stake more, or unbond"
+			);
+		}
 		let call = runtime::tx().workers().update(Some(worker.info.capabilities), None, None);
 		let included = chain
 			.submit_finalized(&keys, "Workers.update", &call)
