@@ -96,12 +96,17 @@ pub enum DutyError {
 
 impl DutyError {
 	/// Whether nobody could be found to serve a blob the duty needs (as opposed to a broken
-	/// blob, chain or store).
+	/// blob, chain or store): no provider, or every provider failed (unreachable, stalled,
+	/// not holding it, serving wrong bytes). Either way the bytes cannot be had, and a worker
+	/// that is owed them must be able to decline rather than miss its deadline.
 	pub fn is_unavailable(&self) -> bool {
 		matches!(
 			self,
 			DutyError::P2p(
-				P2pError::NoProvider(_) | P2pError::NotFound { .. } | P2pError::Request { .. }
+				P2pError::NoProvider(_)
+					| P2pError::NotFound { .. }
+					| P2pError::Request { .. }
+					| P2pError::AllProvidersFailed { .. }
 			)
 		)
 	}

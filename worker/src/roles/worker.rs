@@ -115,6 +115,9 @@ const REDO_AFTER_BLOCKS: u32 = 5;
 
 /// Blocks before the commit deadline at which a slot whose data nobody serves is declined.
 const DATA_GRACE_BLOCKS: u32 = 3;
+/// Blocks before a commit deadline by which a slot that has not had its turn to train is
+/// declined: time for the decline to be included.
+const DECLINE_MARGIN_BLOCKS: u32 = 2;
 
 impl Duty {
 	/// Whether the duty, once done, is never done again: a review that found the checkpoint
@@ -466,12 +469,21 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 	let mut record = match recorded.filter(|record| record.checkpoint == checkpoint) {
 		Some(record) => record,
 		None => {
+			// Another slot may hold the training turn until past this one's deadline: wait for
+			// it only while a decline can still land, or the slot would miss its deadline.
+			let now = cx.chain.best().await?.number;
+			let wait = window.time_left(now.saturating_add(DECLINE_MARGIN_BLOCKS));
+			let Ok(turn) = tokio::time::timeout(wait, cx.training_turn()).await else {
+				tracing::warn!(bounty, round, shard, "no turn to train before the deadline");
+				return decline(&cx, slot, DeclineReason::Infeasible).await;
+			};
 			// Judged once this worker's turn to train has come: the time left is what counts,
-			// not the time there was when the slot was assigned.
-			let turn = cx.training_turn().await;
+			// not the time there was when the slot was assigned. The commit must be in a
+			// block before the deadline, so the deadline's own block does not count.
 			let at = cx.chain.best().await?;
 			let job = cx.job(&at, bounty).await?;
-			if let Some(reason) = cx.infeasible(&job, window.time_left(at.number)) {
+			if let Some(reason) = cx.infeasible(&job, window.time_left(at.number.saturating_add(1)))
+			{
 				tracing::warn!(bounty, round, shard, "cannot train the shard in time: {reason}");
 				return decline(&cx, slot, DeclineReason::Infeasible).await;
 			}
