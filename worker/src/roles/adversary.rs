@@ -131,17 +131,14 @@ impl Adversary {
 		Self { schedule }
 	}
 
-	/// The plan of `round`.
-	fn plan(&self, round: RoundIndex) -> RoundPlan {
-		let last = self.schedule.len().checked_sub(1);
-		last.map_or(Behaviour::Honest.into(), |last| {
-			self.schedule[(round as usize).min(last)].clone()
-		})
+	/// The plan of `round`; `None` with an empty schedule (honest throughout).
+	fn plan(&self, round: RoundIndex) -> Option<&RoundPlan> {
+		self.schedule.get(round as usize).or(self.schedule.last())
 	}
 
 	/// The behaviour in `slot`'s shard of its round.
 	pub fn in_slot(&self, slot: ShardTask) -> Behaviour {
-		self.plan(slot.round).in_shard(slot.shard)
+		self.plan(slot.round).map_or(Behaviour::Honest, |plan| plan.in_shard(slot.shard))
 	}
 }
 
@@ -267,7 +264,7 @@ impl Conduct for Adversary {
 		round: RoundIndex,
 		computed: H256,
 	) -> Result<H256, DutyError> {
-		if !self.plan(round).has(Behaviour::BadCheckpoint) {
+		if !self.plan(round).is_some_and(|plan| plan.has(Behaviour::BadCheckpoint)) {
 			return Ok(computed);
 		}
 		let bytes = cx.store.blob(&computed)?.ok_or(DutyError::Task(format!(
