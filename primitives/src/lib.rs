@@ -33,7 +33,7 @@ pub use peer::{
 };
 pub use seal::seal;
 pub use sp_core::H256;
-pub use traits::{SlashReason, VoterStake, WorkerRegistry};
+pub use traits::{EligibleWorker, SlashReason, VoterStake, WorkerRegistry};
 
 /// Identifies a bounty; assigned in order of creation.
 pub type BountyId = u64;

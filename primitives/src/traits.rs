@@ -52,6 +52,16 @@ chain_type! {
 	}
 }
 
+/// A worker that may be drawn for a round, and the throughput it declared
+/// ([`crate::Capabilities::gflops`]), which decides how much of a round it is given.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct EligibleWorker<AccountId> {
+	/// The worker's account.
+	pub account: AccountId,
+	/// Its declared GFLOP/s.
+	pub gflops: u32,
+}
+
 /// The registry of workers, as the round protocol sees it.
 pub trait WorkerRegistry<AccountId> {
 	/// The balance type of worker bonds.
@@ -65,7 +75,9 @@ pub trait WorkerRegistry<AccountId> {
 	/// determinism class: only the required class if there is one, else every class with an
 	/// eligible worker. Classes in name order, workers sorted by account; classes without an
 	/// eligible worker are left out.
-	fn eligible_by_class(requirements: &Requirements) -> Vec<(DeterminismClass, Vec<AccountId>)>;
+	fn eligible_by_class(
+		requirements: &Requirements,
+	) -> Vec<(DeterminismClass, Vec<EligibleWorker<AccountId>>)>;
 
 	/// Whether `who` is eligible now and meets `requirements`.
 	fn is_eligible(who: &AccountId, requirements: &Requirements) -> bool;

@@ -88,6 +88,7 @@
 
 extern crate alloc;
 
+mod assignment;
 mod bisection;
 mod disputes;
 mod draw;

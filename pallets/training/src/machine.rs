@@ -9,9 +9,9 @@
 //! `disputes.rs`; this module decides only which phase comes next.
 
 use crate::{
-	draw::Draw, shards::ShardDecision, Bounties, BountyId, BountyOf, BountyStatus, Config,
-	DisputeSubject, Error, Event, Pallet, RoundIndex, RoundInfo, RoundOf, RoundPhase, Rounds,
-	ShardOutcome, ShardState, Shards, SlotOutcome, WeightInfo, MAX_STANDBYS,
+	assignment, draw::Draw, shards::ShardDecision, Bounties, BountyId, BountyOf, BountyStatus,
+	Config, DisputeSubject, Error, Event, Pallet, RoundIndex, RoundInfo, RoundOf, RoundPhase,
+	Rounds, ShardOutcome, ShardState, Shards, SlotOutcome, WeightInfo, MAX_STANDBYS,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{DeterminismClass, Verdict, WorkerRegistry, H256};
@@ -114,11 +114,11 @@ impl<T: Config> Pallet<T> {
 	/// Draw the class of a round: among the classes with at least `needed` eligible workers,
 	/// each with a chance proportional to its eligible workers, so that no class, however
 	/// invented, takes every round by being the largest. `None` when no class qualifies.
-	pub(crate) fn draw_class(
+	pub(crate) fn draw_class<W>(
 		draw: &mut Draw,
-		classes: Vec<(DeterminismClass, Vec<T::AccountId>)>,
+		classes: Vec<(DeterminismClass, Vec<W>)>,
 		needed: u32,
-	) -> Option<(DeterminismClass, Vec<T::AccountId>)> {
+	) -> Option<(DeterminismClass, Vec<W>)> {
 		let mut classes: Vec<_> =
 			classes.into_iter().filter(|(_, workers)| workers.len() as u32 >= needed).collect();
 		if classes.len() <= 1 {
@@ -174,14 +174,14 @@ impl<T: Config> Pallet<T> {
 		let (class, mut eligible) = Self::draw_class(&mut draw, classes, needed).ok_or(most)?;
 		draw.shuffle(&mut eligible);
 
-		// Slot j of shard s goes to the (s·r + j)-th worker of the shuffled list, wrapping:
-		// the r replicas of a shard are r consecutive, hence distinct, workers since r <= n.
-		let n = eligible.len();
-		let r = needed as usize;
+		// Who trains which slot: the shuffled order, weighed by declared speed (see
+		// `assignment`).
 		let shards = spec.shards_per_round;
-		for shard in 0..shards {
-			let workers: Vec<T::AccountId> =
-				(0..r).map(|j| eligible[(shard as usize * r + j) % n].clone()).collect();
+		let gflops: Vec<u32> = eligible.iter().map(|worker| worker.gflops).collect();
+		let plan = assignment::assign(&gflops, shards, needed, MAX_STANDBYS as usize);
+		let account = |i: &usize| eligible[*i].account.clone();
+		for (shard, members) in (0..shards).zip(&plan.shards) {
+			let workers: Vec<T::AccountId> = members.iter().map(account).collect();
 			let dataset_shard = ((u64::from(round) * u64::from(shards) + u64::from(shard))
 				% u64::from(spec.dataset.shards)) as u32;
 			let slots = workers.iter().map(|worker| Self::new_slot(worker.clone(), None));
@@ -201,9 +201,7 @@ impl<T: Config> Pallet<T> {
 				workers,
 			});
 		}
-		let used = n.min(shards as usize * r);
-		let standbys: Vec<T::AccountId> =
-			eligible.into_iter().skip(used).take(MAX_STANDBYS as usize).collect();
+		let standbys: Vec<T::AccountId> = plan.standbys.iter().map(account).collect();
 		let commit_deadline = after::<T>(now, spec.deadlines.commit);
 		let reveal_deadline = after::<T>(commit_deadline, spec.deadlines.reveal);
 		Self::deposit_event(Event::RoundStarted {

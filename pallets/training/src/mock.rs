@@ -167,18 +167,23 @@ pub fn spec() -> BountySpec<u64, Vec<u8>> {
 	}
 }
 
-/// Register `workers` with the minimum bond in the `cpu` class.
+/// Register `workers` with the minimum bond in the `cpu` class, at 100 GFLOP/s.
 pub fn register_workers(workers: impl IntoIterator<Item = AccountId>) {
 	for who in workers {
-		pallet_workers::Pallet::<Test>::register(
-			RuntimeOrigin::signed(who),
-			Capabilities { device: DeviceKind::Cpu, memory_mib: 8192, gflops: 100, class: cpu() },
-			vec![who as u8; 38],
-			vec![],
-			WORKER_BOND,
-		)
-		.expect("funded worker registers");
+		register_worker_at(who, 100);
 	}
+}
+
+/// Register `who` with the minimum bond in the `cpu` class, declaring `gflops`.
+pub fn register_worker_at(who: AccountId, gflops: u32) {
+	pallet_workers::Pallet::<Test>::register(
+		RuntimeOrigin::signed(who),
+		Capabilities { device: DeviceKind::Cpu, memory_mib: 8192, gflops, class: cpu() },
+		vec![who as u8; 38],
+		vec![],
+		WORKER_BOND,
+	)
+	.expect("funded worker registers");
 }
 
 /// Advance to block `n`, running this pallet's hook at each block with a fresh parent hash.

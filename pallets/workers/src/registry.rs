@@ -3,7 +3,9 @@
 
 use crate::{BalanceOf, ClassMembers, Config, Event, HoldReason, Pallet, WorkerStatus, Workers};
 use alloc::vec::Vec;
-use cohort_primitives::{DeterminismClass, Requirements, SlashReason, WorkerRegistry};
+use cohort_primitives::{
+	DeterminismClass, EligibleWorker, Requirements, SlashReason, WorkerRegistry,
+};
 use frame_support::traits::{fungible::BalancedHold, Get, OnUnbalanced};
 use sp_runtime::{
 	traits::{Saturating, Zero},
@@ -16,19 +18,22 @@ impl<T: Config> Pallet<T> {
 		class: &DeterminismClass,
 		members: &[T::AccountId],
 		requirements: &Requirements,
-	) -> Vec<T::AccountId> {
+	) -> Vec<EligibleWorker<T::AccountId>> {
 		if requirements.class.as_ref().is_some_and(|wanted| wanted != class) {
 			return Vec::new();
 		}
 		let now = frame_system::Pallet::<T>::block_number();
 		members
 			.iter()
-			.filter(|who| {
-				Workers::<T>::get(who).is_some_and(|worker| {
-					Self::is_live(&worker, now) && requirements.admits(&worker.capabilities)
+			.filter_map(|who| {
+				let worker = Workers::<T>::get(who)?;
+				let eligible =
+					Self::is_live(&worker, now) && requirements.admits(&worker.capabilities);
+				eligible.then(|| EligibleWorker {
+					account: who.clone(),
+					gflops: worker.capabilities.gflops,
 				})
 			})
-			.cloned()
 			.collect()
 	}
 }
@@ -42,7 +47,7 @@ impl<T: Config> WorkerRegistry<T::AccountId> for Pallet<T> {
 
 	fn eligible_by_class(
 		requirements: &Requirements,
-	) -> Vec<(DeterminismClass, Vec<T::AccountId>)> {
+	) -> Vec<(DeterminismClass, Vec<EligibleWorker<T::AccountId>>)> {
 		let classes: Vec<(DeterminismClass, Vec<T::AccountId>)> = match &requirements.class {
 			Some(class) => alloc::vec![(class.clone(), ClassMembers::<T>::get(class).into_inner())],
 			None => ClassMembers::<T>::iter()

@@ -1,7 +1,9 @@
 //! Every call, every error and the registry interface, on the mock runtime.
 
 use crate::{mock::*, ClassMembers, Error, Event, WorkerStatus, Workers as WorkerRecords};
-use cohort_primitives::{DeviceKind, Requirements, SlashReason, WorkerRegistry};
+use cohort_primitives::{
+	DeterminismClass, DeviceKind, EligibleWorker, Requirements, SlashReason, WorkerRegistry,
+};
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
 use sp_runtime::Perbill;
 
@@ -412,22 +414,35 @@ fn eligible_workers_come_grouped_by_class() {
 		assert_ok!(register(3, "cpu", 100));
 		assert_ok!(register(4, "cuda-sm90", 100));
 		let any = Requirements::default();
+		// Each with the throughput it declared, for the round's draw to weigh.
+		assert_eq!(
+			Workers::eligible_by_class(&any)[0].1[0],
+			EligibleWorker { account: 2, gflops: 50 }
+		);
 		// Every class with an eligible worker, in name order: the round's draw picks among them.
 		assert_eq!(
-			Workers::eligible_by_class(&any),
+			eligible_accounts(&any),
 			vec![(class("cpu"), vec![2, 3]), (class("cuda-sm90"), vec![1, 4])]
 		);
 		Workers::deadline_missed(&3);
 		Workers::deadline_missed(&3);
 		assert_eq!(
-			Workers::eligible_by_class(&any),
+			eligible_accounts(&any),
 			vec![(class("cpu"), vec![2]), (class("cuda-sm90"), vec![1, 4])]
 		);
 		let cpu_only = Requirements { class: Some(class("cpu")), ..Default::default() };
-		assert_eq!(Workers::eligible_by_class(&cpu_only), vec![(class("cpu"), vec![2])]);
+		assert_eq!(eligible_accounts(&cpu_only), vec![(class("cpu"), vec![2])]);
 		let gpus = Requirements { device: Some(DeviceKind::Cuda), ..Default::default() };
-		assert_eq!(Workers::eligible_by_class(&gpus), vec![]);
+		assert_eq!(eligible_accounts(&gpus), vec![]);
 		let big = Requirements { min_memory_mib: 8192, ..Default::default() };
-		assert_eq!(Workers::eligible_by_class(&big), vec![]);
+		assert_eq!(eligible_accounts(&big), vec![]);
 	});
+}
+
+/// [`Workers::eligible_by_class`], accounts only.
+fn eligible_accounts(requirements: &Requirements) -> Vec<(DeterminismClass, Vec<AccountId>)> {
+	Workers::eligible_by_class(requirements)
+		.into_iter()
+		.map(|(class, workers)| (class, workers.into_iter().map(|w| w.account).collect()))
+		.collect()
 }

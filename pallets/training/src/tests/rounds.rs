@@ -6,6 +6,24 @@ use super::*;
 use frame_support::assert_noop;
 
 #[test]
+fn a_worker_far_slower_than_its_class_stands_by_while_a_fast_one_trains_twice() {
+	run(|| {
+		register_workers(10..13);
+		// A quarter of the others' speed: a round it trained in would last four times as
+		// long as one where a fast worker trains a second shard.
+		register_worker_at(13, 25);
+		let id = create_with(spec());
+		run_to_block(2);
+		let mut assigned: Vec<AccountId> = (0..2).flat_map(|s| workers_of(id, 0, s)).collect();
+		assert!(!assigned.contains(&13), "{assigned:?}");
+		assigned.sort();
+		assigned.dedup();
+		assert_eq!(assigned, vec![10, 11, 12]);
+		assert_eq!(round_info(id, 0).standbys.into_inner(), vec![13]);
+	});
+}
+
+#[test]
 fn an_honest_bounty_runs_every_round_and_refunds_the_rest() {
 	run(|| {
 		register_workers(10..14);
