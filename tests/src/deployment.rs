@@ -93,7 +93,8 @@ impl Deployment {
 		run_args: &[&str],
 		bond: &str,
 	) -> Result<()> {
-		run_once(&config, &["register", "--bond", bond], STEP).await?;
+		let gflops = config.gflops.to_string();
+		run_once(&config, &["register", "--bond", bond, "--gflops", &gflops], STEP).await?;
 		let metrics = config.metrics_arg();
 		let args: Vec<&str> =
 			["run", metrics.as_str()].into_iter().chain(run_args.iter().copied()).collect();

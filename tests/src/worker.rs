@@ -17,6 +17,9 @@ use tokio::{
 	task::JoinHandle,
 };
 
+/// The GFLOP/s a harness worker declares unless its test says otherwise.
+pub const DECLARED_GFLOPS: u32 = 100;
+
 /// Where a worker process runs.
 #[derive(Clone, Debug)]
 pub struct WorkerConfig {
@@ -32,6 +35,12 @@ pub struct WorkerConfig {
 	pub metrics_port: u16,
 	/// Its `--device` for every command, `register` included (`None`: the CPU).
 	pub device: Option<String>,
+	/// The GFLOP/s it registers with. Every harness worker shares this machine, whose speed
+	/// measured under the other processes' load is noise, so each declares the same unless
+	/// a test says otherwise.
+	pub gflops: u32,
+	/// Its `--throttle` for every command: it trains this many times slower.
+	pub throttle: Option<f64>,
 	/// The NAT testbed host it runs on (`None`: this machine's loopback): it then listens on
 	/// every address of the host, on TCP and QUIC at [`WorkerConfig::port`].
 	pub host: Option<crate::nat::Host>,
@@ -48,6 +57,8 @@ impl WorkerConfig {
 			port: crate::free_port()?,
 			metrics_port: crate::free_port()?,
 			device: None,
+			gflops: DECLARED_GFLOPS,
+			throttle: None,
 			host: None,
 		})
 	}
@@ -82,6 +93,7 @@ impl WorkerConfig {
 			.arg(&self.store)
 			.args(listen.iter().flat_map(|addr| ["--listen", addr]))
 			.args(self.device.iter().flat_map(|device| ["--device", device]))
+			.args(self.throttle.iter().flat_map(|factor| ["--throttle".into(), factor.to_string()]))
 			.args(args)
 			.env("RUST_LOG", "info,libp2p=warn")
 			// An error's message, not a backtrace, ends the log the test reports.

@@ -337,9 +337,12 @@ impl Context {
 		let (steps, model) = (job.spec.hyper.inner_steps, job.model_key());
 		let (job, backend) = (job.clone(), self.backend.clone());
 		let started = Instant::now();
-		let trained =
-			tokio::task::spawn_blocking(move || job.train(&weights, &dataset, task, &backend))
-				.await;
+		let trained = tokio::task::spawn_blocking(move || {
+			let trained = job.train(&weights, &dataset, task, &backend);
+			backend.keep_busy(started.elapsed());
+			trained
+		})
+		.await;
 		let elapsed = started.elapsed();
 		// Counted even when training failed: the time was spent.
 		self.metrics.spent(Work::Training, elapsed);

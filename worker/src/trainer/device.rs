@@ -3,7 +3,7 @@
 
 use candle_core::{Device, Tensor};
 use cohort_primitives::DeviceKind;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use thiserror::Error;
 
 /// The device shards are trained on and the determinism class it belongs to. Replicas of a
@@ -13,6 +13,8 @@ pub struct Backend {
 	device: Device,
 	kind: DeviceKind,
 	class: String,
+	/// How many times slower than the device this backend acts ([`Backend::slowed`]).
+	slowdown: f64,
 	/// Whether this is the test-only emulated class ([`super::emulated`]).
 	#[cfg(feature = "emulated-class")]
 	emulated: bool,
@@ -48,6 +50,7 @@ impl Backend {
 			device,
 			kind,
 			class,
+			slowdown: 1.0,
 			#[cfg(feature = "emulated-class")]
 			emulated: false,
 		}
@@ -86,6 +89,22 @@ impl Backend {
 	#[cfg(not(feature = "cuda"))]
 	fn cuda(name: &str, _ordinal: usize) -> Result<Self, BackendError> {
 		Err(BackendError::NoCuda(name.into()))
+	}
+
+	/// This backend acting as a device `factor` (at least 1) times slower, to try a network of
+	/// mixed hardware on one machine: it measures [`Backend::measure_gflops`] divided by
+	/// `factor`, and [`Backend::keep_busy`] stretches each shard's training to match. The
+	/// bytes it trains are the device's.
+	pub fn slowed(self, factor: f64) -> Self {
+		Self { slowdown: factor.max(1.0), ..self }
+	}
+
+	/// After `worked` of training on a [`Backend::slowed`] backend, block as long again as
+	/// the slower device would still have taken; at once on any other.
+	pub fn keep_busy(&self, worked: Duration) {
+		if self.slowdown > 1.0 {
+			std::thread::sleep(worked.mul_f64(self.slowdown - 1.0));
+		}
 	}
 
 	/// The candle device.
@@ -141,7 +160,7 @@ impl Backend {
 			}
 		}
 		self.device.synchronize()?;
-		let flops = 2.0 * (n as f64).powi(3) * products as f64;
+		let flops = 2.0 * (n as f64).powi(3) * products as f64 / self.slowdown;
 		Ok((flops / started.elapsed().as_secs_f64() / 1e9).round().max(1.0) as u32)
 	}
 }

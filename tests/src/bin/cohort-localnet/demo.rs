@@ -14,7 +14,7 @@ use clap::Args;
 use cohort_tests::{
 	deployment::{Deployment, ACCOUNTS},
 	metrics,
-	worker::{run_once, WorkerConfig},
+	worker::{run_once, WorkerConfig, DECLARED_GFLOPS},
 	NetworkConfig, Rpc,
 };
 use serde_json::{json, Value};
@@ -50,6 +50,22 @@ pub struct DemoArgs {
 	/// Leave the network running after the bounty completes, until Ctrl-C.
 	#[arg(long)]
 	keep: bool,
+	/// Make the last worker train FACTOR times slower (its `--throttle`), declaring a speed
+	/// to match: a network of mixed hardware, on one machine.
+	#[arg(long, value_name = "FACTOR", value_parser = slowdown)]
+	slow_worker: Option<f64>,
+	/// With --slow-worker: the slow worker declares the others' speed, as a chain that did
+	/// not weigh speeds would treat it.
+	#[arg(long, requires = "slow_worker")]
+	slow_worker_undeclared: bool,
+}
+
+/// A `--slow-worker` factor: a finite number, at least 1.
+fn slowdown(text: &str) -> Result<f64, String> {
+	match text.parse::<f64>() {
+		Ok(factor) if factor.is_finite() && factor >= 1.0 => Ok(factor),
+		_ => Err(format!("{text:?} is not a factor of at least 1")),
+	}
 }
 
 /// One row of the progress table, for one finished round.
@@ -112,9 +128,25 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	let workers = &ACCOUNTS[..args.workers];
 	println!("starting 4 validators (Alice, Bob, Charlie, Dave), each with its verifier,");
 	println!("and {} workers ({}); building the chain spec...", workers.len(), workers.join(", "));
-	let deployment = Deployment::start(NetworkConfig::local(), workers, "100")
+	let (steady, slow) = match args.slow_worker {
+		Some(_) => workers.split_at(workers.len() - 1),
+		None => (workers, &[][..]),
+	};
+	let mut deployment = Deployment::start(NetworkConfig::local(), steady, "100")
 		.await
 		.context("starting the deployment")?;
+	if let (Some(factor), [slow]) = (args.slow_worker, slow) {
+		let mut config = deployment.next_config(slow)?;
+		config.throttle = Some(factor);
+		if !args.slow_worker_undeclared {
+			config.gflops = ((f64::from(DECLARED_GFLOPS) / factor).round() as u32).max(1);
+		}
+		println!(
+			"{slow} trains {factor}× slower than the others and declares {} GFLOP/s (they {})",
+			config.gflops, DECLARED_GFLOPS
+		);
+		deployment.add_configured(config, &[], "100").await.context("starting the slow worker")?;
+	}
 	let rpc = deployment.network().node(0).rpc().clone();
 	for node in deployment.network().nodes() {
 		println!("  {:<8} rpc ws://127.0.0.1:{}", node.name(), node.rpc_port());

@@ -48,6 +48,11 @@ pub struct GlobalArgs {
 	/// test builds also take `emulated`, a CPU class of its own) [default: cpu].
 	#[arg(long, global = true, env = "COHORT_DEVICE")]
 	pub device: Option<String>,
+	/// Act as a device FACTOR times slower than this one, to try a network of mixed
+	/// hardware on one machine: `register` declares the measured GFLOP/s divided by FACTOR,
+	/// and each shard `run` trains keeps the device busy FACTOR times as long [default: 1].
+	#[arg(long, global = true, env = "COHORT_THROTTLE", value_parser = slowdown)]
+	pub throttle: Option<f64>,
 	/// Print results as JSON.
 	#[arg(long, global = true)]
 	pub json: bool,
@@ -71,6 +76,7 @@ struct FileConfig {
 	relay_server: bool,
 	metrics: Option<SocketAddr>,
 	device: Option<String>,
+	throttle: Option<f64>,
 }
 
 /// The options after flags, environment and file are merged. (Not `Settings`: that is how
@@ -84,7 +90,16 @@ pub struct Options {
 	pub p2p: p2p::Config,
 	pub metrics: Option<SocketAddr>,
 	device: String,
+	throttle: f64,
 	pub json: bool,
+}
+
+/// A `--throttle` factor: a finite number, at least 1.
+fn slowdown(text: &str) -> Result<f64, String> {
+	match text.parse::<f64>() {
+		Ok(factor) if factor.is_finite() && factor >= 1.0 => Ok(factor),
+		_ => Err(format!("{text:?} is not a factor of at least 1")),
+	}
 }
 
 fn addrs(what: &str, path: &Path, values: Vec<String>) -> Result<Vec<Multiaddr>> {
@@ -143,13 +158,18 @@ impl Options {
 			p2p,
 			metrics: args.metrics.or(file.metrics),
 			device: args.device.or(file.device).unwrap_or_else(|| "cpu".into()),
+			throttle: match file.throttle {
+				Some(factor) if args.throttle.is_none() => slowdown(&factor.to_string())
+					.map_err(|e| anyhow::anyhow!("{}: throttle {e}", path.display()))?,
+				_ => args.throttle.unwrap_or(1.0),
+			},
 			json: args.json,
 		})
 	}
 
 	/// The device to train on, opened.
 	pub fn backend(&self) -> Result<Backend> {
-		let backend = Backend::open(&self.device)?;
+		let backend = Backend::open(&self.device)?.slowed(self.throttle);
 		tracing::debug!(device = self.device, class = backend.class(), "training device");
 		Ok(backend)
 	}
@@ -208,6 +228,10 @@ mod tests {
 		let error = Options::load(GlobalArgs { config: Some(path.clone()), ..Default::default() })
 			.unwrap_err();
 		assert!(format!("{error:#}").contains("unknown field `nodes`"), "{error:#}");
+		let (_dir, path) = file("throttle = 0.5\n");
+		let error =
+			Options::load(GlobalArgs { config: Some(path), ..Default::default() }).unwrap_err();
+		assert!(error.to_string().contains("throttle \"0.5\" is not a factor"), "{error:#}");
 		let (_dir, path) = file("bootstrap = [\"not an address\"]\n");
 		let error =
 			Options::load(GlobalArgs { config: Some(path), ..Default::default() }).unwrap_err();
