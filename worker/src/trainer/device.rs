@@ -255,6 +255,19 @@ mod tests {
 		}
 	}
 
+	#[test]
+	fn a_slowed_backend_stays_busy_as_long_again_as_the_slower_device_would() {
+		let worked = std::time::Duration::from_millis(20);
+		let started = std::time::Instant::now();
+		Backend::cpu().slowed(3.0).keep_busy(worked);
+		assert!(started.elapsed() >= worked * 2, "{:?}", started.elapsed());
+		// Not slowed, or slowed below 1 (which no device is): no wait at all.
+		let started = std::time::Instant::now();
+		Backend::cpu().keep_busy(worked * 1000);
+		Backend::cpu().slowed(0.5).keep_busy(worked * 1000);
+		assert!(started.elapsed() < worked * 100);
+	}
+
 	#[cfg(not(feature = "cuda"))]
 	#[test]
 	fn a_cpu_build_refuses_cuda_by_name() {
