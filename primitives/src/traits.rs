@@ -103,7 +103,19 @@ pub trait WorkerRegistry<AccountId> {
 
 	/// Take `fraction` of `who`'s bond to the runtime's slash destination, for `reason`.
 	/// Returns the amount taken.
-	fn slash(who: &AccountId, fraction: Perbill, reason: SlashReason) -> Self::Balance;
+	fn slash(who: &AccountId, fraction: Perbill, reason: SlashReason) -> Self::Balance {
+		Self::slash_paying(who, fraction, reason, &mut [])
+	}
+
+	/// [`WorkerRegistry::slash`], paying `claims` out of what is taken first, in order, each
+	/// to its account's free balance; only the rest goes to the slash destination. Each
+	/// claim's amount falls by what it was paid. Returns the amount taken.
+	fn slash_paying(
+		who: &AccountId,
+		fraction: Perbill,
+		reason: SlashReason,
+		claims: &mut [(AccountId, Self::Balance)],
+	) -> Self::Balance;
 
 	/// Register `who` as an eligible worker with `capabilities`, funded as needed.
 	#[cfg(feature = "runtime-benchmarks")]

@@ -19,6 +19,10 @@ use sp_runtime::{
 	Perbill,
 };
 
+/// What each worker is owed, in the order a slash pays it (see
+/// [`WorkerRegistry::slash_paying`]).
+type Claims<T> = Vec<(<T as frame_system::Config>::AccountId, BalanceOf<T>)>;
+
 /// The candidates of a shard dispute: each distinct revealed root with the workers behind it.
 fn shard_candidates<AccountId: Clone>(
 	state: &crate::ShardState<AccountId>,
@@ -211,15 +215,64 @@ impl<T: Config> Pallet<T> {
 			DisputeSubject::Shard(shard) => Self::settle_shard(p, dispute, shard, verdict),
 			DisputeSubject::Checkpoint => {
 				let reason = SlashReason::CheckpointDispute { bounty: p.id, round: p.index };
+				let (ahead, trained_from) = (p.index.saturating_add(1), Self::round_ahead(p));
 				for candidate in record.candidates.iter() {
-					if verdict != Verdict::Correct(candidate.root) {
-						for backer in candidate.backers.iter() {
-							T::Workers::slash(backer, T::SlashFraction::get(), reason);
+					if verdict == Verdict::Correct(candidate.root) {
+						continue;
+					}
+					// The backers of the checkpoint the round ahead trained from pay its
+					// lost work first.
+					let mut claims: Vec<_> = match &trained_from {
+						Some((root, claims)) if *root == candidate.root => claims
+							.iter()
+							.filter(|(worker, _)| !candidate.backers.contains(worker))
+							.cloned()
+							.collect(),
+						_ => Vec::new(),
+					};
+					for backer in candidate.backers.iter() {
+						let owed: Vec<_> = claims.iter().map(|(_, owed)| *owed).collect();
+						let fraction = T::SlashFraction::get();
+						T::Workers::slash_paying(backer, fraction, reason, &mut claims);
+						for ((worker, left), before) in claims.iter().zip(owed) {
+							let amount = before.saturating_sub(*left);
+							if !amount.is_zero() {
+								Self::deposit_event(Event::VoidedWorkPaid {
+									bounty: p.id,
+									round: ahead,
+									worker: worker.clone(),
+									from: backer.clone(),
+									amount,
+								});
+							}
 						}
 					}
 				}
 			}
 		}
+	}
+
+	/// The checkpoint the round after `p`'s trains from while `p`'s is reviewed, and what its
+	/// slots are owed should that checkpoint fall: each slot still open that committed, and
+	/// has not let its reveal deadline pass unrevealed (it is slashed instead), is owed the
+	/// bounty's reward for one contribution. `None` when no round trains ahead.
+	fn round_ahead(p: &Progress<T>) -> Option<(H256, Claims<T>)> {
+		let ahead = p.index.saturating_add(1);
+		let round = crate::Rounds::<T>::get(p.id, ahead)?;
+		let now = frame_system::Pallet::<T>::block_number();
+		let late = now >= round.reveal_deadline;
+		let reward = p.bounty.spec.reward_per_contribution;
+		let mut claims = Vec::new();
+		for shard in 0..p.bounty.spec.shards_per_round {
+			let Some(state) = Shards::<T>::get((p.id, ahead, shard)) else { continue };
+			let owed = state.slots.iter().filter(|slot| {
+				slot.outcome == SlotOutcome::Pending
+					&& slot.seal.is_some()
+					&& !(late && slot.root.is_none())
+			});
+			claims.extend(owed.map(|slot| (slot.worker.clone(), reward)));
+		}
+		Some((round.checkpoint, claims))
 	}
 
 	/// Settle the slots of `shard`, disputed in `dispute`.

@@ -70,9 +70,11 @@
 //!    review ends; if the checkpoint does not stand, the round is voided
 //!    ([`Event::RoundVoided`]: its open slots close unpaid and unslashed, but a slot that missed
 //!    the reveal deadline is slashed as ever) and starts again from the checkpoint that did.
-//!    Nobody pays the voided work; the aggregator whose checkpoint fell loses its slash to the
-//!    treasury. While it trains, `bounty.round` is the new round and the reviewed round is the
-//!    one before it.
+//!    Whoever backed the checkpoint that fell pays for the voided work: its slash first pays
+//!    each voided slot that had committed (and not missed its reveal) up to the slot's reward
+//!    ([`Event::VoidedWorkPaid`]), and only the rest goes to the treasury. A review that ends
+//!    without a verdict voids the round with nobody shown wrong, and nobody pays. While it
+//!    trains, `bounty.round` is the new round and the reviewed round is the one before it.
 //!
 //! ## Bounds
 //! Every stored record is bounded, and `on_initialize` only touches the bounties scheduled for
@@ -597,6 +599,15 @@ pub mod pallet {
 		/// void because the checkpoint did not stand: its `slots` open slots closed unpaid and
 		/// unslashed, and the round starts again from the checkpoint that did.
 		RoundVoided { bounty: BountyId, round: RoundIndex, checkpoint: H256, slots: u32 },
+		/// `worker`, whose slot in `round` trained from a checkpoint that fell, was paid
+		/// `amount` for the lost work out of the slash of that checkpoint's backer `from`.
+		VoidedWorkPaid {
+			bounty: BountyId,
+			round: RoundIndex,
+			worker: T::AccountId,
+			from: T::AccountId,
+			amount: BalanceOf<T>,
+		},
 	}
 
 	#[pallet::error]

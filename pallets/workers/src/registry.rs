@@ -6,7 +6,14 @@ use alloc::vec::Vec;
 use cohort_primitives::{
 	DeterminismClass, EligibleWorker, Requirements, SlashReason, WorkerRegistry,
 };
-use frame_support::traits::{fungible::BalancedHold, Get, OnUnbalanced};
+use frame_support::{
+	defensive,
+	traits::{
+		fungible::{BalancedHold, MutateHold},
+		tokens::{Fortitude, Precision, Restriction},
+		Get, OnUnbalanced,
+	},
+};
 use sp_runtime::{
 	traits::{Saturating, Zero},
 	Perbill,
@@ -114,16 +121,50 @@ impl<T: Config> WorkerRegistry<T::AccountId> for Pallet<T> {
 		});
 	}
 
-	fn slash(who: &T::AccountId, fraction: Perbill, reason: SlashReason) -> BalanceOf<T> {
+	fn slash_paying(
+		who: &T::AccountId,
+		fraction: Perbill,
+		reason: SlashReason,
+		claims: &mut [(T::AccountId, BalanceOf<T>)],
+	) -> BalanceOf<T> {
 		Workers::<T>::mutate_extant(who, |worker| {
 			let amount = fraction * worker.bond;
 			if amount.is_zero() {
 				return amount;
 			}
-			let (credit, missing) = T::Currency::slash(&HoldReason::WorkerBond.into(), who, amount);
-			// The record and the hold move together, so the hold always covers the bond.
-			debug_assert!(missing.is_zero(), "hold smaller than the bond");
-			T::OnSlash::on_unbalanced(credit);
+			let hold = HoldReason::WorkerBond.into();
+			let mut left = amount;
+			for (to, claim) in claims.iter_mut().filter(|(to, _)| to != who) {
+				let part = (*claim).min(left);
+				if part.is_zero() {
+					continue;
+				}
+				let moved = T::Currency::transfer_on_hold(
+					&hold,
+					who,
+					to,
+					part,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				);
+				match moved {
+					Ok(paid) => {
+						*claim = claim.saturating_sub(paid);
+						left = left.saturating_sub(paid);
+					}
+					// Left to the slash destination: the slash itself must not fail.
+					Err(error) => {
+						defensive!("a slash could not pay a claim", error);
+					}
+				}
+			}
+			if !left.is_zero() {
+				let (credit, missing) = T::Currency::slash(&hold, who, left);
+				// The record and the hold move together, so the hold always covers the bond.
+				debug_assert!(missing.is_zero(), "hold smaller than the bond");
+				T::OnSlash::on_unbalanced(credit);
+			}
 			worker.bond = worker.bond.saturating_sub(amount);
 			worker.slashed = worker.slashed.saturating_add(amount);
 			worker.last_slash = Some(reason);

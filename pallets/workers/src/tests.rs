@@ -407,6 +407,34 @@ fn slash_moves_a_fraction_of_the_bond_to_the_destination() {
 }
 
 #[test]
+fn a_slash_pays_claims_first_in_order_and_the_rest_to_the_destination() {
+	run(|| {
+		assert_ok!(register(1, "cpu", 200));
+		assert_ok!(register(2, "cpu", 100));
+		assert_ok!(register(3, "cpu", 100));
+		let issuance = Balances::total_issuance();
+		let (free_2, free_3) = (Balances::balance(&2), Balances::balance(&3));
+		let reason = SlashReason::CheckpointDispute { bounty: 7, round: 1 };
+		// 20 taken: 8 to worker 2, then 12 of worker 3's 15; the slashed worker's own claim
+		// is not paid; nothing is left for the destination.
+		let mut claims = vec![(2, 8), (1, 5), (3, 15)];
+		assert_eq!(Workers::slash_paying(&1, Perbill::from_percent(10), reason, &mut claims), 20);
+		assert_eq!(claims, vec![(2, 0), (1, 5), (3, 3)]);
+		assert_eq!((Balances::balance(&2), Balances::balance(&3)), (free_2 + 8, free_3 + 12));
+		assert_eq!(Balances::balance(&SLASH_POT), 1);
+		assert_eq!(Workers::held(&1), 180);
+		// Claims smaller than the slash: the rest goes to the destination as in any slash.
+		let mut claims = vec![(3, 3)];
+		assert_eq!(Workers::slash_paying(&1, Perbill::from_percent(10), reason, &mut claims), 18);
+		assert_eq!(claims, vec![(3, 0)]);
+		assert_eq!(Balances::balance(&SLASH_POT), 1 + 15);
+		assert_eq!(Balances::total_issuance(), issuance);
+		let worker = WorkerRecords::<Test>::get(1).unwrap();
+		assert_eq!((worker.bond, worker.slashed), (162, 38));
+	});
+}
+
+#[test]
 fn eligible_workers_come_grouped_by_class() {
 	run(|| {
 		assert_ok!(register(1, "cuda-sm90", 100));

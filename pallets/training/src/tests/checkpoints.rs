@@ -243,6 +243,8 @@ fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
 			checkpoint_after(0)
 		));
 		let before: Vec<u64> = trained.iter().map(|(w, _)| Workers::held(w)).collect();
+		let first = trained.iter().map(|(w, _)| *w).find(|w| *w != aggregator).unwrap();
+		let free_before = free(first);
 		let dispute = challenge_of(id, 0);
 		for voter in [100, 101, 102] {
 			assert_ok!(vote(voter, dispute, Verdict::Correct(checkpoint_after(0))));
@@ -254,6 +256,21 @@ fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
 			checkpoint: bad(),
 			slots: 4
 		}));
+		// The aggregator pays for the lost work out of its slash (a tenth of its bond, one
+		// slot's reward here): the committed slots in order, its own aside, until it runs out.
+		let paid: Vec<_> = training_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::VoidedWorkPaid { bounty, round: 1, worker, from, amount }
+					if bounty == id =>
+				{
+					Some((worker, from, amount))
+				}
+				_ => None,
+			})
+			.collect();
+		assert_eq!(paid, vec![(first, aggregator, REWARD)]);
+		assert_eq!(free(first), free_before + REWARD);
 		// Nobody of the voided round is slashed (the aggregator is, for its checkpoint), and
 		// the round starts again from the checkpoint that stood, with fresh slots.
 		for ((worker, _), held) in trained.iter().zip(before) {
