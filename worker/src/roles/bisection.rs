@@ -208,14 +208,14 @@ pub async fn judge(
 	let (low, compute, backend) = (game.low, job.clone(), cx.backend.clone());
 	let turn = cx.training_turn().await;
 	let started = Instant::now();
-	let next = tokio::task::spawn_blocking(move || {
-		compute.next_position(&checkpoint, agreed.as_deref(), low, &dataset, task, &backend)
-	})
-	.await;
+	let next = cx
+		.on_turn(turn, move || {
+			compute.next_position(&checkpoint, agreed.as_deref(), low, &dataset, task, &backend)
+		})
+		.await;
 	let elapsed = started.elapsed();
 	cx.metrics.spent(Work::Training, elapsed);
-	drop(turn);
-	let next = next.map_err(|e| DutyError::Task(e.to_string()))??;
+	let next = next??;
 	let ours = merkle::root(&next);
 	tracing::info!(
 		dispute = dispute.id,
@@ -301,13 +301,13 @@ async fn retrain(
 	let backend = cx.backend.clone();
 	let turn = cx.training_turn().await;
 	let started = Instant::now();
-	let states = tokio::task::spawn_blocking(move || {
-		job.states_after(&checkpoint, &dataset, task, &steps_taken, &backend)
-	})
-	.await;
+	let states = cx
+		.on_turn(turn, move || {
+			job.states_after(&checkpoint, &dataset, task, &steps_taken, &backend)
+		})
+		.await;
 	cx.metrics.spent(Work::Training, started.elapsed());
-	drop(turn);
-	Ok(states.map_err(|e| DutyError::Task(e.to_string()))??)
+	Ok(states??)
 }
 
 /// Blob `root`, waiting up to `wait` for a side to serve it.

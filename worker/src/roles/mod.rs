@@ -21,6 +21,9 @@ pub mod worker;
 
 pub use conduct::{Conduct, Honest};
 
+/// This process's turn to train: one shard at a time ([`Context::training_turn`]).
+pub type Turn = tokio::sync::OwnedSemaphorePermit;
+
 use crate::{
 	chain::{self, AccountId, At, Chain, ChainError, Included, RoundView},
 	job::{Job, JobError, ShardTask, Spec},
@@ -293,9 +296,27 @@ impl Context {
 	}
 
 	/// Wait for this process's turn to train (one shard at a time); the turn lasts as long as
-	/// the permit is held.
-	pub async fn training_turn(&self) -> tokio::sync::OwnedSemaphorePermit {
+	/// the permit is held (see [`Context::on_turn`]).
+	pub async fn training_turn(&self) -> Turn {
 		self.training.clone().acquire_owned().await.expect("the semaphore is never closed")
+	}
+
+	/// Run `work` off the async runtime on the turn to train that `turn` holds, and give the
+	/// turn back when `work` ends. A blocking task cannot be aborted: a duty aborted while it
+	/// waits here (its round was voided) leaves `work` running, and the turn must stay taken
+	/// until it ends, or the next shard would share the device with it and overrun its window.
+	pub async fn on_turn<R: Send + 'static>(
+		&self,
+		turn: Turn,
+		work: impl FnOnce() -> R + Send + 'static,
+	) -> Result<R, DutyError> {
+		tokio::task::spawn_blocking(move || {
+			let done = work();
+			drop(turn);
+			done
+		})
+		.await
+		.map_err(|e| DutyError::Task(e.to_string()))
 	}
 
 	/// Why this worker cannot train a shard of `job` in `time`, if it cannot: the model, its
@@ -322,13 +343,22 @@ impl Context {
 		})
 	}
 
-	/// Train `task` of `job` here: fetch its checkpoint and the dataset, train off the async
-	/// runtime, count the time as training and the shard as trained. Returns what was trained
-	/// and how long the training itself took (fetching excluded).
+	/// Fetch what training `task` of `job` needs (its checkpoint and the dataset) into the
+	/// store, if it is not there yet.
+	pub async fn fetch_inputs(&self, job: &Job, task: ShardTask) -> Result<(), DutyError> {
+		self.bounty_blob(task.bounty, task.checkpoint).await?;
+		self.bounty_blob(task.bounty, job.spec.dataset.hash).await?;
+		Ok(())
+	}
+
+	/// Train `task` of `job` here, on `turn`: fetch its checkpoint and the dataset, train off
+	/// the async runtime, count the time as training and the shard as trained. Returns what
+	/// was trained and how long the training itself took (fetching excluded).
 	pub async fn train(
 		&self,
 		job: &Job,
 		task: ShardTask,
+		turn: Turn,
 	) -> Result<(Trained, Duration), DutyError> {
 		let weights = self.bounty_blob(task.bounty, task.checkpoint).await?;
 		let dataset = self.dataset(task.bounty, job).await?;
@@ -337,16 +367,17 @@ impl Context {
 		let (steps, model) = (job.spec.hyper.inner_steps, job.model_key());
 		let (job, backend) = (job.clone(), self.backend.clone());
 		let started = Instant::now();
-		let trained = tokio::task::spawn_blocking(move || {
-			let trained = job.train(&weights, &dataset, task, &backend);
-			backend.keep_busy(started.elapsed());
-			trained
-		})
-		.await;
+		let trained = self
+			.on_turn(turn, move || {
+				let trained = job.train(&weights, &dataset, task, &backend);
+				backend.keep_busy(started.elapsed());
+				trained
+			})
+			.await;
 		let elapsed = started.elapsed();
 		// Counted even when training failed: the time was spent.
 		self.metrics.spent(Work::Training, elapsed);
-		let trained = trained.map_err(|e| DutyError::Task(e.to_string()))??;
+		let trained = trained??;
 		self.metrics.shards_trained.inc();
 		let per_step = elapsed.as_secs_f64() / f64::from(steps.max(1));
 		self.pace.lock().expect("not poisoned").insert(model, per_step);

@@ -184,8 +184,7 @@ async fn recompute_shard(
 	candidates: &[H256],
 ) -> Result<Option<Verdict>, DutyError> {
 	let turn = cx.training_turn().await;
-	let (trained, _) = cx.train(job, task).await?;
-	drop(turn);
+	let (trained, _) = cx.train(job, task, turn).await?;
 	let mine = trained.delta;
 	if same_class {
 		return Ok(Some(exact(merkle::root(&mine.to_bytes()), candidates)));

@@ -29,7 +29,7 @@
 //! Where a worker could cheat (what it trains from, what it commits and how, whether it
 //! reveals, what it serves), the loop asks the context's [`super::Conduct`], honest by default.
 
-use super::{bisection, Context, DutyError};
+use super::{bisection, Context, DutyError, Turn};
 use crate::{
 	chain::{
 		runtime::{
@@ -469,6 +469,26 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 	let mut record = match recorded.filter(|record| record.checkpoint == checkpoint) {
 		Some(record) => record,
 		None => {
+			// The checkpoint and the dataset first, while another slot may hold the turn to
+			// train, and only for as long as leaves a decline time to land: anyone can
+			// announce itself as a provider and hold a request for its whole timeout.
+			let at = cx.chain.best().await?;
+			let job = cx.job(&at, bounty).await?;
+			let fetching = window.time_left(at.number.saturating_add(DATA_GRACE_BLOCKS));
+			match tokio::time::timeout(fetching, cx.fetch_inputs(&job, slot)).await {
+				Ok(Ok(())) => {}
+				Ok(Err(e)) if e.is_unavailable() => return unavailable(&cx, slot, window, e).await,
+				Ok(Err(e)) => return Err(e),
+				Err(_) => {
+					tracing::warn!(
+						bounty,
+						round,
+						shard,
+						"the bounty's data did not arrive in time"
+					);
+					return decline(&cx, slot, DeclineReason::DataUnavailable).await;
+				}
+			}
 			// Another slot may hold the training turn until past this one's deadline: wait for
 			// it only while a decline can still land, or the slot would miss its deadline.
 			let now = cx.chain.best().await?.number;
@@ -480,32 +500,15 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 			// Judged once this worker's turn to train has come: the time left is what counts,
 			// not the time there was when the slot was assigned. The commit must be in a
 			// block before the deadline, so the deadline's own block does not count.
-			let at = cx.chain.best().await?;
-			let job = cx.job(&at, bounty).await?;
-			if let Some(reason) = cx.infeasible(&job, window.time_left(at.number.saturating_add(1)))
-			{
+			let now = cx.chain.best().await?.number;
+			if let Some(reason) = cx.infeasible(&job, window.time_left(now.saturating_add(1))) {
 				tracing::warn!(bounty, round, shard, "cannot train the shard in time: {reason}");
 				return decline(&cx, slot, DeclineReason::Infeasible).await;
 			}
-			let trained = train_slot(&cx, &job, slot).await;
-			drop(turn);
+			let trained = train_slot(&cx, &job, slot, turn).await;
 			let Trained { delta, losses, trajectory } = match trained {
 				Ok(trained) => trained,
-				// Nobody serves the data yet: try again at the next block, and decline only
-				// when too little time is left to train even if it came.
-				Err(e) if e.is_unavailable() => {
-					let now = cx.chain.best().await?.number;
-					if window.blocks_left(now) <= DATA_GRACE_BLOCKS {
-						tracing::warn!(
-							bounty,
-							round,
-							shard,
-							"nobody serves the bounty's data: {e}"
-						);
-						return decline(&cx, slot, DeclineReason::DataUnavailable).await;
-					}
-					return Err(e);
-				}
+				Err(e) if e.is_unavailable() => return unavailable(&cx, slot, window, e).await,
 				Err(e) => return Err(e),
 			};
 			let bytes = delta.to_bytes();
@@ -541,11 +544,33 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 	Ok(())
 }
 
+/// Nobody serves `slot`'s data (`error`): try again at the next block, and decline only when
+/// too little time is left to train even if it came.
+async fn unavailable(
+	cx: &Context,
+	slot: ShardTask,
+	window: Window,
+	error: DutyError,
+) -> Result<(), DutyError> {
+	let now = cx.chain.best().await?.number;
+	if window.blocks_left(now) > DATA_GRACE_BLOCKS {
+		return Err(error);
+	}
+	let ShardTask { bounty, round, shard, .. } = slot;
+	tracing::warn!(bounty, round, shard, "nobody serves the bounty's data: {error}");
+	decline(cx, slot, DeclineReason::DataUnavailable).await
+}
+
 /// Train the slot's shard of `job` from the round's checkpoint, as this worker's conduct has
 /// it: the delta to commit, the loss at each step and the trajectory.
-async fn train_slot(cx: &Context, job: &Job, slot: ShardTask) -> Result<Trained, DutyError> {
+async fn train_slot(
+	cx: &Context,
+	job: &Job,
+	slot: ShardTask,
+	turn: Turn,
+) -> Result<Trained, DutyError> {
 	let task = cx.conduct.training_inputs(cx, job, slot).await?;
-	let (trained, elapsed) = cx.train(job, task).await?;
+	let (trained, elapsed) = cx.train(job, task, turn).await?;
 	let steps = trained.losses.len().max(1);
 	cx.metrics.step_seconds.observe(elapsed.as_secs_f64() / steps as f64);
 	let trained = cx.conduct.retrace(cx, job, slot, trained).await?;
