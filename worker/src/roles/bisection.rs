@@ -162,8 +162,9 @@ pub async fn serve_states(cx: Context, game: GameView, task: ShardTask) -> Resul
 /// arithmetic on any hardware, so they are compared exactly); from another family of device
 /// ([`Kinship::Foreign`]) a step with this referee's own bytes counts as wrong: it was taken
 /// on the referee's kind of hardware, not the round's. Two sides
-/// within the tolerance cannot be told apart, nor can a side whose state is not served, and
-/// the referee abstains rather than risk slashing honest work.
+/// within the tolerance cannot be told apart, nor can a side whose state is not served, nor
+/// (from another class) a step from an agreed state nobody serves, and the referee abstains
+/// rather than risk slashing honest work.
 pub async fn judge(
 	cx: &Context,
 	dispute: &DisputeView,
@@ -185,6 +186,16 @@ pub async fn judge(
 		// window covers): sides that agreed on a state nobody can serve must not escape.
 		Some(leaf) => match served(cx, leaf, window / 2).await {
 			Ok(bytes) => Some(bytes),
+			// A referee of another class would retrain a state a few ulps a step away from
+			// the round's, and judge the sides' step against a state they never agreed on.
+			Err(e) if e.is_unavailable() && !same_class => {
+				tracing::warn!(
+					dispute = dispute.id,
+					?leaf,
+					"nobody serves the agreed state, and this class cannot retrain it: abstaining"
+				);
+				return Ok(None);
+			}
 			Err(e) if e.is_unavailable() => {
 				tracing::warn!(
 					dispute = dispute.id,
