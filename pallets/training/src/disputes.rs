@@ -45,22 +45,23 @@ fn shard_candidates<AccountId: Clone>(
 }
 
 impl<T: Config> Pallet<T> {
-	/// Store a new dispute of the round in `p`.
+	/// Store a new dispute of the round in `p`, its vote window ending `wait` blocks later
+	/// than one opened now would: a game's length (a game moves the window to its end; until
+	/// then this bounds the whole dispute), or the recomputations queued before this one.
 	fn open_dispute(
 		p: &Progress<T>,
 		subject: DisputeSubject,
 		reason: DisputeReason,
 		candidates: BoundedVec<Candidate<T::AccountId>, ConstU32<MAX_REPLICATION>>,
 		now: BlockNumberFor<T>,
-		game_blocks: u32,
+		wait: u32,
 	) -> DisputeId {
 		let dispute = NextDisputeId::<T>::mutate(|next| {
 			let dispute = *next;
 			*next = next.saturating_add(1);
 			dispute
 		});
-		// A game moves the vote window to its end; until then this bounds the whole dispute.
-		let deadline = after::<T>(now, p.bounty.spec.deadlines.vote.saturating_add(game_blocks));
+		let deadline = after::<T>(now, p.bounty.spec.deadlines.vote.saturating_add(wait));
 		Disputes::<T>::insert(
 			dispute,
 			Dispute {
@@ -87,20 +88,31 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Open a dispute over `shard`'s revealed roots; the shard waits for its verdict. Two
-	/// roots are bisected first (`bisection.rs`), so that the vote is on one step.
+	/// roots are bisected first (`bisection.rs`), so that the vote is on one step. Any other
+	/// dispute is settled by recomputing the whole shard, which a verifier does one shard at
+	/// a time: `recomputes` counts those opened in this block so far, and each waits a vote
+	/// window more than the one before it, or the last would expire before its turn.
 	pub(crate) fn open_shard_dispute(
 		p: &Progress<T>,
 		shard: ShardIndex,
 		state: &mut ShardOf<T>,
 		reason: DisputeReason,
 		now: BlockNumberFor<T>,
+		recomputes: &mut u32,
 	) {
 		let candidates = shard_candidates(state);
 		let roots: Vec<H256> = candidates.iter().map(|c| c.root).collect();
 		let game = Self::new_game(p, shard, state, &roots, now);
-		let game_blocks = game.as_ref().map_or(0, |game| Self::game_blocks(game.leaves));
+		let wait = match &game {
+			Some(game) => Self::game_blocks(game.leaves),
+			None => {
+				let queued = *recomputes;
+				*recomputes = recomputes.saturating_add(1);
+				p.bounty.spec.deadlines.vote.saturating_mul(queued)
+			}
+		};
 		let subject = DisputeSubject::Shard(shard);
-		let dispute = Self::open_dispute(p, subject, reason, candidates, now, game_blocks);
+		let dispute = Self::open_dispute(p, subject, reason, candidates, now, wait);
 		if let Some(game) = game {
 			Self::deposit_event(Event::BisectionOpened {
 				dispute,
@@ -299,7 +311,8 @@ impl<T: Config> Pallet<T> {
 		match verdict {
 			Verdict::Correct(_) if Self::audits_winner(dispute) => {
 				let now = frame_system::Pallet::<T>::block_number();
-				Self::open_shard_dispute(p, shard, &mut state, DisputeReason::Audit, now);
+				let audit = DisputeReason::Audit;
+				Self::open_shard_dispute(p, shard, &mut state, audit, now, &mut 0);
 			}
 			Verdict::Correct(root) => Self::accept_shard(p, shard, &mut state, root),
 			Verdict::NoneCorrect => state.outcome = ShardOutcome::Rejected,

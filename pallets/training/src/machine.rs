@@ -308,7 +308,7 @@ impl<T: Config> Pallet<T> {
 	/// slots to standbys once (their shards then train again until new deadlines).
 	fn close_training(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let retry = !p.round.retried;
-		let mut handed_over = 0u32;
+		let (mut handed_over, mut recomputes) = (0u32, 0u32);
 		for shard in 0..p.bounty.spec.shards_per_round {
 			let key = (p.id, p.index, shard);
 			let Some(mut state) = Shards::<T>::get(key) else { continue };
@@ -323,7 +323,7 @@ impl<T: Config> Pallet<T> {
 					ShardDecision::Empty => {}
 					ShardDecision::Accept(root) => Self::accept_shard(p, shard, &mut state, root),
 					ShardDecision::Dispute(reason) => {
-						Self::open_shard_dispute(p, shard, &mut state, reason, now)
+						Self::open_shard_dispute(p, shard, &mut state, reason, now, &mut recomputes)
 					}
 				}
 			}

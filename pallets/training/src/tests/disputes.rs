@@ -78,6 +78,20 @@ fn agreeing_replicas_are_audited_and_colluders_slashed() {
 }
 
 #[test]
+fn whole_shard_disputes_opened_together_each_get_a_vote_window_more() {
+	run(|| {
+		let id = started(BountySpec { audit_rate: Perbill::one(), ..spec() });
+		train_round(id, 0, honest(0));
+		// Both shards are audited in one block; a verifier recomputes one shard at a time, so
+		// the second audit's window ends a whole vote window after the first's.
+		let deadline = |s| Disputes::<Test>::get(dispute_of(id, 0, s)).unwrap().deadline;
+		let vote_window = u64::from(spec().deadlines.vote);
+		assert_eq!(deadline(1), deadline(0) + vote_window);
+		assert_eq!(deadline(0), System::block_number() + vote_window);
+	});
+}
+
+#[test]
 fn a_dispute_without_quorum_is_unresolved_and_nobody_is_slashed() {
 	run(|| {
 		let id = started(spec());
