@@ -106,12 +106,17 @@ enum Duty {
 pub const REVEAL_DEPTH: u32 = 2;
 
 /// Blocks before the reveal deadline from which a seal is opened even though its commit
-/// deadline is not final yet (a finality stall): enough for the reveal to be included.
-pub const REVEAL_FALLBACK_BLOCKS: u32 = 5;
+/// deadline is not final yet (a finality stall): enough for the reveal to be included, and
+/// to be sent and included again if a reorganisation takes the first one away.
+pub const REVEAL_FALLBACK_BLOCKS: u32 = 6;
 
 /// Blocks after which a duty that succeeded is done again if the chain still asks for it:
 /// its extrinsic was in a best block that a reorganisation took away.
-const REDO_AFTER_BLOCKS: u32 = 5;
+const REDO_AFTER_BLOCKS: u32 = 3;
+
+// A reveal sent at the fallback point lands a block later; taken away, it is sent again
+// `REDO_AFTER_BLOCKS` after it was first sent and must land in a block before the deadline.
+const _: () = assert!(REVEAL_FALLBACK_BLOCKS > REDO_AFTER_BLOCKS + 2);
 
 /// Blocks before the commit deadline at which a slot whose data nobody serves is declined.
 const DATA_GRACE_BLOCKS: u32 = 3;
