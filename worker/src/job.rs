@@ -13,6 +13,10 @@ use crate::{
 };
 use cohort_primitives::{Architecture, BountyId, BountySpec, RoundIndex, ShardIndex, H256};
 use sp_arithmetic::Perbill;
+use std::{
+	ops::ControlFlow,
+	sync::atomic::{AtomicBool, Ordering},
+};
 use thiserror::Error;
 
 /// A bounty's spec with the model config as plain bytes.
@@ -208,23 +212,30 @@ impl Job {
 	}
 
 	/// Train `task` from `checkpoint` (the bytes of `task.checkpoint`) on `dataset`, on
-	/// `backend`.
+	/// `backend`; once `stop` is set, training ends at the next step
+	/// ([`trainer::TrainError::Stopped`]).
 	pub fn train(
 		&self,
 		checkpoint: &[u8],
 		dataset: &Dataset,
 		task: ShardTask,
 		backend: &trainer::Backend,
+		stop: &AtomicBool,
 	) -> Result<Trained, JobError> {
 		let checkpoint = self.checkpoint(checkpoint)?;
 		let shard = self.shard_ref(task);
-		Ok(trainer::train_shard(
+		let on_step = |_, _| match stop.load(Ordering::Relaxed) {
+			true => ControlFlow::Break(()),
+			false => ControlFlow::Continue(()),
+		};
+		Ok(trainer::train_shard_observed(
 			&self.config,
 			&self.settings(),
 			&checkpoint,
 			dataset,
 			shard,
 			backend,
+			on_step,
 		)?)
 	}
 
@@ -402,7 +413,8 @@ mod tests {
 		let task =
 			ShardTask { bounty: 1, round: 0, shard: 0, dataset_shard: 0, checkpoint: H256::zero() };
 		let backend = crate::trainer::Backend::cpu();
-		let trained = job.train(&checkpoint, &dataset, task, &backend).unwrap();
+		let trained = job.train(&checkpoint, &dataset, task, &backend, &AtomicBool::new(false));
+		let trained = trained.unwrap();
 		let states =
 			job.states_after(&checkpoint, &dataset, task, &[0, 1, 2, 3, 4], &backend).unwrap();
 		for (leaf, state) in trained.trajectory.iter().zip(&states) {

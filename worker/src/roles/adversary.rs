@@ -328,7 +328,8 @@ async fn train_on_the_cpu(cx: &Context, job: &Job, slot: ShardTask) -> Result<Tr
 	let dataset = cx.dataset(slot.bounty, job).await?;
 	let job = job.clone();
 	let trained = tokio::task::spawn_blocking(move || {
-		job.train(&checkpoint, &dataset, slot, &crate::trainer::Backend::cpu())
+		let cpu = crate::trainer::Backend::cpu();
+		job.train(&checkpoint, &dataset, slot, &cpu, &std::sync::atomic::AtomicBool::new(false))
 	})
 	.await
 	.map_err(|e| DutyError::Task(e.to_string()))??;

@@ -24,6 +24,15 @@ pub use conduct::{Conduct, Honest};
 /// This process's turn to train: one shard at a time ([`Context::training_turn`]).
 pub type Turn = tokio::sync::OwnedSemaphorePermit;
 
+/// Sets its flag when dropped: tells blocking work that whoever waited for it is gone.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+	fn drop(&mut self) {
+		self.0.store(true, Ordering::Relaxed);
+	}
+}
+
 use crate::{
 	chain::{self, AccountId, At, Chain, ChainError, Included, RoundView},
 	job::{Job, JobError, ShardTask, Spec},
@@ -38,7 +47,10 @@ use futures::StreamExt;
 use libp2p::PeerId;
 use std::{
 	collections::HashMap,
-	sync::{Arc, Mutex},
+	sync::{
+		atomic::{AtomicBool, Ordering},
+		Arc, Mutex,
+	},
 	time::{Duration, Instant},
 };
 use subxt::tx::Payload;
@@ -366,14 +378,19 @@ impl Context {
 		tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
 		let (steps, model) = (job.spec.hyper.inner_steps, job.model_key());
 		let (job, backend) = (job.clone(), self.backend.clone());
+		// A duty aborted while it waits here (its round was voided) drops this guard, and
+		// the training, which cannot be aborted, stops at its next step.
+		let stop = StopOnDrop(Arc::new(AtomicBool::new(false)));
+		let stopped = stop.0.clone();
 		let started = Instant::now();
 		let trained = self
 			.on_turn(turn, move || {
-				let trained = job.train(&weights, &dataset, task, &backend);
+				let trained = job.train(&weights, &dataset, task, &backend, &stopped);
 				backend.keep_busy(started.elapsed());
 				trained
 			})
 			.await;
+		drop(stop);
 		let elapsed = started.elapsed();
 		// Counted even when training failed: the time was spent.
 		self.metrics.spent(Work::Training, elapsed);

@@ -29,6 +29,7 @@ pub use params::Params;
 use crate::delta::Delta;
 use cohort_primitives::{Optimizer, H256};
 use state::Live;
+use std::ops::ControlFlow;
 use thiserror::Error;
 
 /// How one shard is trained.
@@ -80,6 +81,12 @@ pub enum TrainError {
 	/// state, or a step past the bounty's last.
 	#[error("the training state does not fit this model, optimizer and step")]
 	StateMismatch,
+	/// Whoever asked for the training stopped it (its round was voided, say).
+	#[error("training stopped after {after} steps")]
+	Stopped {
+		/// The steps taken.
+		after: u32,
+	},
 	/// Text generation asked of a model that is not the char transformer.
 	#[error("only a char transformer generates text")]
 	NotAGenerator,
@@ -100,10 +107,12 @@ pub fn train_shard(
 	shard: ShardRef,
 	backend: &Backend,
 ) -> Result<Trained, TrainError> {
-	train_shard_observed(config, settings, checkpoint, dataset, shard, backend, |_, _| {})
+	let go_on = |_, _| ControlFlow::Continue(());
+	train_shard_observed(config, settings, checkpoint, dataset, shard, backend, go_on)
 }
 
-/// [`train_shard`], calling `on_step(step, loss)` after each step (for progress bars).
+/// [`train_shard`], calling `on_step(step, loss)` after each step (for progress bars, or to
+/// stop: training ends with [`TrainError::Stopped`] when it breaks).
 pub fn train_shard_observed(
 	config: &ModelConfig,
 	settings: &Settings,
@@ -111,7 +120,7 @@ pub fn train_shard_observed(
 	dataset: &Dataset,
 	shard: ShardRef,
 	backend: &Backend,
-	mut on_step: impl FnMut(u32, f32),
+	mut on_step: impl FnMut(u32, f32) -> ControlFlow<()>,
 ) -> Result<Trained, TrainError> {
 	if !config.fits(checkpoint) {
 		return Err(TrainError::CheckpointMismatch);
@@ -125,7 +134,9 @@ pub fn train_shard_observed(
 		let loss = steps.take(&mut live)?;
 		losses.push(loss);
 		trajectory.push(state::hash(&live.snapshot()?));
-		on_step(step, loss);
+		if on_step(step, loss).is_break() {
+			return Err(TrainError::Stopped { after: step + 1 });
+		}
 	}
 	let delta = difference(&live.params.to_checkpoint()?, checkpoint);
 	Ok(Trained { delta, losses, trajectory })

@@ -283,3 +283,26 @@ fn the_emulated_class_rounds_differently_within_the_step_tolerance() {
 	let distance = relative_l2(&theirs, &mine);
 	assert!(distance > 0.0 && distance < STEP_TOLERANCE, "{distance}");
 }
+
+#[test]
+fn training_stops_at_the_step_its_observer_breaks_at() {
+	let mut seen = Vec::new();
+	let stopped = train_shard_observed(
+		&mlp(),
+		&settings(5),
+		&mlp().init(b"h0"),
+		&synthetic(),
+		SHARD,
+		&Backend::cpu(),
+		|step, _| {
+			seen.push(step);
+			if step == 1 {
+				std::ops::ControlFlow::Break(())
+			} else {
+				std::ops::ControlFlow::Continue(())
+			}
+		},
+	);
+	assert!(matches!(stopped, Err(TrainError::Stopped { after: 2 })), "{:?}", stopped.err());
+	assert_eq!(seen, vec![0, 1]);
+}

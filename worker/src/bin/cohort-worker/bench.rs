@@ -21,6 +21,7 @@ use cohort_worker::{
 };
 use serde_json::{json, Value};
 use std::{
+	ops::ControlFlow,
 	path::PathBuf,
 	process::Command,
 	sync::Arc,
@@ -172,6 +173,7 @@ fn candle_step_ms(model: &Model, steps: u32) -> Result<(f64, trainer::Trained, D
 				times.push(now.duration_since(last).as_secs_f64() * 1000.0);
 			}
 			last = now;
+			ControlFlow::Continue(())
 		},
 	)?;
 	let total = started.elapsed();

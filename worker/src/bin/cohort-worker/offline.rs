@@ -20,6 +20,7 @@ use cohort_worker::{
 use indicatif::{ProgressBar, ProgressStyle};
 use serde_json::json;
 use std::{
+	ops::ControlFlow,
 	path::{Path, PathBuf},
 	time::Instant,
 };
@@ -201,6 +202,7 @@ pub fn train(options: &Options, args: TrainArgs) -> Result<()> {
 		|_, loss| {
 			bar.set_message(format!("loss {loss:.4}"));
 			bar.inc(1);
+			ControlFlow::Continue(())
 		},
 	)?;
 	bar.finish_and_clear();
