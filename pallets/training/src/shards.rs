@@ -174,8 +174,9 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::DeadlineMissed { bounty: id, round, shard, worker });
 	}
 
-	/// Decide a shard at its last reveal deadline: slots that did not reveal are missed;
-	/// agreeing replicas are accepted unless audited; anything else goes to the validators.
+	/// Decide a shard at its last reveal deadline: slots that did not reveal are missed (and
+	/// so, where a replica revealed, are declines for want of data); agreeing replicas are
+	/// accepted unless audited; anything else goes to the validators.
 	pub(crate) fn decide_shard(
 		p: &Progress<T>,
 		shard: ShardIndex,
@@ -189,6 +190,16 @@ impl<T: Config> Pallet<T> {
 					roots.push(root);
 				}
 				None => Self::slot_missed(p.id, p.index, shard, slot),
+			}
+		}
+		if !roots.is_empty() {
+			// Another replica was served the data and trained on it: a decline for want of
+			// data was this worker's doing, and counts toward inactivity as `Infeasible` does
+			// (else a sybil replica could turn its partner's reveal into a lone one, a whole
+			// recomputation for every validator, at no cost at all).
+			let unserved = SlotOutcome::Declined(DeclineReason::DataUnavailable);
+			for slot in state.slots.iter().filter(|slot| slot.outcome == unserved) {
+				T::Workers::deadline_missed(&slot.worker);
 			}
 		}
 		let Some(first) = roots.first().copied() else {

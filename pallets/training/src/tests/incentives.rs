@@ -52,6 +52,24 @@ fn a_declined_slot_is_not_missed_and_goes_to_a_standby() {
 }
 
 #[test]
+fn declining_data_a_partner_trained_on_counts_as_a_miss() {
+	run(|| {
+		let id = started(spec());
+		let [decliner, partner] = workers_of(id, 0, 0)[..] else { panic!() };
+		let unserved = DeclineReason::DataUnavailable;
+		assert_ok!(Training::decline(RuntimeOrigin::signed(decliner), id, 0, 0, unserved));
+		// Its partner was served the same data and trained on it: a lone reveal, which every
+		// validator must recompute, and a miss (no slash) for the decliner.
+		train_round(id, 0, |w, s| (w != decliner).then_some(good(0, s)));
+		let dispute = Disputes::<Test>::get(dispute_of(id, 0, 0)).unwrap();
+		assert_eq!(dispute.reason, DisputeReason::LoneReveal);
+		let missed = |who| pallet_workers::Workers::<Test>::get(who).unwrap().missed_in_row;
+		assert_eq!((missed(decliner), missed(partner)), (1, 0));
+		assert_eq!(Workers::held(&decliner), WORKER_BOND);
+	});
+}
+
+#[test]
 fn a_committed_or_late_slot_cannot_be_declined() {
 	run(|| {
 		let id = started(spec());
