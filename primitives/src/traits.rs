@@ -107,9 +107,10 @@ pub trait WorkerRegistry<AccountId> {
 		Self::slash_paying(who, fraction, reason, &mut [])
 	}
 
-	/// [`WorkerRegistry::slash`], paying `claims` out of what is taken first, in order, each
-	/// to its account's free balance; only the rest goes to the slash destination. Each
-	/// claim's amount falls by what it was paid. Returns the amount taken.
+	/// [`WorkerRegistry::slash`], paying `claims` out of what is taken first, each to its
+	/// account's free balance (in full when what is taken covers them all, else pro rata);
+	/// only the rest goes to the slash destination. A claim of `who` itself is not paid.
+	/// Each claim's amount falls by what it was paid. Returns the amount taken.
 	fn slash_paying(
 		who: &AccountId,
 		fraction: Perbill,

@@ -9,12 +9,14 @@
 //! a round lasts as long as its slowest assigned shard, so one slow machine drawn into it
 //! would keep every fast one waiting.
 //!
-//! A declaration can only lower a worker's place, never raise it: every worker at half the
-//! class's median speed or above counts as exactly the median, so who is drawn among them,
-//! and who replicates whom, stays the random draw's. Claiming more than one has buys nothing
-//! (and a slot one cannot finish in time is missed and slashed); claiming less only forgoes
-//! work. Moving the median takes more than half the class's eligible workers, who then hold
-//! most of its slots anyway.
+//! A declaration can only lower a worker's place, never raise it. The class's reference
+//! speed is the one at least three quarters of its eligible workers declare; every worker at
+//! half of it or above counts as exactly the reference, so who is drawn among them, and who
+//! replicates whom, stays the random draw's. Claiming more than one has buys nothing (and a
+//! slot one cannot finish in time is missed and slashed); claiming less only forgoes work.
+//! Raising the reference, to make honest workers look slow and take their slots, takes more
+//! than three quarters of the class's eligible workers (a median would yield to half), who
+//! already hold that share of its slots.
 
 use alloc::{vec, vec::Vec};
 
@@ -62,16 +64,17 @@ pub(crate) fn assign(
 	Assignment { shards: assigned, standbys }
 }
 
-/// The speed each worker is counted at: the class's (lower) median for every worker at half
-/// of it or above, its own declaration (at least 1) below that.
+/// The speed each worker is counted at: the class's reference (the speed at least three
+/// quarters of its workers declare) for every worker at half of it or above, its own
+/// declaration (at least 1) below that.
 fn counted_speeds(gflops: &[u32]) -> Vec<u64> {
 	let mut sorted = gflops.to_vec();
 	sorted.sort_unstable();
-	let median = sorted.get(sorted.len().saturating_sub(1) / 2).copied().unwrap_or(0);
+	let reference = sorted.get(sorted.len() / 4).copied().unwrap_or(0);
 	gflops
 		.iter()
 		.map(|&g| {
-			let counted = if u64::from(g) * 2 < u64::from(median) { g } else { median };
+			let counted = if u64::from(g) * 2 < u64::from(reference) { g } else { reference };
 			u64::from(counted.max(1))
 		})
 		.collect()
@@ -81,17 +84,15 @@ fn counted_speeds(gflops: &[u32]) -> Vec<u64> {
 mod tests {
 	use super::*;
 
-	/// How long the round takes in units of one slot at the median speed: the slowest
-	/// worker's load over its real (declared) speed.
+	/// How long the round takes in units of one slot at the fastest declared speed: the
+	/// slowest worker's load over its real (declared) speed.
 	fn makespan(gflops: &[u32], assignment: &Assignment) -> f64 {
 		let mut load = vec![0u32; gflops.len()];
 		assignment.shards.iter().flatten().for_each(|&i| load[i] += 1);
-		let mut sorted = gflops.to_vec();
-		sorted.sort_unstable();
-		let median = f64::from(sorted[(sorted.len() - 1) / 2]);
+		let fastest = f64::from(gflops.iter().copied().max().unwrap_or(1).max(1));
 		load.iter()
 			.zip(gflops)
-			.map(|(&l, &g)| f64::from(l) * median / f64::from(g.max(1)))
+			.map(|(&l, &g)| f64::from(l) * fastest / f64::from(g.max(1)))
 			.fold(0.0, f64::max)
 	}
 
@@ -111,7 +112,7 @@ mod tests {
 			for replication in 1..=n as u32 {
 				for shards in 0..=7 {
 					// Measured speeds differ a little from machine to machine: within a
-					// factor of two of the median they all count as equal.
+					// factor of two of the reference they all count as equal.
 					let gflops: Vec<u32> = (0..n as u32).map(|i| 60 + (i * 37) % 50).collect();
 					assert_eq!(
 						assign(&gflops, shards, replication, 4),
@@ -155,6 +156,15 @@ mod tests {
 		let gflops = [100, 100, 100, 10_000];
 		assert_eq!(assign(&gflops, 2, 1, 4), turn_taking(4, 2, 1, 4));
 		assert_eq!(assign(&gflops, 8, 1, 4), turn_taking(4, 8, 1, 4));
+	}
+
+	#[test]
+	fn a_majority_claiming_more_cannot_make_honest_workers_look_slow() {
+		// Three of five identities claim the most a u32 holds: the reference is still the
+		// honest speed, so the shuffled order decides as before.
+		let gflops = [100, u32::MAX, 100, u32::MAX, u32::MAX];
+		assert_eq!(assign(&gflops, 2, 2, 4), turn_taking(5, 2, 2, 4));
+		assert_eq!(assign(&gflops, 1, 1, 4), turn_taking(5, 1, 1, 4));
 	}
 
 	#[test]

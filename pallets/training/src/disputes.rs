@@ -265,9 +265,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The checkpoint the round after `p`'s trains from while `p`'s is reviewed, and what its
-	/// slots are owed should that checkpoint fall: each slot still open that committed, and
-	/// has not let its reveal deadline pass unrevealed (it is slashed instead), is owed the
-	/// bounty's reward for one contribution. `None` when no round trains ahead.
+	/// slots are owed should that checkpoint fall: each slot still open, unless it let its
+	/// reveal deadline pass unrevealed (it is slashed instead), is owed the bounty's reward
+	/// for one contribution. A seal is not asked for: it proves no work, and asking for one
+	/// would pay whoever seals garbage first once it sees the checkpoint fall, before the
+	/// workers still training. `None` when no round trains ahead.
 	fn round_ahead(p: &Progress<T>) -> Option<(H256, Claims<T>)> {
 		let ahead = p.index.saturating_add(1);
 		let round = crate::Rounds::<T>::get(p.id, ahead)?;
@@ -278,9 +280,7 @@ impl<T: Config> Pallet<T> {
 		for shard in 0..p.bounty.spec.shards_per_round {
 			let Some(state) = Shards::<T>::get((p.id, ahead, shard)) else { continue };
 			let owed = state.slots.iter().filter(|slot| {
-				slot.outcome == SlotOutcome::Pending
-					&& slot.seal.is_some()
-					&& !(late && slot.root.is_none())
+				slot.outcome == SlotOutcome::Pending && !(late && slot.root.is_none())
 			});
 			claims.extend(owed.map(|slot| (slot.worker.clone(), reward)));
 		}

@@ -71,8 +71,9 @@
 //!    ([`Event::RoundVoided`]: its open slots close unpaid and unslashed, but a slot that missed
 //!    the reveal deadline is slashed as ever) and starts again from the checkpoint that did.
 //!    Whoever backed the checkpoint that fell pays for the voided work: its slash first pays
-//!    each voided slot that had committed (and not missed its reveal) up to the slot's reward
-//!    ([`Event::VoidedWorkPaid`]), and only the rest goes to the treasury. A review that ends
+//!    each voided slot (but one that missed its reveal) the slot's reward, pro rata if it
+//!    does not cover them all ([`Event::VoidedWorkPaid`]), and only the rest goes to the
+//!    treasury. A review that ends
 //!    without a verdict voids the round with nobody shown wrong, and nobody pays. While it
 //!    trains, `bounty.round` is the new round and the reviewed round is the one before it.
 //!

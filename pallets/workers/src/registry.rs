@@ -15,7 +15,7 @@ use frame_support::{
 	},
 };
 use sp_runtime::{
-	traits::{Saturating, Zero},
+	traits::{One, Saturating, Zero},
 	Perbill,
 };
 
@@ -133,9 +133,17 @@ impl<T: Config> WorkerRegistry<T::AccountId> for Pallet<T> {
 				return amount;
 			}
 			let hold = HoldReason::WorkerBond.into();
+			let owed = claims
+				.iter()
+				.filter(|(to, _)| to != who)
+				.fold(BalanceOf::<T>::zero(), |sum, (_, claim)| sum.saturating_add(*claim));
+			// Every claim gets the same fraction of what it is owed: all of it when the slash
+			// covers them all, else the slash's share, rounded down; a claim's place in the
+			// list buys it nothing.
+			let share = Perbill::from_rational(amount.min(owed), owed.max(One::one()));
 			let mut left = amount;
 			for (to, claim) in claims.iter_mut().filter(|(to, _)| to != who) {
-				let part = (*claim).min(left);
+				let part = if amount >= owed { *claim } else { share.mul_floor(*claim) };
 				if part.is_zero() {
 					continue;
 				}

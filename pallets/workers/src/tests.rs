@@ -407,7 +407,7 @@ fn slash_moves_a_fraction_of_the_bond_to_the_destination() {
 }
 
 #[test]
-fn a_slash_pays_claims_first_in_order_and_the_rest_to_the_destination() {
+fn a_slash_pays_claims_first_pro_rata_and_the_rest_to_the_destination() {
 	run(|| {
 		assert_ok!(register(1, "cpu", 200));
 		assert_ok!(register(2, "cpu", 100));
@@ -415,19 +415,20 @@ fn a_slash_pays_claims_first_in_order_and_the_rest_to_the_destination() {
 		let issuance = Balances::total_issuance();
 		let (free_2, free_3) = (Balances::balance(&2), Balances::balance(&3));
 		let reason = SlashReason::CheckpointDispute { bounty: 7, round: 1 };
-		// 20 taken: 8 to worker 2, then 12 of worker 3's 15; the slashed worker's own claim
-		// is not paid; nothing is left for the destination.
+		// 20 taken for 23 owed (the slashed worker's own claim is not paid): each claim gets
+		// 20/23 of itself, rounded down, 6 of 8 and 13 of 15, whatever its place; the
+		// rounding's 1 goes to the destination.
 		let mut claims = vec![(2, 8), (1, 5), (3, 15)];
 		assert_eq!(Workers::slash_paying(&1, Perbill::from_percent(10), reason, &mut claims), 20);
-		assert_eq!(claims, vec![(2, 0), (1, 5), (3, 3)]);
-		assert_eq!((Balances::balance(&2), Balances::balance(&3)), (free_2 + 8, free_3 + 12));
-		assert_eq!(Balances::balance(&SLASH_POT), 1);
+		assert_eq!(claims, vec![(2, 2), (1, 5), (3, 2)]);
+		assert_eq!((Balances::balance(&2), Balances::balance(&3)), (free_2 + 6, free_3 + 13));
+		assert_eq!(Balances::balance(&SLASH_POT), 1 + 1);
 		assert_eq!(Workers::held(&1), 180);
-		// Claims smaller than the slash: the rest goes to the destination as in any slash.
-		let mut claims = vec![(3, 3)];
+		// Claims smaller than the slash are paid in full; the rest goes to the destination.
+		let mut claims = vec![(3, 2)];
 		assert_eq!(Workers::slash_paying(&1, Perbill::from_percent(10), reason, &mut claims), 18);
 		assert_eq!(claims, vec![(3, 0)]);
-		assert_eq!(Balances::balance(&SLASH_POT), 1 + 15);
+		assert_eq!(Balances::balance(&SLASH_POT), 2 + 16);
 		assert_eq!(Balances::total_issuance(), issuance);
 		let worker = WorkerRecords::<Test>::get(1).unwrap();
 		assert_eq!((worker.bond, worker.slashed), (162, 38));

@@ -144,6 +144,9 @@ pub struct Context {
 	pub backend: Backend,
 	/// Who announced which blob: tried before the DHT's providers.
 	announced: Arc<Mutex<HashMap<H256, PeerId>>>,
+	/// A lock per bounty blob being fetched: two slots of one bounty fetch its dataset once,
+	/// the second from the store, not twice at once over the network.
+	fetching: Arc<Mutex<HashMap<H256, Arc<tokio::sync::Mutex<()>>>>>,
 	/// Seconds per training step measured here, per model configuration (by the blake3 hash
 	/// of its bytes): what a shard of a bounty will take, before it is trained.
 	pace: Arc<Mutex<HashMap<[u8; 32], f64>>>,
@@ -180,6 +183,7 @@ impl Context {
 			metrics,
 			backend,
 			announced,
+			fetching: Default::default(),
 			pace: Default::default(),
 			training: Arc::new(tokio::sync::Semaphore::new(1)),
 			conduct: Arc::new(Honest),
@@ -283,6 +287,21 @@ impl Context {
 		if let Some(bytes) = self.store.blob(&root)? {
 			return Ok(bytes);
 		}
+		let lock = self.fetching.lock().expect("not poisoned").entry(root).or_default().clone();
+		let fetched = {
+			let _fetching = lock.lock().await;
+			// Whoever held the lock before may have fetched it meanwhile.
+			match self.store.blob(&root)? {
+				Some(bytes) => Ok(bytes),
+				None => self.fetch_bounty_blob(bounty, root).await,
+			}
+		};
+		self.fetching.lock().expect("not poisoned").remove(&root);
+		fetched
+	}
+
+	/// [`Context::bounty_blob`]'s fetch, once nobody else is fetching `root`.
+	async fn fetch_bounty_blob(&self, bounty: BountyId, root: H256) -> Result<Vec<u8>, DutyError> {
 		let announced = self.announced.lock().expect("not poisoned").contains_key(&root);
 		if !announced {
 			if let Some(server) = self.data_server(bounty).await? {
@@ -386,7 +405,9 @@ impl Context {
 		let trained = self
 			.on_turn(turn, move || {
 				let trained = job.train(&weights, &dataset, task, &backend, &stopped);
-				backend.keep_busy(started.elapsed());
+				if !stopped.load(Ordering::Relaxed) {
+					backend.keep_busy(started.elapsed());
+				}
 				trained
 			})
 			.await;

@@ -183,6 +183,8 @@ async fn recompute_shard(
 	same_class: bool,
 	candidates: &[H256],
 ) -> Result<Option<Verdict>, DutyError> {
+	// The inputs first: a provider that stalls must not hold the turn other disputes wait for.
+	cx.fetch_inputs(job, task).await?;
 	let turn = cx.training_turn().await;
 	let (trained, _) = cx.train(job, task, turn).await?;
 	let mine = trained.delta;

@@ -257,7 +257,7 @@ fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
 			slots: 4
 		}));
 		// The aggregator pays for the lost work out of its slash (a tenth of its bond, one
-		// slot's reward here): the committed slots in order, its own aside, until it runs out.
+		// slot's reward here): its own slot aside, the three others a third of a reward each.
 		let paid: Vec<_> = training_events()
 			.into_iter()
 			.filter_map(|e| match e {
@@ -269,8 +269,10 @@ fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
 				_ => None,
 			})
 			.collect();
-		assert_eq!(paid, vec![(first, aggregator, REWARD)]);
-		assert_eq!(free(first), free_before + REWARD);
+		let share = REWARD / 3;
+		let others = trained.iter().map(|(w, _)| *w).filter(|w| *w != aggregator);
+		assert_eq!(paid, others.map(|w| (w, aggregator, share)).collect::<Vec<_>>());
+		assert_eq!(free(first), free_before + share);
 		// Nobody of the voided round is slashed (the aggregator is, for its checkpoint), and
 		// the round starts again from the checkpoint that stood, with fresh slots.
 		for ((worker, _), held) in trained.iter().zip(before) {

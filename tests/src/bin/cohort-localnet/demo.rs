@@ -52,20 +52,12 @@ pub struct DemoArgs {
 	keep: bool,
 	/// Make the last worker train FACTOR times slower (its `--throttle`), declaring a speed
 	/// to match: a network of mixed hardware, on one machine.
-	#[arg(long, value_name = "FACTOR", value_parser = slowdown)]
-	slow_worker: Option<f64>,
+	#[arg(long, value_name = "FACTOR", value_parser = clap::value_parser!(u32).range(1..=1000))]
+	slow_worker: Option<u32>,
 	/// With --slow-worker: the slow worker declares the others' speed, as a chain that did
 	/// not weigh speeds would treat it.
 	#[arg(long, requires = "slow_worker")]
 	slow_worker_undeclared: bool,
-}
-
-/// A `--slow-worker` factor: a finite number, at least 1.
-fn slowdown(text: &str) -> Result<f64, String> {
-	match text.parse::<f64>() {
-		Ok(factor) if factor.is_finite() && factor >= 1.0 => Ok(factor),
-		_ => Err(format!("{text:?} is not a factor of at least 1")),
-	}
 }
 
 /// One row of the progress table, for one finished round.
@@ -137,9 +129,9 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		.context("starting the deployment")?;
 	if let (Some(factor), [slow]) = (args.slow_worker, slow) {
 		let mut config = deployment.next_config(slow)?;
-		config.throttle = Some(factor);
+		config.throttle = Some(f64::from(factor));
 		if !args.slow_worker_undeclared {
-			config.gflops = ((f64::from(DECLARED_GFLOPS) / factor).round() as u32).max(1);
+			config.gflops = (DECLARED_GFLOPS / factor).max(1);
 		}
 		println!(
 			"{slow} trains {factor}× slower than the others and declares {} GFLOP/s (they {})",

@@ -94,11 +94,11 @@ pub struct Options {
 	pub json: bool,
 }
 
-/// A `--throttle` factor: a finite number, at least 1.
+/// A `--throttle` factor: from 1 to 1000.
 fn slowdown(text: &str) -> Result<f64, String> {
 	match text.parse::<f64>() {
-		Ok(factor) if factor.is_finite() && factor >= 1.0 => Ok(factor),
-		_ => Err(format!("{text:?} is not a factor of at least 1")),
+		Ok(factor) if (1.0..=1000.0).contains(&factor) => Ok(factor),
+		_ => Err(format!("{text:?} is not a factor from 1 to 1000")),
 	}
 }
 
@@ -231,7 +231,10 @@ mod tests {
 		let (_dir, path) = file("throttle = 0.5\n");
 		let error =
 			Options::load(GlobalArgs { config: Some(path), ..Default::default() }).unwrap_err();
-		assert!(error.to_string().contains("throttle \"0.5\" is not a factor"), "{error:#}");
+		assert!(
+			error.to_string().contains("throttle \"0.5\" is not a factor from 1 to 1000"),
+			"{error:#}"
+		);
 		let (_dir, path) = file("bootstrap = [\"not an address\"]\n");
 		let error =
 			Options::load(GlobalArgs { config: Some(path), ..Default::default() }).unwrap_err();
