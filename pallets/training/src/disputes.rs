@@ -7,8 +7,8 @@ use crate::{
 	machine::{after, Progress},
 	BalanceOf, BountyId, BountyOf, Candidate, Challenge, Config, Dispute, DisputeId, DisputeOf,
 	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, Games, NextDisputeId,
-	Pallet, RoundIndex, RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards, SlotOutcome, Vote,
-	MAX_REPLICATION,
+	Pallet, RoundIndex, RoundOf, RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards,
+	SlotOutcome, Vote, MAX_REPLICATION,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{SlashReason, Verdict, VoterStake, WorkerRegistry, H256};
@@ -19,8 +19,7 @@ use sp_runtime::{
 	Perbill,
 };
 
-/// What each worker is owed, in the order a slash pays it (see
-/// [`WorkerRegistry::slash_paying`]).
+/// What each worker is owed out of a slash (see [`WorkerRegistry::slash_paying`]).
 type Claims<T> = Vec<(<T as frame_system::Config>::AccountId, BalanceOf<T>)>;
 
 /// The candidates of a shard dispute: each distinct revealed root with the workers behind it.
@@ -225,66 +224,70 @@ impl<T: Config> Pallet<T> {
 
 		match record.subject {
 			DisputeSubject::Shard(shard) => Self::settle_shard(p, dispute, shard, verdict),
-			DisputeSubject::Checkpoint => {
-				let reason = SlashReason::CheckpointDispute { bounty: p.id, round: p.index };
-				let (ahead, trained_from) = (p.index.saturating_add(1), Self::round_ahead(p));
-				for candidate in record.candidates.iter() {
-					if verdict == Verdict::Correct(candidate.root) {
-						continue;
-					}
-					// The backers of the checkpoint the round ahead trained from pay its
-					// lost work first.
-					let mut claims: Vec<_> = match &trained_from {
-						Some((root, claims)) if *root == candidate.root => claims
-							.iter()
-							.filter(|(worker, _)| !candidate.backers.contains(worker))
-							.cloned()
-							.collect(),
-						_ => Vec::new(),
-					};
-					for backer in candidate.backers.iter() {
-						let owed: Vec<_> = claims.iter().map(|(_, owed)| *owed).collect();
-						let fraction = T::SlashFraction::get();
-						T::Workers::slash_paying(backer, fraction, reason, &mut claims);
-						for ((worker, left), before) in claims.iter().zip(owed) {
-							let amount = before.saturating_sub(*left);
-							if !amount.is_zero() {
-								Self::deposit_event(Event::VoidedWorkPaid {
-									bounty: p.id,
-									round: ahead,
-									worker: worker.clone(),
-									from: backer.clone(),
-									amount,
-								});
-							}
-						}
+			DisputeSubject::Checkpoint => Self::settle_checkpoint(p, record, verdict),
+		}
+	}
+
+	/// Slash the backers of every checkpoint `verdict` rejects. The backers of the one the
+	/// round ahead trained from pay that round's lost work out of their slash first.
+	fn settle_checkpoint(p: &Progress<T>, record: &DisputeOf<T>, verdict: Verdict) {
+		let reason = SlashReason::CheckpointDispute { bounty: p.id, round: p.index };
+		let ahead = p.index.saturating_add(1);
+		let round_ahead = crate::Rounds::<T>::get(p.id, ahead);
+		for candidate in record.candidates.iter() {
+			if verdict == Verdict::Correct(candidate.root) {
+				continue;
+			}
+			let mut claims = match &round_ahead {
+				Some(round) if round.checkpoint == candidate.root => {
+					Self::voided_work(p, ahead, round, &candidate.backers)
+				}
+				_ => Vec::new(),
+			};
+			for backer in candidate.backers.iter() {
+				let owed: Vec<_> = claims.iter().map(|(_, owed)| *owed).collect();
+				T::Workers::slash_paying(backer, T::SlashFraction::get(), reason, &mut claims);
+				for ((worker, left), before) in claims.iter().zip(owed) {
+					let amount = before.saturating_sub(*left);
+					if !amount.is_zero() {
+						Self::deposit_event(Event::VoidedWorkPaid {
+							bounty: p.id,
+							round: ahead,
+							worker: worker.clone(),
+							from: backer.clone(),
+							amount,
+						});
 					}
 				}
 			}
 		}
 	}
 
-	/// The checkpoint the round after `p`'s trains from while `p`'s is reviewed, and what its
-	/// slots are owed should that checkpoint fall: each slot still open, unless it let its
-	/// reveal deadline pass unrevealed (it is slashed instead), is owed the bounty's reward
-	/// for one contribution. A seal is not asked for: it proves no work, and asking for one
-	/// would pay whoever seals garbage first once it sees the checkpoint fall, before the
-	/// workers still training. `None` when no round trains ahead.
-	fn round_ahead(p: &Progress<T>) -> Option<(H256, Claims<T>)> {
-		let ahead = p.index.saturating_add(1);
-		let round = crate::Rounds::<T>::get(p.id, ahead)?;
-		let now = frame_system::Pallet::<T>::block_number();
-		let late = now >= round.reveal_deadline;
+	/// What the slots of `round` (round `ahead`, which trains from a checkpoint that is
+	/// falling) are owed for their lost work: each slot still open, unless it let its reveal
+	/// deadline pass unrevealed (it is slashed instead), one contribution's reward; nothing to
+	/// the checkpoint's own `backers`. A seal is not asked for: it proves no work, and asking for
+	/// one would pay whoever seals garbage first once it sees the checkpoint fall, before the
+	/// workers still training.
+	fn voided_work(
+		p: &Progress<T>,
+		ahead: RoundIndex,
+		round: &RoundOf<T>,
+		backers: &[T::AccountId],
+	) -> Claims<T> {
+		let late = frame_system::Pallet::<T>::block_number() >= round.reveal_deadline;
 		let reward = p.bounty.spec.reward_per_contribution;
 		let mut claims = Vec::new();
 		for shard in 0..p.bounty.spec.shards_per_round {
 			let Some(state) = Shards::<T>::get((p.id, ahead, shard)) else { continue };
 			let owed = state.slots.iter().filter(|slot| {
-				slot.outcome == SlotOutcome::Pending && !(late && slot.root.is_none())
+				slot.outcome == SlotOutcome::Pending
+					&& !(late && slot.root.is_none())
+					&& !backers.contains(&slot.worker)
 			});
 			claims.extend(owed.map(|slot| (slot.worker.clone(), reward)));
 		}
-		Some((round.checkpoint, claims))
+		claims
 	}
 
 	/// Settle the slots of `shard`, disputed in `dispute`.

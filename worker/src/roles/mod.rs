@@ -21,18 +21,6 @@ pub mod worker;
 
 pub use conduct::{Conduct, Honest};
 
-/// This process's turn to train: one shard at a time ([`Context::training_turn`]).
-pub type Turn = tokio::sync::OwnedSemaphorePermit;
-
-/// Sets its flag when dropped: tells blocking work that whoever waited for it is gone.
-struct StopOnDrop(Arc<AtomicBool>);
-
-impl Drop for StopOnDrop {
-	fn drop(&mut self) {
-		self.0.store(true, Ordering::Relaxed);
-	}
-}
-
 use crate::{
 	chain::{self, AccountId, At, Chain, ChainError, Included, RoundView},
 	job::{Job, JobError, ShardTask, Spec},
@@ -55,6 +43,18 @@ use std::{
 };
 use subxt::tx::Payload;
 use thiserror::Error;
+
+/// This process's turn to train: one shard at a time ([`Context::training_turn`]).
+pub type Turn = tokio::sync::OwnedSemaphorePermit;
+
+/// Sets its flag when dropped: tells blocking work that whoever waited for it is gone.
+struct StopOnDrop(Arc<AtomicBool>);
+
+impl Drop for StopOnDrop {
+	fn drop(&mut self) {
+		self.0.store(true, Ordering::Relaxed);
+	}
+}
 
 /// How often the roles re-read where the registered workers listen, in blocks.
 pub const PEER_REFRESH_BLOCKS: u32 = 10;
