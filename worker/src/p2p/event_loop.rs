@@ -1,17 +1,21 @@
 //! The task that owns the swarm: it answers [`Command`]s from [`super::Network`] handles,
-//! serves blobs from the store, and passes gossiped announcements on.
+//! hands other peers' blob requests to the [`Server`] and sends its answers, and passes
+//! gossiped announcements on.
 
 use super::{
 	behaviour::{Behaviour, BehaviourEvent},
 	paths::Paths,
+	serving::{Queue, Server},
 	Announced, Announcement, BlobRequest, BlobResponse, Command, Config, P2pError,
 };
-use crate::{merkle::MerkleTree, store::Store};
+use crate::store::Store;
 use codec::{DecodeAll, Encode};
 use cohort_primitives::{BountyId, H256};
 use futures::{
 	channel::{mpsc, oneshot},
-	StreamExt,
+	future::BoxFuture,
+	stream::FuturesUnordered,
+	FutureExt, StreamExt,
 };
 use libp2p::{
 	autonat, dcutr, gossipsub, identify, kad, multiaddr::Protocol, relay, request_response,
@@ -51,14 +55,16 @@ pub struct EventLoop {
 	swarm: Swarm<Behaviour>,
 	commands: mpsc::Receiver<Command>,
 	announced: mpsc::Sender<Announced>,
-	store: Arc<Store>,
+	/// Answers other peers' requests, on blocking threads.
+	server: Arc<Server>,
+	/// Requests waiting for the server.
+	queue: Queue<(BlobRequest, ResponseChannel)>,
+	/// Requests the server is answering.
+	answering: FuturesUnordered<Answering>,
 	served: Arc<AtomicU64>,
 	/// Peers caught serving wrong bytes (the block list behaviour refuses their connections;
 	/// this set answers requests for them at once).
 	blocked: HashSet<PeerId>,
-	/// Blobs this (adversary) peer answers with one byte flipped.
-	#[cfg(feature = "adversary")]
-	wrong_bytes: HashSet<H256>,
 	pending_dials: HashMap<PeerId, Vec<oneshot::Sender<Result<(), String>>>>,
 	pending_providers: HashMap<kad::QueryId, (HashSet<PeerId>, oneshot::Sender<HashSet<PeerId>>)>,
 	pending_requests: HashMap<request_response::OutboundRequestId, (PeerId, Reply)>,
@@ -76,6 +82,13 @@ pub struct EventLoop {
 
 /// The answer to a blob request.
 type Reply = oneshot::Sender<Result<BlobResponse, String>>;
+
+/// Where the answer to another peer's request goes.
+type ResponseChannel = request_response::ResponseChannel<BlobResponse>;
+
+/// A request being answered on a blocking thread: whose it was, and the answer (unless the
+/// thread panicked).
+type Answering = BoxFuture<'static, (PeerId, Option<(ResponseChannel, BlobResponse)>)>;
 
 /// Bytes this peer fetched, by path.
 #[derive(Debug, Default)]
@@ -100,11 +113,11 @@ impl EventLoop {
 			swarm,
 			commands,
 			announced,
-			store,
+			server: Arc::new(Server::new(store)),
+			queue: Queue::default(),
+			answering: FuturesUnordered::new(),
 			served,
 			blocked: HashSet::new(),
-			#[cfg(feature = "adversary")]
-			wrong_bytes: HashSet::new(),
 			pending_dials: HashMap::new(),
 			pending_providers: HashMap::new(),
 			pending_requests: HashMap::new(),
@@ -164,6 +177,9 @@ impl EventLoop {
 					Some(command) => self.on_command(command),
 					None => return,
 				},
+				Some((peer, answer)) = self.answering.next(), if !self.answering.is_empty() => {
+					self.on_answered(peer, answer);
+				}
 				_ = ticks.tick() => self.release_overdue(),
 			}
 		}
@@ -285,9 +301,7 @@ impl EventLoop {
 				behaviour.kad.remove_peer(&peer);
 			}
 			#[cfg(feature = "adversary")]
-			Command::ServeWrongBytes(root) => {
-				self.wrong_bytes.insert(root);
-			}
+			Command::ServeWrongBytes(root) => self.server.serve_wrong_bytes(root),
 			Command::Subscribe(bounty) => {
 				if let Err(e) = self.swarm.behaviour_mut().gossip.subscribe(&topic(bounty)) {
 					tracing::warn!(bounty, "cannot subscribe to the bounty's announcements: {e}");
@@ -423,21 +437,11 @@ impl EventLoop {
 			BehaviourEvent::Blobs(request_response::Event::Message { peer, message }) => {
 				match message {
 					request_response::Message::Request { request, channel, .. } => {
-						let response = self.answer(&request);
-						if let BlobResponse::Blob(bytes)
-						| BlobResponse::Chunk { chunk: bytes, .. } = &response
-						{
-							self.served.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+						// Dropping the channel refuses the request.
+						if self.queue.admit(peer, (request, channel)).is_err() {
+							tracing::debug!(%peer, "request refused: the peer has too many waiting");
 						}
-						if self
-							.swarm
-							.behaviour_mut()
-							.blobs
-							.send_response(channel, response)
-							.is_err()
-						{
-							tracing::debug!(%peer, "peer left before the blob was sent");
-						}
+						self.start_answers();
 					}
 					request_response::Message::Response { request_id, response } => {
 						if let Some((peer, reply)) = self.pending_requests.remove(&request_id) {
@@ -482,36 +486,29 @@ impl EventLoop {
 		}
 	}
 
-	/// What this peer answers to `request`, from its store.
-	fn answer(&self, request: &BlobRequest) -> BlobResponse {
-		let root = match request {
-			BlobRequest::Blob(root) | BlobRequest::Chunk { root, .. } => root,
-		};
-		#[cfg_attr(not(feature = "adversary"), allow(unused_mut))]
-		let mut bytes = match self.store.blob(root) {
-			Ok(Some(bytes)) => bytes,
-			Ok(None) => return BlobResponse::NotFound,
-			Err(e) => {
-				tracing::error!(?root, "cannot read a blob from the store: {e}");
-				return BlobResponse::NotFound;
-			}
-		};
-		#[cfg(feature = "adversary")]
-		if self.wrong_bytes.contains(root) {
-			if let Some(first) = bytes.first_mut() {
-				*first ^= 0xff;
-			}
+	/// Hand the server the requests it has room for.
+	fn start_answers(&mut self) {
+		while let Some((peer, (request, channel))) = self.queue.start() {
+			let server = self.server.clone();
+			let answer = tokio::task::spawn_blocking(move || {
+				let response = server.answer(&request);
+				(channel, response)
+			});
+			self.answering.push(answer.map(move |answered| (peer, answered.ok())).boxed());
 		}
-		match *request {
-			BlobRequest::Blob(_) => BlobResponse::Blob(bytes),
-			BlobRequest::Chunk { index, .. } => match MerkleTree::new(&bytes).proof(index) {
-				Some(proof) => {
-					let start = index as usize * crate::merkle::CHUNK_SIZE;
-					let end = (start + crate::merkle::CHUNK_SIZE).min(bytes.len());
-					BlobResponse::Chunk { chunk: bytes[start..end].to_vec(), proof }
-				}
-				None => BlobResponse::NotFound,
-			},
+	}
+
+	/// Send the answer to a request of `peer`, and start the next.
+	fn on_answered(&mut self, peer: PeerId, answer: Option<(ResponseChannel, BlobResponse)>) {
+		self.queue.finish(&peer);
+		self.start_answers();
+		let Some((channel, response)) = answer else {
+			tracing::error!(%peer, "answering a blob request panicked");
+			return;
+		};
+		self.served.fetch_add(response.payload_len(), Ordering::Relaxed);
+		if self.swarm.behaviour_mut().blobs.send_response(channel, response).is_err() {
+			tracing::debug!(%peer, "peer left before the blob was sent");
 		}
 	}
 }

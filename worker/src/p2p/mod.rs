@@ -6,12 +6,15 @@
 //! [`Network`] handle. Who holds a blob is found through Kademlia provider records; the blob
 //! comes over request-response, size-bounded by the codec, and is checked against the asked
 //! root before anything else sees it. A peer that serves bytes of another root is blocked.
+//! Other peers' requests are answered on blocking threads, a bounded number per peer
+//! (`serving.rs`), so that no peer can stall the swarm by asking.
 //! Behind NATs, AutoNAT decides when to reserve relay slots, and a request to a peer reached
 //! only through a relay waits for hole punching first (`paths.rs`).
 
 mod behaviour;
 mod event_loop;
 mod paths;
+mod serving;
 mod wire;
 
 pub use event_loop::Fetched;
