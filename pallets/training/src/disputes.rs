@@ -61,6 +61,7 @@ impl<T: Config> Pallet<T> {
 			dispute
 		});
 		let deadline = after::<T>(now, p.bounty.spec.deadlines.vote.saturating_add(wait));
+		crate::BountyDisputes::<T>::insert(p.id, dispute, ());
 		Disputes::<T>::insert(
 			dispute,
 			Dispute {

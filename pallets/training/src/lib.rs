@@ -97,6 +97,7 @@ mod disputes;
 mod draw;
 mod escrow;
 mod machine;
+mod pruning;
 pub mod runtime_api;
 mod schedule;
 mod shards;
@@ -294,6 +295,12 @@ pub mod pallet {
 		#[pallet::constant]
 		type MoveBlocks: Get<u32>;
 
+		/// The blocks a finished bounty's records (the bounty, its rounds, shards, disputes and
+		/// games) stay in state before they are removed in blocks' idle weight. Its events,
+		/// and archive nodes, keep its history afterwards.
+		#[pallet::constant]
+		type RetentionBlocks: Get<BlockNumberFor<Self>>;
+
 		/// Weights of this pallet's calls and of its block hook, from its benchmarks.
 		type WeightInfo: WeightInfo;
 	}
@@ -313,7 +320,7 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextBountyId<T> = StorageValue<_, BountyId, ValueQuery>;
 
-	/// Every bounty, finished ones included.
+	/// Every bounty, finished ones included until `RetentionBlocks` after they finish.
 	#[pallet::storage]
 	pub type Bounties<T: Config> = StorageMap<_, Twox64Concat, BountyId, BountyOf<T>, OptionQuery>;
 
@@ -329,7 +336,7 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type ActiveBounties<T> = StorageValue<_, u32, ValueQuery>;
 
-	/// Every round that has started.
+	/// Every round that has started (of a bounty not yet pruned).
 	#[pallet::storage]
 	pub type Rounds<T: Config> = StorageDoubleMap<
 		_,
@@ -358,10 +365,26 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type NextDisputeId<T> = StorageValue<_, DisputeId, ValueQuery>;
 
-	/// Every dispute, settled ones included.
+	/// Every dispute, settled ones included, until its bounty is pruned.
 	#[pallet::storage]
 	pub type Disputes<T: Config> =
 		StorageMap<_, Twox64Concat, DisputeId, DisputeOf<T>, OptionQuery>;
+
+	/// The disputes of each bounty, so that they are pruned with it.
+	#[pallet::storage]
+	pub type BountyDisputes<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, BountyId, Twox64Concat, DisputeId, (), OptionQuery>;
+
+	/// Finished bounties waiting to be pruned, in the order they finished, each with the
+	/// block it finished at: entry `head` is the oldest, `tail` the next free
+	/// ([`RetiringRange`]).
+	#[pallet::storage]
+	pub type Retiring<T: Config> =
+		StorageMap<_, Twox64Concat, u32, (BountyId, BlockNumberFor<T>), OptionQuery>;
+
+	/// `(head, tail)` of [`Retiring`].
+	#[pallet::storage]
+	pub type RetiringRange<T> = StorageValue<_, (u32, u32), ValueQuery>;
 
 	/// The bisection game of every shard dispute over two roots, kept with its dispute.
 	#[pallet::storage]
@@ -609,6 +632,9 @@ pub mod pallet {
 			from: T::AccountId,
 			amount: BalanceOf<T>,
 		},
+		/// A finished bounty's records were removed from state, `RetentionBlocks` after it
+		/// finished.
+		BountyPruned { bounty: BountyId },
 	}
 
 	#[pallet::error]
@@ -760,6 +786,12 @@ pub mod pallet {
 			weight
 		}
 
+		/// Prune the finished bounties whose retention has passed, as far as the block's
+		/// spare weight goes.
+		fn on_idle(now: BlockNumberFor<T>, remaining: Weight) -> Weight {
+			Self::prune(now, remaining)
+		}
+
 		fn integrity_test() {
 			assert!(T::MaxActiveBounties::get() >= 1, "MaxActiveBounties must be at least 1");
 			assert!(T::MaxRounds::get() >= 1, "MaxRounds must be at least 1");
@@ -788,6 +820,10 @@ pub mod pallet {
 				"MaxAggregatorAttempts must be at least 1"
 			);
 			assert!(T::MoveBlocks::get() >= 1, "MoveBlocks must be at least 1");
+			assert!(
+				T::RetentionBlocks::get() >= T::MaxPhaseBlocks::get().into(),
+				"RetentionBlocks must be at least MaxPhaseBlocks"
+			);
 		}
 
 		#[cfg(feature = "try-runtime")]
@@ -1301,6 +1337,18 @@ pub mod pallet {
 					let bounty = Bounties::<T>::get(id).ok_or("an unknown bounty is scheduled")?;
 					ensure!(bounty.wake_at == Some(at), "a bounty is scheduled twice");
 				}
+			}
+			// A bounty's records go with it: none outlives its pruning.
+			for (id, _) in Rounds::<T>::iter_keys() {
+				ensure!(Bounties::<T>::contains_key(id), "a round outlived its bounty");
+			}
+			for (id, dispute) in BountyDisputes::<T>::iter_keys() {
+				ensure!(Bounties::<T>::contains_key(id), "a dispute outlived its bounty");
+				ensure!(Disputes::<T>::contains_key(dispute), "a listed dispute is gone");
+			}
+			for (_, (id, _)) in Retiring::<T>::iter() {
+				let closed = Bounties::<T>::get(id).is_some_and(|bounty| !bounty.status.is_open());
+				ensure!(closed, "a bounty queued for pruning is open or gone");
 			}
 			Ok(())
 		}

@@ -704,6 +704,7 @@ impl<T: Config> Pallet<T> {
 		Self::unschedule(id, bounty);
 		crate::DataServers::<T>::remove(id);
 		crate::ActiveBounties::<T>::mutate(|count| *count = count.saturating_sub(1));
+		Self::retire(id, frame_system::Pallet::<T>::block_number());
 		Self::deposit_event(Event::BountyFinished {
 			bounty: id,
 			status,

@@ -30,6 +30,8 @@ frame_support::construct_runtime!(
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
 	type Block = Block;
+	// Pruning measures its work in database weight.
+	type DbWeight = frame_support::weights::constants::RocksDbWeight;
 	type AccountData = pallet_balances::AccountData<u64>;
 }
 
@@ -132,6 +134,7 @@ impl pallet_training::Config for Test {
 	type WrongVoteSlash = WrongVoteSlash;
 	type MaxAggregatorAttempts = ConstU32<2>;
 	type MoveBlocks = ConstU32<3>;
+	type RetentionBlocks = ConstU64<50>;
 	type WeightInfo = ();
 }
 

@@ -9,6 +9,7 @@ mod checkpoints;
 mod disputes;
 mod escrow;
 mod incentives;
+mod pruning;
 mod rounds;
 
 use crate::{mock::*, *};
