@@ -489,6 +489,11 @@ impl EventLoop {
 	/// Hand the server the requests it has room for.
 	fn start_answers(&mut self) {
 		while let Some((peer, (request, channel))) = self.queue.start() {
+			// Its asker timed out waiting in the queue: reading the blob would be for nobody.
+			if !channel.is_open() {
+				self.queue.finish(&peer);
+				continue;
+			}
 			let server = self.server.clone();
 			let answer = tokio::task::spawn_blocking(move || {
 				let response = server.answer(&request);
@@ -506,9 +511,12 @@ impl EventLoop {
 			tracing::error!(%peer, "answering a blob request panicked");
 			return;
 		};
-		self.served.fetch_add(response.payload_len(), Ordering::Relaxed);
-		if self.swarm.behaviour_mut().blobs.send_response(channel, response).is_err() {
-			tracing::debug!(%peer, "peer left before the blob was sent");
+		let len = response.payload_len();
+		match self.swarm.behaviour_mut().blobs.send_response(channel, response) {
+			Ok(()) => {
+				self.served.fetch_add(len, Ordering::Relaxed);
+			}
+			Err(_) => tracing::debug!(%peer, "peer left before the blob was sent"),
 		}
 	}
 }

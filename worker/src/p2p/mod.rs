@@ -4,8 +4,8 @@
 //! One swarm runs one [`behaviour::Behaviour`] in one event loop task ([`event_loop`]), as in
 //! rust-libp2p's file-sharing example; the rest of the worker talks to it through the cloneable
 //! [`Network`] handle. Who holds a blob is found through Kademlia provider records; the blob
-//! comes over request-response, size-bounded by the codec, and is checked against the asked
-//! root before anything else sees it. A peer that serves bytes of another root is blocked.
+//! comes whole over request-response, size-bounded by the codec, and is checked against the
+//! asked root before anything else sees it. A peer that serves bytes of another root is blocked.
 //! Other peers' requests are answered on blocking threads, a bounded number per peer
 //! (`serving.rs`), so that no peer can stall the swarm by asking.
 //! Behind NATs, AutoNAT decides when to reserve relay slots, and a request to a peer reached
@@ -21,7 +21,7 @@ pub use event_loop::Fetched;
 pub use wire::{BlobCodec, BlobRequest, BlobResponse, PROTOCOL};
 
 use crate::{
-	merkle::{self, Proof},
+	merkle,
 	store::{Store, StoreError},
 };
 use codec::{Decode, Encode};
@@ -139,24 +139,6 @@ pub enum P2pError {
 	/// A peer served bytes of another root; it is now blocked.
 	#[error("peer {} served bytes hashing to {:?} for blob {:?}; the peer is blocked", .0.peer, .0.actual, .0.root)]
 	WrongBytes(Box<WrongBytes>),
-	/// A peer served a chunk whose proof does not check; it is now blocked.
-	#[error("peer {peer} served chunk {index} with a bad proof ({reason}); the peer is blocked")]
-	BadChunk {
-		/// The peer.
-		peer: PeerId,
-		/// The chunk asked for.
-		index: u64,
-		/// Why the proof failed.
-		reason: String,
-	},
-	/// A peer answered with another kind of message than the one asked for.
-	#[error("peer {peer} answered a {asked} request with another kind of message")]
-	Protocol {
-		/// The peer.
-		peer: PeerId,
-		/// What was asked (`blob` or `chunk`).
-		asked: &'static str,
-	},
 	/// Every peer tried for a blob failed; `errors` lists each failure.
 	#[error("every provider of {root:?} failed: {errors}")]
 	AllProvidersFailed {
@@ -381,32 +363,6 @@ impl Network {
 				Ok(bytes)
 			}
 			BlobResponse::NotFound => Err(P2pError::NotFound { peer, root }),
-			BlobResponse::Chunk { .. } => Err(P2pError::Protocol { peer, asked: "blob" }),
-		}
-	}
-
-	/// Fetch chunk `index` of blob `root` from `peer` with its proof, checked against `root`.
-	pub async fn fetch_chunk(
-		&self,
-		peer: PeerId,
-		root: H256,
-		index: u64,
-	) -> Result<(Vec<u8>, Proof), P2pError> {
-		match self.request(peer, BlobRequest::Chunk { root, index }).await? {
-			BlobResponse::Chunk { chunk, proof } => {
-				let checked = if proof.index == index {
-					proof.verify(&root, &chunk).map_err(|e| e.to_string())
-				} else {
-					Err(format!("the proof is for chunk {}", proof.index))
-				};
-				if let Err(reason) = checked {
-					self.tell(Command::Block(peer))?;
-					return Err(P2pError::BadChunk { peer, index, reason });
-				}
-				Ok((chunk, proof))
-			}
-			BlobResponse::NotFound => Err(P2pError::NotFound { peer, root }),
-			BlobResponse::Blob(_) => Err(P2pError::Protocol { peer, asked: "chunk" }),
 		}
 	}
 

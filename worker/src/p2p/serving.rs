@@ -1,24 +1,24 @@
 //! Answering other peers' blob requests, off the swarm's task.
 //!
-//! An answer reads a whole blob from the store (up to `max_blob_bytes`) and, for a chunk, needs
-//! the blob's Merkle tree. Done on the event loop, every request would stall every connection
-//! for that long, and any peer could send them back to back. So requests wait in one queue
-//! ([`Queue`]) and are answered [`IN_FLIGHT`] at a time on blocking threads by a [`Server`],
-//! which keeps the trees of the blobs it served last. A peer may have [`PER_PEER`] requests
-//! waiting or being answered; more are refused (their stream is dropped, and the asker sees a
-//! failed request), so a peer that floods requests delays each other peer's by at most
-//! [`PER_PEER`] answers, and cannot grow the queue without bound.
+//! An answer reads a whole blob from the store (up to `max_blob_bytes`). Done on the event
+//! loop, every request would stall every connection for that long, and any peer could send
+//! them back to back. So requests wait in one queue ([`Queue`]) and are answered
+//! [`IN_FLIGHT`] at a time on blocking threads by a [`Server`]. A peer may have [`PER_PEER`]
+//! requests waiting or being answered; more are refused (their stream is dropped, and the
+//! asker sees a failed request), so a peer that floods requests delays each other peer's by
+//! at most [`PER_PEER`] answers, and cannot grow the queue without bound. A request whose
+//! asker has gone (it timed out while waiting) is dropped unanswered.
 
 use super::{BlobRequest, BlobResponse};
-use crate::{
-	merkle::{MerkleTree, CHUNK_SIZE},
-	store::Store,
-};
+use crate::store::Store;
+#[cfg(feature = "adversary")]
 use cohort_primitives::H256;
 use libp2p::PeerId;
+#[cfg(feature = "adversary")]
+use std::sync::Mutex;
 use std::{
 	collections::{HashMap, VecDeque},
-	sync::{Arc, Mutex},
+	sync::Arc,
 };
 
 /// Requests answered at once: one per core of the machines workers run on, the rest of the
@@ -26,11 +26,8 @@ use std::{
 pub const IN_FLIGHT: usize = 2;
 
 /// Requests one peer may have waiting or being answered. An honest peer asks for a handful of
-/// blobs at a time (a checkpoint and a dataset per slot).
+/// blobs at a time (a checkpoint and a dataset per slot, a delta per dispute).
 pub const PER_PEER: usize = 8;
-
-/// How many blobs' Merkle trees are kept (a tree is 64 bytes per 64 KiB chunk).
-const TREES_KEPT: usize = 8;
 
 /// The requests waiting to be answered, first come first served.
 pub struct Queue<J> {
@@ -83,8 +80,6 @@ impl<J> Queue<J> {
 /// Answers requests from the store.
 pub struct Server {
 	store: Arc<Store>,
-	/// The trees of the blobs last served by chunk, most recent last.
-	trees: Mutex<VecDeque<(H256, Arc<MerkleTree>)>>,
 	/// Blobs this (adversary) peer answers with their first byte flipped.
 	#[cfg(feature = "adversary")]
 	wrong_bytes: Mutex<std::collections::HashSet<H256>>,
@@ -94,7 +89,6 @@ impl Server {
 	pub fn new(store: Arc<Store>) -> Self {
 		Self {
 			store,
-			trees: Mutex::new(VecDeque::new()),
 			#[cfg(feature = "adversary")]
 			wrong_bytes: Mutex::default(),
 		}
@@ -106,11 +100,9 @@ impl Server {
 		self.wrong_bytes.lock().expect("not poisoned").insert(root);
 	}
 
-	/// What this peer answers to `request`. Blocking: it reads the store and may hash a blob.
+	/// What this peer answers to `request`. Blocking: it reads the store.
 	pub fn answer(&self, request: &BlobRequest) -> BlobResponse {
-		let root = match request {
-			BlobRequest::Blob(root) | BlobRequest::Chunk { root, .. } => root,
-		};
+		let BlobRequest::Blob(root) = request;
 		#[cfg_attr(not(feature = "adversary"), allow(unused_mut))]
 		let mut bytes = match self.store.blob(root) {
 			Ok(Some(bytes)) => bytes,
@@ -120,53 +112,13 @@ impl Server {
 				return BlobResponse::NotFound;
 			}
 		};
-		// The tree is of the stored bytes, so a flipped chunk fails its proof.
-		let tree = match request {
-			BlobRequest::Chunk { .. } => Some(self.tree(root, &bytes)),
-			BlobRequest::Blob(_) => None,
-		};
 		#[cfg(feature = "adversary")]
 		if self.wrong_bytes.lock().expect("not poisoned").contains(root) {
 			if let Some(first) = bytes.first_mut() {
 				*first ^= 0xff;
 			}
 		}
-		let (BlobRequest::Chunk { index, .. }, Some(tree)) = (request, tree) else {
-			return BlobResponse::Blob(bytes);
-		};
-		match tree.proof(*index) {
-			Some(proof) => {
-				let start = *index as usize * CHUNK_SIZE;
-				let end = (start + CHUNK_SIZE).min(bytes.len());
-				BlobResponse::Chunk { chunk: bytes[start..end].to_vec(), proof }
-			}
-			None => BlobResponse::NotFound,
-		}
-	}
-
-	/// The Merkle tree of `bytes`, whose root is `root`: kept from an earlier request, or
-	/// hashed now and kept.
-	fn tree(&self, root: &H256, bytes: &[u8]) -> Arc<MerkleTree> {
-		if let Some(tree) = self.kept(root) {
-			return tree;
-		}
-		// Hashed outside the lock, so that answers for other blobs go on meanwhile.
-		let tree = Arc::new(MerkleTree::new(bytes));
-		let mut trees = self.trees.lock().expect("not poisoned");
-		if trees.len() >= TREES_KEPT {
-			trees.pop_front();
-		}
-		trees.push_back((*root, tree.clone()));
-		tree
-	}
-
-	fn kept(&self, root: &H256) -> Option<Arc<MerkleTree>> {
-		let mut trees = self.trees.lock().expect("not poisoned");
-		let at = trees.iter().position(|(kept, _)| kept == root)?;
-		let entry = trees.remove(at).expect("found at that position");
-		let tree = entry.1.clone();
-		trees.push_back(entry);
-		Some(tree)
+		BlobResponse::Blob(bytes)
 	}
 }
 
@@ -207,26 +159,5 @@ mod tests {
 		assert!(queue.start().is_none(), "no more than IN_FLIGHT at once");
 		queue.finish(&started[0].0);
 		assert_eq!(queue.start().map(|(_, job)| job), Some(IN_FLIGHT));
-	}
-
-	#[test]
-	fn chunks_are_cut_from_a_kept_tree_and_check() {
-		let dir = tempfile::TempDir::new().unwrap();
-		let store = Arc::new(Store::open(dir.path()).unwrap());
-		let bytes: Vec<u8> = (0..3 * CHUNK_SIZE + 5).map(|i| i as u8).collect();
-		let root = store.put_blob(&bytes).unwrap();
-		let server = Server::new(store);
-		for index in [2, 0, 3] {
-			let BlobResponse::Chunk { chunk, proof } =
-				server.answer(&BlobRequest::Chunk { root, index })
-			else {
-				panic!("chunk {index} not served");
-			};
-			proof.verify(&root, &chunk).unwrap();
-			assert_eq!(chunk, bytes[index as usize * CHUNK_SIZE..][..chunk.len()]);
-		}
-		assert_eq!(server.trees.lock().unwrap().len(), 1, "one tree hashed, then reused");
-		assert_eq!(server.answer(&BlobRequest::Chunk { root, index: 4 }), BlobResponse::NotFound);
-		assert_eq!(server.answer(&BlobRequest::Blob(root)), BlobResponse::Blob(bytes));
 	}
 }

@@ -1,4 +1,4 @@
-//! Peers on loopback in one process: blobs found through the DHT, checked chunks, gossip, and
+//! Peers on loopback in one process: blobs found through the DHT, gossip, and
 //! a peer that serves wrong bytes.
 
 use super::*;
@@ -67,22 +67,6 @@ async fn a_blob_is_found_through_the_dht_and_fetched_checked() {
 		}
 		other => panic!("expected a failure, got {other:?}"),
 	}
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_chunk_comes_with_a_proof_of_its_root() {
-	let (alice, _, _a) = peer(Vec::new()).await;
-	let addrs = alice.listen_addrs().await.unwrap();
-	let bytes = blob(3 * crate::merkle::CHUNK_SIZE + 5, 2);
-	let root = alice.publish(&bytes).unwrap();
-	let (bob, _, _b) = peer(vec![tcp_addr(&addrs)]).await;
-	let (chunk, proof) = bounded("chunk", bob.fetch_chunk(alice.peer_id(), root, 3)).await.unwrap();
-	assert_eq!(chunk, bytes[3 * crate::merkle::CHUNK_SIZE..]);
-	assert_eq!(proof.index, 3);
-	assert!(matches!(
-		bob.fetch_chunk(alice.peer_id(), root, 4).await,
-		Err(P2pError::NotFound { .. })
-	));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,7 +1,6 @@
 //! The blob exchange's wire format: one SCALE-encoded message per stream, behind a 4-byte
 //! little-endian length that is checked against a bound before anything is allocated.
 
-use crate::merkle::Proof;
 use codec::{Decode, DecodeAll, Encode};
 use cohort_primitives::H256;
 use futures::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -9,9 +8,9 @@ use libp2p::{request_response, StreamProtocol};
 use std::io;
 
 /// The protocol name peers negotiate.
-pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/cohort/blob/1");
+pub const PROTOCOL: StreamProtocol = StreamProtocol::new("/cohort/blob/2");
 
-/// The largest request: a root and a chunk index fit many times over.
+/// The largest request: a root fits many times over.
 const MAX_REQUEST_BYTES: usize = 1024;
 
 /// What a peer asks for.
@@ -19,13 +18,6 @@ const MAX_REQUEST_BYTES: usize = 1024;
 pub enum BlobRequest {
 	/// The whole blob whose Merkle root is this.
 	Blob(H256),
-	/// One 64 KiB chunk of a blob, with its inclusion proof: a spot check without the whole.
-	Chunk {
-		/// The blob.
-		root: H256,
-		/// Which chunk.
-		index: u64,
-	},
 }
 
 /// What a peer answers. Nothing in it is trusted until checked against the asked root.
@@ -33,14 +25,7 @@ pub enum BlobRequest {
 pub enum BlobResponse {
 	/// The blob's bytes.
 	Blob(Vec<u8>),
-	/// One chunk and the proof that it belongs to the root.
-	Chunk {
-		/// The chunk's bytes.
-		chunk: Vec<u8>,
-		/// Its inclusion proof.
-		proof: Proof,
-	},
-	/// The peer does not hold that blob (or that chunk).
+	/// The peer does not hold that blob.
 	NotFound,
 }
 
@@ -48,9 +33,7 @@ impl BlobResponse {
 	/// The bytes of blob it carries.
 	pub fn payload_len(&self) -> u64 {
 		match self {
-			BlobResponse::Blob(bytes) | BlobResponse::Chunk { chunk: bytes, .. } => {
-				bytes.len() as u64
-			}
+			BlobResponse::Blob(bytes) => bytes.len() as u64,
 			BlobResponse::NotFound => 0,
 		}
 	}
