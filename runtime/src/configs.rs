@@ -341,8 +341,9 @@ impl pallet_training::Config for Runtime {
 	// reaches it (best blocks, not finalized: the chain checks the proof). 8 blocks leave
 	// room for a worker a few blocks behind and for inclusion; a 20-step game is 5 turns.
 	type MoveBlocks = ConstU32<8>;
-	// A finished bounty stays readable for a day of 6 s blocks (four hours of the local
-	// network's 1 s ones), then its records leave state; its events stay in history.
-	type RetentionBlocks = ConstU32<14_400>;
+	// A finished bounty stays readable (its final checkpoint for `model fetch`, its rounds
+	// for `bounty status`) for a week of 6 s blocks (28 hours of the local network's 1 s
+	// ones), then its records leave state; its events stay in history.
+	type RetentionBlocks = ConstU32<100_800>;
 	type WeightInfo = crate::weights::pallet_training::WeightInfo<Runtime>;
 }

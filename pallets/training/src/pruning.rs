@@ -49,7 +49,8 @@ impl<T: Config> Pallet<T> {
 		if meter.try_consume(T::DbWeight::get().reads_writes(1, 1)).is_err() {
 			return meter.consumed();
 		}
-		let (mut head, tail) = RetiringRange::<T>::get();
+		let (start, tail) = RetiringRange::<T>::get();
+		let mut head = start;
 		while head != tail {
 			if meter.try_consume(item::<T>()).is_err() {
 				break;
@@ -67,13 +68,19 @@ impl<T: Config> Pallet<T> {
 			Retiring::<T>::remove(head);
 			head = head.wrapping_add(1);
 		}
-		RetiringRange::<T>::put((head, tail));
+		if head != start {
+			RetiringRange::<T>::put((head, tail));
+		}
 		meter.consumed()
 	}
 
 	/// Remove what `meter` leaves room for of bounty `id`'s records, the bounty last; whether
 	/// every one is gone.
 	fn prune_bounty(id: BountyId, meter: &mut WeightMeter) -> bool {
+		// The reads that find a list empty: the disputes', the shards' and the rounds'.
+		if meter.try_consume(T::DbWeight::get().reads(3)).is_err() {
+			return false;
+		}
 		// A dispute goes with its game and its entry in the bounty's list.
 		let dispute = item::<T>().saturating_mul(3);
 		let disputes = room(meter, dispute);
