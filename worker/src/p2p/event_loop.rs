@@ -18,8 +18,12 @@ use futures::{
 	FutureExt, StreamExt,
 };
 use libp2p::{
-	autonat, dcutr, gossipsub, identify, kad, multiaddr::Protocol, relay, request_response,
-	swarm::SwarmEvent, Multiaddr, PeerId, Swarm,
+	autonat, dcutr, gossipsub, identify, kad,
+	multiaddr::Protocol,
+	relay,
+	request_response::{self, InboundRequestId},
+	swarm::SwarmEvent,
+	Multiaddr, PeerId, Swarm,
 };
 use std::{
 	collections::{HashMap, HashSet},
@@ -58,9 +62,11 @@ pub struct EventLoop {
 	/// Answers other peers' requests, on blocking threads.
 	server: Arc<Server>,
 	/// Requests waiting for the server.
-	queue: Queue<(BlobRequest, ResponseChannel)>,
+	queue: Queue<(InboundRequestId, BlobRequest, ResponseChannel)>,
 	/// Requests the server is answering.
 	answering: FuturesUnordered<Answering>,
+	/// Answers handed to libp2p and not yet sent, with the peer they are for.
+	sending: HashMap<InboundRequestId, PeerId>,
 	served: Arc<AtomicU64>,
 	/// Peers caught serving wrong bytes (the block list behaviour refuses their connections;
 	/// this set answers requests for them at once).
@@ -86,9 +92,10 @@ type Reply = oneshot::Sender<Result<BlobResponse, String>>;
 /// Where the answer to another peer's request goes.
 type ResponseChannel = request_response::ResponseChannel<BlobResponse>;
 
-/// A request being answered on a blocking thread: whose it was, and the answer (unless the
-/// thread panicked).
-type Answering = BoxFuture<'static, (PeerId, Option<(ResponseChannel, BlobResponse)>)>;
+/// A request being answered on a blocking thread: whose and which it was, and the answer
+/// (unless the thread panicked).
+type Answering =
+	BoxFuture<'static, (PeerId, InboundRequestId, Option<(ResponseChannel, BlobResponse)>)>;
 
 /// Bytes this peer fetched, by path.
 #[derive(Debug, Default)]
@@ -116,6 +123,7 @@ impl EventLoop {
 			server: Arc::new(Server::new(store)),
 			queue: Queue::default(),
 			answering: FuturesUnordered::new(),
+			sending: HashMap::new(),
 			served,
 			blocked: HashSet::new(),
 			pending_dials: HashMap::new(),
@@ -177,8 +185,8 @@ impl EventLoop {
 					Some(command) => self.on_command(command),
 					None => return,
 				},
-				Some((peer, answer)) = self.answering.next(), if !self.answering.is_empty() => {
-					self.on_answered(peer, answer);
+				Some((peer, id, answer)) = self.answering.next(), if !self.answering.is_empty() => {
+					self.on_answered(peer, id, answer);
 				}
 				_ = ticks.tick() => self.release_overdue(),
 			}
@@ -436,9 +444,9 @@ impl EventLoop {
 			}
 			BehaviourEvent::Blobs(request_response::Event::Message { peer, message }) => {
 				match message {
-					request_response::Message::Request { request, channel, .. } => {
+					request_response::Message::Request { request_id, request, channel } => {
 						// Dropping the channel refuses the request.
-						if self.queue.admit(peer, (request, channel)).is_err() {
+						if self.queue.admit(peer, (request_id, request, channel)).is_err() {
 							tracing::debug!(%peer, "request refused: the peer has too many waiting");
 						}
 						self.start_answers();
@@ -465,10 +473,19 @@ impl EventLoop {
 				}
 			}
 			BehaviourEvent::Blobs(request_response::Event::InboundFailure {
-				peer, error, ..
+				peer,
+				request_id,
+				error,
+				..
 			}) => {
 				tracing::debug!(%peer, "inbound blob request failed: {error}");
+				self.sent(peer, request_id);
 			}
+			BehaviourEvent::Blobs(request_response::Event::ResponseSent {
+				peer,
+				request_id,
+				..
+			}) => self.sent(peer, request_id),
 			BehaviourEvent::Gossip(gossipsub::Event::Message { message, .. }) => {
 				let Some(peer) = message.source else { return };
 				match Announcement::decode_all(&mut &message.data[..]) {
@@ -488,10 +505,11 @@ impl EventLoop {
 
 	/// Hand the server the requests it has room for.
 	fn start_answers(&mut self) {
-		while let Some((peer, (request, channel))) = self.queue.start() {
+		while let Some((peer, (id, request, channel))) = self.queue.start() {
 			// Its asker timed out waiting in the queue: reading the blob would be for nobody.
 			if !channel.is_open() {
-				self.queue.finish(&peer);
+				self.queue.answered();
+				self.queue.release(&peer);
 				continue;
 			}
 			let server = self.server.clone();
@@ -499,24 +517,43 @@ impl EventLoop {
 				let response = server.answer(&request);
 				(channel, response)
 			});
-			self.answering.push(answer.map(move |answered| (peer, answered.ok())).boxed());
+			self.answering.push(answer.map(move |answered| (peer, id, answered.ok())).boxed());
 		}
 	}
 
-	/// Send the answer to a request of `peer`, and start the next.
-	fn on_answered(&mut self, peer: PeerId, answer: Option<(ResponseChannel, BlobResponse)>) {
-		self.queue.finish(&peer);
+	/// Hand libp2p the answer to request `id` of `peer`, and start the next. The request
+	/// counts against the peer until its answer is sent ([`Self::sent`]): a peer that reads
+	/// slowly cannot have more answers buffered than it may have requests.
+	fn on_answered(
+		&mut self,
+		peer: PeerId,
+		id: InboundRequestId,
+		answer: Option<(ResponseChannel, BlobResponse)>,
+	) {
+		self.queue.answered();
 		self.start_answers();
 		let Some((channel, response)) = answer else {
 			tracing::error!(%peer, "answering a blob request panicked");
-			return;
+			return self.queue.release(&peer);
 		};
 		let len = response.payload_len();
 		match self.swarm.behaviour_mut().blobs.send_response(channel, response) {
 			Ok(()) => {
 				self.served.fetch_add(len, Ordering::Relaxed);
+				self.sending.insert(id, peer);
 			}
-			Err(_) => tracing::debug!(%peer, "peer left before the blob was sent"),
+			Err(_) => {
+				tracing::debug!(%peer, "peer left before the blob was sent");
+				self.queue.release(&peer);
+			}
+		}
+	}
+
+	/// Request `id` of `peer` is done with: its answer sent, or the request failed. Requests
+	/// this peer never answered (refused, or still queued) are not counted here.
+	fn sent(&mut self, peer: PeerId, id: InboundRequestId) {
+		if self.sending.remove(&id).is_some() {
+			self.queue.release(&peer);
 		}
 	}
 }

@@ -2,12 +2,13 @@
 //!
 //! An answer reads a whole blob from the store (up to `max_blob_bytes`). Done on the event
 //! loop, every request would stall every connection for that long, and any peer could send
-//! them back to back. So requests wait in one queue ([`Queue`]) and are answered
-//! [`IN_FLIGHT`] at a time on blocking threads by a [`Server`]. A peer may have [`PER_PEER`]
-//! requests waiting or being answered; more are refused (their stream is dropped, and the
-//! asker sees a failed request), so a peer that floods requests delays each other peer's by
-//! at most [`PER_PEER`] answers, and cannot grow the queue without bound. A request whose
-//! asker has gone (it timed out while waiting) is dropped unanswered.
+//! them back to back. So requests wait in a [`Queue`], the peers taking turns, and are
+//! answered [`IN_FLIGHT`] at a time on blocking threads by a [`Server`]. A peer may have
+//! [`PER_PEER`] requests waiting, being answered or being sent; more are refused (their
+//! stream is dropped, and the asker sees a failed request). So a peer that floods requests
+//! delays each other peer's by one answer per turn, cannot grow the queue without bound, and
+//! cannot have more answers buffered for it than that. A request whose asker has gone (it
+//! timed out while waiting) is dropped unanswered.
 
 use super::{BlobRequest, BlobResponse};
 use crate::store::Store;
@@ -29,17 +30,23 @@ pub const IN_FLIGHT: usize = 2;
 /// blobs at a time (a checkpoint and a dataset per slot, a delta per dispute).
 pub const PER_PEER: usize = 8;
 
-/// The requests waiting to be answered, first come first served.
+/// The requests waiting to be answered, taken from the peers that wait in turn (one request of
+/// each, round after round), so that a peer with many requests waits no longer than one with
+/// one. A request counts against its peer's [`PER_PEER`] from when it is admitted until it is
+/// released: its answer sent, or the request dropped.
 pub struct Queue<J> {
-	waiting: VecDeque<(PeerId, J)>,
-	/// Each peer's requests waiting or being answered.
+	/// The peers with requests waiting, in the order of their turns.
+	turns: VecDeque<PeerId>,
+	waiting: HashMap<PeerId, VecDeque<J>>,
+	/// Each peer's requests admitted and not yet released.
 	held: HashMap<PeerId, usize>,
+	/// Requests started and not yet answered.
 	in_flight: usize,
 }
 
 impl<J> Default for Queue<J> {
 	fn default() -> Self {
-		Self { waiting: VecDeque::new(), held: HashMap::new(), in_flight: 0 }
+		Self { turns: VecDeque::new(), waiting: HashMap::new(), held: HashMap::new(), in_flight: 0 }
 	}
 }
 
@@ -51,23 +58,39 @@ impl<J> Queue<J> {
 			return Err(job);
 		}
 		*held += 1;
-		self.waiting.push_back((peer, job));
+		let jobs = self.waiting.entry(peer).or_default();
+		if jobs.is_empty() {
+			self.turns.push_back(peer);
+		}
+		jobs.push_back(job);
 		Ok(())
 	}
 
-	/// The next job to start, while fewer than [`IN_FLIGHT`] are being answered.
+	/// The next job to start, while fewer than [`IN_FLIGHT`] are being answered: the first of
+	/// the peer whose turn it is.
 	pub fn start(&mut self) -> Option<(PeerId, J)> {
 		if self.in_flight >= IN_FLIGHT {
 			return None;
 		}
-		let next = self.waiting.pop_front()?;
+		let peer = self.turns.pop_front()?;
+		let jobs = self.waiting.get_mut(&peer).expect("a peer in turn has jobs waiting");
+		let job = jobs.pop_front().expect("a peer in turn has jobs waiting");
+		if jobs.is_empty() {
+			self.waiting.remove(&peer);
+		} else {
+			self.turns.push_back(peer);
+		}
 		self.in_flight += 1;
-		Some(next)
+		Some((peer, job))
 	}
 
-	/// A job of `peer` started by [`Queue::start`] is answered.
-	pub fn finish(&mut self, peer: &PeerId) {
+	/// A job started by [`Queue::start`] is answered (or dropped): the next may start.
+	pub fn answered(&mut self) {
 		self.in_flight = self.in_flight.saturating_sub(1);
+	}
+
+	/// A request of `peer` is gone: its answer was sent, or it failed or was dropped.
+	pub fn release(&mut self, peer: &PeerId) {
 		if let Some(held) = self.held.get_mut(peer) {
 			*held -= 1;
 			if *held == 0 {
@@ -127,7 +150,7 @@ mod tests {
 	use super::*;
 
 	#[test]
-	fn a_peer_holds_at_most_per_peer_requests() {
+	fn a_peer_holds_at_most_per_peer_requests_until_they_are_released() {
 		let mut queue = Queue::default();
 		let flooder = PeerId::random();
 		for job in 0..PER_PEER {
@@ -137,27 +160,29 @@ mod tests {
 		// Another peer is not held back by the flooder's bound.
 		let honest = PeerId::random();
 		assert!(queue.admit(honest, 100).is_ok());
-		// Once one of the flooder's is answered, it may ask again.
+		// Answered is not released: the answer may still be on its way.
 		let (peer, job) = queue.start().unwrap();
 		assert_eq!((peer, job), (flooder, 0));
-		queue.finish(&peer);
+		queue.answered();
+		assert!(queue.admit(flooder, PER_PEER).is_err());
+		queue.release(&peer);
 		assert!(queue.admit(flooder, PER_PEER).is_ok());
 	}
 
 	#[test]
-	fn at_most_in_flight_are_answered_at_once_in_arrival_order() {
+	fn peers_take_turns_and_at_most_in_flight_are_answered_at_once() {
 		let mut queue = Queue::default();
-		let peers: Vec<PeerId> = (0..IN_FLIGHT + 2).map(|_| PeerId::random()).collect();
-		for (job, peer) in peers.iter().enumerate() {
-			queue.admit(*peer, job).unwrap();
+		let (flooder, honest) = (PeerId::random(), PeerId::random());
+		for job in 0..PER_PEER {
+			queue.admit(flooder, job).unwrap();
 		}
+		queue.admit(honest, 100).unwrap();
 		let started: Vec<_> = std::iter::from_fn(|| queue.start()).collect();
-		assert_eq!(
-			started.iter().map(|(_, job)| *job).collect::<Vec<_>>(),
-			(0..IN_FLIGHT).collect::<Vec<_>>()
-		);
+		// The honest peer's one request goes second, not after the flooder's eight.
+		assert_eq!(started, vec![(flooder, 0), (honest, 100)]);
+		assert_eq!(started.len(), IN_FLIGHT);
 		assert!(queue.start().is_none(), "no more than IN_FLIGHT at once");
-		queue.finish(&started[0].0);
-		assert_eq!(queue.start().map(|(_, job)| job), Some(IN_FLIGHT));
+		queue.answered();
+		assert_eq!(queue.start(), Some((flooder, 1)));
 	}
 }
