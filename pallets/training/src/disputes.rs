@@ -87,11 +87,30 @@ impl<T: Config> Pallet<T> {
 		dispute
 	}
 
+	/// The round's whole-shard disputes still open to votes: a verifier recomputes them one
+	/// at a time, so one opened now waits behind them (see [`Self::open_shard_dispute`]).
+	/// Counted where disputes open after others of the round may be: the standbys' retry,
+	/// and the audit of a bisection game's winner.
+	pub(crate) fn queued_recomputes(p: &Progress<T>, now: BlockNumberFor<T>) -> u32 {
+		let open = (0..p.bounty.spec.shards_per_round)
+			.filter_map(|shard| match Shards::<T>::get((p.id, p.index, shard))?.outcome {
+				ShardOutcome::Disputed(dispute) => Some(dispute),
+				_ => None,
+			})
+			.filter(|dispute| !Games::<T>::contains_key(dispute))
+			.filter(|dispute| {
+				Disputes::<T>::get(dispute)
+					.is_some_and(|d| d.status == DisputeStatus::Open && d.deadline > now)
+			});
+		open.count() as u32
+	}
+
 	/// Open a dispute over `shard`'s revealed roots; the shard waits for its verdict. Two
 	/// roots are bisected first (`bisection.rs`), so that the vote is on one step. Any other
 	/// dispute is settled by recomputing the whole shard, which a verifier does one shard at
-	/// a time: `recomputes` counts those opened in this block so far, and each waits a vote
-	/// window more than the one before it, or the last would expire before its turn.
+	/// a time: `recomputes` counts those open before this one (opened in this block, or
+	/// still open from earlier: [`Self::queued_recomputes`]), and each waits a vote window
+	/// more than the one before it, or the last would expire before its turn.
 	pub(crate) fn open_shard_dispute(
 		p: &Progress<T>,
 		shard: ShardIndex,
@@ -316,7 +335,8 @@ impl<T: Config> Pallet<T> {
 			Verdict::Correct(_) if Self::audits_winner(dispute) => {
 				let now = frame_system::Pallet::<T>::block_number();
 				let audit = DisputeReason::Audit;
-				Self::open_shard_dispute(p, shard, &mut state, audit, now, &mut 0);
+				let mut queued = Self::queued_recomputes(p, now);
+				Self::open_shard_dispute(p, shard, &mut state, audit, now, &mut queued);
 			}
 			Verdict::Correct(root) => Self::accept_shard(p, shard, &mut state, root),
 			Verdict::NoneCorrect => state.outcome = ShardOutcome::Rejected,

@@ -308,7 +308,9 @@ impl<T: Config> Pallet<T> {
 	/// slots to standbys once (their shards then train again until new deadlines).
 	fn close_training(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let retry = !p.round.retried;
-		let (mut handed_over, mut recomputes) = (0u32, 0u32);
+		let mut handed_over = 0u32;
+		// Before the standbys' retry no dispute of the round is open yet.
+		let mut recomputes = if retry { 0 } else { Self::queued_recomputes(p, now) };
 		for shard in 0..p.bounty.spec.shards_per_round {
 			let key = (p.id, p.index, shard);
 			let Some(mut state) = Shards::<T>::get(key) else { continue };

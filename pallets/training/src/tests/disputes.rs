@@ -2,7 +2,7 @@
 //! without quorum, votes refused, and votes that count only while their voter validates.
 
 use super::*;
-use cohort_primitives::SlashReason;
+use cohort_primitives::{Deadlines, SlashReason};
 use frame_support::assert_noop;
 use sp_runtime::Perbill;
 
@@ -156,5 +156,40 @@ fn a_vote_counts_only_while_its_voter_validates() {
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
 		// The verifier reward goes to the voters of the verdict that still validate.
 		assert_eq!(free(100), 1_000);
+	});
+}
+
+#[test]
+fn a_whole_shard_dispute_of_the_standbys_retry_waits_behind_those_still_open() {
+	run(|| {
+		register_workers(10..16);
+		let vote_window = 20;
+		let id = create_with(BountySpec {
+			audit_rate: Perbill::one(),
+			deadlines: Deadlines { vote: vote_window, ..spec().deadlines },
+			..spec()
+		});
+		run_to_block(2);
+		// Shard 0 is trained and audited; shard 1's workers are silent and go to standbys.
+		let silent = workers_of(id, 0, 1);
+		train_round(id, 0, |_, s| (s == 0).then(|| good(0, s)));
+		let first = Disputes::<Test>::get(dispute_of(id, 0, 0)).unwrap();
+		assert_eq!(first.deadline, System::block_number() + u64::from(vote_window));
+		let standbys = workers_of(id, 0, 1);
+		assert!(standbys.iter().all(|w| !silent.contains(w)), "{standbys:?} {silent:?}");
+		for worker in &standbys {
+			assert_ok!(commit(*worker, id, 0, 1, good(0, 1)));
+		}
+		run_to_block(round_info(id, 0).commit_deadline);
+		for worker in &standbys {
+			assert_ok!(reveal(*worker, id, 0, 1, good(0, 1)));
+		}
+		run_to_block(round_info(id, 0).reveal_deadline);
+		// The retry's audit waits a window more: shard 0's is still open, and a verifier
+		// recomputes one shard at a time.
+		let now = System::block_number();
+		assert!(first.deadline > now);
+		let second = Disputes::<Test>::get(dispute_of(id, 0, 1)).unwrap();
+		assert_eq!(second.deadline, now + 2 * u64::from(vote_window));
 	});
 }
