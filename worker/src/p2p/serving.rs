@@ -26,8 +26,8 @@ use std::{
 /// node keeping its own.
 pub const IN_FLIGHT: usize = 2;
 
-/// Requests one peer may have waiting or being answered. An honest peer asks for a handful of
-/// blobs at a time (a checkpoint and a dataset per slot, a delta per dispute).
+/// Requests one peer may have waiting, being answered or being sent. An honest peer asks for a
+/// handful of blobs at a time (a checkpoint and a dataset per slot, a delta per dispute).
 pub const PER_PEER: usize = 8;
 
 /// The requests waiting to be answered, taken from the peers that wait in turn (one request of
