@@ -16,7 +16,10 @@
 //! is [`WorkerStatus::Displaced`] (listed nowhere, drawn for nothing, its open duties finishing
 //! backed by its bond; it takes a seat again with `update` once it bonds enough); when every
 //! class seat is taken, a new class takes the seat of a class none of whose members has sent
-//! a heartbeat for two [`Config::HeartbeatInterval`]s, and its members are displaced.
+//! a heartbeat for two [`Config::HeartbeatInterval`]s, or else (when registering) the seat of
+//! the class with the least bonded in all, if its own bond is more than that class's total;
+//! the members of the class that loses its seat are displaced. So keeping a class out costs a
+//! squatter, in each of the other seats, more bond than the newcomer puts up.
 //!
 //! `unbond` takes the worker out of the eligible set at once; its bond stays on hold, and
 //! slashable, for [`Config::WorkerBondingDuration`] blocks, after which `withdraw_unbonded`
@@ -216,7 +219,8 @@ pub mod pallet {
 		/// the newcomer (a worker moving from another class takes only a free seat).
 		ClassFull,
 		/// There are already `MaxClasses` determinism classes, each with a member heard from
-		/// within two heartbeat intervals.
+		/// within two heartbeat intervals and (when registering) with more bonded in all than
+		/// the newcomer's bond.
 		TooManyClasses,
 		/// The worker lost its seat to a bigger bond: `bond_extra` and `update` to take one
 		/// again, or `unbond`.
@@ -479,7 +483,9 @@ pub mod pallet {
 				&& ClassMembers::<T>::count() >= T::MaxClasses::get()
 			{
 				searched = true;
-				let (stale, members) = Self::stale_class().ok_or(Error::<T>::TooManyClasses)?;
+				let outbid_class = || outbid.then(|| Self::outbid_class(bond)).flatten();
+				let (stale, members) =
+					Self::stale_class().or_else(outbid_class).ok_or(Error::<T>::TooManyClasses)?;
 				ClassMembers::<T>::remove(&stale);
 				for member in members {
 					Self::displace(&member, who);
@@ -529,6 +535,26 @@ pub mod pallet {
 			})
 		}
 
+		/// The class with the least bonded in all (the first in storage order on a tie), with
+		/// its members, if `bond` is more than that: a new class bonded above it takes its
+		/// seat, as a newcomer bonded above a full class's smallest member takes that member's.
+		/// Classes are priced by what their workers put at stake, not by who came first.
+		fn outbid_class(bond: BalanceOf<T>) -> Option<(DeterminismClass, Vec<T::AccountId>)> {
+			let total = |members: &[T::AccountId]| {
+				members
+					.iter()
+					.filter_map(Workers::<T>::get)
+					.fold(BalanceOf::<T>::zero(), |sum, worker| sum.saturating_add(worker.bond))
+			};
+			let (class, members, smallest) = ClassMembers::<T>::iter()
+				.map(|(class, members)| {
+					let staked = total(&members);
+					(class, members.into_inner(), staked)
+				})
+				.min_by_key(|(_, _, staked)| *staked)?;
+			(smallest < bond).then_some((class, members))
+		}
+
 		/// Mark `who`, which lost its seat to `by`, displaced. The caller has taken it off its
 		/// class's list.
 		fn displace(who: &T::AccountId, by: &T::AccountId) {
@@ -538,14 +564,15 @@ pub mod pallet {
 
 		/// The most a seat search can add to `register` or `update`, on top of their
 		/// benchmarked weight (which covers a class with room): reading every class and every
-		/// member record, and displacing one class's worth of members. A search is rare (only
-		/// full classes need one), and a call that makes none is refunded it.
+		/// member record twice (for a silent class, then for the least bonded one), and
+		/// displacing one class's worth of members. A search is rare (only full classes need
+		/// one), and a call that makes none is refunded it.
 		pub fn seat_search() -> Weight {
 			let classes = u64::from(T::MaxClasses::get());
 			let members = u64::from(T::MaxWorkersPerClass::get());
 			let members_and_own = members.saturating_add(1);
-			T::DbWeight::get()
-				.reads_writes(classes.saturating_mul(members_and_own), members_and_own)
+			let reads = classes.saturating_mul(members_and_own).saturating_mul(2);
+			T::DbWeight::get().reads_writes(reads, members_and_own)
 		}
 
 		/// The weight actually used: `benchmarked` alone when no seat search was needed.

@@ -112,8 +112,33 @@ fn classes_and_their_sizes_are_bounded() {
 		// A full class admits nobody bonded no more than its smallest member.
 		assert_noop!(register(4, "cpu", 100), Error::<Test>::ClassFull);
 		assert_ok!(register(4, "cuda-sm90", 100));
-		// Both class seats are held by live workers.
-		assert_noop!(register(5, "metal", 500), Error::<Test>::TooManyClasses);
+		// Both class seats are held by live workers with as much bonded as the newcomer.
+		assert_noop!(register(5, "metal", 100), Error::<Test>::TooManyClasses);
+	});
+}
+
+#[test]
+fn a_new_class_bonded_above_the_least_bonded_class_takes_its_seat() {
+	run(|| {
+		for who in [1, 2, 3] {
+			assert_ok!(register(who, "cpu", 100));
+		}
+		assert_ok!(register(4, "squat-a", 150));
+		// A squatter's class is priced by its bond: the newcomer must put up more than the
+		// least bonded class holds in all (150 here, against cpu's 300).
+		assert_noop!(register(5, "metal", 150), Error::<Test>::TooManyClasses);
+		assert_ok!(register(5, "metal", 151));
+		assert!(!ClassMembers::<Test>::contains_key(class("squat-a")));
+		assert_eq!(members("metal"), vec![5]);
+		assert_eq!(members("cpu"), vec![1, 2, 3]);
+		assert_eq!(status(4), WorkerStatus::Displaced);
+		assert!(System::events().iter().any(
+			|record| record.event == RuntimeEvent::Workers(Event::Displaced { who: 4, by: 5 })
+		));
+		// A move takes a free or silent seat only, never by bond: otherwise one bond could
+		// empty a class seat after another without the bonding delay.
+		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(4), 500));
+		assert_noop!(move_to(4, "rocm"), Error::<Test>::TooManyClasses);
 	});
 }
 
