@@ -479,13 +479,13 @@ impl EventLoop {
 				..
 			}) => {
 				tracing::debug!(%peer, "inbound blob request failed: {error}");
-				self.sent(peer, request_id);
+				self.request_done(peer, request_id);
 			}
 			BehaviourEvent::Blobs(request_response::Event::ResponseSent {
 				peer,
 				request_id,
 				..
-			}) => self.sent(peer, request_id),
+			}) => self.request_done(peer, request_id),
 			BehaviourEvent::Gossip(gossipsub::Event::Message { message, .. }) => {
 				let Some(peer) = message.source else { return };
 				match Announcement::decode_all(&mut &message.data[..]) {
@@ -522,8 +522,8 @@ impl EventLoop {
 	}
 
 	/// Hand libp2p the answer to request `id` of `peer`, and start the next. The request
-	/// counts against the peer until its answer is sent ([`Self::sent`]): a peer that reads
-	/// slowly cannot have more answers buffered than it may have requests.
+	/// counts against the peer until its answer is sent ([`Self::request_done`]): a peer that
+	/// reads slowly cannot have more answers buffered than it may have requests.
 	fn on_answered(
 		&mut self,
 		peer: PeerId,
@@ -551,7 +551,7 @@ impl EventLoop {
 
 	/// Request `id` of `peer` is done with: its answer sent, or the request failed. Requests
 	/// this peer never answered (refused, or still queued) are not counted here.
-	fn sent(&mut self, peer: PeerId, id: InboundRequestId) {
+	fn request_done(&mut self, peer: PeerId, id: InboundRequestId) {
 		if self.sending.remove(&id).is_some() {
 			self.queue.release(&peer);
 		}
