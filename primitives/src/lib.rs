@@ -2,8 +2,8 @@
 //!
 //! What the runtime and the off-chain worker must agree on byte for byte: the identifiers of
 //! bounties, rounds and shards, a bounty's specification, a worker's capabilities, where a peer listens, the verdict of
-//! a dispute, and the commitment seal `blake3(root ‖ trajectory ‖ salt ‖ account)` that the chain checks and
-//! the worker computes. Also the two traits through which `pallet-training` reaches the worker
+//! a dispute, and the commitment seals (a worker's `blake3(root ‖ trajectory ‖ salt ‖ account)`, a
+//! validator's sealed vote) that the chain checks and the worker computes. Also the two traits through which `pallet-training` reaches the worker
 //! registry and the validator set, so that neither pallet depends on the other.
 //!
 //! Everything here is `no_std`; with `std` every type also (de)serializes to the JSON that the
@@ -31,7 +31,7 @@ pub use peer::{
 	checked_addresses, checked_peer_id, Addresses, Multiaddr, PeerError, PeerId, PeerRecord,
 	MAX_ADDRESSES, MAX_ADDRESS_LEN, MAX_PEER_ID_LEN,
 };
-pub use seal::seal;
+pub use seal::{seal, vote_seal};
 pub use sp_core::H256;
 pub use traits::{EligibleWorker, SlashReason, VoterStake, WorkerRegistry};
 

@@ -1,6 +1,8 @@
-//! The commitment seal a worker commits before revealing its delta's Merkle root and its
-//! training trajectory's root.
+//! The commitment seals: the one a worker commits before revealing its delta's Merkle root and
+//! its training trajectory's root, and the one a validator commits before revealing its vote.
 
+use crate::{DisputeId, Verdict};
+use codec::Encode;
 use sp_core::H256;
 
 /// `blake3(root ‖ trajectory ‖ salt ‖ account)`, where `root` is the Merkle root of the
@@ -16,6 +18,22 @@ pub fn seal(root: &H256, trajectory: &H256, salt: &H256, account: &[u8]) -> H256
 	let mut hasher = blake3::Hasher::new();
 	hasher.update(root.as_bytes());
 	hasher.update(trajectory.as_bytes());
+	hasher.update(salt.as_bytes());
+	hasher.update(account);
+	H256(*hasher.finalize().as_bytes())
+}
+
+/// `blake3(dispute ‖ verdict ‖ salt ‖ account)`: a validator's sealed vote, where `dispute` is
+/// the dispute's id (8 bytes, little-endian), `verdict` its SCALE encoding (`0x00 ‖ root` for
+/// `Correct(root)`, `0x01` for `NoneCorrect`) and `account` the voter's SCALE-encoded account id.
+///
+/// Votes are sealed while validators recompute, so that none can copy another's verdict and
+/// share the reward without recomputing; the account binds the seal to its voter, so a copied
+/// seal cannot be opened by the copier, and the dispute binds it to one dispute.
+pub fn vote_seal(dispute: DisputeId, verdict: &Verdict, salt: &H256, account: &[u8]) -> H256 {
+	let mut hasher = blake3::Hasher::new();
+	hasher.update(&dispute.to_le_bytes());
+	hasher.update(&verdict.encode());
 	hasher.update(salt.as_bytes());
 	hasher.update(account);
 	H256(*hasher.finalize().as_bytes())
@@ -57,5 +75,32 @@ mod tests {
 		assert_ne!(base, seal(&root, &trajectory, &salt, &[4; 32]));
 		// The two roots are not interchangeable.
 		assert_ne!(base, seal(&trajectory, &root, &salt, &[3; 32]));
+	}
+
+	/// A fixed vector: a client's implementation must give the same bytes.
+	#[test]
+	fn vote_seal_matches_the_published_vector() {
+		let root = H256::repeat_byte(0x11);
+		let salt = H256::repeat_byte(0x22);
+		let account = [0x33u8; 32];
+		let mut input = 7u64.to_le_bytes().to_vec();
+		input.push(0x00);
+		input.extend_from_slice(&[0x11; 32]);
+		input.extend_from_slice(&[0x22; 32]);
+		input.extend_from_slice(&[0x33; 32]);
+		let sealed = vote_seal(7, &Verdict::Correct(root), &salt, &account);
+		assert_eq!(sealed.0, *blake3::hash(&input).as_bytes());
+	}
+
+	#[test]
+	fn vote_seal_binds_every_input() {
+		let verdict = Verdict::Correct(H256::repeat_byte(1));
+		let salt = H256::repeat_byte(2);
+		let base = vote_seal(1, &verdict, &salt, &[3; 32]);
+		assert_ne!(base, vote_seal(2, &verdict, &salt, &[3; 32]));
+		assert_ne!(base, vote_seal(1, &Verdict::NoneCorrect, &salt, &[3; 32]));
+		assert_ne!(base, vote_seal(1, &Verdict::Correct(H256::repeat_byte(9)), &salt, &[3; 32]));
+		assert_ne!(base, vote_seal(1, &verdict, &H256::repeat_byte(9), &[3; 32]));
+		assert_ne!(base, vote_seal(1, &verdict, &salt, &[4; 32]));
 	}
 }

@@ -315,6 +315,10 @@ impl pallet_training::Config for Runtime {
 	// and vote: 20 blocks cover finality's lag (4 blocks median on the local network), a
 	// 20-step shard of the reference models on a 2-core CPU (10 to 25 s) and inclusion.
 	type MinVoteBlocks = ConstU32<20>;
+	// Opening a sealed vote is one extrinsic from the best block, no recomputation: 6 blocks
+	// cover the block that ended sealing reaching the verifier, a reorganisation and a resend.
+	// Only a seal left shut makes a dispute wait for them all.
+	type VoteRevealBlocks = ConstU32<6>;
 	// The aggregator and reviewers fetch the accepted deltas and combine them (a second or
 	// two), after finality's lag.
 	type MinReviewBlocks = ConstU32<6>;

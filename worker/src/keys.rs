@@ -178,6 +178,14 @@ impl Keys {
 		self.account.public().to_ss58check()
 	}
 
+	/// The salt of this account's sealed vote on `dispute`: derived from the secret, so that
+	/// nobody else can open (or test guesses against) the seal, and a restarted verifier
+	/// finds it again without storing it.
+	pub fn vote_salt(&self, dispute: u64) -> [u8; 32] {
+		let key = blake3::derive_key("cohort-worker 2026 vote salt", self.secret_uri.as_bytes());
+		*blake3::keyed_hash(&key, &dispute.to_le_bytes()).as_bytes()
+	}
+
 	/// The libp2p key.
 	pub fn peer_keypair(&self) -> identity::Keypair {
 		self.peer.clone()
@@ -192,6 +200,18 @@ impl Keys {
 #[cfg(test)]
 mod tests {
 	use super::*;
+
+	/// A restarted verifier opens the seal it sent before: the salt is the same for the same
+	/// secret and dispute, and differs for another dispute or another secret.
+	#[test]
+	fn a_vote_salt_is_the_secret_s_and_the_dispute_s() {
+		let alice = Keys::from_secret_uri("//Alice").unwrap();
+		let again = Keys::from_secret_uri("//Alice").unwrap();
+		let bob = Keys::from_secret_uri("//Bob").unwrap();
+		assert_eq!(alice.vote_salt(3), again.vote_salt(3));
+		assert_ne!(alice.vote_salt(3), alice.vote_salt(4));
+		assert_ne!(alice.vote_salt(3), bob.vote_salt(3));
+	}
 
 	#[test]
 	fn a_saved_key_file_loads_to_the_same_keys() {

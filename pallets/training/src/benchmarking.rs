@@ -1,14 +1,15 @@
 //! Benchmarks for `pallet_training`; the runtime's weights are generated from them. Rounds are
 //! driven through the pallet's own calls and hook, in their worst cases: every replica paid,
-//! full determinism classes drawn, the settling vote starting the aggregation.
+//! full determinism classes drawn, the settling opened vote starting the aggregation.
 
 use super::*;
 use crate::Pallet as Training;
 use alloc::{vec, vec::Vec};
 use codec::Encode;
 use cohort_primitives::{
-	seal, Aggregation, Architecture, Capabilities, DatasetSpec, Deadlines, DeterminismClass,
-	DeviceKind, HyperParams, ModelSpec, Optimizer, Requirements, H256, MAX_MODEL_CONFIG_LEN,
+	seal, vote_seal, Aggregation, Architecture, Capabilities, DatasetSpec, Deadlines,
+	DeterminismClass, DeviceKind, HyperParams, ModelSpec, Optimizer, Requirements, H256,
+	MAX_MODEL_CONFIG_LEN,
 };
 use frame_benchmarking::v2::*;
 use frame_support::{
@@ -185,6 +186,34 @@ fn voters<T: Config>(count: u32) -> Vec<T::AccountId> {
 		.collect()
 }
 
+/// `voter`'s seal of `verdict` on `dispute`, with a salt of its own.
+fn vote_of<T: Config>(voter: &T::AccountId, dispute: DisputeId, verdict: Verdict) -> (H256, H256) {
+	let salt = H256(sp_io::hashing::blake2_256(&voter.encode()));
+	(vote_seal(dispute, &verdict, &salt, &voter.encode()), salt)
+}
+
+/// A round of `s` shards whose shard 0 is disputed by its two replicas, the game played out:
+/// open to votes. Returns the dispute and the verdict that settles it.
+fn disputed<T: Config>(s: u32) -> (BountyId, DisputeId, Verdict) {
+	let bounty = started::<T>(s, R);
+	// The second replica of shard 0 lies; every other shard is accepted.
+	commit_and_reveal::<T>(bounty, |shard, replica| {
+		if shard == 0 && replica == 1 {
+			H256::repeat_byte(0xee)
+		} else {
+			honest(shard, replica)
+		}
+	});
+	wake::<T>(bounty);
+	let dispute = NextDisputeId::<T>::get() - 1;
+	// The two sides have played their bisection game out (`bisect` is benchmarked alone).
+	Games::<T>::mutate(dispute, |game| {
+		let game = game.as_mut().expect("two roots are bisected");
+		game.low = game.high - 1;
+	});
+	(bounty, dispute, Verdict::Correct(honest(0, 0)))
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -255,30 +284,38 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn vote(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
-		let bounty = started::<T>(s, R);
-		// The second replica of shard 0 lies; every other shard is accepted.
-		commit_and_reveal::<T>(bounty, |shard, replica| {
-			if shard == 0 && replica == 1 {
-				H256::repeat_byte(0xee)
-			} else {
-				honest(shard, replica)
-			}
-		});
-		wake::<T>(bounty);
-		let dispute = NextDisputeId::<T>::get() - 1;
-		// The two sides have played their bisection game out (`bisect` is benchmarked alone).
-		Games::<T>::mutate(dispute, |game| {
-			let game = game.as_mut().expect("two roots are bisected");
-			game.low = game.high - 1;
-		});
+	fn vote() {
+		let (_, dispute, verdict) = disputed::<T>(1);
 		let voters = voters::<T>(3);
-		let verdict = Verdict::Correct(honest(0, 0));
 		for voter in &voters[..2] {
-			Training::<T>::do_vote(voter.clone(), dispute, verdict).expect("a validator");
+			let (seal, _) = vote_of::<T>(voter, dispute, verdict);
+			Training::<T>::do_seal_vote(voter.clone(), dispute, seal).expect("a validator");
 		}
+		let (seal, _) = vote_of::<T>(&voters[2], dispute, verdict);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(voters[2].clone()), dispute, verdict);
+		_(RawOrigin::Signed(voters[2].clone()), dispute, seal);
+		assert_eq!(Disputes::<T>::get(dispute).expect("exists").votes.len(), 3);
+	}
+
+	#[benchmark]
+	fn reveal_vote(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
+		let (bounty, dispute, verdict) = disputed::<T>(s);
+		let voters = voters::<T>(3);
+		for voter in &voters {
+			let (seal, _) = vote_of::<T>(voter, dispute, verdict);
+			Training::<T>::do_seal_vote(voter.clone(), dispute, seal).expect("a validator");
+		}
+		let sealing_ends = Disputes::<T>::get(dispute).expect("exists").sealing_ends;
+		frame_system::Pallet::<T>::set_block_number(
+			frame_system::Pallet::<T>::block_number().max(sealing_ends),
+		);
+		for voter in &voters[..2] {
+			let (_, salt) = vote_of::<T>(voter, dispute, verdict);
+			Training::<T>::do_reveal_vote(voter.clone(), dispute, verdict, salt).expect("sealed");
+		}
+		let (_, salt) = vote_of::<T>(&voters[2], dispute, verdict);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(voters[2].clone()), dispute, verdict, salt);
 		assert_eq!(
 			Disputes::<T>::get(dispute).expect("exists").status,
 			DisputeStatus::Settled(verdict)

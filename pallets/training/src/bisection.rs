@@ -123,7 +123,8 @@ impl<T: Config> Pallet<T> {
 			}
 			if game.is_over() {
 				// The vote window opens now: the validators have it whole for one step.
-				record.deadline = after::<T>(now, Self::vote_blocks(record.bounty));
+				(record.sealing_ends, record.deadline) =
+					Self::vote_window(now, Self::vote_blocks(record.bounty));
 				Disputes::<T>::insert(dispute, &record);
 				Self::deposit_event(Event::BisectionNarrowed {
 					dispute,

@@ -1,6 +1,7 @@
 //! Disputes: opened over a shard's result or a round's checkpoint, voted on by the active
-//! validators weighted by stake, settled at more than 2/3 of that stake, or left unresolved at
-//! their deadline. A verdict's effect on the round's phase is the state machine's
+//! validators weighted by stake (sealed votes first, opened once sealing ends, so that no
+//! validator can copy another's), settled at more than 2/3 of that stake, or left unresolved
+//! at their deadline. A verdict's effect on the round's phase is the state machine's
 //! (`machine.rs`); this module only applies it to the slots and bonds in question.
 
 use crate::{
@@ -60,7 +61,8 @@ impl<T: Config> Pallet<T> {
 			*next = next.saturating_add(1);
 			dispute
 		});
-		let deadline = after::<T>(now, p.bounty.spec.deadlines.vote.saturating_add(wait));
+		let (sealing_ends, deadline) =
+			Self::vote_window(now, p.bounty.spec.deadlines.vote.saturating_add(wait));
 		crate::BountyDisputes::<T>::insert(p.id, dispute, ());
 		Disputes::<T>::insert(
 			dispute,
@@ -71,6 +73,7 @@ impl<T: Config> Pallet<T> {
 				reason,
 				candidates,
 				votes: BoundedVec::new(),
+				sealing_ends,
 				deadline,
 				verifier_reward: Self::dispute_reward(&p.bounty),
 				status: DisputeStatus::Open,
@@ -149,53 +152,162 @@ impl<T: Config> Pallet<T> {
 		Self::verifier_share(&bounty.spec).saturating_mul(bounty.spec.replication.into())
 	}
 
-	pub(crate) fn do_vote(
+	/// The vote window of `blocks` blocks opened at `now`: the block sealing ends, and the
+	/// dispute's deadline `VoteRevealBlocks` after it.
+	pub(crate) fn vote_window(
+		now: BlockNumberFor<T>,
+		blocks: u32,
+	) -> (BlockNumberFor<T>, BlockNumberFor<T>) {
+		let sealing_ends = after::<T>(now, blocks);
+		(sealing_ends, after::<T>(sealing_ends, T::VoteRevealBlocks::get()))
+	}
+
+	pub(crate) fn do_seal_vote(
 		voter: T::AccountId,
 		dispute: DisputeId,
-		verdict: Verdict,
+		seal: H256,
 	) -> DispatchResult {
 		let mut record = Disputes::<T>::get(dispute).ok_or(Error::<T>::UnknownDispute)?;
 		let stake = T::Voters::stake_of(&voter).ok_or(Error::<T>::NotValidator)?;
 		ensure!(record.status == DisputeStatus::Open, Error::<T>::DisputeClosed);
+		ensure!(!Self::bisecting(dispute), Error::<T>::StillBisecting);
+		let now = frame_system::Pallet::<T>::block_number();
+		ensure!(now < record.sealing_ends, Error::<T>::SealingClosed);
+		ensure!(record.votes.iter().all(|v| v.voter != voter), Error::<T>::AlreadyVoted);
+		record
+			.votes
+			.try_push(Vote { voter: voter.clone(), seal, verdict: None, stake })
+			.map_err(|_| Error::<T>::TooManyVotes)?;
+		Self::deposit_event(Event::VoteSealed { dispute, voter, stake });
+		// Once all the stake has sealed nobody is left to wait for: votes open at once.
+		let sealed = Self::stake_behind(&record, |_| true);
+		if sealed >= T::Voters::total() {
+			record.sealing_ends = now;
+			Self::deposit_event(Event::SealingEnded { dispute });
+		}
+		Disputes::<T>::insert(dispute, record);
+		Ok(())
+	}
+
+	pub(crate) fn do_reveal_vote(
+		voter: T::AccountId,
+		dispute: DisputeId,
+		verdict: Verdict,
+		salt: H256,
+	) -> DispatchResult {
+		// A validator that left the active set since it sealed may still open its seal (and
+		// so escape the penalty of a shut one); its stake no longer counts.
+		let mut record = Disputes::<T>::get(dispute).ok_or(Error::<T>::UnknownDispute)?;
+		ensure!(record.status == DisputeStatus::Open, Error::<T>::DisputeClosed);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < record.deadline, Error::<T>::DisputeExpired);
-		ensure!(!Self::bisecting(dispute), Error::<T>::StillBisecting);
-		ensure!(record.votes.iter().all(|v| v.voter != voter), Error::<T>::AlreadyVoted);
+		ensure!(now >= record.sealing_ends, Error::<T>::SealingOpen);
 		if let Verdict::Correct(root) = verdict {
 			ensure!(record.candidates.iter().any(|c| c.root == root), Error::<T>::UnknownRoot);
 		}
-		record
-			.votes
-			.try_push(Vote { voter: voter.clone(), verdict, stake })
-			.map_err(|_| Error::<T>::TooManyVotes)?;
+		let vote =
+			record.votes.iter_mut().find(|v| v.voter == voter).ok_or(Error::<T>::NotSealed)?;
+		ensure!(vote.verdict.is_none(), Error::<T>::AlreadyVoted);
+		let opened = cohort_primitives::vote_seal(dispute, &verdict, &salt, &voter.encode());
+		ensure!(opened == vote.seal, Error::<T>::VoteSealMismatch);
+		vote.verdict = Some(verdict);
+		let stake = vote.stake;
 		Self::deposit_event(Event::Voted { dispute, voter, verdict, stake });
 
-		// Stake counts as it is now: a voter that left the active set no longer backs anything.
-		let backing = record
-			.votes
-			.iter()
-			.filter(|v| v.verdict == verdict)
-			.filter_map(|v| T::Voters::stake_of(&v.voter))
-			.fold(BalanceOf::<T>::zero(), |sum, stake| sum.saturating_add(stake));
-		let total = T::Voters::total();
-		// More than 2/3: 3·backing > 2·total.
-		if backing.saturating_mul(3u32.into()) > total.saturating_mul(2u32.into()) {
+		// Settling early while a seal is shut would either penalize a validator a block slow
+		// to open it, or give it a free option (seal a guess, open it only if it agrees).
+		let all_open = record.votes.iter().all(|v| v.verdict.is_some());
+		if let Some(verdict) = Self::winning(&record).filter(|_| all_open) {
 			record.status = DisputeStatus::Settled(verdict);
 			// An open dispute is about its bounty's current round, or the round before it
 			// whose checkpoint is under review.
 			if let Ok(mut p) = Progress::<T>::open(record.bounty, record.round) {
 				Self::settle(&mut p, dispute, &record, verdict);
-				let author = record
-					.candidates
-					.iter()
-					.find(|c| verdict == Verdict::Correct(c.root))
-					.and_then(|c| c.backers.first().cloned());
+				let author = Self::author(&record, verdict);
 				Self::after_verdict(&mut p, record.subject, verdict, author, now);
 				p.store();
 			}
 		}
 		Disputes::<T>::insert(dispute, record);
 		Ok(())
+	}
+
+	/// The active stake behind the votes of `record` that `counts`. Stake counts as it is
+	/// now: a voter that left the active set no longer backs anything.
+	fn stake_behind(
+		record: &DisputeOf<T>,
+		counts: impl Fn(&Vote<T::AccountId, BalanceOf<T>>) -> bool,
+	) -> BalanceOf<T> {
+		record
+			.votes
+			.iter()
+			.filter(|v| counts(v))
+			.filter_map(|v| T::Voters::stake_of(&v.voter))
+			.fold(BalanceOf::<T>::zero(), |sum, stake| sum.saturating_add(stake))
+	}
+
+	/// The verdict whose opened votes carry more than 2/3 of the active stake, if one does.
+	fn winning(record: &DisputeOf<T>) -> Option<Verdict> {
+		let total = T::Voters::total();
+		record.votes.iter().filter_map(|v| v.verdict).find(|verdict| {
+			let backing = Self::stake_behind(record, |v| v.verdict == Some(*verdict));
+			// 3·backing > 2·total.
+			backing.saturating_mul(3u32.into()) > total.saturating_mul(2u32.into())
+		})
+	}
+
+	/// Whoever first claimed the root `verdict` names: the author of the work that stands.
+	fn author(record: &DisputeOf<T>, verdict: Verdict) -> Option<T::AccountId> {
+		record
+			.candidates
+			.iter()
+			.find(|c| verdict == Verdict::Correct(c.root))
+			.and_then(|c| c.backers.first().cloned())
+	}
+
+	/// End `dispute`, whose deadline has come: settled on the votes opened by now if one
+	/// verdict carries more than 2/3 of the active stake (its effect applied to `p`'s round),
+	/// else unresolved; either way a seal left shut costs its validator what a wrong vote
+	/// does. Returns the verdict and its author, for the caller to go on from.
+	pub(crate) fn conclude(
+		p: &mut Progress<T>,
+		dispute: DisputeId,
+	) -> Option<(Verdict, Option<T::AccountId>)> {
+		let mut record = Disputes::<T>::get(dispute)?;
+		if record.status != DisputeStatus::Open {
+			return None;
+		}
+		let outcome = match Self::winning(&record) {
+			Some(verdict) => {
+				record.status = DisputeStatus::Settled(verdict);
+				Self::settle(p, dispute, &record, verdict);
+				Some((verdict, Self::author(&record, verdict)))
+			}
+			None => {
+				record.status = DisputeStatus::Unresolved;
+				Self::deposit_event(Event::DisputeUnresolved { dispute });
+				Self::penalize_voters(dispute, &record, |v| v.verdict.is_none());
+				None
+			}
+		};
+		Disputes::<T>::insert(dispute, record);
+		outcome
+	}
+
+	/// Take [`Config::WrongVoteSlash`] from each voter of `record` that `penalized`.
+	fn penalize_voters(
+		dispute: DisputeId,
+		record: &DisputeOf<T>,
+		penalized: impl Fn(&Vote<T::AccountId, BalanceOf<T>>) -> bool,
+	) {
+		for vote in record.votes.iter().filter(|v| penalized(v)) {
+			let amount = T::Voters::penalize(&vote.voter, T::WrongVoteSlash::get());
+			Self::deposit_event(Event::VoterPenalized {
+				dispute,
+				voter: vote.voter.clone(),
+				amount,
+			});
+		}
 	}
 
 	/// Apply a verdict: pay the voters who voted it, then pay the correct root's backers and
@@ -212,7 +324,7 @@ impl<T: Config> Pallet<T> {
 		let winners: Vec<(T::AccountId, BalanceOf<T>)> = record
 			.votes
 			.iter()
-			.filter(|v| v.verdict == verdict)
+			.filter(|v| v.verdict == Some(verdict))
 			.filter_map(|v| T::Voters::stake_of(&v.voter).map(|stake| (v.voter.clone(), stake)))
 			.collect();
 		let backing = winners
@@ -231,16 +343,10 @@ impl<T: Config> Pallet<T> {
 			voters: winners.len() as u32,
 			paid,
 		});
-		// A vote against the verdict costs more than the share it could have won: guessing
-		// (or copying a vote that turns out wrong) does not pay.
-		for vote in record.votes.iter().filter(|v| v.verdict != verdict) {
-			let amount = T::Voters::penalize(&vote.voter, T::WrongVoteSlash::get());
-			Self::deposit_event(Event::VoterPenalized {
-				dispute,
-				voter: vote.voter.clone(),
-				amount,
-			});
-		}
+		// A vote against the verdict costs more than the share it could have won, and so does
+		// a seal left shut: guessing does not pay, nor does sealing a guess and opening it
+		// only if it agrees.
+		Self::penalize_voters(dispute, record, |v| v.verdict != Some(verdict));
 
 		match record.subject {
 			DisputeSubject::Shard(shard) => Self::settle_shard(p, dispute, shard, verdict),
@@ -354,8 +460,9 @@ impl<T: Config> Pallet<T> {
 		Games::<T>::get(dispute).is_some_and(|game| game.audited)
 	}
 
-	/// Expire every open shard dispute of the round in `p` whose deadline has come; their
-	/// slots are void (no contribution, nobody slashed), their rewards go to the treasury.
+	/// Conclude every open shard dispute of the round in `p` whose deadline has come (see
+	/// [`Self::conclude`]). The slots of those left unresolved are void (no contribution, no
+	/// worker slashed), their rewards go to the treasury.
 	pub(crate) fn expire_shard_disputes(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		for shard in 0..p.bounty.spec.shards_per_round {
 			let key = (p.id, p.index, shard);
@@ -363,10 +470,10 @@ impl<T: Config> Pallet<T> {
 			let ShardOutcome::Disputed(dispute) = state.outcome else { continue };
 			let due = Disputes::<T>::get(dispute)
 				.is_some_and(|d| d.status == DisputeStatus::Open && d.deadline <= now);
-			if !due {
+			// A verdict settles the shard itself (`settle_shard`).
+			if !due || Self::conclude(p, dispute).is_some() {
 				continue;
 			}
-			Self::expire_dispute(dispute);
 			let mut void = 0u32;
 			for slot in state.slots.iter_mut().filter(|s| s.outcome == SlotOutcome::Pending) {
 				Self::close_slot(slot, SlotOutcome::Void);
@@ -386,16 +493,6 @@ impl<T: Config> Pallet<T> {
 			state.outcome = ShardOutcome::Unresolved;
 			Shards::<T>::insert(key, state);
 		}
-	}
-
-	/// Mark `dispute` unresolved.
-	pub(crate) fn expire_dispute(dispute: DisputeId) {
-		Disputes::<T>::mutate_extant(dispute, |record| {
-			if record.status == DisputeStatus::Open {
-				record.status = DisputeStatus::Unresolved;
-				Self::deposit_event(Event::DisputeUnresolved { dispute });
-			}
-		});
 	}
 
 	pub(crate) fn do_dispute_checkpoint(
@@ -453,7 +550,7 @@ impl<T: Config> Pallet<T> {
 				let subject = DisputeSubject::Checkpoint;
 				let dispute =
 					Self::open_dispute(&p, subject, DisputeReason::Checkpoint, candidates, now, 0);
-				let vote_deadline = after::<T>(now, p.bounty.spec.deadlines.vote);
+				let (_, vote_deadline) = Self::vote_window(now, p.bounty.spec.deadlines.vote);
 				if let RoundPhase::Review { challenge, .. } = &mut p.round.phase {
 					let challengers = BoundedVec::truncate_from(alloc::vec![who.clone()]);
 					*challenge = Some(Challenge { dispute, challengers });

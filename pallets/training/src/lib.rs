@@ -280,10 +280,18 @@ pub mod pallet {
 		#[pallet::constant]
 		type AggregatorShare: Get<Perbill>;
 
-		/// The share of its stake a validator loses for voting against a settled verdict:
-		/// guessing must cost more than the verifier share it could win.
+		/// The share of its stake a validator loses for voting against a settled verdict, or
+		/// for a sealed vote it never opened: guessing must cost more than the verifier share
+		/// it could win.
 		#[pallet::constant]
 		type WrongVoteSlash: Get<Perbill>;
+
+		/// The blocks validators have to open their sealed votes once the vote window has
+		/// ended (see `reveal_vote`). A reveal needs no recomputation and is sent from the best
+		/// block: the window covers the block that closed sealing reaching the verifier, a
+		/// reorganisation and a resend.
+		#[pallet::constant]
+		type VoteRevealBlocks: Get<u32>;
 
 		/// How many aggregators a round designates, one after another, before it gives up.
 		#[pallet::constant]
@@ -515,7 +523,7 @@ pub mod pallet {
 		},
 		/// Nobody revealed a result for `shard`.
 		ShardEmpty { bounty: BountyId, round: RoundIndex, shard: ShardIndex },
-		/// A dispute opened; validators vote until `deadline`.
+		/// A dispute opened; validators seal their votes and open them until `deadline`.
 		DisputeOpened {
 			dispute: DisputeId,
 			bounty: BountyId,
@@ -524,12 +532,17 @@ pub mod pallet {
 			reason: DisputeReason,
 			deadline: BlockNumberFor<T>,
 		},
-		/// `voter` voted `verdict` with `stake`.
+		/// `voter` sealed its vote on `dispute` with `stake`.
+		VoteSealed { dispute: DisputeId, voter: T::AccountId, stake: BalanceOf<T> },
+		/// `voter` opened its sealed vote: `verdict`, with `stake`.
 		Voted { dispute: DisputeId, voter: T::AccountId, verdict: Verdict, stake: BalanceOf<T> },
+		/// Validators holding all the active stake have sealed their votes on `dispute`: they
+		/// may open them at once.
+		SealingEnded { dispute: DisputeId },
 		/// More than 2/3 of the active stake agreed on `verdict`; `voters` on its side shared
 		/// `paid`.
 		DisputeSettled { dispute: DisputeId, verdict: Verdict, voters: u32, paid: BalanceOf<T> },
-		/// The deadline passed without a verdict: no contribution, nobody slashed.
+		/// The deadline passed without a verdict: no contribution, no worker slashed.
 		DisputeUnresolved { dispute: DisputeId },
 		/// `aggregator` must commit the round's checkpoint before `deadline`.
 		AggregatorDesignated {
@@ -610,7 +623,7 @@ pub mod pallet {
 		/// `party` revealed `leaf` at `position` of its trajectory.
 		BisectionMoved { dispute: DisputeId, party: T::AccountId, position: u32, leaf: H256 },
 		/// The game of `dispute` found the transition from `low` to `high`; validators vote on
-		/// it until `vote_deadline`.
+		/// it (sealed, then opened) until `vote_deadline`, the dispute's deadline.
 		BisectionNarrowed {
 			dispute: DisputeId,
 			low: u32,
@@ -708,8 +721,16 @@ pub mod pallet {
 		DisputeClosed,
 		/// The dispute's deadline has passed.
 		DisputeExpired,
-		/// This validator already voted on this dispute.
+		/// This validator already sealed or opened its vote on this dispute.
 		AlreadyVoted,
+		/// Votes are sealed until the vote window ends or every validator has sealed.
+		SealingOpen,
+		/// The vote window has ended, or every validator has sealed: no seal is taken now.
+		SealingClosed,
+		/// This validator sealed no vote on this dispute.
+		NotSealed,
+		/// `vote_seal(dispute, verdict, salt, caller)` is not the sealed vote.
+		VoteSealMismatch,
 		/// The verdict names a root that is not under dispute.
 		UnknownRoot,
 		/// The dispute holds `MAX_VOTERS` votes.
@@ -808,6 +829,7 @@ pub mod pallet {
 			);
 			assert!(T::WaitingRetryBlocks::get() >= 1, "WaitingRetryBlocks must be at least 1");
 			assert!(T::MaxBountiesPerBlock::get() >= 1, "MaxBountiesPerBlock must be at least 1");
+			assert!(T::VoteRevealBlocks::get() >= 1, "VoteRevealBlocks must be at least 1");
 			assert!(
 				T::MinVoteBlocks::get() >= T::MinPhaseBlocks::get()
 					&& T::MinReviewBlocks::get() >= T::MinPhaseBlocks::get()
@@ -985,35 +1007,64 @@ pub mod pallet {
 			Self::do_reveal(worker, bounty, round, shard, root, trajectory, salt)
 		}
 
-		/// Vote `verdict` on `dispute`, as a validator of the active set, weighted by its stake.
-		/// The vote that takes one verdict past 2/3 of the active stake settles the dispute:
-		/// the voters on its side share the verifier reward in proportion to their stake, and
-		/// each voter against it loses [`Config::WrongVoteSlash`] of its stake. A vote that is
-		/// counted pays no fee: voting is a validator's duty, and a fee larger than its share
-		/// would make abstaining the rational choice.
+		/// Seal a vote on `dispute`, as a validator of the active set: `seal` is
+		/// [`cohort_primitives::vote_seal`] of the verdict, a salt and the caller's account.
+		/// Seals are taken until the vote window ends, or until validators holding all the
+		/// active stake have sealed ([`Event::SealingEnded`]); then each validator opens its
+		/// own with [`Pallet::reveal_vote`]. Sealed votes cannot be copied: a validator that
+		/// wants the verifier reward must recompute the disputed work itself.
+		///
+		/// A seal that is counted pays no fee: voting is a validator's duty, and a fee larger
+		/// than its share would make abstaining the rational choice. A seal never opened costs
+		/// [`Config::WrongVoteSlash`] of the validator's stake, as a wrong vote does.
+		///
+		/// Fails with `UnknownDispute`, `NotValidator`, `DisputeClosed`, `StillBisecting`,
+		/// `SealingClosed`, `AlreadyVoted` or `TooManyVotes`. Emits [`Event::VoteSealed`], and
+		/// [`Event::SealingEnded`] with the last stake's seal.
+		#[pallet::call_index(5)]
+		#[pallet::weight((T::WeightInfo::vote(), DispatchClass::Operational))]
+		pub fn vote(
+			origin: OriginFor<T>,
+			dispute: DisputeId,
+			seal: H256,
+		) -> DispatchResultWithPostInfo {
+			let voter = ensure_signed(origin)?;
+			Self::do_seal_vote(voter, dispute, seal)?;
+			Ok(Pays::No.into())
+		}
+
+		/// Open the caller's sealed vote on `dispute`: `verdict` and `salt` must give the seal
+		/// it sent with [`Pallet::vote`]. Votes open once sealing has ended, until the dispute's
+		/// deadline (`VoteRevealBlocks` after the vote window). Once every seal is open, the
+		/// verdict backed by more than 2/3 of the active stake settles the dispute: the voters
+		/// on its side share the verifier reward in proportion to their stake, and each voter
+		/// against it (or whose seal stays shut) loses [`Config::WrongVoteSlash`] of its stake.
+		/// With a seal left shut the dispute is settled at its deadline, on the votes opened by
+		/// then. An opened vote pays no fee.
 		///
 		/// Fails with `UnknownDispute`, `NotValidator`, `DisputeClosed`, `DisputeExpired`,
-		/// `AlreadyVoted`, `UnknownRoot` or `TooManyVotes`. Emits [`Event::Voted`], and
-		/// [`Event::DisputeSettled`] when it settles.
-		#[pallet::call_index(5)]
+		/// `SealingOpen`, `NotSealed`, `AlreadyVoted`, `UnknownRoot` or `VoteSealMismatch`.
+		/// Emits [`Event::Voted`], and [`Event::DisputeSettled`] when it settles.
+		#[pallet::call_index(11)]
 		// The settling vote of a checkpoint dispute also starts the next round, or closes the
 		// round that trained during the review (a check, and a start if it accepts nothing),
 		// or voids it (about a check's work) and starts it again.
 		#[pallet::weight((
-			T::WeightInfo::vote(T::MaxShardsPerRound::get())
+			T::WeightInfo::reveal_vote(T::MaxShardsPerRound::get())
 				.saturating_add(T::WeightInfo::start_round(T::MaxShardsPerRound::get()))
 				.saturating_add(
 					T::WeightInfo::check_round(T::MaxShardsPerRound::get()).saturating_mul(2)
 				),
 			DispatchClass::Operational
 		))]
-		pub fn vote(
+		pub fn reveal_vote(
 			origin: OriginFor<T>,
 			dispute: DisputeId,
 			verdict: Verdict,
+			salt: H256,
 		) -> DispatchResultWithPostInfo {
 			let voter = ensure_signed(origin)?;
-			Self::do_vote(voter, dispute, verdict)?;
+			Self::do_reveal_vote(voter, dispute, verdict, salt)?;
 			Ok(Pays::No.into())
 		}
 
@@ -1265,7 +1316,8 @@ pub mod pallet {
 		/// escrows, closed bounties hold nothing, the active count matches, every scheduled
 		/// bounty is listed at its `wake_at` and nowhere else, and every worker of a current
 		/// round has as many open duties in the registry as the round gives it (its pending
-		/// slots, aggregating a checkpoint under review or due, challenging one).
+		/// slots, aggregating a checkpoint under review or due, challenging one), and no
+		/// dispute's sealing outlasts it.
 		#[cfg(any(test, feature = "try-runtime"))]
 		pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 			use alloc::collections::btree_map::BTreeMap;
@@ -1349,6 +1401,10 @@ pub mod pallet {
 			for (_, (id, _)) in Retiring::<T>::iter() {
 				let closed = Bounties::<T>::get(id).is_some_and(|bounty| !bounty.status.is_open());
 				ensure!(closed, "a bounty queued for pruning is open or gone");
+			}
+			// Votes are opened after sealing ends, before the dispute's deadline.
+			for (_, dispute) in Disputes::<T>::iter() {
+				ensure!(dispute.sealing_ends <= dispute.deadline, "sealing outlasts its dispute");
 			}
 			Ok(())
 		}

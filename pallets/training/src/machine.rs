@@ -558,8 +558,8 @@ impl<T: Config> Pallet<T> {
 		Rounds::<T>::insert(p.id, next, round);
 	}
 
-	/// The review window closed: an unchallenged checkpoint stands; a challenge still without
-	/// a verdict expires (no contribution, nobody slashed) and the round keeps `H_k`.
+	/// The review window closed: an unchallenged checkpoint stands; a challenge still open is
+	/// concluded on the votes opened by now, and without a verdict the round keeps `H_k`.
 	fn end_review(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let RoundPhase::Review { aggregator, proposed, challenge, .. } = p.round.phase.clone()
 		else {
@@ -570,10 +570,13 @@ impl<T: Config> Pallet<T> {
 				Self::pay_checkpoint_fee(p, &aggregator);
 				proposed
 			}
-			Some(challenge) => {
-				Self::expire_dispute(challenge.dispute);
-				p.bounty.checkpoint
-			}
+			Some(challenge) => match Self::conclude(p, challenge.dispute) {
+				Some((verdict, author)) => {
+					let subject = DisputeSubject::Checkpoint;
+					return Self::after_verdict(p, subject, verdict, author, now);
+				}
+				None => p.bounty.checkpoint,
+			},
 		};
 		Self::finish_round(p, result, now);
 	}

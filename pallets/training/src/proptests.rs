@@ -8,7 +8,8 @@
 use crate::{mock::*, *};
 use codec::Encode;
 use cohort_primitives::{
-	seal, Aggregation, Capabilities, Deadlines, DeterminismClass, DeviceKind, Verdict, H256,
+	seal, vote_seal, Aggregation, Capabilities, Deadlines, DeterminismClass, DeviceKind, Verdict,
+	H256,
 };
 use frame_support::{
 	assert_ok, dispatch::GetDispatchInfo, traits::UnfilteredDispatchable, BoundedVec,
@@ -30,6 +31,18 @@ fn root_of(bounty: BountyId, round: RoundIndex, shard: ShardIndex, lies: bool) -
 
 fn salt(worker: AccountId) -> H256 {
 	H256::from_low_u64_be(worker)
+}
+
+/// `voter`'s next move on `dispute`: seal `verdict`, or open the seal it sent. Either may be
+/// refused (sealing ended, a seal of another verdict, too early): that is traffic too.
+fn vote_step(voter: AccountId, dispute: DisputeId, record: &DisputeOf<Test>, verdict: Verdict) {
+	let origin = RuntimeOrigin::signed(voter);
+	let _ = if record.votes.iter().any(|vote| vote.voter == voter) {
+		Training::reveal_vote(origin, dispute, verdict, salt(voter))
+	} else {
+		let sealed = vote_seal(dispute, &verdict, &salt(voter), &voter.encode());
+		Training::vote(origin, dispute, sealed)
+	};
 }
 
 /// One step of protocol-shaped traffic. Workers act on every bounty at once, so that random
@@ -56,8 +69,8 @@ enum Step {
 	/// Every committed worker reveals what it committed.
 	Reveal,
 	/// Both sides of every bisection game play it out honestly; then the validators in the
-	/// `voters` bitmask vote on every open dispute: for its first candidate, or, dissenting,
-	/// for none.
+	/// `voters` bitmask take their next vote move on every open dispute (seal, or open the
+	/// seal): for its first candidate, or, dissenting, for none.
 	Vote {
 		voters: u8,
 		dissent: bool,
@@ -181,7 +194,7 @@ fn apply(step: Step, liars: u16) {
 				};
 				for (i, voter) in VALIDATORS.iter().enumerate() {
 					if voters & (1 << i) != 0 {
-						let _ = Training::vote(signed(*voter), dispute, verdict);
+						vote_step(*voter, dispute, &record, verdict);
 					}
 				}
 			}
@@ -296,8 +309,11 @@ fn call() -> impl Strategy<Value = RuntimeCall> {
 				RuntimeCall::Training(Call::reveal { bounty, round, shard, root, trajectory, salt })
 			}
 		),
-		(0u64..6, verdict)
-			.prop_map(|(dispute, verdict)| RuntimeCall::Training(Call::vote { dispute, verdict })),
+		(0u64..6, hash.clone())
+			.prop_map(|(dispute, seal)| RuntimeCall::Training(Call::vote { dispute, seal })),
+		(0u64..6, verdict, hash.clone()).prop_map(|(dispute, verdict, salt)| {
+			RuntimeCall::Training(Call::reveal_vote { dispute, verdict, salt })
+		}),
 		(0u64..6, hash.clone(), prop::collection::vec(hash.clone(), 0..40)).prop_map(
 			|(dispute, leaf, proof)| RuntimeCall::Training(Call::bisect {
 				dispute,
@@ -504,8 +520,13 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 				let DisputeSubject::Shard(s) = record.subject else { continue };
 				let right = record.candidates.iter().map(|c| c.root).find(|r| *r == good(s));
 				let verdict = right.map_or(Verdict::NoneCorrect, Verdict::Correct);
+				// Every validator seals, which ends sealing at once; then each opens its seal.
 				for voter in VALIDATORS {
-					let _ = Training::vote(RuntimeOrigin::signed(voter), dispute, verdict);
+					vote_step(voter, dispute, &record, verdict);
+				}
+				let sealed = Disputes::<Test>::get(dispute).expect("still there");
+				for voter in VALIDATORS {
+					vote_step(voter, dispute, &sealed, verdict);
 				}
 			}
 		}

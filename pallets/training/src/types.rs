@@ -338,13 +338,15 @@ chain_type! {
 
 chain_type! {
 	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize, Balance: Display")))]
-	/// One validator's vote.
+	/// One validator's vote: sealed while the validators recompute, opened once sealing ends.
 	pub struct Vote<AccountId, Balance> {
 		/// The validator.
 		pub voter: AccountId,
-		/// Its verdict.
-		pub verdict: Verdict,
-		/// Its stake when it voted.
+		/// `cohort_primitives::vote_seal` of its verdict.
+		pub seal: H256,
+		/// Its verdict, once it opened the seal.
+		pub verdict: Option<Verdict>,
+		/// Its stake when it sealed.
 		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
 		pub stake: Balance,
 	}
@@ -369,9 +371,13 @@ chain_type! {
 		pub candidates: BoundedVec<Candidate<AccountId>, ConstU32<MAX_REPLICATION>>,
 		/// The votes so far.
 		pub votes: BoundedVec<Vote<AccountId, Balance>, ConstU32<MAX_VOTERS>>,
-		/// The first block at which votes are refused. While a bisection game is played, the
-		/// latest its game and vote window together can end; from the game's end, the end of
-		/// a whole vote window.
+		/// The first block at which seals are refused and votes may be opened: the end of the
+		/// vote window, or the block in which validators holding all the active stake had
+		/// sealed. While a bisection game is played, the latest its game and vote window
+		/// together can end; from the game's end, the end of a whole vote window.
+		pub sealing_ends: BlockNumber,
+		/// The first block at which votes are refused: `VoteRevealBlocks` after the vote
+		/// window. The dispute is settled or left unresolved here if it was not before.
 		pub deadline: BlockNumber,
 		/// Shared by the voters on the settled side.
 		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]

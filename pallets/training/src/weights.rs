@@ -15,9 +15,11 @@ pub trait WeightInfo {
 	fn serve_data() -> Weight;
 	/// `bisect`, in its worst case: the move that ends a game and opens its vote window.
 	fn bisect() -> Weight;
-	/// `vote`, in its worst case: the vote that settles a shard dispute and starts the
-	/// aggregation of a round of `s` shards.
-	fn vote(s: u32) -> Weight;
+	/// `vote`, in its worst case: the seal that ends sealing.
+	fn vote() -> Weight;
+	/// `reveal_vote`, in its worst case: the opened vote that settles a shard dispute and
+	/// starts the aggregation of a round of `s` shards.
+	fn reveal_vote(s: u32) -> Weight;
 	fn commit_checkpoint() -> Weight;
 	/// `dispute_checkpoint` in a round of `s` shards.
 	fn dispute_checkpoint(s: u32) -> Weight;
@@ -57,7 +59,10 @@ impl WeightInfo for () {
 	fn bisect() -> Weight {
 		Weight::zero()
 	}
-	fn vote(_s: u32) -> Weight {
+	fn vote() -> Weight {
+		Weight::zero()
+	}
+	fn reveal_vote(_s: u32) -> Weight {
 		Weight::zero()
 	}
 	fn commit_checkpoint() -> Weight {

@@ -4,7 +4,7 @@
 use crate::BLOCKS_TIMEOUT;
 use codec::Encode;
 use cohort_primitives::{
-	seal, Aggregation, Architecture, BountySpec, Capabilities, DatasetSpec, Deadlines,
+	seal, vote_seal, Aggregation, Architecture, BountySpec, Capabilities, DatasetSpec, Deadlines,
 	DeterminismClass, DeviceKind, HyperParams, ModelSpec, Optimizer, Requirements, Verdict, H256,
 };
 use cohort_runtime::{Runtime, RuntimeCall, TrainingCall, WorkersCall, UNIT};
@@ -248,7 +248,7 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	assert_eq!(disputes[0]["candidates"].as_array().unwrap().len(), 2);
 
 	// No vote counts before the two sides have bisected their trajectories to one step.
-	let early = TrainingCall::vote { dispute, verdict: Verdict::NoneCorrect };
+	let early = TrainingCall::vote { dispute, seal: H256::zero() };
 	let refused = tx::execute(&rpc, Alice, early.into()).await.unwrap();
 	assert_eq!(refused.result, Err(training_error(TrainingError::StillBisecting)));
 	let mut turns = 0;
@@ -268,9 +268,14 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	assert!(turns <= 5, "{turns} turns: {game}");
 	assert_eq!((game["low"].as_u64(), game["high"].as_u64()), (Some(13), Some(14)), "{game}");
 
-	// Alice, the only validator, holds all the stake: her vote settles it.
+	// Alice, the only validator, holds all the stake: her seal ends sealing at once, and her
+	// opened vote settles it.
 	let verdict = Verdict::Correct(good(1));
-	tx::execute_ok(&rpc, Alice, TrainingCall::vote { dispute, verdict }.into()).await.unwrap();
+	let salt = H256::repeat_byte(0x5a);
+	let seal = vote_seal(dispute, &verdict, &salt, &Alice.to_account_id().encode());
+	tx::execute_ok(&rpc, Alice, TrainingCall::vote { dispute, seal }.into()).await.unwrap();
+	let open = TrainingCall::reveal_vote { dispute, verdict, salt };
+	tx::execute_ok(&rpc, Alice, open.into()).await.unwrap();
 	let disputes: Value = rpc.call("cohort_disputes", vec![Value::Null]).await.unwrap();
 	assert_eq!(disputes[0]["status"]["settled"]["correct"], format!("{:?}", good(1)), "{disputes}");
 	let liar: Value =

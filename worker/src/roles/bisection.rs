@@ -38,8 +38,8 @@ use std::{
 /// the cap of 1e-3 stands, an order of magnitude tighter.
 pub const STEP_TOLERANCE: f64 = 1e-4;
 
-/// Blocks before a dispute's vote deadline by which a referee stops waiting for the agreed
-/// state: what its step and its vote's inclusion need.
+/// Blocks before sealing ends on a dispute by which a referee stops waiting for the agreed
+/// state: what its step and its seal's inclusion need.
 const VOTE_MARGIN_BLOCKS: u32 = 3;
 
 /// How a referee's determinism class stands to the round's it judges.
@@ -176,9 +176,9 @@ pub async fn judge(
 	let same_class = kinship == Kinship::Same;
 	let checkpoint = cx.bounty_blob(task.bounty, task.checkpoint).await?;
 	let dataset = Arc::new(cx.dataset(task.bounty, job).await?);
-	// Until 3 blocks before the deadline: what the step and the vote's inclusion need.
+	// Until 3 blocks before sealing ends: what the step and the seal's inclusion need.
 	let at = cx.chain.best().await?;
-	let blocks = dispute.dispute.deadline.saturating_sub(at.number + VOTE_MARGIN_BLOCKS);
+	let blocks = dispute.dispute.sealing_ends.saturating_sub(at.number + VOTE_MARGIN_BLOCKS);
 	let window = Duration::from_millis(u64::from(blocks) * at.slot_duration_ms().await?);
 	let agreed = match game.agreed {
 		// The sides retrain the agreed state once they see the game over. Half the window is

@@ -107,6 +107,10 @@ pub enum DutyError {
 	/// The blocking task that trained or aggregated panicked or was cancelled.
 	#[error("the training task failed: {0}")]
 	Task(String),
+	/// This account's seal on the dispute is not on chain, or no verdict opens it with this
+	/// account's salt (it was sealed with other keys).
+	#[error("no vote of this account's on dispute {0} that its salt opens")]
+	NotSealed(cohort_primitives::DisputeId),
 }
 
 impl DutyError {

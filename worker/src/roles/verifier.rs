@@ -1,7 +1,12 @@
 //! The validator's `verify` loop: at every new best block, each open dispute this account has
-//! not voted on is settled by recomputation. Best blocks, not finalized ones: a vote is
-//! checked by the chain when it lands, and a verifier that waited for finality would let a
-//! finality stall leave every dispute without a verdict.
+//! not voted on is settled by recomputation, and its vote sealed; once sealing ends (every
+//! validator sealed, or the vote window closed) the verifier opens its seal. Best blocks, not
+//! finalized ones: a vote is checked by the chain when it lands, and a verifier that waited
+//! for finality would let a finality stall leave every dispute without a verdict.
+//!
+//! The seal's salt is derived from the account's secret and the dispute
+//! ([`crate::keys::Keys::vote_salt`]): a restarted verifier finds its verdict again by trying
+//! each candidate against its seal on chain, without a store.
 //!
 //! - A shard dispute over two roots: once its bisection game is over, recompute the one
 //!   transition the game found (`bisection::judge`): one inner step, not the shard.
@@ -32,7 +37,7 @@ use crate::{
 	job::ShardTask,
 	merkle,
 };
-use cohort_primitives::{DisputeId, Verdict, H256};
+use cohort_primitives::{vote_seal, DisputeId, Verdict, H256};
 use futures::StreamExt;
 use std::{
 	collections::{HashMap, HashSet},
@@ -51,21 +56,31 @@ use tokio::task::JoinHandle;
 /// coarse check; a bounty that needs an exact one names a determinism class.
 pub const TOLERANCE: f64 = 0.1;
 
-/// How often a vote that failed is tried again before the verifier gives up on the dispute.
+/// How often a seal or an opening that failed is tried again before the verifier gives up.
 const ATTEMPTS: u32 = 3;
+
+/// What the verifier owes a dispute next.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+enum Step {
+	/// Recompute and seal the verdict.
+	Seal,
+	/// Open the sealed verdict.
+	Open,
+}
 
 /// The verifier role.
 pub struct Verifier {
 	cx: Context,
 	running: HashMap<DisputeId, JoinHandle<()>>,
-	voted: Arc<Mutex<HashSet<DisputeId>>>,
-	attempts: HashMap<DisputeId, u32>,
+	/// Disputes sealed (or abstained from) whose seal the best block may not show yet.
+	sealed: Arc<Mutex<HashSet<DisputeId>>>,
+	attempts: HashMap<(DisputeId, Step), u32>,
 }
 
 impl Verifier {
 	/// A verifier with `cx`.
 	pub fn new(cx: Context) -> Self {
-		Self { cx, running: HashMap::new(), voted: Default::default(), attempts: HashMap::new() }
+		Self { cx, running: HashMap::new(), sealed: Default::default(), attempts: HashMap::new() }
 	}
 
 	/// Follow best blocks until the connection to the node ends.
@@ -85,38 +100,51 @@ impl Verifier {
 
 	async fn tick(&mut self, at: &At) -> Result<(), DutyError> {
 		let me = self.cx.account();
+		// What lands in the next block is checked against the next block's number.
+		let next = at.number + 1;
 		for dispute in at.disputes(None).await? {
 			let id = dispute.id;
-			// A game still being played is not voted on yet (the chain refuses the vote).
+			let d = &dispute.dispute;
+			// A game still being played is not voted on yet (the chain refuses the seal).
 			let bisecting = dispute.game.as_ref().is_some_and(|game| !bisection::is_over(game));
-			let open = matches!(dispute.dispute.status, DisputeStatus::Open)
-				&& at.number < dispute.dispute.deadline
-				&& !bisecting;
-			let voted = dispute.dispute.votes.0.iter().any(|vote| vote.voter == me)
-				|| self.voted.lock().expect("not poisoned").contains(&id);
-			if !open || voted || self.running.contains_key(&id) {
+			let open = matches!(d.status, DisputeStatus::Open) && next < d.deadline && !bisecting;
+			if !open || self.running.contains_key(&id) {
 				continue;
 			}
-			let attempts = self.attempts.entry(id).or_default();
+			let step = match d.votes.0.iter().find(|vote| vote.voter == me) {
+				None if next < d.sealing_ends
+					&& !self.sealed.lock().expect("not poisoned").contains(&id) =>
+				{
+					Step::Seal
+				}
+				Some(vote) if vote.verdict.is_none() && next >= d.sealing_ends => Step::Open,
+				_ => continue,
+			};
+			let attempts = self.attempts.entry((id, step)).or_default();
 			if *attempts >= ATTEMPTS {
 				continue;
 			}
 			*attempts += 1;
-			let (cx, done) = (self.cx.clone(), self.voted.clone());
+			let (cx, sealed) = (self.cx.clone(), self.sealed.clone());
 			self.running.insert(
 				id,
 				tokio::spawn(async move {
-					match settle(&cx, dispute).await {
-						Ok(Some(verdict)) => {
-							tracing::info!(dispute = id, ?verdict, "voted");
-							cx.metrics.votes.inc();
-							done.lock().expect("not poisoned").insert(id);
-						}
-						// Decided not to vote: not asked again.
-						Ok(None) => {
-							done.lock().expect("not poisoned").insert(id);
-						}
-						Err(e) => tracing::warn!(dispute = id, "cannot vote: {e}"),
+					match step {
+						Step::Seal => match settle(&cx, dispute).await {
+							Ok(verdict) => {
+								tracing::info!(dispute = id, ?verdict, "sealed");
+								// Sealed, or decided not to vote: not asked again.
+								sealed.lock().expect("not poisoned").insert(id);
+							}
+							Err(e) => tracing::warn!(dispute = id, "cannot seal a vote: {e}"),
+						},
+						Step::Open => match open_vote(&cx, &dispute).await {
+							Ok(verdict) => {
+								tracing::info!(dispute = id, ?verdict, "voted");
+								cx.metrics.votes.inc();
+							}
+							Err(e) => tracing::warn!(dispute = id, "cannot open a vote: {e}"),
+						},
 					}
 				}),
 			);
@@ -125,8 +153,8 @@ impl Verifier {
 	}
 }
 
-/// Recompute what `dispute` is about, vote, and return the verdict; `None` when the verifier
-/// cannot tell the candidates apart and abstains.
+/// Recompute what `dispute` is about, seal the verdict, and return it; `None` when the
+/// verifier cannot tell the candidates apart and abstains.
 async fn settle(cx: &Context, dispute: DisputeView) -> Result<Option<Verdict>, DutyError> {
 	let at = cx.chain.best().await?;
 	let d = &dispute.dispute;
@@ -167,9 +195,42 @@ async fn settle(cx: &Context, dispute: DisputeView) -> Result<Option<Verdict>, D
 			}
 		}
 	};
-	let call = runtime::tx().training().vote(dispute.id, Static(verdict));
+	let seal = vote_seal(dispute.id, &verdict, &vote_salt(cx, dispute.id), &cx.keys.account_id());
+	let call = runtime::tx().training().vote(dispute.id, seal);
 	cx.submit("Training.vote", &call).await?;
 	Ok(Some(verdict))
+}
+
+/// Open this verifier's sealed vote on `dispute` and return its verdict: the candidate (or
+/// `NoneCorrect`) whose seal with this account's salt is the one on chain.
+async fn open_vote(cx: &Context, dispute: &DisputeView) -> Result<Verdict, DutyError> {
+	let me = cx.account();
+	let salt = vote_salt(cx, dispute.id);
+	let account = cx.keys.account_id();
+	let on_chain = dispute
+		.dispute
+		.votes
+		.0
+		.iter()
+		.find(|vote| vote.voter == me)
+		.map(|vote| vote.seal)
+		.ok_or(DutyError::NotSealed(dispute.id))?;
+	let verdict = dispute
+		.dispute
+		.candidates
+		.0
+		.iter()
+		.map(|c| Verdict::Correct(c.root))
+		.chain([Verdict::NoneCorrect])
+		.find(|verdict| vote_seal(dispute.id, verdict, &salt, &account) == on_chain)
+		.ok_or(DutyError::NotSealed(dispute.id))?;
+	let call = runtime::tx().training().reveal_vote(dispute.id, Static(verdict), salt);
+	cx.submit("Training.reveal_vote", &call).await?;
+	Ok(verdict)
+}
+
+fn vote_salt(cx: &Context, dispute: DisputeId) -> H256 {
+	H256(cx.keys.vote_salt(dispute))
 }
 
 /// Train the disputed shard `task` again and return the verdict: the candidate with the

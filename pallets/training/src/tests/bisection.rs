@@ -21,7 +21,7 @@ fn two_roots_are_bisected_to_the_first_step_they_part_at() {
 		assert_eq!(opened.sides.clone().map(|s| s.backers.to_vec()), [[honest_worker], [liar]]);
 		assert_eq!((opened.leaves, opened.low, opened.high), (11, 0, 12));
 		// No vote counts before the game has found its step.
-		assert_noop!(vote(100, dispute, Verdict::NoneCorrect), Error::<Test>::StillBisecting);
+		assert_noop!(seal_vote(100, dispute, Verdict::NoneCorrect), Error::<Test>::StillBisecting);
 
 		let turns = play(dispute);
 		let over = game(dispute);
@@ -37,7 +37,8 @@ fn two_roots_are_bisected_to_the_first_step_they_part_at() {
 		// The vote window opens whole when the game ends.
 		let now = System::block_number();
 		let record = Disputes::<Test>::get(dispute).unwrap();
-		assert_eq!(record.deadline, now + u64::from(spec().deadlines.vote));
+		assert_eq!(record.sealing_ends, now + u64::from(spec().deadlines.vote));
+		assert_eq!(record.deadline, record.sealing_ends + 2);
 		assert!(training_events().contains(&Event::BisectionNarrowed {
 			dispute,
 			low: 7,
@@ -45,9 +46,7 @@ fn two_roots_are_bisected_to_the_first_step_they_part_at() {
 			vote_deadline: record.deadline
 		}));
 		let verdict = Verdict::Correct(good(0, 0));
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, dispute, verdict));
-		}
+		vote_for(dispute, &[100, 101, 102], verdict);
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
 		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
 	});
@@ -160,9 +159,7 @@ fn a_games_winner_is_audited_at_the_bounty_rate_before_it_is_accepted() {
 		train_round(id, 0, lying(liar));
 		let dispute = bisected(id, 0, 0);
 		let verdict = Verdict::Correct(good(0, 0));
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, dispute, verdict));
-		}
+		vote_for(dispute, &[100, 101, 102], verdict);
 		// The loser is slashed at once; the winner waits for its audit, one root, no game.
 		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
 		let audit = dispute_of(id, 0, 0);
@@ -175,9 +172,7 @@ fn a_games_winner_is_audited_at_the_bounty_rate_before_it_is_accepted() {
 		assert_eq!(phase(id), Phase::Settling);
 		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND);
 
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, audit, verdict));
-		}
+		vote_for(audit, &[100, 101, 102], verdict);
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
 		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
 	});
@@ -198,9 +193,7 @@ fn any_backer_of_a_side_moves_for_it_and_the_first_move_counts() {
 			assert_ok!(honest_move(dispute, 1));
 		}
 		assert_eq!((game(dispute).low, game(dispute).high), (7, 8));
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, dispute, Verdict::Correct(good(0, 0))));
-		}
+		vote_for(dispute, &[100, 101, 102], Verdict::Correct(good(0, 0)));
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
 		for slot in shard(id, 0, 0).slots.iter().filter(|slot| slot.worker != liar) {
 			assert_eq!(slot.outcome, SlotOutcome::Accepted);
@@ -243,6 +236,6 @@ fn a_root_whose_backers_revealed_different_trajectories_is_not_bisected() {
 		// Nobody could answer for both `a` and `b`: the validators recompute the shard.
 		let dispute = dispute_of(id, 0, 0);
 		assert!(Games::<Test>::get(dispute).is_none());
-		assert_ok!(vote(100, dispute, Verdict::Correct(good(0, 0))));
+		assert_ok!(seal_vote(100, dispute, Verdict::Correct(good(0, 0))));
 	});
 }

@@ -122,7 +122,7 @@ fn every_call_is_refused_for_unsigned_origins() {
 			sp_runtime::DispatchError::BadOrigin
 		);
 		assert_noop!(
-			Training::vote(RuntimeOrigin::root(), 0, Verdict::NoneCorrect),
+			Training::vote(RuntimeOrigin::root(), 0, H256::zero()),
 			sp_runtime::DispatchError::BadOrigin
 		);
 	});

@@ -50,9 +50,7 @@ fn a_disputed_checkpoint_is_replaced_and_its_aggregator_slashed() {
 			Error::<Test>::AlreadyDisputed
 		);
 		let dispute = challenge_of(id, 0);
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, dispute, Verdict::Correct(checkpoint_after(0))));
-		}
+		vote_for(dispute, &[100, 101, 102], Verdict::Correct(checkpoint_after(0)));
 		assert_eq!(Workers::held(&aggregator), WORKER_BOND - WORKER_BOND / 10);
 		assert_eq!(Workers::held(&checker), WORKER_BOND);
 		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
@@ -166,9 +164,7 @@ fn the_aggregator_and_the_disputer_stay_bonded_until_the_checkpoint_settles() {
 			pallet_workers::Error::<Test>::HasOpenAssignments
 		);
 		let dispute = challenge_of(id, 0);
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, dispute, Verdict::Correct(bad())));
-		}
+		vote_for(dispute, &[100, 101, 102], Verdict::Correct(bad()));
 		// The aggregator was right; the disputer pays for its false claim.
 		assert_eq!(Workers::held(&checker), WORKER_BOND - WORKER_BOND / 10);
 		assert_eq!(Workers::held(&aggregator), WORKER_BOND);
@@ -246,9 +242,7 @@ fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
 		let first = trained.iter().map(|(w, _)| *w).find(|w| *w != aggregator).unwrap();
 		let free_before = free(first);
 		let dispute = challenge_of(id, 0);
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, dispute, Verdict::Correct(checkpoint_after(0))));
-		}
+		vote_for(dispute, &[100, 101, 102], Verdict::Correct(checkpoint_after(0)));
 		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
 		assert!(training_events().contains(&Event::RoundVoided {
 			bounty: id,
@@ -379,9 +373,7 @@ fn a_void_does_not_spare_a_seal_withheld_past_its_reveal_deadline() {
 		let held = Workers::held(&withholder);
 		let partner_held = Workers::held(&partner);
 		let dispute = challenge_of(id, 0);
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, dispute, Verdict::Correct(checkpoint_after(0))));
-		}
+		vote_for(dispute, &[100, 101, 102], Verdict::Correct(checkpoint_after(0)));
 		assert!(training_events().iter().any(|e| matches!(
 			e,
 			Event::SealUnrevealed { round: 1, worker, .. } if *worker == withholder

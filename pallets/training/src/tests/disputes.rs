@@ -3,7 +3,7 @@
 
 use super::*;
 use cohort_primitives::{Deadlines, SlashReason};
-use frame_support::assert_noop;
+use frame_support::{assert_noop, traits::Get};
 use sp_runtime::Perbill;
 
 #[test]
@@ -21,12 +21,18 @@ fn a_wrong_root_is_disputed_voted_down_and_slashed() {
 		assert_eq!(shard(id, 0, 1).outcome, ShardOutcome::Accepted(good(0, 1)));
 
 		let verdict = Verdict::Correct(good(0, 0));
-		assert_ok!(vote(100, dispute, verdict));
-		assert_ok!(vote(101, dispute, verdict));
+		for voter in [100, 101, 102] {
+			assert_ok!(seal_vote(voter, dispute, verdict));
+		}
+		// Three quarters of the stake sealed: sealing goes on to the end of the vote window.
+		assert_noop!(reveal_vote(100, dispute, verdict), Error::<Test>::SealingOpen);
+		end_sealing(dispute);
+		assert_ok!(reveal_vote(100, dispute, verdict));
+		assert_ok!(reveal_vote(101, dispute, verdict));
 		// Half the stake is not more than 2/3.
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
 		let pot = free(SLASH_POT);
-		assert_ok!(vote(102, dispute, verdict));
+		assert_ok!(reveal_vote(102, dispute, verdict));
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
 
 		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
@@ -43,7 +49,7 @@ fn a_wrong_root_is_disputed_voted_down_and_slashed() {
 			assert_eq!(free(voter), 1_000 + 20 / 3);
 		}
 		assert_eq!(free(103), 1_000);
-		assert_noop!(vote(103, dispute, verdict), Error::<Test>::DisputeClosed);
+		assert_noop!(seal_vote(103, dispute, verdict), Error::<Test>::DisputeClosed);
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
 		// The last verdict moves the round on at once.
 		assert_eq!(phase(id), Phase::Aggregating);
@@ -60,10 +66,8 @@ fn agreeing_replicas_are_audited_and_colluders_slashed() {
 		let collusion = dispute_of(id, 0, 1);
 		assert_eq!(Disputes::<Test>::get(audit).unwrap().reason, DisputeReason::Audit);
 
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, audit, Verdict::Correct(good(0, 0))));
-			assert_ok!(vote(voter, collusion, Verdict::NoneCorrect));
-		}
+		vote_for(audit, &[100, 101, 102], Verdict::Correct(good(0, 0)));
+		vote_for(collusion, &[100, 101, 102], Verdict::NoneCorrect);
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
 		assert_eq!(shard(id, 0, 1).outcome, ShardOutcome::Rejected);
 		for worker in workers_of(id, 0, 0) {
@@ -84,10 +88,13 @@ fn whole_shard_disputes_opened_together_each_get_a_vote_window_more() {
 		train_round(id, 0, honest(0));
 		// Both shards are audited in one block; a verifier recomputes one shard at a time, so
 		// the second audit's window ends a whole vote window after the first's.
-		let deadline = |s| Disputes::<Test>::get(dispute_of(id, 0, s)).unwrap().deadline;
+		let record = |s| Disputes::<Test>::get(dispute_of(id, 0, s)).unwrap();
 		let vote_window = u64::from(spec().deadlines.vote);
-		assert_eq!(deadline(1), deadline(0) + vote_window);
-		assert_eq!(deadline(0), System::block_number() + vote_window);
+		let reveal_window = u64::from(<<Test as Config>::VoteRevealBlocks as Get<u32>>::get());
+		assert_eq!(record(1).sealing_ends, record(0).sealing_ends + vote_window);
+		assert_eq!(record(0).sealing_ends, System::block_number() + vote_window);
+		// Each dispute's votes are opened in the blocks after its sealing.
+		assert_eq!(record(0).deadline, record(0).sealing_ends + reveal_window);
 	});
 }
 
@@ -98,9 +105,14 @@ fn a_dispute_without_quorum_is_unresolved_and_nobody_is_slashed() {
 		let [a, b] = workers_of(id, 0, 0)[..] else { panic!() };
 		train_round(id, 0, lying(b));
 		let dispute = bisected(id, 0, 0);
-		assert_ok!(vote(100, dispute, Verdict::Correct(good(0, 0))));
-		assert_ok!(vote(101, dispute, Verdict::Correct(good(0, 0))));
-		assert_ok!(vote(102, dispute, Verdict::Correct(bad())));
+		vote_all(
+			dispute,
+			&[
+				(100, Verdict::Correct(good(0, 0))),
+				(101, Verdict::Correct(good(0, 0))),
+				(102, Verdict::Correct(bad())),
+			],
+		);
 		let pot = free(SLASH_POT);
 		let deadline = Disputes::<Test>::get(dispute).unwrap().deadline;
 		run_to_block(deadline);
@@ -113,28 +125,165 @@ fn a_dispute_without_quorum_is_unresolved_and_nobody_is_slashed() {
 			assert_eq!(Workers::held(&worker), WORKER_BOND);
 			assert_eq!(open_assignments(worker), 0);
 		}
-		assert_noop!(vote(103, dispute, Verdict::NoneCorrect), Error::<Test>::DisputeClosed);
+		assert_noop!(seal_vote(103, dispute, Verdict::NoneCorrect), Error::<Test>::DisputeClosed);
 		assert_eq!(phase(id), Phase::Aggregating);
 	});
 }
 
 #[test]
-fn votes_are_refused_from_non_validators_twice_late_or_for_unknown_roots() {
+fn seals_are_refused_from_non_validators_twice_or_after_sealing() {
 	run(|| {
 		let id = started(spec());
 		let liar = workers_of(id, 0, 0)[1];
 		train_round(id, 0, lying(liar));
 		let dispute = bisected(id, 0, 0);
-		assert_noop!(vote(100, 99, Verdict::NoneCorrect), Error::<Test>::UnknownDispute);
-		assert_noop!(vote(10, dispute, Verdict::NoneCorrect), Error::<Test>::NotValidator);
+		assert_noop!(seal_vote(100, 99, Verdict::NoneCorrect), Error::<Test>::UnknownDispute);
+		assert_noop!(seal_vote(10, dispute, Verdict::NoneCorrect), Error::<Test>::NotValidator);
+		assert_ok!(seal_vote(100, dispute, Verdict::NoneCorrect));
+		assert_noop!(seal_vote(100, dispute, Verdict::Correct(bad())), Error::<Test>::AlreadyVoted);
+		end_sealing(dispute);
+		assert_noop!(seal_vote(101, dispute, Verdict::NoneCorrect), Error::<Test>::SealingClosed);
+	});
+}
+
+#[test]
+fn votes_open_only_after_sealing_with_their_own_seal_once_and_in_time() {
+	run(|| {
+		let id = started(spec());
+		let liar = workers_of(id, 0, 0)[1];
+		train_round(id, 0, lying(liar));
+		let dispute = bisected(id, 0, 0);
+		let verdict = Verdict::Correct(good(0, 0));
+		assert_ok!(seal_vote(100, dispute, verdict));
+		assert_ok!(seal_vote(101, dispute, Verdict::NoneCorrect));
+		assert_noop!(reveal_vote(100, dispute, verdict), Error::<Test>::SealingOpen);
+		end_sealing(dispute);
+		assert_noop!(reveal_vote(100, 99, verdict), Error::<Test>::UnknownDispute);
+		assert_noop!(reveal_vote(102, dispute, verdict), Error::<Test>::NotSealed);
 		assert_noop!(
-			vote(100, dispute, Verdict::Correct(H256::zero())),
+			reveal_vote(100, dispute, Verdict::Correct(H256::zero())),
 			Error::<Test>::UnknownRoot
 		);
-		assert_ok!(vote(100, dispute, Verdict::NoneCorrect));
-		assert_noop!(vote(100, dispute, Verdict::Correct(bad())), Error::<Test>::AlreadyVoted);
+		// Another verdict, or the right one with another salt, does not open the seal.
+		assert_noop!(
+			reveal_vote(100, dispute, Verdict::NoneCorrect),
+			Error::<Test>::VoteSealMismatch
+		);
+		let other_salt =
+			Training::reveal_vote(RuntimeOrigin::signed(100), dispute, verdict, H256::zero());
+		assert_eq!(other_salt.map_err(|e| e.error), Err(Error::<Test>::VoteSealMismatch.into()));
+		assert_ok!(reveal_vote(100, dispute, verdict));
+		assert_noop!(reveal_vote(100, dispute, verdict), Error::<Test>::AlreadyVoted);
 		System::set_block_number(Disputes::<Test>::get(dispute).unwrap().deadline);
-		assert_noop!(vote(101, dispute, Verdict::NoneCorrect), Error::<Test>::DisputeExpired);
+		assert_noop!(
+			reveal_vote(101, dispute, Verdict::NoneCorrect),
+			Error::<Test>::DisputeExpired
+		);
+	});
+}
+
+#[test]
+fn sealing_ends_once_all_the_stake_has_sealed() {
+	run(|| {
+		let id = started(spec());
+		let liar = workers_of(id, 0, 0)[1];
+		train_round(id, 0, lying(liar));
+		let dispute = bisected(id, 0, 0);
+		let verdict = Verdict::Correct(good(0, 0));
+		let before = Disputes::<Test>::get(dispute).unwrap();
+		for voter in VALIDATORS {
+			assert_ok!(seal_vote(voter, dispute, verdict));
+		}
+		let now = System::block_number();
+		let record = Disputes::<Test>::get(dispute).unwrap();
+		assert!(before.sealing_ends > now);
+		assert_eq!(record.sealing_ends, now);
+		// The dispute's end stays where it was: only a seal left shut waits for it.
+		assert_eq!(record.deadline, before.deadline);
+		assert!(training_events().contains(&Event::SealingEnded { dispute }));
+		// Opened in the same block, the last opened vote settles it.
+		for voter in VALIDATORS {
+			assert_ok!(reveal_vote(voter, dispute, verdict));
+		}
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
+		assert_eq!(System::block_number(), now);
+	});
+}
+
+/// The copying validator of issue 13: it sees a sealed vote and sends the same bytes, hoping
+/// to share the reward without recomputing. The seal binds its author's account, so the copy
+/// cannot be opened: the copier earns nothing and loses what a wrong vote costs, while the
+/// validators that recomputed share the reward.
+#[test]
+fn a_copied_seal_cannot_be_opened_and_costs_its_copier() {
+	run(|| {
+		WrongVoteSlash::set(Perbill::from_percent(1));
+		let id = started(spec());
+		let liar = workers_of(id, 0, 0)[1];
+		train_round(id, 0, lying(liar));
+		let dispute = bisected(id, 0, 0);
+		let verdict = Verdict::Correct(good(0, 0));
+		for voter in [100, 101, 102] {
+			assert_ok!(seal_vote(voter, dispute, verdict));
+		}
+		let seen = Disputes::<Test>::get(dispute).unwrap().votes[0].seal;
+		assert_ok!(Training::vote(RuntimeOrigin::signed(103), dispute, seen));
+		// Every opening the copier could try fails: the seal is 100's.
+		for (verdict, salt) in [
+			(verdict, vote_salt(100, dispute)),
+			(verdict, vote_salt(103, dispute)),
+			(Verdict::NoneCorrect, vote_salt(100, dispute)),
+		] {
+			let opened = Training::reveal_vote(RuntimeOrigin::signed(103), dispute, verdict, salt);
+			assert_eq!(opened.map_err(|e| e.error), Err(Error::<Test>::VoteSealMismatch.into()));
+		}
+		for voter in [100, 101, 102] {
+			assert_ok!(reveal_vote(voter, dispute, verdict));
+		}
+		// A seal is still shut: the verdict waits for the dispute's end.
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
+		run_to_block(Disputes::<Test>::get(dispute).unwrap().deadline);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
+		for voter in [100, 101, 102] {
+			assert_eq!(free(voter), 1_000 + 20 / 3);
+		}
+		assert_eq!(free(103), 1_000);
+		assert_eq!(Stakes::get()[&103], 99);
+		assert!(training_events().contains(&Event::VoterPenalized {
+			dispute,
+			voter: 103,
+			amount: 1
+		}));
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
+		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+	});
+}
+
+/// A validator that seals a guess and opens it only if the others agree gains nothing by
+/// keeping it shut: a shut seal costs what a wrong vote does, also when no verdict is reached.
+#[test]
+fn a_seal_left_shut_costs_its_validator_even_without_a_verdict() {
+	run(|| {
+		WrongVoteSlash::set(Perbill::from_percent(1));
+		let id = started(spec());
+		let liar = workers_of(id, 0, 0)[1];
+		train_round(id, 0, lying(liar));
+		let dispute = bisected(id, 0, 0);
+		for voter in VALIDATORS {
+			assert_ok!(seal_vote(voter, dispute, Verdict::Correct(good(0, 0))));
+		}
+		// Two open theirs; two keep theirs shut: no verdict carries 2/3.
+		assert_ok!(reveal_vote(100, dispute, Verdict::Correct(good(0, 0))));
+		assert_ok!(reveal_vote(101, dispute, Verdict::Correct(good(0, 0))));
+		run_to_block(Disputes::<Test>::get(dispute).unwrap().deadline);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Unresolved);
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Unresolved);
+		for voter in [100, 101] {
+			assert_eq!(Stakes::get()[&voter], 100);
+		}
+		for voter in [102, 103] {
+			assert_eq!(Stakes::get()[&voter], 99);
+		}
 	});
 }
 
@@ -146,13 +295,33 @@ fn a_vote_counts_only_while_its_voter_validates() {
 		train_round(id, 0, lying(liar));
 		let dispute = bisected(id, 0, 0);
 		let verdict = Verdict::Correct(good(0, 0));
-		assert_ok!(vote(100, dispute, verdict));
+		assert_ok!(seal_vote(100, dispute, verdict));
 		// 100 leaves the active set: 300 of stake remain, and its vote no longer counts.
 		Stakes::mutate(|stakes| stakes.remove(&100));
-		assert_ok!(vote(101, dispute, verdict));
-		assert_ok!(vote(102, dispute, verdict));
+		vote_for(dispute, &[101, 102], verdict);
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
-		assert_ok!(vote(103, dispute, verdict));
+		// It may still open its seal (and so escape the penalty of a shut one); the dispute
+		// then waits for 103, whose stake 101 and 102 need.
+		assert_ok!(reveal_vote(100, dispute, verdict));
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
+		run_to_block(Disputes::<Test>::get(dispute).unwrap().deadline);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Unresolved);
+	});
+}
+
+#[test]
+fn a_voter_that_left_the_active_set_backs_nothing() {
+	run(|| {
+		let id = started(spec());
+		let liar = workers_of(id, 0, 0)[1];
+		train_round(id, 0, lying(liar));
+		let dispute = bisected(id, 0, 0);
+		let verdict = Verdict::Correct(good(0, 0));
+		assert_ok!(seal_vote(100, dispute, verdict));
+		Stakes::mutate(|stakes| stakes.remove(&100));
+		vote_for(dispute, &[101, 102, 103], verdict);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
+		assert_ok!(reveal_vote(100, dispute, verdict));
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
 		// The verifier reward goes to the voters of the verdict that still validate.
 		assert_eq!(free(100), 1_000);
@@ -174,7 +343,7 @@ fn a_whole_shard_dispute_of_the_standbys_retry_waits_behind_those_still_open() {
 		let silent = workers_of(id, 0, 1);
 		train_round(id, 0, |_, s| (s == 0).then(|| good(0, s)));
 		let first = Disputes::<Test>::get(dispute_of(id, 0, 0)).unwrap();
-		assert_eq!(first.deadline, System::block_number() + u64::from(vote_window));
+		assert_eq!(first.sealing_ends, System::block_number() + u64::from(vote_window));
 		let standbys = workers_of(id, 0, 1);
 		assert!(standbys.iter().all(|w| !silent.contains(w)), "{standbys:?} {silent:?}");
 		for worker in &standbys {
@@ -188,8 +357,8 @@ fn a_whole_shard_dispute_of_the_standbys_retry_waits_behind_those_still_open() {
 		// The retry's audit waits a window more: shard 0's is still open, and a verifier
 		// recomputes one shard at a time.
 		let now = System::block_number();
-		assert!(first.deadline > now);
+		assert!(first.sealing_ends > now);
 		let second = Disputes::<Test>::get(dispute_of(id, 0, 1)).unwrap();
-		assert_eq!(second.deadline, now + 2 * u64::from(vote_window));
+		assert_eq!(second.sealing_ends, now + 2 * u64::from(vote_window));
 	});
 }

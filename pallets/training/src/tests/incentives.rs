@@ -101,9 +101,7 @@ fn a_slot_never_committed_costs_the_missed_slash() {
 			slashed: WORKER_BOND / 100,
 		}));
 		let dispute = dispute_of(id, 0, 0);
-		for voter in VALIDATORS {
-			let _ = vote(voter, dispute, Verdict::Correct(good(0, 0)));
-		}
+		vote_for(dispute, &VALIDATORS, Verdict::Correct(good(0, 0)));
 		// The partner, who did its work, is paid.
 		assert_eq!(free(lone), 10_000 - WORKER_BOND + REWARD);
 		assert_eq!(Workers::held(&lone), WORKER_BOND);
@@ -253,9 +251,7 @@ fn anyone_bonded_may_challenge_a_checkpoint_and_the_winner_is_paid_its_fee() {
 		let right = checkpoint_after(0);
 		assert_ok!(Training::dispute_checkpoint(RuntimeOrigin::signed(outsider), id, 0, right));
 		let dispute = challenge_of(id, 0);
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, dispute, Verdict::Correct(right)));
-		}
+		vote_for(dispute, &[100, 101, 102], Verdict::Correct(right));
 		assert_eq!(bounty(id).checkpoint, right);
 		assert_eq!(Workers::held(&aggregator), WORKER_BOND - WORKER_BOND / 10);
 		assert!(training_events().contains(&Event::CheckpointFeePaid {
@@ -280,14 +276,22 @@ fn a_counted_vote_is_free_and_a_vote_against_the_verdict_is_penalized() {
 		let dispute = bisected(id, 0, 0);
 		let right = Verdict::Correct(good(0, 0));
 
-		// A refused vote pays its fee; a counted one does not.
-		let refused = Training::vote(RuntimeOrigin::signed(OWNER), dispute, right).unwrap_err();
+		// A refused vote pays its fee; a counted one does not, sealed or opened.
+		let seal = H256::repeat_byte(7);
+		let refused = Training::vote(RuntimeOrigin::signed(OWNER), dispute, seal).unwrap_err();
 		assert_eq!(refused.post_info.pays_fee, Pays::Yes);
-		let counted = Training::vote(RuntimeOrigin::signed(100), dispute, Verdict::NoneCorrect);
+		let wrong = Verdict::NoneCorrect;
+		let sealed = vote_seal(dispute, &wrong, &vote_salt(100, dispute), &100u64.encode());
+		let counted = Training::vote(RuntimeOrigin::signed(100), dispute, sealed);
 		assert_eq!(counted.unwrap().pays_fee, Pays::No);
-		for voter in [101, 102, 103] {
-			assert_ok!(vote(voter, dispute, right));
-		}
+		vote_for(dispute, &[101, 102, 103], right);
+		let opened = Training::reveal_vote(
+			RuntimeOrigin::signed(100),
+			dispute,
+			wrong,
+			vote_salt(100, dispute),
+		);
+		assert_eq!(opened.unwrap().pays_fee, Pays::No);
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(right));
 		// The winners share the 20 of verifier reward by stake: 200, 100 and 100 of 400.
 		assert_eq!(free(101), 1_000 + 10);
@@ -349,9 +353,7 @@ fn a_bogus_first_challenge_cannot_keep_an_honest_one_out() {
 		assert_ok!(challenge(honest_reviewer, right));
 		let dispute = challenge_of(id, 0);
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().candidates.len(), 3);
-		for voter in [100, 101, 102] {
-			assert_ok!(vote(voter, dispute, Verdict::Correct(right)));
-		}
+		vote_for(dispute, &[100, 101, 102], Verdict::Correct(right));
 		assert_eq!(bounty(id).checkpoint, right);
 		for liar in [aggregator, accomplice] {
 			assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);

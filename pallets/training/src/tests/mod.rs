@@ -14,7 +14,7 @@ mod rounds;
 
 use crate::{mock::*, *};
 use codec::Encode;
-use cohort_primitives::{seal, Verdict, H256};
+use cohort_primitives::{seal, vote_seal, Verdict, H256};
 use frame_support::{
 	assert_ok,
 	traits::fungible::{Inspect, InspectHold},
@@ -213,8 +213,49 @@ fn aggregate(id: BountyId, round: RoundIndex, checkpoint: H256) {
 	run_to_block(phase_deadline(id, round));
 }
 
-fn vote(voter: AccountId, dispute: DisputeId, verdict: Verdict) -> DispatchResult {
-	Training::vote(RuntimeOrigin::signed(voter), dispute, verdict).map(drop).map_err(|e| e.error)
+/// `voter`'s salt for its sealed vote on `dispute`.
+fn vote_salt(voter: AccountId, dispute: DisputeId) -> H256 {
+	H256::from_low_u64_be(voter * 1_000_000 + dispute)
+}
+
+/// `voter` seals its vote `verdict` on `dispute`.
+fn seal_vote(voter: AccountId, dispute: DisputeId, verdict: Verdict) -> DispatchResult {
+	let seal = vote_seal(dispute, &verdict, &vote_salt(voter, dispute), &voter.encode());
+	Training::vote(RuntimeOrigin::signed(voter), dispute, seal).map(drop).map_err(|e| e.error)
+}
+
+/// `voter` opens its sealed vote `verdict` on `dispute`.
+fn reveal_vote(voter: AccountId, dispute: DisputeId, verdict: Verdict) -> DispatchResult {
+	let salt = vote_salt(voter, dispute);
+	Training::reveal_vote(RuntimeOrigin::signed(voter), dispute, verdict, salt)
+		.map(drop)
+		.map_err(|e| e.error)
+}
+
+/// Run to the block at which sealing ends on `dispute`, if it has not ended yet.
+fn end_sealing(dispute: DisputeId) {
+	let ends = Disputes::<Test>::get(dispute).expect("dispute exists").sealing_ends;
+	if System::block_number() < ends {
+		run_to_block(ends);
+	}
+}
+
+/// Each of `votes` is sealed, sealing ends (at once once all the stake has sealed, else at
+/// the vote window's end), and each is opened, in order.
+fn vote_all(dispute: DisputeId, votes: &[(AccountId, Verdict)]) {
+	for (voter, verdict) in votes {
+		assert_ok!(seal_vote(*voter, dispute, *verdict));
+	}
+	end_sealing(dispute);
+	for (voter, verdict) in votes {
+		assert_ok!(reveal_vote(*voter, dispute, *verdict));
+	}
+}
+
+/// `voters` all vote `verdict` on `dispute` (see [`vote_all`]).
+fn vote_for(dispute: DisputeId, voters: &[AccountId], verdict: Verdict) {
+	let votes: Vec<_> = voters.iter().map(|voter| (*voter, verdict)).collect();
+	vote_all(dispute, &votes);
 }
 
 fn dispute_of(id: BountyId, round: RoundIndex, s: ShardIndex) -> DisputeId {

@@ -256,9 +256,7 @@ fn a_withheld_reveal_is_slashed_and_not_handed_to_a_standby() {
 		for standby in &standbys {
 			assert_noop!(commit(*standby, id, 0, 0, good(0, 0)), Error::<Test>::WrongPhase);
 		}
-		for voter in VALIDATORS {
-			let _ = vote(voter, dispute, Verdict::Correct(good(0, 0)));
-		}
+		vote_for(dispute, &VALIDATORS, Verdict::Correct(good(0, 0)));
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
 		assert_eq!(free(partner), 10_000 - WORKER_BOND + REWARD);
 		assert_eq!(free(withholder), 10_000 - WORKER_BOND);
