@@ -248,8 +248,15 @@ impl<T: Config> Pallet<T> {
 
 	/// The verdict whose opened votes carry more than 2/3 of the active stake, if one does.
 	fn winning(record: &DisputeOf<T>) -> Option<Verdict> {
+		// Each verdict once, so that each voter's stake is read once.
+		let mut verdicts: Vec<Verdict> = Vec::new();
+		for verdict in record.votes.iter().filter_map(|v| v.verdict) {
+			if !verdicts.contains(&verdict) {
+				verdicts.push(verdict);
+			}
+		}
 		let total = T::Voters::total();
-		record.votes.iter().filter_map(|v| v.verdict).find(|verdict| {
+		verdicts.into_iter().find(|verdict| {
 			let backing = Self::stake_behind(record, |v| v.verdict == Some(*verdict));
 			// 3·backing > 2·total.
 			backing.saturating_mul(3u32.into()) > total.saturating_mul(2u32.into())

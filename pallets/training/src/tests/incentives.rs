@@ -309,6 +309,95 @@ fn a_counted_vote_is_free_and_a_vote_against_the_verdict_is_penalized() {
 	});
 }
 
+/// What a validator may do with a dispute, honest or not.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum VoterPlay {
+	/// Recompute, seal the right verdict, open it.
+	Honest,
+	/// Send nothing.
+	Abstain,
+	/// Send another validator's seal bytes, hoping to share its reward.
+	CopySeal,
+	/// Seal a wrong guess and open it.
+	WrongOpened,
+	/// Seal a wrong guess and keep it shut once the others' votes show it lost.
+	WrongShut,
+}
+
+/// Validator 103's gain (reward earned minus stake lost) when it plays `play` on a dispute the
+/// three others vote honestly on.
+fn voter_payoff(play: VoterPlay) -> i64 {
+	let mut payoff = 0;
+	run(|| {
+		WrongVoteSlash::set(Perbill::from_percent(10));
+		let id = started(spec());
+		let liar = workers_of(id, 0, 0)[1];
+		train_round(id, 0, lying(liar));
+		let dispute = bisected(id, 0, 0);
+		let right = Verdict::Correct(good(0, 0));
+		for voter in [100, 101, 102] {
+			assert_ok!(seal_vote(voter, dispute, right));
+		}
+		let wrong = Verdict::Correct(bad());
+		match play {
+			VoterPlay::Honest => {
+				assert_ok!(seal_vote(103, dispute, right));
+			}
+			VoterPlay::Abstain => {}
+			VoterPlay::CopySeal => {
+				let seen = Disputes::<Test>::get(dispute).unwrap().votes[0].seal;
+				assert_ok!(Training::vote(RuntimeOrigin::signed(103), dispute, seen));
+			}
+			VoterPlay::WrongOpened | VoterPlay::WrongShut => {
+				assert_ok!(seal_vote(103, dispute, wrong));
+			}
+		}
+		end_sealing(dispute);
+		for voter in [100, 101, 102] {
+			assert_ok!(reveal_vote(voter, dispute, right));
+		}
+		match play {
+			VoterPlay::Honest => {
+				assert_ok!(reveal_vote(103, dispute, right));
+			}
+			VoterPlay::WrongOpened => {
+				assert_ok!(reveal_vote(103, dispute, wrong));
+			}
+			_ => {}
+		}
+		run_to_block(Disputes::<Test>::get(dispute).unwrap().deadline);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(right));
+		payoff = free(103) as i64 - 1_000 + Stakes::get()[&103] as i64 - 100;
+	});
+	payoff
+}
+
+/// A rational validator picks the play that pays it most: that is recomputing and voting
+/// honestly. Copying a seal, or guessing wrong whether it opens the guess or not, loses
+/// `WrongVoteSlash` of its stake; abstaining earns nothing.
+#[test]
+fn a_rational_validator_earns_most_by_recomputing_and_voting_honestly() {
+	let plays = [
+		VoterPlay::Honest,
+		VoterPlay::Abstain,
+		VoterPlay::CopySeal,
+		VoterPlay::WrongOpened,
+		VoterPlay::WrongShut,
+	];
+	let payoffs: Vec<(VoterPlay, i64)> = plays.iter().map(|p| (*p, voter_payoff(*p))).collect();
+	// The 20 of verifier reward shared by four equal stakes; 10 % of a stake of 100.
+	assert_eq!(
+		payoffs,
+		vec![
+			(VoterPlay::Honest, 5),
+			(VoterPlay::Abstain, 0),
+			(VoterPlay::CopySeal, -10),
+			(VoterPlay::WrongOpened, -10),
+			(VoterPlay::WrongShut, -10),
+		]
+	);
+}
+
 #[test]
 fn the_class_is_drawn_in_proportion_to_its_workers() {
 	run(|| {
