@@ -42,8 +42,14 @@ async fn a_finality_stall_slashes_no_honest_worker() {
 	let (serving, submitted) = deployment.submit("Ferdie//stash", &submit).await.unwrap();
 	assert_eq!(submitted["bounty"], 0, "{submitted}");
 
-	// Charlie and Dave (half the stake) stop voting: nothing more is finalized.
+	// Charlie and Dave (half the stake) stop voting: nothing more is finalized. Both stop
+	// before either comes back (without GRANDPA), so that the stall begins at once however
+	// long a restart takes on a loaded machine: restarting one after the other once let the
+	// round finish before the second went down.
 	let network = deployment.network_mut();
+	for node in [2, 3] {
+		network.kill(node).await;
+	}
 	for node in [2, 3] {
 		network.restart_with(node, vec!["--no-grandpa".into()]).await.unwrap();
 	}

@@ -133,10 +133,7 @@ fn a_dispute_without_quorum_is_unresolved_and_nobody_is_slashed() {
 #[test]
 fn seals_are_refused_from_non_validators_twice_or_after_sealing() {
 	run(|| {
-		let id = started(spec());
-		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, lying(liar));
-		let dispute = bisected(id, 0, 0);
+		let (_, _, dispute) = lying_dispute();
 		assert_noop!(seal_vote(100, 99, Verdict::NoneCorrect), Error::<Test>::UnknownDispute);
 		assert_noop!(seal_vote(10, dispute, Verdict::NoneCorrect), Error::<Test>::NotValidator);
 		assert_ok!(seal_vote(100, dispute, Verdict::NoneCorrect));
@@ -149,10 +146,7 @@ fn seals_are_refused_from_non_validators_twice_or_after_sealing() {
 #[test]
 fn votes_open_only_after_sealing_with_their_own_seal_once_and_in_time() {
 	run(|| {
-		let id = started(spec());
-		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, lying(liar));
-		let dispute = bisected(id, 0, 0);
+		let (_, _, dispute) = lying_dispute();
 		let verdict = Verdict::Correct(good(0, 0));
 		assert_ok!(seal_vote(100, dispute, verdict));
 		assert_ok!(seal_vote(101, dispute, Verdict::NoneCorrect));
@@ -185,10 +179,7 @@ fn votes_open_only_after_sealing_with_their_own_seal_once_and_in_time() {
 #[test]
 fn sealing_ends_once_all_the_stake_has_sealed() {
 	run(|| {
-		let id = started(spec());
-		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, lying(liar));
-		let dispute = bisected(id, 0, 0);
+		let (_, _, dispute) = lying_dispute();
 		let verdict = Verdict::Correct(good(0, 0));
 		let before = Disputes::<Test>::get(dispute).unwrap();
 		for voter in VALIDATORS {
@@ -218,10 +209,7 @@ fn sealing_ends_once_all_the_stake_has_sealed() {
 fn a_copied_seal_cannot_be_opened_and_costs_its_copier() {
 	run(|| {
 		WrongVoteSlash::set(Perbill::from_percent(1));
-		let id = started(spec());
-		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, lying(liar));
-		let dispute = bisected(id, 0, 0);
+		let (id, liar, dispute) = lying_dispute();
 		let verdict = Verdict::Correct(good(0, 0));
 		for voter in [100, 101, 102] {
 			assert_ok!(seal_vote(voter, dispute, verdict));
@@ -265,10 +253,7 @@ fn a_copied_seal_cannot_be_opened_and_costs_its_copier() {
 fn a_seal_left_shut_costs_its_validator_even_without_a_verdict() {
 	run(|| {
 		WrongVoteSlash::set(Perbill::from_percent(1));
-		let id = started(spec());
-		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, lying(liar));
-		let dispute = bisected(id, 0, 0);
+		let (id, _, dispute) = lying_dispute();
 		for voter in VALIDATORS {
 			assert_ok!(seal_vote(voter, dispute, Verdict::Correct(good(0, 0))));
 		}
@@ -290,10 +275,7 @@ fn a_seal_left_shut_costs_its_validator_even_without_a_verdict() {
 #[test]
 fn a_vote_counts_only_while_its_voter_validates() {
 	run(|| {
-		let id = started(spec());
-		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, lying(liar));
-		let dispute = bisected(id, 0, 0);
+		let (_, _, dispute) = lying_dispute();
 		let verdict = Verdict::Correct(good(0, 0));
 		assert_ok!(seal_vote(100, dispute, verdict));
 		// 100 leaves the active set: 300 of stake remain, and its vote no longer counts.
@@ -312,10 +294,7 @@ fn a_vote_counts_only_while_its_voter_validates() {
 #[test]
 fn a_voter_that_left_the_active_set_backs_nothing() {
 	run(|| {
-		let id = started(spec());
-		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, lying(liar));
-		let dispute = bisected(id, 0, 0);
+		let (_, _, dispute) = lying_dispute();
 		let verdict = Verdict::Correct(good(0, 0));
 		assert_ok!(seal_vote(100, dispute, verdict));
 		Stakes::mutate(|stakes| stakes.remove(&100));

@@ -330,10 +330,7 @@ fn voter_payoff(play: VoterPlay) -> i64 {
 	let mut payoff = 0;
 	run(|| {
 		WrongVoteSlash::set(Perbill::from_percent(10));
-		let id = started(spec());
-		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, lying(liar));
-		let dispute = bisected(id, 0, 0);
+		let (_, _, dispute) = lying_dispute();
 		let right = Verdict::Correct(good(0, 0));
 		for voter in [100, 101, 102] {
 			assert_ok!(seal_vote(voter, dispute, right));

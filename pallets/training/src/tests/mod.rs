@@ -265,6 +265,15 @@ fn dispute_of(id: BountyId, round: RoundIndex, s: ShardIndex) -> DisputeId {
 	}
 }
 
+/// A first round of the mock spec whose shard 0 has a lying replica, the bisection game of
+/// its dispute played out: the bounty, the liar and the dispute, open to votes.
+fn lying_dispute() -> (BountyId, AccountId, DisputeId) {
+	let id = started(spec());
+	let liar = workers_of(id, 0, 0)[1];
+	train_round(id, 0, lying(liar));
+	(id, liar, bisected(id, 0, 0))
+}
+
 fn game(dispute: DisputeId) -> Bisection<AccountId, u64> {
 	Games::<Test>::get(dispute).expect("the dispute is bisected")
 }
