@@ -130,10 +130,15 @@ impl Verifier {
 				id,
 				tokio::spawn(async move {
 					match step {
-						Step::Seal => match settle(&cx, dispute).await {
+						Step::Seal => match seal_verdict(&cx, dispute).await {
+							// Sealed, or decided not to vote: not asked again.
 							Ok(verdict) => {
-								tracing::info!(dispute = id, ?verdict, "sealed");
-								// Sealed, or decided not to vote: not asked again.
+								match verdict {
+									Some(verdict) => {
+										tracing::info!(dispute = id, ?verdict, "sealed")
+									}
+									None => tracing::info!(dispute = id, "abstained"),
+								}
 								sealed.lock().expect("not poisoned").insert(id);
 							}
 							Err(e) => tracing::warn!(dispute = id, "cannot seal a vote: {e}"),
@@ -155,7 +160,7 @@ impl Verifier {
 
 /// Recompute what `dispute` is about, seal the verdict, and return it; `None` when the
 /// verifier cannot tell the candidates apart and abstains.
-async fn settle(cx: &Context, dispute: DisputeView) -> Result<Option<Verdict>, DutyError> {
+async fn seal_verdict(cx: &Context, dispute: DisputeView) -> Result<Option<Verdict>, DutyError> {
 	let at = cx.chain.best().await?;
 	let d = &dispute.dispute;
 	let job = cx.job(&at, d.bounty).await?;
