@@ -3,10 +3,12 @@
 //! trajectory commits to, and what a referee resumes from to recompute one disputed step.
 //!
 //! The arithmetic is candle-nn 0.11's `AdamW` and `SGD`, op for op and in the same order, so
-//! the bytes are too (a test trains with both side by side).
+//! the bytes are too (a test trains with both side by side). AdamW's update runs fused on the
+//! CPU ([`cohort_kernels::adamw`]), with the same bytes as the composed ops.
 
 use crate::trainer::params::Params;
 use candle_core::{backprop::GradStore, Result, Var};
+use cohort_kernels::adamw;
 use cohort_primitives::Optimizer;
 
 /// AdamW's constants: candle-nn's defaults, without weight decay (Cohort's bounties do not
@@ -74,21 +76,18 @@ impl Inner {
 		match self {
 			Inner::AdamW { learning_rate, moments, steps_taken } => {
 				*steps_taken += 1;
-				let lr = *learning_rate;
-				let scale_m = 1f64 / (1f64 - BETA1.powi(*steps_taken as i32));
-				let scale_v = 1f64 / (1f64 - BETA2.powi(*steps_taken as i32));
-				for ((_, theta), Moments { first: m, second: v }) in params.named().zip(moments) {
-					let Some(g) = grads.get(theta) else { continue };
-					let next_m = ((m.as_tensor() * BETA1)? + (g * (1.0 - BETA1))?)?;
-					let next_v = ((v.as_tensor() * BETA2)? + (g.sqr()? * (1.0 - BETA2))?)?;
-					let m_hat = (&next_m * scale_m)?;
-					let v_hat = (&next_v * scale_v)?;
-					// candle-nn first scales θ by (1 - lr·λ); with λ = 0 that is θ·1, exact.
-					let adjusted = (m_hat / (v_hat.sqrt()? + EPS)?)?;
-					let next_theta = (theta.as_tensor() - (adjusted * lr)?)?;
-					m.set(&next_m)?;
-					v.set(&next_v)?;
-					theta.set(&next_theta)?;
+				let step = adamw::Step {
+					beta1: BETA1,
+					beta2: BETA2,
+					eps: EPS,
+					learning_rate: *learning_rate,
+					scale_m: 1f64 / (1f64 - BETA1.powi(*steps_taken as i32)),
+					scale_v: 1f64 / (1f64 - BETA2.powi(*steps_taken as i32)),
+				};
+				for ((_, theta), Moments { first, second }) in params.named().zip(moments) {
+					if let Some(g) = grads.get(theta) {
+						adamw::update(theta, first, second, g, &step)?;
+					}
 				}
 				Ok(())
 			}
