@@ -174,6 +174,12 @@ impl Delta {
 			for dim in &tensor.dims {
 				out.extend_from_slice(&(*dim as u64).to_le_bytes());
 			}
+			// On a little-endian machine the values' memory is their canonical bytes: one copy.
+			// This runs on the whole training state after every inner step (the trajectory),
+			// where pushing value by value was 8 % of an MLP step (`perf`).
+			#[cfg(target_endian = "little")]
+			out.extend_from_slice(bytemuck::cast_slice(&tensor.data));
+			#[cfg(target_endian = "big")]
 			for value in &tensor.data {
 				out.extend_from_slice(&value.to_le_bytes());
 			}
