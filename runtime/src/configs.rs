@@ -319,6 +319,12 @@ impl pallet_training::Config for Runtime {
 	// cover the block that ended sealing reaching the verifier, a reorganisation and a resend.
 	// Only a seal left shut makes a dispute wait for them all.
 	type VoteRevealBlocks = ConstU32<6>;
+	// A round's whole-shard disputes (audits, lone reveals) end one vote window apart, up to
+	// 8 windows more than the first: at the 10 % audit rate a 32-shard round expects about
+	// 3. Where a third of the stake withholds its votes, a round waits at most 9 windows
+	// instead of 32; past the 9th in one round, a verifier cannot recompute them all in time
+	// and the rest end unresolved.
+	type MaxRecomputeQueue = ConstU32<8>;
 	// The aggregator and reviewers fetch the accepted deltas and combine them (a second or
 	// two), after finality's lag.
 	type MinReviewBlocks = ConstU32<6>;

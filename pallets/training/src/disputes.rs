@@ -113,7 +113,9 @@ impl<T: Config> Pallet<T> {
 	/// dispute is settled by recomputing the whole shard, which a verifier does one shard at
 	/// a time: `recomputes` counts those open before this one (opened in this block, or
 	/// still open from earlier: [`Self::queued_recomputes`]), and each waits a vote window
-	/// more than the one before it, or the last would expire before its turn.
+	/// more than the one before it, or the last would expire before its turn; up to
+	/// [`Config::MaxRecomputeQueue`] windows more, so that withheld votes cannot hold the
+	/// round for a window per shard.
 	pub(crate) fn open_shard_dispute(
 		p: &Progress<T>,
 		shard: ShardIndex,
@@ -128,7 +130,7 @@ impl<T: Config> Pallet<T> {
 		let wait = match &game {
 			Some(game) => Self::game_blocks(game.leaves),
 			None => {
-				let queued = *recomputes;
+				let queued = (*recomputes).min(T::MaxRecomputeQueue::get());
 				*recomputes = recomputes.saturating_add(1);
 				p.bounty.spec.deadlines.vote.saturating_mul(queued)
 			}

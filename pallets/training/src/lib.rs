@@ -293,6 +293,16 @@ pub mod pallet {
 		#[pallet::constant]
 		type VoteRevealBlocks: Get<u32>;
 
+		/// The most vote windows a whole-shard dispute's window is extended by, for the
+		/// disputes of its round queued before it (a verifier recomputes whole shards one at a
+		/// time; see `open_shard_dispute`). Without a cap, validators holding a third of the
+		/// stake who withhold their votes hold a round of `MaxShardsPerRound` such disputes
+		/// for as many windows; with it, for at most this many more than one. Disputes queued
+		/// beyond it share the last window, and those no verifier reaches in it end
+		/// unresolved.
+		#[pallet::constant]
+		type MaxRecomputeQueue: Get<u32>;
+
 		/// How many aggregators a round designates, one after another, before it gives up.
 		#[pallet::constant]
 		type MaxAggregatorAttempts: Get<u32>;

@@ -119,6 +119,7 @@ impl pallet_training::Config for Test {
 	type MinRevealBlocks = ConstU32<2>;
 	type MinVoteBlocks = ConstU32<2>;
 	type VoteRevealBlocks = ConstU32<2>;
+	type MaxRecomputeQueue = ConstU32<2>;
 	type MinReviewBlocks = ConstU32<2>;
 	type MaxInnerSteps = ConstU32<1_000>;
 	type MaxBatchSize = ConstU32<1_024>;

@@ -99,6 +99,30 @@ fn whole_shard_disputes_opened_together_each_get_a_vote_window_more() {
 }
 
 #[test]
+fn withheld_votes_hold_a_round_of_whole_shard_disputes_for_at_most_the_capped_queue() {
+	run(|| {
+		let id = started(BountySpec { shards_per_round: 4, audit_rate: Perbill::one(), ..spec() });
+		train_round(id, 0, honest(0));
+		// Four audits open together; the queue is capped at two windows (the mock's
+		// `MaxRecomputeQueue`), so the last two share the third window.
+		let disputes: Vec<DisputeId> = (0..4).map(|s| dispute_of(id, 0, s)).collect();
+		let record = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap();
+		let vote_window = u64::from(spec().deadlines.vote);
+		let first = record(0).sealing_ends;
+		let ends: Vec<u64> = (0..4).map(|s| record(s).sealing_ends - first).collect();
+		assert_eq!(ends, [0, vote_window, 2 * vote_window, 2 * vote_window]);
+		// Nobody votes: by the third window's deadline, 2 windows after the first's rather
+		// than 3, every dispute has ended unresolved and, nothing accepted, the next round
+		// has started.
+		run_to_block(record(3).deadline);
+		for s in 0..4 {
+			assert_eq!(record(s).status, DisputeStatus::Unresolved);
+		}
+		assert_eq!((bounty(id).round, phase(id)), (1, Phase::Training));
+	});
+}
+
+#[test]
 fn a_dispute_without_quorum_is_unresolved_and_nobody_is_slashed() {
 	run(|| {
 		let id = started(spec());
