@@ -58,7 +58,10 @@ use cohort_primitives::{seal, BountyId, DisputeId, RoundIndex, ShardIndex, H256}
 use futures::StreamExt;
 use std::{
 	collections::{HashMap, HashSet},
-	sync::{Arc, Mutex},
+	sync::{
+		atomic::{AtomicU32, Ordering},
+		Arc, Mutex,
+	},
 	time::{Duration, Instant},
 };
 use tokio::task::JoinHandle;
@@ -110,12 +113,12 @@ pub const REVEAL_DEPTH: u32 = 2;
 /// to be sent and included again if a reorganisation takes the first one away.
 pub const REVEAL_FALLBACK_BLOCKS: u32 = 6;
 
-/// Blocks after which a duty that succeeded is done again if the chain still asks for it:
-/// its extrinsic was in a best block that a reorganisation took away.
+/// Blocks after a duty finished (its extrinsic in a best block) after which it is done again
+/// if the chain still asks for it: that block was taken away by a reorganisation.
 const REDO_AFTER_BLOCKS: u32 = 3;
 
 // A reveal sent at the fallback point lands a block later; taken away, it is sent again
-// `REDO_AFTER_BLOCKS` after it was first sent and must land in a block before the deadline.
+// `REDO_AFTER_BLOCKS` after it landed and must land in a block before the deadline.
 const _: () = assert!(REVEAL_FALLBACK_BLOCKS > REDO_AFTER_BLOCKS + 2);
 
 /// Blocks before the commit deadline at which a slot whose data nobody serves is declined.
@@ -132,21 +135,53 @@ impl Duty {
 	}
 }
 
+/// The duties that succeeded, each with the best block it was seen finished at, shared between
+/// the block loop and the duties it runs. Counted from the finish, not the start: a commit
+/// that trained for thirty blocks and landed just now is not sent again because the worker's
+/// view of the chain lags a block behind its own extrinsic.
+#[derive(Clone, Default)]
+struct Finished {
+	/// The best block being handled.
+	best: Arc<AtomicU32>,
+	at: Arc<Mutex<HashMap<Duty, u32>>>,
+}
+
+impl Finished {
+	/// The loop handles best block `number` now.
+	fn advance(&self, number: u32) {
+		self.best.store(number, Ordering::Relaxed);
+	}
+
+	fn best(&self) -> u32 {
+		self.best.load(Ordering::Relaxed)
+	}
+
+	/// `duty` succeeded at the current best block.
+	fn record(&self, duty: Duty) {
+		self.at.lock().expect("not poisoned").insert(duty, self.best());
+	}
+
+	/// Whether `duty` needs no doing now: it is done for good, or finished too recently for
+	/// the chain's silence about it to mean a reorganisation took it away.
+	fn settled(&self, duty: Duty) -> bool {
+		let at = self.at.lock().expect("not poisoned").get(&duty).copied();
+		at.is_some_and(|at| duty.once() || self.best() < at + REDO_AFTER_BLOCKS)
+	}
+}
+
 /// The worker role.
 pub struct Worker {
 	cx: Context,
 	running: HashMap<Duty, JoinHandle<()>>,
-	/// Duties that succeeded, with the best block they were seen done at: the chain may show
-	/// their effect only a block later, or lose it in a reorganisation.
-	done: Arc<Mutex<HashMap<Duty, u32>>>,
+	/// Duties that succeeded, and the best block being handled: the chain may show a duty's
+	/// effect only a block later, or lose it in a reorganisation.
+	finished: Finished,
 	rounds_seen: HashSet<(BountyId, RoundIndex)>,
 	serving: HashSet<H256>,
 	/// Milliseconds per block, for judging what fits before a deadline.
 	slot_ms: u64,
 	/// The blocks a side of a bisection game has for each move.
 	move_blocks: u32,
-	/// The best block being handled.
-	number: u32,
 }
 
 impl Worker {
@@ -155,12 +190,11 @@ impl Worker {
 		Self {
 			cx,
 			running: HashMap::new(),
-			done: Default::default(),
+			finished: Finished::default(),
 			rounds_seen: HashSet::new(),
 			serving: HashSet::new(),
 			slot_ms: 0,
 			move_blocks: 0,
-			number: 0,
 		}
 	}
 
@@ -178,7 +212,7 @@ impl Worker {
 		tracing::info!(account = %self.cx.keys.ss58_address(), peer = %self.cx.network.peer_id(), "worker running");
 		while let Some(at) = blocks.next().await {
 			let at = at?;
-			self.number = at.number;
+			self.finished.advance(at.number);
 			self.running.retain(|_, task| !task.is_finished());
 			if last_heartbeat.is_none_or(|last| at.number >= last + heartbeat_every) {
 				last_heartbeat = Some(at.number);
@@ -198,18 +232,13 @@ impl Worker {
 		duty: Duty,
 		work: impl std::future::Future<Output = Result<(), DutyError>> + Send + 'static,
 	) {
-		let now = self.number;
-		let done_at = self.done.lock().expect("not poisoned").get(&duty).copied();
-		let settled = done_at.is_some_and(|at| duty.once() || now < at + REDO_AFTER_BLOCKS);
-		if self.running.contains_key(&duty) || settled {
+		if self.running.contains_key(&duty) || self.finished.settled(duty) {
 			return;
 		}
-		let done = self.done.clone();
+		let finished = self.finished.clone();
 		let task = tokio::spawn(async move {
 			match work.await {
-				Ok(()) if duty != Duty::Heartbeat => {
-					done.lock().expect("not poisoned").insert(duty, now);
-				}
+				Ok(()) if duty != Duty::Heartbeat => finished.record(duty),
 				Ok(()) => {}
 				Err(e) => tracing::warn!(?duty, "{e}"),
 			}
@@ -696,5 +725,43 @@ async fn count_outcomes(cx: Context) {
 		if let Err((number, e)) = counted {
 			tracing::warn!("cannot read block #{number}'s events: {e}");
 		}
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	fn commit() -> Duty {
+		Duty::Commit { bounty: 0, round: 0, shard: 0, checkpoint: H256::repeat_byte(1) }
+	}
+
+	#[test]
+	fn a_duty_is_done_again_only_blocks_after_it_finished() {
+		let finished = Finished::default();
+		// Sent at block 2, the commit trains until block 30 and lands then.
+		finished.advance(2);
+		assert!(!finished.settled(commit()));
+		finished.advance(30);
+		finished.record(commit());
+		// The worker's view may not show the seal for a block or two: not sent again.
+		for block in 30..30 + REDO_AFTER_BLOCKS {
+			finished.advance(block);
+			assert!(finished.settled(commit()), "sent again at #{block}");
+		}
+		// Still not on chain three blocks after it landed: a reorganisation took it away.
+		finished.advance(30 + REDO_AFTER_BLOCKS);
+		assert!(!finished.settled(commit()));
+	}
+
+	#[test]
+	fn a_duty_done_for_good_stays_done() {
+		let finished = Finished::default();
+		let review = Duty::Review { bounty: 0, round: 0 };
+		finished.advance(5);
+		finished.record(review);
+		finished.advance(5 + 100 * REDO_AFTER_BLOCKS);
+		assert!(finished.settled(review));
+		assert!(!finished.settled(commit()));
 	}
 }
