@@ -320,7 +320,8 @@ mod benchmarks {
 			Disputes::<T>::get(dispute).expect("exists").status,
 			DisputeStatus::Settled(verdict)
 		);
-		assert_eq!(phase::<T>(bounty), Phase::Aggregating);
+		// Aggregation begins in the next block's hook, which draws the round after it.
+		assert_eq!(phase::<T>(bounty), Phase::Settling);
 	}
 
 	#[benchmark]

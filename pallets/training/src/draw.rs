@@ -2,7 +2,6 @@
 
 use crate::Config;
 use codec::Encode;
-use cohort_primitives::H256;
 use frame_support::traits::Randomness;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::Hash, PerThing, Perbill};
@@ -17,19 +16,8 @@ pub(crate) struct Draw {
 impl Draw {
 	/// A stream for `subject` (for example `(b"assign", bounty, round)`).
 	pub(crate) fn new<T: Config>(subject: impl Encode) -> Self {
-		Self::from_seed(Self::seed::<T>(subject))
-	}
-
-	/// The seed [`Draw::new`] would start from for `subject` at this block: fixed now, to draw
-	/// with later ([`Draw::from_seed`]), when whoever acts then must not choose the block.
-	pub(crate) fn seed<T: Config>(subject: impl Encode) -> H256 {
 		let (random, _) = T::Randomness::random(&subject.encode());
-		H256(sp_io::hashing::blake2_256(&random.encode()))
-	}
-
-	/// The stream of a seed taken earlier with [`Draw::seed`].
-	pub(crate) fn from_seed(seed: H256) -> Self {
-		Self { seed: seed.0, counter: 0 }
+		Self { seed: sp_io::hashing::blake2_256(&random.encode()), counter: 0 }
 	}
 
 	fn next_u64(&mut self) -> u64 {

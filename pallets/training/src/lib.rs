@@ -65,9 +65,11 @@
 //!    dispute. The surviving checkpoint becomes `H_{k+1}` (or the bounty completes: the last
 //!    round's checkpoint is the result). The next round does not wait for the review: it is
 //!    assigned as soon as the checkpoint is committed and trains from it, so the review window
-//!    overlaps its training. It is drawn with a seed fixed when aggregation began, so that the
-//!    aggregator cannot choose who works next by choosing its block. It cannot close before the
-//!    review ends; if the checkpoint does not stand, the round is voided
+//!    overlaps its training. It is drawn when aggregation began, from that block's randomness
+//!    and the workers eligible then ([`DrawnShards`]), so that neither the aggregator (by
+//!    choosing its block) nor a worker (by moving once it has seen the randomness) can choose
+//!    who works next. It cannot close before the review ends; if the checkpoint does not
+//!    stand, the round is voided
 //!    ([`Event::RoundVoided`]: its open slots close unpaid and unslashed, but a slot that missed
 //!    the reveal deadline is slashed as ever) and starts again from the checkpoint that did.
 //!    Whoever backed the checkpoint that fell pays for the voided work: its slash first pays
@@ -135,6 +137,8 @@ pub type ShardOf<T> = ShardState<<T as frame_system::Config>::AccountId>;
 /// A dispute as stored.
 pub type DisputeOf<T> =
 	Dispute<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+/// A bounty spec as stored.
+pub type SpecOf<T> = BountySpec<BalanceOf<T>, cohort_primitives::ModelConfig>;
 /// A bounty spec as a call carries it: the model config is a plain vector, checked against
 /// [`cohort_primitives::MAX_MODEL_CONFIG_LEN`] with a named error.
 pub type SpecInput<T> = BountySpec<BalanceOf<T>, alloc::vec::Vec<u8>>;
@@ -376,6 +380,20 @@ pub mod pallet {
 			NMapKey<Twox64Concat, ShardIndex>,
 		),
 		ShardOf<T>,
+		OptionQuery,
+	>;
+
+	/// The workers of each shard of a bounty's next round, drawn when aggregation began (see
+	/// `RoundPhase::Aggregating::next`); taken when that round starts on the proposed
+	/// checkpoint, dropped when it does not.
+	#[pallet::storage]
+	pub type DrawnShards<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		BountyId,
+		Twox64Concat,
+		ShardIndex,
+		BoundedVec<T::AccountId, ConstU32<MAX_REPLICATION>>,
 		OptionQuery,
 	>;
 
@@ -1388,6 +1406,23 @@ pub mod pallet {
 				ensure!(round.uncommitted == uncommitted, "the uncommitted count is off");
 				ensure!(round.unrevealed == unrevealed, "the unrevealed count is off");
 			}
+			// The next round is drawn ahead only while its current round aggregates, and then
+			// for every shard.
+			for (id, shard) in DrawnShards::<T>::iter_keys() {
+				let bounty = Bounties::<T>::get(id).ok_or("drawn shards outlived their bounty")?;
+				let phase = Rounds::<T>::get(id, bounty.round).map(|round| round.phase);
+				let drawn = matches!(phase, Some(RoundPhase::Aggregating { next: Some(_), .. }));
+				ensure!(drawn, "shards are drawn for a round not drawn ahead");
+				ensure!(shard < bounty.spec.shards_per_round, "a drawn shard is out of range");
+			}
+			for (id, bounty) in Bounties::<T>::iter() {
+				let Some(round) = Rounds::<T>::get(id, bounty.round) else { continue };
+				if let RoundPhase::Aggregating { next: Some(_), .. } = round.phase {
+					let drawn = (0..bounty.spec.shards_per_round)
+						.all(|shard| DrawnShards::<T>::contains_key(id, shard));
+					ensure!(drawn, "a round drawn ahead is missing a shard's workers");
+				}
+			}
 			for (who, duties) in Self::open_duties() {
 				ensure!(
 					T::Workers::open_assignments(&who) == duties,
@@ -1443,7 +1478,14 @@ pub mod pallet {
 						}
 					}
 					match &round.phase {
-						RoundPhase::Aggregating { aggregator, .. } => add(aggregator, true),
+						RoundPhase::Aggregating { aggregator, next, .. } => {
+							add(aggregator, true);
+							// The round after it, drawn ahead: each drawn slot is a duty.
+							let drawn = (0..bounty.spec.shards_per_round)
+								.filter(|_| next.is_some())
+								.filter_map(|shard| DrawnShards::<T>::get(id, shard));
+							drawn.flatten().for_each(|worker| add(&worker, true));
+						}
 						RoundPhase::Review { aggregator, challenge, .. } => {
 							add(aggregator, true);
 							for challenger in challenge.iter().flat_map(|c| c.challengers.iter()) {

@@ -10,8 +10,9 @@
 
 use crate::{
 	assignment, draw::Draw, shards::ShardDecision, Bounties, BountyId, BountyOf, BountyStatus,
-	Config, DisputeSubject, Error, Event, Pallet, RoundIndex, RoundInfo, RoundOf, RoundPhase,
-	Rounds, ShardOutcome, ShardState, Shards, SlotOutcome, WeightInfo, MAX_STANDBYS,
+	Config, DisputeSubject, DrawnShards, Error, Event, NextRound, Pallet, RoundIndex, RoundInfo,
+	RoundOf, RoundPhase, Rounds, ShardOutcome, ShardState, Shards, SlotOutcome, SpecOf, WeightInfo,
+	MAX_STANDBYS,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{DeterminismClass, Verdict, WorkerRegistry, H256};
@@ -22,6 +23,13 @@ use sp_runtime::traits::{Saturating, Zero};
 /// The block `blocks` after `from`.
 pub(crate) fn after<T: Config>(from: BlockNumberFor<T>, blocks: u32) -> BlockNumberFor<T> {
 	from.saturating_add(blocks.into())
+}
+
+/// A round as drawn: its class, the workers of each shard, its standbys.
+pub(crate) struct Drawn<AccountId> {
+	class: DeterminismClass,
+	shards: Vec<Vec<AccountId>>,
+	standbys: Vec<AccountId>,
 }
 
 /// A bounty and the round its phases are about, loaded once per entry point and stored once.
@@ -144,8 +152,8 @@ impl<T: Config> Pallet<T> {
 	) -> Option<RoundOf<T>> {
 		let (round, checkpoint) = (bounty.round, bounty.checkpoint);
 		let draw = Draw::new::<T>((b"cohort/assign", id, round));
-		match Self::assign(id, bounty, round, checkpoint, draw, now) {
-			Ok(record) => Some(record),
+		match Self::draw_round(&bounty.spec, draw) {
+			Ok(drawn) => Some(Self::open_round(id, bounty, round, checkpoint, drawn, now)),
 			Err(eligible) => {
 				let needed = bounty.spec.replication;
 				Self::deposit_event(Event::RoundWaiting { bounty: id, round, eligible, needed });
@@ -155,33 +163,44 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Assign `round` of bounty `id`, to train from `checkpoint`, with `draw`: its shards are
-	/// stored, and the bounty is woken at the round's reveal deadline. Returns the round's
-	/// record for the caller to store, or the most workers any class has when no class has
+	/// Draw a round of `spec` with `draw` among the workers eligible now: its class (see
+	/// [`Self::draw_class`]), then who trains which slot, the shuffled order weighed by
+	/// declared speed (see `assignment`). The most workers any class has when no class has
 	/// enough.
-	fn assign(
-		id: BountyId,
-		bounty: &mut BountyOf<T>,
-		round: RoundIndex,
-		checkpoint: H256,
-		mut draw: Draw,
-		now: BlockNumberFor<T>,
-	) -> Result<RoundOf<T>, u32> {
-		let spec = &bounty.spec;
+	fn draw_round(spec: &SpecOf<T>, mut draw: Draw) -> Result<Drawn<T::AccountId>, u32> {
 		let needed = spec.replication;
 		let classes = T::Workers::eligible_by_class(&spec.requirements);
 		let most = classes.iter().map(|(_, workers)| workers.len() as u32).max().unwrap_or(0);
 		let (class, mut eligible) = Self::draw_class(&mut draw, classes, needed).ok_or(most)?;
 		draw.shuffle(&mut eligible);
-
-		// Who trains which slot: the shuffled order, weighed by declared speed (see
-		// `assignment`).
-		let shards = spec.shards_per_round;
 		let gflops: Vec<u32> = eligible.iter().map(|worker| worker.gflops).collect();
-		let plan = assignment::assign(&gflops, shards, needed, MAX_STANDBYS as usize);
-		let account = |i: &usize| eligible[*i].account.clone();
-		for (shard, members) in (0..shards).zip(&plan.shards) {
-			let workers: Vec<T::AccountId> = members.iter().map(account).collect();
+		let plan =
+			assignment::assign(&gflops, spec.shards_per_round, needed, MAX_STANDBYS as usize);
+		let accounts = |indices: &[usize]| -> Vec<T::AccountId> {
+			indices.iter().map(|&i| eligible[i].account.clone()).collect()
+		};
+		Ok(Drawn {
+			class,
+			shards: plan.shards.iter().map(|members| accounts(members)).collect(),
+			standbys: accounts(&plan.standbys),
+		})
+	}
+
+	/// Start `round` of bounty `id` as `drawn`, to train from `checkpoint`: its shards are
+	/// stored, and the bounty is woken at the round's reveal deadline. Returns the round's
+	/// record for the caller to store.
+	fn open_round(
+		id: BountyId,
+		bounty: &mut BountyOf<T>,
+		round: RoundIndex,
+		checkpoint: H256,
+		drawn: Drawn<T::AccountId>,
+		now: BlockNumberFor<T>,
+	) -> RoundOf<T> {
+		let spec = &bounty.spec;
+		let (shards, needed) = (spec.shards_per_round, spec.replication);
+		let Drawn { class, shards: members, standbys } = drawn;
+		for (shard, workers) in (0..shards).zip(members) {
 			let dataset_shard = ((u64::from(round) * u64::from(shards) + u64::from(shard))
 				% u64::from(spec.dataset.shards)) as u32;
 			let slots = workers.iter().map(|worker| Self::new_slot(worker.clone(), None));
@@ -201,7 +220,6 @@ impl<T: Config> Pallet<T> {
 				workers,
 			});
 		}
-		let standbys: Vec<T::AccountId> = plan.standbys.iter().map(account).collect();
 		let commit_deadline = after::<T>(now, spec.deadlines.commit);
 		let reveal_deadline = after::<T>(commit_deadline, spec.deadlines.reveal);
 		Self::deposit_event(Event::RoundStarted {
@@ -214,7 +232,7 @@ impl<T: Config> Pallet<T> {
 			standbys: standbys.clone(),
 		});
 		Self::schedule(id, bounty, reveal_deadline);
-		Ok(RoundInfo {
+		RoundInfo {
 			checkpoint,
 			class,
 			started_at: now,
@@ -226,7 +244,7 @@ impl<T: Config> Pallet<T> {
 			uncommitted: shards.saturating_mul(needed),
 			unrevealed: 0,
 			phase: RoundPhase::Training,
-		})
+		}
 	}
 
 	/// Too few workers for the bounty's next round: try again after `WaitingRetryBlocks`, for
@@ -377,7 +395,12 @@ impl<T: Config> Pallet<T> {
 			(DisputeSubject::Shard(_), RoundPhase::Settling { .. })
 				if !Self::any_shard_disputed(p) =>
 			{
-				Self::begin_aggregation(p, now)
+				// Aggregation begins in the next block's hook rather than in this vote: the
+				// next round is drawn there, before any extrinsic that knows the block's
+				// randomness can move a worker in or out of the draw.
+				let deadline = after::<T>(now, 1);
+				p.round.phase = RoundPhase::Settling { deadline };
+				Self::schedule(p.id, &mut p.bounty, deadline);
 			}
 			(DisputeSubject::Checkpoint, RoundPhase::Review { .. }) => {
 				let result = match (verdict, author) {
@@ -444,17 +467,48 @@ impl<T: Config> Pallet<T> {
 		}
 		let offset =
 			Draw::new::<T>((b"cohort/aggregator", p.id, p.index)).below(workers.len() as u32);
-		let next = p.index.saturating_add(1);
-		let next_draw = Draw::seed::<T>((b"cohort/assign", p.id, next));
-		Self::designate_aggregator(p, &workers, (offset, next_draw), 0, now);
+		let next = Self::draw_next_round(p);
+		Self::designate_aggregator(p, &workers, (offset, next), 0, now);
 	}
 
-	/// Designate the `attempt`-th aggregator in line, starting at `offset`; the next round
-	/// will be drawn with `next_draw` if it starts during the review.
+	/// Draw the round after `p`'s now, to start on the checkpoint aggregation will propose
+	/// ([`Self::start_ahead`]); its shards' workers go to [`DrawnShards`]. Drawn now, from
+	/// this block's randomness and the workers eligible in it, because both are fixed before
+	/// anyone can know the draw: an aggregator choosing the block it commits in, or a worker
+	/// joining, leaving or changing its class or speed once it has seen the randomness,
+	/// changes nothing. `None` when that round will not start ahead (the last round, a
+	/// cancelling bounty) or too few workers are eligible.
+	fn draw_next_round(p: &Progress<T>) -> Option<NextRound<T::AccountId>> {
+		let next = p.index.saturating_add(1);
+		if p.bounty.status != BountyStatus::Active || next >= p.bounty.spec.rounds {
+			return None;
+		}
+		let draw = Draw::new::<T>((b"cohort/assign", p.id, next));
+		let Drawn { class, shards, standbys } = Self::draw_round(&p.bounty.spec, draw).ok()?;
+		for (shard, workers) in (0..).zip(shards) {
+			// A drawn slot is a duty from now: its worker cannot unbond or change its class
+			// before the round starts (or is dropped), and then answers for the slot.
+			workers.iter().for_each(T::Workers::assignment_opened);
+			DrawnShards::<T>::insert(p.id, shard, BoundedVec::truncate_from(workers));
+		}
+		Some(NextRound { class, standbys: BoundedVec::truncate_from(standbys) })
+	}
+
+	/// The shards' workers [`Self::draw_next_round`] drew for bounty `id`, taken from storage
+	/// with the duties their draw opened; `None` when there are none (or, which never
+	/// happens, a shard's are missing).
+	fn take_drawn_shards(id: BountyId, shards: u32) -> Option<Vec<Vec<T::AccountId>>> {
+		let taken: Vec<_> = (0..shards).map(|shard| DrawnShards::<T>::take(id, shard)).collect();
+		taken.iter().flatten().flatten().for_each(T::Workers::assignment_closed);
+		taken.into_iter().map(|workers| workers.map(BoundedVec::into_inner)).collect()
+	}
+
+	/// Designate the `attempt`-th aggregator in line, starting at `offset`; the next round,
+	/// `next`, starts as drawn if it starts during the review.
 	fn designate_aggregator(
 		p: &mut Progress<T>,
 		workers: &[T::AccountId],
-		(offset, next_draw): (u32, H256),
+		(offset, next): (u32, Option<NextRound<T::AccountId>>),
 		attempt: u32,
 		now: BlockNumberFor<T>,
 	) {
@@ -467,7 +521,7 @@ impl<T: Config> Pallet<T> {
 			deadline,
 			attempt: attempt.saturating_add(1),
 			offset,
-			next_draw,
+			next,
 		};
 		Self::deposit_event(Event::AggregatorDesignated {
 			bounty: p.id,
@@ -481,7 +535,7 @@ impl<T: Config> Pallet<T> {
 	/// The aggregator's deadline passed without a checkpoint: the next in line, or the round
 	/// keeps `H_k` once `MaxAggregatorAttempts` (or every accepted worker) had its turn.
 	fn aggregator_missed(p: &mut Progress<T>, now: BlockNumberFor<T>) {
-		let RoundPhase::Aggregating { aggregator, attempt, offset, next_draw, .. } =
+		let RoundPhase::Aggregating { aggregator, attempt, offset, next, .. } =
 			p.round.phase.clone()
 		else {
 			return;
@@ -491,7 +545,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::AggregatorMissed { bounty: p.id, round: p.index, aggregator });
 		let workers = Self::accepted_workers(p);
 		if attempt < T::MaxAggregatorAttempts::get() && (attempt as usize) < workers.len() {
-			Self::designate_aggregator(p, &workers, (offset, next_draw), attempt, now);
+			Self::designate_aggregator(p, &workers, (offset, next), attempt, now);
 		} else {
 			let unchanged = p.bounty.checkpoint;
 			Self::finish_round(p, unchanged, now);
@@ -505,12 +559,12 @@ impl<T: Config> Pallet<T> {
 		checkpoint: H256,
 		now: BlockNumberFor<T>,
 	) -> DispatchResult {
-		let RoundPhase::Aggregating { aggregator, deadline, next_draw, .. } = &p.round.phase else {
+		let RoundPhase::Aggregating { aggregator, deadline, next, .. } = &p.round.phase else {
 			return Err(Error::<T>::WrongPhase.into());
 		};
 		ensure!(aggregator == who, Error::<T>::NotAggregator);
 		ensure!(now < *deadline, Error::<T>::CheckpointDeadlinePassed);
-		let next_draw = *next_draw;
+		let next = next.clone();
 		T::Workers::deadline_met(who);
 		let deadline = after::<T>(now, p.bounty.spec.deadlines.review);
 		p.round.phase = RoundPhase::Review {
@@ -526,36 +580,39 @@ impl<T: Config> Pallet<T> {
 			checkpoint,
 			review_deadline: deadline,
 		});
-		Self::start_ahead(p, checkpoint, Draw::from_seed(next_draw), deadline, now);
+		Self::start_ahead(p, checkpoint, next, deadline, now);
 		Ok(())
 	}
 
 	/// Start the next round from `checkpoint` while it is reviewed (until `review_deadline`),
-	/// drawn with `draw` (seeded when aggregation began), so that the review window overlaps
-	/// the next round's training instead of adding to it.
+	/// as drawn when aggregation began (`next`, and its shards in [`DrawnShards`]), so that
+	/// the review window overlaps the next round's training instead of adding to it.
 	/// If the checkpoint does not stand, that round is voided and starts again from the one
 	/// that does ([`Self::finish_round`]); until the review ends it cannot close. Not for the
-	/// last round, a cancelling bounty, or when too few workers are eligible now (the round
-	/// then starts when the review ends, as it would have).
+	/// last round, a cancelling bounty, or when too few workers were eligible then (the
+	/// round then starts when the review ends, drawn then, as it would have).
 	fn start_ahead(
 		p: &mut Progress<T>,
 		checkpoint: H256,
-		draw: Draw,
+		next: Option<NextRound<T::AccountId>>,
 		review_deadline: BlockNumberFor<T>,
 		now: BlockNumberFor<T>,
 	) {
-		let next = p.index.saturating_add(1);
-		if p.bounty.status != BountyStatus::Active || next >= p.bounty.spec.rounds {
+		let shards = Self::take_drawn_shards(p.id, p.bounty.spec.shards_per_round);
+		let index = p.index.saturating_add(1);
+		if p.bounty.status != BountyStatus::Active || index >= p.bounty.spec.rounds {
 			return;
 		}
-		let Ok(round) = Self::assign(p.id, &mut p.bounty, next, checkpoint, draw, now) else {
-			// `assign` changed nothing; the review's wake-up stands.
+		let (Some(NextRound { class, standbys }), Some(shards)) = (next, shards) else {
+			// Nothing changed; the review's wake-up stands.
 			return;
 		};
-		p.bounty.round = next;
+		let drawn = Drawn { class, shards, standbys: standbys.into_inner() };
+		let round = Self::open_round(p.id, &mut p.bounty, index, checkpoint, drawn, now);
+		p.bounty.round = index;
 		let at = review_deadline.min(round.reveal_deadline);
 		Self::schedule(p.id, &mut p.bounty, at);
-		Rounds::<T>::insert(p.id, next, round);
+		Rounds::<T>::insert(p.id, index, round);
 	}
 
 	/// The review window closed: an unchallenged checkpoint stands; a challenge still open is
@@ -601,6 +658,9 @@ impl<T: Config> Pallet<T> {
 	/// cancelling).
 	fn finish_round(p: &mut Progress<T>, result: H256, now: BlockNumberFor<T>) {
 		Self::close_checkpoint_duties(&p.round.phase);
+		// A round that never reached review (its aggregators all missed) leaves the round
+		// drawn after it unused.
+		let _ = Self::take_drawn_shards(p.id, p.bounty.spec.shards_per_round);
 		p.round.phase = RoundPhase::Finished { result };
 		p.bounty.checkpoint = result;
 		let next = p.index.saturating_add(1);

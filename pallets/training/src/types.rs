@@ -64,6 +64,17 @@ chain_type! {
 }
 
 chain_type! {
+	#[cfg_attr(feature = "std", serde(bound(serialize = "AccountId: Serialize")))]
+	/// A round drawn ahead of its start, apart from its shards' workers.
+	pub struct NextRound<AccountId> {
+		/// The determinism class it was drawn from.
+		pub class: DeterminismClass,
+		/// Its standbys, the fastest first.
+		pub standbys: BoundedVec<AccountId, ConstU32<MAX_STANDBYS>>,
+	}
+}
+
+chain_type! {
 	#[cfg_attr(
 		feature = "std",
 		serde(bound(serialize = "AccountId: Serialize, BlockNumber: Serialize"))
@@ -89,10 +100,13 @@ chain_type! {
 			attempt: u32,
 			/// Where the line starts among the accepted workers (drawn once per round).
 			offset: u32,
-			/// The seed the next round is assigned with when it starts on the proposed
-			/// checkpoint, during the review: drawn when aggregation began, so that no
-			/// aggregator can choose it by choosing the block it commits in.
-			next_draw: H256,
+			/// The next round, drawn when aggregation began (its shards' workers in
+			/// `DrawnShards`), to start on the proposed checkpoint during the review: from
+			/// that block's randomness, so that no aggregator can choose the draw by choosing
+			/// the block it commits in, and from the workers eligible then, so that nobody
+			/// who has seen that randomness can change who is drawn by joining, leaving or
+			/// changing its class or speed. `None` when too few were eligible.
+			next: Option<NextRound<AccountId>>,
 		},
 		/// The round's workers may dispute `proposed` until `deadline`.
 		Review {

@@ -51,9 +51,12 @@ fn a_wrong_root_is_disputed_voted_down_and_slashed() {
 		assert_eq!(free(103), 1_000);
 		assert_noop!(seal_vote(103, dispute, verdict), Error::<Test>::DisputeClosed);
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
-		// The last verdict moves the round on at once.
+		// The last verdict moves the round on in the next block's hook, which draws the round
+		// after it before anyone can act on that block's randomness.
+		assert_eq!(phase(id), Phase::Settling);
+		next_block();
 		assert_eq!(phase(id), Phase::Aggregating);
-		assert_eq!(open_assignments(liar), 0);
+		assert_eq!(open_assignments(liar), drawn_slots(id, liar));
 	});
 }
 
@@ -77,6 +80,7 @@ fn agreeing_replicas_are_audited_and_colluders_slashed() {
 			assert_eq!(Workers::held(&worker), WORKER_BOND - WORKER_BOND / 10);
 			assert_eq!(free(worker), 10_000 - WORKER_BOND);
 		}
+		next_block();
 		assert_eq!(phase(id), Phase::Aggregating);
 	});
 }
@@ -147,7 +151,7 @@ fn a_dispute_without_quorum_is_unresolved_and_nobody_is_slashed() {
 		for worker in [a, b] {
 			assert_eq!(free(worker), 10_000 - WORKER_BOND);
 			assert_eq!(Workers::held(&worker), WORKER_BOND);
-			assert_eq!(open_assignments(worker), 0);
+			assert_eq!(open_assignments(worker), drawn_slots(id, worker));
 		}
 		assert_noop!(seal_vote(103, dispute, Verdict::NoneCorrect), Error::<Test>::DisputeClosed);
 		assert_eq!(phase(id), Phase::Aggregating);

@@ -450,3 +450,52 @@ fn a_bogus_first_challenge_cannot_keep_an_honest_one_out() {
 		assert_eq!(open_assignments(honest_reviewer), 0);
 	});
 }
+
+#[test]
+fn workers_moving_after_the_next_round_is_drawn_change_nothing_in_it() {
+	// Round 1 is drawn when round 0's aggregation begins, from that block's randomness, which
+	// everyone can read from then on. Workers who have seen it then try to change the draw:
+	// two left out of it leave or declare another speed, a newcomer joins, and one drawn
+	// tries to leave (refused: a drawn slot is a duty). Round 1 starts with the workers,
+	// slots and standbys it would have had.
+	let round_one = |move_after_the_draw: bool| {
+		let mut drawn = (Vec::new(), Vec::new());
+		run(|| {
+			register_workers(10..17);
+			let id = create_with(spec());
+			run_to_block(2);
+			train_round(id, 0, honest(0));
+			assert_eq!(phase(id), Phase::Aggregating);
+			let in_draw: Vec<AccountId> =
+				(0..2).flat_map(|s| DrawnShards::<Test>::get(id, s).unwrap()).collect();
+			let aggregator = aggregator_of(id, 0);
+			let left_out: Vec<AccountId> =
+				(10..17).filter(|w| !in_draw.contains(w) && *w != aggregator).collect();
+			if move_after_the_draw {
+				let [leaver, sprinter, ..] = left_out[..] else { panic!("{left_out:?}") };
+				assert_ok!(Workers::unbond(RuntimeOrigin::signed(leaver)));
+				let fast = Capabilities {
+					device: DeviceKind::Cpu,
+					memory_mib: 8192,
+					gflops: 1_000,
+					class: cpu(),
+				};
+				let update =
+					Workers::update(RuntimeOrigin::signed(sprinter), Some(fast), None, None);
+				assert_ok!(update);
+				register_worker_at(17, 100);
+				assert_noop!(
+					Workers::unbond(RuntimeOrigin::signed(in_draw[0])),
+					pallet_workers::Error::<Test>::HasOpenAssignments
+				);
+			}
+			propose(id, 0, checkpoint_after(0));
+			assert_eq!(bounty(id).round, 1, "round 1 starts on the proposed checkpoint");
+			let shards = (0..2).map(|s| workers_of(id, 1, s)).collect::<Vec<_>>();
+			assert_eq!(shards.concat(), in_draw);
+			drawn = (shards, round_info(id, 1).standbys.to_vec());
+		});
+		drawn
+	};
+	assert_eq!(round_one(true), round_one(false));
+}

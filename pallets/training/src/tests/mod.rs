@@ -288,3 +288,14 @@ fn bisected(id: BountyId, round: RoundIndex, s: ShardIndex) -> DisputeId {
 fn open_assignments(worker: AccountId) -> u32 {
 	pallet_workers::Workers::<Test>::get(worker).unwrap().open_assignments
 }
+
+/// The slots `worker` was drawn for in bounty `id`'s next round, drawn ahead while the
+/// current one aggregates: each is a duty already.
+fn drawn_slots(id: BountyId, worker: AccountId) -> u32 {
+	DrawnShards::<Test>::iter_prefix_values(id).flatten().filter(|w| *w == worker).count() as u32
+}
+
+/// The next block: where a verdict that ends the round's disputes begins its aggregation.
+fn next_block() {
+	run_to_block(System::block_number() + 1);
+}

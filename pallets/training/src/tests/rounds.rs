@@ -56,12 +56,15 @@ fn an_honest_bounty_runs_every_round_and_refunds_the_rest() {
 		for s in 0..2 {
 			assert_eq!(shard(id, 0, s).outcome, ShardOutcome::Accepted(good(0, s)));
 		}
-		// Every slot is settled; only the designated aggregator still has a duty.
+		// Every slot is settled; the designated aggregator has its duty, and each worker its
+		// slot of round 1, drawn as aggregation began.
 		let aggregator = aggregator_of(id, 0);
 		for worker in 10..14 {
 			assert_eq!(free(worker), 10_000 - WORKER_BOND + REWARD);
-			assert_eq!(open_assignments(worker), u32::from(worker == aggregator));
+			let duties = drawn_slots(id, worker) + u32::from(worker == aggregator);
+			assert_eq!(open_assignments(worker), duties);
 		}
+		assert_eq!((10..14).map(|w| drawn_slots(id, w)).sum::<u32>(), 4);
 		assert_eq!(phase(id), Phase::Aggregating);
 
 		// Round 1 starts from the proposed checkpoint at once, while it is reviewed.
@@ -263,6 +266,7 @@ fn a_withheld_reveal_is_slashed_and_not_handed_to_a_standby() {
 		for standby in standbys {
 			assert_eq!(free(standby), 10_000 - WORKER_BOND);
 		}
+		next_block();
 		assert_eq!(phase(id), Phase::Aggregating);
 	});
 }
@@ -350,7 +354,8 @@ fn an_empty_round_finishes_without_an_aggregator() {
 #[test]
 fn a_worker_cannot_leave_while_its_slot_is_open() {
 	run(|| {
-		let id = started(spec());
+		// One round, so that no round is drawn after it (a drawn slot is a duty too).
+		let id = started(BountySpec { rounds: 1, ..spec() });
 		assert_noop!(
 			Workers::unbond(RuntimeOrigin::signed(10)),
 			pallet_workers::Error::<Test>::HasOpenAssignments
