@@ -45,8 +45,8 @@ pub fn update(theta: &Var, m: &Var, v: &Var, g: &Tensor, step: &Step) -> Result<
 		return composed(theta, m, v, g, step);
 	}
 	let g = g.contiguous()?;
-	m.inplace_op2(&g, &FirstMoment::new(step))?;
-	v.inplace_op2(&g, &SecondMoment::new(step))?;
+	m.inplace_op2(&g, &Moment::first(step))?;
+	v.inplace_op2(&g, &Moment::second(step))?;
 	theta.inplace_op3(m.as_tensor(), v.as_tensor(), &Parameter::new(step))
 }
 
@@ -64,60 +64,41 @@ fn composed(theta: &Var, m: &Var, v: &Var, g: &Tensor, step: &Step) -> Result<()
 	theta.set(&next_theta)
 }
 
-/// `m ← m·β₁ + g·(1 - β₁)`.
-struct FirstMoment {
+/// A moment's update: `m ← m·β₁ + g·(1 - β₁)` for the first, `v ← v·β₂ + g²·(1 - β₂)` for
+/// the second.
+struct Moment {
+	name: &'static str,
 	decay: f32,
 	gain: f32,
+	/// Whether it follows the gradient's square (the second moment).
+	squared: bool,
 }
 
-impl FirstMoment {
-	fn new(step: &Step) -> Self {
-		Self { decay: step.beta1 as f32, gain: (1.0 - step.beta1) as f32 }
+impl Moment {
+	fn first(step: &Step) -> Self {
+		let (decay, gain) = (step.beta1 as f32, (1.0 - step.beta1) as f32);
+		Self { name: "adamw-first-moment", decay, gain, squared: false }
+	}
+
+	fn second(step: &Step) -> Self {
+		let (decay, gain) = (step.beta2 as f32, (1.0 - step.beta2) as f32);
+		Self { name: "adamw-second-moment", decay, gain, squared: true }
 	}
 }
 
-impl InplaceOp2 for FirstMoment {
+impl InplaceOp2 for Moment {
 	fn name(&self) -> &'static str {
-		"adamw-first-moment"
+		self.name
 	}
 
 	fn cpu_fwd(&self, m: &mut CpuStorage, ml: &Layout, g: &CpuStorage, gl: &Layout) -> Result<()> {
-		let (m, g) = (slice_mut(m, ml, self.name())?, slice(g, gl, self.name())?);
-		same_len(m.len(), &[g.len()], self.name())?;
-		let Self { decay, gain } = *self;
+		let (m, g) = (slice_mut(m, ml, self.name)?, slice(g, gl, self.name)?);
+		same_len(m.len(), &[g.len()], self.name)?;
+		let Self { decay, gain, squared, .. } = *self;
 		m.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).for_each(|(m, g)| {
 			for (m, &g) in m.iter_mut().zip(g) {
+				let g = if squared { g * g } else { g };
 				*m = (*m * decay + 0.0) + (g * gain + 0.0);
-			}
-		});
-		Ok(())
-	}
-}
-
-/// `v ← v·β₂ + g²·(1 - β₂)`.
-struct SecondMoment {
-	decay: f32,
-	gain: f32,
-}
-
-impl SecondMoment {
-	fn new(step: &Step) -> Self {
-		Self { decay: step.beta2 as f32, gain: (1.0 - step.beta2) as f32 }
-	}
-}
-
-impl InplaceOp2 for SecondMoment {
-	fn name(&self) -> &'static str {
-		"adamw-second-moment"
-	}
-
-	fn cpu_fwd(&self, v: &mut CpuStorage, vl: &Layout, g: &CpuStorage, gl: &Layout) -> Result<()> {
-		let (v, g) = (slice_mut(v, vl, self.name())?, slice(g, gl, self.name())?);
-		same_len(v.len(), &[g.len()], self.name())?;
-		let Self { decay, gain } = *self;
-		v.par_chunks_mut(CHUNK).zip(g.par_chunks(CHUNK)).for_each(|(v, g)| {
-			for (v, &g) in v.iter_mut().zip(g) {
-				*v = (*v * decay + 0.0) + (g * g * gain + 0.0);
 			}
 		});
 		Ok(())
