@@ -446,8 +446,9 @@ impl EventLoop {
 				match message {
 					request_response::Message::Request { request_id, request, channel } => {
 						// Dropping the channel refuses the request.
-						if self.queue.admit(peer, (request_id, request, channel)).is_err() {
-							tracing::debug!(%peer, "request refused: the peer has too many waiting");
+						let job = (request_id, request, channel);
+						if self.queue.admit(peer, job, Instant::now()).is_err() {
+							tracing::debug!(%peer, "request refused: too many waiting, or too many bytes sent");
 						}
 						self.start_answers();
 					}
@@ -540,6 +541,7 @@ impl EventLoop {
 		match self.swarm.behaviour_mut().blobs.send_response(channel, response) {
 			Ok(()) => {
 				self.served.fetch_add(len, Ordering::Relaxed);
+				self.queue.sent(peer, len, Instant::now());
 				self.sending.insert(id, peer);
 			}
 			Err(_) => {
