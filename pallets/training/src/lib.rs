@@ -1481,10 +1481,11 @@ pub mod pallet {
 						RoundPhase::Aggregating { aggregator, next, .. } => {
 							add(aggregator, true);
 							// The round after it, drawn ahead: each drawn slot is a duty.
-							let drawn = (0..bounty.spec.shards_per_round)
-								.filter(|_| next.is_some())
-								.filter_map(|shard| DrawnShards::<T>::get(id, shard));
-							drawn.flatten().for_each(|worker| add(&worker, true));
+							if next.is_some() {
+								for worker in DrawnShards::<T>::iter_prefix_values(id).flatten() {
+									add(&worker, true);
+								}
+							}
 						}
 						RoundPhase::Review { aggregator, challenge, .. } => {
 							add(aggregator, true);
