@@ -659,8 +659,10 @@ impl<T: Config> Pallet<T> {
 	fn finish_round(p: &mut Progress<T>, result: H256, now: BlockNumberFor<T>) {
 		Self::close_checkpoint_duties(&p.round.phase);
 		// A round that never reached review (its aggregators all missed) leaves the round
-		// drawn after it unused.
-		let _ = Self::take_drawn_shards(p.id, p.bounty.spec.shards_per_round);
+		// drawn after it unused; from any other phase there is none.
+		if let RoundPhase::Aggregating { next: Some(_), .. } = p.round.phase {
+			let _ = Self::take_drawn_shards(p.id, p.bounty.spec.shards_per_round);
+		}
 		p.round.phase = RoundPhase::Finished { result };
 		p.bounty.checkpoint = result;
 		let next = p.index.saturating_add(1);
