@@ -5,7 +5,7 @@
 //! (`machine.rs`); this module only applies it to the slots and bonds in question.
 
 use crate::{
-	machine::{after, Progress},
+	machine::{after, Entry, Progress},
 	BalanceOf, BountyId, BountyOf, Candidate, Challenge, Config, Dispute, DisputeId, DisputeOf,
 	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, Games, NextDisputeId,
 	Pallet, RoundIndex, RoundOf, RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards,
@@ -225,8 +225,8 @@ impl<T: Config> Pallet<T> {
 			// whose checkpoint is under review.
 			if let Ok(mut p) = Progress::<T>::open(record.bounty, record.round) {
 				Self::settle(&mut p, dispute, &record, verdict);
-				let author = Self::author(&record, verdict);
-				Self::after_verdict(&mut p, record.subject, verdict, author, now);
+				let settled = (record.subject, verdict, Self::author(&record, verdict));
+				Self::after_verdict(&mut p, settled, Entry::Extrinsic, now);
 				p.store();
 			}
 		}

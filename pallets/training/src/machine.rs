@@ -5,8 +5,9 @@
 //! ([`Progress`]), moves them through as many transitions as the moment allows, and stores them
 //! once: the block hook when a phase's deadline comes ([`Pallet::advance`]), the vote that
 //! settles a dispute ([`Pallet::after_verdict`]), and the aggregator's checkpoint
-//! ([`Pallet::propose_checkpoint`]). The per-shard rules live in `shards.rs`, the disputes in
-//! `disputes.rs`; this module decides only which phase comes next.
+//! ([`Pallet::propose_checkpoint`]). Rounds are drawn in the hook only (see [`Entry`]). The
+//! per-shard rules live in `shards.rs`, the disputes in `disputes.rs`; this module decides
+//! only which phase comes next.
 
 use crate::{
 	assignment, draw::Draw, shards::ShardDecision, Bounties, BountyId, BountyOf, BountyStatus,
@@ -23,6 +24,19 @@ use sp_runtime::traits::{Saturating, Zero};
 /// The block `blocks` after `from`.
 pub(crate) fn after<T: Config>(from: BlockNumberFor<T>, blocks: u32) -> BlockNumberFor<T> {
 	from.saturating_add(blocks.into())
+}
+
+/// What made a transition. A round is drawn only in the block hook, which runs before any
+/// extrinsic of its block: the workers it draws among are then those the block before left,
+/// which nobody who can read the draw's randomness can change any more. A transition an
+/// extrinsic makes leaves whatever would draw (or could lead to a draw) to the next block's
+/// hook.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Entry {
+	/// The block hook, [`Pallet::advance`].
+	Hook,
+	/// An extrinsic: the vote that settles a dispute.
+	Extrinsic,
 }
 
 /// A round as drawn: its class, the workers of each shard, its standbys.
@@ -381,23 +395,22 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// A vote settled the dispute over `subject` in the round of `p` with `verdict`: a settled
-	/// checkpoint ends the review with the verdict's checkpoint (or `H_k`), its fee paid to
-	/// `author`, the first to claim it; the last settled shard ends the settling.
+	/// A vote (`entry` an extrinsic) or the end of a review (the hook) settled the dispute
+	/// over `subject` in the round of `p` with `verdict`: a settled checkpoint ends the review
+	/// with the verdict's checkpoint (or `H_k`), its fee paid to `author`, the first to claim
+	/// it; the last settled shard ends the settling.
 	pub(crate) fn after_verdict(
 		p: &mut Progress<T>,
-		subject: DisputeSubject,
-		verdict: Verdict,
-		author: Option<T::AccountId>,
+		(subject, verdict, author): (DisputeSubject, Verdict, Option<T::AccountId>),
+		entry: Entry,
 		now: BlockNumberFor<T>,
 	) {
 		match (subject, &p.round.phase) {
 			(DisputeSubject::Shard(_), RoundPhase::Settling { .. })
 				if !Self::any_shard_disputed(p) =>
 			{
-				// Aggregation begins in the next block's hook rather than in this vote: the
-				// next round is drawn there, before any extrinsic that knows the block's
-				// randomness can move a worker in or out of the draw.
+				// Aggregation, which draws the next round, begins in the next block's hook
+				// (see [`Entry`]); only a vote settles a shard.
 				let deadline = after::<T>(now, 1);
 				p.round.phase = RoundPhase::Settling { deadline };
 				Self::schedule(p.id, &mut p.bounty, deadline);
@@ -412,7 +425,7 @@ impl<T: Config> Pallet<T> {
 					(Verdict::Correct(checkpoint), None) => checkpoint,
 					(Verdict::NoneCorrect, _) => p.bounty.checkpoint,
 				};
-				Self::finish_round(p, result, now);
+				Self::finish_round(p, result, entry, now);
 			}
 			_ => {}
 		}
@@ -463,7 +476,7 @@ impl<T: Config> Pallet<T> {
 		let workers = Self::accepted_workers(p);
 		if workers.is_empty() {
 			let unchanged = p.bounty.checkpoint;
-			return Self::finish_round(p, unchanged, now);
+			return Self::finish_round(p, unchanged, Entry::Hook, now);
 		}
 		let offset =
 			Draw::new::<T>((b"cohort/aggregator", p.id, p.index)).below(workers.len() as u32);
@@ -548,7 +561,7 @@ impl<T: Config> Pallet<T> {
 			Self::designate_aggregator(p, &workers, (offset, next), attempt, now);
 		} else {
 			let unchanged = p.bounty.checkpoint;
-			Self::finish_round(p, unchanged, now);
+			Self::finish_round(p, unchanged, Entry::Hook, now);
 		}
 	}
 
@@ -629,13 +642,13 @@ impl<T: Config> Pallet<T> {
 			}
 			Some(challenge) => match Self::conclude(p, challenge.dispute) {
 				Some((verdict, author)) => {
-					let subject = DisputeSubject::Checkpoint;
-					return Self::after_verdict(p, subject, verdict, author, now);
+					let settled = (DisputeSubject::Checkpoint, verdict, author);
+					return Self::after_verdict(p, settled, Entry::Hook, now);
 				}
 				None => p.bounty.checkpoint,
 			},
 		};
-		Self::finish_round(p, result, now);
+		Self::finish_round(p, result, Entry::Hook, now);
 	}
 
 	/// Pay the checkpoint's fee to `author`, whose checkpoint became the round's result.
@@ -655,8 +668,9 @@ impl<T: Config> Pallet<T> {
 	/// Record `result` as the round's `H_{k+1}` and go on: with the round that trained from
 	/// it during the review, if it was `result` (that round is `p`'s then), voiding it if not;
 	/// else with the next round, or close the bounty after its last round (or when it is
-	/// cancelling).
-	fn finish_round(p: &mut Progress<T>, result: H256, now: BlockNumberFor<T>) {
+	/// cancelling). Made by an extrinsic (`entry`), it goes on in the next block's hook: the
+	/// round ahead may close there and draw the one after it, and a new round is drawn there.
+	fn finish_round(p: &mut Progress<T>, result: H256, entry: Entry, now: BlockNumberFor<T>) {
 		Self::close_checkpoint_duties(&p.round.phase);
 		// A round that never reached review (its aggregators all missed) leaves the round
 		// drawn after it unused; from any other phase there is none.
@@ -696,7 +710,10 @@ impl<T: Config> Pallet<T> {
 			let finished = core::mem::replace(&mut p.round, ahead);
 			Rounds::<T>::insert(p.id, p.index, finished);
 			p.index = next;
-			return Self::training_due(p, now);
+			return match entry {
+				Entry::Hook => Self::training_due(p, now),
+				Entry::Extrinsic => Self::schedule(p.id, &mut p.bounty, after::<T>(now, 1)),
+			};
 		}
 		if p.bounty.status == BountyStatus::Cancelling {
 			Self::close(p.id, &mut p.bounty, BountyStatus::Cancelled);
@@ -704,11 +721,17 @@ impl<T: Config> Pallet<T> {
 			Self::close(p.id, &mut p.bounty, BountyStatus::Completed);
 		} else {
 			p.bounty.round = next;
-			if let Some(round) = Self::start_round(p.id, &mut p.bounty, now) {
-				// The finished round is written now; the new one is what `p` is about.
-				let finished = core::mem::replace(&mut p.round, round);
-				Rounds::<T>::insert(p.id, p.index, finished);
-				p.index = next;
+			match entry {
+				Entry::Hook => {
+					if let Some(round) = Self::start_round(p.id, &mut p.bounty, now) {
+						// The finished round is written now; the new one is what `p` is about.
+						let finished = core::mem::replace(&mut p.round, round);
+						Rounds::<T>::insert(p.id, p.index, finished);
+						p.index = next;
+					}
+				}
+				// The hook finds the round unstarted and draws it, as for a waiting bounty.
+				Entry::Extrinsic => Self::schedule(p.id, &mut p.bounty, after::<T>(now, 1)),
 			}
 		}
 	}

@@ -54,6 +54,7 @@ fn a_disputed_checkpoint_is_replaced_and_its_aggregator_slashed() {
 		assert_eq!(Workers::held(&aggregator), WORKER_BOND - WORKER_BOND / 10);
 		assert_eq!(Workers::held(&checker), WORKER_BOND);
 		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
+		next_block();
 		assert_eq!(bounty(id).round, 1);
 		assert_eq!(round_info(id, 1).checkpoint, checkpoint_after(0));
 	});
@@ -250,6 +251,8 @@ fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
 			checkpoint: bad(),
 			slots: 4
 		}));
+		// Drawn again in the next block's hook (see the test below).
+		next_block();
 		// The aggregator pays for the lost work out of its slash (a tenth of its bond, one
 		// slot's reward here): its own slot aside, the three others a third of a reward each.
 		let paid: Vec<_> = training_events()
@@ -294,6 +297,54 @@ fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
 		assert_eq!(bounty(id).status, BountyStatus::Completed);
 		assert_eq!(bounty(id).checkpoint, checkpoint_after(1));
 	});
+}
+
+#[test]
+fn a_vote_that_settles_a_checkpoint_leaves_every_draw_to_the_next_blocks_hook() {
+	// A vote is an extrinsic: whoever sends one in the same block can read the block's
+	// randomness and move workers before it. So what a checkpoint's verdict sets going (the
+	// round ahead closing and drawing the round after it, a voided round drawn again) waits
+	// for the next block's hook, whichever way the verdict goes.
+	let settled_by_vote = |stands: bool| {
+		run(|| {
+			let id = started(BountySpec { rounds: 3, ..spec() });
+			train_round(id, 0, honest(0));
+			let aggregator = aggregator_of(id, 0);
+			propose(id, 0, checkpoint_after(0));
+			let checker = (10..14).find(|w| *w != aggregator).unwrap();
+			assert_ok!(Training::dispute_checkpoint(RuntimeOrigin::signed(checker), id, 0, bad()));
+			// Round 1 trains and reveals in full; it waits for the challenge.
+			train_round(id, 1, honest(1));
+			assert_eq!(phase(id), Phase::Training);
+			let verdict = if stands { checkpoint_after(0) } else { bad() };
+			let dispute = challenge_of(id, 0);
+			vote_for(dispute, &[100, 101, 102], Verdict::Correct(verdict));
+			assert_eq!(result_of(id, 0), Some(verdict));
+			let voted_at = System::block_number();
+			if stands {
+				// Round 1 is due to close, which would draw round 2: not in the vote's block.
+				assert_eq!(phase(id), Phase::Training);
+				assert_eq!(DrawnShards::<Test>::iter_prefix(id).count(), 0);
+				next_block();
+				assert_eq!(phase(id), Phase::Aggregating);
+				assert_eq!(DrawnShards::<Test>::iter_prefix(id).count(), 2);
+			} else {
+				// Round 1 trained from the checkpoint that fell: void, and drawn again later.
+				assert!(Rounds::<Test>::get(id, 1).is_none());
+				assert_eq!(bounty(id).round, 1);
+				next_block();
+				assert_eq!(round_info(id, 1).started_at, voted_at + 1);
+				assert_eq!(round_info(id, 1).checkpoint, bad());
+			}
+			let drawn: Vec<_> = training_events()
+				.into_iter()
+				.filter(|e| matches!(e, Event::RoundStarted { round: 1, .. }))
+				.collect();
+			assert_eq!(drawn.len(), if stands { 1 } else { 2 });
+		})
+	};
+	settled_by_vote(true);
+	settled_by_vote(false);
 }
 
 #[test]
