@@ -7,6 +7,10 @@
 //! light test spends most of its time waiting for blocks, which the other test's processes can
 //! use. `scripts/test` runs this binary with a libtest thread per test, so that a test waiting
 //! for its turn never keeps a light one from running.
+//!
+//! With `COHORT_E2E_TIMES=<file>` each test appends a line to the file as it ends: its name,
+//! the seconds it waited for its turn, and the seconds it held it (`scripts/test` prints the
+//! file's lines sorted, longest first, so the suite's critical path can be read off a run).
 
 mod adversaries;
 mod bad_checkpoint;
@@ -25,8 +29,9 @@ mod worker_p2p;
 mod worker_run;
 
 use std::{
+	io::Write,
 	sync::{Mutex, PoisonError},
-	time::Duration,
+	time::{Duration, Instant},
 };
 use tokio::sync::Notify;
 
@@ -51,10 +56,15 @@ static FREED: Notify = Notify::const_new();
 /// which always leaves two units for the training test. Unlike a fair semaphore, a training
 /// test at the head of the queue does not keep light tests waiting while a unit sits free
 /// beside a running training test.
-pub struct Turn(u32);
+pub struct Turn {
+	units: u32,
+	asked: Instant,
+	given: Instant,
+}
 
 impl Turn {
 	async fn take(units: u32) -> Turn {
+		let asked = Instant::now();
 		let training = units == TRAINING_UNITS;
 		if training {
 			lock().training_waiting += 1;
@@ -74,7 +84,7 @@ impl Turn {
 						true => machine.training_waiting -= 1,
 						false => machine.lights += 1,
 					}
-					return Turn(units);
+					return Turn { units, asked, given: Instant::now() };
 				}
 			}
 			freed.await;
@@ -85,12 +95,38 @@ impl Turn {
 impl Drop for Turn {
 	fn drop(&mut self) {
 		let mut machine = lock();
-		machine.free += self.0;
-		if self.0 != TRAINING_UNITS {
+		machine.free += self.units;
+		if self.units != TRAINING_UNITS {
 			machine.lights -= 1;
 		}
 		drop(machine);
 		FREED.notify_waiters();
+		self.record();
+	}
+}
+
+impl Turn {
+	/// Appends this test's wait and run time to `$COHORT_E2E_TIMES`, if it is set.
+	fn record(&self) {
+		let Some(path) = std::env::var_os("COHORT_E2E_TIMES") else { return };
+		// libtest names each test's thread after the test.
+		let thread = std::thread::current();
+		let name = thread.name().unwrap_or("unnamed");
+		let line = format!(
+			"{:7.1} s  {name} ({}, waited {:.1} s)\n",
+			self.given.elapsed().as_secs_f64(),
+			if self.units == TRAINING_UNITS { "training" } else { "light" },
+			(self.given - self.asked).as_secs_f64(),
+		);
+		// One `write` of one short line to a file opened for appending: lines do not interleave.
+		let written = std::fs::OpenOptions::new()
+			.create(true)
+			.append(true)
+			.open(&path)
+			.and_then(|mut file| file.write_all(line.as_bytes()));
+		if let Err(error) = written {
+			eprintln!("cannot record the test's time in {}: {error}", path.to_string_lossy());
+		}
 	}
 }
 
