@@ -8,8 +8,9 @@
 //! byte for byte the one the pallet decodes.
 
 use crate::keys::Keys;
-use std::{collections::HashMap, time::Duration};
+use std::{collections::HashMap, sync::Arc, time::Duration};
 use subxt::{
+	backend::{ChainHeadBackend, CombinedBackend},
 	config::polkadot::PolkadotExtrinsicParamsBuilder,
 	tx::{Payload, TransactionStatus},
 	utils::{AccountId32, MultiSignature},
@@ -223,12 +224,12 @@ pub struct Chain {
 	rpc: subxt::rpcs::RpcClient,
 	url: String,
 	/// One submission at a time per client, so that nonces come in order.
-	submitting: std::sync::Arc<Mutex<()>>,
+	submitting: Arc<Mutex<()>>,
 	/// Each account's nonce after the last transaction this client put in the pool. The
 	/// node's `system_accountNextIndex` can lag a transaction it accepted a moment ago; a
 	/// second one signed with the same nonce would be refused ("priority is too low") and its
 	/// duty would lose a block, which near a deadline is a slash.
-	next_nonces: std::sync::Arc<std::sync::Mutex<HashMap<[u8; 32], u64>>>,
+	next_nonces: Arc<std::sync::Mutex<HashMap<[u8; 32], u64>>>,
 }
 
 impl Chain {
@@ -245,13 +246,28 @@ impl Chain {
 		.await
 		.map_err(|_| connect(&"no answer within 10 s"))?
 		.map_err(|e| connect(&e))?;
-		let api = tokio::time::timeout(
-			Duration::from_secs(30),
-			OnlineClient::<PolkadotConfig>::from_rpc_client(rpc.clone()),
-		)
-		.await
-		.map_err(|_| connect(&"no metadata within 30 s"))?
-		.map_err(|e| connect(&e))?;
+		// A transaction's progress comes from the node's own `transactionWatch` stream alone,
+		// not matched against the client's `chainHead_follow` subscription: the node stops
+		// that subscription when it cannot keep it (a burst of forks while a network starts,
+		// a slow reader), and a transaction watched through it would then fail although it
+		// is in the pool and lands; near a deadline that is a slash. Reads at the block it
+		// lands in fall back to the legacy methods when `chainHead` has not pinned the block.
+		let chain_head = ChainHeadBackend::builder()
+			.submit_transactions_ignoring_follow_events()
+			.build_with_background_driver(rpc.clone());
+		let backend = async {
+			let combined = CombinedBackend::builder()
+				.with_chainhead_backend(chain_head)
+				.build_with_background_driver(rpc.clone())
+				.await
+				.map_err(|e| connect(&e))?;
+			OnlineClient::<PolkadotConfig>::from_backend(Arc::new(combined))
+				.await
+				.map_err(|e| connect(&e))
+		};
+		let api = tokio::time::timeout(Duration::from_secs(30), backend)
+			.await
+			.map_err(|_| connect(&"no metadata within 30 s"))??;
 		Ok(Self {
 			api,
 			rpc,
