@@ -7,7 +7,6 @@ use crate::{
 	worker::{account_of, run_once, WorkerConfig, WorkerProcess},
 	Error, Network, NetworkConfig, Result,
 };
-use futures::future::try_join_all;
 use serde_json::{json, Value};
 use sp_keyring::Sr25519Keyring;
 use std::{path::Path, time::Duration};
@@ -41,12 +40,6 @@ pub const SMALL_MLP: [&str; 4] = [
 /// How long one process start or one-shot command may take.
 const STEP: Duration = Duration::from_secs(120);
 
-/// Register `config`'s account as a worker with a bond of `bond` UNIT.
-async fn register(config: &WorkerConfig, bond: &str) -> Result<Value> {
-	let gflops = config.gflops.to_string();
-	run_once(config, &["register", "--bond", bond, "--gflops", &gflops], STEP).await
-}
-
 /// A running deployment. Dropping it stops every process and removes every directory.
 pub struct Deployment {
 	// Fields drop in order: worker processes before the nodes they talk to.
@@ -75,12 +68,9 @@ impl Deployment {
 			let config = deployment.config_on(who, index)?;
 			deployment.verifiers.push(WorkerProcess::spawn(&config, &["verify"])?);
 		}
-		let configured = workers
-			.iter()
-			.enumerate()
-			.map(|(index, (who, run_args))| Ok((deployment.config_on(who, index)?, *run_args)))
-			.collect::<Result<Vec<_>>>()?;
-		deployment.add_all_configured(configured, bond).await?;
+		for (who, run_args) in workers {
+			deployment.add_worker(who, run_args, bond).await?;
+		}
 		for verifier in &deployment.verifiers {
 			verifier.wait_log("running", STEP).await?;
 		}
@@ -103,28 +93,14 @@ impl Deployment {
 		run_args: &[&str],
 		bond: &str,
 	) -> Result<()> {
-		self.add_all_configured(vec![(config, run_args)], bond).await
-	}
-
-	/// [`Deployment::add_configured`] for several workers at once, each with its `run`
-	/// arguments. They register concurrently: each registration waits until its block is
-	/// finalized, and one after another they would wait the finality lag each.
-	pub async fn add_all_configured(
-		&mut self,
-		workers: Vec<(WorkerConfig, &[&str])>,
-		bond: &str,
-	) -> Result<()> {
-		try_join_all(workers.iter().map(|(config, _)| register(config, bond))).await?;
-		let mut started = Vec::new();
-		for (config, run_args) in workers {
-			let metrics = config.metrics_arg();
-			let args: Vec<&str> =
-				["run", metrics.as_str()].into_iter().chain(run_args.iter().copied()).collect();
-			let process = WorkerProcess::spawn(&config, &args)?;
-			started.push((config, process));
-		}
-		try_join_all(started.iter().map(|(_, process)| process.wait_log("running", STEP))).await?;
-		self.workers.extend(started);
+		let gflops = config.gflops.to_string();
+		run_once(&config, &["register", "--bond", bond, "--gflops", &gflops], STEP).await?;
+		let metrics = config.metrics_arg();
+		let args: Vec<&str> =
+			["run", metrics.as_str()].into_iter().chain(run_args.iter().copied()).collect();
+		let process = WorkerProcess::spawn(&config, &args)?;
+		process.wait_log("running", STEP).await?;
+		self.workers.push((config, process));
 		Ok(())
 	}
 

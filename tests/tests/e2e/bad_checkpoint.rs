@@ -26,12 +26,12 @@ async fn a_wrong_checkpoint_voids_the_round_trained_from_it_and_slashes_its_aggr
 	let mut network = NetworkConfig::local();
 	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());
 	let mut deployment = Deployment::start_with(network, &[], "1000").await.expect(NEEDS_FEATURE);
-	let eve = deployment.config_on("Eve", 0).unwrap();
+	let eve = deployment.next_config("Eve").unwrap();
 	let eve = WorkerConfig { device: Some("emulated".into()), ..eve };
 	let adversary = ["--adversary", "bad-checkpoint,honest"];
-	let ferdie = deployment.config_on("Ferdie", 1).unwrap();
-	let workers = vec![(eve, &adversary[..]), (ferdie, &[][..])];
-	deployment.add_all_configured(workers, "1000").await.expect(NEEDS_FEATURE);
+	deployment.add_configured(eve, &adversary, "1000").await.expect(NEEDS_FEATURE);
+	let ferdie = deployment.next_config("Ferdie").unwrap();
+	deployment.add_configured(ferdie, &[], "1000").await.expect(NEEDS_FEATURE);
 	let rpc = deployment.network().node(0).rpc().clone();
 	let submit = [
 		"--rounds",

@@ -30,19 +30,13 @@ async fn a_worker_forging_the_verifiers_class_loses_and_honest_emulated_work_is_
 	let mut network = NetworkConfig::local();
 	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());
 	let mut deployment = Deployment::start_with(network, &[], "1000").await.expect(NEEDS_FEATURE);
-	let workers =
+	for (who, run_args) in
 		[("Eve", &["--adversary", "forge-class,honest"][..]), ("Ferdie", &[]), ("One", &[])]
-			.into_iter()
-			.enumerate()
-			.map(|(index, (who, run_args))| {
-				let config = deployment.config_on(who, index).unwrap();
-				(
-					cohort_tests::worker::WorkerConfig { device: Some(DEVICE.into()), ..config },
-					run_args,
-				)
-			})
-			.collect();
-	deployment.add_all_configured(workers, "1000").await.expect(NEEDS_FEATURE);
+	{
+		let config = deployment.next_config(who).unwrap();
+		let config = cohort_tests::worker::WorkerConfig { device: Some(DEVICE.into()), ..config };
+		deployment.add_configured(config, run_args, "1000").await.expect(NEEDS_FEATURE);
+	}
 	let rpc = deployment.network().node(0).rpc().clone();
 	let registry: Vec<Value> = rpc.call("cohort_workers", vec![]).await.unwrap();
 	assert!(registry.iter().all(|w| w["capabilities"]["class"] == CLASS), "{registry:#?}");

@@ -109,14 +109,11 @@ async fn seven_byzantine_workers_of_sixteen_are_slashed_and_the_loss_holds() {
 
 	// Seven Byzantine workers join, and the same bounty runs again.
 	let byzantine: Vec<String> = (1..=BYZANTINE.len()).map(|i| format!("Byzantine{i}")).collect();
-	let run_args: Vec<[&str; 2]> = BYZANTINE.iter().map(|b| ["--adversary", b]).collect();
-	let mut workers = Vec::new();
-	for ((who, args), index) in byzantine.iter().zip(&run_args).zip(honest.len()..) {
+	for (who, behaviour) in byzantine.iter().zip(BYZANTINE) {
 		deployment.fund(who, 1_000).await.unwrap();
-		workers.push((deployment.config_on(who, index).unwrap(), &args[..]));
+		let adversary = deployment.add_worker(who, &["--adversary", behaviour], "100").await;
+		adversary.expect(crate::adversaries::NEEDS_FEATURE);
 	}
-	let joined = deployment.add_all_configured(workers, "100").await;
-	joined.expect(crate::adversaries::NEEDS_FEATURE);
 	let loss = run_bounty(&deployment, submitter, &observer, 1, Duration::from_secs(900)).await;
 	assert!(
 		(loss - honest_loss).abs() <= 0.05 * honest_loss,
