@@ -62,7 +62,12 @@ impl Deployment {
 		workers: &[(&str, &[&str])],
 		bond: &str,
 	) -> Result<Self> {
-		let network = Network::start(config).await?;
+		let mut network = Network::start(config).await?;
+		// A node that has just started authors on its own fork until it has synced, and a
+		// worker's transaction sent through it can be dropped as invalid when a block on that
+		// fork cannot include it. Once every node has finalized a block, each follows the one
+		// chain the others finalize.
+		network.wait_finalized(1, STEP).await?;
 		let mut deployment = Deployment { verifiers: Vec::new(), workers: Vec::new(), network };
 		for (index, who) in VALIDATORS.into_iter().enumerate() {
 			let config = deployment.config_on(who, index)?;
