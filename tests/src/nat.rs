@@ -25,8 +25,9 @@
 //! segment). Every name and address lives inside namespaces the testbed creates (their names
 //! start with a per-testbed prefix), but for the end of [`Testbed::uplink`] in this machine's
 //! namespace; dropping the [`Testbed`] deletes the namespaces, which also removes their links
-//! and that end with its peer. Building one needs root and the `ip` and `nft` commands (`scripts/setup` installs
-//! `nftables`): [`Testbed::start`] says why when it cannot.
+//! and that end with its peer. A testbed whose process was killed before it could drop them is
+//! deleted by the next one to start. Building one needs root and the `ip` and `nft` commands
+//! (`scripts/setup` installs `nftables`): [`Testbed::start`] says why when it cannot.
 
 use std::{
 	net::Ipv4Addr,
@@ -108,9 +109,10 @@ impl Testbed {
 				return Err(Unavailable::Missing(tool));
 			}
 		}
+		delete_stale_namespaces();
 		static COUNT: AtomicU32 = AtomicU32::new(0);
-		let prefix =
-			format!("cn{}x{}", std::process::id() % 100_000, COUNT.fetch_add(1, Ordering::Relaxed));
+		// At most "cn4194304x9-up" for the uplink's name: within the kernel's 15 bytes.
+		let prefix = format!("cn{}x{}", std::process::id(), COUNT.fetch_add(1, Ordering::Relaxed));
 		let mut testbed = Testbed { prefix, namespaces: Vec::new(), public_hosts: 0, routers: 0 };
 		let public = testbed.namespace("pub")?;
 		run(&["ip", "-n", &public, "link", "add", "br0", "type", "bridge"])?;
@@ -227,6 +229,34 @@ impl Drop for Testbed {
 			if let Err(e) = run(&["ip", "netns", "del", namespace]) {
 				eprintln!("cannot delete network namespace {namespace}: {e}");
 			}
+		}
+	}
+}
+
+/// Delete the namespaces of testbeds whose process is gone: a test process that was killed
+/// never dropped its [`Testbed`], and its uplink would hold this machine's address on the
+/// public segment, which every later testbed's uplink then collides with. A namespace is
+/// stale when the pid in its prefix (`cn<pid>x<n>-…`) is no longer a process running this
+/// same test binary (the pid may have been reused by another program since).
+fn delete_stale_namespaces() {
+	let Ok(output) = Command::new("ip").args(["netns", "list"]).output() else { return };
+	let name_of = |exe: std::path::PathBuf| exe.file_name().map(std::ffi::OsStr::to_owned);
+	let this_binary = std::env::current_exe().ok().and_then(name_of);
+	let running_this_binary = |pid: &str| {
+		std::fs::read_link(format!("/proc/{pid}/exe")).ok().and_then(name_of) == this_binary
+	};
+	for line in String::from_utf8_lossy(&output.stdout).lines() {
+		// `ip netns list` prints "<name>" or "<name> (id: <n>)".
+		let Some(name) = line.split_whitespace().next() else { continue };
+		let Some(pid) = name.strip_prefix("cn").and_then(|rest| rest.split('x').next()) else {
+			continue;
+		};
+		if pid.is_empty() || !pid.bytes().all(|b| b.is_ascii_digit()) || running_this_binary(pid) {
+			continue;
+		}
+		match run(&["ip", "netns", "del", name]) {
+			Ok(()) => eprintln!("deleted network namespace {name}, left by a killed test"),
+			Err(e) => eprintln!("cannot delete stale network namespace {name}: {e}"),
 		}
 	}
 }
