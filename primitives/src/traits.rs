@@ -121,6 +121,11 @@ pub trait WorkerRegistry<AccountId> {
 	/// Register `who` as an eligible worker with `capabilities`, funded as needed.
 	#[cfg(feature = "runtime-benchmarks")]
 	fn register_for_benchmark(who: &AccountId, capabilities: crate::Capabilities);
+
+	/// The most determinism classes the registry holds at once, for benchmarks of a draw
+	/// over all of them.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn max_classes() -> u32;
 }
 
 /// The stake of the validators that vote on disputes.

@@ -20,7 +20,7 @@ use frame_system::{pallet_prelude::BlockNumberFor, RawOrigin};
 use sp_runtime::{traits::Saturating, Perbill};
 
 /// Replicas per shard in the benchmarks.
-const R: u32 = 2;
+const R: u32 = crate::weights::BENCHMARK_REPLICATION;
 /// The trajectory root every benchmark worker reveals: the chain stores it and checks only
 /// that it opens the seal.
 const TRAJECTORY: H256 = H256::repeat_byte(0x7a);
@@ -66,8 +66,13 @@ fn bench_spec<T: Config>(shards: u32, config_len: u32) -> SpecInput<T> {
 
 /// Register `count` workers of one class.
 fn workers<T: Config>(count: u32) -> Vec<T::AccountId> {
-	let class = DeterminismClass::new(b"bench").expect("well-formed");
-	(0..count)
+	workers_of::<T>(b"bench", 0, count)
+}
+
+/// Register `count` workers of `class`, their accounts numbered from `first`.
+fn workers_of<T: Config>(class: &[u8], first: u32, count: u32) -> Vec<T::AccountId> {
+	let class = DeterminismClass::new(class).expect("well-formed");
+	(first..first + count)
 		.map(|i| {
 			let who: T::AccountId = account("worker", i, 0);
 			let capabilities = Capabilities {
@@ -150,6 +155,14 @@ fn honest(shard: u32, _replica: usize) -> H256 {
 	H256::repeat_byte(shard as u8 + 1)
 }
 
+/// Every shard's second replica lies: the check opens a dispute on every shard.
+fn second_replica_lies(shard: u32, replica: usize) -> H256 {
+	match replica {
+		0 => honest(shard, replica),
+		_ => H256::repeat_byte(0xee),
+	}
+}
+
 /// A bounty whose first round was trained honestly and checked: it waits for its aggregator.
 fn aggregating<T: Config>(shards: u32, pool: u32) -> BountyId {
 	let bounty = started::<T>(shards, pool);
@@ -190,6 +203,16 @@ fn voters<T: Config>(count: u32) -> Vec<T::AccountId> {
 fn vote_of<T: Config>(voter: &T::AccountId, dispute: DisputeId, verdict: Verdict) -> (H256, H256) {
 	let salt = H256(sp_io::hashing::blake2_256(&voter.encode()));
 	(vote_seal(dispute, &verdict, &salt, &voter.encode()), salt)
+}
+
+/// The disputes open on the `s` shards of `bounty`'s first round.
+fn disputes_of<T: Config>(bounty: BountyId, s: u32) -> Vec<DisputeId> {
+	(0..s)
+		.filter_map(|shard| match Shards::<T>::get((bounty, 0, shard))?.outcome {
+			ShardOutcome::Disputed(dispute) => Some(dispute),
+			_ => None,
+		})
+		.collect()
 }
 
 /// A round of `s` shards whose shard 0 is disputed by its two replicas, the game played out:
@@ -281,6 +304,17 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(worker), bounty, 0, 0, honest(0, 0), TRAJECTORY, salt);
 		assert!(Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0].root.is_some());
+	}
+
+	#[benchmark]
+	fn decline() {
+		let bounty = started::<T>(1, R);
+		let worker = Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0].worker.clone();
+		// `Infeasible` also counts a missed deadline in the worker registry.
+		#[extrinsic_call]
+		_(RawOrigin::Signed(worker), bounty, 0, 0, DeclineReason::Infeasible);
+		let slot = &Shards::<T>::get((bounty, 0, 0)).expect("assigned").slots[0];
+		assert_eq!(slot.outcome, SlotOutcome::Declined(DeclineReason::Infeasible));
 	}
 
 	#[benchmark]
@@ -397,7 +431,12 @@ mod benchmarks {
 
 	#[benchmark]
 	fn start_round(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
-		workers::<T>(T::Workers::max_per_class());
+		// A bounty that requires no class draws among them all: every class full.
+		let per_class = T::Workers::max_per_class();
+		for class in 0..T::Workers::max_classes() {
+			let name = alloc::format!("bench{class}");
+			workers_of::<T>(name.as_bytes(), class * per_class, per_class);
+		}
 		Training::<T>::create_bounty(RawOrigin::Signed(owner::<T>()).into(), bench_spec::<T>(s, 0))
 			.expect("a valid spec");
 		let at = Bounties::<T>::get(0).and_then(|b| b.wake_at).expect("scheduled");
@@ -420,6 +459,60 @@ mod benchmarks {
 			Training::<T>::on_initialize(at);
 		}
 		assert_eq!(phase::<T>(bounty), Phase::Aggregating);
+	}
+
+	#[benchmark]
+	fn check_round_disputed(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
+		let bounty = started::<T>(s, R);
+		commit_and_reveal::<T>(bounty, second_replica_lies);
+		let at = Bounties::<T>::get(bounty).and_then(|b| b.wake_at).expect("scheduled");
+		frame_system::Pallet::<T>::set_block_number(at);
+		#[block]
+		{
+			Training::<T>::on_initialize(at);
+		}
+		assert_eq!(phase::<T>(bounty), Phase::Settling);
+		assert_eq!(disputes_of::<T>(bounty, s).len(), s as usize);
+	}
+
+	#[benchmark]
+	fn settle_round(
+		s: Linear<1, { T::MaxShardsPerRound::get() }>,
+		v: Linear<1, { crate::MAX_VOTERS }>,
+	) {
+		let bounty = started::<T>(s, R);
+		commit_and_reveal::<T>(bounty, second_replica_lies);
+		wake::<T>(bounty);
+		let disputes = disputes_of::<T>(bounty, s);
+		let voters = voters::<T>(v);
+		for &dispute in &disputes {
+			// The game is played out (`bisect` is benchmarked alone); every voter seals.
+			Games::<T>::mutate(dispute, |game| {
+				let game = game.as_mut().expect("two roots are bisected");
+				game.low = game.high - 1;
+			});
+			for voter in &voters {
+				let (seal, _) = vote_of::<T>(voter, dispute, Verdict::Correct(honest(0, 0)));
+				Training::<T>::do_seal_vote(voter.clone(), dispute, seal).expect("a validator");
+			}
+		}
+		// Every dispute opened in one block has one vote deadline; the hook's wake-ups before
+		// it (the games' turns, over already) conclude nothing.
+		let deadline = Disputes::<T>::get(disputes[0]).expect("opened").deadline;
+		let wake_at = || Bounties::<T>::get(bounty).and_then(|b| b.wake_at).expect("scheduled");
+		while wake_at() < deadline {
+			wake::<T>(bounty);
+		}
+		let at = wake_at();
+		frame_system::Pallet::<T>::set_block_number(at);
+		#[block]
+		{
+			Training::<T>::on_initialize(at);
+		}
+		for dispute in disputes {
+			let status = Disputes::<T>::get(dispute).expect("kept").status;
+			assert_eq!(status, DisputeStatus::Unresolved);
+		}
 	}
 
 	impl_benchmark_test_suite!(Training, crate::mock::new_test_ext(), crate::mock::Test);

@@ -1074,15 +1074,12 @@ pub mod pallet {
 		/// `SealingOpen`, `NotSealed`, `AlreadyVoted`, `UnknownRoot` or `VoteSealMismatch`.
 		/// Emits [`Event::Voted`], and [`Event::DisputeSettled`] when it settles.
 		#[pallet::call_index(11)]
-		// The settling vote of a checkpoint dispute also starts the next round, or closes the
-		// round that trained during the review (a check, and a start if it accepts nothing),
-		// or voids it (about a check's work) and starts it again.
+		// The settling vote of a checkpoint dispute may also void the round that trained
+		// during the review (about a check's work); what comes next (a draw, or that round's
+		// close) is the next block's hook's.
 		#[pallet::weight((
 			T::WeightInfo::reveal_vote(T::MaxShardsPerRound::get())
-				.saturating_add(T::WeightInfo::start_round(T::MaxShardsPerRound::get()))
-				.saturating_add(
-					T::WeightInfo::check_round(T::MaxShardsPerRound::get()).saturating_mul(2)
-				),
+				.saturating_add(Pallet::<T>::transition_weight(T::MaxShardsPerRound::get())),
 			DispatchClass::Operational
 		))]
 		pub fn reveal_vote(

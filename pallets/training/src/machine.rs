@@ -10,10 +10,10 @@
 //! only which phase comes next.
 
 use crate::{
-	assignment, draw::Draw, shards::ShardDecision, Bounties, BountyId, BountyOf, BountyStatus,
-	Config, DisputeSubject, DrawnShards, Error, Event, NextRound, Pallet, RoundIndex, RoundInfo,
-	RoundOf, RoundPhase, Rounds, ShardOutcome, ShardState, Shards, SlotOutcome, SpecOf, WeightInfo,
-	MAX_STANDBYS,
+	assignment, draw::Draw, shards::ShardDecision, weights::weighed_shards, Bounties, BountyId,
+	BountyOf, BountyStatus, Config, DisputeSubject, DrawnShards, Error, Event, NextRound, Pallet,
+	RoundIndex, RoundInfo, RoundOf, RoundPhase, Rounds, ShardOutcome, ShardState, Shards,
+	SlotOutcome, SpecOf, WeightInfo, MAX_STANDBYS,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{DeterminismClass, Verdict, WorkerRegistry, H256};
@@ -95,7 +95,7 @@ impl<T: Config> Pallet<T> {
 			return T::DbWeight::get().reads(1);
 		};
 		bounty.wake_at = None;
-		let shards = bounty.spec.shards_per_round;
+		let shards = weighed_shards(bounty.spec.shards_per_round, bounty.spec.replication);
 		match Rounds::<T>::get(id, bounty.round) {
 			// Waiting for workers: try to assign again.
 			None => {
@@ -120,7 +120,16 @@ impl<T: Config> Pallet<T> {
 		// round that trained during its review close (or voids and starts it again): the
 		// heaviest transitions together bound what one bounty costs.
 		T::WeightInfo::start_round(shards)
-			.saturating_add(T::WeightInfo::check_round(shards).saturating_mul(2))
+			.saturating_add(Self::transition_weight(shards).saturating_mul(2))
+	}
+
+	/// The heaviest phase transition of a round of `shards` shards, short of a draw: the
+	/// check at its reveal deadline, every replica paid or a dispute opened on every shard.
+	/// (The end of a settling, whose disputes conclude with their shut seals penalized, costs
+	/// about one penalty per shut seal, up to `shards × MAX_VOTERS`: see `settle_round` in
+	/// the README. It is not charged yet.)
+	pub(crate) fn transition_weight(shards: u32) -> Weight {
+		T::WeightInfo::check_round(shards).max(T::WeightInfo::check_round_disputed(shards))
 	}
 
 	/// The block hook has no room for `id` at `now`: it advances a block later.

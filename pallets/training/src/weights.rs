@@ -3,6 +3,17 @@
 
 use frame_support::weights::Weight;
 
+/// The replication the benchmarks measure rounds at (see [`weighed_shards`]).
+pub const BENCHMARK_REPLICATION: u32 = 2;
+
+/// The shards a round of `shards` shards with `replication` slots each weighs as, in the
+/// benchmarks' terms. A round's cost per shard grows with its slots (each is paid, slashed or
+/// voided on its own), so a shard of `r` slots counts as `⌈r / BENCHMARK_REPLICATION⌉` of
+/// the benchmarks' shards.
+pub fn weighed_shards(shards: u32, replication: u32) -> u32 {
+	shards.saturating_mul(replication.div_ceil(BENCHMARK_REPLICATION))
+}
+
 /// Weight functions needed for `pallet_training`.
 pub trait WeightInfo {
 	/// `create_bounty` with a model config of `c` bytes.
@@ -30,6 +41,14 @@ pub trait WeightInfo {
 	/// The check at the reveal deadline of a round of `s` shards, every replica accepted and
 	/// paid, and the aggregator designated.
 	fn check_round(s: u32) -> Weight;
+	/// The check at the reveal deadline of a round of `s` shards whose every shard's
+	/// replicas disagree: a dispute and a bisection game opened for each.
+	fn check_round_disputed(s: u32) -> Weight;
+	/// The hook at the vote deadline of `s` shard disputes on each of which `v` validators
+	/// sealed a vote and none opened it: each concludes unresolved, its shut seals penalized
+	/// and its slots void. Measured, not charged yet: the cost goes as `s × v` (a penalty per
+	/// shut seal), which this linear model cannot hold, and at its maximum it exceeds a block.
+	fn settle_round(s: u32, v: u32) -> Weight;
 }
 
 /// For mock runtimes, whose tests check behaviour, not fees. A real runtime uses the weights
@@ -79,5 +98,25 @@ impl WeightInfo for () {
 	}
 	fn check_round(_s: u32) -> Weight {
 		Weight::zero()
+	}
+	fn check_round_disputed(_s: u32) -> Weight {
+		Weight::zero()
+	}
+	fn settle_round(_s: u32, _v: u32) -> Weight {
+		Weight::zero()
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn a_shard_weighs_as_many_benchmark_shards_as_its_slots_fill() {
+		assert_eq!(weighed_shards(32, 1), 32);
+		assert_eq!(weighed_shards(32, BENCHMARK_REPLICATION), 32);
+		assert_eq!(weighed_shards(32, 3), 64);
+		assert_eq!(weighed_shards(32, crate::MAX_REPLICATION), 128);
+		assert_eq!(weighed_shards(u32::MAX, crate::MAX_REPLICATION), u32::MAX);
 	}
 }

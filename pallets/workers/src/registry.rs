@@ -195,4 +195,9 @@ impl<T: Config> WorkerRegistry<T::AccountId> for Pallet<T> {
 		)
 		.expect("a funded worker with valid capabilities registers");
 	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn max_classes() -> u32 {
+		T::MaxClasses::get()
+	}
 }

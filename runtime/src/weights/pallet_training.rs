@@ -56,18 +56,18 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `267`
 		//  Estimated: `3606`
-		// Minimum execution time: 3_445_735_000 picoseconds.
-		Weight::from_parts(3_584_087_979, 0)
+		// Minimum execution time: 3_559_597_000 picoseconds.
+		Weight::from_parts(3_716_200_085, 0)
 			.saturating_add(Weight::from_parts(0, 3606))
-			// Standard Error: 2_912
-			.saturating_add(Weight::from_parts(22_475, 0).saturating_mul(c.into()))
+			// Standard Error: 3_819
+			.saturating_add(Weight::from_parts(28_941, 0).saturating_mul(c.into()))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
 	/// Storage: `Training::Bounties` (r:1 w:1)
 	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Rounds` (r:1 w:0)
-	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(966), added: 3441, mode: `MaxEncodedLen`)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:1 w:1)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:1 w:1)
@@ -76,8 +76,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `886`
 		//  Estimated: `4801`
-		// Minimum execution time: 1_893_350_000 picoseconds.
-		Weight::from_parts(2_012_101_000, 0)
+		// Minimum execution time: 1_938_454_000 picoseconds.
+		Weight::from_parts(2_084_477_000, 0)
 			.saturating_add(Weight::from_parts(0, 4801))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -90,8 +90,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `556`
 		//  Estimated: `4801`
-		// Minimum execution time: 520_060_000 picoseconds.
-		Weight::from_parts(544_235_000, 0)
+		// Minimum execution time: 520_340_000 picoseconds.
+		Weight::from_parts(537_893_000, 0)
 			.saturating_add(Weight::from_parts(0, 4801))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -106,8 +106,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `838`
 		//  Estimated: `4801`
-		// Minimum execution time: 2_121_676_000 picoseconds.
-		Weight::from_parts(2_232_382_000, 0)
+		// Minimum execution time: 2_165_298_000 picoseconds.
+		Weight::from_parts(2_267_478_000, 0)
 			.saturating_add(Weight::from_parts(0, 4801))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -115,15 +115,15 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Storage: `Training::Bounties` (r:1 w:1)
 	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Rounds` (r:1 w:1)
-	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(966), added: 3441, mode: `MaxEncodedLen`)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Shards` (r:1 w:1)
 	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1406), added: 3881, mode: `MaxEncodedLen`)
 	fn commit() -> Weight {
 		// Proof Size summary in bytes:
 		//  Measured:  `749`
 		//  Estimated: `4871`
-		// Minimum execution time: 1_067_160_000 picoseconds.
-		Weight::from_parts(1_132_782_000, 0)
+		// Minimum execution time: 1_082_619_000 picoseconds.
+		Weight::from_parts(1_134_496_000, 0)
 			.saturating_add(Weight::from_parts(0, 4871))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -131,7 +131,7 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Storage: `Training::Bounties` (r:1 w:1)
 	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Rounds` (r:1 w:1)
-	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(966), added: 3441, mode: `MaxEncodedLen`)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Shards` (r:1 w:1)
 	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1406), added: 3881, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Wakeups` (r:2 w:2)
@@ -140,20 +140,29 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `788`
 		//  Estimated: `6222`
-		// Minimum execution time: 1_420_719_000 picoseconds.
-		Weight::from_parts(1_511_218_000, 0)
+		// Minimum execution time: 1_434_766_000 picoseconds.
+		Weight::from_parts(1_496_340_000, 0)
 			.saturating_add(Weight::from_parts(0, 6222))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
 	}
-	// Not benchmarked: a decline reads and writes what `reveal` does (the bounty, the round,
-	// the shard, the worker's duties), so it is priced as this run's `reveal`. Kept by hand
-	// when the file is regenerated.
+	/// Storage: `Training::Bounties` (r:1 w:1)
+	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Rounds` (r:1 w:1)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Shards` (r:1 w:1)
+	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1406), added: 3881, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:1 w:1)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1264), added: 3739, mode: `MaxEncodedLen`)
 	fn decline() -> Weight {
-		Weight::from_parts(1_511_218_000, 0)
-			.saturating_add(Weight::from_parts(0, 6222))
-			.saturating_add(T::DbWeight::get().reads(5))
-			.saturating_add(T::DbWeight::get().writes(5))
+		// Proof Size summary in bytes:
+		//  Measured:  `1043`
+		//  Estimated: `4871`
+		// Minimum execution time: 1_404_308_000 picoseconds.
+		Weight::from_parts(1_548_327_000, 0)
+			.saturating_add(Weight::from_parts(0, 4871))
+			.saturating_add(T::DbWeight::get().reads(4))
+			.saturating_add(T::DbWeight::get().writes(4))
 	}
 	/// Storage: `Training::Disputes` (r:1 w:1)
 	/// Proof: `Training::Disputes` (`max_values`: None, `max_size`: Some(9703), added: 12178, mode: `MaxEncodedLen`)
@@ -167,8 +176,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1564`
 		//  Estimated: `13168`
-		// Minimum execution time: 1_599_452_000 picoseconds.
-		Weight::from_parts(1_673_941_000, 0)
+		// Minimum execution time: 1_613_238_000 picoseconds.
+		Weight::from_parts(1_698_236_000, 0)
 			.saturating_add(Weight::from_parts(0, 13168))
 			.saturating_add(T::DbWeight::get().reads(7))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -182,7 +191,7 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Storage: `Training::Bounties` (r:1 w:1)
 	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Rounds` (r:1 w:1)
-	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(966), added: 3441, mode: `MaxEncodedLen`)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:2 w:2)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:7 w:7)
@@ -193,21 +202,19 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1264), added: 3739, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Games` (r:1 w:0)
 	/// Proof: `Training::Games` (`max_values`: None, `max_size`: Some(840), added: 3315, mode: `MaxEncodedLen`)
-	/// Storage: `System::ParentHash` (r:1 w:0)
-	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Wakeups` (r:2 w:2)
 	/// Proof: `Training::Wakeups` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 32]`.
 	fn reveal_vote(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3587 + s * (324 ±0)`
+		//  Measured:  `3569 + s * (324 ±0)`
 		//  Estimated: `19211 + s * (3881 ±0)`
-		// Minimum execution time: 12_049_687_000 picoseconds.
-		Weight::from_parts(12_122_309_579, 0)
+		// Minimum execution time: 11_686_521_000 picoseconds.
+		Weight::from_parts(11_808_744_159, 0)
 			.saturating_add(Weight::from_parts(0, 19211))
-			// Standard Error: 4_085_098
-			.saturating_add(Weight::from_parts(419_101_170, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(23))
+			// Standard Error: 6_219_236
+			.saturating_add(Weight::from_parts(272_319_040, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(22))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(17))
 			.saturating_add(Weight::from_parts(0, 3881).saturating_mul(s.into()))
@@ -222,8 +229,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1118`
 		//  Estimated: `13168`
-		// Minimum execution time: 942_327_000 picoseconds.
-		Weight::from_parts(1_002_630_000, 0)
+		// Minimum execution time: 950_793_000 picoseconds.
+		Weight::from_parts(1_010_214_000, 0)
 			.saturating_add(Weight::from_parts(0, 13168))
 			.saturating_add(T::DbWeight::get().reads(3))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -231,29 +238,29 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Storage: `Training::Bounties` (r:1 w:1)
 	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Rounds` (r:1 w:2)
-	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(966), added: 3441, mode: `MaxEncodedLen`)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:2 w:2)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1264), added: 3739, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Wakeups` (r:2 w:2)
 	/// Proof: `Training::Wakeups` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::ClassMembers` (r:2 w:0)
-	/// Proof: `Workers::ClassMembers` (`max_values`: None, `max_size`: Some(4147), added: 6622, mode: `MaxEncodedLen`)
+	/// Storage: `Training::DrawnShards` (r:1 w:1)
+	/// Proof: `Training::DrawnShards` (`max_values`: None, `max_size`: Some(285), added: 2760, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Shards` (r:0 w:1)
 	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1406), added: 3881, mode: `MaxEncodedLen`)
 	fn commit_checkpoint() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1272`
-		//  Estimated: `14234`
-		// Minimum execution time: 2_651_905_000 picoseconds.
-		Weight::from_parts(2_855_765_000, 0)
-			.saturating_add(Weight::from_parts(0, 14234))
-			.saturating_add(T::DbWeight::get().reads(8))
-			.saturating_add(T::DbWeight::get().writes(8))
+		//  Measured:  `1286`
+		//  Estimated: `8468`
+		// Minimum execution time: 2_550_495_000 picoseconds.
+		Weight::from_parts(2_892_533_000, 0)
+			.saturating_add(Weight::from_parts(0, 8468))
+			.saturating_add(T::DbWeight::get().reads(7))
+			.saturating_add(T::DbWeight::get().writes(9))
 	}
 	/// Storage: `Training::Bounties` (r:1 w:1)
 	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Rounds` (r:1 w:1)
-	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(966), added: 3441, mode: `MaxEncodedLen`)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:1 w:1)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1264), added: 3739, mode: `MaxEncodedLen`)
 	/// Storage: `Training::NextDisputeId` (r:1 w:1)
@@ -267,11 +274,11 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `1028 + s * (13 ±0)`
 		//  Estimated: `4801`
-		// Minimum execution time: 1_224_764_000 picoseconds.
-		Weight::from_parts(1_248_151_190, 0)
+		// Minimum execution time: 1_243_749_000 picoseconds.
+		Weight::from_parts(1_366_582_345, 0)
 			.saturating_add(Weight::from_parts(0, 4801))
-			// Standard Error: 282_766
-			.saturating_add(Weight::from_parts(1_767_609, 0).saturating_mul(s.into()))
+			// Standard Error: 1_042_843
+			.saturating_add(Weight::from_parts(2_279_054, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().writes(6))
 	}
@@ -281,8 +288,8 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 		// Proof Size summary in bytes:
 		//  Measured:  `109`
 		//  Estimated: `3606`
-		// Minimum execution time: 134_811_000 picoseconds.
-		Weight::from_parts(137_216_000, 0)
+		// Minimum execution time: 133_759_000 picoseconds.
+		Weight::from_parts(141_033_000, 0)
 			.saturating_add(Weight::from_parts(0, 3606))
 			.saturating_add(T::DbWeight::get().reads(1))
 	}
@@ -291,26 +298,26 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Storage: `Training::Bounties` (r:1 w:1)
 	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Rounds` (r:1 w:1)
-	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(966), added: 3441, mode: `MaxEncodedLen`)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
 	/// Storage: `System::ParentHash` (r:1 w:0)
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::ClassMembers` (r:2 w:0)
+	/// Storage: `Workers::ClassMembers` (r:9 w:0)
 	/// Proof: `Workers::ClassMembers` (`max_values`: None, `max_size`: Some(4147), added: 6622, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:128 w:64)
+	/// Storage: `Workers::Workers` (r:1024 w:64)
 	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1264), added: 3739, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Shards` (r:0 w:32)
 	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1406), added: 3881, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 32]`.
 	fn start_round(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `15732`
-		//  Estimated: `479582`
-		// Minimum execution time: 21_983_149_000 picoseconds.
-		Weight::from_parts(22_010_910_583, 0)
-			.saturating_add(Weight::from_parts(0, 479582))
-			// Standard Error: 6_317_061
-			.saturating_add(Weight::from_parts(475_901_916, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(135))
+		//  Measured:  `121970`
+		//  Estimated: `3829726`
+		// Minimum execution time: 162_306_405_000 picoseconds.
+		Weight::from_parts(173_458_729_425, 0)
+			.saturating_add(Weight::from_parts(0, 3829726))
+			// Standard Error: 56_713_002
+			.saturating_add(Weight::from_parts(315_184_274, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(1038))
 			.saturating_add(T::DbWeight::get().writes(4))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(s.into())))
 	}
@@ -319,7 +326,7 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Storage: `Training::Bounties` (r:1 w:1)
 	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Rounds` (r:1 w:1)
-	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(966), added: 3441, mode: `MaxEncodedLen`)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Shards` (r:32 w:32)
 	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1406), added: 3881, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::Workers` (r:2 w:2)
@@ -330,20 +337,108 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
 	/// Storage: `System::Account` (r:3 w:3)
 	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::ClassMembers` (r:2 w:0)
+	/// Proof: `Workers::ClassMembers` (`max_values`: None, `max_size`: Some(4147), added: 6622, mode: `MaxEncodedLen`)
+	/// Storage: `Training::DrawnShards` (r:0 w:32)
+	/// Proof: `Training::DrawnShards` (`max_values`: None, `max_size`: Some(285), added: 2760, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 32]`.
 	fn check_round(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `1605 + s * (292 ±0)`
-		//  Estimated: `8799 + s * (3881 ±0)`
-		// Minimum execution time: 6_176_246_000 picoseconds.
-		Weight::from_parts(2_075_602_082, 0)
-			.saturating_add(Weight::from_parts(0, 8799))
-			// Standard Error: 14_989_034
-			.saturating_add(Weight::from_parts(4_303_329_867, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(11))
+		//  Measured:  `1683 + s * (292 ±0)`
+		//  Estimated: `14234 + s * (3881 ±0)`
+		// Minimum execution time: 7_207_639_000 picoseconds.
+		Weight::from_parts(2_681_998_914, 0)
+			.saturating_add(Weight::from_parts(0, 14234))
+			// Standard Error: 13_411_766
+			.saturating_add(Weight::from_parts(4_778_632_635, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(13))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(10))
-			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(s.into())))
 			.saturating_add(Weight::from_parts(0, 3881).saturating_mul(s.into()))
+	}
+	/// Storage: `Training::Wakeups` (r:2 w:2)
+	/// Proof: `Training::Wakeups` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Bounties` (r:1 w:1)
+	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Rounds` (r:1 w:1)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Shards` (r:32 w:32)
+	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1406), added: 3881, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:2 w:2)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1264), added: 3739, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Training::NextDisputeId` (r:1 w:1)
+	/// Proof: `Training::NextDisputeId` (`max_values`: Some(1), `max_size`: Some(8), added: 503, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Disputes` (r:0 w:32)
+	/// Proof: `Training::Disputes` (`max_values`: None, `max_size`: Some(9703), added: 12178, mode: `MaxEncodedLen`)
+	/// Storage: `Training::BountyDisputes` (r:0 w:32)
+	/// Proof: `Training::BountyDisputes` (`max_values`: None, `max_size`: Some(32), added: 2507, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Games` (r:0 w:32)
+	/// Proof: `Training::Games` (`max_values`: None, `max_size`: Some(840), added: 3315, mode: `MaxEncodedLen`)
+	/// The range of component `s` is `[1, 32]`.
+	fn check_round_disputed(s: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `1056 + s * (292 ±0)`
+		//  Estimated: `8468 + s * (3881 ±0)`
+		// Minimum execution time: 2_877_625_000 picoseconds.
+		Weight::from_parts(923_569_517, 0)
+			.saturating_add(Weight::from_parts(0, 8468))
+			// Standard Error: 11_597_998
+			.saturating_add(Weight::from_parts(2_094_064_832, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(8))
+			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().writes(7))
+			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(s.into())))
+			.saturating_add(Weight::from_parts(0, 3881).saturating_mul(s.into()))
+	}
+	/// Storage: `Training::Wakeups` (r:2 w:2)
+	/// Proof: `Training::Wakeups` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Bounties` (r:1 w:1)
+	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Rounds` (r:2 w:2)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Shards` (r:32 w:64)
+	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1406), added: 3881, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Games` (r:32 w:0)
+	/// Proof: `Training::Games` (`max_values`: None, `max_size`: Some(840), added: 3315, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Disputes` (r:32 w:32)
+	/// Proof: `Training::Disputes` (`max_values`: None, `max_size`: Some(9703), added: 12178, mode: `MaxEncodedLen`)
+	/// Storage: `Session::Validators` (r:1 w:0)
+	/// Proof: `Session::Validators` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
+	/// Storage: `Validators::Ledger` (r:65 w:64)
+	/// Proof: `Validators::Ledger` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:65 w:65)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:66 w:66)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:2 w:2)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1264), added: 3739, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::ClassMembers` (r:2 w:0)
+	/// Proof: `Workers::ClassMembers` (`max_values`: None, `max_size`: Some(4147), added: 6622, mode: `MaxEncodedLen`)
+	/// The range of component `s` is `[1, 32]`.
+	/// The range of component `v` is `[1, 64]`.
+	fn settle_round(s: u32, v: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `0 + s * (5924 ±0) + v * (2855 ±0)`
+		//  Estimated: `26205 + s * (12178 ±0) + v * (2860 ±1_011)`
+		// Minimum execution time: 116_930_166_000 picoseconds.
+		Weight::from_parts(120_192_599_000, 0)
+			.saturating_add(Weight::from_parts(0, 26205))
+			// Standard Error: 7_801_402_662
+			.saturating_add(Weight::from_parts(38_767_493_425, 0).saturating_mul(s.into()))
+			// Standard Error: 3_901_177_423
+			.saturating_add(Weight::from_parts(18_780_968_105, 0).saturating_mul(v.into()))
+			.saturating_add(T::DbWeight::get().reads(15))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
+			.saturating_add(T::DbWeight::get().writes(10))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(v.into())))
+			.saturating_add(Weight::from_parts(0, 12178).saturating_mul(s.into()))
+			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(v.into()))
 	}
 }
