@@ -81,12 +81,8 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 		"0",
 		"--steps",
 		"20",
-		// The commit and aggregation windows close as soon as every slot has committed and
-		// the checkpoint is in, so their length costs nothing here: it is margin for a
-		// machine shared with another training test, where a worker that cannot train its
-		// shard in time declines it (seen with a 20-block commit window).
 		"--phases",
-		"40,10,20,20,6",
+		"20,10,20,12,6",
 		"--reward",
 		"1",
 	];
