@@ -87,11 +87,21 @@ fn workers_of<T: Config>(class: &[u8], first: u32, count: u32) -> Vec<T::Account
 		.collect()
 }
 
+/// The block where `bounty` wakes up.
+fn wake_at<T: Config>(bounty: BountyId) -> BlockNumberFor<T> {
+	Bounties::<T>::get(bounty).and_then(|b| b.wake_at).expect("scheduled")
+}
+
+/// Move to the block where `bounty` wakes up, for its hook to run there; returns it.
+fn due<T: Config>(bounty: BountyId) -> BlockNumberFor<T> {
+	let at = wake_at::<T>(bounty);
+	frame_system::Pallet::<T>::set_block_number(at);
+	at
+}
+
 /// Run the hook at the block where `bounty` wakes up.
 fn wake<T: Config>(bounty: BountyId) {
-	let at = Bounties::<T>::get(bounty).and_then(|b| b.wake_at).expect("scheduled");
-	frame_system::Pallet::<T>::set_block_number(at);
-	Training::<T>::on_initialize(at);
+	Training::<T>::on_initialize(due::<T>(bounty));
 }
 
 /// A bounty of `shards` shards whose first round is assigned among `pool` workers.
@@ -439,8 +449,7 @@ mod benchmarks {
 		}
 		Training::<T>::create_bounty(RawOrigin::Signed(owner::<T>()).into(), bench_spec::<T>(s, 0))
 			.expect("a valid spec");
-		let at = Bounties::<T>::get(0).and_then(|b| b.wake_at).expect("scheduled");
-		frame_system::Pallet::<T>::set_block_number(at);
+		let at = due::<T>(0);
 		#[block]
 		{
 			Training::<T>::on_initialize(at);
@@ -452,8 +461,7 @@ mod benchmarks {
 	fn check_round(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
 		let bounty = started::<T>(s, R);
 		commit_and_reveal::<T>(bounty, honest);
-		let at = Bounties::<T>::get(bounty).and_then(|b| b.wake_at).expect("scheduled");
-		frame_system::Pallet::<T>::set_block_number(at);
+		let at = due::<T>(bounty);
 		#[block]
 		{
 			Training::<T>::on_initialize(at);
@@ -465,8 +473,7 @@ mod benchmarks {
 	fn check_round_disputed(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
 		let bounty = started::<T>(s, R);
 		commit_and_reveal::<T>(bounty, second_replica_lies);
-		let at = Bounties::<T>::get(bounty).and_then(|b| b.wake_at).expect("scheduled");
-		frame_system::Pallet::<T>::set_block_number(at);
+		let at = due::<T>(bounty);
 		#[block]
 		{
 			Training::<T>::on_initialize(at);
@@ -499,12 +506,10 @@ mod benchmarks {
 		// Every dispute opened in one block has one vote deadline; the hook's wake-ups before
 		// it (the games' turns, over already) conclude nothing.
 		let deadline = Disputes::<T>::get(disputes[0]).expect("opened").deadline;
-		let wake_at = || Bounties::<T>::get(bounty).and_then(|b| b.wake_at).expect("scheduled");
-		while wake_at() < deadline {
+		while wake_at::<T>(bounty) < deadline {
 			wake::<T>(bounty);
 		}
-		let at = wake_at();
-		frame_system::Pallet::<T>::set_block_number(at);
+		let at = due::<T>(bounty);
 		#[block]
 		{
 			Training::<T>::on_initialize(at);
