@@ -14,6 +14,7 @@
 //! - [`worker`]: `cohort-worker` processes.
 //! - [`deployment`]: validators with their verifiers and registered workers, all running.
 //! - [`nat`]: network namespaces behind kernel NATs, for workers that are not on loopback.
+//! - [`proxy`]: a TCP proxy whose connections can be frozen, for clients of a stuck node.
 //!
 //! The `cohort-localnet` binary puts the same harness in people's hands.
 
@@ -22,6 +23,7 @@ pub mod metrics;
 pub mod nat;
 pub mod network;
 pub mod node;
+pub mod proxy;
 pub mod rpc;
 pub mod tx;
 pub mod wait;

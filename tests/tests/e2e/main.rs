@@ -22,6 +22,7 @@ mod finality_stall;
 mod honest_network;
 mod many_adversaries;
 mod nat;
+mod node_connection;
 mod training;
 mod validator_down;
 mod worker_down;

@@ -19,6 +19,10 @@ use subxt::{
 use thiserror::Error;
 use tokio::sync::Mutex;
 
+mod follow;
+
+pub use follow::Blocks;
+
 #[subxt::subxt(
 	runtime_metadata_path = "metadata/cohort.scale",
 	derive_for_all_types = "Clone",
@@ -154,6 +158,11 @@ impl At {
 /// How long a transaction may take to reach a block.
 const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 
+/// How long a read of the chain's head (its best or finalized block, a subscription to new
+/// ones) may take before the connection counts as stuck: such a read answers in
+/// milliseconds from a node that is up, however loaded.
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// What went wrong talking to the chain.
 #[derive(Debug, Error)]
 pub enum ChainError {
@@ -217,11 +226,11 @@ pub struct Included {
 	pub events: subxt::extrinsics::ExtrinsicEvents<PolkadotConfig>,
 }
 
-/// A connection to a Cohort node.
+/// A connection to a Cohort node. Its clones share one connection, which
+/// [`Chain::reconnect`] replaces for all of them.
 #[derive(Clone)]
 pub struct Chain {
-	api: OnlineClient<PolkadotConfig>,
-	rpc: subxt::rpcs::RpcClient,
+	connection: Arc<std::sync::RwLock<Connection>>,
 	url: String,
 	/// One submission at a time per client, so that nonces come in order.
 	submitting: Arc<Mutex<()>>,
@@ -232,9 +241,15 @@ pub struct Chain {
 	next_nonces: Arc<std::sync::Mutex<HashMap<[u8; 32], u64>>>,
 }
 
-impl Chain {
-	/// Connect to the node at `url` (`ws://` or `wss://`).
-	pub async fn connect(url: &str) -> Result<Self, ChainError> {
+/// The clients of one websocket connection to the node.
+#[derive(Clone)]
+struct Connection {
+	api: OnlineClient<PolkadotConfig>,
+	rpc: subxt::rpcs::RpcClient,
+}
+
+impl Connection {
+	async fn open(url: &str) -> Result<Self, ChainError> {
 		let connect = |e: &dyn std::fmt::Display| ChainError::Connect {
 			url: url.to_string(),
 			reason: e.to_string(),
@@ -268,12 +283,52 @@ impl Chain {
 		let api = tokio::time::timeout(Duration::from_secs(30), backend)
 			.await
 			.map_err(|_| connect(&"no metadata within 30 s"))??;
+		Ok(Self { api, rpc })
+	}
+}
+
+impl Chain {
+	/// Connect to the node at `url` (`ws://` or `wss://`).
+	pub async fn connect(url: &str) -> Result<Self, ChainError> {
 		Ok(Self {
-			api,
-			rpc,
+			connection: Arc::new(std::sync::RwLock::new(Connection::open(url).await?)),
 			url: url.to_string(),
 			submitting: Default::default(),
 			next_nonces: Default::default(),
+		})
+	}
+
+	/// Open a new connection to the node in place of this one, for every clone of this
+	/// client (what the old one was still doing finishes on it): for a connection that has
+	/// stopped answering, a `chainHead_follow` subscription that never restarts, say.
+	pub async fn reconnect(&self) -> Result<(), ChainError> {
+		let fresh = Connection::open(&self.url).await?;
+		*self.connection.write().expect("not poisoned") = fresh;
+		tracing::info!(url = %self.url, "connected to the node again");
+		Ok(())
+	}
+
+	fn connection(&self) -> Connection {
+		self.connection.read().expect("not poisoned").clone()
+	}
+
+	/// `read` on this connection; if the node has not answered within [`ANSWER_TIMEOUT`],
+	/// once more on a new connection. A stuck connection would otherwise hang its caller
+	/// with nothing in the log.
+	async fn answered<T, F, Fut>(&self, what: &str, read: F) -> Result<T, ChainError>
+	where
+		F: Fn(Connection) -> Fut,
+		Fut: std::future::Future<Output = Result<T, ChainError>>,
+	{
+		if let Ok(answer) = tokio::time::timeout(ANSWER_TIMEOUT, read(self.connection())).await {
+			return answer;
+		}
+		tracing::warn!(url = %self.url, "no {what} from the node within {ANSWER_TIMEOUT:?}: connecting again");
+		self.reconnect().await?;
+		tokio::time::timeout(ANSWER_TIMEOUT, read(self.connection())).await.unwrap_or_else(|_| {
+			Err(ChainError::Query(format!(
+				"no {what} from the node within {ANSWER_TIMEOUT:?}, on a new connection too"
+			)))
 		})
 	}
 
@@ -283,8 +338,8 @@ impl Chain {
 	}
 
 	/// The subxt client, for reads this type has no method for.
-	pub fn api(&self) -> &OnlineClient<PolkadotConfig> {
-		&self.api
+	pub fn api(&self) -> OnlineClient<PolkadotConfig> {
+		self.connection().api
 	}
 
 	/// Sign `call` with `keys`, submit it and wait until it is in a best block; a dispatch
@@ -322,7 +377,8 @@ impl Chain {
 		// The pool-aware next nonce (the runtime API at the finalized block would not count
 		// this account's transactions still in the pool or in unfinalized blocks), or past
 		// the last one this client submitted if the node has not counted it yet.
-		let from_node: u64 = self
+		let connection = self.connection();
+		let from_node: u64 = connection
 			.rpc
 			.request("system_accountNextIndex", subxt::rpcs::rpc_params![keys.ss58_address()])
 			.await
@@ -332,7 +388,8 @@ impl Chain {
 		let refused =
 			|e: &dyn std::fmt::Display| ChainError::Refused { call, reason: e.to_string() };
 		let submitted = async {
-			self.api
+			connection
+				.api
 				.tx()
 				.await
 				.map_err(query)?
@@ -408,57 +465,27 @@ impl Chain {
 
 	/// The chain at its latest finalized block.
 	pub async fn finalized(&self) -> Result<At, ChainError> {
-		let inner = self.api.at_current_block().await.map_err(query)?;
-		let number = inner.block_number() as u32;
-		Ok(At { inner, number })
+		self.answered("finalized block", |connection| async move {
+			let inner = connection.api.at_current_block().await.map_err(query)?;
+			let number = inner.block_number() as u32;
+			Ok(At { inner, number })
+		})
+		.await
 	}
 
 	/// The chain at its best block: what the protocol's moves are checked against when they
 	/// land, finalized or not.
 	pub async fn best(&self) -> Result<At, ChainError> {
-		let hash: subxt::utils::H256 = self
-			.rpc
-			.request("chain_getBlockHash", subxt::rpcs::rpc_params![])
-			.await
-			.map_err(query)?;
-		let inner = self.api.at_block(hash).await.map_err(query)?;
-		let number = inner.block_number() as u32;
-		Ok(At { inner, number })
+		self.answered("best block", |connection| async move {
+			let hash: subxt::utils::H256 = connection
+				.rpc
+				.request("chain_getBlockHash", subxt::rpcs::rpc_params![])
+				.await
+				.map_err(query)?;
+			let inner = connection.api.at_block(hash).await.map_err(query)?;
+			let number = inner.block_number() as u32;
+			Ok(At { inner, number })
+		})
+		.await
 	}
-
-	/// Every finalized block from now on, in order.
-	pub async fn follow_finalized(&self) -> Result<Blocks, ChainError> {
-		Ok(blocks(self.api.stream_blocks().await.map_err(query)?, 0))
-	}
-
-	/// The current best block, then every new one: after a reorganisation the new best
-	/// chain's blocks follow, so a number may come twice.
-	pub async fn follow_best(&self) -> Result<Blocks, ChainError> {
-		let stream = self.api.stream_best_blocks().await.map_err(query)?;
-		// The node opens the stream with the finalized blocks it still holds, several blocks
-		// behind the best: a role that acted on them would redo moves the chain has already
-		// seen (a restarted worker re-committing, say), spend fees and take up the nonces its
-		// real moves need.
-		let best = self.best().await?.number;
-		Ok(blocks(stream, best))
-	}
-}
-
-/// A stream of blocks, each with the chain's state at it.
-pub type Blocks =
-	std::pin::Pin<Box<dyn futures::Stream<Item = Result<At, ChainError>> + Send + 'static>>;
-
-/// The blocks of `stream` from the first numbered `from` or more on (a reorganisation to a
-/// shorter fork afterwards still comes through).
-fn blocks(stream: subxt::client::Blocks<PolkadotConfig>, from: u32) -> Blocks {
-	use futures::StreamExt;
-	let stream = stream.skip_while(move |block| {
-		std::future::ready(block.as_ref().is_ok_and(|block| (block.number() as u32) < from))
-	});
-	Box::pin(stream.then(|block| async move {
-		let block = block.map_err(query)?;
-		let number = block.number() as u32;
-		let inner = block.at().await.map_err(query)?;
-		Ok(At { inner, number })
-	}))
 }

@@ -460,11 +460,6 @@ fn salt() -> H256 {
 	H256(sp_core::ed25519::Pair::generate().1)
 }
 
-/// Why a role's loop ends: the node stopped sending finalized blocks.
-fn stopped() -> ChainError {
-	ChainError::Query("the node stopped sending finalized blocks".into())
-}
-
 /// The spec of a bounty view.
 pub fn spec_of(view: &chain::BountyView) -> Spec {
 	view.bounty.spec.0.clone()

@@ -38,7 +38,6 @@ use crate::{
 	merkle,
 };
 use cohort_primitives::{vote_seal, DisputeId, Verdict, H256};
-use futures::StreamExt;
 use std::{
 	collections::{HashMap, HashSet},
 	sync::{Arc, Mutex},
@@ -83,19 +82,19 @@ impl Verifier {
 		Self { cx, running: HashMap::new(), sealed: Default::default(), attempts: HashMap::new() }
 	}
 
-	/// Follow best blocks until the connection to the node ends.
+	/// Follow best blocks until the node cannot be reached (a connection that stops
+	/// delivering is replaced).
 	pub async fn run(mut self) -> Result<(), ChainError> {
 		let mut blocks = self.cx.chain.follow_best().await?;
 		tracing::info!(account = %self.cx.keys.ss58_address(), "verifier running");
-		while let Some(at) = blocks.next().await {
-			let at = at?;
+		loop {
+			let at = blocks.next().await?;
 			self.running.retain(|_, task| !task.is_finished());
 			self.cx.refresh_peers(&at).await;
 			if let Err(e) = self.tick(&at).await {
 				tracing::warn!("at block #{}: {e}", at.number);
 			}
 		}
-		Err(super::stopped())
 	}
 
 	async fn tick(&mut self, at: &At) -> Result<(), DutyError> {

@@ -55,7 +55,6 @@ use crate::{
 	trainer::Trained,
 };
 use cohort_primitives::{seal, BountyId, DisputeId, RoundIndex, ShardIndex, H256};
-use futures::StreamExt;
 use std::{
 	collections::{HashMap, HashSet},
 	sync::{
@@ -198,8 +197,9 @@ impl Worker {
 		}
 	}
 
-	/// Follow best blocks until the connection to the node ends (and count this account's
-	/// outcomes from finalized blocks meanwhile).
+	/// Follow best blocks until the node cannot be reached (a connection that stops
+	/// delivering is replaced), and count this account's outcomes from finalized blocks
+	/// meanwhile.
 	pub async fn run(mut self) -> Result<(), ChainError> {
 		let at = self.cx.chain.finalized().await?;
 		let interval = at.constant(runtime::constants().workers().heartbeat_interval())?;
@@ -210,8 +210,8 @@ impl Worker {
 		tokio::spawn(count_outcomes(self.cx.clone()));
 		let mut blocks = self.cx.chain.follow_best().await?;
 		tracing::info!(account = %self.cx.keys.ss58_address(), peer = %self.cx.network.peer_id(), "worker running");
-		while let Some(at) = blocks.next().await {
-			let at = at?;
+		loop {
+			let at = blocks.next().await?;
 			self.finished.advance(at.number);
 			self.running.retain(|_, task| !task.is_finished());
 			if last_heartbeat.is_none_or(|last| at.number >= last + heartbeat_every) {
@@ -224,7 +224,6 @@ impl Worker {
 			}
 			self.cx.metrics.bytes_served.set(self.cx.network.bytes_served());
 		}
-		Err(super::stopped())
 	}
 
 	fn spawn(
@@ -717,13 +716,13 @@ async fn count_outcomes(cx: Context) {
 		Ok(blocks) => blocks,
 		Err(e) => return tracing::warn!("cannot follow finalized blocks to count outcomes: {e}"),
 	};
-	while let Some(at) = blocks.next().await {
-		let counted = match at {
-			Ok(at) => count(&cx, &at).await.map_err(|e| (at.number, e)),
-			Err(e) => Err((0, e)),
+	loop {
+		let at = match blocks.next().await {
+			Ok(at) => at,
+			Err(e) => return tracing::warn!("stopped counting outcomes: {e}"),
 		};
-		if let Err((number, e)) = counted {
-			tracing::warn!("cannot read block #{number}'s events: {e}");
+		if let Err(e) = count(&cx, &at).await {
+			tracing::warn!("cannot read block #{}'s events: {e}", at.number);
 		}
 	}
 }

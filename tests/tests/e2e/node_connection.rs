@@ -1,0 +1,47 @@
+//! A worker's or verifier's connection to its node that stops delivering (a dead link with
+//! no reset, a subscription the node never restarts) is replaced, not waited on forever.
+
+use crate::BLOCKS_TIMEOUT;
+use cohort_tests::{proxy::FreezingProxy, wait, Node, NodeConfig};
+use cohort_worker::chain::Chain;
+use std::time::Duration;
+
+/// Past the chain client's limits (60 s without a best block, 30 s for a read) with a new
+/// connection's setup on top.
+const RECOVERY: Duration = Duration::from_secs(100);
+
+#[tokio::test]
+async fn a_connection_that_stops_delivering_is_replaced() {
+	let _nodes = crate::light_test().await;
+	let dir = tempfile::tempdir().unwrap();
+	let config =
+		NodeConfig { name: "dev".into(), dev_key: Some("alice".into()), extra_args: vec![] };
+	let node = Node::start(config, "dev", &dir.path().join("dev"), &[]).await.unwrap();
+	wait::until("the dev chain to finalize #1", BLOCKS_TIMEOUT, || async {
+		Ok((node.rpc().finalized_number().await? >= 1).then_some(()))
+	})
+	.await
+	.unwrap_or_else(|e| panic!("{e}\n{}", node.log_tail(30)));
+	let proxy = FreezingProxy::start(node.rpc_port()).await.unwrap();
+	let chain = Chain::connect(&format!("ws://127.0.0.1:{}", proxy.port())).await.unwrap();
+
+	// A stream of best blocks and a one-off read, both on a connection that went silent: each
+	// goes on over a new connection.
+	let mut blocks = chain.follow_best().await.unwrap();
+	let before = blocks.next().await.unwrap().number;
+	proxy.freeze_open_connections();
+	let next_block = async {
+		loop {
+			let at = blocks.next().await.unwrap();
+			if at.number > before {
+				return at.number;
+			}
+		}
+	};
+	let (after, finalized) =
+		tokio::time::timeout(RECOVERY, async { tokio::join!(next_block, chain.finalized()) })
+			.await
+			.expect("a new best block and the finalized one, on a new connection");
+	assert!(after > before);
+	assert!(finalized.unwrap().number >= 1);
+}
