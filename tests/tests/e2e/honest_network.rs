@@ -82,7 +82,7 @@ async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 		"--steps",
 		"20",
 		"--phases",
-		"20,10,20,12,6",
+		"30,10,30,12,6",
 		"--reward",
 		"1",
 	];

@@ -96,7 +96,7 @@ async fn assigned(rpc: &Rpc, bounty: u64) -> BTreeSet<String> {
 
 #[tokio::test]
 async fn seven_byzantine_workers_of_sixteen_are_slashed_and_the_loss_holds() {
-	let _nodes = crate::training_test().await;
+	let _nodes = crate::heavy_training_test().await;
 	let (honest, submitter) = (&ACCOUNTS[..9], ACCOUNTS[9]);
 	let mut deployment = Deployment::start(NetworkConfig::local(), honest, "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
