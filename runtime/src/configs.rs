@@ -337,8 +337,9 @@ impl pallet_training::Config for Runtime {
 	type BountyDeposit = ConstU128<UNIT>;
 	type WaitingFee = ConstU128<{ 10 * MILLI_UNIT }>;
 	type Treasury = TreasuryAccount;
-	// `start_round(32) + check_round(32)` is about 0.1 s of the measured weights: 2 bounties
-	// take at most two fifths of a block's 0.5 s, and extrinsics keep the rest.
+	// The hook also stops at its weight budget, the quarter of a block that normal
+	// extrinsics leave: with the measured weights one bounty that draws over every class
+	// already fills it, and the next waits a block.
 	type MaxBountiesPerBlock = ConstU32<2>;
 	type MinReward = ConstU128<{ 10 * MILLI_UNIT }>;
 	type VerifierShare = VerifierShare;

@@ -277,7 +277,8 @@ impl<T: Config> Pallet<T> {
 	/// End `dispute`, whose deadline has come: settled on the votes opened by now if one
 	/// verdict carries more than 2/3 of the active stake (its effect applied to `p`'s round),
 	/// else unresolved; either way a seal left shut costs its validator what a wrong vote
-	/// does. Returns the verdict and its author, for the caller to go on from.
+	/// does. Counts against `p.conclusions`. Returns the verdict and its author, for the
+	/// caller to go on from.
 	pub(crate) fn conclude(
 		p: &mut Progress<T>,
 		dispute: DisputeId,
@@ -286,6 +287,7 @@ impl<T: Config> Pallet<T> {
 		if record.status != DisputeStatus::Open {
 			return None;
 		}
+		p.conclusions = p.conclusions.saturating_sub(1);
 		let outcome = match Self::winning(&record) {
 			Some(verdict) => {
 				record.status = DisputeStatus::Settled(verdict);
@@ -469,11 +471,15 @@ impl<T: Config> Pallet<T> {
 		Games::<T>::get(dispute).is_some_and(|game| game.audited)
 	}
 
-	/// Conclude every open shard dispute of the round in `p` whose deadline has come (see
-	/// [`Self::conclude`]). The slots of those left unresolved are void (no contribution, no
-	/// worker slashed), their rewards go to the treasury.
+	/// Conclude the open shard disputes of the round in `p` whose deadline has come (see
+	/// [`Self::conclude`]), in shard order, as many as `p.conclusions` allows. The slots of
+	/// those left unresolved are void (no contribution, no worker slashed), their rewards go
+	/// to the treasury.
 	pub(crate) fn expire_shard_disputes(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		for shard in 0..p.bounty.spec.shards_per_round {
+			if p.conclusions == 0 {
+				break;
+			}
 			let key = (p.id, p.index, shard);
 			let Some(mut state) = Shards::<T>::get(key) else { continue };
 			let ShardOutcome::Disputed(dispute) = state.outcome else { continue };

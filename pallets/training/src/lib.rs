@@ -257,8 +257,9 @@ pub mod pallet {
 		/// slots whose dispute found no verdict, and waiting fees.
 		type Treasury: Get<Self::AccountId>;
 
-		/// The most bounties the block hook advances in one block; the rest wait a block, so a
-		/// burst of deadlines never exceeds the block's weight.
+		/// The most bounties the block hook advances in one block, as far as its weight budget
+		/// (what normal extrinsics leave of the block) goes; the rest wait a block, so a burst
+		/// of deadlines does not crowd out extrinsics.
 		#[pallet::constant]
 		type MaxBountiesPerBlock: Get<u32>;
 
@@ -820,17 +821,26 @@ pub mod pallet {
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
 		/// Advance every bounty whose phase ends at this block.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
-			let mut due = Wakeups::<T>::take(now).into_inner();
+			let due = Wakeups::<T>::take(now).into_inner();
+			let budget = Self::hook_budget();
 			let mut weight = T::WeightInfo::on_initialize_idle();
-			// At most `MaxBountiesPerBlock` advance now; the others a block later. Deadlines
-			// are checked by the calls themselves, so a phase that ends a block late refuses
+			// At most `MaxBountiesPerBlock` advance now, and only while the hook's budget
+			// lasts (the first always advances); the others a block later. Deadlines are
+			// checked by the calls themselves, so a phase that ends a block late refuses
 			// nothing it should have accepted.
-			let later = due.split_off(due.len().min(T::MaxBountiesPerBlock::get() as usize));
-			for bounty in later {
-				weight.saturating_accrue(Self::defer(bounty, now));
-			}
+			let mut advanced = 0u32;
 			for bounty in due {
-				weight.saturating_accrue(Self::advance(bounty, now));
+				let room = budget.saturating_sub(weight);
+				let used = (advanced < T::MaxBountiesPerBlock::get())
+					.then(|| Self::advance(bounty, now, room, advanced == 0))
+					.flatten();
+				match used {
+					Some(used) => {
+						advanced = advanced.saturating_add(1);
+						weight.saturating_accrue(used);
+					}
+					None => weight.saturating_accrue(Self::defer(bounty, now)),
+				}
 			}
 			weight
 		}

@@ -57,6 +57,10 @@ pub(crate) struct Progress<T: Config> {
 	pub index: RoundIndex,
 	/// The round.
 	pub round: RoundOf<T>,
+	/// How many more disputes this entry may conclude: as many as the block hook's weight
+	/// leaves room for (see [`Pallet::advance`]); none from an extrinsic. A dispute past its
+	/// deadline that finds no room concludes in a later block's hook.
+	pub conclusions: u32,
 }
 
 impl<T: Config> Progress<T> {
@@ -65,7 +69,7 @@ impl<T: Config> Progress<T> {
 		let bounty = Bounties::<T>::get(id).ok_or(Error::<T>::UnknownBounty)?;
 		ensure!(bounty.round == index, Error::<T>::WrongRound);
 		let round = Rounds::<T>::get(id, index).ok_or(Error::<T>::WrongRound)?;
-		Ok(Self { id, bounty, index, round })
+		Ok(Self { id, bounty, index, round, conclusions: 0 })
 	}
 
 	/// The bounty `id` with round `index`: its current round, or the round before it while
@@ -75,7 +79,7 @@ impl<T: Config> Progress<T> {
 		let bounty = Bounties::<T>::get(id).ok_or(Error::<T>::UnknownBounty)?;
 		if let Some((reviewed, round)) = Pallet::<T>::reviewed_round(id, &bounty) {
 			if reviewed == index {
-				return Ok(Self { id, bounty, index, round });
+				return Ok(Self { id, bounty, index, round, conclusions: 0 });
 			}
 		}
 		Self::current(id, index)
@@ -89,13 +93,38 @@ impl<T: Config> Progress<T> {
 }
 
 impl<T: Config> Pallet<T> {
-	/// The block hook: end the current phase of `id`, due at `now`. Returns the weight used.
-	pub(crate) fn advance(id: BountyId, now: BlockNumberFor<T>) -> Weight {
+	/// The block hook: end the current phase of `id`, due at `now`, within `room` unless it is
+	/// the block's `first` bounty (which always advances). Returns the weight used, or `None`
+	/// when even its least cost does not fit (the caller defers it, see [`Self::defer`]).
+	///
+	/// A phase ends in one transition, and a finished round starts the next, or lets the round
+	/// that trained during its review close (or voids and starts it again): the heaviest
+	/// transitions together, with one dispute concluded (a challenged checkpoint at the end of
+	/// its review, or the first of the round's expired shard disputes), bound what a bounty
+	/// costs. Its other expired shard disputes conclude as far as `room` goes beyond that, the
+	/// rest in the blocks after.
+	pub(crate) fn advance(
+		id: BountyId,
+		now: BlockNumberFor<T>,
+		room: Weight,
+		first: bool,
+	) -> Option<Weight> {
 		let Some(mut bounty) = Bounties::<T>::get(id) else {
-			return T::DbWeight::get().reads(1);
+			return Some(T::DbWeight::get().reads(1));
 		};
-		bounty.wake_at = None;
 		let shards = weighed_shards(bounty.spec.shards_per_round, bounty.spec.replication);
+		let conclusion = Self::conclusion_weight();
+		let least = T::WeightInfo::start_round(shards)
+			.saturating_add(Self::transition_weight(shards).saturating_mul(2))
+			.saturating_add(conclusion);
+		if !first && least.any_gt(room) {
+			return None;
+		}
+		let more = room.saturating_sub(least).checked_div_per_component(&conclusion);
+		let conclusions =
+			more.map_or(u32::MAX, |more| u32::try_from(more).unwrap_or(u32::MAX).saturating_add(1));
+		bounty.wake_at = None;
+		let mut concluded = 0;
 		match Rounds::<T>::get(id, bounty.round) {
 			// Waiting for workers: try to assign again.
 			None => {
@@ -105,7 +134,7 @@ impl<T: Config> Pallet<T> {
 				Bounties::<T>::insert(id, bounty);
 			}
 			Some(round) => {
-				let mut p = Progress { id, index: bounty.round, bounty, round };
+				let mut p = Progress { id, index: bounty.round, bounty, round, conclusions };
 				match p.round.phase {
 					RoundPhase::Training => Self::training_due(&mut p, now),
 					RoundPhase::Settling { .. } => Self::settle_due(&mut p, now),
@@ -113,21 +142,32 @@ impl<T: Config> Pallet<T> {
 					RoundPhase::Review { .. } => Self::end_review(&mut p, now),
 					RoundPhase::Finished { .. } => {}
 				}
+				concluded = conclusions.saturating_sub(p.conclusions);
 				p.store();
 			}
 		}
-		// A phase ends in one transition, and a finished round starts the next, or lets the
-		// round that trained during its review close (or voids and starts it again): the
-		// heaviest transitions together bound what one bounty costs.
-		T::WeightInfo::start_round(shards)
-			.saturating_add(Self::transition_weight(shards).saturating_mul(2))
+		Some(least.saturating_add(conclusion.saturating_mul(concluded.saturating_sub(1).into())))
 	}
 
-	/// The heaviest phase transition of a round of `shards` shards, short of a draw: the
-	/// check at its reveal deadline, every replica paid or a dispute opened on every shard.
-	/// (The end of a settling, whose disputes conclude with their shut seals penalized, costs
-	/// about one penalty per shut seal, up to `shards × MAX_VOTERS`: see `settle_round` in
-	/// the README. It is not charged yet.)
+	/// What the block hook may spend on bounties' phases: the share of a block that normal
+	/// extrinsics leave (`frame_system`'s `BlockWeights`), so that a burst of deadlines does not
+	/// crowd them out. A phase that ends a block late refuses nothing it should have accepted:
+	/// every call checks its own deadline.
+	pub(crate) fn hook_budget() -> Weight {
+		let weights = <T as frame_system::Config>::BlockWeights::get();
+		let normal = weights.get(DispatchClass::Normal).max_total.unwrap_or(weights.max_block);
+		weights.max_block.saturating_sub(normal)
+	}
+
+	/// What concluding one more expired shard dispute costs, in the worst case: every one of
+	/// the most validators sealed a vote on it and none opened it, each seal a penalty.
+	pub(crate) fn conclusion_weight() -> Weight {
+		T::WeightInfo::settle_round(2).saturating_sub(T::WeightInfo::settle_round(1))
+	}
+
+	/// The heaviest phase transition of a round of `shards` shards, short of a draw and of
+	/// concluding disputes: the check at its reveal deadline, every replica paid or a dispute
+	/// opened on every shard.
 	pub(crate) fn transition_weight(shards: u32) -> Weight {
 		T::WeightInfo::check_round(shards).max(T::WeightInfo::check_round_disputed(shards))
 	}
@@ -340,6 +380,7 @@ impl<T: Config> Pallet<T> {
 			bounty: p.bounty.clone(),
 			index: p.index.saturating_sub(1),
 			round: reviewed,
+			conclusions: p.conclusions,
 		};
 		Self::end_review(&mut review, now);
 		*p = review;
@@ -397,6 +438,8 @@ impl<T: Config> Pallet<T> {
 		Self::expire_shard_disputes(p, now);
 		match Self::next_settling_block(p) {
 			Some(deadline) => {
+				// Disputes past their deadline that the hook had no room for conclude next.
+				let deadline = deadline.max(after::<T>(now, 1));
 				p.round.phase = RoundPhase::Settling { deadline };
 				Self::schedule(p.id, &mut p.bounty, deadline);
 			}

@@ -10,6 +10,7 @@ use frame_support::BoundedVec;
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{tokens::imbalance::ResolveTo, ConstU32, ConstU64, Hooks},
+	weights::Weight,
 };
 use pallet_training::{DisputeId, Error, Games};
 use sp_runtime::{BuildStorage, Perbill};
@@ -65,6 +66,69 @@ parameter_types! {
 	pub static WrongVoteSlash: Perbill = Perbill::zero();
 	pub static BountyDeposit: u64 = 0;
 	pub static WaitingFee: u64 = 0;
+	// What the mock's weights charge a draw and each dispute the hook concludes: nothing,
+	// unless a test of the block hook's budget sets them (see `MockWeights`).
+	pub static DrawWeight: Weight = Weight::zero();
+	pub static ConclusionWeight: Weight = Weight::zero();
+}
+
+/// The pallet's weights in the mock: nothing, as the tests check behaviour, not fees, except
+/// [`DrawWeight`] for `start_round` and [`ConclusionWeight`] per dispute `settle_round`
+/// concludes, which the tests of the block hook's budget set.
+pub struct MockWeights;
+
+impl pallet_training::WeightInfo for MockWeights {
+	fn create_bounty(c: u32) -> Weight {
+		<() as pallet_training::WeightInfo>::create_bounty(c)
+	}
+	fn cancel_bounty() -> Weight {
+		<() as pallet_training::WeightInfo>::cancel_bounty()
+	}
+	fn top_up() -> Weight {
+		<() as pallet_training::WeightInfo>::top_up()
+	}
+	fn commit() -> Weight {
+		<() as pallet_training::WeightInfo>::commit()
+	}
+	fn reveal() -> Weight {
+		<() as pallet_training::WeightInfo>::reveal()
+	}
+	fn decline() -> Weight {
+		<() as pallet_training::WeightInfo>::decline()
+	}
+	fn serve_data() -> Weight {
+		<() as pallet_training::WeightInfo>::serve_data()
+	}
+	fn bisect() -> Weight {
+		<() as pallet_training::WeightInfo>::bisect()
+	}
+	fn vote() -> Weight {
+		<() as pallet_training::WeightInfo>::vote()
+	}
+	fn reveal_vote(s: u32) -> Weight {
+		<() as pallet_training::WeightInfo>::reveal_vote(s)
+	}
+	fn commit_checkpoint() -> Weight {
+		<() as pallet_training::WeightInfo>::commit_checkpoint()
+	}
+	fn dispute_checkpoint(s: u32) -> Weight {
+		<() as pallet_training::WeightInfo>::dispute_checkpoint(s)
+	}
+	fn on_initialize_idle() -> Weight {
+		<() as pallet_training::WeightInfo>::on_initialize_idle()
+	}
+	fn start_round(_s: u32) -> Weight {
+		DrawWeight::get()
+	}
+	fn check_round(s: u32) -> Weight {
+		<() as pallet_training::WeightInfo>::check_round(s)
+	}
+	fn check_round_disputed(s: u32) -> Weight {
+		<() as pallet_training::WeightInfo>::check_round_disputed(s)
+	}
+	fn settle_round(s: u32) -> Weight {
+		ConclusionWeight::get().saturating_mul(s.into())
+	}
 }
 
 impl pallet_workers::Config for Test {
@@ -137,7 +201,7 @@ impl pallet_training::Config for Test {
 	type MaxAggregatorAttempts = ConstU32<2>;
 	type MoveBlocks = ConstU32<3>;
 	type RetentionBlocks = ConstU64<50>;
-	type WeightInfo = ();
+	type WeightInfo = MockWeights;
 }
 
 /// The class every mock worker belongs to.
@@ -209,6 +273,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	WrongVoteSlash::set(Perbill::zero());
 	BountyDeposit::set(0);
 	WaitingFee::set(0);
+	DrawWeight::set(Weight::zero());
+	ConclusionWeight::set(Weight::zero());
 	Stakes::mutate(|stakes| {
 		stakes.clear();
 		stakes.extend(VALIDATORS.iter().map(|v| (*v, 100)));

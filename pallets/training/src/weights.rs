@@ -44,11 +44,11 @@ pub trait WeightInfo {
 	/// The check at the reveal deadline of a round of `s` shards whose every shard's
 	/// replicas disagree: a dispute and a bisection game opened for each.
 	fn check_round_disputed(s: u32) -> Weight;
-	/// The hook at the vote deadline of `s` shard disputes on each of which `v` validators
-	/// sealed a vote and none opened it: each concludes unresolved, its shut seals penalized
-	/// and its slots void. Measured, not charged yet: the cost goes as `s × v` (a penalty per
-	/// shut seal), which this linear model cannot hold, and at its maximum it exceeds a block.
-	fn settle_round(s: u32, v: u32) -> Weight;
+	/// The hook at the vote deadline of `s` shard disputes on each of which the most
+	/// validators (`MAX_VOTERS`) sealed a vote and none opened it: each concludes unresolved,
+	/// its shut seals penalized and its slots void, and aggregation begins. What one more
+	/// dispute adds is what the hook charges per dispute it concludes.
+	fn settle_round(s: u32) -> Weight;
 }
 
 /// For mock runtimes, whose tests check behaviour, not fees. A real runtime uses the weights
@@ -102,7 +102,7 @@ impl WeightInfo for () {
 	fn check_round_disputed(_s: u32) -> Weight {
 		Weight::zero()
 	}
-	fn settle_round(_s: u32, _v: u32) -> Weight {
+	fn settle_round(_s: u32) -> Weight {
 		Weight::zero()
 	}
 }

@@ -393,8 +393,6 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 			.saturating_add(T::DbWeight::get().writes((4_u64).saturating_mul(s.into())))
 			.saturating_add(Weight::from_parts(0, 3881).saturating_mul(s.into()))
 	}
-	/// Storage: `Training::Wakeups` (r:2 w:2)
-	/// Proof: `Training::Wakeups` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Bounties` (r:1 w:1)
 	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Rounds` (r:2 w:2)
@@ -419,26 +417,22 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
 	/// Storage: `Workers::ClassMembers` (r:2 w:0)
 	/// Proof: `Workers::ClassMembers` (`max_values`: None, `max_size`: Some(4147), added: 6622, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Wakeups` (r:1 w:1)
+	/// Proof: `Training::Wakeups` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
 	/// The range of component `s` is `[1, 32]`.
-	/// The range of component `v` is `[1, 64]`.
-	fn settle_round(s: u32, v: u32, ) -> Weight {
+	fn settle_round(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `0 + s * (5924 ±0) + v * (2855 ±0)`
-		//  Estimated: `26205 + s * (12178 ±0) + v * (2860 ±1_011)`
-		// Minimum execution time: 116_930_166_000 picoseconds.
-		Weight::from_parts(120_192_599_000, 0)
-			.saturating_add(Weight::from_parts(0, 26205))
-			// Standard Error: 7_801_402_662
-			.saturating_add(Weight::from_parts(38_767_493_425, 0).saturating_mul(s.into()))
-			// Standard Error: 3_901_177_423
-			.saturating_add(Weight::from_parts(18_780_968_105, 0).saturating_mul(v.into()))
-			.saturating_add(T::DbWeight::get().reads(15))
+		//  Measured:  `18795 + s * (5924 ±0)`
+		//  Estimated: `186890 + s * (12178 ±0)`
+		// Minimum execution time: 115_640_421_000 picoseconds.
+		Weight::from_parts(31_320_954_067, 0)
+			.saturating_add(Weight::from_parts(0, 186890))
+			// Standard Error: 296_691_190
+			.saturating_add(Weight::from_parts(93_486_708_832, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(206))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(s.into())))
-			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(v.into())))
-			.saturating_add(T::DbWeight::get().writes(10))
+			.saturating_add(T::DbWeight::get().writes(201))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(s.into())))
-			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(v.into())))
 			.saturating_add(Weight::from_parts(0, 12178).saturating_mul(s.into()))
-			.saturating_add(Weight::from_parts(0, 2860).saturating_mul(v.into()))
 	}
 }

@@ -8,6 +8,7 @@ mod bounties;
 mod checkpoints;
 mod disputes;
 mod escrow;
+mod hook;
 mod incentives;
 mod pruning;
 mod rounds;

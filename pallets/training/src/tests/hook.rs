@@ -1,0 +1,63 @@
+//! The block hook's weight budget: bounties due beyond it advance a block later, and a
+//! round's expired disputes beyond it conclude in the blocks after.
+
+use super::*;
+use frame_support::{assert_noop, traits::Hooks, weights::Weight};
+use sp_runtime::Perbill;
+
+/// `share` of the hook's budget, in time only.
+fn share_of_budget(share: Perbill) -> Weight {
+	Weight::from_parts(share * Training::hook_budget().ref_time(), 0)
+}
+
+#[test]
+fn a_bounty_due_beyond_the_hooks_budget_advances_a_block_later() {
+	run(|| {
+		register_workers(10..18);
+		let first = create_with(spec());
+		let second = create_with(spec());
+		let wake = bounty(first).wake_at.expect("a draw is due");
+		assert_eq!(bounty(second).wake_at, Some(wake));
+		// Each draw takes three fifths of the budget: the first bounty advances, the second
+		// waits a block, and the hook stays within its budget.
+		DrawWeight::set(share_of_budget(Perbill::from_percent(60)));
+		run_to_block(wake - 1);
+		System::set_block_number(wake);
+		let used = Training::on_initialize(wake);
+		assert!(used.all_lte(Training::hook_budget()), "{used} within the budget");
+		assert!(Rounds::<Test>::get(first, 0).is_some());
+		assert!(Rounds::<Test>::get(second, 0).is_none());
+		assert_eq!(bounty(second).wake_at, Some(wake + 1));
+		next_block();
+		assert!(Rounds::<Test>::get(second, 0).is_some());
+	});
+}
+
+#[test]
+fn expired_disputes_beyond_the_hooks_budget_conclude_in_the_blocks_after() {
+	run(|| {
+		// Four audits, the last two in one vote window (the mock's `MaxRecomputeQueue`): they
+		// expire in one block.
+		let id = started(BountySpec { shards_per_round: 4, audit_rate: Perbill::one(), ..spec() });
+		train_round(id, 0, honest(0));
+		let disputes: Vec<DisputeId> = (0..4).map(|s| dispute_of(id, 0, s)).collect();
+		let record = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap();
+		let deadline = record(2).deadline;
+		assert_eq!(record(3).deadline, deadline);
+		// One conclusion takes three fifths of the budget: one per block.
+		ConclusionWeight::set(share_of_budget(Perbill::from_percent(60)));
+		run_to_block(deadline);
+		assert_eq!(record(2).status, DisputeStatus::Unresolved);
+		assert_eq!(record(3).status, DisputeStatus::Open);
+		assert_eq!(phase(id), Phase::Settling);
+		// The vote window is over for it all the same.
+		assert_noop!(
+			seal_vote(100, disputes[3], Verdict::NoneCorrect),
+			Error::<Test>::SealingClosed
+		);
+		next_block();
+		assert_eq!(record(3).status, DisputeStatus::Unresolved);
+		// Nothing was accepted: the next round has started.
+		assert_eq!((bounty(id).round, phase(id)), (1, Phase::Training));
+	});
+}
