@@ -2,7 +2,7 @@
 //! or every finalized one (what must not be undone), each with the chain's state at it, on a
 //! new connection when the one in use stops delivering.
 
-use super::{query, At, Chain, ChainError, ANSWER_TIMEOUT};
+use super::{query, At, Chain, ChainError, Connection, ANSWER_TIMEOUT};
 use futures::{Stream, StreamExt};
 use std::{pin::Pin, time::Duration};
 
@@ -22,17 +22,22 @@ enum Head {
 	Finalized,
 }
 
+type AtStream = Pin<Box<dyn Stream<Item = Result<At, ChainError>> + Send + 'static>>;
+
 /// The chain's blocks from now on, in order, each with the chain's state at it.
 ///
 /// When the node ends the subscription, a block's state cannot be read, or (for best blocks)
-/// no block has come for [`STALL_TIMEOUT`], the blocks are followed again on a new connection
-/// ([`Chain::reconnect`]) from the chain's head then: blocks in between are skipped, which the
-/// roles allow, as they read what is due from the state at each block. Finalized blocks have
-/// no stall limit, as finality may stall for as long as a third of the stake withholds votes.
+/// no block has come for [`STALL_TIMEOUT`], the client's connection is replaced and the
+/// blocks followed again from the chain's head then; so are finalized blocks when another
+/// caller replaced the connection. Blocks in between are skipped, which the roles allow, as
+/// they read what is due from the state at each block. Finalized blocks have no stall limit
+/// of their own, as finality may stall for as long as a third of the stake withholds votes.
 pub struct Blocks {
 	chain: Chain,
 	head: Head,
-	stream: Pin<Box<dyn Stream<Item = Result<At, ChainError>> + Send + 'static>>,
+	/// The connection the stream is on, kept open while it is.
+	connection: Connection,
+	stream: AtStream,
 }
 
 impl Chain {
@@ -50,47 +55,50 @@ impl Chain {
 
 impl Blocks {
 	async fn follow(chain: Chain, head: Head) -> Result<Self, ChainError> {
-		let stream = subscribe(&chain, head).await?;
-		Ok(Self { chain, head, stream })
+		let connection = chain.connection();
+		let stream = subscribe(&chain, &connection, head).await?;
+		Ok(Self { chain, head, connection, stream })
 	}
 
 	/// The next block. An error only when the node cannot be reached again after the
 	/// connection in use stopped delivering.
 	pub async fn next(&mut self) -> Result<At, ChainError> {
 		loop {
-			let next = match self.head {
-				Head::Best => tokio::time::timeout(STALL_TIMEOUT, self.stream.next())
-					.await
-					.unwrap_or_else(|_| {
-						Some(Err(ChainError::Query(format!(
-							"no new best block for {STALL_TIMEOUT:?}"
-						))))
-					}),
-				Head::Finalized => self.stream.next().await,
+			let failure = match tokio::time::timeout(STALL_TIMEOUT, self.stream.next()).await {
+				Ok(Some(Ok(at))) => return Ok(at),
+				Ok(Some(Err(e))) => Some(e),
+				Ok(None) => Some(ChainError::Query("the node ended the subscription".into())),
+				Err(_) if self.head == Head::Best => {
+					Some(ChainError::Query(format!("no new best block for {STALL_TIMEOUT:?}")))
+				}
+				// A finality stall, or a connection that another caller found stuck.
+				Err(_) if self.chain.connection().generation == self.connection.generation => {
+					continue
+				}
+				Err(_) => None,
 			};
-			let failure = match next {
-				Some(Ok(at)) => return Ok(at),
-				Some(Err(e)) => e,
-				None => ChainError::Query("the node ended the subscription".into()),
-			};
-			tracing::warn!(
-				head = ?self.head,
-				"following the chain failed: {failure}; following it again on a new connection"
-			);
-			tokio::time::sleep(REFOLLOW_DELAY).await;
-			self.chain.reconnect().await?;
-			self.stream = subscribe(&self.chain, self.head).await?;
+			if let Some(failure) = failure {
+				tracing::warn!(
+					head = ?self.head,
+					"following the chain failed: {failure}; following it again on a new connection"
+				);
+				tokio::time::sleep(REFOLLOW_DELAY).await;
+				self.chain.replace(self.connection.generation).await?;
+			}
+			self.connection = self.chain.connection();
+			self.stream = subscribe(&self.chain, &self.connection, self.head).await?;
 		}
 	}
 }
 
-/// A subscription to `head`'s blocks on `chain`'s connection, from the current best block on
-/// for [`Head::Best`].
+/// A subscription to `head`'s blocks on `connection`, from the current best block on for
+/// [`Head::Best`].
 async fn subscribe(
 	chain: &Chain,
+	connection: &Connection,
 	head: Head,
-) -> Result<Pin<Box<dyn Stream<Item = Result<At, ChainError>> + Send + 'static>>, ChainError> {
-	let api = chain.api();
+) -> Result<AtStream, ChainError> {
+	let api = &connection.api;
 	let (stream, from) = match head {
 		Head::Finalized => {
 			let stream = tokio::time::timeout(ANSWER_TIMEOUT, api.stream_blocks()).await;

@@ -10,7 +10,6 @@
 use crate::keys::Keys;
 use std::{collections::HashMap, sync::Arc, time::Duration};
 use subxt::{
-	backend::{ChainHeadBackend, CombinedBackend},
 	config::polkadot::PolkadotExtrinsicParamsBuilder,
 	tx::{Payload, TransactionStatus},
 	utils::{AccountId32, MultiSignature},
@@ -19,8 +18,10 @@ use subxt::{
 use thiserror::Error;
 use tokio::sync::Mutex;
 
+mod connection;
 mod follow;
 
+use connection::Connection;
 pub use follow::Blocks;
 
 #[subxt::subxt(
@@ -163,6 +164,9 @@ const INCLUSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// milliseconds from a node that is up, however loaded.
 const ANSWER_TIMEOUT: Duration = Duration::from_secs(30);
 
+/// How many times a stuck connection's replacement is tried, 1, 2, 4 and 8 s apart.
+const RECONNECT_TRIES: u32 = 5;
+
 /// What went wrong talking to the chain.
 #[derive(Debug, Error)]
 pub enum ChainError {
@@ -226,11 +230,13 @@ pub struct Included {
 	pub events: subxt::extrinsics::ExtrinsicEvents<PolkadotConfig>,
 }
 
-/// A connection to a Cohort node. Its clones share one connection, which
-/// [`Chain::reconnect`] replaces for all of them.
+/// A connection to a Cohort node. Its clones share one connection, which a read or a block
+/// stream that finds it stuck replaces for all of them.
 #[derive(Clone)]
 pub struct Chain {
 	connection: Arc<std::sync::RwLock<Connection>>,
+	/// One replacement at a time: callers that found one connection stuck open one new one.
+	replacing: Arc<Mutex<()>>,
 	url: String,
 	/// One submission at a time per client, so that nonces come in order.
 	submitting: Arc<Mutex<()>>,
@@ -241,73 +247,48 @@ pub struct Chain {
 	next_nonces: Arc<std::sync::Mutex<HashMap<[u8; 32], u64>>>,
 }
 
-/// The clients of one websocket connection to the node.
-#[derive(Clone)]
-struct Connection {
-	api: OnlineClient<PolkadotConfig>,
-	rpc: subxt::rpcs::RpcClient,
-}
-
-impl Connection {
-	async fn open(url: &str) -> Result<Self, ChainError> {
-		let connect = |e: &dyn std::fmt::Display| ChainError::Connect {
-			url: url.to_string(),
-			reason: e.to_string(),
-		};
-		let rpc = tokio::time::timeout(
-			Duration::from_secs(10),
-			subxt::rpcs::RpcClient::from_insecure_url(url),
-		)
-		.await
-		.map_err(|_| connect(&"no answer within 10 s"))?
-		.map_err(|e| connect(&e))?;
-		// A transaction's progress comes from the node's own `transactionWatch` stream alone,
-		// not matched against the client's `chainHead_follow` subscription: the node stops
-		// that subscription when it cannot keep it (a burst of forks while a network starts,
-		// a slow reader), and a transaction watched through it would then fail although it
-		// is in the pool and lands; near a deadline that is a slash. Reads at the block it
-		// lands in fall back to the legacy methods when `chainHead` has not pinned the block.
-		let chain_head = ChainHeadBackend::builder()
-			.submit_transactions_ignoring_follow_events()
-			.build_with_background_driver(rpc.clone());
-		let backend = async {
-			let combined = CombinedBackend::builder()
-				.with_chainhead_backend(chain_head)
-				.build_with_background_driver(rpc.clone())
-				.await
-				.map_err(|e| connect(&e))?;
-			OnlineClient::<PolkadotConfig>::from_backend(Arc::new(combined))
-				.await
-				.map_err(|e| connect(&e))
-		};
-		let api = tokio::time::timeout(Duration::from_secs(30), backend)
-			.await
-			.map_err(|_| connect(&"no metadata within 30 s"))??;
-		Ok(Self { api, rpc })
-	}
-}
-
 impl Chain {
 	/// Connect to the node at `url` (`ws://` or `wss://`).
 	pub async fn connect(url: &str) -> Result<Self, ChainError> {
 		Ok(Self {
-			connection: Arc::new(std::sync::RwLock::new(Connection::open(url).await?)),
+			connection: Arc::new(std::sync::RwLock::new(Connection::open(url, 0).await?)),
+			replacing: Default::default(),
 			url: url.to_string(),
 			submitting: Default::default(),
 			next_nonces: Default::default(),
 		})
 	}
 
-	/// Open a new connection to the node in place of this one, for every clone of this
-	/// client (what the old one was still doing finishes on it): for a connection that has
-	/// stopped answering, a `chainHead_follow` subscription that never restarts, say.
-	pub async fn reconnect(&self) -> Result<(), ChainError> {
-		let fresh = Connection::open(&self.url).await?;
+	/// Put a new connection in place of the `stale` generation, for every clone of this
+	/// client, unless another caller has already: for a connection that stopped answering
+	/// (a `chainHead_follow` subscription that never restarts, say). What the old one was
+	/// still doing finishes on it. Tries again for about half a minute while the node cannot
+	/// be reached (a node restarting), then gives up.
+	async fn replace(&self, stale: u64) -> Result<(), ChainError> {
+		let _one_at_a_time = self.replacing.lock().await;
+		if self.connection().generation != stale {
+			return Ok(());
+		}
+		let mut delay = Duration::from_secs(1);
+		let mut tries = 1;
+		let fresh = loop {
+			match Connection::open(&self.url, stale.saturating_add(1)).await {
+				Ok(fresh) => break fresh,
+				Err(e) if tries < RECONNECT_TRIES => {
+					tracing::warn!("cannot connect to the node again: {e}; trying in {delay:?}");
+					tokio::time::sleep(delay).await;
+					delay = delay.saturating_mul(2);
+					tries += 1;
+				}
+				Err(e) => return Err(e),
+			}
+		};
 		*self.connection.write().expect("not poisoned") = fresh;
 		tracing::info!(url = %self.url, "connected to the node again");
 		Ok(())
 	}
 
+	/// The connection in use now.
 	fn connection(&self) -> Connection {
 		self.connection.read().expect("not poisoned").clone()
 	}
@@ -320,11 +301,13 @@ impl Chain {
 		F: Fn(Connection) -> Fut,
 		Fut: std::future::Future<Output = Result<T, ChainError>>,
 	{
-		if let Ok(answer) = tokio::time::timeout(ANSWER_TIMEOUT, read(self.connection())).await {
+		let connection = self.connection();
+		let generation = connection.generation;
+		if let Ok(answer) = tokio::time::timeout(ANSWER_TIMEOUT, read(connection)).await {
 			return answer;
 		}
 		tracing::warn!(url = %self.url, "no {what} from the node within {ANSWER_TIMEOUT:?}: connecting again");
-		self.reconnect().await?;
+		self.replace(generation).await?;
 		tokio::time::timeout(ANSWER_TIMEOUT, read(self.connection())).await.unwrap_or_else(|_| {
 			Err(ChainError::Query(format!(
 				"no {what} from the node within {ANSWER_TIMEOUT:?}, on a new connection too"
