@@ -829,6 +829,7 @@ pub mod pallet {
 			// checked by the calls themselves, so a phase that ends a block late refuses
 			// nothing it should have accepted.
 			let mut advanced = 0u32;
+			let mut deferred = Vec::new();
 			for bounty in due {
 				let room = budget.saturating_sub(weight);
 				let used = (advanced < T::MaxBountiesPerBlock::get())
@@ -839,9 +840,13 @@ pub mod pallet {
 						advanced = advanced.saturating_add(1);
 						weight.saturating_accrue(used);
 					}
-					None => weight.saturating_accrue(Self::defer(bounty, now)),
+					None => {
+						weight.saturating_accrue(Self::defer(bounty, now));
+						deferred.push(bounty);
+					}
 				}
 			}
+			weight.saturating_accrue(Self::put_first(&deferred, now));
 			weight
 		}
 

@@ -102,7 +102,10 @@ impl<T: Config> Pallet<T> {
 	/// transitions together, with one dispute concluded (a challenged checkpoint at the end of
 	/// its review, or the first of the round's expired shard disputes), bound what a bounty
 	/// costs. Its other expired shard disputes conclude as far as `room` goes beyond that, the
-	/// rest in the blocks after.
+	/// rest in the blocks after. What is charged is what was done: a settling that goes on
+	/// (disputes left to conclude) did one pass over the round and its conclusions, so that a
+	/// backlog of expired disputes leaves the blocks it spreads over to extrinsics (votes among
+	/// them, whose windows keep running).
 	pub(crate) fn advance(
 		id: BountyId,
 		now: BlockNumberFor<T>,
@@ -124,7 +127,7 @@ impl<T: Config> Pallet<T> {
 		let conclusions =
 			more.map_or(u32::MAX, |more| u32::try_from(more).unwrap_or(u32::MAX).saturating_add(1));
 		bounty.wake_at = None;
-		let mut concluded = 0;
+		let (mut concluded, mut work) = (0, least.saturating_sub(conclusion));
 		match Rounds::<T>::get(id, bounty.round) {
 			// Waiting for workers: try to assign again.
 			None => {
@@ -134,10 +137,17 @@ impl<T: Config> Pallet<T> {
 				Bounties::<T>::insert(id, bounty);
 			}
 			Some(round) => {
-				let mut p = Progress { id, index: bounty.round, bounty, round, conclusions };
+				let index = bounty.round;
+				let mut p = Progress { id, index, bounty, round, conclusions };
 				match p.round.phase {
 					RoundPhase::Training => Self::training_due(&mut p, now),
-					RoundPhase::Settling { .. } => Self::settle_due(&mut p, now),
+					RoundPhase::Settling { .. } => {
+						Self::settle_due(&mut p, now);
+						if p.index == index && matches!(p.round.phase, RoundPhase::Settling { .. })
+						{
+							work = Self::transition_weight(shards);
+						}
+					}
 					RoundPhase::Aggregating { .. } => Self::aggregator_missed(&mut p, now),
 					RoundPhase::Review { .. } => Self::end_review(&mut p, now),
 					RoundPhase::Finished { .. } => {}
@@ -146,7 +156,7 @@ impl<T: Config> Pallet<T> {
 				p.store();
 			}
 		}
-		Some(least.saturating_add(conclusion.saturating_mul(concluded.saturating_sub(1).into())))
+		Some(work.saturating_add(conclusion.saturating_mul(concluded.into())))
 	}
 
 	/// What the block hook may spend on bounties' phases: the share of a block that normal
@@ -170,6 +180,21 @@ impl<T: Config> Pallet<T> {
 	/// opened on every shard.
 	pub(crate) fn transition_weight(shards: u32) -> Weight {
 		T::WeightInfo::check_round(shards).max(T::WeightInfo::check_round_disputed(shards))
+	}
+
+	/// Put `deferred`, the bounties the hook at `now` had no room for, first among those due
+	/// at the next block: a bounty that is due again at once (a settling with disputes left to
+	/// conclude) does not keep them waiting block after block.
+	pub(crate) fn put_first(deferred: &[BountyId], now: BlockNumberFor<T>) -> Weight {
+		if deferred.is_empty() {
+			return Weight::zero();
+		}
+		crate::Wakeups::<T>::mutate(after::<T>(now, 1), |due| {
+			let mut ordered = core::mem::take(due).into_inner();
+			ordered.sort_by_key(|bounty| !deferred.contains(bounty));
+			*due = BoundedVec::truncate_from(ordered);
+		});
+		T::DbWeight::get().reads_writes(1, 1)
 	}
 
 	/// The block hook has no room for `id` at `now`: it advances a block later.

@@ -44,9 +44,14 @@ fn expired_disputes_beyond_the_hooks_budget_conclude_in_the_blocks_after() {
 		let record = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap();
 		let deadline = record(2).deadline;
 		assert_eq!(record(3).deadline, deadline);
-		// One conclusion takes three fifths of the budget: one per block.
-		ConclusionWeight::set(share_of_budget(Perbill::from_percent(60)));
-		run_to_block(deadline);
+		// A draw takes half the budget, one conclusion three tenths: the bounty's bound is over
+		// the budget, so it concludes one dispute a block, and is charged only that while its
+		// settling goes on.
+		DrawWeight::set(share_of_budget(Perbill::from_percent(50)));
+		ConclusionWeight::set(share_of_budget(Perbill::from_percent(30)));
+		run_to_block(deadline - 1);
+		System::set_block_number(deadline);
+		assert_eq!(Training::on_initialize(deadline), ConclusionWeight::get());
 		assert_eq!(record(2).status, DisputeStatus::Unresolved);
 		assert_eq!(record(3).status, DisputeStatus::Open);
 		assert_eq!(phase(id), Phase::Settling);
@@ -59,5 +64,33 @@ fn expired_disputes_beyond_the_hooks_budget_conclude_in_the_blocks_after() {
 		assert_eq!(record(3).status, DisputeStatus::Unresolved);
 		// Nothing was accepted: the next round has started.
 		assert_eq!((bounty(id).round, phase(id)), (1, Phase::Training));
+	});
+}
+
+#[test]
+fn a_bounty_deferred_goes_before_one_that_is_due_again_at_once() {
+	run(|| {
+		let id = started(BountySpec { shards_per_round: 4, audit_rate: Perbill::one(), ..spec() });
+		train_round(id, 0, honest(0));
+		let disputes: Vec<DisputeId> = (0..4).map(|s| dispute_of(id, 0, s)).collect();
+		let record = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap();
+		let deadline = record(3).deadline;
+		// A second bounty whose first draw is due when the settling bounty's disputes expire.
+		run_to_block(deadline - 1);
+		register_workers(14..18);
+		let other = create_with(spec());
+		assert_eq!(bounty(other).wake_at, Some(deadline));
+		DrawWeight::set(share_of_budget(Perbill::from_percent(50)));
+		ConclusionWeight::set(share_of_budget(Perbill::from_percent(30)));
+		// The settling bounty concludes one dispute and is due again at once; the other one,
+		// deferred, goes first in the next block and is drawn there.
+		run_to_block(deadline);
+		assert_eq!(record(3).status, DisputeStatus::Open);
+		assert!(Rounds::<Test>::get(other, 0).is_none());
+		next_block();
+		assert!(Rounds::<Test>::get(other, 0).is_some());
+		assert_eq!(record(3).status, DisputeStatus::Open);
+		next_block();
+		assert_eq!(record(3).status, DisputeStatus::Unresolved);
 	});
 }
