@@ -29,6 +29,12 @@ impl NodeConfig {
 	pub fn validator(dev_key: &str) -> Self {
 		Self { name: dev_key.into(), dev_key: Some(dev_key.into()), extra_args: vec![] }
 	}
+
+	/// Alice, the only validator of the `dev` preset's chain, which she authors and
+	/// finalizes alone.
+	pub fn dev() -> Self {
+		Self { name: "dev".into(), dev_key: Some("alice".into()), extra_args: vec![] }
+	}
 }
 
 /// A running (or stopped) node process.

@@ -12,9 +12,7 @@ fn full_node(name: &str) -> NodeConfig {
 async fn dev_chain_produces_and_finalizes_alone() {
 	let _nodes = crate::light_test().await;
 	let dir = tempfile::tempdir().unwrap();
-	let config =
-		NodeConfig { name: "dev".into(), dev_key: Some("alice".into()), extra_args: vec![] };
-	let node = Node::start(config, "dev", &dir.path().join("dev"), &[]).await.unwrap();
+	let node = Node::start(NodeConfig::dev(), "dev", &dir.path().join("dev"), &[]).await.unwrap();
 	wait::until("the dev chain to finalize #3", BLOCKS_TIMEOUT, || async {
 		Ok((node.rpc().finalized_number().await? >= 3).then_some(()))
 	})

@@ -15,9 +15,7 @@ const RECOVERY: Duration = Duration::from_secs(150);
 async fn a_connection_that_stops_delivering_is_replaced() {
 	let _nodes = crate::light_test().await;
 	let dir = tempfile::tempdir().unwrap();
-	let config =
-		NodeConfig { name: "dev".into(), dev_key: Some("alice".into()), extra_args: vec![] };
-	let node = Node::start(config, "dev", &dir.path().join("dev"), &[]).await.unwrap();
+	let node = Node::start(NodeConfig::dev(), "dev", &dir.path().join("dev"), &[]).await.unwrap();
 	wait::until("the dev chain to finalize #1", BLOCKS_TIMEOUT, || async {
 		Ok((node.rpc().finalized_number().await? >= 1).then_some(()))
 	})

@@ -105,11 +105,9 @@ fn whole_shard_disputes_opened_together_each_get_a_vote_window_more() {
 #[test]
 fn withheld_votes_hold_a_round_of_whole_shard_disputes_for_at_most_the_capped_queue() {
 	run(|| {
-		let id = started(BountySpec { shards_per_round: 4, audit_rate: Perbill::one(), ..spec() });
-		train_round(id, 0, honest(0));
 		// Four audits open together; the queue is capped at two windows (the mock's
 		// `MaxRecomputeQueue`), so the last two share the third window.
-		let disputes: Vec<DisputeId> = (0..4).map(|s| dispute_of(id, 0, s)).collect();
+		let (id, disputes) = four_audits();
 		let record = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap();
 		let vote_window = u64::from(spec().deadlines.vote);
 		let first = record(0).sealing_ends;

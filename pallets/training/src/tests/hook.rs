@@ -36,11 +36,8 @@ fn a_bounty_due_beyond_the_hooks_budget_advances_a_block_later() {
 #[test]
 fn expired_disputes_beyond_the_hooks_budget_conclude_in_the_blocks_after() {
 	run(|| {
-		// Four audits, the last two in one vote window (the mock's `MaxRecomputeQueue`): they
-		// expire in one block.
-		let id = started(BountySpec { shards_per_round: 4, audit_rate: Perbill::one(), ..spec() });
-		train_round(id, 0, honest(0));
-		let disputes: Vec<DisputeId> = (0..4).map(|s| dispute_of(id, 0, s)).collect();
+		// The last two audits expire in one block.
+		let (id, disputes) = four_audits();
 		let record = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap();
 		let deadline = record(2).deadline;
 		assert_eq!(record(3).deadline, deadline);
@@ -70,9 +67,7 @@ fn expired_disputes_beyond_the_hooks_budget_conclude_in_the_blocks_after() {
 #[test]
 fn a_bounty_deferred_goes_before_one_that_is_due_again_at_once() {
 	run(|| {
-		let id = started(BountySpec { shards_per_round: 4, audit_rate: Perbill::one(), ..spec() });
-		train_round(id, 0, honest(0));
-		let disputes: Vec<DisputeId> = (0..4).map(|s| dispute_of(id, 0, s)).collect();
+		let (_, disputes) = four_audits();
 		let record = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap();
 		let deadline = record(3).deadline;
 		// A second bounty whose first draw is due when the settling bounty's disputes expire.

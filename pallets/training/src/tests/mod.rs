@@ -188,6 +188,16 @@ fn lying(liar: AccountId) -> impl Fn(AccountId, ShardIndex) -> Option<H256> {
 	move |w, s| Some(if w == liar { bad() } else { good(0, s) })
 }
 
+/// A bounty of four shards, each audited, trained honestly: four whole-shard disputes open
+/// in one block, the last two in one vote window (the mock's `MaxRecomputeQueue` is two).
+fn four_audits() -> (BountyId, Vec<DisputeId>) {
+	let audited =
+		BountySpec { shards_per_round: 4, audit_rate: sp_runtime::Perbill::one(), ..spec() };
+	let id = started(audited);
+	train_round(id, 0, honest(0));
+	(id, (0..4).map(|s| dispute_of(id, 0, s)).collect())
+}
+
 /// A bounty of `spec` with workers 10..=13 registered and its first round assigned.
 fn started(spec: SpecInput<Test>) -> BountyId {
 	register_workers(10..14);
