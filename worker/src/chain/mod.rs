@@ -261,9 +261,10 @@ impl Chain {
 
 	/// Put a new connection in place of the `stale` generation, for every clone of this
 	/// client, unless another caller has already: for a connection that stopped answering
-	/// (a `chainHead_follow` subscription that never restarts, say). What the old one was
-	/// still doing finishes on it. Tries again for about half a minute while the node cannot
-	/// be reached (a node restarting), then gives up.
+	/// (a `chainHead_follow` subscription that never restarts, say). Calls that hold the old
+	/// one finish on it; it closes after them, and reads at the blocks it delivered fail from
+	/// then on (a duty that fails so is done again at the next block). Tries again for about
+	/// half a minute while the node cannot be reached (a node restarting), then gives up.
 	async fn replace(&self, stale: u64) -> Result<(), ChainError> {
 		let _one_at_a_time = self.replacing.lock().await;
 		if self.connection().generation != stale {
