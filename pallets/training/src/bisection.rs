@@ -157,7 +157,12 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// End every game of the round in `p` whose turn's deadline has come with a side that did
-	/// not move: that side loses. With both silent, neither root stands.
+	/// not move: that side loses. With both silent, neither root stands. Each forfeit counts
+	/// against `p.conclusions` as one conclusion: it settles no votes (none are taken while a
+	/// game is played), only the slots of at most `MAX_REPLICATION` backers, far less than a
+	/// conclusion's worst case of every validator's seal left shut. Games the hook has no
+	/// room for are forfeited in a later block's hook (their deadline has passed, so the
+	/// settling wakes at once).
 	pub(crate) fn forfeit_due_games(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let disputes: Vec<DisputeId> = (0..p.bounty.spec.shards_per_round)
 			.filter_map(|shard| match crate::Shards::<T>::get((p.id, p.index, shard))?.outcome {
@@ -166,6 +171,9 @@ impl<T: Config> Pallet<T> {
 			})
 			.collect();
 		for dispute in disputes {
+			if p.conclusions == 0 {
+				break;
+			}
 			let Some(game) = Games::<T>::get(dispute) else { continue };
 			if game.is_over() || game.deadline > now {
 				continue;
@@ -174,6 +182,7 @@ impl<T: Config> Pallet<T> {
 			if record.status != DisputeStatus::Open {
 				continue;
 			}
+			p.conclusions = p.conclusions.saturating_sub(1);
 			let silent: Vec<T::AccountId> = game
 				.sides
 				.iter()

@@ -1,8 +1,8 @@
 //! The block hook's weight budget: bounties due beyond it advance a block later, and a
-//! round's expired disputes beyond it conclude in the blocks after.
+//! round's expired disputes and forfeited games beyond it settle in the blocks after.
 
 use super::*;
-use frame_support::{assert_noop, traits::Hooks, weights::Weight};
+use frame_support::{assert_noop, traits::Hooks, weights::Weight, BoundedVec};
 use sp_runtime::Perbill;
 
 /// `share` of the hook's budget, in time only.
@@ -87,5 +87,42 @@ fn a_bounty_deferred_goes_before_one_that_is_due_again_at_once() {
 		assert_eq!(record(3).status, DisputeStatus::Open);
 		next_block();
 		assert_eq!(record(3).status, DisputeStatus::Unresolved);
+	});
+}
+
+#[test]
+fn forfeited_games_beyond_the_hooks_budget_end_in_the_blocks_after() {
+	run(|| {
+		// Both shards' second replicas lie, and nobody moves in either game: both games are
+		// forfeited at one deadline.
+		let id = started(spec());
+		let liars = [0, 1].map(|s| workers_of(id, 0, s)[1]);
+		train_round(id, 0, |w, s| Some(if liars.contains(&w) { bad() } else { good(0, s) }));
+		let disputes = [0, 1].map(|s| dispute_of(id, 0, s));
+		let deadline = game(disputes[0]).deadline;
+		assert_eq!(game(disputes[1]).deadline, deadline);
+		let status = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap().status;
+		// As in the conclusions' test, the bound is over the budget: one forfeit a block, each
+		// charged as one conclusion.
+		DrawWeight::set(share_of_budget(Perbill::from_percent(50)));
+		ConclusionWeight::set(share_of_budget(Perbill::from_percent(30)));
+		run_to_block(deadline - 1);
+		System::set_block_number(deadline);
+		assert_eq!(Training::on_initialize(deadline), ConclusionWeight::get());
+		assert_eq!(status(0), DisputeStatus::Settled(Verdict::NoneCorrect));
+		assert_eq!(status(1), DisputeStatus::Open);
+		assert_eq!(phase(id), Phase::Settling);
+		// Its turn is over for it all the same.
+		assert_noop!(
+			Training::bisect(
+				RuntimeOrigin::signed(liars[1]),
+				disputes[1],
+				H256::zero(),
+				BoundedVec::new()
+			),
+			Error::<Test>::MoveDeadlinePassed
+		);
+		next_block();
+		assert_eq!(status(1), DisputeStatus::Settled(Verdict::NoneCorrect));
 	});
 }
