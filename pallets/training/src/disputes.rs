@@ -191,12 +191,15 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Open `voter`'s seal on `dispute`. Returns whether it was the last to open, and so
+	/// counted the votes (and settled the dispute if a verdict carries): what
+	/// `reveal_vote`'s full weight pays for.
 	pub(crate) fn do_reveal_vote(
 		voter: T::AccountId,
 		dispute: DisputeId,
 		verdict: Verdict,
 		salt: H256,
-	) -> DispatchResult {
+	) -> Result<bool, DispatchError> {
 		// A validator that left the active set since it sealed may still open its seal (and
 		// so escape the penalty of a shut one); its stake no longer counts.
 		let mut record = Disputes::<T>::get(dispute).ok_or(Error::<T>::UnknownDispute)?;
@@ -219,7 +222,8 @@ impl<T: Config> Pallet<T> {
 		// Settling early while a seal is shut would either penalize a validator a block slow
 		// to open it, or give it a free option (seal a guess, open it only if it agrees).
 		let all_open = record.votes.iter().all(|v| v.verdict.is_some());
-		if let Some(verdict) = Self::winning(&record).filter(|_| all_open) {
+		// Only the last seal to open reads the voters' stakes (see `reveal_vote`'s weight).
+		if let Some(verdict) = all_open.then(|| Self::winning(&record)).flatten() {
 			record.status = DisputeStatus::Settled(verdict);
 			// An open dispute is about its bounty's current round, or the round before it
 			// whose checkpoint is under review.
@@ -231,7 +235,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Disputes::<T>::insert(dispute, record);
-		Ok(())
+		Ok(all_open)
 	}
 
 	/// The active stake behind the votes of `record` that `counts`. Stake counts as it is

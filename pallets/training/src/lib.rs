@@ -151,6 +151,7 @@ pub mod pallet {
 		checked_addresses, checked_peer_id, Aggregation, ModelConfig, PeerId, PeerRecord, H256,
 	};
 	use frame_support::{
+		dispatch::PostDispatchInfo,
 		pallet_prelude::*,
 		traits::{fungible, Randomness},
 	};
@@ -1083,7 +1084,10 @@ pub mod pallet {
 		/// on its side share the verifier reward in proportion to their stake, and each voter
 		/// against it (or whose seal stays shut) loses [`Config::WrongVoteSlash`] of its stake.
 		/// With a seal left shut the dispute is settled at its deadline, on the votes opened by
-		/// then. An opened vote pays no fee.
+		/// then. An opened vote pays no fee. Its weight is that of the last seal opened, which
+		/// counts the votes and may settle; any other is charged as the last one on a
+		/// one-shard dispute, so that a block holds many of them (every validator opens in a
+		/// few blocks' window, and a seal left shut is penalized).
 		///
 		/// Fails with `UnknownDispute`, `NotValidator`, `DisputeClosed`, `DisputeExpired`,
 		/// `SealingOpen`, `NotSealed`, `AlreadyVoted`, `UnknownRoot` or `VoteSealMismatch`.
@@ -1104,8 +1108,12 @@ pub mod pallet {
 			salt: H256,
 		) -> DispatchResultWithPostInfo {
 			let voter = ensure_signed(origin)?;
-			Self::do_reveal_vote(voter, dispute, verdict, salt)?;
-			Ok(Pays::No.into())
+			let counted = Self::do_reveal_vote(voter, dispute, verdict, salt)?;
+			// A vote that does not count the votes does what the counting one does before it
+			// counts, on a record whose size its weight hardly depends on (storage is priced
+			// per read, not per byte).
+			let opened_only = (!counted).then(|| T::WeightInfo::reveal_vote(1));
+			Ok(PostDispatchInfo { actual_weight: opened_only, pays_fee: Pays::No })
 		}
 
 		/// Commit `checkpoint` as the result of `round`, as its designated aggregator, before the

@@ -61,6 +61,32 @@ fn a_wrong_root_is_disputed_voted_down_and_slashed() {
 }
 
 #[test]
+fn only_the_last_seal_opened_is_charged_for_counting_the_votes() {
+	run(|| {
+		let (_, _, dispute) = lying_dispute();
+		let verdict = Verdict::Correct(good(0, 0));
+		for voter in [100, 101, 102] {
+			assert_ok!(seal_vote(voter, dispute, verdict));
+		}
+		end_sealing(dispute);
+		let open = |voter| {
+			let salt = vote_salt(voter, dispute);
+			Training::reveal_vote(RuntimeOrigin::signed(voter), dispute, verdict, salt)
+				.expect("sealed")
+				.actual_weight
+		};
+		// The first two only open their seals: their weight is refunded down to a one-shard
+		// dispute's, so that a block holds many of them.
+		let opened_only = Some(<Test as Config>::WeightInfo::reveal_vote(1));
+		assert_eq!(open(100), opened_only);
+		assert_eq!(open(101), opened_only);
+		// The last one counts the votes and settles: it pays its declared weight.
+		assert_eq!(open(102), None);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
+	});
+}
+
+#[test]
 fn agreeing_replicas_are_audited_and_colluders_slashed() {
 	run(|| {
 		let id = started(BountySpec { audit_rate: Perbill::one(), ..spec() });
