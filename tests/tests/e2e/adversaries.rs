@@ -185,7 +185,7 @@ async fn fetch_through(
 
 #[tokio::test]
 async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
-	let _nodes = crate::training_test().await;
+	let _nodes = crate::training_test(175).await;
 	let eve_schedule: Vec<String> = EVE.iter().map(|plan| plan.join("+")).collect();
 	let eve_schedule = eve_schedule.join(",");
 	let one_schedule: Vec<&str> =

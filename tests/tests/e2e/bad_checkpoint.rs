@@ -21,7 +21,7 @@ use std::time::Duration;
 
 #[tokio::test]
 async fn a_wrong_checkpoint_voids_the_round_trained_from_it_and_slashes_its_aggregator() {
-	let _nodes = crate::training_test().await;
+	let _nodes = crate::training_test(65).await;
 	// Alice's node keeps every block's state, so that the whole run's events can be read.
 	let mut network = NetworkConfig::local();
 	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());

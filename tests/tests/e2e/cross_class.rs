@@ -25,7 +25,7 @@ const CLASS: &str = "emulated-ulp";
 
 #[tokio::test]
 async fn a_worker_forging_the_verifiers_class_loses_and_honest_emulated_work_is_accepted() {
-	let _nodes = crate::training_test().await;
+	let _nodes = crate::training_test(140).await;
 	// Alice's node keeps every block's state, so that the whole run's events can be read.
 	let mut network = NetworkConfig::local();
 	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());

@@ -16,7 +16,7 @@ const STEP: Duration = Duration::from_secs(180);
 
 #[tokio::test]
 async fn a_finality_stall_slashes_no_honest_worker() {
-	let _nodes = crate::training_test().await;
+	let _nodes = crate::training_test(140).await;
 	let mut deployment =
 		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..2], "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();

@@ -58,7 +58,7 @@ async fn training_events(rpc: &Rpc) -> Vec<Training<cohort_runtime::Runtime>> {
 
 #[tokio::test]
 async fn four_workers_train_a_bounty_and_are_paid_exactly() {
-	let _nodes = crate::training_test().await;
+	let _nodes = crate::training_test(190).await;
 	let workers = &ACCOUNTS[..4];
 	let mut deployment = Deployment::start(NetworkConfig::local(), workers, "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();

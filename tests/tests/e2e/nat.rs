@@ -176,7 +176,7 @@ async fn workers_behind_nats_are_reached_through_a_relay_and_directly_where_a_ho
 
 #[tokio::test]
 async fn a_bounty_with_a_worker_behind_each_nat_completes_and_pays_both() {
-	let _machine = crate::training_test().await;
+	let _machine = crate::training_test(155).await;
 	let Some(mut testbed) = testbed() else { return };
 	let uplink = testbed.uplink().unwrap();
 	// Alice's node answers the testbed's hosts at the uplink's address, and keeps every block's

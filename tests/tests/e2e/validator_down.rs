@@ -15,7 +15,7 @@ const STEP: Duration = Duration::from_secs(180);
 
 #[tokio::test]
 async fn a_dispute_settles_with_a_validator_down() {
-	let _nodes = crate::training_test().await;
+	let _nodes = crate::training_test(135).await;
 	let mut deployment =
 		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..2], "100").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();

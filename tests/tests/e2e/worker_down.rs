@@ -37,7 +37,7 @@ async fn commits(rpc: &Rpc) -> BTreeMap<(u32, u32, String), u32> {
 
 #[tokio::test]
 async fn a_killed_worker_is_replaced_by_a_standby_and_rejoins_without_a_double_commit() {
-	let _nodes = crate::training_test().await;
+	let _nodes = crate::training_test(130).await;
 	// Alice's node keeps every block's state, so that the run's events can all be read at the
 	// end (more blocks than a pruned node keeps, with the standby's extra windows).
 	let mut network = NetworkConfig::local();

@@ -38,7 +38,7 @@ async fn restart(mut process: WorkerProcess, config: &WorkerConfig, after: &str)
 
 #[tokio::test]
 async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
-	let _nodes = crate::training_test().await;
+	let _nodes = crate::training_test(65).await;
 	let dir = tempfile::tempdir().unwrap();
 	let node = Node::start(NodeConfig::validator("alice"), "dev", &dir.path().join("dev"), &[])
 		.await
