@@ -260,15 +260,17 @@ impl pallet_workers::Config for Runtime {
 	type WeightInfo = crate::weights::pallet_workers::WeightInfo<Runtime>;
 }
 
-/// The dispute voters are the validators of the current session, weighted by active bond.
+/// The dispute voters are the validators of the current session, weighted by their active
+/// bond when they were elected: a bond changed within the session (`bond_extra`, `unbond`)
+/// does not move a verdict's 2/3 threshold, or a voter's weight, until the next session.
 pub struct SessionValidatorStake;
 impl cohort_primitives::VoterStake<AccountId, Balance> for SessionValidatorStake {
 	fn stake_of(who: &AccountId) -> Option<Balance> {
-		Session::validators().contains(who).then(|| Validators::active_bond(who))
+		Session::validators().contains(who).then(|| Validators::session_stake(who))
 	}
 
 	fn total() -> Balance {
-		Session::validators().iter().map(Validators::active_bond).sum()
+		Session::validators().iter().map(Validators::session_stake).sum()
 	}
 
 	fn penalize(who: &AccountId, fraction: Perbill) -> Balance {

@@ -1,6 +1,7 @@
 //! GRANDPA equivocation reports, end to end inside the runtime: a proof of two conflicting
 //! prevotes and a historical key-ownership proof go through `pallet_grandpa`'s report system
-//! and `pallet_offences` to `pallet_validators`, which slashes the offender.
+//! and `pallet_offences` to `pallet_validators`, which slashes the offender. Also what a
+//! validator's stake weighs in disputes across `pallet_session`'s rotations.
 
 use cohort_runtime::{
 	configs::{OffenceSlashFraction, TreasuryAccount},
@@ -143,5 +144,30 @@ fn reports_that_prove_nothing_are_refused() {
 			),
 			sp_runtime::DispatchError::BadOrigin
 		);
+	});
+}
+
+#[test]
+fn a_bond_changed_within_a_session_weighs_in_disputes_from_the_session_elected_after() {
+	use cohort_primitives::VoterStake;
+	type Voters = cohort_runtime::configs::SessionValidatorStake;
+	type Session = pallet_session::Pallet<Runtime>;
+	local_chain().execute_with(|| {
+		let alice = Sr25519Keyring::Alice.to_account_id();
+		let bond = Validators::active_bond(&alice);
+		let total = Voters::total();
+		assert_eq!(Voters::stake_of(&alice), Some(bond));
+		let extra = Balances::free_balance(&alice) / 2;
+		assert_ok!(Validators::bond_extra(RuntimeOrigin::signed(alice.clone()), extra));
+		// Neither Alice's vote nor the 2/3 threshold moves within the session...
+		assert_eq!(Voters::stake_of(&alice), Some(bond));
+		assert_eq!(Voters::total(), total);
+		// ...nor in the next one, elected (at genesis) before the bond changed...
+		Session::rotate_session();
+		assert_eq!(Voters::stake_of(&alice), Some(bond));
+		// ...but in the one elected since.
+		Session::rotate_session();
+		assert_eq!(Voters::stake_of(&alice), Some(bond + extra));
+		assert_eq!(Voters::total(), total + extra);
 	});
 }

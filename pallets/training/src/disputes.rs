@@ -238,8 +238,9 @@ impl<T: Config> Pallet<T> {
 		Ok(all_open)
 	}
 
-	/// The active stake behind the votes of `record` that `counts`. Stake counts as it is
-	/// now: a voter that left the active set no longer backs anything.
+	/// The active stake behind the votes of `record` that `counts`, as [`Config::Voters`]
+	/// counts it now (the runtime: each validator's bond when its session's set was elected):
+	/// a voter that left the active set no longer backs anything.
 	fn stake_behind(
 		record: &DisputeOf<T>,
 		counts: impl Fn(&Vote<T::AccountId, BalanceOf<T>>) -> bool,

@@ -178,6 +178,25 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type CurrentSession<T> = StorageValue<_, SessionIndex, ValueQuery>;
 
+	/// The set elected for each session planned and not started yet, with each validator's
+	/// active bond at the election; it becomes [`SessionStakes`] when its session starts.
+	#[pallet::storage]
+	pub type ElectedStakes<T: Config> = StorageMap<
+		_,
+		Twox64Concat,
+		SessionIndex,
+		BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxValidators>,
+		OptionQuery,
+	>;
+
+	/// The validators of the session in progress with their active bonds when they were
+	/// elected: what each one's stake counts for during the session ([`Pallet::session_stake`]),
+	/// however its bond changes meanwhile. A session whose election failed keeps the set, and
+	/// these stakes, of the one before.
+	#[pallet::storage]
+	pub type SessionStakes<T: Config> =
+		StorageValue<_, BoundedVec<(T::AccountId, BalanceOf<T>), T::MaxValidators>, ValueQuery>;
+
 	#[pallet::genesis_config]
 	pub struct GenesisConfig<T: Config> {
 		/// Accounts bonded at genesis, with their bonds; each also becomes a candidate.
@@ -457,6 +476,18 @@ pub mod pallet {
 		/// The active bond of `who`, zero when it has none.
 		pub fn active_bond(who: &T::AccountId) -> BalanceOf<T> {
 			Ledger::<T>::get(who).map(|l| l.active).unwrap_or_default()
+		}
+
+		/// What the stake of `who`, a validator of the session in progress, counts for: its
+		/// active bond when it was elected ([`SessionStakes`]), so that bonding more or
+		/// unbonding within the session changes no stake-weighted count (a dispute's verdict,
+		/// say) until the next one. A validator this pallet did not elect (a genesis set given
+		/// by session keys alone) counts its active bond.
+		pub fn session_stake(who: &T::AccountId) -> BalanceOf<T> {
+			SessionStakes::<T>::get()
+				.into_iter()
+				.find_map(|(validator, stake)| (validator == *who).then_some(stake))
+				.unwrap_or_else(|| Self::active_bond(who))
 		}
 
 		/// Every candidate with its active bond, in no particular order; for RPC and UIs.

@@ -1,11 +1,11 @@
 //! The election: this pallet as `pallet_session`'s session manager.
 
 use crate::{
-	BalanceOf, Candidates, Config, CurrentSession, Event, Ledger, MinimumValidatorCount, Pallet,
-	SessionKeysRegistered, ValidatorCount,
+	BalanceOf, Candidates, Config, CurrentSession, ElectedStakes, Event, Ledger,
+	MinimumValidatorCount, Pallet, SessionKeysRegistered, SessionStakes, ValidatorCount,
 };
 use alloc::vec::Vec;
-use frame_support::traits::Get;
+use frame_support::{traits::Get, BoundedVec};
 use sp_runtime::traits::Convert;
 use sp_staking::SessionIndex;
 
@@ -44,13 +44,19 @@ impl<T: Config> Pallet<T> {
 
 impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 	fn new_session(new_index: SessionIndex) -> Option<Vec<T::AccountId>> {
-		Self::elect(new_index).map(|set| set.into_iter().map(|(who, _)| who).collect())
+		let elected = Self::elect(new_index)?;
+		// At most `ValidatorCount`, itself at most `MaxValidators`.
+		ElectedStakes::<T>::insert(new_index, BoundedVec::truncate_from(elected.clone()));
+		Some(elected.into_iter().map(|(who, _)| who).collect())
 	}
 
 	fn end_session(_end_index: SessionIndex) {}
 
 	fn start_session(start_index: SessionIndex) {
 		CurrentSession::<T>::put(start_index);
+		if let Some(stakes) = ElectedStakes::<T>::take(start_index) {
+			SessionStakes::<T>::put(stakes);
+		}
 	}
 }
 
@@ -60,7 +66,8 @@ impl<T: Config> pallet_session::SessionManager<T::AccountId> for Pallet<T> {
 /// repeated reports apart by the offender's identification, and so slash it once per report.
 impl<T: Config> pallet_session::historical::SessionManager<T::AccountId, ()> for Pallet<T> {
 	fn new_session(new_index: SessionIndex) -> Option<Vec<(T::AccountId, ())>> {
-		Self::elect(new_index).map(|set| set.into_iter().map(|(who, _)| (who, ())).collect())
+		let elected = <Self as pallet_session::SessionManager<_>>::new_session(new_index)?;
+		Some(elected.into_iter().map(|who| (who, ())).collect())
 	}
 
 	fn start_session(start_index: SessionIndex) {

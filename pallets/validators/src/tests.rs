@@ -1,4 +1,4 @@
-use crate::{mock::*, Candidates, CurrentSession, Error, Ledger, UnlockChunk};
+use crate::{mock::*, Candidates, CurrentSession, ElectedStakes, Error, Ledger, UnlockChunk};
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect};
 use pallet_session::SessionManager;
 use sp_runtime::{DispatchError, Perbill};
@@ -281,6 +281,39 @@ fn start_session_records_the_session() {
 	run(|| {
 		start_session(7);
 		assert_eq!(CurrentSession::<Test>::get(), 7);
+	});
+}
+
+#[test]
+fn a_validators_stake_counts_as_elected_for_its_whole_session() {
+	run(|| {
+		// A set this pallet did not elect (the mock's genesis) counts the active bond.
+		assert_eq!(Validators::session_stake(&1), 300);
+		assert_eq!(Validators::new_session(1), Some(vec![1, 2, 3]));
+		// Bonds changed after the election count from the next one on.
+		assert_ok!(Validators::bond_extra(origin(2), 100));
+		assert_ok!(Validators::unbond(origin(1), 100));
+		assert_eq!(Validators::session_stake(&1), 200);
+		start_session(1);
+		assert_eq!(Validators::session_stake(&1), 300);
+		assert_eq!(Validators::session_stake(&2), 200);
+		// The runtime elects through `pallet_session::historical`.
+		let elected =
+			<Validators as pallet_session::historical::SessionManager<_, ()>>::new_session(2);
+		assert_eq!(elected, Some(vec![(2, ()), (1, ()), (3, ())]));
+		assert_eq!(Validators::session_stake(&2), 200);
+		start_session(2);
+		assert_eq!(Validators::session_stake(&1), 200);
+		assert_eq!(Validators::session_stake(&2), 300);
+		assert_eq!(ElectedStakes::<Test>::iter().count(), 0);
+		// A failed election keeps the set, and its stakes.
+		assert_ok!(Validators::chill(origin(1)));
+		assert_ok!(Validators::chill(origin(2)));
+		assert_ok!(Validators::bond_extra(origin(3), 50));
+		assert_eq!(Validators::new_session(3), None);
+		start_session(3);
+		assert_eq!(Validators::session_stake(&3), 100);
+		assert_eq!(Validators::session_stake(&2), 300);
 	});
 }
 
