@@ -10,6 +10,13 @@ fn share_of_budget(share: Perbill) -> Weight {
 	Weight::from_parts(share * Training::hook_budget().ref_time(), 0)
 }
 
+/// Weights under which a bounty's bound (a draw, half the budget, and one conclusion, three
+/// tenths) is over the budget: the hook concludes one dispute (or forfeits one game) a block.
+fn one_conclusion_a_block() {
+	DrawWeight::set(share_of_budget(Perbill::from_percent(50)));
+	ConclusionWeight::set(share_of_budget(Perbill::from_percent(30)));
+}
+
 #[test]
 fn a_bounty_due_beyond_the_hooks_budget_advances_a_block_later() {
 	run(|| {
@@ -41,11 +48,9 @@ fn expired_disputes_beyond_the_hooks_budget_conclude_in_the_blocks_after() {
 		let record = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap();
 		let deadline = record(2).deadline;
 		assert_eq!(record(3).deadline, deadline);
-		// A draw takes half the budget, one conclusion three tenths: the bounty's bound is over
-		// the budget, so it concludes one dispute a block, and is charged only that while its
+		// One dispute concludes a block, and the bounty is charged only that while its
 		// settling goes on.
-		DrawWeight::set(share_of_budget(Perbill::from_percent(50)));
-		ConclusionWeight::set(share_of_budget(Perbill::from_percent(30)));
+		one_conclusion_a_block();
 		run_to_block(deadline - 1);
 		System::set_block_number(deadline);
 		assert_eq!(Training::on_initialize(deadline), ConclusionWeight::get());
@@ -75,8 +80,7 @@ fn a_bounty_deferred_goes_before_one_that_is_due_again_at_once() {
 		register_workers(14..18);
 		let other = create_with(spec());
 		assert_eq!(bounty(other).wake_at, Some(deadline));
-		DrawWeight::set(share_of_budget(Perbill::from_percent(50)));
-		ConclusionWeight::set(share_of_budget(Perbill::from_percent(30)));
+		one_conclusion_a_block();
 		// The settling bounty concludes one dispute and is due again at once; the other one,
 		// deferred, goes first in the next block and is drawn there.
 		run_to_block(deadline);
@@ -102,10 +106,8 @@ fn forfeited_games_beyond_the_hooks_budget_end_in_the_blocks_after() {
 		let deadline = game(disputes[0]).deadline;
 		assert_eq!(game(disputes[1]).deadline, deadline);
 		let status = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap().status;
-		// As in the conclusions' test, the bound is over the budget: one forfeit a block, each
-		// charged as one conclusion.
-		DrawWeight::set(share_of_budget(Perbill::from_percent(50)));
-		ConclusionWeight::set(share_of_budget(Perbill::from_percent(30)));
+		// One forfeit a block, each charged as one conclusion.
+		one_conclusion_a_block();
 		run_to_block(deadline - 1);
 		System::set_block_number(deadline);
 		assert_eq!(Training::on_initialize(deadline), ConclusionWeight::get());
