@@ -270,7 +270,7 @@ impl cohort_primitives::VoterStake<AccountId, Balance> for SessionValidatorStake
 	}
 
 	fn total() -> Balance {
-		Session::validators().iter().map(Validators::session_stake).sum()
+		Validators::session_total(&Session::validators())
 	}
 
 	fn penalize(who: &AccountId, fraction: Perbill) -> Balance {

@@ -484,9 +484,30 @@ pub mod pallet {
 		/// say) until the next one. A validator this pallet did not elect (a genesis set given
 		/// by session keys alone) counts its active bond.
 		pub fn session_stake(who: &T::AccountId) -> BalanceOf<T> {
-			SessionStakes::<T>::get()
-				.into_iter()
-				.find_map(|(validator, stake)| (validator == *who).then_some(stake))
+			Self::stake_among(&SessionStakes::<T>::get(), who)
+		}
+
+		/// The summed [`Self::session_stake`] of `validators`, reading [`SessionStakes`] once.
+		pub fn session_total<'a>(
+			validators: impl IntoIterator<Item = &'a T::AccountId>,
+		) -> BalanceOf<T>
+		where
+			T::AccountId: 'a,
+		{
+			let stakes = SessionStakes::<T>::get();
+			validators.into_iter().fold(Zero::zero(), |sum: BalanceOf<T>, who| {
+				sum.saturating_add(Self::stake_among(&stakes, who))
+			})
+		}
+
+		/// The stake of `who` in `stakes` (a session's), or its active bond if it is not there.
+		fn stake_among(
+			stakes: &[(T::AccountId, BalanceOf<T>)],
+			who: &T::AccountId,
+		) -> BalanceOf<T> {
+			stakes
+				.iter()
+				.find_map(|(validator, stake)| (validator == who).then_some(*stake))
 				.unwrap_or_else(|| Self::active_bond(who))
 		}
 
