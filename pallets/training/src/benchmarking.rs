@@ -343,30 +343,36 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn reveal_vote(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
-		let (bounty, dispute, verdict) = disputed::<T>(s);
-		let voters = voters::<T>(3);
+	fn reveal_vote() {
+		let (bounty, dispute, verdict) = disputed::<T>(1);
+		// The most seals a dispute takes, and the last of them opened: the longest record to
+		// search, and the opening that makes the dispute due.
+		let voters = voters::<T>(crate::MAX_VOTERS);
 		for voter in &voters {
 			let (seal, _) = vote_of::<T>(voter, dispute, verdict);
 			Training::<T>::do_seal_vote(voter.clone(), dispute, seal).expect("a validator");
 		}
-		let sealing_ends = Disputes::<T>::get(dispute).expect("exists").sealing_ends;
-		frame_system::Pallet::<T>::set_block_number(
-			frame_system::Pallet::<T>::block_number().max(sealing_ends),
-		);
-		for voter in &voters[..2] {
+		// The bounty wakes next at the dispute's deadline (its game's turn is over), so the
+		// last opening moves its wake-up.
+		let Dispute { sealing_ends, deadline, .. } = Disputes::<T>::get(dispute).expect("exists");
+		while wake_at::<T>(bounty) < deadline {
+			wake::<T>(bounty);
+		}
+		let now = frame_system::Pallet::<T>::block_number().max(sealing_ends);
+		frame_system::Pallet::<T>::set_block_number(now);
+		let (last, opened) = voters.split_last().expect("voters");
+		for voter in opened {
 			let (_, salt) = vote_of::<T>(voter, dispute, verdict);
 			Training::<T>::do_reveal_vote(voter.clone(), dispute, verdict, salt).expect("sealed");
 		}
-		let (_, salt) = vote_of::<T>(&voters[2], dispute, verdict);
+		let (_, salt) = vote_of::<T>(last, dispute, verdict);
 		#[extrinsic_call]
-		_(RawOrigin::Signed(voters[2].clone()), dispute, verdict, salt);
-		assert_eq!(
-			Disputes::<T>::get(dispute).expect("exists").status,
-			DisputeStatus::Settled(verdict)
-		);
-		// Aggregation begins in the next block's hook, which draws the round after it.
-		assert_eq!(phase::<T>(bounty), Phase::Settling);
+		_(RawOrigin::Signed(last.clone()), dispute, verdict, salt);
+		let record = Disputes::<T>::get(dispute).expect("exists");
+		assert!(record.all_open());
+		// The next block's hook counts the votes.
+		assert_eq!(record.deadline, now + 1u32.into());
+		assert_eq!(wake_at::<T>(bounty), now + 1u32.into());
 	}
 
 	#[benchmark]

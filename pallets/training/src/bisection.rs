@@ -124,7 +124,7 @@ impl<T: Config> Pallet<T> {
 			if game.is_over() {
 				// The vote window opens now: the validators have it whole for one step.
 				(record.sealing_ends, record.deadline) =
-					Self::vote_window(now, Self::vote_blocks(record.bounty));
+					Self::book_vote_window(now, Self::vote_blocks(record.bounty));
 				Disputes::<T>::insert(dispute, &record);
 				Self::deposit_event(Event::BisectionNarrowed {
 					dispute,

@@ -5,11 +5,11 @@
 //! (`machine.rs`); this module only applies it to the slots and bonds in question.
 
 use crate::{
-	machine::{after, Entry, Progress},
+	machine::{after, Progress},
 	BalanceOf, BountyId, BountyOf, Candidate, Challenge, Config, Dispute, DisputeId, DisputeOf,
 	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, Games, NextDisputeId,
-	Pallet, RoundIndex, RoundOf, RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards,
-	SlotOutcome, Vote, MAX_REPLICATION,
+	Pallet, RevealsBooked, RoundIndex, RoundOf, RoundPhase, ShardIndex, ShardOf, ShardOutcome,
+	Shards, SlotOutcome, Vote, WeightInfo, MAX_REPLICATION, MAX_VOTERS,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{SlashReason, Verdict, VoterStake, WorkerRegistry, H256};
@@ -45,24 +45,20 @@ fn shard_candidates<AccountId: Clone>(
 }
 
 impl<T: Config> Pallet<T> {
-	/// Store a new dispute of the round in `p`, its vote window ending `wait` blocks later
-	/// than one opened now would: a game's length (a game moves the window to its end; until
-	/// then this bounds the whole dispute), or the recomputations queued before this one.
+	/// Store a new dispute of the round in `p`, with its vote window: the block `sealing_ends`
+	/// and its `deadline` (see [`Self::vote_window`] and [`Self::book_vote_window`]).
 	fn open_dispute(
 		p: &Progress<T>,
 		subject: DisputeSubject,
 		reason: DisputeReason,
 		candidates: BoundedVec<Candidate<T::AccountId>, ConstU32<MAX_REPLICATION>>,
-		now: BlockNumberFor<T>,
-		wait: u32,
+		(sealing_ends, deadline): (BlockNumberFor<T>, BlockNumberFor<T>),
 	) -> DisputeId {
 		let dispute = NextDisputeId::<T>::mutate(|next| {
 			let dispute = *next;
 			*next = next.saturating_add(1);
 			dispute
 		});
-		let (sealing_ends, deadline) =
-			Self::vote_window(now, p.bounty.spec.deadlines.vote.saturating_add(wait));
 		crate::BountyDisputes::<T>::insert(p.id, dispute, ());
 		Disputes::<T>::insert(
 			dispute,
@@ -127,16 +123,21 @@ impl<T: Config> Pallet<T> {
 		let candidates = shard_candidates(state);
 		let roots: Vec<H256> = candidates.iter().map(|c| c.root).collect();
 		let game = Self::new_game(p, shard, state, &roots, now);
-		let wait = match &game {
-			Some(game) => Self::game_blocks(game.leaves),
+		let vote = p.bounty.spec.deadlines.vote;
+		let window = match &game {
+			// A game's length: the game books the window it opens when it ends; until then
+			// this bounds the whole dispute.
+			Some(game) => {
+				Self::vote_window(now, vote.saturating_add(Self::game_blocks(game.leaves)))
+			}
 			None => {
 				let queued = (*recomputes).min(T::MaxRecomputeQueue::get());
 				*recomputes = recomputes.saturating_add(1);
-				p.bounty.spec.deadlines.vote.saturating_mul(queued)
+				Self::book_vote_window(now, vote.saturating_add(vote.saturating_mul(queued)))
 			}
 		};
 		let subject = DisputeSubject::Shard(shard);
-		let dispute = Self::open_dispute(p, subject, reason, candidates, now, wait);
+		let dispute = Self::open_dispute(p, subject, reason, candidates, window);
 		if let Some(game) = game {
 			Self::deposit_event(Event::BisectionOpened {
 				dispute,
@@ -162,6 +163,55 @@ impl<T: Config> Pallet<T> {
 	) -> (BlockNumberFor<T>, BlockNumberFor<T>) {
 		let sealing_ends = after::<T>(now, blocks);
 		(sealing_ends, after::<T>(sealing_ends, T::VoteRevealBlocks::get()))
+	}
+
+	/// [`Self::vote_window`], its seals' openings booked in [`RevealsBooked`]: the deadline is
+	/// moved as far past `VoteRevealBlocks` as it takes for its openings to fit into the
+	/// blocks after those of every window booked before it, `MAX_VOTERS` openings a window,
+	/// [`Self::openings_per_block`] a block.
+	///
+	/// Windows that close together (a cartel can end every game of a round in one block) would
+	/// otherwise ask for more openings than their blocks hold: the seals left shut would be
+	/// penalized and the disputes left unresolved, the liars unslashed. Booked in order, each
+	/// window's openings have blocks of their own between its sealing's end and its deadline,
+	/// so every seal can be opened in time however many windows overlap.
+	pub(crate) fn book_vote_window(
+		now: BlockNumberFor<T>,
+		blocks: u32,
+	) -> (BlockNumberFor<T>, BlockNumberFor<T>) {
+		let (sealing_ends, deadline) = Self::vote_window(now, blocks);
+		let Some(per_block) = Self::openings_per_block() else {
+			return (sealing_ends, deadline);
+		};
+		let booked_until = RevealsBooked::<T>::mutate(|(block, used)| {
+			if *block < sealing_ends {
+				(*block, *used) = (sealing_ends, 0);
+			}
+			let openings = used.saturating_add(MAX_VOTERS);
+			*block = after::<T>(*block, openings / per_block);
+			*used = openings % per_block;
+			// The first block past the last opening booked.
+			if *used == 0 {
+				*block
+			} else {
+				after::<T>(*block, 1)
+			}
+		});
+		(sealing_ends, deadline.max(booked_until))
+	}
+
+	/// How many seals a block is counted on to open: half the share of a block the hook's
+	/// budget leaves (normal extrinsics' share, `frame_system`'s `BlockWeights`) over what an
+	/// opening is charged. Half, because a settling pass may be charged beyond the hook's
+	/// budget (its first bounty always advances) and other transactions share the blocks; a
+	/// window booked longer than it needs costs nothing when every seal opens, since the
+	/// last one makes the dispute due at once. `None` when an opening weighs nothing (a mock
+	/// runtime's weights).
+	fn openings_per_block() -> Option<u32> {
+		let weights = <T as frame_system::Config>::BlockWeights::get();
+		let share = weights.get(DispatchClass::Normal).max_total.unwrap_or(weights.max_block);
+		let per_block = (share / 2).checked_div_per_component(&T::WeightInfo::reveal_vote())?;
+		Some(u32::try_from(per_block).unwrap_or(u32::MAX).max(1))
 	}
 
 	pub(crate) fn do_seal_vote(
@@ -191,15 +241,14 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
-	/// Open `voter`'s seal on `dispute`. Returns whether it was the last to open, and so
-	/// counted the votes (and settled the dispute if a verdict carries): what
-	/// `reveal_vote`'s full weight pays for.
+	/// Open `voter`'s seal on `dispute`. The last seal opened makes the dispute due at the
+	/// next block (see [`Self::all_opened`]).
 	pub(crate) fn do_reveal_vote(
 		voter: T::AccountId,
 		dispute: DisputeId,
 		verdict: Verdict,
 		salt: H256,
-	) -> Result<bool, DispatchError> {
+	) -> DispatchResult {
 		// A validator that left the active set since it sealed may still open its seal (and
 		// so escape the penalty of a shut one); its stake no longer counts.
 		let mut record = Disputes::<T>::get(dispute).ok_or(Error::<T>::UnknownDispute)?;
@@ -221,21 +270,31 @@ impl<T: Config> Pallet<T> {
 
 		// Settling early while a seal is shut would either penalize a validator a block slow
 		// to open it, or give it a free option (seal a guess, open it only if it agrees).
-		let all_open = record.votes.iter().all(|v| v.verdict.is_some());
-		// Only the last seal to open reads the voters' stakes (see `reveal_vote`'s weight).
-		if let Some(verdict) = all_open.then(|| Self::winning(&record)).flatten() {
-			record.status = DisputeStatus::Settled(verdict);
-			// An open dispute is about its bounty's current round, or the round before it
-			// whose checkpoint is under review.
-			if let Ok(mut p) = Progress::<T>::open(record.bounty, record.round) {
-				Self::settle(&mut p, dispute, &record, verdict);
-				let settled = (record.subject, verdict, Self::author(&record, verdict));
-				Self::after_verdict(&mut p, settled, Entry::Extrinsic, now);
-				p.store();
-			}
+		if record.all_open() {
+			Self::all_opened(&mut record, now);
 		}
 		Disputes::<T>::insert(dispute, record);
-		Ok(all_open)
+		Ok(())
+	}
+
+	/// Every seal of `record` is open at `now`, so no vote is left to wait for: the dispute
+	/// becomes due at the next block, whose hook counts the votes and concludes it as at any
+	/// deadline (charged there among the conclusions it has room for). The last opening
+	/// weighs no more than any other, so a block holds as many openings as their weight
+	/// allows, and every validator can open its seal within the window.
+	fn all_opened(record: &mut DisputeOf<T>, now: BlockNumberFor<T>) {
+		let due = after::<T>(now, 1);
+		record.deadline = due;
+		// An open dispute is about its bounty's current round, or the round before it whose
+		// checkpoint is under review (and whose end `review_ends` reads from the dispute).
+		let Ok(mut p) = Progress::<T>::open(record.bounty, record.round) else { return };
+		if let RoundPhase::Settling { deadline } = &mut p.round.phase {
+			*deadline = (*deadline).min(due);
+		}
+		if p.bounty.wake_at.is_none_or(|at| at > due) {
+			Self::schedule(p.id, &mut p.bounty, due);
+		}
+		p.store();
 	}
 
 	/// The active stake behind the votes of `record` that `counts`, as [`Config::Voters`]
@@ -568,9 +627,10 @@ impl<T: Config> Pallet<T> {
 					},
 				]);
 				let subject = DisputeSubject::Checkpoint;
+				let window = Self::book_vote_window(now, p.bounty.spec.deadlines.vote);
+				let (_, vote_deadline) = window;
 				let dispute =
-					Self::open_dispute(&p, subject, DisputeReason::Checkpoint, candidates, now, 0);
-				let (_, vote_deadline) = Self::vote_window(now, p.bounty.spec.deadlines.vote);
+					Self::open_dispute(&p, subject, DisputeReason::Checkpoint, candidates, window);
 				if let RoundPhase::Review { challenge, .. } = &mut p.round.phase {
 					let challengers = BoundedVec::truncate_from(alloc::vec![who.clone()]);
 					*challenge = Some(Challenge { dispute, challengers });

@@ -18,8 +18,8 @@
 //! Each bounty runs one round at a time; the round's [`RoundPhase`] carries the deadline of the
 //! phase it is in (a block number: the first block at which the phase's action is refused). A
 //! phase ends when the pallet's `on_initialize` reaches that deadline, or earlier when a call
-//! completes it (the last commit or reveal of a round, a settling vote, the aggregator's
-//! checkpoint). Every transition is in
+//! completes it (the last commit or reveal of a round, the last seal opened on a dispute, the
+//! aggregator's checkpoint). Every transition is in
 //! `machine.rs`; the rules for one shard are in `shards.rs`, for disputes in `disputes.rs`.
 //!
 //! 1. **Waiting → Training (assign).** Every shard of round `k` goes to `r` distinct eligible
@@ -50,11 +50,14 @@
 //!    trajectories' leaves at a midpoint until one step is left that they part at, so that
 //!    validators recompute one inner step, not the shard; a side that stops answering within
 //!    [`Config::MoveBlocks`] loses as if voted down. Then (at once for any other dispute)
-//!    active validators `vote` a verdict: the correct root, or none. Once more
-//!    than 2/3 of the active validator stake agrees, the verdict settles: backers of the
-//!    correct root are paid, every other revealer loses [`Config::SlashFraction`] of its bond,
-//!    and the voters on the settled side share the verifier reward. A dispute without a verdict
-//!    at its deadline is unresolved: no contribution, nobody slashed.
+//!    active validators `vote` a verdict: the correct root, or none, sealed first and opened
+//!    once sealing ends. The next block's hook after every seal opened (or the one at the
+//!    deadline) counts the votes: once more than 2/3 of the active validator stake agrees, the
+//!    verdict settles: backers of the correct root are paid, every other revealer loses
+//!    [`Config::SlashFraction`] of its bond, and the voters on the settled side share the
+//!    verifier reward. A dispute without a verdict is unresolved: no contribution, nobody
+//!    slashed. Vote windows that close together are lengthened so that every seal has room
+//!    to open in the blocks before its deadline ([`RevealsBooked`]).
 //! 6. **Aggregating.** One accepted (and still bonded) worker, drawn at random, is designated to
 //!    `commit_checkpoint` the combination of the accepted deltas (the bounty's aggregation rule);
 //!    it cannot unbond until its checkpoint is settled. If it misses its
@@ -151,7 +154,6 @@ pub mod pallet {
 		checked_addresses, checked_peer_id, Aggregation, ModelConfig, PeerId, PeerRecord, H256,
 	};
 	use frame_support::{
-		dispatch::PostDispatchInfo,
 		pallet_prelude::*,
 		traits::{fungible, Randomness},
 	};
@@ -295,7 +297,8 @@ pub mod pallet {
 		/// The blocks validators have to open their sealed votes once the vote window has
 		/// ended (see `reveal_vote`). A reveal needs no recomputation and is sent from the best
 		/// block: the window covers the block that closed sealing reaching the verifier, a
-		/// reorganisation and a resend.
+		/// reorganisation and a resend. The least: windows that close together get longer, as
+		/// far as their openings need blocks ([`RevealsBooked`]).
 		#[pallet::constant]
 		type VoteRevealBlocks: Get<u32>;
 
@@ -423,6 +426,12 @@ pub mod pallet {
 	/// `(head, tail)` of [`Retiring`].
 	#[pallet::storage]
 	pub type RetiringRange<T> = StorageValue<_, (u32, u32), ValueQuery>;
+
+	/// How far the seal openings booked by the vote windows so far reach: a block and how
+	/// many openings are booked in it, every block from a window's start to it being full
+	/// (see `Pallet::book_vote_window`). A window whose sealing ends later books from there.
+	#[pallet::storage]
+	pub type RevealsBooked<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
 
 	/// The bisection game of every shard dispute over two roots, kept with its dispute.
 	#[pallet::storage]
@@ -1079,28 +1088,23 @@ pub mod pallet {
 
 		/// Open the caller's sealed vote on `dispute`: `verdict` and `salt` must give the seal
 		/// it sent with [`Pallet::vote`]. Votes open once sealing has ended, until the dispute's
-		/// deadline (`VoteRevealBlocks` after the vote window). Once every seal is open, the
-		/// verdict backed by more than 2/3 of the active stake settles the dispute: the voters
-		/// on its side share the verifier reward in proportion to their stake, and each voter
-		/// against it (or whose seal stays shut) loses [`Config::WrongVoteSlash`] of its stake.
-		/// With a seal left shut the dispute is settled at its deadline, on the votes opened by
-		/// then. An opened vote pays no fee. Its weight is that of the last seal opened, which
-		/// counts the votes and may settle; any other is charged as the last one on a
-		/// one-shard dispute, so that a block holds many of them (every validator opens in a
-		/// few blocks' window, and a seal left shut is penalized).
+		/// deadline (`VoteRevealBlocks` after the vote window, or later when many windows close
+		/// together: each books its openings' room in the blocks, [`RevealsBooked`]). An
+		/// opened vote pays no fee.
+		///
+		/// Once every seal is open, the dispute is due at the next block's hook (or at its
+		/// deadline with a seal left shut), which counts the votes opened: the verdict backed
+		/// by more than 2/3 of the active stake settles it, the voters on its side share the
+		/// verifier reward in proportion to their stake, and each voter against it (or whose
+		/// seal stays shut) loses [`Config::WrongVoteSlash`] of its stake. No opening counts or
+		/// settles anything itself, so each weighs the same few reads and one write, and a
+		/// block holds as many as that allows.
 		///
 		/// Fails with `UnknownDispute`, `NotValidator`, `DisputeClosed`, `DisputeExpired`,
 		/// `SealingOpen`, `NotSealed`, `AlreadyVoted`, `UnknownRoot` or `VoteSealMismatch`.
-		/// Emits [`Event::Voted`], and [`Event::DisputeSettled`] when it settles.
+		/// Emits [`Event::Voted`].
 		#[pallet::call_index(11)]
-		// The settling vote of a checkpoint dispute may also void the round that trained
-		// during the review (about a check's work); what comes next (a draw, or that round's
-		// close) is the next block's hook's.
-		#[pallet::weight((
-			T::WeightInfo::reveal_vote(T::MaxShardsPerRound::get())
-				.saturating_add(Pallet::<T>::transition_weight(T::MaxShardsPerRound::get())),
-			DispatchClass::Operational
-		))]
+		#[pallet::weight((T::WeightInfo::reveal_vote(), DispatchClass::Operational))]
 		pub fn reveal_vote(
 			origin: OriginFor<T>,
 			dispute: DisputeId,
@@ -1108,12 +1112,8 @@ pub mod pallet {
 			salt: H256,
 		) -> DispatchResultWithPostInfo {
 			let voter = ensure_signed(origin)?;
-			let counted = Self::do_reveal_vote(voter, dispute, verdict, salt)?;
-			// A vote that does not count the votes does what the counting one does before it
-			// counts, on a record whose size its weight hardly depends on (storage is priced
-			// per read, not per byte).
-			let opened_only = (!counted).then(|| T::WeightInfo::reveal_vote(1));
-			Ok(PostDispatchInfo { actual_weight: opened_only, pays_fee: Pays::No })
+			Self::do_reveal_vote(voter, dispute, verdict, salt)?;
+			Ok(Pays::No.into())
 		}
 
 		/// Commit `checkpoint` as the result of `round`, as its designated aggregator, before the

@@ -1,19 +1,21 @@
 //! The round state machine: every phase transition of a bounty's current round, in one place.
 //! See the pallet docs for the phases.
 //!
-//! It is entered from three places, each of which loads the bounty and its round once
+//! It is entered from two places, each of which loads the bounty and its round once
 //! ([`Progress`]), moves them through as many transitions as the moment allows, and stores them
-//! once: the block hook when a phase's deadline comes ([`Pallet::advance`]), the vote that
-//! settles a dispute ([`Pallet::after_verdict`]), and the aggregator's checkpoint
-//! ([`Pallet::propose_checkpoint`]). Rounds are drawn in the hook only (see [`Entry`]). The
-//! per-shard rules live in `shards.rs`, the disputes in `disputes.rs`; this module decides
-//! only which phase comes next.
+//! once: the block hook when a phase's deadline comes ([`Pallet::advance`]), and the
+//! aggregator's checkpoint ([`Pallet::propose_checkpoint`]), which starts the round drawn
+//! before it. Rounds are drawn in the hook only, which runs before any extrinsic of its block:
+//! the workers it draws among are those the block before left, which nobody who can read the
+//! draw's randomness can change any more. Disputes conclude in the hook too, also when every
+//! seal opened before the deadline (`disputes.rs`). The per-shard rules live in `shards.rs`,
+//! the disputes in `disputes.rs`; this module decides only which phase comes next.
 
 use crate::{
 	assignment, draw::Draw, shards::ShardDecision, weights::weighed_shards, Bounties, BountyId,
-	BountyOf, BountyStatus, Config, DisputeSubject, DrawnShards, Error, Event, NextRound, Pallet,
-	RoundIndex, RoundInfo, RoundOf, RoundPhase, Rounds, ShardOutcome, ShardState, Shards,
-	SlotOutcome, SpecOf, WeightInfo, MAX_STANDBYS,
+	BountyOf, BountyStatus, Config, DrawnShards, Error, Event, NextRound, Pallet, RoundIndex,
+	RoundInfo, RoundOf, RoundPhase, Rounds, ShardOutcome, ShardState, Shards, SlotOutcome, SpecOf,
+	WeightInfo, MAX_STANDBYS,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{DeterminismClass, Verdict, WorkerRegistry, H256};
@@ -24,19 +26,6 @@ use sp_runtime::traits::{Saturating, Zero};
 /// The block `blocks` after `from`.
 pub(crate) fn after<T: Config>(from: BlockNumberFor<T>, blocks: u32) -> BlockNumberFor<T> {
 	from.saturating_add(blocks.into())
-}
-
-/// What made a transition. A round is drawn only in the block hook, which runs before any
-/// extrinsic of its block: the workers it draws among are then those the block before left,
-/// which nobody who can read the draw's randomness can change any more. A transition an
-/// extrinsic makes leaves whatever would draw (or could lead to a draw) to the next block's
-/// hook.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Entry {
-	/// The block hook, [`Pallet::advance`].
-	Hook,
-	/// An extrinsic: the vote that settles a dispute.
-	Extrinsic,
 }
 
 /// A round as drawn: its class, the workers of each shard, its standbys.
@@ -383,18 +372,21 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The block a review in `phase` ends at: its deadline, or a challenge's vote deadline
-	/// when that is later.
+	/// when that is later; or the block after every seal on the challenge opened, when that
+	/// is sooner (no vote is left to wait for, and a later challenge cannot be voted on).
 	pub(crate) fn review_ends(
 		phase: &RoundPhase<T::AccountId, BlockNumberFor<T>>,
 	) -> BlockNumberFor<T> {
 		let RoundPhase::Review { deadline, challenge, .. } = phase else {
 			return Zero::zero();
 		};
-		let vote = challenge
-			.as_ref()
-			.and_then(|challenge| crate::Disputes::<T>::get(challenge.dispute))
-			.map(|dispute| dispute.deadline);
-		vote.map_or(*deadline, |vote| vote.max(*deadline))
+		let dispute =
+			challenge.as_ref().and_then(|challenge| crate::Disputes::<T>::get(challenge.dispute));
+		match dispute {
+			None => *deadline,
+			Some(dispute) if dispute.all_open() => dispute.deadline,
+			Some(dispute) => dispute.deadline.max(*deadline),
+		}
 	}
 
 	/// End the review of `reviewed`, the round before `p`'s; `p` then holds what the review
@@ -473,50 +465,6 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// A vote (`entry` an extrinsic) or the end of a review (the hook) settled the dispute
-	/// over `subject` in the round of `p` with `verdict`: a settled checkpoint ends the review
-	/// with the verdict's checkpoint (or `H_k`), its fee paid to `author`, the first to claim
-	/// it; the last settled shard ends the settling.
-	pub(crate) fn after_verdict(
-		p: &mut Progress<T>,
-		(subject, verdict, author): (DisputeSubject, Verdict, Option<T::AccountId>),
-		entry: Entry,
-		now: BlockNumberFor<T>,
-	) {
-		match (subject, &p.round.phase) {
-			(DisputeSubject::Shard(_), RoundPhase::Settling { .. })
-				if !Self::any_shard_disputed(p) =>
-			{
-				// Aggregation, which draws the next round, begins in the next block's hook
-				// (see [`Entry`]); only a vote settles a shard.
-				let deadline = after::<T>(now, 1);
-				p.round.phase = RoundPhase::Settling { deadline };
-				Self::schedule(p.id, &mut p.bounty, deadline);
-			}
-			(DisputeSubject::Checkpoint, RoundPhase::Review { .. }) => {
-				let result = match (verdict, author) {
-					// Whoever first claimed the checkpoint that stands did the aggregator's work.
-					(Verdict::Correct(checkpoint), Some(author)) => {
-						Self::pay_checkpoint_fee(p, &author);
-						checkpoint
-					}
-					(Verdict::Correct(checkpoint), None) => checkpoint,
-					(Verdict::NoneCorrect, _) => p.bounty.checkpoint,
-				};
-				Self::finish_round(p, result, entry, now);
-			}
-			_ => {}
-		}
-	}
-
-	/// Whether a shard of the round still waits for its verdict.
-	fn any_shard_disputed(p: &Progress<T>) -> bool {
-		(0..p.bounty.spec.shards_per_round).any(|shard| {
-			Shards::<T>::get((p.id, p.index, shard))
-				.is_some_and(|state| matches!(state.outcome, ShardOutcome::Disputed(_)))
-		})
-	}
-
 	/// The next block one of the round's open shard disputes is due: the end of its game's
 	/// turn while it is bisected, else its vote deadline. `None` when none is open.
 	fn next_settling_block(p: &Progress<T>) -> Option<BlockNumberFor<T>> {
@@ -554,7 +502,7 @@ impl<T: Config> Pallet<T> {
 		let workers = Self::accepted_workers(p);
 		if workers.is_empty() {
 			let unchanged = p.bounty.checkpoint;
-			return Self::finish_round(p, unchanged, Entry::Hook, now);
+			return Self::finish_round(p, unchanged, now);
 		}
 		let offset =
 			Draw::new::<T>((b"cohort/aggregator", p.id, p.index)).below(workers.len() as u32);
@@ -639,7 +587,7 @@ impl<T: Config> Pallet<T> {
 			Self::designate_aggregator(p, &workers, (offset, next), attempt, now);
 		} else {
 			let unchanged = p.bounty.checkpoint;
-			Self::finish_round(p, unchanged, Entry::Hook, now);
+			Self::finish_round(p, unchanged, now);
 		}
 	}
 
@@ -706,8 +654,10 @@ impl<T: Config> Pallet<T> {
 		Rounds::<T>::insert(p.id, index, round);
 	}
 
-	/// The review window closed: an unchallenged checkpoint stands; a challenge still open is
-	/// concluded on the votes opened by now, and without a verdict the round keeps `H_k`.
+	/// The review ended (see [`Self::review_ends`]): an unchallenged checkpoint stands; a
+	/// challenge is concluded on the votes opened by now: the checkpoint its verdict names
+	/// stands (or `H_k`), its fee paid to whoever first claimed it; without a verdict the round
+	/// keeps `H_k`.
 	fn end_review(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let RoundPhase::Review { aggregator, proposed, challenge, .. } = p.round.phase.clone()
 		else {
@@ -719,14 +669,16 @@ impl<T: Config> Pallet<T> {
 				proposed
 			}
 			Some(challenge) => match Self::conclude(p, challenge.dispute) {
-				Some((verdict, author)) => {
-					let settled = (DisputeSubject::Checkpoint, verdict, author);
-					return Self::after_verdict(p, settled, Entry::Hook, now);
+				// Whoever first claimed the checkpoint that stands did the aggregator's work.
+				Some((Verdict::Correct(checkpoint), Some(author))) => {
+					Self::pay_checkpoint_fee(p, &author);
+					checkpoint
 				}
-				None => p.bounty.checkpoint,
+				Some((Verdict::Correct(checkpoint), None)) => checkpoint,
+				Some((Verdict::NoneCorrect, _)) | None => p.bounty.checkpoint,
 			},
 		};
-		Self::finish_round(p, result, Entry::Hook, now);
+		Self::finish_round(p, result, now);
 	}
 
 	/// Pay the checkpoint's fee to `author`, whose checkpoint became the round's result.
@@ -748,7 +700,7 @@ impl<T: Config> Pallet<T> {
 	/// else with the next round, or close the bounty after its last round (or when it is
 	/// cancelling). Made by an extrinsic (`entry`), it goes on in the next block's hook: the
 	/// round ahead may close there and draw the one after it, and a new round is drawn there.
-	fn finish_round(p: &mut Progress<T>, result: H256, entry: Entry, now: BlockNumberFor<T>) {
+	fn finish_round(p: &mut Progress<T>, result: H256, now: BlockNumberFor<T>) {
 		Self::close_checkpoint_duties(&p.round.phase);
 		// A round that never reached review (its aggregators all missed) leaves the round
 		// drawn after it unused; from any other phase there is none.
@@ -788,10 +740,7 @@ impl<T: Config> Pallet<T> {
 			let finished = core::mem::replace(&mut p.round, ahead);
 			Rounds::<T>::insert(p.id, p.index, finished);
 			p.index = next;
-			return match entry {
-				Entry::Hook => Self::training_due(p, now),
-				Entry::Extrinsic => Self::schedule(p.id, &mut p.bounty, after::<T>(now, 1)),
-			};
+			return Self::training_due(p, now);
 		}
 		if p.bounty.status == BountyStatus::Cancelling {
 			Self::close(p.id, &mut p.bounty, BountyStatus::Cancelled);
@@ -799,17 +748,11 @@ impl<T: Config> Pallet<T> {
 			Self::close(p.id, &mut p.bounty, BountyStatus::Completed);
 		} else {
 			p.bounty.round = next;
-			match entry {
-				Entry::Hook => {
-					if let Some(round) = Self::start_round(p.id, &mut p.bounty, now) {
-						// The finished round is written now; the new one is what `p` is about.
-						let finished = core::mem::replace(&mut p.round, round);
-						Rounds::<T>::insert(p.id, p.index, finished);
-						p.index = next;
-					}
-				}
-				// The hook finds the round unstarted and draws it, as for a waiting bounty.
-				Entry::Extrinsic => Self::schedule(p.id, &mut p.bounty, after::<T>(now, 1)),
+			if let Some(round) = Self::start_round(p.id, &mut p.bounty, now) {
+				// The finished round is written now; the new one is what `p` is about.
+				let finished = core::mem::replace(&mut p.round, round);
+				Rounds::<T>::insert(p.id, p.index, finished);
+				p.index = next;
 			}
 		}
 	}

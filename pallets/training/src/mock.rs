@@ -66,15 +66,16 @@ parameter_types! {
 	pub static WrongVoteSlash: Perbill = Perbill::zero();
 	pub static BountyDeposit: u64 = 0;
 	pub static WaitingFee: u64 = 0;
-	// What the mock's weights charge a draw and each dispute the hook concludes: nothing,
-	// unless a test of the block hook's budget sets them (see `MockWeights`).
+	// What the mock's weights charge a draw, each dispute the hook concludes and each seal
+	// opened: nothing, unless a test of the block's room sets them (see `MockWeights`).
 	pub static DrawWeight: Weight = Weight::zero();
 	pub static ConclusionWeight: Weight = Weight::zero();
+	pub static OpeningWeight: Weight = Weight::zero();
 }
 
 /// The pallet's weights in the mock: nothing, as the tests check behaviour, not fees, except
-/// [`DrawWeight`] for `start_round` and [`ConclusionWeight`] per dispute `settle_round`
-/// concludes, which the tests of the block hook's budget set.
+/// [`DrawWeight`] for `start_round`, [`ConclusionWeight`] per dispute `settle_round`
+/// concludes and [`OpeningWeight`] for `reveal_vote`, which the tests of the block's room set.
 pub struct MockWeights;
 
 impl pallet_training::WeightInfo for MockWeights {
@@ -105,8 +106,8 @@ impl pallet_training::WeightInfo for MockWeights {
 	fn vote() -> Weight {
 		<() as pallet_training::WeightInfo>::vote()
 	}
-	fn reveal_vote(s: u32) -> Weight {
-		<() as pallet_training::WeightInfo>::reveal_vote(s)
+	fn reveal_vote() -> Weight {
+		OpeningWeight::get()
 	}
 	fn commit_checkpoint() -> Weight {
 		<() as pallet_training::WeightInfo>::commit_checkpoint()
@@ -275,6 +276,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	WaitingFee::set(0);
 	DrawWeight::set(Weight::zero());
 	ConclusionWeight::set(Weight::zero());
+	OpeningWeight::set(Weight::zero());
 	Stakes::mutate(|stakes| {
 		stakes.clear();
 		stakes.extend(VALIDATORS.iter().map(|v| (*v, 100)));

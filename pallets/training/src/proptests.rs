@@ -510,7 +510,7 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 		run_to_block(Rounds::<Test>::get(0, 0).unwrap().reveal_deadline);
 		// Both sides of a game answer (a side that does not loses it outright); then honest
 		// validators vote the root that is right, or none, also on the audit a game's verdict
-		// may open for its winner.
+		// may open for its winner (in the hook that counts the game's votes).
 		for _ in 0..2 {
 			let open: Vec<(DisputeId, DisputeOf<Test>)> = Disputes::<Test>::iter()
 				.filter(|(_, record)| record.status == DisputeStatus::Open)
@@ -529,6 +529,8 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 					vote_step(voter, dispute, &sealed, verdict);
 				}
 			}
+			// The next block's hook counts the votes of every dispute whose seals all opened.
+			run_to_block(System::block_number() + 1);
 		}
 		if let RoundPhase::Aggregating { aggregator, .. } = Rounds::<Test>::get(0, 0).unwrap().phase
 		{

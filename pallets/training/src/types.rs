@@ -390,14 +390,24 @@ chain_type! {
 		/// sealed. While a bisection game is played, the latest its game and vote window
 		/// together can end; from the game's end, the end of a whole vote window.
 		pub sealing_ends: BlockNumber,
-		/// The first block at which votes are refused: `VoteRevealBlocks` after the vote
-		/// window. The dispute is settled or left unresolved here if it was not before.
+		/// The first block at which votes are refused, and at whose hook the dispute is
+		/// settled or left unresolved on the votes opened by then: `VoteRevealBlocks` after the
+		/// vote window or later, as far as it takes for the windows closing together to open
+		/// every seal (`RevealsBooked`); the block after the last seal opened when that is
+		/// sooner.
 		pub deadline: BlockNumber,
 		/// Shared by the voters on the settled side.
 		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
 		pub verifier_reward: Balance,
 		/// Open, settled or unresolved.
 		pub status: DisputeStatus,
+	}
+}
+
+impl<AccountId, Balance, BlockNumber> Dispute<AccountId, Balance, BlockNumber> {
+	/// Whether it has seals and every one of them is open: no vote is left to wait for.
+	pub fn all_open(&self) -> bool {
+		!self.votes.is_empty() && self.votes.iter().all(|v| v.verdict.is_some())
 	}
 }
 

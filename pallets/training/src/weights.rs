@@ -28,9 +28,9 @@ pub trait WeightInfo {
 	fn bisect() -> Weight;
 	/// `vote`, in its worst case: the seal that ends sealing.
 	fn vote() -> Weight;
-	/// `reveal_vote`, in its worst case: the opened vote that settles a shard dispute and
-	/// starts the aggregation of a round of `s` shards.
-	fn reveal_vote(s: u32) -> Weight;
+	/// `reveal_vote`, in its worst case: the last of the most seals a dispute takes
+	/// (`MAX_VOTERS`) opened, which makes the dispute due.
+	fn reveal_vote() -> Weight;
 	fn commit_checkpoint() -> Weight;
 	/// `dispute_checkpoint` in a round of `s` shards.
 	fn dispute_checkpoint(s: u32) -> Weight;
@@ -81,7 +81,7 @@ impl WeightInfo for () {
 	fn vote() -> Weight {
 		Weight::zero()
 	}
-	fn reveal_vote(_s: u32) -> Weight {
+	fn reveal_vote() -> Weight {
 		Weight::zero()
 	}
 	fn commit_checkpoint() -> Weight {

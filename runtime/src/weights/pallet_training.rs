@@ -184,40 +184,21 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	}
 	/// Storage: `Training::Disputes` (r:1 w:1)
 	/// Proof: `Training::Disputes` (`max_values`: None, `max_size`: Some(9703), added: 12178, mode: `MaxEncodedLen`)
-	/// Storage: `Session::Validators` (r:1 w:0)
-	/// Proof: `Session::Validators` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
-	/// Storage: `Validators::Ledger` (r:4 w:0)
-	/// Proof: `Validators::Ledger` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Bounties` (r:1 w:1)
 	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Rounds` (r:1 w:1)
 	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
-	/// Storage: `Balances::Holds` (r:2 w:2)
-	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
-	/// Storage: `System::Account` (r:7 w:7)
-	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
-	/// Storage: `Training::Shards` (r:32 w:1)
-	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1406), added: 3881, mode: `MaxEncodedLen`)
-	/// Storage: `Workers::Workers` (r:2 w:2)
-	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1264), added: 3739, mode: `MaxEncodedLen`)
-	/// Storage: `Training::Games` (r:1 w:0)
-	/// Proof: `Training::Games` (`max_values`: None, `max_size`: Some(840), added: 3315, mode: `MaxEncodedLen`)
 	/// Storage: `Training::Wakeups` (r:2 w:2)
 	/// Proof: `Training::Wakeups` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
-	/// The range of component `s` is `[1, 32]`.
-	fn reveal_vote(s: u32, ) -> Weight {
+	fn reveal_vote() -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `3569 + s * (324 ±0)`
-		//  Estimated: `19211 + s * (3881 ±0)`
-		// Minimum execution time: 11_686_521_000 picoseconds.
-		Weight::from_parts(11_808_744_159, 0)
-			.saturating_add(Weight::from_parts(0, 19211))
-			// Standard Error: 6_219_236
-			.saturating_add(Weight::from_parts(272_319_040, 0).saturating_mul(s.into()))
-			.saturating_add(T::DbWeight::get().reads(22))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(s.into())))
-			.saturating_add(T::DbWeight::get().writes(17))
-			.saturating_add(Weight::from_parts(0, 3881).saturating_mul(s.into()))
+		//  Measured:  `8247`
+		//  Estimated: `13168`
+		// Minimum execution time: 1_438_215_000 picoseconds.
+		Weight::from_parts(1_636_610_000, 0)
+			.saturating_add(Weight::from_parts(0, 13168))
+			.saturating_add(T::DbWeight::get().reads(5))
+			.saturating_add(T::DbWeight::get().writes(5))
 	}
 	/// Storage: `Training::Games` (r:1 w:1)
 	/// Proof: `Training::Games` (`max_values`: None, `max_size`: Some(840), added: 3315, mode: `MaxEncodedLen`)

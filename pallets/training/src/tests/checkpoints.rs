@@ -243,7 +243,9 @@ fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
 		let first = trained.iter().map(|(w, _)| *w).find(|w| *w != aggregator).unwrap();
 		let free_before = free(first);
 		let dispute = challenge_of(id, 0);
-		vote_for(dispute, &[100, 101, 102], Verdict::Correct(checkpoint_after(0)));
+		// Every validator votes, so sealing ends at once and the verdict comes before round 1's
+		// reveal deadline: its workers' seals are voided, not missed.
+		vote_for(dispute, &VALIDATORS, Verdict::Correct(checkpoint_after(0)));
 		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
 		assert!(training_events().contains(&Event::RoundVoided {
 			bounty: id,
@@ -251,8 +253,7 @@ fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
 			checkpoint: bad(),
 			slots: 4
 		}));
-		// Drawn again in the next block's hook (see the test below).
-		next_block();
+		// Voided and drawn again by the hook that settled the challenge.
 		// The aggregator pays for the lost work out of its slash (a tenth of its bond, one
 		// slot's reward here): its own slot aside, the three others a third of a reward each.
 		let paid: Vec<_> = training_events()
@@ -300,12 +301,13 @@ fn a_round_trained_from_a_checkpoint_that_falls_is_voided_and_starts_again() {
 }
 
 #[test]
-fn a_vote_that_settles_a_checkpoint_leaves_every_draw_to_the_next_blocks_hook() {
-	// A vote is an extrinsic: whoever sends one in the same block can read the block's
-	// randomness and move workers before it. So what a checkpoint's verdict sets going (the
-	// round ahead closing and drawing the round after it, a voided round drawn again) waits
-	// for the next block's hook, whichever way the verdict goes.
-	let settled_by_vote = |stands: bool| {
+fn a_challenge_whose_every_seal_opened_is_settled_by_the_next_blocks_hook() {
+	// No vote settles anything: whoever sends an extrinsic in a block can read the block's
+	// randomness and move workers before it. The last seal opened makes the challenge due at
+	// the next block's hook, which settles it and goes on from its verdict at once (the round
+	// ahead closing and drawing the round after it, or a voided round drawn again), well before
+	// the review's own end.
+	let settled = |stands: bool| {
 		run(|| {
 			let id = started(BountySpec { rounds: 3, ..spec() });
 			train_round(id, 0, honest(0));
@@ -316,24 +318,33 @@ fn a_vote_that_settles_a_checkpoint_leaves_every_draw_to_the_next_blocks_hook() 
 			// Round 1 trains and reveals in full; it waits for the challenge.
 			train_round(id, 1, honest(1));
 			assert_eq!(phase(id), Phase::Training);
-			let verdict = if stands { checkpoint_after(0) } else { bad() };
+			let verdict = Verdict::Correct(if stands { checkpoint_after(0) } else { bad() });
 			let dispute = challenge_of(id, 0);
-			vote_for(dispute, &[100, 101, 102], Verdict::Correct(verdict));
-			assert_eq!(result_of(id, 0), Some(verdict));
-			let voted_at = System::block_number();
+			let deadline = || Disputes::<Test>::get(dispute).unwrap().deadline;
+			let review_ends = deadline().max(phase_deadline(id, 0));
+			for voter in [100, 101, 102] {
+				assert_ok!(seal_vote(voter, dispute, verdict));
+			}
+			end_sealing(dispute);
+			for voter in [100, 101, 102] {
+				assert_ok!(reveal_vote(voter, dispute, verdict));
+			}
+			let opened_at = System::block_number();
+			assert_eq!(deadline(), opened_at + 1);
+			assert!(opened_at + 1 < review_ends);
+			assert_eq!(result_of(id, 0), None);
+			assert_eq!(DrawnShards::<Test>::iter_prefix(id).count(), 0);
+			next_block();
+			let Verdict::Correct(result) = verdict else { unreachable!() };
+			assert_eq!(result_of(id, 0), Some(result));
 			if stands {
-				// Round 1 is due to close, which would draw round 2: not in the vote's block.
-				assert_eq!(phase(id), Phase::Training);
-				assert_eq!(DrawnShards::<Test>::iter_prefix(id).count(), 0);
-				next_block();
+				// Round 1 closed and drew round 2.
 				assert_eq!(phase(id), Phase::Aggregating);
 				assert_eq!(DrawnShards::<Test>::iter_prefix(id).count(), 2);
 			} else {
-				// Round 1 trained from the checkpoint that fell: void, and drawn again later.
-				assert!(Rounds::<Test>::get(id, 1).is_none());
+				// Round 1 trained from the checkpoint that fell: void, and drawn again.
 				assert_eq!(bounty(id).round, 1);
-				next_block();
-				assert_eq!(round_info(id, 1).started_at, voted_at + 1);
+				assert_eq!(round_info(id, 1).started_at, opened_at + 1);
 				assert_eq!(round_info(id, 1).checkpoint, bad());
 			}
 			let drawn: Vec<_> = training_events()
@@ -343,8 +354,8 @@ fn a_vote_that_settles_a_checkpoint_leaves_every_draw_to_the_next_blocks_hook() 
 			assert_eq!(drawn.len(), if stands { 1 } else { 2 });
 		})
 	};
-	settled_by_vote(true);
-	settled_by_vote(false);
+	settled(true);
+	settled(false);
 }
 
 #[test]

@@ -3,7 +3,7 @@
 
 use super::*;
 use cohort_primitives::{Deadlines, SlashReason};
-use frame_support::{assert_noop, traits::Get};
+use frame_support::{assert_noop, dispatch::DispatchClass, traits::Get, weights::Weight};
 use sp_runtime::Perbill;
 
 #[test]
@@ -33,6 +33,10 @@ fn a_wrong_root_is_disputed_voted_down_and_slashed() {
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
 		let pot = free(SLASH_POT);
 		assert_ok!(reveal_vote(102, dispute, verdict));
+		// Every seal is open: the next block's hook counts the votes, settles the shard, and
+		// begins aggregation, which draws the round after it before anyone can act on that
+		// block's randomness.
+		count_votes(dispute);
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
 
 		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
@@ -51,17 +55,13 @@ fn a_wrong_root_is_disputed_voted_down_and_slashed() {
 		assert_eq!(free(103), 1_000);
 		assert_noop!(seal_vote(103, dispute, verdict), Error::<Test>::DisputeClosed);
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
-		// The last verdict moves the round on in the next block's hook, which draws the round
-		// after it before anyone can act on that block's randomness.
-		assert_eq!(phase(id), Phase::Settling);
-		next_block();
 		assert_eq!(phase(id), Phase::Aggregating);
 		assert_eq!(open_assignments(liar), drawn_slots(id, liar));
 	});
 }
 
 #[test]
-fn only_the_last_seal_opened_is_charged_for_counting_the_votes() {
+fn the_last_seal_opened_leaves_the_count_to_the_next_blocks_hook() {
 	run(|| {
 		let (_, _, dispute) = lying_dispute();
 		let verdict = Verdict::Correct(good(0, 0));
@@ -69,20 +69,45 @@ fn only_the_last_seal_opened_is_charged_for_counting_the_votes() {
 			assert_ok!(seal_vote(voter, dispute, verdict));
 		}
 		end_sealing(dispute);
-		let open = |voter| {
+		let opened_at = System::block_number();
+		for voter in [100, 101, 102] {
 			let salt = vote_salt(voter, dispute);
-			Training::reveal_vote(RuntimeOrigin::signed(voter), dispute, verdict, salt)
-				.expect("sealed")
-				.actual_weight
-		};
-		// The first two only open their seals: their weight is refunded down to a one-shard
-		// dispute's, so that a block holds many of them.
-		let opened_only = Some(<Test as Config>::WeightInfo::reveal_vote(1));
-		assert_eq!(open(100), opened_only);
-		assert_eq!(open(101), opened_only);
-		// The last one counts the votes and settles: it pays its declared weight.
-		assert_eq!(open(102), None);
+			let info = Training::reveal_vote(RuntimeOrigin::signed(voter), dispute, verdict, salt)
+				.expect("sealed");
+			// Every opening weighs what it declared: none counts or settles anything.
+			assert_eq!(info.actual_weight, None);
+		}
+		let record = Disputes::<Test>::get(dispute).unwrap();
+		assert_eq!(record.status, DisputeStatus::Open);
+		assert_eq!(record.deadline, opened_at + 1);
+		next_block();
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
+	});
+}
+
+#[test]
+fn vote_windows_closing_together_book_a_block_for_every_opening() {
+	run(|| {
+		// A block is counted on for 100 openings (half the normal share over an opening's
+		// weight); each window books the most seals a dispute takes (64).
+		let weights: frame_system::limits::BlockWeights =
+			<<Test as frame_system::Config>::BlockWeights as Get<_>>::get();
+		let room: Weight = weights.get(DispatchClass::Normal).max_total.unwrap();
+		OpeningWeight::set(Weight::from_parts(room.ref_time() / 200, 0));
+		let window = |now| Training::book_vote_window(now, 3);
+		// The mock's windows: sealing ends 3 blocks on, votes open for `VoteRevealBlocks` (2).
+		assert_eq!(window(10), (13, 15));
+		// 128 openings from block 13 reach into block 14: still inside the reveal window.
+		assert_eq!(window(10), (13, 15));
+		// 192 reach into block 14, 256 into block 15: that window closes a block later.
+		assert_eq!(window(10), (13, 15));
+		assert_eq!(window(10), (13, 16));
+		// One whose sealing ends inside the booked blocks waits behind them: its openings go
+		// into blocks 15 and 16, so it closes at 17, not 16.
+		assert_eq!(window(11), (14, 17));
+		// One sealing after every booking starts its own.
+		assert_eq!(window(20), (23, 25));
+		assert_eq!(RevealsBooked::<Test>::get(), (23, 64));
 	});
 }
 
@@ -244,12 +269,13 @@ fn sealing_ends_once_all_the_stake_has_sealed() {
 		// The dispute's end stays where it was: only a seal left shut waits for it.
 		assert_eq!(record.deadline, before.deadline);
 		assert!(training_events().contains(&Event::SealingEnded { dispute }));
-		// Opened in the same block, the last opened vote settles it.
+		// Opened in the same block, the votes are counted in the next.
 		for voter in VALIDATORS {
 			assert_ok!(reveal_vote(voter, dispute, verdict));
 		}
+		next_block();
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
-		assert_eq!(System::block_number(), now);
+		assert_eq!(System::block_number(), now + 1);
 	});
 }
 
@@ -353,6 +379,7 @@ fn a_voter_that_left_the_active_set_backs_nothing() {
 		vote_for(dispute, &[101, 102, 103], verdict);
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
 		assert_ok!(reveal_vote(100, dispute, verdict));
+		count_votes(dispute);
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
 		// The verifier reward goes to the voters of the verdict that still validate.
 		assert_eq!(free(100), 1_000);

@@ -292,6 +292,7 @@ fn a_counted_vote_is_free_and_a_vote_against_the_verdict_is_penalized() {
 			vote_salt(100, dispute),
 		);
 		assert_eq!(opened.unwrap().pays_fee, Pays::No);
+		count_votes(dispute);
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(right));
 		// The winners share the 20 of verifier reward by stake: 200, 100 and 100 of 400.
 		assert_eq!(free(101), 1_000 + 10);

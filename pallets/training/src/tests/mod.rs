@@ -252,7 +252,8 @@ fn end_sealing(dispute: DisputeId) {
 }
 
 /// Each of `votes` is sealed, sealing ends (at once once all the stake has sealed, else at
-/// the vote window's end), and each is opened, in order.
+/// the vote window's end), and each is opened, in order; once every seal is open, the next
+/// block's hook counts them (see [`count_votes`]).
 fn vote_all(dispute: DisputeId, votes: &[(AccountId, Verdict)]) {
 	for (voter, verdict) in votes {
 		assert_ok!(seal_vote(*voter, dispute, *verdict));
@@ -260,6 +261,14 @@ fn vote_all(dispute: DisputeId, votes: &[(AccountId, Verdict)]) {
 	end_sealing(dispute);
 	for (voter, verdict) in votes {
 		assert_ok!(reveal_vote(*voter, dispute, *verdict));
+	}
+	count_votes(dispute);
+}
+
+/// Run the next block, whose hook counts the votes on `dispute` if every seal on it is open.
+fn count_votes(dispute: DisputeId) {
+	if Disputes::<Test>::get(dispute).expect("dispute exists").all_open() {
+		next_block();
 	}
 }
 
