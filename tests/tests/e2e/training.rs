@@ -276,7 +276,13 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	tx::execute_ok(&rpc, Alice, TrainingCall::vote { dispute, seal }.into()).await.unwrap();
 	let open = TrainingCall::reveal_vote { dispute, verdict, salt };
 	tx::execute_ok(&rpc, Alice, open.into()).await.unwrap();
-	let disputes: Value = rpc.call("cohort_disputes", vec![Value::Null]).await.unwrap();
+	// Every seal is open: the next block's hook counts the votes.
+	let disputes = wait::until("the verdict", BLOCKS_TIMEOUT, || async {
+		let disputes: Value = rpc.call("cohort_disputes", vec![Value::Null]).await?;
+		Ok((disputes[0]["status"] != "open").then_some(disputes))
+	})
+	.await
+	.unwrap();
 	assert_eq!(disputes[0]["status"]["settled"]["correct"], format!("{:?}", good(1)), "{disputes}");
 	let liar: Value =
 		rpc.call("cohort_worker", vec![json!(Charlie.to_account_id().to_string())]).await.unwrap();
