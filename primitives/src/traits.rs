@@ -136,6 +136,9 @@ pub trait VoterStake<AccountId, Balance> {
 	/// The summed stake of the active validator set.
 	fn total() -> Balance;
 
+	/// How many validators the active set holds.
+	fn count() -> u32;
+
 	/// Take `fraction` of `who`'s stake (to the runtime's slash destination) for a vote against
 	/// a settled verdict; it stays a validator. Returns the amount taken.
 	fn penalize(who: &AccountId, fraction: Perbill) -> Balance;

@@ -273,6 +273,10 @@ impl cohort_primitives::VoterStake<AccountId, Balance> for SessionValidatorStake
 		Validators::session_total(&Session::validators())
 	}
 
+	fn count() -> u32 {
+		Session::validators().len().try_into().unwrap_or(u32::MAX)
+	}
+
 	fn penalize(who: &AccountId, fraction: Perbill) -> Balance {
 		Validators::penalize(who, fraction)
 	}

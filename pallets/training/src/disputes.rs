@@ -165,16 +165,17 @@ impl<T: Config> Pallet<T> {
 		(sealing_ends, after::<T>(sealing_ends, T::VoteRevealBlocks::get()))
 	}
 
-	/// [`Self::vote_window`], its seals' openings booked in [`RevealsBooked`]: the deadline is
-	/// moved as far past `VoteRevealBlocks` as it takes for its openings to fit into the
-	/// blocks after those of every window booked before it, `MAX_VOTERS` openings a window,
-	/// [`Self::openings_per_block`] a block.
+	/// [`Self::vote_window`], its seals' openings booked in [`RevealsBooked`] beside those of
+	/// the windows booked before it whose sealing ends in the same block: the validators open
+	/// their seals from that block on, [`Self::openings_per_block`] a block, so the window of
+	/// the `k`-th needs the blocks that `k` windows' openings take, and keeps
+	/// `VoteRevealBlocks - 1` blocks more after its last for an opening that was late.
 	///
-	/// Windows that close together (a cartel can end every game of a round in one block) would
-	/// otherwise ask for more openings than their blocks hold: the seals left shut would be
-	/// penalized and the disputes left unresolved, the liars unslashed. Booked in order, each
-	/// window's openings have blocks of their own between its sealing's end and its deadline,
-	/// so every seal can be opened in time however many windows overlap.
+	/// Windows that close together (a cartel can end every game of a round in one block)
+	/// would otherwise ask for more openings than their blocks hold: the seals left shut would
+	/// be penalized and the disputes left unresolved, the liars unslashed. Windows sealing in
+	/// different blocks open in different blocks; the half of each block the booking leaves
+	/// aside covers their overlap.
 	pub(crate) fn book_vote_window(
 		now: BlockNumberFor<T>,
 		blocks: u32,
@@ -183,30 +184,30 @@ impl<T: Config> Pallet<T> {
 		let Some(per_block) = Self::openings_per_block() else {
 			return (sealing_ends, deadline);
 		};
-		let booked_until = RevealsBooked::<T>::mutate(|(block, used)| {
-			if *block < sealing_ends {
-				(*block, *used) = (sealing_ends, 0);
-			}
-			let openings = used.saturating_add(MAX_VOTERS);
-			*block = after::<T>(*block, openings / per_block);
-			*used = openings % per_block;
-			// The first block past the last opening booked.
-			if *used == 0 {
-				*block
-			} else {
-				after::<T>(*block, 1)
-			}
+		let seals = T::Voters::count().min(MAX_VOTERS);
+		let booked = RevealsBooked::<T>::mutate(sealing_ends, |booked| {
+			*booked = booked.saturating_add(seals);
+			*booked
 		});
-		(sealing_ends, deadline.max(booked_until))
+		let opening = booked.div_ceil(per_block).max(1);
+		let spare = T::VoteRevealBlocks::get().saturating_sub(1);
+		let booked_end = after::<T>(sealing_ends, opening.saturating_add(spare));
+		(sealing_ends, deadline.max(booked_end))
+	}
+
+	/// What booking a vote window costs: the active set's size read, its sealing block's
+	/// bookings read and written (see [`Self::book_vote_window`]).
+	pub(crate) fn booking_weight() -> Weight {
+		T::DbWeight::get().reads_writes(2, 1)
 	}
 
 	/// How many seals a block is counted on to open: half the share of a block the hook's
 	/// budget leaves (normal extrinsics' share, `frame_system`'s `BlockWeights`) over what an
 	/// opening is charged. Half, because a settling pass may be charged beyond the hook's
-	/// budget (its first bounty always advances) and other transactions share the blocks; a
-	/// window booked longer than it needs costs nothing when every seal opens, since the
-	/// last one makes the dispute due at once. `None` when an opening weighs nothing (a mock
-	/// runtime's weights).
+	/// budget (its first bounty always advances), other transactions share the blocks, and
+	/// windows sealing a block apart overlap; a window booked longer than it needs costs
+	/// nothing when every seal opens, since the last one makes the dispute due at once.
+	/// `None` when an opening weighs nothing (a mock runtime's weights).
 	fn openings_per_block() -> Option<u32> {
 		let weights = <T as frame_system::Config>::BlockWeights::get();
 		let share = weights.get(DispatchClass::Normal).max_total.unwrap_or(weights.max_block);
@@ -288,10 +289,17 @@ impl<T: Config> Pallet<T> {
 		// An open dispute is about its bounty's current round, or the round before it whose
 		// checkpoint is under review (and whose end `review_ends` reads from the dispute).
 		let Ok(mut p) = Progress::<T>::open(record.bounty, record.round) else { return };
-		if let RoundPhase::Settling { deadline } = &mut p.round.phase {
-			*deadline = (*deadline).min(due);
-		}
-		if p.bounty.wake_at.is_none_or(|at| at > due) {
+		let wakes = match (record.subject, &mut p.round.phase) {
+			(DisputeSubject::Shard(_), RoundPhase::Settling { deadline }) => {
+				*deadline = (*deadline).min(due);
+				true
+			}
+			(DisputeSubject::Checkpoint, _) => true,
+			// A shard dispute opened while standbys retry other shards of the round: the
+			// round settles it when that training closes (`close_training`), not before.
+			(DisputeSubject::Shard(_), _) => false,
+		};
+		if wakes && p.bounty.wake_at.is_none_or(|at| at > due) {
 			Self::schedule(p.id, &mut p.bounty, due);
 		}
 		p.store();

@@ -18,8 +18,9 @@
 //! Each bounty runs one round at a time; the round's [`RoundPhase`] carries the deadline of the
 //! phase it is in (a block number: the first block at which the phase's action is refused). A
 //! phase ends when the pallet's `on_initialize` reaches that deadline, or earlier when a call
-//! completes it (the last commit or reveal of a round, the last seal opened on a dispute, the
-//! aggregator's checkpoint). Every transition is in
+//! completes it (the last commit or reveal of a round, the aggregator's checkpoint) or
+//! brings it forward (the last seal opened on a dispute makes it due at the next block).
+//! Every transition is in
 //! `machine.rs`; the rules for one shard are in `shards.rs`, for disputes in `disputes.rs`.
 //!
 //! 1. **Waiting → Training (assign).** Every shard of round `k` goes to `r` distinct eligible
@@ -427,11 +428,12 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RetiringRange<T> = StorageValue<_, (u32, u32), ValueQuery>;
 
-	/// How far the seal openings booked by the vote windows so far reach: a block and how
-	/// many openings are booked in it, every block from a window's start to it being full
-	/// (see `Pallet::book_vote_window`). A window whose sealing ends later books from there.
+	/// The seal openings booked by the vote windows whose sealing ends at a block: one for
+	/// each active validator, window after window (see `Pallet::book_vote_window`). Removed
+	/// when that block comes: no window booked later can seal there.
 	#[pallet::storage]
-	pub type RevealsBooked<T: Config> = StorageValue<_, (BlockNumberFor<T>, u32), ValueQuery>;
+	pub type RevealsBooked<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;
 
 	/// The bisection game of every shard dispute over two roots, kept with its dispute.
 	#[pallet::storage]
@@ -832,8 +834,10 @@ pub mod pallet {
 		/// Advance every bounty whose phase ends at this block.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let due = Wakeups::<T>::take(now).into_inner();
+			RevealsBooked::<T>::remove(now);
 			let budget = Self::hook_budget();
-			let mut weight = T::WeightInfo::on_initialize_idle();
+			let mut weight =
+				T::WeightInfo::on_initialize_idle().saturating_add(T::DbWeight::get().writes(1));
 			// At most `MaxBountiesPerBlock` advance now, and only while the hook's budget
 			// lasts (the first always advances); the others a block later. Deadlines are
 			// checked by the calls themselves, so a phase that ends a block late refuses
@@ -1097,8 +1101,9 @@ pub mod pallet {
 		/// by more than 2/3 of the active stake settles it, the voters on its side share the
 		/// verifier reward in proportion to their stake, and each voter against it (or whose
 		/// seal stays shut) loses [`Config::WrongVoteSlash`] of its stake. No opening counts or
-		/// settles anything itself, so each weighs the same few reads and one write, and a
-		/// block holds as many as that allows.
+		/// settles anything itself, so each weighs the same (at most five reads and five
+		/// writes: the last one moves its bounty's wake-up), and a block holds as many as that
+		/// allows.
 		///
 		/// Fails with `UnknownDispute`, `NotValidator`, `DisputeClosed`, `DisputeExpired`,
 		/// `SealingOpen`, `NotSealed`, `AlreadyVoted`, `UnknownRoot` or `VoteSealMismatch`.
@@ -1158,8 +1163,10 @@ pub mod pallet {
 		/// `AlreadyDisputed` (the caller already challenged), `DisputeClosed` or
 		/// `TooManyChallenges`. Emits [`Event::DisputeOpened`] for the first.
 		#[pallet::call_index(7)]
+		// The first challenge books its vote window (`book_vote_window`, after the benchmark).
 		#[pallet::weight((
-			T::WeightInfo::dispute_checkpoint(T::MaxShardsPerRound::get()),
+			T::WeightInfo::dispute_checkpoint(T::MaxShardsPerRound::get())
+				.saturating_add(Pallet::<T>::booking_weight()),
 			DispatchClass::Operational
 		))]
 		pub fn dispute_checkpoint(
@@ -1237,7 +1244,12 @@ pub mod pallet {
 		/// `MoveDeadlinePassed`, `NotParty`, `AlreadyMoved` or `InvalidProof`. Emits
 		/// [`Event::BisectionMoved`], and [`Event::BisectionNarrowed`] when the game is over.
 		#[pallet::call_index(10)]
-		#[pallet::weight((T::WeightInfo::bisect(), DispatchClass::Operational))]
+		// The move that ends the game books the vote window it opens (`book_vote_window`,
+		// after the benchmark).
+		#[pallet::weight((
+			T::WeightInfo::bisect().saturating_add(Pallet::<T>::booking_weight()),
+			DispatchClass::Operational
+		))]
 		pub fn bisect(
 			origin: OriginFor<T>,
 			dispute: DisputeId,

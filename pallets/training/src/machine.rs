@@ -63,8 +63,8 @@ impl<T: Config> Progress<T> {
 	}
 
 	/// The bounty `id` with round `index`: its current round, or the round before it while
-	/// that one's checkpoint is under review and the current round trains from it (the calls
-	/// that challenge and settle a checkpoint are about that round).
+	/// that one's checkpoint is under review and the current round trains from it (a
+	/// checkpoint's challenge, and the votes on it, are about that round).
 	pub(crate) fn open(id: BountyId, index: RoundIndex) -> Result<Self, DispatchError> {
 		let bounty = Bounties::<T>::get(id).ok_or(Error::<T>::UnknownBounty)?;
 		if let Some((reviewed, round)) = Pallet::<T>::reviewed_round(id, &bounty) {
@@ -159,17 +159,22 @@ impl<T: Config> Pallet<T> {
 		weights.max_block.saturating_sub(normal)
 	}
 
-	/// What concluding one more expired shard dispute costs, in the worst case: every one of
-	/// the most validators sealed a vote on it and none opened it, each seal a penalty.
+	/// What concluding one more shard dispute costs: as measured, every one of the most
+	/// validators sealed a vote on it and none opened it, each seal a penalty; and the vote
+	/// window of the audit a game's verdict may open for its winner, booked.
 	pub(crate) fn conclusion_weight() -> Weight {
-		T::WeightInfo::settle_round(2).saturating_sub(T::WeightInfo::settle_round(1))
+		T::WeightInfo::settle_round(2)
+			.saturating_sub(T::WeightInfo::settle_round(1))
+			.saturating_add(Self::booking_weight())
 	}
 
 	/// The heaviest phase transition of a round of `shards` shards, short of a draw and of
 	/// concluding disputes: the check at its reveal deadline, every replica paid or a dispute
-	/// opened on every shard.
+	/// opened on every shard (each booking its vote window, which the benchmark predates).
 	pub(crate) fn transition_weight(shards: u32) -> Weight {
-		T::WeightInfo::check_round(shards).max(T::WeightInfo::check_round_disputed(shards))
+		let bookings = Self::booking_weight().saturating_mul(shards.into());
+		T::WeightInfo::check_round(shards)
+			.max(T::WeightInfo::check_round_disputed(shards).saturating_add(bookings))
 	}
 
 	/// Put `deferred`, the bounties the hook at `now` had no room for, first among those due
@@ -698,8 +703,9 @@ impl<T: Config> Pallet<T> {
 	/// Record `result` as the round's `H_{k+1}` and go on: with the round that trained from
 	/// it during the review, if it was `result` (that round is `p`'s then), voiding it if not;
 	/// else with the next round, or close the bounty after its last round (or when it is
-	/// cancelling). Made by an extrinsic (`entry`), it goes on in the next block's hook: the
-	/// round ahead may close there and draw the one after it, and a new round is drawn there.
+	/// cancelling). Only the block hook finishes a round, so whatever it draws (the round
+	/// after the one ahead, a new round, a voided round again) is drawn before any extrinsic
+	/// of the block.
 	fn finish_round(p: &mut Progress<T>, result: H256, now: BlockNumberFor<T>) {
 		Self::close_checkpoint_duties(&p.round.phase);
 		// A round that never reached review (its aggregators all missed) leaves the round

@@ -155,6 +155,9 @@ impl cohort_primitives::VoterStake<AccountId, u64> for MockVoters {
 	fn total() -> u64 {
 		Stakes::get().values().sum()
 	}
+	fn count() -> u32 {
+		Stakes::get().len() as u32
+	}
 	fn penalize(who: &AccountId, fraction: Perbill) -> u64 {
 		Stakes::mutate(|stakes| {
 			let Some(stake) = stakes.get_mut(who) else { return 0 };

@@ -88,26 +88,33 @@ fn the_last_seal_opened_leaves_the_count_to_the_next_blocks_hook() {
 #[test]
 fn vote_windows_closing_together_book_a_block_for_every_opening() {
 	run(|| {
-		// A block is counted on for 100 openings (half the normal share over an opening's
-		// weight); each window books the most seals a dispute takes (64).
+		// A block is counted on for 4 openings (half the normal share over an opening's
+		// weight): one window's, with the mock's 4 validators.
 		let weights: frame_system::limits::BlockWeights =
 			<<Test as frame_system::Config>::BlockWeights as Get<_>>::get();
 		let room: Weight = weights.get(DispatchClass::Normal).max_total.unwrap();
-		OpeningWeight::set(Weight::from_parts(room.ref_time() / 200, 0));
+		OpeningWeight::set(Weight::from_parts(room.ref_time() / 8, 0));
 		let window = |now| Training::book_vote_window(now, 3);
 		// The mock's windows: sealing ends 3 blocks on, votes open for `VoteRevealBlocks` (2).
 		assert_eq!(window(10), (13, 15));
-		// 128 openings from block 13 reach into block 14: still inside the reveal window.
-		assert_eq!(window(10), (13, 15));
-		// 192 reach into block 14, 256 into block 15: that window closes a block later.
-		assert_eq!(window(10), (13, 15));
+		// Each window sealing in the same block needs a block more for its openings, and
+		// keeps a block to spare after them.
 		assert_eq!(window(10), (13, 16));
-		// One whose sealing ends inside the booked blocks waits behind them: its openings go
-		// into blocks 15 and 16, so it closes at 17, not 16.
+		assert_eq!(window(10), (13, 17));
+		// One sealing in another block books beside those sealing there only: a window that
+		// seals far ahead moves nobody else's deadline.
+		assert_eq!(window(100), (103, 105));
+		assert_eq!(window(11), (14, 16));
+		// A set of two validators books two openings a window.
+		Stakes::mutate(|stakes| stakes.retain(|voter, _| *voter < 102));
 		assert_eq!(window(11), (14, 17));
-		// One sealing after every booking starts its own.
-		assert_eq!(window(20), (23, 25));
-		assert_eq!(RevealsBooked::<Test>::get(), (23, 64));
+		assert_eq!(window(11), (14, 17));
+		assert_eq!(RevealsBooked::<Test>::get(14), 8);
+		// The hook of the block a window seals at drops its bookings: none can be made there
+		// any more.
+		run_to_block(13);
+		assert!(!RevealsBooked::<Test>::contains_key(13));
+		assert!(RevealsBooked::<Test>::contains_key(14));
 	});
 }
 

@@ -17,6 +17,19 @@ fn one_conclusion_a_block() {
 	ConclusionWeight::set(share_of_budget(Perbill::from_percent(30)));
 }
 
+/// What the hook charges for a block in which `id`'s settling goes on with one dispute
+/// concluded (or one game forfeited): one pass over the round, the conclusion, and the
+/// block's vote-window bookings dropped.
+fn one_conclusion_charged(id: BountyId) -> Weight {
+	let spec = bounty(id).spec;
+	let pass = Training::transition_weight(crate::weights::weighed_shards(
+		spec.shards_per_round,
+		spec.replication,
+	));
+	let dropped = <Test as frame_system::Config>::DbWeight::get().writes(1);
+	pass.saturating_add(Training::conclusion_weight()).saturating_add(dropped)
+}
+
 #[test]
 fn a_bounty_due_beyond_the_hooks_budget_advances_a_block_later() {
 	run(|| {
@@ -53,7 +66,7 @@ fn expired_disputes_beyond_the_hooks_budget_conclude_in_the_blocks_after() {
 		one_conclusion_a_block();
 		run_to_block(deadline - 1);
 		System::set_block_number(deadline);
-		assert_eq!(Training::on_initialize(deadline), ConclusionWeight::get());
+		assert_eq!(Training::on_initialize(deadline), one_conclusion_charged(id));
 		assert_eq!(record(2).status, DisputeStatus::Unresolved);
 		assert_eq!(record(3).status, DisputeStatus::Open);
 		assert_eq!(phase(id), Phase::Settling);
@@ -110,7 +123,7 @@ fn forfeited_games_beyond_the_hooks_budget_end_in_the_blocks_after() {
 		one_conclusion_a_block();
 		run_to_block(deadline - 1);
 		System::set_block_number(deadline);
-		assert_eq!(Training::on_initialize(deadline), ConclusionWeight::get());
+		assert_eq!(Training::on_initialize(deadline), one_conclusion_charged(id));
 		assert_eq!(status(0), DisputeStatus::Settled(Verdict::NoneCorrect));
 		assert_eq!(status(1), DisputeStatus::Open);
 		assert_eq!(phase(id), Phase::Settling);
