@@ -51,6 +51,9 @@ pub(crate) struct Progress<T: Config> {
 	/// extrinsic. A dispute past its deadline that finds no room concludes in a later block's
 	/// hook.
 	pub conclusions: u32,
+	/// Whether this entry drew a round, or tried to: reading every eligible worker is a
+	/// draw's cost, which the block hook charges only then (see [`Pallet::advance`]).
+	pub drew: bool,
 }
 
 impl<T: Config> Progress<T> {
@@ -59,7 +62,7 @@ impl<T: Config> Progress<T> {
 		let bounty = Bounties::<T>::get(id).ok_or(Error::<T>::UnknownBounty)?;
 		ensure!(bounty.round == index, Error::<T>::WrongRound);
 		let round = Rounds::<T>::get(id, index).ok_or(Error::<T>::WrongRound)?;
-		Ok(Self { id, bounty, index, round, conclusions: 0 })
+		Ok(Self { id, bounty, index, round, conclusions: 0, drew: false })
 	}
 
 	/// The bounty `id` with round `index`: its current round, or the round before it while
@@ -69,7 +72,7 @@ impl<T: Config> Progress<T> {
 		let bounty = Bounties::<T>::get(id).ok_or(Error::<T>::UnknownBounty)?;
 		if let Some((reviewed, round)) = Pallet::<T>::reviewed_round(id, &bounty) {
 			if reviewed == index {
-				return Ok(Self { id, bounty, index, round, conclusions: 0 });
+				return Ok(Self { id, bounty, index, round, conclusions: 0, drew: false });
 			}
 		}
 		Self::current(id, index)
@@ -95,7 +98,8 @@ impl<T: Config> Pallet<T> {
 	/// rest in the blocks after. What is charged is what was done: a settling that goes on
 	/// (disputes left to conclude) did one pass over the round and its conclusions, so that a
 	/// backlog of expired disputes leaves the blocks it spreads over to extrinsics (votes among
-	/// them, whose windows keep running).
+	/// them, whose windows keep running); a wake-up that drew no round is not charged a draw
+	/// (an all-class draw is the largest part of the bound).
 	pub(crate) fn advance(
 		id: BountyId,
 		now: BlockNumberFor<T>,
@@ -128,7 +132,7 @@ impl<T: Config> Pallet<T> {
 			}
 			Some(round) => {
 				let index = bounty.round;
-				let mut p = Progress { id, index, bounty, round, conclusions };
+				let mut p = Progress { id, index, bounty, round, conclusions, drew: false };
 				match p.round.phase {
 					RoundPhase::Training => Self::training_due(&mut p, now),
 					RoundPhase::Settling { .. } => {
@@ -141,6 +145,10 @@ impl<T: Config> Pallet<T> {
 					RoundPhase::Aggregating { .. } => Self::aggregator_missed(&mut p, now),
 					RoundPhase::Review { .. } => Self::end_review(&mut p, now),
 					RoundPhase::Finished { .. } => {}
+				}
+				// Without a draw, what was done is the passes over rounds.
+				if !p.drew {
+					work = work.min(Self::transition_weight(shards).saturating_mul(2));
 				}
 				concluded = conclusions.saturating_sub(p.conclusions);
 				p.store();
@@ -404,6 +412,7 @@ impl<T: Config> Pallet<T> {
 			index: p.index.saturating_sub(1),
 			round: reviewed,
 			conclusions: p.conclusions,
+			drew: p.drew,
 		};
 		Self::end_review(&mut review, now);
 		*p = review;
@@ -522,11 +531,12 @@ impl<T: Config> Pallet<T> {
 	/// joining, leaving or changing its class or speed once it has seen the randomness,
 	/// changes nothing. `None` when that round will not start ahead (the last round, a
 	/// cancelling bounty) or too few workers are eligible.
-	fn draw_next_round(p: &Progress<T>) -> Option<NextRound<T::AccountId>> {
+	fn draw_next_round(p: &mut Progress<T>) -> Option<NextRound<T::AccountId>> {
 		let next = p.index.saturating_add(1);
 		if p.bounty.status != BountyStatus::Active || next >= p.bounty.spec.rounds {
 			return None;
 		}
+		p.drew = true;
 		let draw = Draw::new::<T>((b"cohort/assign", p.id, next));
 		let Drawn { class, shards, standbys } = Self::draw_round(&p.bounty.spec, draw).ok()?;
 		for (shard, workers) in (0..).zip(shards) {
@@ -754,6 +764,7 @@ impl<T: Config> Pallet<T> {
 			Self::close(p.id, &mut p.bounty, BountyStatus::Completed);
 		} else {
 			p.bounty.round = next;
+			p.drew = true;
 			if let Some(round) = Self::start_round(p.id, &mut p.bounty, now) {
 				// The finished round is written now; the new one is what `p` is about.
 				let finished = core::mem::replace(&mut p.round, round);

@@ -54,6 +54,30 @@ fn a_bounty_due_beyond_the_hooks_budget_advances_a_block_later() {
 }
 
 #[test]
+fn a_wake_up_that_draws_no_round_is_not_charged_a_draw() {
+	run(|| {
+		let id = started(spec());
+		train_round(id, 0, honest(0));
+		let missed = aggregator_of(id, 0);
+		let deadline = phase_deadline(id, 0);
+		// A draw would take half the hook's budget.
+		DrawWeight::set(share_of_budget(Perbill::from_percent(50)));
+		run_to_block(deadline - 1);
+		System::set_block_number(deadline);
+		let used = Training::on_initialize(deadline);
+		// The aggregator missed its deadline: the next one is designated, and the round after
+		// stays as it was drawn when aggregation began. Nothing is drawn, and no draw is
+		// charged: the passes over the round only (and the block's bookings dropped).
+		assert_ne!(aggregator_of(id, 0), missed);
+		let spec = bounty(id).spec;
+		let shards = crate::weights::weighed_shards(spec.shards_per_round, spec.replication);
+		let dropped = <Test as frame_system::Config>::DbWeight::get().writes(1);
+		assert_eq!(used, Training::transition_weight(shards).saturating_mul(2) + dropped);
+		assert!(used.ref_time() < DrawWeight::get().ref_time());
+	});
+}
+
+#[test]
 fn expired_disputes_beyond_the_hooks_budget_conclude_in_the_blocks_after() {
 	run(|| {
 		// The last two audits expire in one block.
