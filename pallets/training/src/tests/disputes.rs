@@ -394,6 +394,42 @@ fn a_voter_that_left_the_active_set_backs_nothing() {
 }
 
 #[test]
+fn a_dispute_whose_seals_all_open_during_the_standbys_retry_concludes_when_it_closes() {
+	run(|| {
+		register_workers(10..16);
+		let id = create_with(BountySpec { audit_rate: Perbill::one(), ..spec() });
+		run_to_block(2);
+		// Shard 0 is trained and audited; shard 1's workers are silent and go to standbys.
+		train_round(id, 0, |_, s| (s == 0).then(|| good(0, s)));
+		let audit = dispute_of(id, 0, 0);
+		let wake = bounty(id).wake_at;
+		let verdict = Verdict::Correct(good(0, 0));
+		for voter in VALIDATORS {
+			assert_ok!(seal_vote(voter, audit, verdict));
+		}
+		for voter in VALIDATORS {
+			assert_ok!(reveal_vote(voter, audit, verdict));
+		}
+		// The round trains on: its hook would only wait for the standbys, so the last seal
+		// opened does not wake it, and the audit waits for the retry's training to close.
+		assert_eq!(bounty(id).wake_at, wake);
+		next_block();
+		assert_eq!(Disputes::<Test>::get(audit).unwrap().status, DisputeStatus::Open);
+		let standbys = workers_of(id, 0, 1);
+		for worker in &standbys {
+			assert_ok!(commit(*worker, id, 0, 1, good(0, 1)));
+		}
+		run_to_block(round_info(id, 0).commit_deadline);
+		for worker in &standbys {
+			assert_ok!(reveal(*worker, id, 0, 1, good(0, 1)));
+		}
+		run_to_block(round_info(id, 0).reveal_deadline);
+		assert_eq!(Disputes::<Test>::get(audit).unwrap().status, DisputeStatus::Settled(verdict));
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
+	});
+}
+
+#[test]
 fn a_whole_shard_dispute_of_the_standbys_retry_waits_behind_those_still_open() {
 	run(|| {
 		register_workers(10..16);
