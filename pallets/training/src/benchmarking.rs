@@ -526,5 +526,65 @@ mod benchmarks {
 		}
 	}
 
+	#[benchmark]
+	fn settle_round_verdicts(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
+		let bounty = started::<T>(s, R);
+		commit_and_reveal::<T>(bounty, second_replica_lies);
+		wake::<T>(bounty);
+		let disputes = disputes_of::<T>(bounty, s);
+		let voters = voters::<T>(crate::MAX_VOTERS);
+		// Three quarters of the stake votes each shard's honest root, the rest the liar's:
+		// every voter is paid or penalized.
+		let carrying = voters.len() * 3 / 4;
+		let verdict_of = |shard: usize, voter: usize| {
+			let root =
+				if voter < carrying { honest(shard as u32, 0) } else { H256::repeat_byte(0xee) };
+			Verdict::Correct(root)
+		};
+		for (shard, &dispute) in disputes.iter().enumerate() {
+			// The game is played out (`bisect` is benchmarked alone); every voter seals, which
+			// ends sealing at once.
+			Games::<T>::mutate(dispute, |game| {
+				let game = game.as_mut().expect("two roots are bisected");
+				game.low = game.high - 1;
+			});
+			for (i, voter) in voters.iter().enumerate() {
+				let (seal, _) = vote_of::<T>(voter, dispute, verdict_of(shard, i));
+				Training::<T>::do_seal_vote(voter.clone(), dispute, seal).expect("a validator");
+			}
+		}
+		// Votes open once sealing ends; the bounty's wake-ups before then (the games' turns,
+		// over already) conclude nothing.
+		let sealing_ends = disputes
+			.iter()
+			.map(|dispute| Disputes::<T>::get(dispute).expect("opened").sealing_ends)
+			.max()
+			.expect("a dispute a shard");
+		while wake_at::<T>(bounty) < sealing_ends {
+			wake::<T>(bounty);
+		}
+		let now = frame_system::Pallet::<T>::block_number().max(sealing_ends);
+		frame_system::Pallet::<T>::set_block_number(now);
+		for (shard, &dispute) in disputes.iter().enumerate() {
+			for (i, voter) in voters.iter().enumerate() {
+				let verdict = verdict_of(shard, i);
+				let (_, salt) = vote_of::<T>(voter, dispute, verdict);
+				Training::<T>::do_reveal_vote(voter.clone(), dispute, verdict, salt)
+					.expect("sealed");
+			}
+		}
+		// Every seal is open: every dispute is due at the next block.
+		let at = due::<T>(bounty);
+		assert_eq!(at, now + 1u32.into());
+		#[block]
+		{
+			Training::<T>::advance(bounty, at, Weight::MAX, true);
+		}
+		for (shard, dispute) in disputes.into_iter().enumerate() {
+			let status = Disputes::<T>::get(dispute).expect("kept").status;
+			assert_eq!(status, DisputeStatus::Settled(verdict_of(shard, 0)));
+		}
+	}
+
 	impl_benchmark_test_suite!(Training, crate::mock::new_test_ext(), crate::mock::Test);
 }

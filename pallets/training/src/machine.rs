@@ -167,13 +167,17 @@ impl<T: Config> Pallet<T> {
 		weights.max_block.saturating_sub(normal)
 	}
 
-	/// What concluding one more shard dispute costs: as measured, every one of the most
-	/// validators sealed a vote on it and none opened it, each seal a penalty; and the vote
-	/// window of the audit a game's verdict may open for its winner, booked.
+	/// What concluding one more shard dispute costs: the heavier of the two ends measured
+	/// with the most validators sealed, every seal left shut (unresolved, each a penalty) or
+	/// every seal opened (a verdict, each voter paid or penalized, the replicas slashed or
+	/// paid); and the vote window of the audit a game's verdict may open for its winner,
+	/// booked.
 	pub(crate) fn conclusion_weight() -> Weight {
-		T::WeightInfo::settle_round(2)
-			.saturating_sub(T::WeightInfo::settle_round(1))
-			.saturating_add(Self::booking_weight())
+		let unresolved =
+			T::WeightInfo::settle_round(2).saturating_sub(T::WeightInfo::settle_round(1));
+		let settled = T::WeightInfo::settle_round_verdicts(2)
+			.saturating_sub(T::WeightInfo::settle_round_verdicts(1));
+		unresolved.max(settled).saturating_add(Self::booking_weight())
 	}
 
 	/// The heaviest phase transition of a round of `shards` shards, short of a draw and of

@@ -130,6 +130,9 @@ impl pallet_training::WeightInfo for MockWeights {
 	fn settle_round(s: u32) -> Weight {
 		ConclusionWeight::get().saturating_mul(s.into())
 	}
+	fn settle_round_verdicts(s: u32) -> Weight {
+		<() as pallet_training::WeightInfo>::settle_round_verdicts(s)
+	}
 }
 
 impl pallet_workers::Config for Test {

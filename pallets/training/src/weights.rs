@@ -49,6 +49,11 @@ pub trait WeightInfo {
 	/// its shut seals penalized and its slots void, and aggregation begins. What one more
 	/// dispute adds is what the hook charges per dispute it concludes.
 	fn settle_round(s: u32) -> Weight;
+	/// The hook the block after the most validators (`MAX_VOTERS`) opened their seals on each
+	/// of `s` shard disputes, three quarters of them for the honest root and the rest for
+	/// the liar's: each settles, its voters paid or penalized, its liar slashed and its
+	/// honest replica paid, and aggregation begins.
+	fn settle_round_verdicts(s: u32) -> Weight;
 }
 
 /// For mock runtimes, whose tests check behaviour, not fees. A real runtime uses the weights
@@ -103,6 +108,9 @@ impl WeightInfo for () {
 		Weight::zero()
 	}
 	fn settle_round(_s: u32) -> Weight {
+		Weight::zero()
+	}
+	fn settle_round_verdicts(_s: u32) -> Weight {
 		Weight::zero()
 	}
 }

@@ -386,7 +386,9 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// Proof: `Training::Disputes` (`max_values`: None, `max_size`: Some(9703), added: 12178, mode: `MaxEncodedLen`)
 	/// Storage: `Session::Validators` (r:1 w:0)
 	/// Proof: `Session::Validators` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
-	/// Storage: `Validators::Ledger` (r:65 w:64)
+	/// Storage: `Validators::SessionStakes` (r:1 w:0)
+	/// Proof: `Validators::SessionStakes` (`max_values`: Some(1), `max_size`: Some(1537), added: 2032, mode: `MaxEncodedLen`)
+	/// Storage: `Validators::Ledger` (r:64 w:64)
 	/// Proof: `Validators::Ledger` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
 	/// Storage: `Balances::Holds` (r:65 w:65)
 	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
@@ -403,17 +405,61 @@ impl<T: frame_system::Config> pallet_training::WeightInfo for WeightInfo<T> {
 	/// The range of component `s` is `[1, 32]`.
 	fn settle_round(s: u32, ) -> Weight {
 		// Proof Size summary in bytes:
-		//  Measured:  `18795 + s * (5924 ±0)`
-		//  Estimated: `186890 + s * (12178 ±0)`
-		// Minimum execution time: 115_640_421_000 picoseconds.
-		Weight::from_parts(31_320_954_067, 0)
-			.saturating_add(Weight::from_parts(0, 186890))
-			// Standard Error: 296_691_190
-			.saturating_add(Weight::from_parts(93_486_708_832, 0).saturating_mul(s.into()))
+		//  Measured:  `18862 + s * (5924 ±0)`
+		//  Estimated: `184030 + s * (12178 ±0)`
+		// Minimum execution time: 74_285_882_000 picoseconds.
+		Weight::from_parts(24_361_812_946, 0)
+			.saturating_add(Weight::from_parts(0, 184030))
+			// Standard Error: 1_541_474_711
+			.saturating_add(Weight::from_parts(64_438_706_220, 0).saturating_mul(s.into()))
 			.saturating_add(T::DbWeight::get().reads(206))
 			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(s.into())))
 			.saturating_add(T::DbWeight::get().writes(201))
 			.saturating_add(T::DbWeight::get().writes((3_u64).saturating_mul(s.into())))
+			.saturating_add(Weight::from_parts(0, 12178).saturating_mul(s.into()))
+	}
+	/// Storage: `Training::Bounties` (r:1 w:1)
+	/// Proof: `Training::Bounties` (`max_values`: None, `max_size`: Some(1336), added: 3811, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Rounds` (r:1 w:1)
+	/// Proof: `Training::Rounds` (`max_values`: None, `max_size`: Some(1223), added: 3698, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Shards` (r:32 w:32)
+	/// Proof: `Training::Shards` (`max_values`: None, `max_size`: Some(1406), added: 3881, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Games` (r:32 w:0)
+	/// Proof: `Training::Games` (`max_values`: None, `max_size`: Some(840), added: 3315, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Disputes` (r:32 w:32)
+	/// Proof: `Training::Disputes` (`max_values`: None, `max_size`: Some(9703), added: 12178, mode: `MaxEncodedLen`)
+	/// Storage: `Session::Validators` (r:1 w:0)
+	/// Proof: `Session::Validators` (`max_values`: Some(1), `max_size`: None, mode: `Measured`)
+	/// Storage: `Validators::SessionStakes` (r:1 w:0)
+	/// Proof: `Validators::SessionStakes` (`max_values`: Some(1), `max_size`: Some(1537), added: 2032, mode: `MaxEncodedLen`)
+	/// Storage: `Validators::Ledger` (r:64 w:16)
+	/// Proof: `Validators::Ledger` (`max_values`: None, `max_size`: Some(385), added: 2860, mode: `MaxEncodedLen`)
+	/// Storage: `Balances::Holds` (r:18 w:18)
+	/// Proof: `Balances::Holds` (`max_values`: None, `max_size`: Some(139), added: 2614, mode: `MaxEncodedLen`)
+	/// Storage: `System::Account` (r:68 w:68)
+	/// Proof: `System::Account` (`max_values`: None, `max_size`: Some(128), added: 2603, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::Workers` (r:2 w:2)
+	/// Proof: `Workers::Workers` (`max_values`: None, `max_size`: Some(1264), added: 3739, mode: `MaxEncodedLen`)
+	/// Storage: `System::ParentHash` (r:1 w:0)
+	/// Proof: `System::ParentHash` (`max_values`: Some(1), `max_size`: Some(32), added: 527, mode: `MaxEncodedLen`)
+	/// Storage: `Workers::ClassMembers` (r:2 w:0)
+	/// Proof: `Workers::ClassMembers` (`max_values`: None, `max_size`: Some(4147), added: 6622, mode: `MaxEncodedLen`)
+	/// Storage: `Training::Wakeups` (r:1 w:1)
+	/// Proof: `Training::Wakeups` (`max_values`: None, `max_size`: Some(141), added: 2616, mode: `MaxEncodedLen`)
+	/// The range of component `s` is `[1, 32]`.
+	fn settle_round_verdicts(s: u32, ) -> Weight {
+		// Proof Size summary in bytes:
+		//  Measured:  `16826 + s * (8036 ±0)`
+		//  Estimated: `184030 + s * (12178 ±0)`
+		// Minimum execution time: 70_170_021_000 picoseconds.
+		Weight::from_parts(9_535_207_543, 0)
+			.saturating_add(Weight::from_parts(0, 184030))
+			// Standard Error: 1_766_711_128
+			.saturating_add(Weight::from_parts(71_681_748_790, 0).saturating_mul(s.into()))
+			.saturating_add(T::DbWeight::get().reads(160))
+			.saturating_add(T::DbWeight::get().reads((3_u64).saturating_mul(s.into())))
+			.saturating_add(T::DbWeight::get().writes(107))
+			.saturating_add(T::DbWeight::get().writes((2_u64).saturating_mul(s.into())))
 			.saturating_add(Weight::from_parts(0, 12178).saturating_mul(s.into()))
 	}
 }
