@@ -248,6 +248,25 @@ fn disputed<T: Config>(s: u32) -> (BountyId, DisputeId, Verdict) {
 	(bounty, dispute, Verdict::Correct(honest(0, 0)))
 }
 
+/// Play out the bisection game of each of `disputes` (`bisect` is benchmarked alone), and
+/// have every one of `voters` seal its verdict on it: `verdict_of(shard, voter)`.
+fn seal_played_out<T: Config>(
+	disputes: &[DisputeId],
+	voters: &[T::AccountId],
+	verdict_of: impl Fn(usize, usize) -> Verdict,
+) {
+	for (shard, &dispute) in disputes.iter().enumerate() {
+		Games::<T>::mutate(dispute, |game| {
+			let game = game.as_mut().expect("two roots are bisected");
+			game.low = game.high - 1;
+		});
+		for (i, voter) in voters.iter().enumerate() {
+			let (seal, _) = vote_of::<T>(voter, dispute, verdict_of(shard, i));
+			Training::<T>::do_seal_vote(voter.clone(), dispute, seal).expect("a validator");
+		}
+	}
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -496,17 +515,7 @@ mod benchmarks {
 		wake::<T>(bounty);
 		let disputes = disputes_of::<T>(bounty, s);
 		let voters = voters::<T>(crate::MAX_VOTERS);
-		for &dispute in &disputes {
-			// The game is played out (`bisect` is benchmarked alone); every voter seals.
-			Games::<T>::mutate(dispute, |game| {
-				let game = game.as_mut().expect("two roots are bisected");
-				game.low = game.high - 1;
-			});
-			for voter in &voters {
-				let (seal, _) = vote_of::<T>(voter, dispute, Verdict::Correct(honest(0, 0)));
-				Training::<T>::do_seal_vote(voter.clone(), dispute, seal).expect("a validator");
-			}
-		}
+		seal_played_out::<T>(&disputes, &voters, |_, _| Verdict::Correct(honest(0, 0)));
 		// Every dispute opened in one block has one vote deadline; the hook's wake-ups before
 		// it (the games' turns, over already) conclude nothing.
 		let deadline = Disputes::<T>::get(disputes[0]).expect("opened").deadline;
@@ -541,18 +550,7 @@ mod benchmarks {
 				if voter < carrying { honest(shard as u32, 0) } else { H256::repeat_byte(0xee) };
 			Verdict::Correct(root)
 		};
-		for (shard, &dispute) in disputes.iter().enumerate() {
-			// The game is played out (`bisect` is benchmarked alone); every voter seals, which
-			// ends sealing at once.
-			Games::<T>::mutate(dispute, |game| {
-				let game = game.as_mut().expect("two roots are bisected");
-				game.low = game.high - 1;
-			});
-			for (i, voter) in voters.iter().enumerate() {
-				let (seal, _) = vote_of::<T>(voter, dispute, verdict_of(shard, i));
-				Training::<T>::do_seal_vote(voter.clone(), dispute, seal).expect("a validator");
-			}
-		}
+		seal_played_out::<T>(&disputes, &voters, &verdict_of);
 		// Votes open once sealing ends; the bounty's wake-ups before then (the games' turns,
 		// over already) conclude nothing.
 		let sealing_ends = disputes

@@ -393,6 +393,20 @@ fn a_voter_that_left_the_active_set_backs_nothing() {
 	});
 }
 
+/// The standbys handed shard `s` of round 0 commit and reveal its honest root, and the
+/// retry's reveal deadline comes.
+fn retry_honestly(id: BountyId, s: ShardIndex) {
+	let standbys = workers_of(id, 0, s);
+	for worker in &standbys {
+		assert_ok!(commit(*worker, id, 0, s, good(0, s)));
+	}
+	run_to_block(round_info(id, 0).commit_deadline);
+	for worker in &standbys {
+		assert_ok!(reveal(*worker, id, 0, s, good(0, s)));
+	}
+	run_to_block(round_info(id, 0).reveal_deadline);
+}
+
 #[test]
 fn a_dispute_whose_seals_all_open_during_the_standbys_retry_concludes_when_it_closes() {
 	run(|| {
@@ -415,15 +429,7 @@ fn a_dispute_whose_seals_all_open_during_the_standbys_retry_concludes_when_it_cl
 		assert_eq!(bounty(id).wake_at, wake);
 		next_block();
 		assert_eq!(Disputes::<Test>::get(audit).unwrap().status, DisputeStatus::Open);
-		let standbys = workers_of(id, 0, 1);
-		for worker in &standbys {
-			assert_ok!(commit(*worker, id, 0, 1, good(0, 1)));
-		}
-		run_to_block(round_info(id, 0).commit_deadline);
-		for worker in &standbys {
-			assert_ok!(reveal(*worker, id, 0, 1, good(0, 1)));
-		}
-		run_to_block(round_info(id, 0).reveal_deadline);
+		retry_honestly(id, 1);
 		assert_eq!(Disputes::<Test>::get(audit).unwrap().status, DisputeStatus::Settled(verdict));
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
 	});
@@ -447,14 +453,7 @@ fn a_whole_shard_dispute_of_the_standbys_retry_waits_behind_those_still_open() {
 		assert_eq!(first.sealing_ends, System::block_number() + u64::from(vote_window));
 		let standbys = workers_of(id, 0, 1);
 		assert!(standbys.iter().all(|w| !silent.contains(w)), "{standbys:?} {silent:?}");
-		for worker in &standbys {
-			assert_ok!(commit(*worker, id, 0, 1, good(0, 1)));
-		}
-		run_to_block(round_info(id, 0).commit_deadline);
-		for worker in &standbys {
-			assert_ok!(reveal(*worker, id, 0, 1, good(0, 1)));
-		}
-		run_to_block(round_info(id, 0).reveal_deadline);
+		retry_honestly(id, 1);
 		// The retry's audit waits a window more: shard 0's is still open, and a verifier
 		// recomputes one shard at a time.
 		let now = System::block_number();
