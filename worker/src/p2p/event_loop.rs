@@ -308,8 +308,8 @@ impl EventLoop {
 				behaviour.blocked.block_peer(peer);
 				behaviour.kad.remove_peer(&peer);
 			}
-			#[cfg(feature = "adversary")]
-			Command::ServeWrongBytes(root) => self.server.serve_wrong_bytes(root),
+			// Answers being read keep the server they started with.
+			Command::AlterAnswers(hook) => self.server = Arc::new(self.server.with_hook(hook)),
 			Command::Subscribe(bounty) => {
 				if let Err(e) = self.swarm.behaviour_mut().gossip.subscribe(&topic(bounty)) {
 					tracing::warn!(bounty, "cannot subscribe to the bounty's announcements: {e}");

@@ -18,6 +18,7 @@ mod serving;
 mod wire;
 
 pub use event_loop::Fetched;
+pub use serving::AnswerHook;
 pub use wire::{BlobCodec, BlobRequest, BlobResponse, PROTOCOL};
 
 use crate::{
@@ -192,8 +193,7 @@ enum Command {
 		reply: oneshot::Sender<Result<BlobResponse, String>>,
 	},
 	Block(PeerId),
-	#[cfg(feature = "adversary")]
-	ServeWrongBytes(H256),
+	AlterAnswers(Arc<dyn AnswerHook>),
 	Subscribe(BountyId),
 	Announce {
 		announcement: Announcement,
@@ -313,11 +313,11 @@ impl Network {
 			.map_err(|reason| P2pError::Dial { addr, reason })
 	}
 
-	/// Answer every request for `root` with bytes that do not hash to it (an adversary's
-	/// behaviour, for the end-to-end tests: fetchers must refuse them).
-	#[cfg(feature = "adversary")]
-	pub fn serve_wrong_bytes(&self, root: H256) -> Result<(), P2pError> {
-		self.tell(Command::ServeWrongBytes(root))
+	/// Pass every later answer through `hook`, in place of any hook before it. Honest peers
+	/// never call it: the end-to-end tests' adversaries serve wrong bytes through it, to show
+	/// that fetchers refuse them.
+	pub fn alter_answers(&self, hook: Arc<dyn AnswerHook>) -> Result<(), P2pError> {
+		self.tell(Command::AlterAnswers(hook))
 	}
 
 	/// Tell the DHT where `peer` listens (from its registration on chain, say).

@@ -15,11 +15,8 @@
 
 use super::{BlobRequest, BlobResponse};
 use crate::store::Store;
-#[cfg(feature = "adversary")]
 use cohort_primitives::H256;
 use libp2p::PeerId;
-#[cfg(feature = "adversary")]
-use std::sync::Mutex;
 use std::{
 	collections::{HashMap, VecDeque},
 	sync::Arc,
@@ -151,33 +148,34 @@ impl<J> Queue<J> {
 	}
 }
 
+/// Alters a blob read from the store before it is sent. An honest peer installs none; the
+/// one seam through which the end-to-end tests' Byzantine workers serve bytes that do not hash
+/// to their root (see [`super::Network::alter_answers`]).
+pub trait AnswerHook: Send + Sync {
+	/// Change `bytes`, the blob stored under `root`, as this peer wants them sent.
+	fn alter(&self, root: &H256, bytes: &mut Vec<u8>);
+}
+
 /// Answers requests from the store.
 pub struct Server {
 	store: Arc<Store>,
-	/// Blobs this (adversary) peer answers with their first byte flipped.
-	#[cfg(feature = "adversary")]
-	wrong_bytes: Mutex<std::collections::HashSet<H256>>,
+	hook: Option<Arc<dyn AnswerHook>>,
 }
 
 impl Server {
+	/// A server of `store`'s blobs, as stored.
 	pub fn new(store: Arc<Store>) -> Self {
-		Self {
-			store,
-			#[cfg(feature = "adversary")]
-			wrong_bytes: Mutex::default(),
-		}
+		Self { store, hook: None }
 	}
 
-	/// Answer every later request for `root` with bytes that do not hash to it.
-	#[cfg(feature = "adversary")]
-	pub fn serve_wrong_bytes(&self, root: H256) {
-		self.wrong_bytes.lock().expect("not poisoned").insert(root);
+	/// A server of the same store whose answers pass through `hook`.
+	pub fn with_hook(&self, hook: Arc<dyn AnswerHook>) -> Self {
+		Self { store: self.store.clone(), hook: Some(hook) }
 	}
 
 	/// What this peer answers to `request`. Blocking: it reads the store.
 	pub fn answer(&self, request: &BlobRequest) -> BlobResponse {
 		let BlobRequest::Blob(root) = request;
-		#[cfg_attr(not(feature = "adversary"), allow(unused_mut))]
 		let mut bytes = match self.store.blob(root) {
 			Ok(Some(bytes)) => bytes,
 			Ok(None) => return BlobResponse::NotFound,
@@ -186,11 +184,8 @@ impl Server {
 				return BlobResponse::NotFound;
 			}
 		};
-		#[cfg(feature = "adversary")]
-		if self.wrong_bytes.lock().expect("not poisoned").contains(root) {
-			if let Some(first) = bytes.first_mut() {
-				*first ^= 0xff;
-			}
+		if let Some(hook) = &self.hook {
+			hook.alter(root, &mut bytes);
 		}
 		BlobResponse::Blob(bytes)
 	}

@@ -15,11 +15,17 @@ use crate::{
 	chain::runtime,
 	delta::Delta,
 	job::{Job, JobError, ShardTask},
+	p2p::AnswerHook,
 	trainer::{state, SeededRng, Trained},
 };
 use async_trait::async_trait;
 use cohort_primitives::{BountyId, RoundIndex, ShardIndex, H256};
-use std::{str::FromStr, time::Duration};
+use std::{
+	collections::HashSet,
+	str::FromStr,
+	sync::{Arc, Mutex},
+	time::Duration,
+};
 
 /// How a worker misbehaves in one round.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
@@ -120,15 +126,17 @@ impl FromStr for RoundPlan {
 }
 
 /// A worker's plan per round: round `k` follows the `k`-th, and the last one repeats.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct Adversary {
 	schedule: Vec<RoundPlan>,
+	/// The blobs [`Behaviour::WrongBlob`] serves wrong, so far.
+	wrong_blobs: Mutex<HashSet<H256>>,
 }
 
 impl Adversary {
 	/// Follow `schedule` (empty: honest throughout).
 	pub fn new(schedule: Vec<RoundPlan>) -> Self {
-		Self { schedule }
+		Self { schedule, wrong_blobs: Mutex::default() }
 	}
 
 	/// The plan of `round`; `None` with an empty schedule (honest throughout).
@@ -281,9 +289,22 @@ impl Conduct for Adversary {
 		if self.in_slot(slot) == Behaviour::WrongBlob {
 			let ShardTask { bounty, round, shard, .. } = slot;
 			tracing::warn!(bounty, round, shard, ?root, "adversary: serving wrong bytes");
-			cx.network.serve_wrong_bytes(root)?;
+			let mut wrong = self.wrong_blobs.lock().expect("not poisoned");
+			wrong.insert(root);
+			cx.network.alter_answers(Arc::new(WrongBytes(wrong.clone())))?;
 		}
 		Ok(())
+	}
+}
+
+/// Serves these blobs with their first byte flipped, the rest as stored.
+struct WrongBytes(HashSet<H256>);
+
+impl AnswerHook for WrongBytes {
+	fn alter(&self, root: &H256, bytes: &mut Vec<u8>) {
+		if let (true, Some(first)) = (self.0.contains(root), bytes.first_mut()) {
+			*first ^= 0xff;
+		}
 	}
 }
 
