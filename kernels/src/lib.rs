@@ -10,4 +10,6 @@
 //! The crate is built optimized also in the dev profile (see the workspace's `Cargo.toml`): a
 //! kernel compiled without optimization would be slower than the ops it replaces.
 
+#![warn(missing_docs)]
+
 pub mod adamw;

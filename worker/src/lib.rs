@@ -3,10 +3,11 @@
 //! The off-chain half of Cohort. This crate holds the parts every role shares (the GPU worker,
 //! the validator's verifier, the bounty submitter):
 //!
-//! - [`delta`], [`merkle`] and [`aggregate`], re-exported from `cohort-formats`: the canonical
-//!   byte form of a model delta, the blake3 Merkle tree over a blob's chunks with its root (what
-//!   a worker commits and reveals on chain) and inclusion proofs, and the rules a bounty
-//!   combines a round's deltas with (mean, coordinate-wise median, trimmed mean);
+//! - [`delta`], [`merkle`], [`trajectory`] and [`aggregate`], re-exported from
+//!   `cohort-formats`: the canonical byte form of a model delta, the blake3 Merkle tree over a
+//!   blob's chunks with its root (what a worker commits and reveals on chain) and inclusion
+//!   proofs, the root over a shard's per-step state hashes that a bisection game walks, and the
+//!   rules a bounty combines a round's deltas with (mean, coordinate-wise median, trimmed mean);
 //! - [`trainer`]: the reference models (an MLP and a character-level transformer) trained with
 //!   candle from seeded weights and seeded batch order, on the CPU or, with the `cuda` feature,
 //!   an NVIDIA GPU;

@@ -6,14 +6,15 @@
 //! the chain spec differs.
 //!
 //! The runtime wires the getters into the pallets that need them:
-//! - [`SlotDuration`] into `pallet_aura::Config::SlotDuration`;
+//! - [`SlotDurationMs`] into `pallet_aura::Config::SlotDuration`;
 //! - [`MinimumPeriod`] (half a slot) into `pallet_timestamp::Config::MinimumPeriod`;
-//! - [`SessionLength`] as the period of `pallet_session::PeriodicSessions`.
+//! - [`SessionBlocks`] as the period of `pallet_session::PeriodicSessions`.
 //!
 //! There are no calls: changing the slot duration of a running chain breaks Aura's slot
 //! arithmetic, so the values are written once, by the genesis config.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 pub use pallet::*;
 
@@ -42,11 +43,13 @@ pub mod pallet {
 	#[pallet::config]
 	pub trait Config: frame_system::Config {}
 
+	/// [`SlotDurationMs`]'s value until governance sets one.
 	#[pallet::type_value]
 	pub fn DefaultSlotDuration() -> u64 {
 		DEFAULT_SLOT_DURATION_MS
 	}
 
+	/// [`SessionBlocks`]'s value until governance sets one.
 	#[pallet::type_value]
 	pub fn DefaultSessionLength<T: Config>() -> BlockNumberFor<T> {
 		DEFAULT_SESSION_LENGTH.into()

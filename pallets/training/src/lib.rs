@@ -94,6 +94,7 @@
 //! Audits and stake-weighted verdicts, not the draw, are what keep results honest.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 
@@ -458,6 +459,8 @@ pub mod pallet {
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	// Each variant's doc names its fields, as polkadot.js shows them beside it.
+	#[allow(missing_docs)]
 	pub enum Event<T: Config> {
 		/// `owner` created `bounty`; `escrow` is held for its rewards.
 		BountyCreated { bounty: BountyId, owner: T::AccountId, escrow: BalanceOf<T> },

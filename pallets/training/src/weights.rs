@@ -18,11 +18,18 @@ pub fn weighed_shards(shards: u32, replication: u32) -> u32 {
 pub trait WeightInfo {
 	/// `create_bounty` with a model config of `c` bytes.
 	fn create_bounty(c: u32) -> Weight;
+	/// `cancel_bounty`: the rounds not started refunded, and the bounty closed.
 	fn cancel_bounty() -> Weight;
+	/// `top_up`: more rounds added to a bounty, their cost held from the owner.
 	fn top_up() -> Weight;
+	/// `commit`: one slot's seal recorded.
 	fn commit() -> Weight;
+	/// `reveal`: one slot's seal opened and its roots recorded.
 	fn reveal() -> Weight;
+	/// `decline`: a slot closed before it was committed (the barrier it may close is charged
+	/// apart).
 	fn decline() -> Weight;
+	/// `serve_data`: the peer serving a bounty's data recorded.
 	fn serve_data() -> Weight;
 	/// `bisect`, in its worst case: the move that ends a game and opens its vote window.
 	fn bisect() -> Weight;
@@ -31,6 +38,7 @@ pub trait WeightInfo {
 	/// `reveal_vote`, in its worst case: the last of the most seals a dispute takes
 	/// (`MAX_VOTERS`) opened, which makes the dispute due.
 	fn reveal_vote() -> Weight;
+	/// `commit_checkpoint`: the aggregator's proposed checkpoint recorded and its review opened.
 	fn commit_checkpoint() -> Weight;
 	/// `dispute_checkpoint` in a round of `s` shards.
 	fn dispute_checkpoint(s: u32) -> Weight;

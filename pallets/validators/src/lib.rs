@@ -25,6 +25,7 @@
 //! - [`Pallet::set_validator_count`]: root sets how many validators are elected.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 
@@ -245,6 +246,8 @@ pub mod pallet {
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	// Each variant's doc names its fields, as polkadot.js shows them beside it.
+	#[allow(missing_docs)]
 	pub enum Event<T: Config> {
 		/// `who` bonded `amount` more; `total` is now its active bond.
 		Bonded { who: T::AccountId, amount: BalanceOf<T>, total: BalanceOf<T> },

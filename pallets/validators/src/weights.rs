@@ -5,13 +5,21 @@ use frame_support::weights::Weight;
 
 /// Weight functions needed for `pallet_validators`.
 pub trait WeightInfo {
+	/// `bond`: a stash's first bond locked.
 	fn bond() -> Weight;
+	/// `bond_extra`: more of the stash's balance locked.
 	fn bond_extra() -> Weight;
+	/// `unbond`: part of the bond scheduled to unlock.
 	fn unbond() -> Weight;
+	/// `withdraw_unbonded`: the unlocked bond released.
 	fn withdraw_unbonded() -> Weight;
+	/// `validate`: the stash declared a validator candidate.
 	fn validate() -> Weight;
+	/// `chill`: the stash withdrawn from the candidates.
 	fn chill() -> Weight;
+	/// `set_validator_count`: the root call that sets the active set's size.
 	fn set_validator_count() -> Weight;
+	/// Slashing one offender, charged to the offence report that names it.
 	fn slash_offender() -> Weight;
 }
 

@@ -36,6 +36,7 @@
 //! - [`Pallet::heartbeat`]: stay eligible, or become active again.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 
@@ -167,6 +168,8 @@ pub mod pallet {
 
 	#[pallet::event]
 	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	// Each variant's doc names its fields, as polkadot.js shows them beside it.
+	#[allow(missing_docs)]
 	pub enum Event<T: Config> {
 		/// `who` registered with `bond` and these capabilities.
 		Registered { who: T::AccountId, bond: BalanceOf<T>, capabilities: Capabilities },

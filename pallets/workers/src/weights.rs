@@ -4,11 +4,17 @@ use frame_support::weights::Weight;
 
 /// Weight functions needed for `pallet_workers`.
 pub trait WeightInfo {
+	/// `register`: a worker's bond locked and its record, class seat and addresses stored.
 	fn register() -> Weight;
+	/// `update`: a worker's capabilities, peer id or addresses replaced.
 	fn update() -> Weight;
+	/// `bond_extra`: more of the worker's balance bonded.
 	fn bond_extra() -> Weight;
+	/// `unbond`: the worker leaves the eligible set; its bond unlocks later.
 	fn unbond() -> Weight;
+	/// `withdraw_unbonded`: the unlocked bond released and the record removed.
 	fn withdraw_unbonded() -> Weight;
+	/// `heartbeat`: the worker's liveness recorded (and it is reactivated).
 	fn heartbeat() -> Weight;
 }
 
