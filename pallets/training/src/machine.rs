@@ -1,15 +1,17 @@
 //! The round state machine: every phase transition of a bounty's current round, in one place.
 //! See the pallet docs for the phases.
 //!
-//! It is entered from two places, each of which loads the bounty and its round once
+//! It is entered from three places, each of which loads the bounty and its round once
 //! ([`Progress`]), moves them through as many transitions as the moment allows, and stores them
-//! once: the block hook when a phase's deadline comes ([`Pallet::advance`]), and the
-//! aggregator's checkpoint ([`Pallet::propose_checkpoint`]), which starts the round drawn
-//! before it. Rounds are drawn in the hook only, which runs before any extrinsic of its block:
-//! the workers it draws among are those the block before left, which nobody who can read the
-//! draw's randomness can change any more. Disputes conclude in the hook too, also when every
-//! seal opened before the deadline (`disputes.rs`). The per-shard rules live in `shards.rs`,
-//! the disputes in `disputes.rs`; this module decides only which phase comes next.
+//! once: the block hook when a phase's deadline comes ([`Pallet::advance`]), the aggregator's
+//! checkpoint ([`Pallet::propose_checkpoint`]), which starts the round drawn before it, and a
+//! slot's `commit`, `reveal` or `decline`, the last a window waits for
+//! ([`Pallet::close_barriers`]). Rounds are drawn in the hook only, which runs before any
+//! extrinsic of its block: the workers it draws among are those the block before left, which
+//! nobody who can read the draw's randomness can change any more. Disputes conclude in the
+//! hook too, also when every seal opened before the deadline (`disputes.rs`). The per-shard
+//! rules live in `shards.rs`, the disputes in `disputes.rs`; this module decides only which
+//! phase comes next.
 
 use crate::{
 	assignment, draw::Draw, shards::ShardDecision, weights::weighed_shards, Bounties, BountyId,
@@ -377,10 +379,47 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// What [`Pallet::close_barriers`] may add to a commit, reveal or decline beyond its
+	/// benchmark (measured before the barriers): the bounty and the round written back, and
+	/// two wake-ups moved.
+	pub(crate) fn barrier_weight() -> Weight {
+		T::DbWeight::get().reads_writes(4, 6)
+	}
+
+	/// Close the round's windows at their barriers: once no slot of the window can still
+	/// commit, reveals open at the next block (the reveal window keeps its length); once every
+	/// committed slot has revealed and commits are closed, the reveal deadline comes at the
+	/// next block, and with it the check. A barrier falls only when everyone it concerns has
+	/// acted, so it never cuts an honest worker's window short; the deadlines stay as upper
+	/// bounds for a slot that does not act.
+	pub(crate) fn close_barriers(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		let next = after::<T>(now, 1);
+		if p.round.uncommitted == 0 && p.round.commit_deadline > next {
+			Self::move_training_deadlines(p, next);
+			Self::deposit_event(Event::CommitsClosed {
+				bounty: p.id,
+				round: p.index,
+				commit_deadline: p.round.commit_deadline,
+				reveal_deadline: p.round.reveal_deadline,
+			});
+		}
+		let commits_closed = p.round.uncommitted == 0 || now >= p.round.commit_deadline;
+		if commits_closed && p.round.unrevealed == 0 && p.round.reveal_deadline > next {
+			p.round.reveal_deadline = next;
+			Self::deposit_event(Event::RevealsClosed {
+				bounty: p.id,
+				round: p.index,
+				reveal_deadline: next,
+			});
+			Self::schedule(p.id, &mut p.bounty, next);
+		}
+		Self::wake_for_review(p, now);
+	}
+
 	/// While the round before `p`'s is under review, wake the bounty when that review ends if
 	/// that comes before the wake-up set for `p`'s round (a barrier moves it): the review's
 	/// end, its fee and the bonds it holds are not delayed by the round ahead.
-	pub(crate) fn wake_for_review(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+	fn wake_for_review(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let Some((_, reviewed)) = Self::reviewed_round(p.id, &p.bounty) else { return };
 		let ends = Self::review_ends(&reviewed.phase).max(after::<T>(now, 1));
 		if p.bounty.wake_at.is_none_or(|at| ends < at) {
@@ -821,7 +860,7 @@ impl<T: Config> Pallet<T> {
 
 	/// Move the round's commit deadline to `commit`, its reveal deadline a whole reveal window
 	/// after it, and wake the bounty at the reveal deadline.
-	pub(crate) fn move_training_deadlines(p: &mut Progress<T>, commit: BlockNumberFor<T>) {
+	fn move_training_deadlines(p: &mut Progress<T>, commit: BlockNumberFor<T>) {
 		p.round.commit_deadline = commit;
 		p.round.reveal_deadline = after::<T>(commit, p.bounty.spec.deadlines.reveal);
 		let at = p.round.reveal_deadline;

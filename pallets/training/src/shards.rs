@@ -3,15 +3,13 @@
 //! [`Pallet::close_slot`], so a worker's count of open duties moves in one place.
 
 use crate::{
-	machine::{after, Progress},
-	Config, DeclineReason, DisputeReason, Error, Event, Pallet, RoundIndex, RoundPhase, ShardIndex,
-	ShardOf, ShardOutcome, Shards, Slot, SlotOutcome,
+	machine::Progress, Config, DeclineReason, DisputeReason, Error, Event, Pallet, RoundIndex,
+	RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards, Slot, SlotOutcome,
 };
 use alloc::vec::Vec;
 use codec::Encode;
 use cohort_primitives::{seal, BountyId, SlashReason, WorkerRegistry, H256};
 use frame_support::{ensure, pallet_prelude::*};
-use frame_system::pallet_prelude::BlockNumberFor;
 
 /// What the reveal deadline decides for a shard.
 pub(crate) enum ShardDecision {
@@ -90,43 +88,6 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		replaced
-	}
-
-	/// What [`Pallet::close_barriers`] may add to a commit, reveal or decline beyond its
-	/// benchmark (measured before the barriers): the bounty and the round written back, and
-	/// two wake-ups moved.
-	pub(crate) fn barrier_weight() -> Weight {
-		T::DbWeight::get().reads_writes(4, 6)
-	}
-
-	/// Close the round's windows at their barriers: once no slot of the window can still
-	/// commit, reveals open at the next block (the reveal window keeps its length); once every
-	/// committed slot has revealed and commits are closed, the reveal deadline comes at the
-	/// next block, and with it the check. A barrier falls only when everyone it concerns has
-	/// acted, so it never cuts an honest worker's window short; the deadlines stay as upper
-	/// bounds for a slot that does not act.
-	fn close_barriers(p: &mut Progress<T>, now: BlockNumberFor<T>) {
-		let next = after::<T>(now, 1);
-		if p.round.uncommitted == 0 && p.round.commit_deadline > next {
-			Self::move_training_deadlines(p, next);
-			Self::deposit_event(Event::CommitsClosed {
-				bounty: p.id,
-				round: p.index,
-				commit_deadline: p.round.commit_deadline,
-				reveal_deadline: p.round.reveal_deadline,
-			});
-		}
-		let commits_closed = p.round.uncommitted == 0 || now >= p.round.commit_deadline;
-		if commits_closed && p.round.unrevealed == 0 && p.round.reveal_deadline > next {
-			p.round.reveal_deadline = next;
-			Self::deposit_event(Event::RevealsClosed {
-				bounty: p.id,
-				round: p.index,
-				reveal_deadline: next,
-			});
-			Self::schedule(p.id, &mut p.bounty, next);
-		}
-		Self::wake_for_review(p, now);
 	}
 
 	/// Count a missed deadline against the worker of `slot` (which has not revealed) and close
