@@ -17,8 +17,8 @@
 use crate::{
 	draw::Draw,
 	machine::{after, Progress},
-	Bisection, Config, DisputeId, DisputeStatus, Disputes, Error, Event, Games, Pallet, ShardIndex,
-	ShardOf, Side, SlotOutcome, MAX_PROOF_DEPTH,
+	Bisection, Config, DisputeId, Error, Event, GameOf, Games, Pallet, ShardIndex, ShardOf, Side,
+	SlotOutcome, MAX_PROOF_DEPTH,
 };
 use alloc::vec::Vec;
 use cohort_formats::trajectory;
@@ -37,7 +37,7 @@ impl<T: Config> Pallet<T> {
 		state: &ShardOf<T>,
 		roots: &[H256],
 		now: BlockNumberFor<T>,
-	) -> Option<Bisection<T::AccountId, BlockNumberFor<T>>> {
+	) -> Option<GameOf<T>> {
 		let [first, second] = roots else { return None };
 		let side = |root: &H256| {
 			let slots: Vec<_> = state
@@ -79,17 +79,18 @@ impl<T: Config> Pallet<T> {
 			.saturating_mul(T::MoveBlocks::get())
 	}
 
-	pub(crate) fn do_bisect(
+	/// `who`'s move in the game of `dispute`, at `now`: its `leaf` at the midpoint, proven
+	/// against the trajectory its side sealed. Once both sides have moved the turn ends; returns
+	/// the game when that ended it (its vote window is the dispute's to open).
+	pub(crate) fn play_move(
 		who: T::AccountId,
 		dispute: DisputeId,
 		leaf: H256,
 		proof: BoundedVec<H256, ConstU32<MAX_PROOF_DEPTH>>,
-	) -> DispatchResult {
+		now: BlockNumberFor<T>,
+	) -> Result<Option<GameOf<T>>, DispatchError> {
 		let mut game = Games::<T>::get(dispute).ok_or(Error::<T>::NoBisection)?;
-		let mut record = Disputes::<T>::get(dispute).ok_or(Error::<T>::UnknownDispute)?;
-		ensure!(record.status == DisputeStatus::Open, Error::<T>::DisputeClosed);
 		ensure!(!game.is_over(), Error::<T>::BisectionOver);
-		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < game.deadline, Error::<T>::MoveDeadlinePassed);
 		let at =
 			game.sides.iter().position(|s| s.backers.contains(&who)).ok_or(Error::<T>::NotParty)?;
@@ -121,28 +122,12 @@ impl<T: Config> Pallet<T> {
 			for side in game.sides.iter_mut() {
 				side.moved = None;
 			}
-			if game.is_over() {
-				// The vote window opens now: the validators have it whole for one step.
-				(record.sealing_ends, record.deadline) =
-					Self::book_vote_window(now, Self::vote_blocks(record.bounty));
-				Disputes::<T>::insert(dispute, &record);
-				Self::deposit_event(Event::BisectionNarrowed {
-					dispute,
-					low: game.low,
-					high: game.high,
-					vote_deadline: record.deadline,
-				});
-			} else {
+			if !game.is_over() {
 				game.deadline = after::<T>(now, T::MoveBlocks::get());
 			}
 		}
-		Games::<T>::insert(dispute, game);
-		Ok(())
-	}
-
-	/// The vote window of `bounty`'s disputes.
-	fn vote_blocks(bounty: cohort_primitives::BountyId) -> u32 {
-		crate::Bounties::<T>::get(bounty).map_or(T::MinVoteBlocks::get(), |b| b.spec.deadlines.vote)
+		Games::<T>::insert(dispute, &game);
+		Ok(game.is_over().then_some(game))
 	}
 
 	/// Whether `dispute` is still being bisected: no vote counts until the game is over.
@@ -156,49 +141,37 @@ impl<T: Config> Pallet<T> {
 		Games::<T>::get(dispute).filter(|game| !game.is_over()).map(|game| game.deadline)
 	}
 
-	/// End every game of the round in `p` whose turn's deadline has come with a side that did
-	/// not move: that side loses. With both silent, neither root stands. Each forfeit counts
-	/// against `p.conclusions` as one conclusion: it settles no votes (none are taken while a
-	/// game is played), only the slots of at most `MAX_REPLICATION` backers, far less than a
-	/// conclusion's worst case of every validator's seal left shut. Games the hook has no
-	/// room for are forfeited in a later block's hook (their deadline has passed, so the
-	/// settling wakes at once).
-	pub(crate) fn forfeit_due_games(p: &mut Progress<T>, now: BlockNumberFor<T>) {
-		let disputes: Vec<DisputeId> = (0..p.bounty.spec.shards_per_round)
-			.filter_map(|shard| match crate::Shards::<T>::get((p.id, p.index, shard))?.outcome {
-				crate::ShardOutcome::Disputed(dispute) => Some(dispute),
-				_ => None,
-			})
-			.collect();
-		for dispute in disputes {
-			if p.conclusions == 0 {
-				break;
-			}
-			let Some(game) = Games::<T>::get(dispute) else { continue };
-			if game.is_over() || game.deadline > now {
-				continue;
-			}
-			let Some(mut record) = Disputes::<T>::get(dispute) else { continue };
-			if record.status != DisputeStatus::Open {
-				continue;
-			}
-			p.conclusions = p.conclusions.saturating_sub(1);
-			let silent: Vec<T::AccountId> = game
-				.sides
-				.iter()
-				.filter(|s| s.moved.is_none())
-				.flat_map(|s| s.backers.iter().cloned())
-				.collect();
-			let verdict = match game.sides.iter().find(|s| s.moved.is_some()) {
-				Some(winner) => Verdict::Correct(winner.root),
-				None => Verdict::NoneCorrect,
-			};
-			for party in silent {
-				Self::deposit_event(Event::BisectionForfeited { dispute, party });
-			}
-			record.status = DisputeStatus::Settled(verdict);
-			Self::settle(p, dispute, &record, verdict);
-			Disputes::<T>::insert(dispute, record);
+	/// The game of `dispute` if a side let its turn's deadline pass (`now`) without moving,
+	/// with that game's forfeit: the verdict (the side that moved wins; with both silent,
+	/// neither root stands) and the silent sides' backers.
+	pub(crate) fn forfeited(
+		dispute: DisputeId,
+		now: BlockNumberFor<T>,
+	) -> Option<(Verdict, Vec<T::AccountId>)> {
+		let game = Games::<T>::get(dispute)?;
+		if game.is_over() || game.deadline > now {
+			return None;
 		}
+		let silent = game
+			.sides
+			.iter()
+			.filter(|s| s.moved.is_none())
+			.flat_map(|s| s.backers.iter().cloned())
+			.collect();
+		let verdict = match game.sides.iter().find(|s| s.moved.is_some()) {
+			Some(winner) => Verdict::Correct(winner.root),
+			None => Verdict::NoneCorrect,
+		};
+		Some((verdict, silent))
+	}
+
+	/// Whether the winner of `dispute`'s bisection game is audited before it is accepted. A
+	/// game proves the loser wrong at the step the two part; it does not prove the winner right
+	/// from there on. With one honest side that is the same thing; two dishonest sides could
+	/// sacrifice one to carry the other. So the winner is drawn for audit at the bounty's rate,
+	/// as replicas that agree are (the draw is made when the game opens): a pair that disagrees
+	/// on purpose loses one bond for certain and gets no further than a pair that agrees.
+	pub(crate) fn audits_winner(dispute: DisputeId) -> bool {
+		Games::<T>::get(dispute).is_some_and(|game| game.audited)
 	}
 }

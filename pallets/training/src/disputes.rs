@@ -9,7 +9,7 @@ use crate::{
 	BalanceOf, BountyId, BountyOf, Candidate, Challenge, Config, Dispute, DisputeId, DisputeOf,
 	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, Games, NextDisputeId,
 	Pallet, RevealsBooked, RoundIndex, RoundOf, RoundPhase, ShardIndex, ShardOf, ShardOutcome,
-	Shards, SlotOutcome, Vote, WeightInfo, MAX_REPLICATION, MAX_VOTERS,
+	Shards, SlotOutcome, Vote, WeightInfo, MAX_PROOF_DEPTH, MAX_REPLICATION, MAX_VOTERS,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{SlashReason, Verdict, VoterStake, WorkerRegistry, H256};
@@ -533,14 +533,63 @@ impl<T: Config> Pallet<T> {
 		Shards::<T>::insert(key, state);
 	}
 
-	/// Whether the winner of `dispute`'s bisection game is audited before it is accepted. A
-	/// game proves the loser wrong at the step the two part; it does not prove the winner right
-	/// from there on. With one honest side that is the same thing; two dishonest sides could
-	/// sacrifice one to carry the other. So the winner is drawn for audit at the bounty's rate,
-	/// as replicas that agree are (the draw is made when the game opens): a pair that disagrees
-	/// on purpose loses one bond for certain and gets no further than a pair that agrees.
-	fn audits_winner(dispute: DisputeId) -> bool {
-		Games::<T>::get(dispute).is_some_and(|game| game.audited)
+	/// End every game of the round in `p` whose turn's deadline has come with a side that did
+	/// not move: that side loses (see [`Self::forfeited`]). Each forfeit counts against
+	/// `p.conclusions` as one conclusion: it settles no votes (none are taken while a game is
+	/// played), only the slots of at most `MAX_REPLICATION` backers, far less than a
+	/// conclusion's worst case of every validator's seal left shut. Games the hook has no room
+	/// for are forfeited in a later block's hook (their deadline has passed, so the settling
+	/// wakes at once).
+	pub(crate) fn forfeit_due_games(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		let disputes: Vec<DisputeId> = (0..p.bounty.spec.shards_per_round)
+			.filter_map(|shard| match Shards::<T>::get((p.id, p.index, shard))?.outcome {
+				ShardOutcome::Disputed(dispute) => Some(dispute),
+				_ => None,
+			})
+			.collect();
+		for dispute in disputes {
+			if p.conclusions == 0 {
+				break;
+			}
+			let Some(mut record) = Disputes::<T>::get(dispute) else { continue };
+			if record.status != DisputeStatus::Open {
+				continue;
+			}
+			let Some((verdict, silent)) = Self::forfeited(dispute, now) else { continue };
+			p.conclusions = p.conclusions.saturating_sub(1);
+			for party in silent {
+				Self::deposit_event(Event::BisectionForfeited { dispute, party });
+			}
+			record.status = DisputeStatus::Settled(verdict);
+			Self::settle(p, dispute, &record, verdict);
+			Disputes::<T>::insert(dispute, record);
+		}
+	}
+
+	/// `who`'s move in the bisection game of the open `dispute` (see [`Self::play_move`]).
+	/// The move that ends the game opens the dispute's vote window: the validators have it
+	/// whole for the one step left.
+	pub(crate) fn do_bisect(
+		who: T::AccountId,
+		dispute: DisputeId,
+		leaf: H256,
+		proof: BoundedVec<H256, ConstU32<MAX_PROOF_DEPTH>>,
+	) -> DispatchResult {
+		let mut record = Disputes::<T>::get(dispute).ok_or(Error::<T>::UnknownDispute)?;
+		ensure!(record.status == DisputeStatus::Open, Error::<T>::DisputeClosed);
+		let now = frame_system::Pallet::<T>::block_number();
+		let Some(game) = Self::play_move(who, dispute, leaf, proof, now)? else { return Ok(()) };
+		let vote = crate::Bounties::<T>::get(record.bounty)
+			.map_or(T::MinVoteBlocks::get(), |b| b.spec.deadlines.vote);
+		(record.sealing_ends, record.deadline) = Self::book_vote_window(now, vote);
+		Disputes::<T>::insert(dispute, &record);
+		Self::deposit_event(Event::BisectionNarrowed {
+			dispute,
+			low: game.low,
+			high: game.high,
+			vote_deadline: record.deadline,
+		});
+		Ok(())
 	}
 
 	/// Conclude the open shard disputes of the round in `p` whose deadline has come (see

@@ -142,6 +142,8 @@ pub type ShardOf<T> = ShardState<<T as frame_system::Config>::AccountId>;
 /// A dispute as stored.
 pub type DisputeOf<T> =
 	Dispute<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+/// A bisection game as stored.
+pub type GameOf<T> = Bisection<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 /// A bounty spec as stored.
 pub type SpecOf<T> = BountySpec<BalanceOf<T>, cohort_primitives::ModelConfig>;
 /// A bounty spec as a call carries it: the model config is a plain vector, checked against
@@ -438,13 +440,7 @@ pub mod pallet {
 
 	/// The bisection game of every shard dispute over two roots, kept with its dispute.
 	#[pallet::storage]
-	pub type Games<T: Config> = StorageMap<
-		_,
-		Twox64Concat,
-		DisputeId,
-		Bisection<T::AccountId, BlockNumberFor<T>>,
-		OptionQuery,
-	>;
+	pub type Games<T: Config> = StorageMap<_, Twox64Concat, DisputeId, GameOf<T>, OptionQuery>;
 
 	/// The bounties whose phase ends at a block. A bounty is listed at most once, at its
 	/// `wake_at`, so no list outgrows `MaxActiveBounties`.
@@ -1243,7 +1239,7 @@ pub mod pallet {
 		/// transition opens the dispute's vote window. A side that has not moved by the turn's
 		/// deadline loses the game and is slashed.
 		///
-		/// Fails with `NoBisection`, `UnknownDispute`, `DisputeClosed`, `BisectionOver`,
+		/// Fails with `UnknownDispute`, `DisputeClosed`, `NoBisection`, `BisectionOver`,
 		/// `MoveDeadlinePassed`, `NotParty`, `AlreadyMoved` or `InvalidProof`. Emits
 		/// [`Event::BisectionMoved`], and [`Event::BisectionNarrowed`] when the game is over.
 		#[pallet::call_index(10)]

@@ -81,7 +81,7 @@ fn moves_are_refused_from_outsiders_twice_with_bad_proofs_or_late() {
 		};
 		assert_noop!(
 			Training::bisect(RuntimeOrigin::signed(100), 99, leaves[0], proof.clone()),
-			Error::<Test>::NoBisection
+			Error::<Test>::UnknownDispute
 		);
 		assert_noop!(bisect(100, leaves[index as usize], &proof), Error::<Test>::NotParty);
 		// The honest leaf with the liar's trajectory, and a leaf at another place.
