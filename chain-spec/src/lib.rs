@@ -13,6 +13,7 @@
 //! Every preset bonds its validators at genesis through `pallet-validators`; none needs sudo.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#![warn(missing_docs)]
 
 extern crate alloc;
 

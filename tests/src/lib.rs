@@ -18,6 +18,8 @@
 //!
 //! The `cohort-localnet` binary puts the same harness in people's hands.
 
+#![warn(missing_docs)]
+
 pub mod deployment;
 pub mod metrics;
 pub mod nat;
@@ -38,6 +40,8 @@ use std::time::Duration;
 
 /// What can go wrong while driving a network.
 #[derive(Debug, thiserror::Error)]
+// Each variant's message names its fields.
+#[allow(missing_docs)]
 pub enum Error {
 	/// The node binary is missing or could not be started.
 	#[error("cannot start {binary}: {source}")]

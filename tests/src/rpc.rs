@@ -25,8 +25,11 @@ pub type EventRecord = frame_system::EventRecord<RuntimeEvent, Hash>;
 #[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Candidate {
+	/// The stash, SS58.
 	pub account: String,
+	/// Its active bond in the smallest unit, as a decimal string.
 	pub bond: String,
+	/// Whether it validates this session.
 	pub active: bool,
 }
 
@@ -34,9 +37,13 @@ pub struct Candidate {
 #[derive(Deserialize, Debug, Clone, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
 pub struct Validators {
+	/// The block answered at, as a hex hash.
 	pub at: String,
+	/// The session index.
 	pub session: u32,
+	/// The current validator set (SS58 addresses), in session order.
 	pub active: Vec<String>,
+	/// Every candidate, highest bond first.
 	pub candidates: Vec<Candidate>,
 }
 
