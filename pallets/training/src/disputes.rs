@@ -7,9 +7,10 @@
 use crate::{
 	machine::{after, Progress},
 	BalanceOf, BountyId, BountyOf, Candidate, Challenge, Config, Dispute, DisputeId, DisputeOf,
-	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, Games, NextDisputeId,
-	Pallet, RevealsBooked, RoundIndex, RoundOf, RoundPhase, ShardIndex, ShardOf, ShardOutcome,
-	Shards, SlotOutcome, Vote, WeightInfo, MAX_PROOF_DEPTH, MAX_REPLICATION, MAX_VOTERS,
+	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, FullRevealBlocks, Games,
+	NextDisputeId, Pallet, RevealsBooked, RoundIndex, RoundOf, RoundPhase, ShardIndex, ShardOf,
+	ShardOutcome, Shards, SlotOutcome, Vote, WeightInfo, BOOKING_READS, BOOKING_STRETCH,
+	MAX_PROOF_DEPTH, MAX_REPLICATION, MAX_VOTERS,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{SlashReason, Verdict, VoterStake, WorkerRegistry, H256};
@@ -165,17 +166,22 @@ impl<T: Config> Pallet<T> {
 		(sealing_ends, after::<T>(sealing_ends, T::VoteRevealBlocks::get()))
 	}
 
-	/// [`Self::vote_window`], its seals' openings booked in [`RevealsBooked`] beside those of
-	/// the windows booked before it whose sealing ends in the same block: the validators open
-	/// their seals from that block on, [`Self::openings_per_block`] a block, so the window of
-	/// the `k`-th needs the blocks that `k` windows' openings take, and keeps
-	/// `VoteRevealBlocks - 1` blocks more after its last for an opening that was late.
+	/// [`Self::vote_window`], its seals' openings booked in [`RevealsBooked`]: one for each
+	/// active validator, from the block sealing ends on, into the first blocks that have room
+	/// left of the [`Self::openings_per_block`] each is counted on for, whatever window booked
+	/// the rest. The dispute's deadline comes `VoteRevealBlocks` after the last block its
+	/// openings were booked into (an opening may be late by as many blocks less one), or at
+	/// the window's own deadline when that is later.
 	///
-	/// Windows that close together (a cartel can end every game of a round in one block)
-	/// would otherwise ask for more openings than their blocks hold: the seals left shut would
-	/// be penalized and the disputes left unresolved, the liars unslashed. Windows sealing in
-	/// different blocks open in different blocks; the half of each block the booking leaves
-	/// aside covers their overlap.
+	/// Windows that close together (a cartel can end every game of a round in one block, and
+	/// of many bounties in consecutive blocks) would otherwise ask for more openings than
+	/// their blocks hold: the seals left shut would be penalized and the disputes left
+	/// unresolved, the liars unslashed. A booking passes full blocks one read each, and a
+	/// stretch of [`BOOKING_STRETCH`] full blocks in one read ([`FullRevealBlocks`]); after
+	/// [`BOOKING_READS`] reads it books the rest where it stands. That reaches a few hundred
+	/// blocks ahead, more than every dispute the runtime's limits allow at once can fill
+	/// (`MaxActiveBounties` × (`MaxShardsPerRound` + 1) windows of `MAX_VOTERS` openings:
+	/// 16 × 33 × 32 = 16,896 for Cohort's runtime, 206 blocks of 82).
 	pub(crate) fn book_vote_window(
 		now: BlockNumberFor<T>,
 		blocks: u32,
@@ -184,29 +190,78 @@ impl<T: Config> Pallet<T> {
 		let Some(per_block) = Self::openings_per_block() else {
 			return (sealing_ends, deadline);
 		};
-		let seals = T::Voters::count().min(MAX_VOTERS);
-		let booked = RevealsBooked::<T>::mutate(sealing_ends, |booked| {
-			*booked = booked.saturating_add(seals);
-			*booked
-		});
-		let opening = booked.div_ceil(per_block).max(1);
-		let spare = T::VoteRevealBlocks::get().saturating_sub(1);
-		let booked_end = after::<T>(sealing_ends, opening.saturating_add(spare));
-		(sealing_ends, deadline.max(booked_end))
+		let stretch_len: BlockNumberFor<T> = BOOKING_STRETCH.into();
+		let mut left = T::Voters::count().min(MAX_VOTERS);
+		let (mut block, mut last, mut reads) = (sealing_ends, sealing_ends, 0u32);
+		while left > 0 {
+			let searching = reads < BOOKING_READS;
+			let stretch = block / stretch_len;
+			if searching && (block % stretch_len).is_zero() {
+				reads = reads.saturating_add(1);
+				if FullRevealBlocks::<T>::get(stretch) >= BOOKING_STRETCH {
+					block = block.saturating_add(stretch_len);
+					continue;
+				}
+			}
+			reads = reads.saturating_add(1);
+			let booked = RevealsBooked::<T>::get(block);
+			let room = per_block.saturating_sub(booked);
+			if searching && room == 0 {
+				block = after::<T>(block, 1);
+				continue;
+			}
+			let take = if searching { left.min(room) } else { left };
+			RevealsBooked::<T>::insert(block, booked.saturating_add(take));
+			if room > 0 && take >= room {
+				FullRevealBlocks::<T>::mutate(stretch, |full| *full = full.saturating_add(1));
+			}
+			left = left.saturating_sub(take);
+			last = block;
+			block = after::<T>(block, 1);
+		}
+		(sealing_ends, deadline.max(after::<T>(last, T::VoteRevealBlocks::get())))
 	}
 
-	/// What booking a vote window costs: the active set's size read, its sealing block's
-	/// bookings read and written (see [`Self::book_vote_window`]).
+	/// What booking a vote window costs at most (see [`Self::book_vote_window`]): the active
+	/// set's size read, [`BOOKING_READS`] bookings read searching and one more where it
+	/// stands; for each block its openings go into, that block's bookings written and its
+	/// stretch's count read and written.
 	pub(crate) fn booking_weight() -> Weight {
-		T::DbWeight::get().reads_writes(2, 1)
+		let filled = u64::from(
+			Self::openings_per_block()
+				.map_or(1, |per_block| MAX_VOTERS.div_ceil(per_block).saturating_add(1))
+				.min(BOOKING_READS.saturating_add(1)),
+		);
+		T::DbWeight::get().reads_writes(
+			u64::from(BOOKING_READS).saturating_add(2).saturating_add(filled),
+			filled.saturating_mul(2),
+		)
+	}
+
+	/// Drop the bookings of block `now`, and of its stretch once it is the stretch's last: no
+	/// window booked from now on seals before the next block. Returns what that weighs.
+	pub(crate) fn drop_bookings(now: BlockNumberFor<T>) -> Weight {
+		RevealsBooked::<T>::remove(now);
+		let stretch_len: BlockNumberFor<T> = BOOKING_STRETCH.into();
+		if (after::<T>(now, 1) % stretch_len).is_zero() {
+			FullRevealBlocks::<T>::remove(now / stretch_len);
+		}
+		Self::dropping_weight()
+	}
+
+	/// What [`Self::drop_bookings`] weighs: two removals, the stretch's charged every block.
+	pub(crate) fn dropping_weight() -> Weight {
+		T::DbWeight::get().writes(2)
 	}
 
 	/// How many seals a block is counted on to open: half the share of a block the hook's
 	/// budget leaves (normal extrinsics' share, `frame_system`'s `BlockWeights`) over what an
 	/// opening is charged. Half, because a settling pass may be charged beyond the hook's
 	/// budget (its first bounty always advances), other transactions share the blocks, and
-	/// windows sealing a block apart overlap; a window booked longer than it needs costs
-	/// nothing when every seal opens, since the last one makes the dispute due at once.
+	/// the pool need not include openings in the order they were booked (one booked later,
+	/// into a later block, may take a place booked for another); a window booked longer than
+	/// it needs costs nothing when every seal opens, since the last one makes the dispute due
+	/// at once.
 	/// `None` when an opening weighs nothing (a mock runtime's weights).
 	fn openings_per_block() -> Option<u32> {
 		let weights = <T as frame_system::Config>::BlockWeights::get();

@@ -431,11 +431,18 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RetiringRange<T> = StorageValue<_, (u32, u32), ValueQuery>;
 
-	/// The seal openings booked by the vote windows whose sealing ends at a block: one for
-	/// each active validator, window after window (see `Pallet::book_vote_window`). Removed
-	/// when that block comes: no window booked later can seal there.
+	/// The seal openings booked into a block: one for each active validator of every vote
+	/// window whose booking found room there (see `Pallet::book_vote_window`). Removed when
+	/// that block comes: no window booked later can seal before it.
 	#[pallet::storage]
 	pub type RevealsBooked<T: Config> =
+		StorageMap<_, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;
+
+	/// How many blocks of each stretch of [`BOOKING_STRETCH`] blocks (block `b` is in stretch
+	/// `b / BOOKING_STRETCH`) are booked full in [`RevealsBooked`], so that a booking passes
+	/// a full stretch in one read. Removed when the stretch's last block comes.
+	#[pallet::storage]
+	pub type FullRevealBlocks<T: Config> =
 		StorageMap<_, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;
 
 	/// The bisection game of every shard dispute over two roots, kept with its dispute.
@@ -833,10 +840,9 @@ pub mod pallet {
 		/// Advance every bounty whose phase ends at this block.
 		fn on_initialize(now: BlockNumberFor<T>) -> Weight {
 			let due = Wakeups::<T>::take(now).into_inner();
-			RevealsBooked::<T>::remove(now);
+			let dropped = Self::drop_bookings(now);
 			let budget = Self::hook_budget();
-			let mut weight =
-				T::WeightInfo::on_initialize_idle().saturating_add(T::DbWeight::get().writes(1));
+			let mut weight = T::WeightInfo::on_initialize_idle().saturating_add(dropped);
 			// At most `MaxBountiesPerBlock` advance now, and only while the hook's budget
 			// lasts (the first always advances); the others a block later. Deadlines are
 			// checked by the calls themselves, so a phase that ends a block late refuses

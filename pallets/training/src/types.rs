@@ -16,6 +16,11 @@ pub const MAX_REPLICATION: u32 = 8;
 pub const MAX_STANDBYS: u32 = 16;
 /// The most votes one dispute records; the active validator set must not be larger.
 pub const MAX_VOTERS: u32 = 64;
+/// The blocks whose full bookings of seal openings one read of `FullRevealBlocks` passes.
+pub const BOOKING_STRETCH: u32 = 16;
+/// The most bookings of seal openings one vote window's booking reads before it books the
+/// rest where it stands (`Pallet::book_vote_window`).
+pub const BOOKING_READS: u32 = 48;
 
 chain_type! {
 	/// Whether a bounty still trains.

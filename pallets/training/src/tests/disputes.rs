@@ -85,15 +85,19 @@ fn the_last_seal_opened_leaves_the_count_to_the_next_blocks_hook() {
 	});
 }
 
+/// Count a block on for 4 openings (half the normal share over an opening's weight): one
+/// window's, with the mock's 4 validators.
+fn four_openings_a_block() {
+	let weights: frame_system::limits::BlockWeights =
+		<<Test as frame_system::Config>::BlockWeights as Get<_>>::get();
+	let room: Weight = weights.get(DispatchClass::Normal).max_total.unwrap();
+	OpeningWeight::set(Weight::from_parts(room.ref_time() / 8, 0));
+}
+
 #[test]
 fn vote_windows_closing_together_book_a_block_for_every_opening() {
 	run(|| {
-		// A block is counted on for 4 openings (half the normal share over an opening's
-		// weight): one window's, with the mock's 4 validators.
-		let weights: frame_system::limits::BlockWeights =
-			<<Test as frame_system::Config>::BlockWeights as Get<_>>::get();
-		let room: Weight = weights.get(DispatchClass::Normal).max_total.unwrap();
-		OpeningWeight::set(Weight::from_parts(room.ref_time() / 8, 0));
+		four_openings_a_block();
 		let window = |now| Training::book_vote_window(now, 3);
 		// The mock's windows: sealing ends 3 blocks on, votes open for `VoteRevealBlocks` (2).
 		assert_eq!(window(10), (13, 15));
@@ -101,20 +105,79 @@ fn vote_windows_closing_together_book_a_block_for_every_opening() {
 		// keeps a block to spare after them.
 		assert_eq!(window(10), (13, 16));
 		assert_eq!(window(10), (13, 17));
-		// One sealing in another block books beside those sealing there only: a window that
-		// seals far ahead moves nobody else's deadline.
+		// One sealing far ahead books its own blocks: it moves nobody else's deadline.
 		assert_eq!(window(100), (103, 105));
-		assert_eq!(window(11), (14, 16));
+		// One sealing a block later finds the blocks up to 15 booked by those before it.
+		assert_eq!(window(11), (14, 18));
 		// A set of two validators books two openings a window.
 		Stakes::mutate(|stakes| stakes.retain(|voter, _| *voter < 102));
-		assert_eq!(window(11), (14, 17));
-		assert_eq!(window(11), (14, 17));
-		assert_eq!(RevealsBooked::<Test>::get(14), 8);
-		// The hook of the block a window seals at drops its bookings: none can be made there
-		// any more.
+		assert_eq!(window(11), (14, 19));
+		assert_eq!(window(11), (14, 19));
+		assert_eq!(RevealsBooked::<Test>::get(17), 4);
+		assert_eq!(window(12), (15, 20));
+		assert_eq!(RevealsBooked::<Test>::get(18), 2);
+		// The hook of a block drops its bookings: no window booked later seals before it.
 		run_to_block(13);
 		assert!(!RevealsBooked::<Test>::contains_key(13));
 		assert!(RevealsBooked::<Test>::contains_key(14));
+	});
+}
+
+#[test]
+fn windows_sealing_in_consecutive_blocks_share_the_blocks_they_open_in() {
+	run(|| {
+		four_openings_a_block();
+		// A cartel ends two games in each of 8 consecutive blocks: the openings of 16 windows
+		// fall due from block 20 on. Booked by the block they seal in, every window would be
+		// due by block 30, 10 blocks for 16 blocks' openings; booked into the blocks they open
+		// in, each window's deadline leaves room for every one booked before it.
+		let mut deadlines = Vec::new();
+		for sealing in 20..28 {
+			for _ in 0..2 {
+				deadlines.push(Training::book_vote_window(sealing - 3, 3).1);
+			}
+		}
+		assert_eq!(deadlines, (22..38).collect::<Vec<_>>());
+		assert!((20..36).all(|block| RevealsBooked::<Test>::get(block) == 4));
+		assert_eq!(FullRevealBlocks::<Test>::get(1), 12, "blocks 20 to 31 of stretch 1 are full");
+		assert_eq!(FullRevealBlocks::<Test>::get(2), 4);
+	});
+}
+
+#[test]
+fn a_booking_passes_a_full_stretch_in_one_read_and_stops_reading_at_its_bound() {
+	run(|| {
+		four_openings_a_block();
+		let stretch = BOOKING_STRETCH as u64;
+		// Fill every block of stretches 2 to 41 (blocks 32 to 671).
+		for block in 2 * stretch..42 * stretch {
+			RevealsBooked::<Test>::insert(block, 4);
+		}
+		for index in 2..42 {
+			FullRevealBlocks::<Test>::insert(index, BOOKING_STRETCH);
+		}
+		// A window sealing at the start of stretch 2 passes 40 stretches, a read each, and
+		// books block 672.
+		assert_eq!(Training::book_vote_window(29, 3), (32, 674));
+		assert_eq!(RevealsBooked::<Test>::get(672), 4);
+		// One sealing inside stretch 2 reads its blocks to the stretch's end (15 reads), then
+		// a stretch a read. At `BOOKING_READS` (48) it stands at block 36 × 16 = 576 and books
+		// its openings there beside those booked before rather than read on.
+		assert_eq!(Training::book_vote_window(30, 3), (33, 36 * stretch + 2));
+		assert_eq!(RevealsBooked::<Test>::get(36 * stretch), 8);
+	});
+}
+
+#[test]
+fn the_hook_drops_a_stretchs_count_at_its_last_block() {
+	run(|| {
+		FullRevealBlocks::<Test>::insert(0, 3);
+		FullRevealBlocks::<Test>::insert(1, 3);
+		run_to_block(BOOKING_STRETCH as u64 - 2);
+		assert!(FullRevealBlocks::<Test>::contains_key(0));
+		run_to_block(BOOKING_STRETCH as u64 - 1);
+		assert!(!FullRevealBlocks::<Test>::contains_key(0));
+		assert!(FullRevealBlocks::<Test>::contains_key(1));
 	});
 }
 

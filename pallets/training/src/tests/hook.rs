@@ -26,7 +26,7 @@ fn one_conclusion_charged(id: BountyId) -> Weight {
 		spec.shards_per_round,
 		spec.replication,
 	));
-	let dropped = <Test as frame_system::Config>::DbWeight::get().writes(1);
+	let dropped = Training::dropping_weight();
 	pass.saturating_add(Training::conclusion_weight()).saturating_add(dropped)
 }
 
@@ -71,7 +71,7 @@ fn a_wake_up_that_draws_no_round_is_not_charged_a_draw() {
 		assert_ne!(aggregator_of(id, 0), missed);
 		let spec = bounty(id).spec;
 		let shards = crate::weights::weighed_shards(spec.shards_per_round, spec.replication);
-		let dropped = <Test as frame_system::Config>::DbWeight::get().writes(1);
+		let dropped = Training::dropping_weight();
 		assert_eq!(used, Training::transition_weight(shards).saturating_mul(2) + dropped);
 		assert!(used.ref_time() < DrawWeight::get().ref_time());
 	});
