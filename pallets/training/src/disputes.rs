@@ -167,21 +167,25 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// [`Self::vote_window`], its seals' openings booked in [`RevealsBooked`]: one for each
-	/// active validator, from the block sealing ends on, into the first blocks that have room
-	/// left of the [`Self::openings_per_block`] each is counted on for, whatever window booked
-	/// the rest. The dispute's deadline comes `VoteRevealBlocks` after the last block its
-	/// openings were booked into (an opening may be late by as many blocks less one), or at
-	/// the window's own deadline when that is later.
+	/// active validator, from the block sealing ends on, into the first block with room for
+	/// them all of the [`Self::openings_per_block`] each is counted on for, whatever windows
+	/// booked the rest (a window with more seals than a block holds takes as many blocks as
+	/// it needs, a block's worth in each). The dispute's deadline comes `VoteRevealBlocks`
+	/// after the last block its openings were booked into (an opening may be late by as many
+	/// blocks less one), or at the window's own deadline when that is later.
 	///
 	/// Windows that close together (a cartel can end every game of a round in one block, and
 	/// of many bounties in consecutive blocks) would otherwise ask for more openings than
 	/// their blocks hold: the seals left shut would be penalized and the disputes left
-	/// unresolved, the liars unslashed. A booking passes full blocks one read each, and a
-	/// stretch of [`BOOKING_STRETCH`] full blocks in one read ([`FullRevealBlocks`]); after
-	/// [`BOOKING_READS`] reads it books the rest where it stands. That reaches a few hundred
-	/// blocks ahead, more than every dispute the runtime's limits allow at once can fill
-	/// (`MaxActiveBounties` × (`MaxShardsPerRound` + 1) windows of `MAX_VOTERS` openings:
-	/// 16 × 33 × 32 = 16,896 for Cohort's runtime, 206 blocks of 82).
+	/// unresolved, the liars unslashed. Whole windows to a block keep what one booking writes
+	/// to one block (Cohort's runtime, 81 a block, takes two windows of 32 seals), at the
+	/// price of the room too small for another window. A booking passes a block without room
+	/// in one read, and a stretch of [`BOOKING_STRETCH`] such blocks in one read
+	/// ([`FullRevealBlocks`]); after [`BOOKING_READS`] reads it books the rest where it
+	/// stands, and its deadline counts every opening booked there. That search reaches about
+	/// 500 blocks ahead, where every dispute the runtime's limits allow open at once fills
+	/// about 264 (`MaxActiveBounties` × (`MaxShardsPerRound` + 1) windows of 32 seals, two
+	/// to a block); bookings of disputes that ended early stay until their block comes.
 	pub(crate) fn book_vote_window(
 		now: BlockNumberFor<T>,
 		blocks: u32,
@@ -192,11 +196,14 @@ impl<T: Config> Pallet<T> {
 		};
 		let stretch_len: BlockNumberFor<T> = BOOKING_STRETCH.into();
 		let mut left = T::Voters::count().min(MAX_VOTERS);
+		// The openings that go into one block together.
+		let chunk = left.min(per_block);
 		let (mut block, mut last, mut reads) = (sealing_ends, sealing_ends, 0u32);
 		while left > 0 {
 			let searching = reads < BOOKING_READS;
 			let stretch = block / stretch_len;
-			if searching && (block % stretch_len).is_zero() {
+			// A stretch is read only where the block read after it stays within the search.
+			if (block % stretch_len).is_zero() && reads.saturating_add(2) <= BOOKING_READS {
 				reads = reads.saturating_add(1);
 				if FullRevealBlocks::<T>::get(stretch) >= BOOKING_STRETCH {
 					block = block.saturating_add(stretch_len);
@@ -205,18 +212,25 @@ impl<T: Config> Pallet<T> {
 			}
 			reads = reads.saturating_add(1);
 			let booked = RevealsBooked::<T>::get(block);
-			let room = per_block.saturating_sub(booked);
-			if searching && room == 0 {
+			let take = if searching { left.min(chunk) } else { left };
+			if searching && booked.saturating_add(take) > per_block {
 				block = after::<T>(block, 1);
 				continue;
 			}
-			let take = if searching { left.min(room) } else { left };
-			RevealsBooked::<T>::insert(block, booked.saturating_add(take));
-			if room > 0 && take >= room {
+			let now_booked = booked.saturating_add(take);
+			RevealsBooked::<T>::insert(block, now_booked);
+			// The block had room for a window and has no more: it counts as full. (A set that
+			// shrinks may count a block twice: its stretch is then passed early, booked later
+			// than it could be, never in a block without room.)
+			if booked.saturating_add(chunk) <= per_block
+				&& now_booked.saturating_add(chunk) > per_block
+			{
 				FullRevealBlocks::<T>::mutate(stretch, |full| *full = full.saturating_add(1));
 			}
 			left = left.saturating_sub(take);
-			last = block;
+			// Where it stands, the openings booked there take as many blocks as they fill.
+			let blocks_taken = if searching { 1 } else { now_booked.div_ceil(per_block) };
+			last = after::<T>(block, blocks_taken.saturating_sub(1));
 			block = after::<T>(block, 1);
 		}
 		(sealing_ends, deadline.max(after::<T>(last, T::VoteRevealBlocks::get())))
@@ -224,13 +238,11 @@ impl<T: Config> Pallet<T> {
 
 	/// What booking a vote window costs at most (see [`Self::book_vote_window`]): the active
 	/// set's size read, [`BOOKING_READS`] bookings read searching and one more where it
-	/// stands; for each block its openings go into, that block's bookings written and its
-	/// stretch's count read and written.
+	/// stands; for each block its openings go into (one, unless a block holds fewer than
+	/// `MAX_VOTERS`), that block's bookings written and its stretch's count read and written.
 	pub(crate) fn booking_weight() -> Weight {
 		let filled = u64::from(
-			Self::openings_per_block()
-				.map_or(1, |per_block| MAX_VOTERS.div_ceil(per_block).saturating_add(1))
-				.min(BOOKING_READS.saturating_add(1)),
+			Self::openings_per_block().map_or(1, |per_block| MAX_VOTERS.div_ceil(per_block)),
 		);
 		T::DbWeight::get().reads_writes(
 			u64::from(BOOKING_READS).saturating_add(2).saturating_add(filled),
@@ -254,6 +266,13 @@ impl<T: Config> Pallet<T> {
 		T::DbWeight::get().writes(2)
 	}
 
+	/// What opening a seal (`reveal_vote`) weighs: its benchmark, taken at round 0, and the
+	/// round before the dispute's, which `Progress::open` reads from round 1 on to find
+	/// whether the dispute is about a reviewed checkpoint.
+	pub(crate) fn opening_weight() -> Weight {
+		T::WeightInfo::reveal_vote().saturating_add(T::DbWeight::get().reads(1))
+	}
+
 	/// How many seals a block is counted on to open: half the share of a block the hook's
 	/// budget leaves (normal extrinsics' share, `frame_system`'s `BlockWeights`) over what an
 	/// opening is charged. Half, because a settling pass may be charged beyond the hook's
@@ -266,7 +285,7 @@ impl<T: Config> Pallet<T> {
 	fn openings_per_block() -> Option<u32> {
 		let weights = <T as frame_system::Config>::BlockWeights::get();
 		let share = weights.get(DispatchClass::Normal).max_total.unwrap_or(weights.max_block);
-		let per_block = (share / 2).checked_div_per_component(&T::WeightInfo::reveal_vote())?;
+		let per_block = (share / 2).checked_div_per_component(&Self::opening_weight())?;
 		Some(u32::try_from(per_block).unwrap_or(u32::MAX).max(1))
 	}
 

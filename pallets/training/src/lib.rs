@@ -1106,7 +1106,7 @@ pub mod pallet {
 		/// by more than 2/3 of the active stake settles it, the voters on its side share the
 		/// verifier reward in proportion to their stake, and each voter against it (or whose
 		/// seal stays shut) loses [`Config::WrongVoteSlash`] of its stake. No opening counts or
-		/// settles anything itself, so each weighs the same (at most five reads and five
+		/// settles anything itself, so each weighs the same (at most six reads and five
 		/// writes: the last one moves its bounty's wake-up), and a block holds as many as that
 		/// allows.
 		///
@@ -1114,7 +1114,7 @@ pub mod pallet {
 		/// `SealingOpen`, `NotSealed`, `AlreadyVoted`, `UnknownRoot` or `VoteSealMismatch`.
 		/// Emits [`Event::Voted`].
 		#[pallet::call_index(11)]
-		#[pallet::weight((T::WeightInfo::reveal_vote(), DispatchClass::Operational))]
+		#[pallet::weight((Pallet::<T>::opening_weight(), DispatchClass::Operational))]
 		pub fn reveal_vote(
 			origin: OriginFor<T>,
 			dispute: DisputeId,

@@ -101,7 +101,11 @@ impl Verifier {
 		let me = self.cx.account();
 		// What lands in the next block is checked against the next block's number.
 		let next = at.number + 1;
-		for dispute in at.disputes(None).await? {
+		// Earliest deadline first: the pool takes one account's transactions in the order of
+		// their nonces, so the seals due soonest are opened (and sealed) first.
+		let mut disputes = at.disputes(None).await?;
+		disputes.sort_by_key(|dispute| dispute.dispute.deadline);
+		for dispute in disputes {
 			let id = dispute.id;
 			let d = &dispute.dispute;
 			// A game still being played is not voted on yet (the chain refuses the seal).

@@ -91,7 +91,9 @@ fn four_openings_a_block() {
 	let weights: frame_system::limits::BlockWeights =
 		<<Test as frame_system::Config>::BlockWeights as Get<_>>::get();
 	let room: Weight = weights.get(DispatchClass::Normal).max_total.unwrap();
-	OpeningWeight::set(Weight::from_parts(room.ref_time() / 8, 0));
+	let read = <Test as frame_system::Config>::DbWeight::get().reads(1);
+	OpeningWeight::set(Weight::from_parts(room.ref_time() / 8, 0) - read);
+	assert_eq!(Training::opening_weight(), Weight::from_parts(room.ref_time() / 8, 0));
 }
 
 #[test]
@@ -161,10 +163,42 @@ fn a_booking_passes_a_full_stretch_in_one_read_and_stops_reading_at_its_bound() 
 		assert_eq!(Training::book_vote_window(29, 3), (32, 674));
 		assert_eq!(RevealsBooked::<Test>::get(672), 4);
 		// One sealing inside stretch 2 reads its blocks to the stretch's end (15 reads), then
-		// a stretch a read. At `BOOKING_READS` (48) it stands at block 36 × 16 = 576 and books
-		// its openings there beside those booked before rather than read on.
-		assert_eq!(Training::book_vote_window(30, 3), (33, 36 * stretch + 2));
-		assert_eq!(RevealsBooked::<Test>::get(36 * stretch), 8);
+		// a stretch a read while a block read still fits in `BOOKING_READS` (48): 32 of
+		// them, to block 560, and that block. It books the rest at block 561, beside the
+		// openings booked there before, and its deadline counts them all: two blocks' worth.
+		assert_eq!(Training::book_vote_window(30, 3), (33, 564));
+		assert_eq!(RevealsBooked::<Test>::get(561), 8);
+	});
+}
+
+#[test]
+fn a_window_goes_whole_into_one_block_and_a_larger_one_a_block_at_a_time() {
+	run(|| {
+		four_openings_a_block();
+		// Two validators: two windows to a block.
+		Stakes::mutate(|stakes| stakes.retain(|voter, _| *voter < 102));
+		assert_eq!(Training::book_vote_window(10, 3), (13, 15));
+		assert_eq!(FullRevealBlocks::<Test>::get(0), 0);
+		assert_eq!(Training::book_vote_window(10, 3), (13, 15));
+		assert_eq!(FullRevealBlocks::<Test>::get(0), 1);
+		// Three: a block with room for two more seals is passed whole.
+		Stakes::mutate(|stakes| {
+			stakes.insert(102, 1);
+		});
+		assert_eq!(Training::book_vote_window(11, 3), (14, 16));
+		assert_eq!(RevealsBooked::<Test>::get(14), 3);
+		assert_eq!(Training::book_vote_window(11, 3), (14, 17));
+		assert_eq!(RevealsBooked::<Test>::get(14), 3, "one seal's room is too small");
+		// Six, more than a block's 4: a block's worth goes into each of two blocks.
+		Stakes::mutate(|stakes| {
+			for voter in 103..106 {
+				stakes.insert(voter, 1);
+			}
+		});
+		assert_eq!(Training::book_vote_window(12, 3), (15, 19));
+		assert_eq!(RevealsBooked::<Test>::get(15), 3);
+		assert_eq!(RevealsBooked::<Test>::get(16), 4);
+		assert_eq!(RevealsBooked::<Test>::get(17), 2);
 	});
 }
 
