@@ -9,7 +9,7 @@
 use crate::{
 	aggregate::{aggregate, AggregateError},
 	delta::{Delta, DeltaError},
-	trainer::{self, Dataset, ModelConfig, ShardRef, TrainError, Trained},
+	trainer::{self, Dataset, ModelConfig, ShardRef, ShardRun, TrainError, Trained},
 };
 use cohort_primitives::{Architecture, BountyId, BountySpec, RoundIndex, ShardIndex, H256};
 use sp_arithmetic::Perbill;
@@ -223,20 +223,27 @@ impl Job {
 		stop: &AtomicBool,
 	) -> Result<Trained, JobError> {
 		let checkpoint = self.checkpoint(checkpoint)?;
-		let shard = self.shard_ref(task);
+		let settings = self.settings();
 		let on_step = |_, _| match stop.load(Ordering::Relaxed) {
 			true => ControlFlow::Break(()),
 			false => ControlFlow::Continue(()),
 		};
-		Ok(trainer::train_shard_observed(
-			&self.config,
-			&self.settings(),
-			&checkpoint,
-			dataset,
-			shard,
-			backend,
-			on_step,
-		)?)
+		let run = self.shard_run(&settings, &checkpoint, dataset, task, backend);
+		Ok(run.train_observed(on_step)?)
+	}
+
+	/// `task`'s training from `checkpoint` on `dataset` with `settings` (this job's), on
+	/// `backend`.
+	fn shard_run<'a>(
+		&'a self,
+		settings: &'a trainer::Settings,
+		checkpoint: &'a Delta,
+		dataset: &'a Dataset,
+		task: ShardTask,
+		backend: &'a trainer::Backend,
+	) -> ShardRun<'a> {
+		let shard = self.shard_ref(task);
+		ShardRun { config: &self.config, settings, checkpoint, dataset, shard, backend }
 	}
 
 	/// Where `task`'s batches come from.
@@ -261,18 +268,9 @@ impl Job {
 		backend: &trainer::Backend,
 	) -> Result<Vec<Delta>, JobError> {
 		let checkpoint = self.checkpoint(checkpoint)?;
-		let shard = self.shard_ref(task);
 		let settings = self.settings();
-		let config = &self.config;
-		Ok(trainer::states_after(
-			config,
-			&settings,
-			&checkpoint,
-			dataset,
-			shard,
-			steps_taken,
-			backend,
-		)?)
+		let run = self.shard_run(&settings, &checkpoint, dataset, task, backend);
+		Ok(run.states_after(steps_taken)?)
 	}
 
 	/// The state after step `steps_taken + 1` of `task`, from `state` (the state after

@@ -9,7 +9,8 @@ use cohort_worker::{
 	datasets, merkle,
 	roles::verifier::{relative_l2, TOLERANCE},
 	trainer::{
-		self, Backend, CharConfig, Dataset, MlpConfig, ModelConfig, Settings, ShardRef, Trained,
+		self, Backend, CharConfig, Dataset, MlpConfig, ModelConfig, Settings, ShardRef, ShardRun,
+		Trained,
 	},
 };
 
@@ -37,7 +38,9 @@ fn train_steps(config: &ModelConfig, dataset: &Dataset, backend: &Backend, steps
 	let settings =
 		Settings { steps, batch_size: 16, optimizer: Optimizer::AdamW, learning_rate: 3e-3 };
 	let h0 = config.init(b"cuda-test");
-	trainer::train_shard(config, &settings, &h0, dataset, SHARD, backend).unwrap()
+	ShardRun { config, settings: &settings, checkpoint: &h0, dataset, shard: SHARD, backend }
+		.train()
+		.unwrap()
 }
 
 fn root(trained: &Trained) -> cohort_primitives::H256 {

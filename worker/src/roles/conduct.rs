@@ -1,9 +1,10 @@
 //! How a worker conducts itself at the points of its loop where it could cheat: which inputs
 //! it trains from, which delta it commits, how it commits, whether it reveals, what it
-//! serves, and which checkpoint it proposes as a round's aggregator. Each default is the honest behaviour, so the worker loop has one path and
-//! [`Honest`] is nothing but the defaults. The end-to-end tests' Byzantine workers (the
-//! `adversary` module, built only with the `adversary` feature) override them; a
-//! [`Context`] holds one conduct and every hook is asked there.
+//! serves, and which checkpoint it proposes as a round's aggregator. Each default is the
+//! honest behaviour, so the worker loop has one path and [`Honest`] is nothing but the
+//! defaults. The end-to-end tests' Byzantine workers (the `adversary` module, built only with
+//! the `adversary` feature) override them; a [`Context`] holds one conduct and every hook is
+//! asked there.
 
 use super::{Context, DutyError};
 use crate::{

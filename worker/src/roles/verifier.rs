@@ -322,7 +322,7 @@ pub fn relative_l2(a: &Delta, b: &Delta) -> f64 {
 mod tests {
 	use super::{relative_l2, TOLERANCE};
 	use crate::trainer::{
-		train_shard, Backend, CharConfig, Dataset, ModelConfig, Settings, ShardRef, Trained,
+		Backend, CharConfig, Dataset, ModelConfig, Settings, ShardRef, ShardRun, Trained,
 	};
 	use cohort_primitives::Optimizer;
 
@@ -345,7 +345,16 @@ mod tests {
 		};
 		let shard = ShardRef { bounty: 1, round: 1, shard: 0, dataset_shard: 0, dataset_shards: 4 };
 		let train = |checkpoint, shard| -> Trained {
-			train_shard(&config, &settings, checkpoint, &dataset, shard, &Backend::cpu()).unwrap()
+			ShardRun {
+				config: &config,
+				settings: &settings,
+				checkpoint,
+				dataset: &dataset,
+				shard,
+				backend: &Backend::cpu(),
+			}
+			.train()
+			.unwrap()
 		};
 		let h0 = config.init(b"h0");
 		let first = train(&h0, ShardRef { round: 0, ..shard });

@@ -89,7 +89,7 @@ fn pick(probabilities: &[f32], u: f32) -> u8 {
 mod tests {
 	use super::*;
 	use crate::trainer::{
-		train_shard, CharConfig, MlpConfig, Settings, ShardRef, SyntheticSpec, TrainError,
+		CharConfig, MlpConfig, Settings, ShardRef, ShardRun, SyntheticSpec, TrainError,
 	};
 	use cohort_primitives::Optimizer;
 
@@ -114,14 +114,15 @@ mod tests {
 			learning_rate: 1e-2,
 		};
 		let h0 = char_model().init(b"h0");
-		let trained = train_shard(
-			&char_model(),
-			&settings,
-			&h0,
-			&text(),
-			SHARD,
-			&crate::trainer::Backend::cpu(),
-		)
+		let trained = ShardRun {
+			config: &char_model(),
+			settings: &settings,
+			checkpoint: &h0,
+			dataset: &text(),
+			shard: SHARD,
+			backend: &crate::trainer::Backend::cpu(),
+		}
+		.train()
 		.unwrap();
 		let values: Vec<f32> =
 			trained.delta.values().zip(h0.values()).map(|(d, h)| h + d).collect();

@@ -98,97 +98,94 @@ pub enum TrainError {
 	Candle(#[from] candle_core::Error),
 }
 
-/// Train `shard` from `checkpoint` with `config` and `settings` on `dataset`, on `backend`.
-pub fn train_shard(
-	config: &ModelConfig,
-	settings: &Settings,
-	checkpoint: &Delta,
-	dataset: &Dataset,
-	shard: ShardRef,
-	backend: &Backend,
-) -> Result<Trained, TrainError> {
-	let go_on = |_, _| ControlFlow::Continue(());
-	train_shard_observed(config, settings, checkpoint, dataset, shard, backend, go_on)
+/// One shard's training and everything its bytes depend on: the model, how it trains, the
+/// checkpoint it starts from, the dataset and the shard of it, and the device. A worker trains
+/// it, a verifier retrains it, a side of a bisection retrains it up to a step.
+#[derive(Clone, Copy)]
+pub struct ShardRun<'a> {
+	/// The model.
+	pub config: &'a ModelConfig,
+	/// Steps, batch size and optimizer.
+	pub settings: &'a Settings,
+	/// The checkpoint it starts from (`H_k`).
+	pub checkpoint: &'a Delta,
+	/// The bounty's dataset.
+	pub dataset: &'a Dataset,
+	/// Which shard: seeds the batch order.
+	pub shard: ShardRef,
+	/// The device.
+	pub backend: &'a Backend,
 }
 
-/// [`train_shard`], calling `on_step(step, loss)` after each step (for progress bars, or to
-/// stop: training ends with [`TrainError::Stopped`] when it breaks).
-pub fn train_shard_observed(
-	config: &ModelConfig,
-	settings: &Settings,
-	checkpoint: &Delta,
-	dataset: &Dataset,
-	shard: ShardRef,
-	backend: &Backend,
-	mut on_step: impl FnMut(u32, f32) -> ControlFlow<()>,
-) -> Result<Trained, TrainError> {
-	if !config.fits(checkpoint) {
-		return Err(TrainError::CheckpointMismatch);
+impl<'a> ShardRun<'a> {
+	/// Train the shard.
+	pub fn train(&self) -> Result<Trained, TrainError> {
+		self.train_observed(|_, _| ControlFlow::Continue(()))
 	}
-	let mut live = Live::fresh(checkpoint, settings, backend.device())?;
-	let mut steps = Steps::new(config, settings, dataset, shard, backend)?;
-	let mut losses = Vec::with_capacity(settings.steps as usize);
-	let mut trajectory = Vec::with_capacity(settings.steps as usize + 1);
-	trajectory.push(state::hash(&live.snapshot()?));
-	for step in 0..settings.steps {
-		let loss = steps.take(&mut live)?;
-		losses.push(loss);
+
+	/// [`Self::train`], calling `on_step(step, loss)` after each step (for progress bars, or
+	/// to stop: training ends with [`TrainError::Stopped`] when it breaks).
+	pub fn train_observed(
+		&self,
+		mut on_step: impl FnMut(u32, f32) -> ControlFlow<()>,
+	) -> Result<Trained, TrainError> {
+		let (settings, checkpoint) = (self.settings, self.checkpoint);
+		if !self.config.fits(checkpoint) {
+			return Err(TrainError::CheckpointMismatch);
+		}
+		let mut live = Live::fresh(checkpoint, settings, self.backend.device())?;
+		let mut steps = self.steps()?;
+		let mut losses = Vec::with_capacity(settings.steps as usize);
+		let mut trajectory = Vec::with_capacity(settings.steps as usize + 1);
 		trajectory.push(state::hash(&live.snapshot()?));
-		if on_step(step, loss).is_break() {
-			return Err(TrainError::Stopped { after: step + 1 });
+		for step in 0..settings.steps {
+			let loss = steps.take(&mut live)?;
+			losses.push(loss);
+			trajectory.push(state::hash(&live.snapshot()?));
+			if on_step(step, loss).is_break() {
+				return Err(TrainError::Stopped { after: step + 1 });
+			}
 		}
+		let delta = difference(&live.params.to_checkpoint()?, checkpoint);
+		Ok(Trained { delta, losses, trajectory })
 	}
-	let delta = difference(&live.params.to_checkpoint()?, checkpoint);
-	Ok(Trained { delta, losses, trajectory })
-}
 
-/// The state after `steps_taken` steps of `shard` from `checkpoint`, retrained: what a worker
-/// shows when a bisection asks for a step's state it did not keep.
-pub fn state_after(
-	config: &ModelConfig,
-	settings: &Settings,
-	checkpoint: &Delta,
-	dataset: &Dataset,
-	shard: ShardRef,
-	steps_taken: u32,
-	backend: &Backend,
-) -> Result<Delta, TrainError> {
-	let mut states =
-		states_after(config, settings, checkpoint, dataset, shard, &[steps_taken], backend)?;
-	Ok(states.pop().expect("one state per step count asked for"))
-}
+	/// The state after `steps_taken` steps, retrained: what a worker shows when a bisection
+	/// asks for a step's state it did not keep.
+	pub fn state_after(&self, steps_taken: u32) -> Result<Delta, TrainError> {
+		let mut states = self.states_after(&[steps_taken])?;
+		Ok(states.pop().expect("one state per step count asked for"))
+	}
 
-/// The states after each of `steps_taken` (in increasing order) steps of `shard` from
-/// `checkpoint`, retrained in one pass: a bisection's agreed state and the state a side claims
-/// one step later cost one retraining, not two.
-pub fn states_after(
-	config: &ModelConfig,
-	settings: &Settings,
-	checkpoint: &Delta,
-	dataset: &Dataset,
-	shard: ShardRef,
-	steps_taken: &[u32],
-	backend: &Backend,
-) -> Result<Vec<Delta>, TrainError> {
-	if !config.fits(checkpoint) {
-		return Err(TrainError::CheckpointMismatch);
-	}
-	let ordered = steps_taken.windows(2).all(|pair| pair[0] <= pair[1]);
-	if !ordered || steps_taken.iter().any(|&taken| taken > settings.steps) {
-		return Err(TrainError::StateMismatch);
-	}
-	let mut live = Live::fresh(checkpoint, settings, backend.device())?;
-	let mut steps = Steps::new(config, settings, dataset, shard, backend)?;
-	let mut states = Vec::with_capacity(steps_taken.len());
-	let mut taken = 0;
-	for &wanted in steps_taken {
-		while taken < wanted {
-			steps.take(&mut live)?;
-			taken += 1;
+	/// The states after each of `steps_taken` (in increasing order) steps, retrained in one
+	/// pass: a bisection's agreed state and the state a side claims one step later cost one
+	/// retraining, not two.
+	pub fn states_after(&self, steps_taken: &[u32]) -> Result<Vec<Delta>, TrainError> {
+		if !self.config.fits(self.checkpoint) {
+			return Err(TrainError::CheckpointMismatch);
 		}
-		states.push(live.snapshot()?);
+		let ordered = steps_taken.windows(2).all(|pair| pair[0] <= pair[1]);
+		if !ordered || steps_taken.iter().any(|&taken| taken > self.settings.steps) {
+			return Err(TrainError::StateMismatch);
+		}
+		let mut live = Live::fresh(self.checkpoint, self.settings, self.backend.device())?;
+		let mut steps = self.steps()?;
+		let mut states = Vec::with_capacity(steps_taken.len());
+		let mut taken = 0;
+		for &wanted in steps_taken {
+			while taken < wanted {
+				steps.take(&mut live)?;
+				taken += 1;
+			}
+			states.push(live.snapshot()?);
+		}
+		Ok(states)
 	}
-	Ok(states)
+
+	/// The shard's steps, batch by batch.
+	fn steps(&self) -> Result<Steps<'a>, TrainError> {
+		Steps::new(self.config, self.settings, self.dataset, self.shard, self.backend)
+	}
 }
 
 /// The delta a training state stands for: its parameters minus `checkpoint`'s, what a shard

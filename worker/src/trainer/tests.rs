@@ -30,6 +30,18 @@ fn settings(steps: u32) -> Settings {
 const SHARD: ShardRef =
 	ShardRef { bounty: 1, round: 0, shard: 1, dataset_shard: 1, dataset_shards: 4 };
 
+static CPU: std::sync::LazyLock<Backend> = std::sync::LazyLock::new(Backend::cpu);
+
+/// The training of [`SHARD`] of `dataset` from `checkpoint` on the CPU.
+fn cpu_run<'a>(
+	config: &'a ModelConfig,
+	settings: &'a Settings,
+	checkpoint: &'a Delta,
+	dataset: &'a Dataset,
+) -> ShardRun<'a> {
+	ShardRun { config, settings, checkpoint, dataset, shard: SHARD, backend: &CPU }
+}
+
 fn root_of(trained: &Trained) -> cohort_primitives::H256 {
 	merkle::root(&trained.delta.to_bytes())
 }
@@ -57,32 +69,15 @@ fn every_parameter_of_both_models_gets_a_gradient() {
 
 #[test]
 fn training_learns() {
-	let trained = train_shard(
-		&mlp(),
-		&settings(60),
-		&mlp().init(b"h0"),
-		&synthetic(),
-		SHARD,
-		&Backend::cpu(),
-	)
-	.unwrap();
+	let trained = cpu_run(&mlp(), &settings(60), &mlp().init(b"h0"), &synthetic()).train().unwrap();
 	let first: f32 = trained.losses[..10].iter().sum::<f32>() / 10.0;
 	let last: f32 = trained.losses[50..].iter().sum::<f32>() / 10.0;
 	assert!(last < 0.7 * first, "loss {first} -> {last}");
 	let sgd = Settings { optimizer: Optimizer::Sgd, learning_rate: 0.05, ..settings(60) };
-	let trained =
-		train_shard(&mlp(), &sgd, &mlp().init(b"h0"), &synthetic(), SHARD, &Backend::cpu())
-			.unwrap();
+	let trained = cpu_run(&mlp(), &sgd, &mlp().init(b"h0"), &synthetic()).train().unwrap();
 	assert!(trained.losses[59] < trained.losses[0], "SGD: {:?}", trained.losses);
-	let trained = train_shard(
-		&char_model(),
-		&settings(30),
-		&char_model().init(b"h0"),
-		&text(),
-		SHARD,
-		&Backend::cpu(),
-	)
-	.unwrap();
+	let trained =
+		cpu_run(&char_model(), &settings(30), &char_model().init(b"h0"), &text()).train().unwrap();
 	assert!(trained.losses[29] < trained.losses[0] - 1.0, "{:?}", trained.losses);
 }
 
@@ -92,9 +87,7 @@ fn the_same_shard_gives_the_same_bytes_on_one_thread_or_two() {
 		let h0 = config.init(b"h0");
 		let run = |threads: usize| {
 			let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
-			pool.install(|| {
-				train_shard(&config, &settings(5), &h0, &data, SHARD, &Backend::cpu()).unwrap()
-			})
+			pool.install(|| cpu_run(&config, &settings(5), &h0, &data).train().unwrap())
 		};
 		let first = run(2);
 		let once = root_of(&first);
@@ -103,14 +96,11 @@ fn the_same_shard_gives_the_same_bytes_on_one_thread_or_two() {
 		assert_eq!(root_of(&single), once, "one thread differs from two");
 		assert_eq!(single.trajectory, first.trajectory, "the trajectories differ");
 		// A different shard is different work.
-		let other = train_shard(
-			&config,
-			&settings(5),
-			&h0,
-			&data,
-			ShardRef { shard: 2, ..SHARD },
-			&Backend::cpu(),
-		)
+		let other = ShardRun {
+			shard: ShardRef { shard: 2, ..SHARD },
+			..cpu_run(&config, &settings(5), &h0, &data)
+		}
+		.train()
 		.unwrap();
 		assert_ne!(root_of(&other), once);
 	}
@@ -124,37 +114,20 @@ fn initial_checkpoints_are_seeded() {
 
 #[test]
 fn bad_inputs_are_refused_clearly() {
-	let wrong = train_shard(
-		&char_model(),
-		&settings(1),
-		&mlp().init(b"h0"),
-		&text(),
-		SHARD,
-		&Backend::cpu(),
-	);
+	let wrong = cpu_run(&char_model(), &settings(1), &mlp().init(b"h0"), &text()).train();
 	assert!(matches!(wrong, Err(TrainError::CheckpointMismatch)));
 	let beyond = ShardRef { dataset_shard: 4, ..SHARD };
-	let missing = train_shard(
-		&mlp(),
-		&settings(1),
-		&mlp().init(b"h0"),
-		&synthetic(),
-		beyond,
-		&Backend::cpu(),
-	);
+	let missing = ShardRun {
+		shard: beyond,
+		..cpu_run(&mlp(), &settings(1), &mlp().init(b"h0"), &synthetic())
+	}
+	.train();
 	assert!(matches!(
 		missing,
 		Err(TrainError::Data(DataError::NoSuchShard { shard: 4, shards: 4 }))
 	));
 	let tiny = Dataset::Text(b"too short".to_vec());
-	let short = train_shard(
-		&char_model(),
-		&settings(1),
-		&char_model().init(b"h0"),
-		&tiny,
-		SHARD,
-		&Backend::cpu(),
-	);
+	let short = cpu_run(&char_model(), &settings(1), &char_model().init(b"h0"), &tiny).train();
 	assert!(matches!(short, Err(TrainError::Data(DataError::ShardTooShort { .. }))));
 	let unknown = serde_json::from_str::<ModelConfig>(r#"{"model":"gpt9","layers":96}"#);
 	assert!(unknown.unwrap_err().to_string().contains("unknown variant `gpt9`"));
@@ -172,8 +145,7 @@ fn the_optimizers_give_candle_nn_bytes() {
 	for (optimizer, learning_rate) in [(Optimizer::AdamW, 3e-3), (Optimizer::Sgd, 0.05)] {
 		let settings = Settings { optimizer, learning_rate, ..settings(6) };
 		let h0 = mlp().init(b"h0");
-		let ours =
-			train_shard(&mlp(), &settings, &h0, &synthetic(), SHARD, &Backend::cpu()).unwrap();
+		let ours = cpu_run(&mlp(), &settings, &h0, &synthetic()).train().unwrap();
 
 		let params = Params::from_checkpoint(&h0, &Device::Cpu).unwrap();
 		let data = synthetic();
@@ -207,20 +179,17 @@ fn one_step_from_any_state_is_that_step_of_the_whole_run() {
 		(char_model(), text(), settings(3)),
 	] {
 		let h0 = config.init(b"h0");
-		let run = train_shard(&config, &settings, &h0, &data, SHARD, &Backend::cpu()).unwrap();
+		let run = cpu_run(&config, &settings, &h0, &data).train().unwrap();
 		assert_eq!(run.trajectory.len(), settings.steps as usize + 1);
 		for i in 0..settings.steps {
-			let before =
-				state_after(&config, &settings, &h0, &data, SHARD, i, &Backend::cpu()).unwrap();
+			let before = cpu_run(&config, &settings, &h0, &data).state_after(i).unwrap();
 			assert_eq!(state::hash(&before), run.trajectory[i as usize], "state after {i} steps");
 			let after =
 				step_from(&config, &settings, &before, i, &data, SHARD, &Backend::cpu()).unwrap();
 			assert_eq!(state::hash(&after), run.trajectory[i as usize + 1], "step {}", i + 1);
 		}
 		// The last state's parameters are the checkpoint plus the delta.
-		let last =
-			state_after(&config, &settings, &h0, &data, SHARD, settings.steps, &Backend::cpu())
-				.unwrap();
+		let last = cpu_run(&config, &settings, &h0, &data).state_after(settings.steps).unwrap();
 		let params = state::params_of(&last).unwrap();
 		let summed: Vec<f32> = h0.values().zip(run.delta.values()).map(|(a, d)| a + d).collect();
 		assert!(params
@@ -234,22 +203,14 @@ fn one_step_from_any_state_is_that_step_of_the_whole_run() {
 fn a_state_that_does_not_fit_is_refused() {
 	let h0 = mlp().init(b"h0");
 	let adam = settings(3);
-	let state = state_after(&mlp(), &adam, &h0, &synthetic(), SHARD, 1, &Backend::cpu()).unwrap();
+	let state = cpu_run(&mlp(), &adam, &h0, &synthetic()).state_after(1).unwrap();
 	let step = |settings: &Settings, state: &Delta, taken| {
 		step_from(&mlp(), settings, state, taken, &synthetic(), SHARD, &Backend::cpu())
 	};
 	// Past the last step, or another model's state.
 	assert!(matches!(step(&adam, &state, 3), Err(TrainError::StateMismatch)));
-	let other = state_after(
-		&char_model(),
-		&adam,
-		&char_model().init(b"h0"),
-		&text(),
-		SHARD,
-		0,
-		&Backend::cpu(),
-	)
-	.unwrap();
+	let other =
+		cpu_run(&char_model(), &adam, &char_model().init(b"h0"), &text()).state_after(0).unwrap();
 	assert!(matches!(step(&adam, &other, 1), Err(TrainError::StateMismatch)));
 	// AdamW's moments missing, or SGD given moments.
 	let params_only: Vec<_> =
@@ -261,7 +222,7 @@ fn a_state_that_does_not_fit_is_refused() {
 	// A checkpoint is not a state: its names carry no part.
 	assert!(matches!(step(&adam, &h0, 1), Err(TrainError::StateMismatch)));
 	assert!(matches!(
-		state_after(&mlp(), &adam, &h0, &synthetic(), SHARD, 4, &Backend::cpu()),
+		cpu_run(&mlp(), &adam, &h0, &synthetic()).state_after(4),
 		Err(TrainError::StateMismatch)
 	));
 }
@@ -272,11 +233,14 @@ fn the_emulated_class_rounds_differently_within_the_step_tolerance() {
 	use crate::roles::{bisection::STEP_TOLERANCE, verifier::relative_l2};
 	let (cpu, emulated) = (Backend::cpu(), Backend::open("emulated").unwrap());
 	let (config, data, settings, h0) = (mlp(), synthetic(), settings(6), mlp().init(b"h0"));
-	let on = |backend| train_shard(&config, &settings, &h0, &data, SHARD, backend).unwrap();
+	let on =
+		|backend| ShardRun { backend, ..cpu_run(&config, &settings, &h0, &data) }.train().unwrap();
 	assert_ne!(root_of(&on(&cpu)), root_of(&on(&emulated)));
 	assert_eq!(root_of(&on(&emulated)), root_of(&on(&emulated)), "deterministic");
 	// One step from one agreed state: what a referee of the other class compares.
-	let state = state_after(&config, &settings, &h0, &data, SHARD, 3, &cpu).unwrap();
+	let state = ShardRun { backend: &cpu, ..cpu_run(&config, &settings, &h0, &data) }
+		.state_after(3)
+		.unwrap();
 	let next = |backend| step_from(&config, &settings, &state, 3, &data, SHARD, backend).unwrap();
 	let (theirs, mine) = (next(&emulated), next(&cpu));
 	assert_ne!(theirs.to_bytes(), mine.to_bytes());
@@ -287,13 +251,7 @@ fn the_emulated_class_rounds_differently_within_the_step_tolerance() {
 #[test]
 fn training_stops_at_the_step_its_observer_breaks_at() {
 	let mut seen = Vec::new();
-	let stopped = train_shard_observed(
-		&mlp(),
-		&settings(5),
-		&mlp().init(b"h0"),
-		&synthetic(),
-		SHARD,
-		&Backend::cpu(),
+	let stopped = cpu_run(&mlp(), &settings(5), &mlp().init(b"h0"), &synthetic()).train_observed(
 		|step, _| {
 			seen.push(step);
 			if step == 1 {

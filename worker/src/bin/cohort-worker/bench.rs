@@ -17,7 +17,7 @@ use cohort_worker::{
 	merkle,
 	p2p::{self, Network},
 	store::Store,
-	trainer::{self, Dataset, ModelConfig, ShardRef},
+	trainer::{self, Dataset, ModelConfig, ShardRef, ShardRun},
 };
 use serde_json::{json, Value};
 use std::{
@@ -113,15 +113,15 @@ fn trajectory_ms(model: &Model, count: u32) -> Result<(f64, usize)> {
 	let settings = model.settings(1);
 	let checkpoint = model.config.init(b"bench");
 	let backend = trainer::Backend::cpu();
-	let state = trainer::state_after(
-		&model.config,
-		&settings,
-		&checkpoint,
-		&model.dataset,
-		SHARD,
-		1,
-		&backend,
-	)?;
+	let state = ShardRun {
+		config: &model.config,
+		settings: &settings,
+		checkpoint: &checkpoint,
+		dataset: &model.dataset,
+		shard: SHARD,
+		backend: &backend,
+	}
+	.state_after(1)?;
 	let mut times = Vec::new();
 	for _ in 0..count {
 		let started = Instant::now();
@@ -140,8 +140,15 @@ fn referee_step_ms(model: &Model, count: u32) -> Result<f64> {
 	let checkpoint = model.config.init(b"bench");
 	let backend = trainer::Backend::cpu();
 	let (config, dataset) = (&model.config, &model.dataset);
-	let state =
-		trainer::state_after(config, &settings, &checkpoint, dataset, SHARD, TAKEN, &backend)?;
+	let state = ShardRun {
+		config,
+		settings: &settings,
+		checkpoint: &checkpoint,
+		dataset,
+		shard: SHARD,
+		backend: &backend,
+	}
+	.state_after(TAKEN)?;
 	let mut times = Vec::new();
 	for _ in 0..count {
 		let started = Instant::now();
@@ -160,22 +167,22 @@ fn candle_step_ms(model: &Model, steps: u32) -> Result<(f64, trainer::Trained, D
 	let mut times = Vec::new();
 	let started = Instant::now();
 	let mut last = Instant::now();
-	let trained = trainer::train_shard_observed(
-		&model.config,
-		&settings,
-		&checkpoint,
-		&model.dataset,
-		SHARD,
-		&trainer::Backend::cpu(),
-		|step, _| {
-			let now = Instant::now();
-			if step >= 2 {
-				times.push(now.duration_since(last).as_secs_f64() * 1000.0);
-			}
-			last = now;
-			ControlFlow::Continue(())
-		},
-	)?;
+	let trained = ShardRun {
+		config: &model.config,
+		settings: &settings,
+		checkpoint: &checkpoint,
+		dataset: &model.dataset,
+		shard: SHARD,
+		backend: &trainer::Backend::cpu(),
+	}
+	.train_observed(|step, _| {
+		let now = Instant::now();
+		if step >= 2 {
+			times.push(now.duration_since(last).as_secs_f64() * 1000.0);
+		}
+		last = now;
+		ControlFlow::Continue(())
+	})?;
 	let total = started.elapsed();
 	Ok((median(times), trained, total))
 }

@@ -14,7 +14,7 @@ use cohort_worker::{
 	chain::Chain,
 	keys::Keys,
 	merkle,
-	trainer::{self, Dataset, ShardRef},
+	trainer::{self, Dataset, ShardRef, ShardRun},
 	trajectory,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -192,19 +192,19 @@ pub fn train(options: &Options, args: TrainArgs) -> Result<()> {
 			.expect("valid template"),
 	);
 	let started = Instant::now();
-	let trained = trainer::train_shard_observed(
-		&config,
-		&train_settings,
-		&checkpoint,
-		&data,
+	let trained = ShardRun {
+		config: &config,
+		settings: &train_settings,
+		checkpoint: &checkpoint,
+		dataset: &data,
 		shard,
-		&backend,
-		|_, loss| {
-			bar.set_message(format!("loss {loss:.4}"));
-			bar.inc(1);
-			ControlFlow::Continue(())
-		},
-	)?;
+		backend: &backend,
+	}
+	.train_observed(|_, loss| {
+		bar.set_message(format!("loss {loss:.4}"));
+		bar.inc(1);
+		ControlFlow::Continue(())
+	})?;
 	bar.finish_and_clear();
 	let seconds = started.elapsed().as_secs_f64();
 	if let Some(out) = &args.out {
