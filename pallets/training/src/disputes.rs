@@ -178,7 +178,7 @@ impl<T: Config> Pallet<T> {
 	/// of many bounties in consecutive blocks) would otherwise ask for more openings than
 	/// their blocks hold: the seals left shut would be penalized and the disputes left
 	/// unresolved, the liars unslashed. Whole windows to a block keep what one booking writes
-	/// to one block (Cohort's runtime, 81 a block, takes two windows of 32 seals), at the
+	/// to one block (Cohort's runtime, 78 a block, takes two windows of 32 seals), at the
 	/// price of the room too small for another window. A booking passes a block without room
 	/// in one read, and a stretch of [`BOOKING_STRETCH`] such blocks in one read
 	/// ([`FullRevealBlocks`]); after [`BOOKING_READS`] reads it books the rest where it

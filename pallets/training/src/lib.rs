@@ -1168,7 +1168,8 @@ pub mod pallet {
 		/// `AlreadyDisputed` (the caller already challenged), `DisputeClosed` or
 		/// `TooManyChallenges`. Emits [`Event::DisputeOpened`] for the first.
 		#[pallet::call_index(7)]
-		// The first challenge books its vote window (`book_vote_window`, after the benchmark).
+		// The first challenge books its vote window: its worst case (`booking_weight`) on top
+		// of the benchmark, which books with nothing booked before.
 		#[pallet::weight((
 			T::WeightInfo::dispute_checkpoint(T::MaxShardsPerRound::get())
 				.saturating_add(Pallet::<T>::booking_weight()),
@@ -1249,8 +1250,8 @@ pub mod pallet {
 		/// `MoveDeadlinePassed`, `NotParty`, `AlreadyMoved` or `InvalidProof`. Emits
 		/// [`Event::BisectionMoved`], and [`Event::BisectionNarrowed`] when the game is over.
 		#[pallet::call_index(10)]
-		// The move that ends the game books the vote window it opens (`book_vote_window`,
-		// after the benchmark).
+		// The move that ends the game books the vote window it opens: its worst case
+		// (`booking_weight`) on top of the benchmark, which books with nothing booked before.
 		#[pallet::weight((
 			T::WeightInfo::bisect().saturating_add(Pallet::<T>::booking_weight()),
 			DispatchClass::Operational

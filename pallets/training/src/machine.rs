@@ -184,7 +184,8 @@ impl<T: Config> Pallet<T> {
 
 	/// The heaviest phase transition of a round of `shards` shards, short of a draw and of
 	/// concluding disputes: the check at its reveal deadline, every replica paid or a dispute
-	/// opened on every shard (each booking its vote window, which the benchmark predates).
+	/// opened on every shard (each booking its vote window: the worst case on top of the
+	/// benchmark, which books with nothing booked before).
 	pub(crate) fn transition_weight(shards: u32) -> Weight {
 		let bookings = Self::booking_weight().saturating_mul(shards.into());
 		T::WeightInfo::check_round(shards)
