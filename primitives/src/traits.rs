@@ -136,8 +136,10 @@ pub trait VoterStake<AccountId, Balance> {
 	/// The summed stake of the active validator set.
 	fn total() -> Balance;
 
-	/// How many validators the active set holds.
-	fn count() -> u32;
+	/// The most validators that may seal a vote on a dispute opened now: the active set's
+	/// size, or the most the next election may seat when that is more (a vote window may
+	/// seal in the next session). Read twice at most.
+	fn most_voters() -> u32;
 
 	/// Take `fraction` of `who`'s stake (to the runtime's slash destination) for a vote against
 	/// a settled verdict; it stays a validator. Returns the amount taken.

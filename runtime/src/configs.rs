@@ -273,8 +273,10 @@ impl cohort_primitives::VoterStake<AccountId, Balance> for SessionValidatorStake
 		Validators::session_total(&Session::validators())
 	}
 
-	fn count() -> u32 {
-		Session::validators().len().try_into().unwrap_or(u32::MAX)
+	fn most_voters() -> u32 {
+		let active = Session::validators().len().try_into().unwrap_or(u32::MAX);
+		// The next session's set is elected from the top `ValidatorCount` candidates.
+		active.max(pallet_validators::ValidatorCount::<Runtime>::get())
 	}
 
 	fn penalize(who: &AccountId, fraction: Perbill) -> Balance {
@@ -363,4 +365,24 @@ impl pallet_training::Config for Runtime {
 	// ones), then its records leave state; its events stay in history.
 	type RetentionBlocks = ConstU32<100_800>;
 	type WeightInfo = crate::weights::pallet_training::WeightInfo<Runtime>;
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+	use cohort_primitives::VoterStake;
+
+	#[test]
+	fn vote_windows_are_booked_for_the_larger_of_this_set_and_the_next_election() {
+		sp_io::TestExternalities::default().execute_with(|| {
+			let set: Vec<AccountId> = (1..=4u8).map(|i| AccountId::from([i; 32])).collect();
+			pallet_session::Validators::<Runtime>::put(set);
+			pallet_validators::ValidatorCount::<Runtime>::put(2);
+			assert_eq!(SessionValidatorStake::most_voters(), 4);
+			// The next election may seat 32: a window that seals in the next session has
+			// their openings to make.
+			pallet_validators::ValidatorCount::<Runtime>::put(32);
+			assert_eq!(SessionValidatorStake::most_voters(), 32);
+		});
+	}
 }

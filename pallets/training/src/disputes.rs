@@ -167,7 +167,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// [`Self::vote_window`], its seals' openings booked in [`RevealsBooked`]: one for each
-	/// active validator, from the block sealing ends on, into the first block with room for
+	/// validator that may seal (`VoterStake::most_voters`: the active set, or the next one
+	/// when it may be larger), from the block sealing ends on, into the first block with room for
 	/// them all of the [`Self::openings_per_block`] each is counted on for, whatever windows
 	/// booked the rest (a window with more seals than a block holds takes as many blocks as
 	/// it needs, a block's worth in each). The dispute's deadline comes `VoteRevealBlocks`
@@ -195,7 +196,7 @@ impl<T: Config> Pallet<T> {
 			return (sealing_ends, deadline);
 		};
 		let stretch_len: BlockNumberFor<T> = BOOKING_STRETCH.into();
-		let mut left = T::Voters::count().min(MAX_VOTERS);
+		let mut left = T::Voters::most_voters().min(MAX_VOTERS);
 		// The openings that go into one block together.
 		let chunk = left.min(per_block);
 		let (mut block, mut last, mut reads) = (sealing_ends, sealing_ends, 0u32);
@@ -236,8 +237,8 @@ impl<T: Config> Pallet<T> {
 		(sealing_ends, deadline.max(after::<T>(last, T::VoteRevealBlocks::get())))
 	}
 
-	/// What booking a vote window costs at most (see [`Self::book_vote_window`]): the active
-	/// set's size read, [`BOOKING_READS`] bookings read searching and one more where it
+	/// What booking a vote window costs at most (see [`Self::book_vote_window`]): the most
+	/// voters read (two reads), [`BOOKING_READS`] bookings read searching and one more where it
 	/// stands; for each block its openings go into (one, unless a block holds fewer than
 	/// `MAX_VOTERS`), that block's bookings written and its stretch's count read and written.
 	pub(crate) fn booking_weight() -> Weight {
@@ -245,7 +246,7 @@ impl<T: Config> Pallet<T> {
 			Self::openings_per_block().map_or(1, |per_block| MAX_VOTERS.div_ceil(per_block)),
 		);
 		T::DbWeight::get().reads_writes(
-			u64::from(BOOKING_READS).saturating_add(2).saturating_add(filled),
+			u64::from(BOOKING_READS).saturating_add(3).saturating_add(filled),
 			filled.saturating_mul(2),
 		)
 	}

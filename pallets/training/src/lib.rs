@@ -431,7 +431,7 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type RetiringRange<T> = StorageValue<_, (u32, u32), ValueQuery>;
 
-	/// The seal openings booked into a block: one for each active validator of every vote
+	/// The seal openings booked into a block: one for each validator that may seal each vote
 	/// window whose booking found room there (see `Pallet::book_vote_window`). Removed when
 	/// that block comes: no window booked later can seal before it.
 	#[pallet::storage]

@@ -158,7 +158,7 @@ impl cohort_primitives::VoterStake<AccountId, u64> for MockVoters {
 	fn total() -> u64 {
 		Stakes::get().values().sum()
 	}
-	fn count() -> u32 {
+	fn most_voters() -> u32 {
 		Stakes::get().len() as u32
 	}
 	fn penalize(who: &AccountId, fraction: Perbill) -> u64 {
