@@ -10,9 +10,11 @@
 //! recompute the one transition from `low` to `high` and vote for the side whose leaf (or, at
 //! the last position, delta root) they get. Any backer of a side moves for it (a game is only
 //! opened where each root's backers revealed one trajectory). A side none of whose backers
-//! moves within [`Config::MoveBlocks`] loses: it is slashed like the loser of a vote, and the
-//! other side's root stands, subject to the winner's audit (a game is only opened between
-//! sides that revealed, so the silent side committed to defend its result).
+//! moves within [`Config::MoveBlocks`] ends the game, and its dispute is settled by recomputing
+//! the whole shard, as if no game had been played (`disputes.rs`, `forfeit_due_games`). A
+//! silent side is not judged by its silence: a worker cut off from the chain for a turn (a
+//! restart, a flooded link) would otherwise lose its bond to a liar that kept moving. The
+//! liar that goes silent gains nothing either: the recomputation votes its root down.
 
 use crate::{
 	draw::Draw,
@@ -22,7 +24,7 @@ use crate::{
 };
 use alloc::vec::Vec;
 use cohort_formats::trajectory;
-use cohort_primitives::{Verdict, H256};
+use cohort_primitives::H256;
 use frame_support::{ensure, pallet_prelude::*, traits::ConstU32, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 
@@ -141,28 +143,19 @@ impl<T: Config> Pallet<T> {
 		Games::<T>::get(dispute).filter(|game| !game.is_over()).map(|game| game.deadline)
 	}
 
-	/// The game of `dispute` if a side let its turn's deadline pass (`now`) without moving,
-	/// with that game's forfeit: the verdict (the side that moved wins; with both silent,
-	/// neither root stands) and the silent sides' backers.
+	/// The backers of the sides of `dispute`'s game that let its turn's deadline pass (`now`)
+	/// without moving, if any did.
 	pub(crate) fn forfeited(
 		dispute: DisputeId,
 		now: BlockNumberFor<T>,
-	) -> Option<(Verdict, Vec<T::AccountId>)> {
+	) -> Option<Vec<T::AccountId>> {
 		let game = Games::<T>::get(dispute)?;
 		if game.is_over() || game.deadline > now {
 			return None;
 		}
-		let silent = game
-			.sides
-			.iter()
-			.filter(|s| s.moved.is_none())
-			.flat_map(|s| s.backers.iter().cloned())
-			.collect();
-		let verdict = match game.sides.iter().find(|s| s.moved.is_some()) {
-			Some(winner) => Verdict::Correct(winner.root),
-			None => Verdict::NoneCorrect,
-		};
-		Some((verdict, silent))
+		let silent =
+			game.sides.iter().filter(|s| s.moved.is_none()).flat_map(|s| s.backers.iter().cloned());
+		Some(silent.collect())
 	}
 
 	/// Whether the winner of `dispute`'s bisection game is audited before it is accepted. A

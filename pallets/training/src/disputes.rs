@@ -131,11 +131,7 @@ impl<T: Config> Pallet<T> {
 			Some(game) => {
 				Self::vote_window(now, vote.saturating_add(Self::game_blocks(game.leaves)))
 			}
-			None => {
-				let queued = (*recomputes).min(T::MaxRecomputeQueue::get());
-				*recomputes = recomputes.saturating_add(1);
-				Self::book_vote_window(now, vote.saturating_add(vote.saturating_mul(queued)))
-			}
+			None => Self::recompute_window(p, now, recomputes),
 		};
 		let subject = DisputeSubject::Shard(shard);
 		let dispute = Self::open_dispute(p, subject, reason, candidates, window);
@@ -149,6 +145,20 @@ impl<T: Config> Pallet<T> {
 			Games::<T>::insert(dispute, game);
 		}
 		state.outcome = ShardOutcome::Disputed(dispute);
+	}
+
+	/// The booked vote window of a whole-shard dispute opened at `now` behind `recomputes`
+	/// others of the round (counted up by one for it): a vote window more for each, up to
+	/// [`Config::MaxRecomputeQueue`] more (see [`Self::open_shard_dispute`]).
+	fn recompute_window(
+		p: &Progress<T>,
+		now: BlockNumberFor<T>,
+		recomputes: &mut u32,
+	) -> (BlockNumberFor<T>, BlockNumberFor<T>) {
+		let vote = p.bounty.spec.deadlines.vote;
+		let queued = (*recomputes).min(T::MaxRecomputeQueue::get());
+		*recomputes = recomputes.saturating_add(1);
+		Self::book_vote_window(now, vote.saturating_add(vote.saturating_mul(queued)))
 	}
 
 	/// The verifier reward a dispute over one shard (or the checkpoint) carries.
@@ -608,13 +618,17 @@ impl<T: Config> Pallet<T> {
 		Shards::<T>::insert(key, state);
 	}
 
-	/// End every game of the round in `p` whose turn's deadline has come with a side that did
-	/// not move: that side loses (see [`Self::forfeited`]). Each forfeit counts against
-	/// `p.conclusions` as one conclusion: it settles no votes (none are taken while a game is
-	/// played), only the slots of at most `MAX_REPLICATION` backers, far less than a
-	/// conclusion's worst case of every validator's seal left shut. Games the hook has no room
-	/// for are forfeited in a later block's hook (their deadline has passed, so the settling
-	/// wakes at once).
+	/// Abandon every game of the round in `p` whose turn's deadline has come with a side that
+	/// did not move: its dispute is settled by recomputing the whole shard instead, in a vote
+	/// window booked behind the round's other whole-shard disputes (see
+	/// [`Self::open_shard_dispute`]), and nobody is judged by the silence itself. Losing by
+	/// silence would let a liar win by keeping its honest partner off the chain for
+	/// `MoveBlocks`; with the shard recomputed, a liar that stops answering is voted down as
+	/// one that plays on would be, and an honest side that was cut off is paid. Each game
+	/// counts against `p.conclusions` as one conclusion (a booking and one pass over the
+	/// round's shards, far less than a conclusion's worst case of every validator's seal left
+	/// shut); games the hook has no room for are abandoned in a later block's hook (their
+	/// deadline has passed, so the settling wakes at once).
 	pub(crate) fn forfeit_due_games(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let disputes: Vec<DisputeId> = (0..p.bounty.spec.shards_per_round)
 			.filter_map(|shard| match Shards::<T>::get((p.id, p.index, shard))?.outcome {
@@ -630,14 +644,22 @@ impl<T: Config> Pallet<T> {
 			if record.status != DisputeStatus::Open {
 				continue;
 			}
-			let Some((verdict, silent)) = Self::forfeited(dispute, now) else { continue };
+			let Some(silent) = Self::forfeited(dispute, now) else { continue };
 			p.conclusions = p.conclusions.saturating_sub(1);
+			// Counted while the game still stands, so that this dispute waits behind the
+			// others only.
+			let mut recomputes = Self::queued_recomputes(p, now);
+			Games::<T>::remove(dispute);
+			(record.sealing_ends, record.deadline) =
+				Self::recompute_window(p, now, &mut recomputes);
+			Disputes::<T>::insert(dispute, &record);
 			for party in silent {
 				Self::deposit_event(Event::BisectionForfeited { dispute, party });
 			}
-			record.status = DisputeStatus::Settled(verdict);
-			Self::settle(p, dispute, &record, verdict);
-			Disputes::<T>::insert(dispute, record);
+			Self::deposit_event(Event::BisectionAbandoned {
+				dispute,
+				vote_deadline: record.deadline,
+			});
 		}
 	}
 

@@ -49,8 +49,10 @@
 //! 5. **Settling.** A dispute over exactly two roots is first narrowed by a bisection game
 //!    between one worker of each (`bisect`, see `bisection.rs`): turn by turn they reveal their
 //!    trajectories' leaves at a midpoint until one step is left that they part at, so that
-//!    validators recompute one inner step, not the shard; a side that stops answering within
-//!    [`Config::MoveBlocks`] loses as if voted down. Then (at once for any other dispute)
+//!    validators recompute one inner step, not the shard; a game in which a side stops
+//!    answering within [`Config::MoveBlocks`] is abandoned, and its dispute settled by
+//!    recomputing the whole shard (an honest worker offline for a turn loses nothing; a liar
+//!    that stops is voted down all the same). Then (at once for any other dispute)
 //!    active validators `vote` a verdict: the correct root, or none, sealed first and opened
 //!    once sealing ends. The next block's hook after every seal opened (or the one at the
 //!    deadline) counts the votes: once more than 2/3 of the active validator stake agrees, the
@@ -677,8 +679,13 @@ pub mod pallet {
 			high: u32,
 			vote_deadline: BlockNumberFor<T>,
 		},
-		/// `party` backs the side of `dispute`'s game that did not move in time, and lost.
+		/// `party` backs a side of `dispute`'s game that did not move in time: the game is
+		/// abandoned (see `BisectionAbandoned`). Silence alone costs no stake.
 		BisectionForfeited { dispute: DisputeId, party: T::AccountId },
+		/// A side of `dispute`'s game let its turn pass: validators recompute the whole shard
+		/// and vote on both roots (sealed, then opened) until `vote_deadline`, the dispute's
+		/// new deadline.
+		BisectionAbandoned { dispute: DisputeId, vote_deadline: BlockNumberFor<T> },
 		/// `round`, which trained from `checkpoint` while that checkpoint was under review, is
 		/// void because the checkpoint did not stand: its `slots` open slots closed unpaid and
 		/// unslashed, and the round starts again from the checkpoint that did.

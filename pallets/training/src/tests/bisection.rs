@@ -1,5 +1,5 @@
 //! Bisection games: two disagreeing replicas narrowed to the one step they part at, moves
-//! refused, and the side that stops answering losing.
+//! refused, and a game a side stops answering abandoned for a vote on the whole shard.
 
 use super::*;
 use frame_support::{assert_noop, BoundedVec};
@@ -97,8 +97,29 @@ fn moves_are_refused_from_outsiders_twice_with_bad_proofs_or_late() {
 	});
 }
 
+/// Run `dispute`'s game to its turn's deadline and check that it was abandoned with
+/// `silent` the sides' backers that did not move: no verdict, nobody slashed, the game gone
+/// and the dispute open to votes on the whole shard.
+fn abandoned(dispute: DisputeId, silent: &[AccountId]) {
+	run_to_block(game(dispute).deadline);
+	let events = training_events();
+	for party in silent {
+		assert!(events.contains(&Event::BisectionForfeited { dispute, party: *party }));
+	}
+	let record = Disputes::<Test>::get(dispute).unwrap();
+	assert_eq!(record.status, DisputeStatus::Open);
+	let vote_deadline = record.deadline;
+	assert!(events.contains(&Event::BisectionAbandoned { dispute, vote_deadline }));
+	assert!(Games::<Test>::get(dispute).is_none());
+	for side in record.candidates {
+		for backer in side.backers {
+			assert_eq!(Workers::held(&backer), WORKER_BOND, "nobody is slashed for silence");
+		}
+	}
+}
+
 #[test]
-fn the_side_that_stops_answering_loses_and_the_other_is_paid() {
+fn a_liar_that_stops_answering_is_voted_down_on_the_whole_shard() {
 	run(|| {
 		let (id, dispute, honest_worker, liar) = disagreement();
 		// The liar answers the first turn, then goes silent.
@@ -106,34 +127,70 @@ fn the_side_that_stops_answering_loses_and_the_other_is_paid() {
 		assert_ok!(honest_move(dispute, 1));
 		assert_ok!(honest_move(dispute, 0));
 		let pot = free(SLASH_POT);
-		run_to_block(game(dispute).deadline);
+		abandoned(dispute, &[liar]);
+		assert_eq!(phase(id), Phase::Settling);
 
-		assert!(training_events().contains(&Event::BisectionForfeited { dispute, party: liar }));
 		let verdict = Verdict::Correct(good(0, 0));
+		vote_for(dispute, &[100, 101, 102], verdict);
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
 		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
 		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
 		assert_eq!(free(SLASH_POT), pot + WORKER_BOND / 10);
 		assert_eq!(open_assignments(liar), 0);
-		// The round does not wait for the rest of the game's time.
 		assert_eq!(phase(id), Phase::Aggregating);
 	});
 }
 
 #[test]
-fn two_silent_sides_both_lose() {
+fn an_honest_side_kept_off_the_chain_for_a_turn_is_paid_and_the_liar_slashed() {
+	run(|| {
+		// The attack: the liar keeps moving while its honest partner cannot reach the chain
+		// for a turn (a restart, a flooded link). Silence used to lose the game, and the liar's
+		// root stood unless audited.
+		let (id, dispute, honest_worker, liar) = disagreement();
+		assert_ok!(honest_move(dispute, 1));
+		abandoned(dispute, &[honest_worker]);
+
+		let verdict = Verdict::Correct(good(0, 0));
+		vote_for(dispute, &[100, 101, 102], verdict);
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
+		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
+		assert_eq!(Workers::held(&honest_worker), WORKER_BOND);
+		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+	});
+}
+
+#[test]
+fn two_silent_sides_are_judged_on_the_recomputed_shard() {
 	run(|| {
 		let (id, dispute, honest_worker, liar) = disagreement();
-		run_to_block(game(dispute).deadline);
-		assert_eq!(
-			Disputes::<Test>::get(dispute).unwrap().status,
-			DisputeStatus::Settled(Verdict::NoneCorrect)
-		);
-		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Rejected);
-		for worker in [honest_worker, liar] {
-			assert_eq!(Workers::held(&worker), WORKER_BOND - WORKER_BOND / 10);
-		}
+		abandoned(dispute, &[honest_worker, liar]);
+		let verdict = Verdict::Correct(good(0, 0));
+		vote_for(dispute, &[100, 101, 102], verdict);
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
+		assert_eq!(Workers::held(&honest_worker), WORKER_BOND);
+		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+	});
+}
+
+#[test]
+fn an_abandoned_game_waits_behind_the_rounds_other_whole_shard_disputes() {
+	run(|| {
+		// Every shard is audited: shard 1's one root is recomputed whole; shard 0's game is
+		// abandoned after, and since a verifier recomputes one shard at a time, its window is
+		// a vote window longer.
+		let id = started(BountySpec { audit_rate: sp_runtime::Perbill::one(), ..spec() });
+		let liar = workers_of(id, 0, 0)[1];
+		train_round(id, 0, lying(liar));
+		let game_dispute = dispute_of(id, 0, 0);
+		let audit = dispute_of(id, 0, 1);
+		let vote = bounty(id).spec.deadlines.vote;
+		abandoned(game_dispute, &[]);
+		let now = System::block_number();
+		let record = Disputes::<Test>::get(game_dispute).unwrap();
+		assert!(Disputes::<Test>::get(audit).unwrap().deadline > now);
+		assert_eq!(record.sealing_ends, now + 2 * vote as u64);
 	});
 }
 
