@@ -62,8 +62,9 @@ impl<T: Config> Pallet<T> {
 			})
 		};
 		let leaves = p.bounty.spec.hyper.inner_steps.saturating_add(1);
-		let audited = Draw::new::<T>((b"cohort/audit-winner", p.id, p.index, shard))
-			.chance(p.bounty.spec.audit_rate);
+		let audited =
+			Draw::audit(p.round.audit_seed, (b"cohort/audit-winner", p.id, p.index, shard))
+				.chance(p.bounty.spec.audit_rate);
 		Some(Bisection {
 			sides: [side(first)?, side(second)?],
 			leaves,

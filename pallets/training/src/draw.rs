@@ -1,7 +1,9 @@
-//! Draws from on-chain randomness: shuffling the eligible workers, audits, aggregators.
+//! Draws from on-chain randomness: shuffling the eligible workers, aggregators; and audits,
+//! from a round's audit seed, which the workers' revealed salts decide (see [`AuditSeed`]).
 
 use crate::Config;
 use codec::Encode;
+use cohort_primitives::H256;
 use frame_support::traits::Randomness;
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{traits::Hash, PerThing, Perbill};
@@ -14,10 +16,16 @@ pub(crate) struct Draw {
 }
 
 impl Draw {
-	/// A stream for `subject` (for example `(b"assign", bounty, round)`).
+	/// A stream for `subject` (for example `(b"assign", bounty, round)`) from the runtime's
+	/// randomness.
 	pub(crate) fn new<T: Config>(subject: impl Encode) -> Self {
 		let (random, _) = T::Randomness::random(&subject.encode());
 		Self { seed: sp_io::hashing::blake2_256(&random.encode()), counter: 0 }
+	}
+
+	/// A stream for `subject` from a round's audit seed (see [`AuditSeed`]).
+	pub(crate) fn audit(seed: H256, subject: impl Encode) -> Self {
+		Self { seed: sp_io::hashing::blake2_256(&(seed, subject).encode()), counter: 0 }
 	}
 
 	fn next_u64(&mut self) -> u64 {
@@ -45,9 +53,45 @@ impl Draw {
 	}
 }
 
+/// A round's audit seed: randomness drawn when the round starts, then each revealed seal's salt
+/// mixed in as its reveal lands. Audits (a shard whose replicas agree, a bisection game's
+/// winner) are drawn from it at the reveal deadline.
+///
+/// The runtime's randomness is the parent block's hash, which the block's author chooses among
+/// many (it picks the block's contents): drawn at the check, it let an author (or a worker
+/// with one) skip the audit of a wrong result. The salts close that. A worker picks its salt
+/// before anyone reveals and seals it in its commitment, so no salt can be chosen knowing the
+/// others, and nothing in the seed is chosen after the reveals; what the parent hash of the
+/// round's start adds is fixed before any salt is. A worker that reveals last can compute the
+/// seed with and without its reveal, and withholding it costs its slash (`SlashFraction` of its
+/// bond, as an audit that catches it would): one other draw of the round's audits for a slash
+/// each time. Only a party holding every slot of a round (every salt) chooses its seed for
+/// free, and then no honest worker's result is in the round to be wronged by it.
+pub(crate) struct AuditSeed;
+
+impl AuditSeed {
+	/// The seed of round `round` of bounty `id`, drawn as it starts.
+	pub(crate) fn start<T: Config>(id: crate::BountyId, round: crate::RoundIndex) -> H256 {
+		H256(Draw::new::<T>((b"cohort/audit-seed", id, round)).seed)
+	}
+
+	/// `seed` with the `salt` `worker` revealed for `shard` mixed in. Mixed by XOR, so that the
+	/// order the reveals land in (a block author's choice) does not change the seed; hashed with
+	/// the slot, so that one salt revealed for two slots does not cancel out.
+	pub(crate) fn mixed(
+		seed: H256,
+		worker: &impl Encode,
+		shard: crate::ShardIndex,
+		salt: &H256,
+	) -> H256 {
+		let salted = sp_io::hashing::blake2_256(&(b"cohort/salt", worker, shard, salt).encode());
+		H256(core::array::from_fn(|i| seed.0[i] ^ salted[i]))
+	}
+}
+
 /// Randomness from the parent block's hash, mixed with the subject. Every node derives the same
 /// value; the block author can bias it by choosing the block's contents, so it decides who
-/// works, never whether work is accepted.
+/// works (and which of them aggregates), never whether work is checked or accepted.
 pub struct ParentHashRandomness<T>(core::marker::PhantomData<T>);
 
 impl<T: frame_system::Config> Randomness<T::Hash, BlockNumberFor<T>> for ParentHashRandomness<T> {

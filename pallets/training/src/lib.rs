@@ -91,9 +91,11 @@
 //! [`Config::MaxShardsPerRound`] shards of at most [`MAX_REPLICATION`] slots.
 //!
 //! ## Randomness
-//! Assignment, audits and the aggregator are drawn from [`Config::Randomness`]; the runtime uses
+//! Assignment and the aggregator are drawn from [`Config::Randomness`]; the runtime uses
 //! [`ParentHashRandomness`], which a block author can bias by choosing what its block contains.
-//! Audits and stake-weighted verdicts, not the draw, are what keep results honest.
+//! Audits, which decide whether a result is checked, are drawn from the round's audit seed
+//! instead: that randomness drawn as the round starts, with every revealed salt mixed in, so
+//! that nobody who does not hold every slot of the round can choose it (`draw::AuditSeed`).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 #![warn(missing_docs)]
@@ -197,7 +199,8 @@ pub mod pallet {
 		/// The validators that vote on disputes, with their stake.
 		type Voters: VoterStake<Self::AccountId, BalanceOf<Self>>;
 
-		/// Source of the draws for assignments, audits and aggregators.
+		/// Source of the draws for assignments and aggregators, and of each round's audit seed
+		/// before the workers' salts are mixed in.
 		type Randomness: Randomness<Self::Hash, BlockNumberFor<Self>>;
 
 		/// The most bounties training at once; also bounds the bounties advanced per block.

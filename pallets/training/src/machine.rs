@@ -14,10 +14,13 @@
 //! phase comes next.
 
 use crate::{
-	assignment, draw::Draw, shards::ShardDecision, weights::weighed_shards, Bounties, BountyId,
-	BountyOf, BountyStatus, Config, DrawnShards, Error, Event, NextRound, Pallet, RoundIndex,
-	RoundInfo, RoundOf, RoundPhase, Rounds, ShardOutcome, ShardState, Shards, SlotOutcome, SpecOf,
-	WeightInfo, MAX_STANDBYS,
+	assignment,
+	draw::{AuditSeed, Draw},
+	shards::ShardDecision,
+	weights::weighed_shards,
+	Bounties, BountyId, BountyOf, BountyStatus, Config, DrawnShards, Error, Event, NextRound,
+	Pallet, RoundIndex, RoundInfo, RoundOf, RoundPhase, Rounds, ShardOutcome, ShardState, Shards,
+	SlotOutcome, SpecOf, WeightInfo, MAX_STANDBYS,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{DeterminismClass, Verdict, WorkerRegistry, H256};
@@ -341,6 +344,7 @@ impl<T: Config> Pallet<T> {
 			accepted: 0,
 			uncommitted: shards.saturating_mul(needed),
 			unrevealed: 0,
+			audit_seed: AuditSeed::start::<T>(id, round),
 			phase: RoundPhase::Training,
 		}
 	}

@@ -3,8 +3,10 @@
 //! [`Pallet::close_slot`], so a worker's count of open duties moves in one place.
 
 use crate::{
-	machine::Progress, Config, DeclineReason, DisputeReason, Error, Event, Pallet, RoundIndex,
-	RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards, Slot, SlotOutcome,
+	draw::{AuditSeed, Draw},
+	machine::Progress,
+	Config, DeclineReason, DisputeReason, Error, Event, Pallet, RoundIndex, RoundPhase, ShardIndex,
+	ShardOf, ShardOutcome, Shards, Slot, SlotOutcome,
 };
 use alloc::vec::Vec;
 use codec::Encode;
@@ -172,7 +174,7 @@ impl<T: Config> Pallet<T> {
 			ShardDecision::Dispute(DisputeReason::Disagreement)
 		} else if roots.len() as u32 != p.bounty.spec.replication {
 			ShardDecision::Dispute(DisputeReason::LoneReveal)
-		} else if crate::draw::Draw::new::<T>((b"cohort/audit", p.id, p.index, shard))
+		} else if Draw::audit(p.round.audit_seed, (b"cohort/audit", p.id, p.index, shard))
 			.chance(p.bounty.spec.audit_rate)
 		{
 			ShardDecision::Dispute(DisputeReason::Audit)
@@ -279,6 +281,7 @@ impl<T: Config> Pallet<T> {
 		slot.root = Some(root);
 		slot.trajectory = Some(trajectory);
 		Shards::<T>::insert((id, round, shard), state);
+		p.round.audit_seed = AuditSeed::mixed(p.round.audit_seed, &worker, shard, &salt);
 		Self::deposit_event(Event::Revealed { bounty: id, round, shard, worker, root, trajectory });
 		p.round.unrevealed = p.round.unrevealed.saturating_sub(1);
 		Self::close_barriers(&mut p, now);

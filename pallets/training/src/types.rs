@@ -270,6 +270,9 @@ chain_type! {
 		/// Committed slots that have not revealed. At zero, once commits are closed, the reveal
 		/// window closes at the next block.
 		pub unrevealed: u32,
+		/// What the round's audits are drawn from: randomness drawn as the round started, with
+		/// each revealed salt mixed in (see `draw::AuditSeed`).
+		pub audit_seed: H256,
 		/// Where the round stands.
 		pub phase: RoundPhase<AccountId, BlockNumber>,
 	}

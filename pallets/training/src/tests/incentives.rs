@@ -4,7 +4,7 @@
 
 use super::*;
 use cohort_primitives::{Capabilities, DeterminismClass, DeviceKind};
-use frame_support::{assert_noop, dispatch::Pays};
+use frame_support::{assert_noop, dispatch::Pays, traits::Hooks};
 use sp_runtime::Perbill;
 
 /// Where unclaimed escrow and waiting fees go.
@@ -499,4 +499,69 @@ fn workers_moving_after_the_next_round_is_drawn_change_nothing_in_it() {
 		drawn
 	};
 	assert_eq!(round_one(true), round_one(false));
+}
+
+/// The shards of round 0 of a four-shard bounty audited at one in two, trained honestly with
+/// `salt_of(worker)` as each worker's salt, checked in a block whose parent hash (its author's
+/// choice of contents) is `parent`.
+fn audited_shards(salt_of: impl Fn(AccountId) -> H256, parent: H256) -> Vec<ShardIndex> {
+	let mut audited = Vec::new();
+	run(|| {
+		let audit_rate = Perbill::from_percent(50);
+		let id = started(BountySpec { shards_per_round: 4, audit_rate, ..spec() });
+		let slots: Vec<(ShardIndex, AccountId)> =
+			(0..4).flat_map(|s| workers_of(id, 0, s).into_iter().map(move |w| (s, w))).collect();
+		let checkpoint = round_info(id, 0).checkpoint;
+		for &(s, w) in &slots {
+			let root = good(0, s);
+			let sealed = seal(&root, &trajectory_of(&root), &salt_of(w), &w.encode());
+			assert_ok!(Training::commit(RuntimeOrigin::signed(w), id, 0, s, checkpoint, sealed));
+		}
+		run_to_block(round_info(id, 0).commit_deadline);
+		for &(s, w) in &slots {
+			let (root, salt) = (good(0, s), salt_of(w));
+			let trajectory = trajectory_of(&root);
+			assert_ok!(Training::reveal(
+				RuntimeOrigin::signed(w),
+				id,
+				0,
+				s,
+				root,
+				trajectory,
+				salt
+			));
+		}
+		let check = round_info(id, 0).reveal_deadline;
+		run_to_block(check - 1);
+		System::set_parent_hash(parent);
+		System::set_block_number(check);
+		Training::on_initialize(check);
+		audited = (0..4)
+			.filter(|&s| matches!(shard(id, 0, s).outcome, ShardOutcome::Disputed(_)))
+			.collect();
+	});
+	audited
+}
+
+#[test]
+fn the_block_author_cannot_choose_which_shards_are_audited() {
+	// The author of the block that checks a round chooses its parent hash among many. Drawn
+	// from it, the audits could be skipped by an author holding a wrong result (or paid by
+	// one); drawn from the round's audit seed, they are the same whatever the author does.
+	let salt_of = |w: AccountId| H256::from_low_u64_be(1_000 + w);
+	let audited = audited_shards(salt_of, H256::repeat_byte(1));
+	for byte in 2..=8 {
+		assert_eq!(audited_shards(salt_of, H256::repeat_byte(byte)), audited);
+	}
+}
+
+#[test]
+fn the_workers_sealed_salts_decide_which_shards_are_audited() {
+	// Each salt is sealed before anyone reveals, so no worker can choose its own knowing the
+	// others': the seed they make together is nobody's choice, yet it decides.
+	let parent = H256::repeat_byte(1);
+	let draws: std::collections::BTreeSet<Vec<ShardIndex>> = (1..=8u64)
+		.map(|k| audited_shards(|w| H256::from_low_u64_be(k * 1_000 + w), parent))
+		.collect();
+	assert!(draws.len() > 1, "{draws:?}");
 }
