@@ -24,6 +24,25 @@ use sp_runtime::{
 /// What each worker is owed out of a slash (see [`WorkerRegistry::slash_paying`]).
 type Claims<T> = Vec<(<T as frame_system::Config>::AccountId, BalanceOf<T>)>;
 
+/// A dispute's vote window: the block sealing ends, its deadline, and the blocks its seal
+/// openings were booked into with how many in each (none while its length is not final: a
+/// bisection game's bound).
+pub(crate) struct VoteWindow<T: Config> {
+	pub sealing_ends: BlockNumberFor<T>,
+	pub deadline: BlockNumberFor<T>,
+	pub booked: BoundedVec<(BlockNumberFor<T>, u32), ConstU32<MAX_VOTERS>>,
+}
+
+impl<T: Config> VoteWindow<T> {
+	/// Make this the window of `record`, in place of its bisection game's bound (which books
+	/// nothing).
+	fn apply_to(self, record: &mut DisputeOf<T>) {
+		record.sealing_ends = self.sealing_ends;
+		record.deadline = self.deadline;
+		record.booked = self.booked;
+	}
+}
+
 /// The candidates of a shard dispute: each distinct revealed root with the workers behind it.
 fn shard_candidates<AccountId: Clone>(
 	state: &crate::ShardState<AccountId>,
@@ -46,15 +65,16 @@ fn shard_candidates<AccountId: Clone>(
 }
 
 impl<T: Config> Pallet<T> {
-	/// Store a new dispute of the round in `p`, with its vote window: the block `sealing_ends`
-	/// and its `deadline` (see [`Self::vote_window`] and [`Self::book_vote_window`]).
+	/// Store a new dispute of the round in `p`, with its vote window (see
+	/// [`Self::vote_window`] and [`Self::book_vote_window`]).
 	fn open_dispute(
 		p: &Progress<T>,
 		subject: DisputeSubject,
 		reason: DisputeReason,
 		candidates: BoundedVec<Candidate<T::AccountId>, ConstU32<MAX_REPLICATION>>,
-		(sealing_ends, deadline): (BlockNumberFor<T>, BlockNumberFor<T>),
+		window: VoteWindow<T>,
 	) -> DisputeId {
+		let VoteWindow { sealing_ends, deadline, booked } = window;
 		let dispute = NextDisputeId::<T>::mutate(|next| {
 			let dispute = *next;
 			*next = next.saturating_add(1);
@@ -72,6 +92,7 @@ impl<T: Config> Pallet<T> {
 				votes: BoundedVec::new(),
 				sealing_ends,
 				deadline,
+				booked,
 				verifier_reward: Self::dispute_reward(&p.bounty),
 				status: DisputeStatus::Open,
 			},
@@ -154,7 +175,7 @@ impl<T: Config> Pallet<T> {
 		p: &Progress<T>,
 		now: BlockNumberFor<T>,
 		recomputes: &mut u32,
-	) -> (BlockNumberFor<T>, BlockNumberFor<T>) {
+	) -> VoteWindow<T> {
 		let vote = p.bounty.spec.deadlines.vote;
 		let queued = (*recomputes).min(T::MaxRecomputeQueue::get());
 		*recomputes = recomputes.saturating_add(1);
@@ -166,14 +187,12 @@ impl<T: Config> Pallet<T> {
 		Self::verifier_share(&bounty.spec).saturating_mul(bounty.spec.replication.into())
 	}
 
-	/// The vote window of `blocks` blocks opened at `now`: the block sealing ends, and the
-	/// dispute's deadline `VoteRevealBlocks` after it.
-	pub(crate) fn vote_window(
-		now: BlockNumberFor<T>,
-		blocks: u32,
-	) -> (BlockNumberFor<T>, BlockNumberFor<T>) {
+	/// The vote window of `blocks` blocks opened at `now`, not booked: the block sealing ends,
+	/// and the dispute's deadline `VoteRevealBlocks` after it.
+	pub(crate) fn vote_window(now: BlockNumberFor<T>, blocks: u32) -> VoteWindow<T> {
 		let sealing_ends = after::<T>(now, blocks);
-		(sealing_ends, after::<T>(sealing_ends, T::VoteRevealBlocks::get()))
+		let deadline = after::<T>(sealing_ends, T::VoteRevealBlocks::get());
+		VoteWindow { sealing_ends, deadline, booked: BoundedVec::new() }
 	}
 
 	/// [`Self::vote_window`], its seals' openings booked in [`RevealsBooked`]: one for each
@@ -196,19 +215,16 @@ impl<T: Config> Pallet<T> {
 	/// stands, and its deadline counts every opening booked there. That search reaches about
 	/// 500 blocks ahead, where every dispute the runtime's limits allow open at once fills
 	/// about 264 (`MaxActiveBounties` × (`MaxShardsPerRound` + 1) windows of 32 seals, two
-	/// to a block); bookings of disputes that ended early stay until their block comes.
-	pub(crate) fn book_vote_window(
-		now: BlockNumberFor<T>,
-		blocks: u32,
-	) -> (BlockNumberFor<T>, BlockNumberFor<T>) {
-		let (sealing_ends, deadline) = Self::vote_window(now, blocks);
-		let Some(per_block) = Self::openings_per_block() else {
-			return (sealing_ends, deadline);
-		};
+	/// to a block). A dispute that concludes gives back what it booked in blocks still to come
+	/// ([`Self::release_bookings`]).
+	pub(crate) fn book_vote_window(now: BlockNumberFor<T>, blocks: u32) -> VoteWindow<T> {
+		let mut window = Self::vote_window(now, blocks);
+		let Some(per_block) = Self::openings_per_block() else { return window };
 		let stretch_len: BlockNumberFor<T> = BOOKING_STRETCH.into();
 		let mut left = T::Voters::most_voters().min(MAX_VOTERS);
 		// The openings that go into one block together.
 		let chunk = left.min(per_block);
+		let sealing_ends = window.sealing_ends;
 		let (mut block, mut last, mut reads) = (sealing_ends, sealing_ends, 0u32);
 		while left > 0 {
 			let searching = reads < BOOKING_READS;
@@ -230,6 +246,8 @@ impl<T: Config> Pallet<T> {
 			}
 			let now_booked = booked.saturating_add(take);
 			RevealsBooked::<T>::insert(block, now_booked);
+			// At most one entry a seal, and `left` is at most `MAX_VOTERS`.
+			let _ = window.booked.try_push((block, take));
 			// The block had room for a window and has no more: it counts as full. (A set that
 			// shrinks may count a block twice: its stretch is then passed early, booked later
 			// than it could be, never in a block without room.)
@@ -244,7 +262,46 @@ impl<T: Config> Pallet<T> {
 			last = after::<T>(block, blocks_taken.saturating_sub(1));
 			block = after::<T>(block, 1);
 		}
-		(sealing_ends, deadline.max(after::<T>(last, T::VoteRevealBlocks::get())))
+		window.deadline = window.deadline.max(after::<T>(last, T::VoteRevealBlocks::get()));
+		window
+	}
+
+	/// Give back the openings `record` booked into blocks after `now` (see
+	/// [`Self::book_vote_window`]): it has concluded, and no seal of it opens there. A block
+	/// that had no room for a window and has now no longer counts as full in its stretch.
+	fn release_bookings(record: &mut DisputeOf<T>, now: BlockNumberFor<T>) {
+		let booked = core::mem::take(&mut record.booked);
+		let Some(per_block) = Self::openings_per_block() else { return };
+		let chunk = T::Voters::most_voters().min(MAX_VOTERS).min(per_block);
+		let stretch_len: BlockNumberFor<T> = BOOKING_STRETCH.into();
+		for (block, count) in booked.into_iter().filter(|(block, _)| *block > now) {
+			let before = RevealsBooked::<T>::get(block);
+			let left = before.saturating_sub(count);
+			if left == 0 {
+				RevealsBooked::<T>::remove(block);
+			} else {
+				RevealsBooked::<T>::insert(block, left);
+			}
+			if before.saturating_add(chunk) > per_block && left.saturating_add(chunk) <= per_block {
+				FullRevealBlocks::<T>::mutate(block / stretch_len, |full| {
+					*full = full.saturating_sub(1)
+				});
+			}
+		}
+	}
+
+	/// What [`Self::release_bookings`] costs at most: the most voters read (two reads); for
+	/// each block a window's openings go into (see [`Self::booking_weight`]), its bookings
+	/// and its stretch's count read and written.
+	pub(crate) fn releasing_weight() -> Weight {
+		let filled = Self::blocks_a_window_fills();
+		T::DbWeight::get().reads_writes(filled.saturating_mul(2).saturating_add(2), filled * 2)
+	}
+
+	/// The most blocks one window's openings go into: one, unless a block holds fewer than
+	/// `MAX_VOTERS`.
+	fn blocks_a_window_fills() -> u64 {
+		u64::from(Self::openings_per_block().map_or(1, |per_block| MAX_VOTERS.div_ceil(per_block)))
 	}
 
 	/// What booking a vote window costs at most (see [`Self::book_vote_window`]): the most
@@ -252,9 +309,7 @@ impl<T: Config> Pallet<T> {
 	/// stands; for each block its openings go into (one, unless a block holds fewer than
 	/// `MAX_VOTERS`), that block's bookings written and its stretch's count read and written.
 	pub(crate) fn booking_weight() -> Weight {
-		let filled = u64::from(
-			Self::openings_per_block().map_or(1, |per_block| MAX_VOTERS.div_ceil(per_block)),
-		);
+		let filled = Self::blocks_a_window_fills();
 		T::DbWeight::get().reads_writes(
 			u64::from(BOOKING_READS).saturating_add(3).saturating_add(filled),
 			filled.saturating_mul(2),
@@ -445,6 +500,7 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		p.conclusions = p.conclusions.saturating_sub(1);
+		Self::release_bookings(&mut record, frame_system::Pallet::<T>::block_number());
 		let outcome = match Self::winning(&record) {
 			Some(verdict) => {
 				record.status = DisputeStatus::Settled(verdict);
@@ -650,8 +706,7 @@ impl<T: Config> Pallet<T> {
 			// others only.
 			let mut recomputes = Self::queued_recomputes(p, now);
 			Games::<T>::remove(dispute);
-			(record.sealing_ends, record.deadline) =
-				Self::recompute_window(p, now, &mut recomputes);
+			Self::recompute_window(p, now, &mut recomputes).apply_to(&mut record);
 			Disputes::<T>::insert(dispute, &record);
 			for party in silent {
 				Self::deposit_event(Event::BisectionForfeited { dispute, party });
@@ -678,7 +733,7 @@ impl<T: Config> Pallet<T> {
 		let Some(game) = Self::play_move(who, dispute, leaf, proof, now)? else { return Ok(()) };
 		let vote = crate::Bounties::<T>::get(record.bounty)
 			.map_or(T::MinVoteBlocks::get(), |b| b.spec.deadlines.vote);
-		(record.sealing_ends, record.deadline) = Self::book_vote_window(now, vote);
+		Self::book_vote_window(now, vote).apply_to(&mut record);
 		Disputes::<T>::insert(dispute, &record);
 		Self::deposit_event(Event::BisectionNarrowed {
 			dispute,
@@ -782,7 +837,7 @@ impl<T: Config> Pallet<T> {
 				]);
 				let subject = DisputeSubject::Checkpoint;
 				let window = Self::book_vote_window(now, p.bounty.spec.deadlines.vote);
-				let (_, vote_deadline) = window;
+				let vote_deadline = window.deadline;
 				let dispute =
 					Self::open_dispute(&p, subject, DisputeReason::Checkpoint, candidates, window);
 				if let RoundPhase::Review { challenge, .. } = &mut p.round.phase {

@@ -437,8 +437,9 @@ pub mod pallet {
 	pub type RetiringRange<T> = StorageValue<_, (u32, u32), ValueQuery>;
 
 	/// The seal openings booked into a block: one for each validator that may seal each vote
-	/// window whose booking found room there (see `Pallet::book_vote_window`). Removed when
-	/// that block comes: no window booked later can seal before it.
+	/// window whose booking found room there (see `Pallet::book_vote_window`). Lowered when a
+	/// dispute that booked it concludes before it comes (`Dispute::booked`), removed when it
+	/// comes: no window booked later can seal before it.
 	#[pallet::storage]
 	pub type RevealsBooked<T: Config> =
 		StorageMap<_, Twox64Concat, BlockNumberFor<T>, u32, ValueQuery>;

@@ -175,14 +175,17 @@ impl<T: Config> Pallet<T> {
 	/// What concluding one more shard dispute costs: the heavier of the two ends measured
 	/// with the most validators sealed, every seal left shut (unresolved, each a penalty) or
 	/// every seal opened (a verdict, each voter paid or penalized, the replicas slashed or
-	/// paid); and the vote window of the audit a game's verdict may open for its winner,
-	/// booked.
+	/// paid); the vote window of the audit a game's verdict may open for its winner,
+	/// booked; and the dispute's own bookings given back.
 	pub(crate) fn conclusion_weight() -> Weight {
 		let unresolved =
 			T::WeightInfo::settle_round(2).saturating_sub(T::WeightInfo::settle_round(1));
 		let settled = T::WeightInfo::settle_round_verdicts(2)
 			.saturating_sub(T::WeightInfo::settle_round_verdicts(1));
-		unresolved.max(settled).saturating_add(Self::booking_weight())
+		unresolved
+			.max(settled)
+			.saturating_add(Self::booking_weight())
+			.saturating_add(Self::releasing_weight())
 	}
 
 	/// The heaviest phase transition of a round of `shards` shards, short of a draw and of

@@ -404,6 +404,10 @@ chain_type! {
 		/// every seal (`RevealsBooked`); the block after the last seal opened when that is
 		/// sooner.
 		pub deadline: BlockNumber,
+		/// The blocks its seal openings were booked into, with how many in each
+		/// (`RevealsBooked`), while its window's length is final and it is open: given back
+		/// when it concludes, so that a dispute ended early keeps no room from later windows.
+		pub booked: BoundedVec<(BlockNumber, u32), ConstU32<MAX_VOTERS>>,
 		/// Shared by the voters on the settled side.
 		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
 		pub verifier_reward: Balance,

@@ -85,6 +85,13 @@ fn the_last_seal_opened_leaves_the_count_to_the_next_blocks_hook() {
 	});
 }
 
+/// The block sealing ends and the deadline of a vote window of `blocks` opened at `now`,
+/// booked.
+fn book(now: u64, blocks: u32) -> (u64, u64) {
+	let window = Training::book_vote_window(now, blocks);
+	(window.sealing_ends, window.deadline)
+}
+
 /// Count a block on for 4 openings (half the normal share over an opening's weight): one
 /// window's, with the mock's 4 validators.
 fn four_openings_a_block() {
@@ -100,7 +107,7 @@ fn four_openings_a_block() {
 fn vote_windows_closing_together_book_a_block_for_every_opening() {
 	run(|| {
 		four_openings_a_block();
-		let window = |now| Training::book_vote_window(now, 3);
+		let window = |now| book(now, 3);
 		// The mock's windows: sealing ends 3 blocks on, votes open for `VoteRevealBlocks` (2).
 		assert_eq!(window(10), (13, 15));
 		// Each window sealing in the same block needs a block more for its openings, and
@@ -136,7 +143,7 @@ fn windows_sealing_in_consecutive_blocks_share_the_blocks_they_open_in() {
 		let mut deadlines = Vec::new();
 		for sealing in 20..28 {
 			for _ in 0..2 {
-				deadlines.push(Training::book_vote_window(sealing - 3, 3).1);
+				deadlines.push(book(sealing - 3, 3).1);
 			}
 		}
 		assert_eq!(deadlines, (22..38).collect::<Vec<_>>());
@@ -160,13 +167,13 @@ fn a_booking_passes_a_full_stretch_in_one_read_and_stops_reading_at_its_bound() 
 		}
 		// A window sealing at the start of stretch 2 passes 40 stretches, a read each, and
 		// books block 672.
-		assert_eq!(Training::book_vote_window(29, 3), (32, 674));
+		assert_eq!(book(29, 3), (32, 674));
 		assert_eq!(RevealsBooked::<Test>::get(672), 4);
 		// One sealing inside stretch 2 reads its blocks to the stretch's end (15 reads), then
 		// a stretch a read while a block read still fits in `BOOKING_READS` (48): 32 of
 		// them, to block 560, and that block. It books the rest at block 561, beside the
 		// openings booked there before, and its deadline counts them all: two blocks' worth.
-		assert_eq!(Training::book_vote_window(30, 3), (33, 564));
+		assert_eq!(book(30, 3), (33, 564));
 		assert_eq!(RevealsBooked::<Test>::get(561), 8);
 	});
 }
@@ -177,17 +184,17 @@ fn a_window_goes_whole_into_one_block_and_a_larger_one_a_block_at_a_time() {
 		four_openings_a_block();
 		// Two validators: two windows to a block.
 		Stakes::mutate(|stakes| stakes.retain(|voter, _| *voter < 102));
-		assert_eq!(Training::book_vote_window(10, 3), (13, 15));
+		assert_eq!(book(10, 3), (13, 15));
 		assert_eq!(FullRevealBlocks::<Test>::get(0), 0);
-		assert_eq!(Training::book_vote_window(10, 3), (13, 15));
+		assert_eq!(book(10, 3), (13, 15));
 		assert_eq!(FullRevealBlocks::<Test>::get(0), 1);
 		// Three: a block with room for two more seals is passed whole.
 		Stakes::mutate(|stakes| {
 			stakes.insert(102, 1);
 		});
-		assert_eq!(Training::book_vote_window(11, 3), (14, 16));
+		assert_eq!(book(11, 3), (14, 16));
 		assert_eq!(RevealsBooked::<Test>::get(14), 3);
-		assert_eq!(Training::book_vote_window(11, 3), (14, 17));
+		assert_eq!(book(11, 3), (14, 17));
 		assert_eq!(RevealsBooked::<Test>::get(14), 3, "one seal's room is too small");
 		// Six, more than a block's 4: a block's worth goes into each of two blocks.
 		Stakes::mutate(|stakes| {
@@ -195,7 +202,7 @@ fn a_window_goes_whole_into_one_block_and_a_larger_one_a_block_at_a_time() {
 				stakes.insert(voter, 1);
 			}
 		});
-		assert_eq!(Training::book_vote_window(12, 3), (15, 19));
+		assert_eq!(book(12, 3), (15, 19));
 		assert_eq!(RevealsBooked::<Test>::get(15), 3);
 		assert_eq!(RevealsBooked::<Test>::get(16), 4);
 		assert_eq!(RevealsBooked::<Test>::get(17), 2);
@@ -212,6 +219,31 @@ fn the_hook_drops_a_stretchs_count_at_its_last_block() {
 		run_to_block(BOOKING_STRETCH as u64 - 1);
 		assert!(!FullRevealBlocks::<Test>::contains_key(0));
 		assert!(FullRevealBlocks::<Test>::contains_key(1));
+	});
+}
+
+#[test]
+fn a_dispute_that_concludes_early_gives_its_booked_openings_back() {
+	run(|| {
+		four_openings_a_block();
+		let (_, disputes) = four_audits();
+		let record = Disputes::<Test>::get(disputes[0]).unwrap();
+		let [(block, 4)] = record.booked[..] else { panic!("{:?}", record.booked) };
+		assert_eq!(RevealsBooked::<Test>::get(block), 4);
+		let stretch = block / BOOKING_STRETCH as u64;
+		let full = FullRevealBlocks::<Test>::get(stretch);
+		assert!(full >= 1, "the block has no room for another window");
+		// Every validator seals and opens at once: the next block's hook concludes the
+		// dispute, before the block its openings were booked into, which is free again.
+		vote_for(disputes[0], &VALIDATORS, Verdict::Correct(good(0, 0)));
+		assert!(System::block_number() < block);
+		let record = Disputes::<Test>::get(disputes[0]).unwrap();
+		assert!(matches!(record.status, DisputeStatus::Settled(_)));
+		assert!(record.booked.is_empty());
+		assert!(!RevealsBooked::<Test>::contains_key(block));
+		assert_eq!(FullRevealBlocks::<Test>::get(stretch), full - 1);
+		// A window sealing there now books that block, not one after it.
+		assert_eq!(book(block - 3, 3), (block, block + 2));
 	});
 }
 
