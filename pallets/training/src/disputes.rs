@@ -152,7 +152,11 @@ impl<T: Config> Pallet<T> {
 			Some(game) => {
 				Self::vote_window(now, vote.saturating_add(Self::game_blocks(game.leaves)))
 			}
-			None => Self::recompute_window(p, now, recomputes),
+			None => {
+				let queued = (*recomputes).min(T::MaxRecomputeQueue::get());
+				*recomputes = recomputes.saturating_add(1);
+				Self::recompute_window(p, now, queued)
+			}
 		};
 		let subject = DisputeSubject::Shard(shard);
 		let dispute = Self::open_dispute(p, subject, reason, candidates, window);
@@ -168,17 +172,11 @@ impl<T: Config> Pallet<T> {
 		state.outcome = ShardOutcome::Disputed(dispute);
 	}
 
-	/// The booked vote window of a whole-shard dispute opened at `now` behind `recomputes`
-	/// others of the round (counted up by one for it): a vote window more for each, up to
-	/// [`Config::MaxRecomputeQueue`] more (see [`Self::open_shard_dispute`]).
-	fn recompute_window(
-		p: &Progress<T>,
-		now: BlockNumberFor<T>,
-		recomputes: &mut u32,
-	) -> VoteWindow<T> {
+	/// The booked vote window of a whole-shard dispute opened at `now` to wait behind `queued`
+	/// others: a vote window more for each, since a verifier recomputes one shard at a time
+	/// (see [`Self::open_shard_dispute`]).
+	fn recompute_window(p: &Progress<T>, now: BlockNumberFor<T>, queued: u32) -> VoteWindow<T> {
 		let vote = p.bounty.spec.deadlines.vote;
-		let queued = (*recomputes).min(T::MaxRecomputeQueue::get());
-		*recomputes = recomputes.saturating_add(1);
 		Self::book_vote_window(now, vote.saturating_add(vote.saturating_mul(queued)))
 	}
 
@@ -676,11 +674,14 @@ impl<T: Config> Pallet<T> {
 
 	/// Abandon every game of the round in `p` whose turn's deadline has come with a side that
 	/// did not move: its dispute is settled by recomputing the whole shard instead, in a vote
-	/// window booked behind the round's other whole-shard disputes (see
-	/// [`Self::open_shard_dispute`]), and nobody is judged by the silence itself. Losing by
-	/// silence would let a liar win by keeping its honest partner off the chain for
-	/// `MoveBlocks`; with the shard recomputed, a liar that stops answering is voted down as
-	/// one that plays on would be, and an honest side that was cut off is paid. Each game
+	/// window booked behind every whole-shard dispute of the round still open, and the silent
+	/// side's backers count a missed deadline, no stake. Losing by silence would let a liar
+	/// win by keeping its honest partner off the chain for `MoveBlocks`; with the shard
+	/// recomputed, a liar that stops answering is voted down as one that plays on would be,
+	/// and an honest side that was cut off is paid. The queue is not capped at
+	/// [`Config::MaxRecomputeQueue`] here: past the cap a dispute can expire before a
+	/// verifier's turn comes, and a liar could go silent exactly when the queue is full to
+	/// end unresolved, unslashed, its partner unpaid. Each game
 	/// counts against `p.conclusions` as one conclusion (a booking and one pass over the
 	/// round's shards, far less than a conclusion's worst case of every validator's seal left
 	/// shut); games the hook has no room for are abandoned in a later block's hook (their
@@ -704,11 +705,12 @@ impl<T: Config> Pallet<T> {
 			p.conclusions = p.conclusions.saturating_sub(1);
 			// Counted while the game still stands, so that this dispute waits behind the
 			// others only.
-			let mut recomputes = Self::queued_recomputes(p, now);
+			let queued = Self::queued_recomputes(p, now);
 			Games::<T>::remove(dispute);
-			Self::recompute_window(p, now, &mut recomputes).apply_to(&mut record);
+			Self::recompute_window(p, now, queued).apply_to(&mut record);
 			Disputes::<T>::insert(dispute, &record);
 			for party in silent {
+				T::Workers::deadline_missed(&party);
 				Self::deposit_event(Event::BisectionForfeited { dispute, party });
 			}
 			Self::deposit_event(Event::BisectionAbandoned {

@@ -51,8 +51,8 @@
 //!    trajectories' leaves at a midpoint until one step is left that they part at, so that
 //!    validators recompute one inner step, not the shard; a game in which a side stops
 //!    answering within [`Config::MoveBlocks`] is abandoned, and its dispute settled by
-//!    recomputing the whole shard (an honest worker offline for a turn loses nothing; a liar
-//!    that stops is voted down all the same). Then (at once for any other dispute)
+//!    recomputing the whole shard (an honest worker offline for a turn loses no stake, only
+//!    counts a missed deadline; a liar that stops is voted down all the same). Then (at once for any other dispute)
 //!    active validators `vote` a verdict: the correct root, or none, sealed first and opened
 //!    once sealing ends. The next block's hook after every seal opened (or the one at the
 //!    deadline) counts the votes: once more than 2/3 of the active validator stake agrees, the
@@ -684,7 +684,8 @@ pub mod pallet {
 			vote_deadline: BlockNumberFor<T>,
 		},
 		/// `party` backs a side of `dispute`'s game that did not move in time: the game is
-		/// abandoned (see `BisectionAbandoned`). Silence alone costs no stake.
+		/// abandoned (see `BisectionAbandoned`), and `party` counts a missed deadline. Silence
+		/// alone costs no stake.
 		BisectionForfeited { dispute: DisputeId, party: T::AccountId },
 		/// A side of `dispute`'s game let its turn pass: validators recompute the whole shard
 		/// and vote on both roots (sealed, then opened) until `vote_deadline`, the dispute's
@@ -1254,8 +1255,9 @@ pub mod pallet {
 		/// root the side revealed. Once both sides have moved the
 		/// game narrows (equal leaves: the sides agree up to the midpoint; different: they
 		/// differ from it on) and the next turn opens at once; the move that leaves one
-		/// transition opens the dispute's vote window. A side that has not moved by the turn's
-		/// deadline loses the game and is slashed.
+		/// transition opens the dispute's vote window. A game in which a side has not moved by
+		/// the turn's deadline is abandoned: the validators recompute the whole shard instead,
+		/// and the silent side's backers count a missed deadline.
 		///
 		/// Fails with `UnknownDispute`, `DisputeClosed`, `NoBisection`, `BisectionOver`,
 		/// `MoveDeadlinePassed`, `NotParty`, `AlreadyMoved` or `InvalidProof`. Emits

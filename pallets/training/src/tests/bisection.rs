@@ -98,13 +98,17 @@ fn moves_are_refused_from_outsiders_twice_with_bad_proofs_or_late() {
 }
 
 /// Run `dispute`'s game to its turn's deadline and check that it was abandoned with
-/// `silent` the sides' backers that did not move: no verdict, nobody slashed, the game gone
-/// and the dispute open to votes on the whole shard.
+/// `silent` the sides' backers that did not move: no verdict, nobody slashed, each silent
+/// backer a missed deadline more, the game gone and the dispute open to votes on the whole
+/// shard.
 fn abandoned(dispute: DisputeId, silent: &[AccountId]) {
+	let missed = |who: &AccountId| pallet_workers::Workers::<Test>::get(who).unwrap().missed_in_row;
+	let before: Vec<u32> = silent.iter().map(missed).collect();
 	run_to_block(game(dispute).deadline);
 	let events = training_events();
-	for party in silent {
+	for (party, before) in silent.iter().zip(before) {
 		assert!(events.contains(&Event::BisectionForfeited { dispute, party: *party }));
+		assert_eq!(missed(party), before + 1);
 	}
 	let record = Disputes::<Test>::get(dispute).unwrap();
 	assert_eq!(record.status, DisputeStatus::Open);
@@ -175,22 +179,31 @@ fn two_silent_sides_are_judged_on_the_recomputed_shard() {
 }
 
 #[test]
-fn an_abandoned_game_waits_behind_the_rounds_other_whole_shard_disputes() {
+fn an_abandoned_game_waits_behind_every_whole_shard_dispute_of_the_round() {
 	run(|| {
-		// Every shard is audited: shard 1's one root is recomputed whole; shard 0's game is
-		// abandoned after, and since a verifier recomputes one shard at a time, its window is
-		// a vote window longer.
-		let id = started(BountySpec { audit_rate: sp_runtime::Perbill::one(), ..spec() });
+		// Every shard is audited: shards 1 to 3 are recomputed whole, their windows one, two
+		// and three vote windows long (the mock caps the queue at two). Shard 0's game is
+		// abandoned after, and since a verifier recomputes one shard at a time, it waits
+		// behind all three, past the cap: capped, a liar could go silent when the queue is
+		// full and end unresolved before any verifier reached it.
+		let audited = sp_runtime::Perbill::one();
+		let id = started(BountySpec { shards_per_round: 4, audit_rate: audited, ..spec() });
+		// The liar lies in shard 0 only (it holds a slot of another shard too).
 		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, lying(liar));
+		train_round(id, 0, |w, s| Some(if w == liar && s == 0 { bad() } else { good(0, s) }));
 		let game_dispute = dispute_of(id, 0, 0);
-		let audit = dispute_of(id, 0, 1);
-		let vote = bounty(id).spec.deadlines.vote;
+		let vote = bounty(id).spec.deadlines.vote as u64;
 		abandoned(game_dispute, &[]);
 		let now = System::block_number();
 		let record = Disputes::<Test>::get(game_dispute).unwrap();
-		assert!(Disputes::<Test>::get(audit).unwrap().deadline > now);
-		assert_eq!(record.sealing_ends, now + 2 * vote as u64);
+		for s in 1..4 {
+			assert!(Disputes::<Test>::get(dispute_of(id, 0, s)).unwrap().deadline > now);
+		}
+		assert_eq!(
+			<<Test as Config>::MaxRecomputeQueue as frame_support::traits::Get<u32>>::get(),
+			2
+		);
+		assert_eq!(record.sealing_ends, now + 4 * vote);
 	});
 }
 
