@@ -75,6 +75,22 @@ impl AuditSeed {
 		H256(Draw::new::<T>((b"cohort/audit-seed", id, round)).seed)
 	}
 
+	/// `seed` with the randomness of the block that checks round `round` of bounty `id` after
+	/// its standbys' retry mixed in. A retry's standbys seal their salts once every other salt
+	/// of the round is public, so a lone standby would know every term of the seed but its own
+	/// and could choose its shard's audit. The block that checks the retry comes after the
+	/// last reveal, and the hash drawn from is that of a block holding a reveal or later:
+	/// nobody can know it when it reveals, and only a standby that is (or has) that block's
+	/// author can choose it.
+	pub(crate) fn for_retry<T: Config>(
+		seed: H256,
+		id: crate::BountyId,
+		round: crate::RoundIndex,
+	) -> H256 {
+		let random = Draw::new::<T>((b"cohort/audit-retry", id, round)).seed;
+		H256(core::array::from_fn(|i| seed.0[i] ^ random[i]))
+	}
+
 	/// `seed` with the `salt` `worker` revealed for `shard` mixed in. Mixed by XOR, so that the
 	/// order the reveals land in (a block author's choice) does not change the seed; hashed with
 	/// the slot, so that one salt revealed for two slots does not cancel out.

@@ -473,6 +473,9 @@ impl<T: Config> Pallet<T> {
 	/// slots to standbys once (their shards then train again until new deadlines).
 	fn close_training(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let retry = !p.round.retried;
+		if !retry {
+			p.round.audit_seed = AuditSeed::for_retry::<T>(p.round.audit_seed, p.id, p.index);
+		}
 		let mut handed_over = 0u32;
 		// Before the standbys' retry no dispute of the round is open yet.
 		let mut recomputes = if retry { 0 } else { Self::queued_recomputes(p, now) };

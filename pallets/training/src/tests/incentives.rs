@@ -565,3 +565,46 @@ fn the_workers_sealed_salts_decide_which_shards_are_audited() {
 		.collect();
 	assert!(draws.len() > 1, "{draws:?}");
 }
+
+/// Whether shard 0 is audited (at one in two) after a retry: both its replicas declined for
+/// want of data (free), and the standbys that took their slots trained honestly; the retry is
+/// checked in a block whose parent hash is `parent`.
+fn retry_audited(parent: H256) -> bool {
+	let mut audited = false;
+	run(|| {
+		register_workers(10..16);
+		let id = create_with(BountySpec { audit_rate: Perbill::from_percent(50), ..spec() });
+		run_to_block(2);
+		for who in workers_of(id, 0, 0) {
+			let unserved = DeclineReason::DataUnavailable;
+			assert_ok!(Training::decline(RuntimeOrigin::signed(who), id, 0, 0, unserved));
+		}
+		train_round(id, 0, |_, s| (s == 1).then_some(good(0, s)));
+		let standbys = workers_of(id, 0, 0);
+		for &w in &standbys {
+			assert_ok!(commit(w, id, 0, 0, good(0, 0)));
+		}
+		run_to_block(round_info(id, 0).commit_deadline);
+		for &w in &standbys {
+			assert_ok!(reveal(w, id, 0, 0, good(0, 0)));
+		}
+		let check = round_info(id, 0).reveal_deadline;
+		run_to_block(check - 1);
+		System::set_parent_hash(parent);
+		System::set_block_number(check);
+		Training::on_initialize(check);
+		audited = matches!(shard(id, 0, 0).outcome, ShardOutcome::Disputed(_));
+	});
+	audited
+}
+
+#[test]
+fn a_retrys_audit_is_drawn_from_a_block_hash_no_standby_knows_when_it_reveals() {
+	// A retry's standbys seal their salts once every other salt of the round is public: from
+	// the salts alone, a standby (after a free decline by a partner of its own) could choose
+	// its shard's audit. The retry's check mixes in the hash of a block that comes after the
+	// last reveal.
+	let draws: std::collections::BTreeSet<bool> =
+		(1..=8).map(|byte| retry_audited(H256::repeat_byte(byte))).collect();
+	assert_eq!(draws.len(), 2, "audited whatever the hash, or never");
+}
