@@ -395,7 +395,11 @@ impl<T: Config> Pallet<T> {
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < record.deadline, Error::<T>::DisputeExpired);
 		ensure!(now >= record.sealing_ends, Error::<T>::SealingOpen);
-		if let Verdict::Correct(root) = verdict {
+		// A shard's verdict names a revealed root. A checkpoint's may name whatever the
+		// validators recomputed, claimed or not: a verifier reads the claims when it starts to
+		// recompute, and a claim added after (an honest reviewer joining an accomplice's
+		// bogus challenge) must not be slashed by votes for none of those it read.
+		if let (Verdict::Correct(root), DisputeSubject::Shard(_)) = (verdict, record.subject) {
 			ensure!(record.candidates.iter().any(|c| c.root == root), Error::<T>::UnknownRoot);
 		}
 		let vote =

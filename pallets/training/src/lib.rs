@@ -790,7 +790,7 @@ pub mod pallet {
 		NotSealed,
 		/// `vote_seal(dispute, verdict, salt, caller)` is not the sealed vote.
 		VoteSealMismatch,
-		/// The verdict names a root that is not under dispute.
+		/// The verdict on a shard dispute names a root that is not under dispute.
 		UnknownRoot,
 		/// The dispute holds `MAX_VOTERS` votes.
 		TooManyVotes,
@@ -1117,7 +1117,10 @@ pub mod pallet {
 		/// deadline with a seal left shut), which counts the votes opened: the verdict backed
 		/// by more than 2/3 of the active stake settles it, the voters on its side share the
 		/// verifier reward in proportion to their stake, and each voter against it (or whose
-		/// seal stays shut) loses [`Config::WrongVoteSlash`] of its stake. No opening counts or
+		/// seal stays shut) loses [`Config::WrongVoteSlash`] of its stake. A verdict on a shard
+		/// names a revealed root (or none); one on a checkpoint names the checkpoint the
+		/// validator recomputed, whether a challenger claimed it or not: that checkpoint
+		/// stands, and the backers of every other claim are slashed. No opening counts or
 		/// settles anything itself, so each weighs the same (at most six reads and five
 		/// writes: the last one moves its bounty's wake-up), and a block holds as many as that
 		/// allows.

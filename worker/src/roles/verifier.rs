@@ -173,7 +173,9 @@ async fn seal_verdict(cx: &Context, dispute: DisputeView) -> Result<Option<Verdi
 		DisputeSubject::Checkpoint => {
 			let root = cx.recompute_checkpoint(&job, &round).await?;
 			cx.network.provide(root)?;
-			exact(root, &candidates)
+			// What was recomputed, claimed or not: a claim that joins after the candidates
+			// above were read must not be voted down with the others.
+			Verdict::Correct(root)
 		}
 		DisputeSubject::Shard(shard) => {
 			let state = round
