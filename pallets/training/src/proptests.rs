@@ -423,10 +423,30 @@ enum Play {
 	Decline,
 	/// Commit the seal another shard's worker committed (it cannot be opened).
 	CopySeal,
+	/// Lie, then stop answering the bisection game its honest partner opens.
+	LieThenStall,
+	/// Lie and answer the game, while its honest partner is kept off the chain for a turn
+	/// (a restart, a flooded link): the partner does not move.
+	LieAndJam,
 }
 
-const PLAYS: [Play; 6] =
-	[Play::Honest, Play::Lie, Play::Withhold, Play::Silent, Play::Decline, Play::CopySeal];
+impl Play {
+	/// Whether the worker reveals a root it did not train.
+	fn lies(self) -> bool {
+		matches!(self, Play::Lie | Play::LieThenStall | Play::LieAndJam)
+	}
+}
+
+const PLAYS: [Play; 8] = [
+	Play::Honest,
+	Play::Lie,
+	Play::Withhold,
+	Play::Silent,
+	Play::Decline,
+	Play::CopySeal,
+	Play::LieThenStall,
+	Play::LieAndJam,
+];
 
 /// What training a shard costs a worker, in the reward's unit: the work a lie, silence or a
 /// copied seal saves.
@@ -465,8 +485,7 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 			Training::commit(RuntimeOrigin::signed(who), 0, 0, s, checkpoint, sealed)
 		};
 		for (s, who) in &slots {
-			let root =
-				if *who == me && play == Play::Lie { root_of(0, 0, *s, true) } else { good(*s) };
+			let root = if *who == me && play.lies() { root_of(0, 0, *s, true) } else { good(*s) };
 			let _ = match (*who == me, play) {
 				(true, Play::Silent | Play::CopySeal) => Ok(()),
 				(true, Play::Decline) => Training::decline(
@@ -488,13 +507,10 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 		}
 		run_to_block(Rounds::<Test>::get(0, 0).unwrap().commit_deadline);
 		for (s, who) in &slots {
-			let opens = *who != me || matches!(play, Play::Honest | Play::Lie);
+			let opens = *who != me || play == Play::Honest || play.lies();
 			if opens {
-				let root = if *who == me && play == Play::Lie {
-					root_of(0, 0, *s, true)
-				} else {
-					good(*s)
-				};
+				let root =
+					if *who == me && play.lies() { root_of(0, 0, *s, true) } else { good(*s) };
 				let trajectory = trajectory_of(&root);
 				let _ = Training::reveal(
 					RuntimeOrigin::signed(*who),
@@ -508,14 +524,29 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 			}
 		}
 		run_to_block(Rounds::<Test>::get(0, 0).unwrap().reveal_deadline);
-		// Both sides of a game answer (a side that does not loses it outright); then honest
-		// validators vote the root that is right, or none, also on the audit a game's verdict
-		// may open for its winner (in the hook that counts the game's votes).
+		// Both sides of a game answer, unless the deviant stalls or jams its game: then one
+		// side moves, the turn passes, and the game is abandoned for a vote on the whole shard
+		// (voted in the next pass). Honest validators vote the root that is right, or none,
+		// also on the audit a game's verdict may open for its winner (in the hook that counts
+		// the game's votes).
 		for _ in 0..2 {
 			let open: Vec<(DisputeId, DisputeOf<Test>)> = Disputes::<Test>::iter()
 				.filter(|(_, record)| record.status == DisputeStatus::Open)
 				.collect();
+			let mut stalled = None;
 			for (dispute, record) in open {
+				let game = Games::<Test>::get(dispute);
+				let mine = game
+					.as_ref()
+					.and_then(|g| g.sides.iter().position(|s| s.backers.contains(&me)));
+				if let (Some(game), Some(mine), Play::LieThenStall | Play::LieAndJam) =
+					(game, mine, play)
+				{
+					let mover = if play == Play::LieAndJam { mine } else { 1 - mine };
+					assert_ok!(honest_move(dispute, mover));
+					stalled = Some(game.deadline);
+					continue;
+				}
 				crate::mock::play(dispute);
 				let DisputeSubject::Shard(s) = record.subject else { continue };
 				let right = record.candidates.iter().map(|c| c.root).find(|r| *r == good(s));
@@ -531,6 +562,9 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 			}
 			// The next block's hook counts the votes of every dispute whose seals all opened.
 			run_to_block(System::block_number() + 1);
+			if let Some(deadline) = stalled {
+				run_to_block(deadline);
+			}
 		}
 		if let RoundPhase::Aggregating { aggregator, .. } = Rounds::<Test>::get(0, 0).unwrap().phase
 		{
