@@ -10,11 +10,15 @@
 //! recompute the one transition from `low` to `high` and vote for the side whose leaf (or, at
 //! the last position, delta root) they get. Any backer of a side moves for it (a game is only
 //! opened where each root's backers revealed one trajectory). A side none of whose backers
-//! moves within [`Config::MoveBlocks`] ends the game, and its dispute is settled by recomputing
-//! the whole shard, as if no game had been played (`disputes.rs`, `forfeit_due_games`). A
-//! silent side is not judged by its silence: a worker cut off from the chain for a turn (a
-//! restart, a flooded link) would otherwise lose its bond to a liar that kept moving. The
-//! liar that goes silent gains nothing either: the recomputation votes its root down.
+//! moves within [`Config::MoveBlocks`] is given one grace a game, [`GRACE_TURNS`] turns'
+//! worth of blocks more, and counts a missed deadline: a worker cut off from the chain for a
+//! turn (a restart, a flooded link) must not lose its bond to a liar that kept moving. The
+//! second turn a side lets pass loses the game: it is slashed like the loser of a vote, and the
+//! other side's root stands, subject to the winner's audit (a game is only opened between
+//! sides that revealed, so the silent side committed to defend its result). Losing by silence
+//! is what keeps a liar from escaping by going quiet: a whole-shard vote in its place is
+//! decided by validators of another class within a tolerance a subtle lie meets, or not at
+//! all when the liar withholds its delta (`disputes.rs`, `forfeit_due_games`).
 
 use crate::{
 	draw::Draw,
@@ -24,9 +28,23 @@ use crate::{
 };
 use alloc::vec::Vec;
 use cohort_formats::trajectory;
-use cohort_primitives::H256;
+use cohort_primitives::{Verdict, H256};
 use frame_support::{ensure, pallet_prelude::*, traits::ConstU32, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
+
+/// The turns' worth of blocks ([`Config::MoveBlocks`] each) a side that lets a turn pass is
+/// given, once a game, before its next turn's deadline: Cohort's runtime gives 32 blocks, about
+/// half a minute, on top of the turn's 8.
+pub const GRACE_TURNS: u32 = 4;
+
+/// What the end of a turn with a silent side does to a game (see [`Pallet::turn_passed`]).
+pub(crate) enum TurnPassed<AccountId, BlockNumber> {
+	/// Every silent side (these backers) is given its grace: the turn goes on until
+	/// `deadline`.
+	Excused { silent: Vec<AccountId>, deadline: BlockNumber },
+	/// A side let its second turn pass and lost: the verdict, and the losers' backers.
+	Forfeited { verdict: Verdict, silent: Vec<AccountId> },
+}
 
 impl<T: Config> Pallet<T> {
 	/// The game a new dispute over `shard`'s revealed roots (in `state`) plays, if any: only
@@ -59,6 +77,7 @@ impl<T: Config> Pallet<T> {
 				trajectory,
 				at_high: None,
 				moved: None,
+				excused: false,
 			})
 		};
 		let leaves = p.bounty.spec.hyper.inner_steps.saturating_add(1);
@@ -76,10 +95,11 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// The most blocks a game over `leaves` leaves can take before its vote window opens.
+	/// The most blocks a game over `leaves` leaves can take before its vote window opens: every
+	/// turn, and each side's grace.
 	pub(crate) fn game_blocks(leaves: u32) -> u32 {
-		Bisection::<T::AccountId, BlockNumberFor<T>>::max_turns(leaves)
-			.saturating_mul(T::MoveBlocks::get())
+		let turns = Bisection::<T::AccountId, BlockNumberFor<T>>::max_turns(leaves);
+		turns.saturating_add(2 * GRACE_TURNS).saturating_mul(T::MoveBlocks::get())
 	}
 
 	/// `who`'s move in the game of `dispute`, at `now`: its `leaf` at the midpoint, proven
@@ -126,7 +146,9 @@ impl<T: Config> Pallet<T> {
 				side.moved = None;
 			}
 			if !game.is_over() {
-				game.deadline = after::<T>(now, T::MoveBlocks::get());
+				// Never before the deadline the turn had: after a side's grace, the bounty
+				// wakes at the grace's end, and the next turn's end must not come before it.
+				game.deadline = after::<T>(now, T::MoveBlocks::get()).max(game.deadline);
 			}
 		}
 		Games::<T>::insert(dispute, &game);
@@ -144,19 +166,38 @@ impl<T: Config> Pallet<T> {
 		Games::<T>::get(dispute).filter(|game| !game.is_over()).map(|game| game.deadline)
 	}
 
-	/// The backers of the sides of `dispute`'s game that let its turn's deadline pass (`now`)
-	/// without moving, if any did.
-	pub(crate) fn forfeited(
+	/// End the turn of `dispute`'s game whose deadline (`now`) came with a side that did not
+	/// move, if it did: a side that lets its first turn pass is excused, and the game waits
+	/// [`GRACE_TURNS`] turns' worth of blocks more; one that lets a second pass loses, and the
+	/// other side wins (both losing, neither root stands). The game is stored as it goes on.
+	pub(crate) fn turn_passed(
 		dispute: DisputeId,
 		now: BlockNumberFor<T>,
-	) -> Option<Vec<T::AccountId>> {
-		let game = Games::<T>::get(dispute)?;
+	) -> Option<TurnPassed<T::AccountId, BlockNumberFor<T>>> {
+		let mut game = Games::<T>::get(dispute)?;
 		if game.is_over() || game.deadline > now {
 			return None;
 		}
-		let silent =
-			game.sides.iter().filter(|s| s.moved.is_none()).flat_map(|s| s.backers.iter().cloned());
-		Some(silent.collect())
+		let silent = |side: &Side<T::AccountId>| side.moved.is_none();
+		let backers = |sides: &mut dyn Iterator<Item = &Side<T::AccountId>>| {
+			sides.flat_map(|s| s.backers.iter().cloned()).collect::<Vec<_>>()
+		};
+		if game.sides.iter().any(|s| silent(s) && s.excused) {
+			let losers = backers(&mut game.sides.iter().filter(|s| silent(s) && s.excused));
+			let verdict = match game.sides.iter().find(|s| !(silent(s) && s.excused)) {
+				Some(winner) => Verdict::Correct(winner.root),
+				None => Verdict::NoneCorrect,
+			};
+			return Some(TurnPassed::Forfeited { verdict, silent: losers });
+		}
+		let excused = backers(&mut game.sides.iter().filter(|s| silent(s)));
+		for side in game.sides.iter_mut().filter(|s| s.moved.is_none()) {
+			side.excused = true;
+		}
+		let deadline = after::<T>(now, GRACE_TURNS.saturating_mul(T::MoveBlocks::get()));
+		game.deadline = deadline;
+		Games::<T>::insert(dispute, game);
+		Some(TurnPassed::Excused { silent: excused, deadline })
 	}
 
 	/// Whether the winner of `dispute`'s bisection game is audited before it is accepted. A

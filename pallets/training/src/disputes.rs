@@ -5,6 +5,7 @@
 //! (`machine.rs`); this module only applies it to the slots and bonds in question.
 
 use crate::{
+	bisection::TurnPassed,
 	machine::{after, Progress},
 	BalanceOf, BountyId, BountyOf, Candidate, Challenge, Config, Dispute, DisputeId, DisputeOf,
 	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, FullRevealBlocks, Games,
@@ -676,20 +677,15 @@ impl<T: Config> Pallet<T> {
 		Shards::<T>::insert(key, state);
 	}
 
-	/// Abandon every game of the round in `p` whose turn's deadline has come with a side that
-	/// did not move: its dispute is settled by recomputing the whole shard instead, in a vote
-	/// window booked behind every whole-shard dispute of the round still open, and the silent
-	/// side's backers count a missed deadline, no stake. Losing by silence would let a liar
-	/// win by keeping its honest partner off the chain for `MoveBlocks`; with the shard
-	/// recomputed, a liar that stops answering is voted down as one that plays on would be,
-	/// and an honest side that was cut off is paid. The queue is not capped at
-	/// [`Config::MaxRecomputeQueue`] here: past the cap a dispute can expire before a
-	/// verifier's turn comes, and a liar could go silent exactly when the queue is full to
-	/// end unresolved, unslashed, its partner unpaid. Each game
-	/// counts against `p.conclusions` as one conclusion (a booking and one pass over the
-	/// round's shards, far less than a conclusion's worst case of every validator's seal left
-	/// shut); games the hook has no room for are abandoned in a later block's hook (their
-	/// deadline has passed, so the settling wakes at once).
+	/// End the turn of every game of the round in `p` whose turn's deadline has come with a
+	/// side that did not move (see [`Self::turn_passed`]): a side's first such turn excuses it
+	/// (a missed deadline, and `bisection::GRACE_TURNS` turns' worth of blocks more);
+	/// its second loses the game, settled as a vote would be. Each counts against
+	/// `p.conclusions` as one conclusion: it settles no votes (none are taken while a game is
+	/// played), only the slots of at most `MAX_REPLICATION` backers, far less than a
+	/// conclusion's worst case of every validator's seal left shut. Games the hook has no room
+	/// for are ended in a later block's hook (their deadline has passed, so the settling wakes
+	/// at once).
 	pub(crate) fn forfeit_due_games(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let disputes: Vec<DisputeId> = (0..p.bounty.spec.shards_per_round)
 			.filter_map(|shard| match Shards::<T>::get((p.id, p.index, shard))?.outcome {
@@ -705,22 +701,28 @@ impl<T: Config> Pallet<T> {
 			if record.status != DisputeStatus::Open {
 				continue;
 			}
-			let Some(silent) = Self::forfeited(dispute, now) else { continue };
+			let Some(passed) = Self::turn_passed(dispute, now) else { continue };
 			p.conclusions = p.conclusions.saturating_sub(1);
-			// Counted while the game still stands, so that this dispute waits behind the
-			// others only.
-			let queued = Self::queued_recomputes(p, now);
-			Games::<T>::remove(dispute);
-			Self::recompute_window(p, now, queued).apply_to(&mut record);
-			Disputes::<T>::insert(dispute, &record);
-			for party in silent {
-				T::Workers::deadline_missed(&party);
-				Self::deposit_event(Event::BisectionForfeited { dispute, party });
+			match passed {
+				TurnPassed::Excused { silent, deadline } => {
+					for party in silent {
+						T::Workers::deadline_missed(&party);
+						Self::deposit_event(Event::BisectionTurnMissed {
+							dispute,
+							party,
+							deadline,
+						});
+					}
+				}
+				TurnPassed::Forfeited { verdict, silent } => {
+					for party in silent {
+						Self::deposit_event(Event::BisectionForfeited { dispute, party });
+					}
+					record.status = DisputeStatus::Settled(verdict);
+					Self::settle(p, dispute, &record, verdict);
+					Disputes::<T>::insert(dispute, record);
+				}
 			}
-			Self::deposit_event(Event::BisectionAbandoned {
-				dispute,
-				vote_deadline: record.deadline,
-			});
 		}
 	}
 

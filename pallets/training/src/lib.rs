@@ -49,14 +49,14 @@
 //! 5. **Settling.** A dispute over exactly two roots is first narrowed by a bisection game
 //!    between one worker of each (`bisect`, see `bisection.rs`): turn by turn they reveal their
 //!    trajectories' leaves at a midpoint until one step is left that they part at, so that
-//!    validators recompute one inner step, not the shard; a game in which a side stops
-//!    answering within [`Config::MoveBlocks`] is abandoned, and its dispute settled by
-//!    recomputing the whole shard (an honest worker offline for a turn loses no stake, only
-//!    counts a missed deadline; a liar that stops is voted down all the same). Then (at once for any other dispute)
-//!    active validators `vote` a verdict: the correct root, or none, sealed first and opened
-//!    once sealing ends. The next block's hook after every seal opened (or the one at the
-//!    deadline) counts the votes: once more than 2/3 of the active validator stake agrees, the
-//!    verdict settles: backers of the correct root are paid, every other revealer loses
+//!    validators recompute one inner step, not the shard; a side that lets a turn of
+//!    [`Config::MoveBlocks`] pass is given one grace a game (a missed deadline, and a few turns'
+//!    worth of blocks more), and loses as if voted down the second time. Then (at once for any
+//!    other dispute) active validators `vote` a verdict: the correct root, or none, sealed
+//!    first and opened once sealing ends. The next block's hook after every seal opened (or
+//!    the one at the deadline) counts the votes: once more than 2/3 of the active validator
+//!    stake agrees, the verdict settles: backers of the correct root are paid, every other
+//!    revealer loses
 //!    [`Config::SlashFraction`] of its bond, and the voters on the settled side share the
 //!    verifier reward. A dispute without a verdict is unresolved: no contribution, nobody
 //!    slashed. Vote windows that close together are lengthened so that every seal has room
@@ -683,14 +683,11 @@ pub mod pallet {
 			high: u32,
 			vote_deadline: BlockNumberFor<T>,
 		},
-		/// `party` backs a side of `dispute`'s game that did not move in time: the game is
-		/// abandoned (see `BisectionAbandoned`), and `party` counts a missed deadline. Silence
-		/// alone costs no stake.
+		/// `party` backs a side of `dispute`'s game that let its turn pass for the first time
+		/// in the game: it counts a missed deadline, and the turn goes on until `deadline`.
+		BisectionTurnMissed { dispute: DisputeId, party: T::AccountId, deadline: BlockNumberFor<T> },
+		/// `party` backs a side of `dispute`'s game that let a second turn pass, and lost.
 		BisectionForfeited { dispute: DisputeId, party: T::AccountId },
-		/// A side of `dispute`'s game let its turn pass: validators recompute the whole shard
-		/// and vote on both roots (sealed, then opened) until `vote_deadline`, the dispute's
-		/// new deadline.
-		BisectionAbandoned { dispute: DisputeId, vote_deadline: BlockNumberFor<T> },
 		/// `round`, which trained from `checkpoint` while that checkpoint was under review, is
 		/// void because the checkpoint did not stand: its `slots` open slots closed unpaid and
 		/// unslashed, and the round starts again from the checkpoint that did.
@@ -1258,9 +1255,10 @@ pub mod pallet {
 		/// root the side revealed. Once both sides have moved the
 		/// game narrows (equal leaves: the sides agree up to the midpoint; different: they
 		/// differ from it on) and the next turn opens at once; the move that leaves one
-		/// transition opens the dispute's vote window. A game in which a side has not moved by
-		/// the turn's deadline is abandoned: the validators recompute the whole shard instead,
-		/// and the silent side's backers count a missed deadline.
+		/// transition opens the dispute's vote window. A side that has not moved by the turn's
+		/// deadline is given one grace a game (its backers count a missed deadline, and the turn
+		/// goes on for `bisection::GRACE_TURNS` turns' worth of blocks more); the second time,
+		/// it loses the game and is slashed.
 		///
 		/// Fails with `UnknownDispute`, `DisputeClosed`, `NoBisection`, `BisectionOver`,
 		/// `MoveDeadlinePassed`, `NotParty`, `AlreadyMoved` or `InvalidProof`. Emits

@@ -51,7 +51,7 @@ pub(crate) struct Progress<T: Config> {
 	pub index: RoundIndex,
 	/// The round.
 	pub round: RoundOf<T>,
-	/// How many more disputes this entry may conclude (or bisection games abandon): as many
+	/// How many more disputes this entry may conclude (or bisection turns end): as many
 	/// as the block hook's weight leaves room for (see [`Pallet::advance`]); none from an
 	/// extrinsic. A dispute past its deadline that finds no room concludes in a later block's
 	/// hook.

@@ -525,27 +525,37 @@ fn payoff(play: Play, deviant: usize, audit: Perbill) -> Result<i128, TestCaseEr
 		}
 		run_to_block(Rounds::<Test>::get(0, 0).unwrap().reveal_deadline);
 		// Both sides of a game answer, unless the deviant stalls or jams its game: then one
-		// side moves, the turn passes, and the game is abandoned for a vote on the whole shard
-		// (voted in the next pass). Honest validators vote the root that is right, or none,
-		// also on the audit a game's verdict may open for its winner (in the hook that counts
-		// the game's votes).
-		for _ in 0..2 {
+		// side moves and the turn passes, the silent side excused once (a jammed partner is
+		// back after its grace; a staller never is, and loses at its second silence). Honest
+		// validators vote the root that is right, or none, also on the audit a game's verdict
+		// may open for its winner (in the hook that counts the game's votes).
+		for _ in 0..3 {
 			let open: Vec<(DisputeId, DisputeOf<Test>)> = Disputes::<Test>::iter()
 				.filter(|(_, record)| record.status == DisputeStatus::Open)
 				.collect();
 			let mut stalled = None;
 			for (dispute, record) in open {
-				let game = Games::<Test>::get(dispute);
-				let mine = game
-					.as_ref()
-					.and_then(|g| g.sides.iter().position(|s| s.backers.contains(&me)));
-				if let (Some(game), Some(mine), Play::LieThenStall | Play::LieAndJam) =
-					(game, mine, play)
-				{
-					let mover = if play == Play::LieAndJam { mine } else { 1 - mine };
-					assert_ok!(honest_move(dispute, mover));
-					stalled = Some(game.deadline);
-					continue;
+				if let Some(game) = Games::<Test>::get(dispute) {
+					let mine = game.sides.iter().position(|s| s.backers.contains(&me));
+					let mover = match (play, mine) {
+						(Play::LieThenStall, Some(mine)) => Some(1 - mine),
+						(Play::LieAndJam, Some(mine)) if !game.sides[1 - mine].excused => {
+							Some(mine)
+						}
+						_ => None,
+					};
+					if let Some(mover) = mover {
+						// Refused once the mover has moved this turn: the turn goes on.
+						let _ = honest_move(dispute, mover);
+						stalled = Some(game.deadline);
+						continue;
+					}
+				}
+				// A turn one side has moved in (a jammed partner back) is finished first.
+				if let Some(game) = Games::<Test>::get(dispute) {
+					for side in (0..2).filter(|side| game.sides[*side].moved.is_none()) {
+						let _ = honest_move(dispute, side);
+					}
 				}
 				crate::mock::play(dispute);
 				let DisputeSubject::Shard(s) = record.subject else { continue };

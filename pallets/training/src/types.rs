@@ -444,6 +444,9 @@ chain_type! {
 		pub at_high: Option<H256>,
 		/// Its leaf at the current midpoint, once it has moved this turn.
 		pub moved: Option<H256>,
+		/// Whether it has let a turn of this game pass already: it was given its grace, and
+		/// the next turn it lets pass loses the game.
+		pub excused: bool,
 	}
 }
 
@@ -473,7 +476,8 @@ chain_type! {
 		/// The first position they are known to differ at.
 		pub high: u32,
 		/// The first block at which the current turn's moves are refused; a side that has not
-		/// moved by then loses. Meaningless once the game is over.
+		/// moved by then is given one grace a game, and loses the second time. Meaningless
+		/// once the game is over.
 		pub deadline: BlockNumber,
 		/// Whether the winner is audited before it is paid, drawn when the game opened (in the
 		/// block that checked the round, like every other audit), so that nobody who steers

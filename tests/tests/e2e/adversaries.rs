@@ -7,8 +7,8 @@
 //! Each bad contribution must be rejected and its author slashed: a wrong delta by the
 //! verifiers' recomputation of the one step (or the delta) its bisection game narrows the
 //! dispute to, a trajectory that departs at step 13 of 20 at step 13, a side that stops
-//! answering its game by the recomputation of the whole shard its silence leaves to the
-//! verifiers, a seal that is never opened (copied or withheld) at the reveal deadline. The colluding pair outnumbers the honest replica and still loses. No honest worker
+//! answering its game by forfeit once its grace has passed, a seal that is never opened
+//! (copied or withheld) at the reveal deadline. The colluding pair outnumbers the honest replica and still loses. No honest worker
 //! is slashed and every round trains on. A delta served with wrong bytes cannot be slashed
 //! (nothing on chain shows who served what), so it is checked where it is caught: a fetcher
 //! that reaches only Eve refuses her bytes.
@@ -246,7 +246,7 @@ async fn each_adversary_is_rejected_and_slashed_and_training_goes_on() {
 		assert_eq!(fate(round, shard, &eve), Some(eve_fate), "{context}");
 		// Every wrong delta beside an honest one is bisected first, down to where it departs:
 		// step 13 for `late-step`, the delta where only the delta is wrong. Eve's evasion
-		// abandons her game (she is voted down on the whole shard); nobody honest falls silent.
+		// loses its game by forfeit, after its grace; nobody honest forfeits.
 		let narrowed = outcomes.narrowed_in.get(&(round, shard)).copied();
 		// Position `i + 1` is the state after `i` steps; `STEPS + 2` the delta.
 		let expected = match behaviour {

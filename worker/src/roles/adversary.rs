@@ -3,8 +3,8 @@
 //! fail that the protocol must catch: the chain's hash check and the verifiers' recomputation
 //! reject a wrong delta and slash its author, the seal makes a copied commitment worthless,
 //! fetchers refuse bytes that do not hash to the root asked for, and a bisection game finds the
-//! step a trajectory departs at (or, when a side stops answering it, leaves the whole shard to
-//! the verifiers' recomputation).
+//! step a trajectory departs at (or slashes the side that stops answering it, after its
+//! grace).
 //!
 //! An [`Adversary`] follows a schedule, one [`RoundPlan`] per round (one behaviour for the
 //! round, or one per shard), so one bounty shows every behaviour against the same honest

@@ -1,5 +1,5 @@
 //! Bisection games: two disagreeing replicas narrowed to the one step they part at, moves
-//! refused, and a game a side stops answering abandoned for a vote on the whole shard.
+//! refused, and a side that stops answering excused once, then losing.
 
 use super::*;
 use frame_support::{assert_noop, BoundedVec};
@@ -97,113 +97,108 @@ fn moves_are_refused_from_outsiders_twice_with_bad_proofs_or_late() {
 	});
 }
 
-/// Run `dispute`'s game to its turn's deadline and check that it was abandoned with
-/// `silent` the sides' backers that did not move: no verdict, nobody slashed, each silent
-/// backer a missed deadline more, the game gone and the dispute open to votes on the whole
-/// shard.
-fn abandoned(dispute: DisputeId, silent: &[AccountId]) {
+/// Run `dispute`'s game to its turn's deadline, `silent` the backers of the sides that do not
+/// move: each is excused (a missed deadline more, nobody slashed, no verdict) and the turn
+/// goes on for the grace.
+fn excused(dispute: DisputeId, silent: &[AccountId]) {
 	let missed = |who: &AccountId| pallet_workers::Workers::<Test>::get(who).unwrap().missed_in_row;
 	let before: Vec<u32> = silent.iter().map(missed).collect();
-	run_to_block(game(dispute).deadline);
+	let deadline = game(dispute).deadline;
+	run_to_block(deadline);
+	let move_blocks: u32 = <<Test as Config>::MoveBlocks as frame_support::traits::Get<u32>>::get();
+	let grace = deadline + u64::from(crate::bisection::GRACE_TURNS * move_blocks);
+	assert_eq!(game(dispute).deadline, grace);
 	let events = training_events();
 	for (party, before) in silent.iter().zip(before) {
-		assert!(events.contains(&Event::BisectionForfeited { dispute, party: *party }));
+		let missed_turn = Event::BisectionTurnMissed { dispute, party: *party, deadline: grace };
+		assert!(events.contains(&missed_turn));
 		assert_eq!(missed(party), before + 1);
+		assert_eq!(Workers::held(party), WORKER_BOND, "nobody is slashed for one silence");
 	}
-	let record = Disputes::<Test>::get(dispute).unwrap();
-	assert_eq!(record.status, DisputeStatus::Open);
-	let vote_deadline = record.deadline;
-	assert!(events.contains(&Event::BisectionAbandoned { dispute, vote_deadline }));
-	assert!(Games::<Test>::get(dispute).is_none());
-	for side in record.candidates {
-		for backer in side.backers {
-			assert_eq!(Workers::held(&backer), WORKER_BOND, "nobody is slashed for silence");
-		}
-	}
+	assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
 }
 
 #[test]
-fn a_liar_that_stops_answering_is_voted_down_on_the_whole_shard() {
+fn an_honest_side_kept_off_the_chain_for_a_turn_is_excused_and_the_liar_slashed() {
 	run(|| {
+		// The attack: the liar keeps moving while its honest partner cannot reach the chain
+		// for a turn (a restart, a flooded link). Losing at the first silence, the honest
+		// worker would be slashed and the liar's root stand unless audited.
 		let (id, dispute, honest_worker, liar) = disagreement();
-		// The liar answers the first turn, then goes silent.
+		assert_ok!(honest_move(dispute, 1));
+		excused(dispute, &[honest_worker]);
+		// Back within its grace, the honest side moves and the game goes on.
+		assert_ok!(honest_move(dispute, 0));
+		play(dispute);
+		vote_for(dispute, &[100, 101, 102], Verdict::Correct(good(0, 0)));
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
+		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
+		assert_eq!(Workers::held(&honest_worker), WORKER_BOND);
+		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+	});
+}
+
+#[test]
+fn the_side_that_lets_a_second_turn_pass_loses_and_the_other_is_paid() {
+	run(|| {
+		// The liar answers the first turn, then goes silent: excused once, then it loses. A
+		// liar that goes quiet must not escape: a whole-shard vote in the game's place would
+		// be decided by validators of another class within a tolerance, or not at all.
+		let (id, dispute, honest_worker, liar) = disagreement();
 		assert_ok!(honest_move(dispute, 0));
 		assert_ok!(honest_move(dispute, 1));
 		assert_ok!(honest_move(dispute, 0));
+		excused(dispute, &[liar]);
 		let pot = free(SLASH_POT);
-		abandoned(dispute, &[liar]);
-		assert_eq!(phase(id), Phase::Settling);
+		run_to_block(game(dispute).deadline);
 
+		assert!(training_events().contains(&Event::BisectionForfeited { dispute, party: liar }));
 		let verdict = Verdict::Correct(good(0, 0));
-		vote_for(dispute, &[100, 101, 102], verdict);
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
 		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
 		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
 		assert_eq!(free(SLASH_POT), pot + WORKER_BOND / 10);
 		assert_eq!(open_assignments(liar), 0);
+		// The round does not wait for the rest of the game's time.
 		assert_eq!(phase(id), Phase::Aggregating);
 	});
 }
 
 #[test]
-fn an_honest_side_kept_off_the_chain_for_a_turn_is_paid_and_the_liar_slashed() {
+fn two_sides_silent_past_their_grace_both_lose() {
 	run(|| {
-		// The attack: the liar keeps moving while its honest partner cannot reach the chain
-		// for a turn (a restart, a flooded link). Silence used to lose the game, and the liar's
-		// root stood unless audited.
+		let (id, dispute, honest_worker, liar) = disagreement();
+		excused(dispute, &[honest_worker, liar]);
+		run_to_block(game(dispute).deadline);
+		assert_eq!(
+			Disputes::<Test>::get(dispute).unwrap().status,
+			DisputeStatus::Settled(Verdict::NoneCorrect)
+		);
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Rejected);
+		for worker in [honest_worker, liar] {
+			assert_eq!(Workers::held(&worker), WORKER_BOND - WORKER_BOND / 10);
+		}
+	});
+}
+
+#[test]
+fn the_grace_is_once_a_game() {
+	run(|| {
+		// The honest side misses the first turn (excused), moves, and misses the next: it
+		// loses, and the liar's root stands (the mock audits no winner). What the grace
+		// covers is one outage a game, not two.
 		let (id, dispute, honest_worker, liar) = disagreement();
 		assert_ok!(honest_move(dispute, 1));
-		abandoned(dispute, &[honest_worker]);
-
-		let verdict = Verdict::Correct(good(0, 0));
-		vote_for(dispute, &[100, 101, 102], verdict);
-		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
-		assert_eq!(free(honest_worker), 10_000 - WORKER_BOND + REWARD);
-		assert_eq!(Workers::held(&honest_worker), WORKER_BOND);
-		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
-	});
-}
-
-#[test]
-fn two_silent_sides_are_judged_on_the_recomputed_shard() {
-	run(|| {
-		let (id, dispute, honest_worker, liar) = disagreement();
-		abandoned(dispute, &[honest_worker, liar]);
-		let verdict = Verdict::Correct(good(0, 0));
-		vote_for(dispute, &[100, 101, 102], verdict);
-		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
-		assert_eq!(Workers::held(&honest_worker), WORKER_BOND);
-		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
-	});
-}
-
-#[test]
-fn an_abandoned_game_waits_behind_every_whole_shard_dispute_of_the_round() {
-	run(|| {
-		// Every shard is audited: shards 1 to 3 are recomputed whole, their windows one, two
-		// and three vote windows long (the mock caps the queue at two). Shard 0's game is
-		// abandoned after, and since a verifier recomputes one shard at a time, it waits
-		// behind all three, past the cap: capped, a liar could go silent when the queue is
-		// full and end unresolved before any verifier reached it.
-		let audited = sp_runtime::Perbill::one();
-		let id = started(BountySpec { shards_per_round: 4, audit_rate: audited, ..spec() });
-		// The liar lies in shard 0 only (it holds a slot of another shard too).
-		let liar = workers_of(id, 0, 0)[1];
-		train_round(id, 0, |w, s| Some(if w == liar && s == 0 { bad() } else { good(0, s) }));
-		let game_dispute = dispute_of(id, 0, 0);
-		let vote = bounty(id).spec.deadlines.vote as u64;
-		abandoned(game_dispute, &[]);
-		let now = System::block_number();
-		let record = Disputes::<Test>::get(game_dispute).unwrap();
-		for s in 1..4 {
-			assert!(Disputes::<Test>::get(dispute_of(id, 0, s)).unwrap().deadline > now);
-		}
-		assert_eq!(
-			<<Test as Config>::MaxRecomputeQueue as frame_support::traits::Get<u32>>::get(),
-			2
-		);
-		assert_eq!(record.sealing_ends, now + 4 * vote);
+		excused(dispute, &[honest_worker]);
+		assert_ok!(honest_move(dispute, 0));
+		assert_ok!(honest_move(dispute, 1));
+		run_to_block(game(dispute).deadline);
+		let party = honest_worker;
+		assert!(training_events().contains(&Event::BisectionForfeited { dispute, party }));
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(bad()));
+		assert_eq!(Workers::held(&honest_worker), WORKER_BOND - WORKER_BOND / 10);
+		assert_eq!(Workers::held(&liar), WORKER_BOND);
 	});
 }
 

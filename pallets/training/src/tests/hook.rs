@@ -1,5 +1,5 @@
 //! The block hook's weight budget: bounties due beyond it advance a block later, and a
-//! round's expired disputes and abandoned games beyond it settle in the blocks after.
+//! round's expired disputes and bisection turns beyond it end in the blocks after.
 
 use super::*;
 use frame_support::{assert_noop, traits::Hooks, weights::Weight, BoundedVec};
@@ -11,14 +11,14 @@ fn share_of_budget(share: Perbill) -> Weight {
 }
 
 /// Weights under which a bounty's bound (a draw, half the budget, and one conclusion, three
-/// tenths) is over the budget: the hook concludes one dispute (or abandons one game) a block.
+/// tenths) is over the budget: the hook concludes one dispute (or ends one bisection turn) a block.
 fn one_conclusion_a_block() {
 	DrawWeight::set(share_of_budget(Perbill::from_percent(50)));
 	ConclusionWeight::set(share_of_budget(Perbill::from_percent(30)));
 }
 
 /// What the hook charges for a block in which `id`'s settling goes on with one dispute
-/// concluded (or one game abandoned): one pass over the round, the conclusion, and the
+/// concluded (or one bisection turn ended): one pass over the round, the conclusion, and the
 /// block's vote-window bookings dropped.
 fn one_conclusion_charged(id: BountyId) -> Weight {
 	let spec = bounty(id).spec;
@@ -132,25 +132,26 @@ fn a_bounty_deferred_goes_before_one_that_is_due_again_at_once() {
 }
 
 #[test]
-fn games_abandoned_beyond_the_hooks_budget_are_abandoned_in_the_blocks_after() {
+fn turns_ended_beyond_the_hooks_budget_end_in_the_blocks_after() {
 	run(|| {
-		// Both shards' second replicas lie, and nobody moves in either game: both games are
-		// abandoned at one deadline, to be settled by recomputing their shards.
+		// Both shards' second replicas lie, and nobody moves in either game: both turns end
+		// at one deadline (each side excused), and both games are forfeited at the end of the
+		// grace.
 		let id = started(spec());
 		let liars = [0, 1].map(|s| workers_of(id, 0, s)[1]);
 		train_round(id, 0, |w, s| Some(if liars.contains(&w) { bad() } else { good(0, s) }));
 		let disputes = [0, 1].map(|s| dispute_of(id, 0, s));
 		let deadline = game(disputes[0]).deadline;
 		assert_eq!(game(disputes[1]).deadline, deadline);
-		let played = |s: usize| Games::<Test>::contains_key(disputes[s]);
-		// One game abandoned a block, each charged as one conclusion.
+		let excused = |s: usize| game(disputes[s]).sides.iter().all(|side| side.excused);
+		let status = |s: usize| Disputes::<Test>::get(disputes[s]).unwrap().status;
+		// One turn ended a block, each charged as one conclusion.
 		one_conclusion_a_block();
 		run_to_block(deadline - 1);
 		System::set_block_number(deadline);
 		assert_eq!(Training::on_initialize(deadline), one_conclusion_charged(id));
-		assert!(!played(0));
-		assert!(played(1));
-		assert_eq!(phase(id), Phase::Settling);
+		assert!(excused(0));
+		assert!(!excused(1));
 		// Its turn is over for it all the same.
 		assert_noop!(
 			Training::bisect(
@@ -162,9 +163,12 @@ fn games_abandoned_beyond_the_hooks_budget_are_abandoned_in_the_blocks_after() {
 			Error::<Test>::MoveDeadlinePassed
 		);
 		next_block();
-		assert!(!played(1));
-		for dispute in disputes {
-			assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
-		}
+		assert!(excused(1));
+		// Their second silence loses them the games, one a block too.
+		run_to_block(game(disputes[0]).deadline);
+		assert_eq!(status(0), DisputeStatus::Settled(Verdict::NoneCorrect));
+		assert_eq!(status(1), DisputeStatus::Open);
+		next_block();
+		assert_eq!(status(1), DisputeStatus::Settled(Verdict::NoneCorrect));
 	});
 }
