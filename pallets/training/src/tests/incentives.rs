@@ -421,34 +421,47 @@ fn the_class_is_drawn_in_proportion_to_its_workers() {
 	});
 }
 
+/// The aggregator's accomplice in [`bogus_first_challenge`], and an honest reviewer.
+const ACCOMPLICE: AccountId = 20;
+const HONEST_REVIEWER: AccountId = 21;
+
+/// A one-round bounty whose aggregator committed a wrong checkpoint, challenged first by its
+/// [`ACCOMPLICE`] with a claim nobody will vote for; [`HONEST_REVIEWER`] is bonded and has
+/// not claimed yet. The bounty, the aggregator, and the challenge's dispute.
+fn bogus_first_challenge() -> (BountyId, AccountId, DisputeId) {
+	AggregatorShare::set(Perbill::from_percent(20));
+	let id = started(BountySpec { rounds: 1, ..spec() });
+	register_workers(20..22);
+	train_round(id, 0, honest(0));
+	let aggregator = aggregator_of(id, 0);
+	assert_ok!(Training::commit_checkpoint(RuntimeOrigin::signed(aggregator), id, 0, bad()));
+	let bogus = H256::repeat_byte(0x77);
+	assert_ok!(Training::dispute_checkpoint(RuntimeOrigin::signed(ACCOMPLICE), id, 0, bogus));
+	(id, aggregator, challenge_of(id, 0))
+}
+
+/// [`HONEST_REVIEWER`] claims `claim` in bounty `id`'s review.
+fn honest_claim(id: BountyId, claim: H256) -> DispatchResult {
+	Training::dispute_checkpoint(RuntimeOrigin::signed(HONEST_REVIEWER), id, 0, claim)
+}
+
 #[test]
 fn a_bogus_first_challenge_cannot_keep_an_honest_one_out() {
 	run(|| {
-		AggregatorShare::set(Perbill::from_percent(20));
-		let id = started(BountySpec { rounds: 1, ..spec() });
-		register_workers(20..22);
-		let (accomplice, honest_reviewer) = (20, 21);
-		train_round(id, 0, honest(0));
-		let aggregator = aggregator_of(id, 0);
-		let challenge =
-			|who, claim| Training::dispute_checkpoint(RuntimeOrigin::signed(who), id, 0, claim);
-		assert_ok!(Training::commit_checkpoint(RuntimeOrigin::signed(aggregator), id, 0, bad()));
-		// The aggregator's accomplice gets in first with a claim nobody will vote for...
-		assert_ok!(challenge(accomplice, H256::repeat_byte(0x77)));
-		// ...and the honest reviewer's claim joins the same dispute.
+		let (id, aggregator, dispute) = bogus_first_challenge();
+		// The honest reviewer's claim joins the same dispute.
 		let right = checkpoint_after(0);
-		assert_ok!(challenge(honest_reviewer, right));
-		let dispute = challenge_of(id, 0);
+		assert_ok!(honest_claim(id, right));
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().candidates.len(), 3);
 		vote_for(dispute, &[100, 101, 102], Verdict::Correct(right));
 		assert_eq!(bounty(id).checkpoint, right);
-		for liar in [aggregator, accomplice] {
+		for liar in [aggregator, ACCOMPLICE] {
 			assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
 			assert_eq!(open_assignments(liar), 0);
 		}
-		assert_eq!(Workers::held(&honest_reviewer), WORKER_BOND);
-		assert_eq!(free(honest_reviewer), 10_000 - WORKER_BOND + 20);
-		assert_eq!(open_assignments(honest_reviewer), 0);
+		assert_eq!(Workers::held(&HONEST_REVIEWER), WORKER_BOND);
+		assert_eq!(free(HONEST_REVIEWER), 10_000 - WORKER_BOND + 20);
+		assert_eq!(open_assignments(HONEST_REVIEWER), 0);
 	});
 }
 
@@ -612,53 +625,36 @@ fn a_retrys_audit_is_drawn_from_a_block_hash_no_standby_knows_when_it_reveals() 
 #[test]
 fn an_honest_claim_joining_after_the_verifiers_read_the_claims_is_paid_not_slashed() {
 	run(|| {
-		AggregatorShare::set(Perbill::from_percent(20));
-		let id = started(BountySpec { rounds: 1, ..spec() });
-		register_workers(20..22);
-		let (accomplice, honest_reviewer) = (20, 21);
-		train_round(id, 0, honest(0));
-		let aggregator = aggregator_of(id, 0);
-		let challenge =
-			|who, claim| Training::dispute_checkpoint(RuntimeOrigin::signed(who), id, 0, claim);
-		assert_ok!(Training::commit_checkpoint(RuntimeOrigin::signed(aggregator), id, 0, bad()));
 		// The accomplice's claim lands beside the wrong proposal; the verifiers read these two
 		// claims, recompute, and seal the checkpoint they get, which neither names.
-		assert_ok!(challenge(accomplice, H256::repeat_byte(0x77)));
-		let dispute = challenge_of(id, 0);
+		let (id, aggregator, dispute) = bogus_first_challenge();
 		let right = checkpoint_after(0);
 		for voter in [100, 101, 102] {
 			assert_ok!(seal_vote(voter, dispute, Verdict::Correct(right)));
 		}
 		// The honest reviewer, slower, joins with the right claim after the seals.
-		assert_ok!(challenge(honest_reviewer, right));
+		assert_ok!(honest_claim(id, right));
 		end_sealing(dispute);
 		for voter in [100, 101, 102] {
 			assert_ok!(reveal_vote(voter, dispute, Verdict::Correct(right)));
 		}
 		run_to_block(Disputes::<Test>::get(dispute).unwrap().deadline);
 		assert_eq!(bounty(id).checkpoint, right);
-		for liar in [aggregator, accomplice] {
+		for liar in [aggregator, ACCOMPLICE] {
 			assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
 		}
-		assert_eq!(Workers::held(&honest_reviewer), WORKER_BOND);
-		assert_eq!(free(honest_reviewer), 10_000 - WORKER_BOND + 20);
+		assert_eq!(Workers::held(&HONEST_REVIEWER), WORKER_BOND);
+		assert_eq!(free(HONEST_REVIEWER), 10_000 - WORKER_BOND + 20);
 	});
 }
 
 #[test]
 fn a_checkpoint_nobody_claimed_stands_when_the_validators_recompute_it() {
 	run(|| {
-		let id = started(BountySpec { rounds: 1, ..spec() });
-		register_workers(20..21);
-		train_round(id, 0, honest(0));
-		let aggregator = aggregator_of(id, 0);
-		assert_ok!(Training::commit_checkpoint(RuntimeOrigin::signed(aggregator), id, 0, bad()));
-		let bogus = H256::repeat_byte(0x77);
-		assert_ok!(Training::dispute_checkpoint(RuntimeOrigin::signed(20), id, 0, bogus));
-		let dispute = challenge_of(id, 0);
+		let (id, aggregator, dispute) = bogus_first_challenge();
 		vote_for(dispute, &[100, 101, 102], Verdict::Correct(checkpoint_after(0)));
 		assert_eq!(bounty(id).checkpoint, checkpoint_after(0));
-		for liar in [aggregator, 20] {
+		for liar in [aggregator, ACCOMPLICE] {
 			assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
 		}
 	});
