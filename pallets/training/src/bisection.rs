@@ -178,26 +178,25 @@ impl<T: Config> Pallet<T> {
 		if game.is_over() || game.deadline > now {
 			return None;
 		}
-		let silent = |side: &Side<T::AccountId>| side.moved.is_none();
-		let backers = |sides: &mut dyn Iterator<Item = &Side<T::AccountId>>| {
-			sides.flat_map(|s| s.backers.iter().cloned()).collect::<Vec<_>>()
-		};
-		if game.sides.iter().any(|s| silent(s) && s.excused) {
-			let losers = backers(&mut game.sides.iter().filter(|s| silent(s) && s.excused));
-			let verdict = match game.sides.iter().find(|s| !(silent(s) && s.excused)) {
+		let loses = |side: &Side<T::AccountId>| side.moved.is_none() && side.excused;
+		if game.sides.iter().any(loses) {
+			let losers = game.sides.iter().filter(|s| loses(s));
+			let silent = losers.flat_map(|s| s.backers.iter().cloned()).collect();
+			let verdict = match game.sides.iter().find(|s| !loses(s)) {
 				Some(winner) => Verdict::Correct(winner.root),
 				None => Verdict::NoneCorrect,
 			};
-			return Some(TurnPassed::Forfeited { verdict, silent: losers });
+			return Some(TurnPassed::Forfeited { verdict, silent });
 		}
-		let excused = backers(&mut game.sides.iter().filter(|s| silent(s)));
+		let mut silent = Vec::new();
 		for side in game.sides.iter_mut().filter(|s| s.moved.is_none()) {
 			side.excused = true;
+			silent.extend(side.backers.iter().cloned());
 		}
 		let deadline = after::<T>(now, GRACE_TURNS.saturating_mul(T::MoveBlocks::get()));
 		game.deadline = deadline;
 		Games::<T>::insert(dispute, game);
-		Some(TurnPassed::Excused { silent: excused, deadline })
+		Some(TurnPassed::Excused { silent, deadline })
 	}
 
 	/// Whether the winner of `dispute`'s bisection game is audited before it is accepted. A

@@ -156,7 +156,7 @@ impl<T: Config> Pallet<T> {
 			None => {
 				let queued = (*recomputes).min(T::MaxRecomputeQueue::get());
 				*recomputes = recomputes.saturating_add(1);
-				Self::recompute_window(p, now, queued)
+				Self::book_vote_window(now, vote.saturating_add(vote.saturating_mul(queued)))
 			}
 		};
 		let subject = DisputeSubject::Shard(shard);
@@ -171,14 +171,6 @@ impl<T: Config> Pallet<T> {
 			Games::<T>::insert(dispute, game);
 		}
 		state.outcome = ShardOutcome::Disputed(dispute);
-	}
-
-	/// The booked vote window of a whole-shard dispute opened at `now` to wait behind `queued`
-	/// others: a vote window more for each, since a verifier recomputes one shard at a time
-	/// (see [`Self::open_shard_dispute`]).
-	fn recompute_window(p: &Progress<T>, now: BlockNumberFor<T>, queued: u32) -> VoteWindow<T> {
-		let vote = p.bounty.spec.deadlines.vote;
-		Self::book_vote_window(now, vote.saturating_add(vote.saturating_mul(queued)))
 	}
 
 	/// The verifier reward a dispute over one shard (or the checkpoint) carries.
