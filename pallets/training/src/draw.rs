@@ -87,8 +87,7 @@ impl AuditSeed {
 		id: crate::BountyId,
 		round: crate::RoundIndex,
 	) -> H256 {
-		let random = Draw::new::<T>((b"cohort/audit-retry", id, round)).seed;
-		H256(core::array::from_fn(|i| seed.0[i] ^ random[i]))
+		Self::xor(seed, Draw::new::<T>((b"cohort/audit-retry", id, round)).seed)
 	}
 
 	/// `seed` with the `salt` `worker` revealed for `shard` mixed in. Mixed by XOR, so that the
@@ -100,8 +99,12 @@ impl AuditSeed {
 		shard: crate::ShardIndex,
 		salt: &H256,
 	) -> H256 {
-		let salted = sp_io::hashing::blake2_256(&(b"cohort/salt", worker, shard, salt).encode());
-		H256(core::array::from_fn(|i| seed.0[i] ^ salted[i]))
+		Self::xor(seed, sp_io::hashing::blake2_256(&(b"cohort/salt", worker, shard, salt).encode()))
+	}
+
+	/// `seed` XOR `bytes`: what mixing one more term in does, whatever order terms come in.
+	fn xor(seed: H256, bytes: [u8; 32]) -> H256 {
+		H256(core::array::from_fn(|i| seed.0[i] ^ bytes[i]))
 	}
 }
 
