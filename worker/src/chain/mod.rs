@@ -86,7 +86,7 @@ impl At {
 		&self,
 		payload: P,
 	) -> Result<P::ReturnType, ChainError> {
-		self.inner.runtime_apis().call(payload).await.map_err(query)
+		bounded("runtime call", self.inner.runtime_apis().call(payload)).await
 	}
 
 	/// Every bounty.
@@ -152,7 +152,24 @@ impl At {
 
 	/// The block's events.
 	pub async fn events(&self) -> Result<subxt::events::Events<PolkadotConfig>, ChainError> {
-		self.inner.events().fetch().await.map_err(query)
+		bounded("events", self.inner.events().fetch()).await
+	}
+}
+
+/// `read` at a block, or an error if the node has not answered within [`ANSWER_TIMEOUT`].
+/// subxt waits for a `chainHead` call's answer on the follow subscription the call started
+/// on; when the node stops that subscription (a burst of forks as a network starts) the
+/// answer never comes, and the caller would hang with nothing in the log. Tried again, the
+/// read goes to the new subscription, or to the legacy methods for a block it has not pinned.
+async fn bounded<T, E: std::fmt::Display>(
+	what: &str,
+	read: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, ChainError> {
+	match tokio::time::timeout(ANSWER_TIMEOUT, read).await {
+		Ok(answer) => answer.map_err(query),
+		Err(_) => {
+			Err(ChainError::Query(format!("no {what} from the node within {ANSWER_TIMEOUT:?}")))
+		}
 	}
 }
 

@@ -56,7 +56,7 @@ pub async fn run(options: &Options, args: RunArgs) -> Result<()> {
 	changes.borrow_and_update();
 	advertise(&cx).await.context("updating the registered addresses")?;
 	tokio::spawn(keep_advertising(cx.clone(), changes));
-	cx.join_registered_peers(&cx.chain.finalized().await?, true).await?;
+	join_registered_peers(&cx).await;
 	Worker::new(cx).run().await?;
 	Ok(())
 }
@@ -103,10 +103,21 @@ fn registry_addresses(addrs: &[Multiaddr]) -> Vec<Vec<u8>> {
 		.collect()
 }
 
+/// Learn where the registered workers listen and dial them, so that they learn this peer. A
+/// failure (a node slow to answer as the network starts) is only logged: the roles read the
+/// registry again every `PEER_REFRESH_BLOCKS` blocks.
+async fn join_registered_peers(cx: &Context) {
+	let joined =
+		async { anyhow::Ok(cx.join_registered_peers(&cx.chain.finalized().await?, true).await?) };
+	if let Err(e) = joined.await {
+		tracing::warn!("cannot read the registered workers yet: {e:#}");
+	}
+}
+
 /// The verifier loop.
 pub async fn verify(options: &Options) -> Result<()> {
 	let cx = context(options).await?;
-	cx.join_registered_peers(&cx.chain.finalized().await?, true).await?;
+	join_registered_peers(&cx).await;
 	Verifier::new(cx).run().await?;
 	Ok(())
 }
