@@ -128,18 +128,15 @@ pub trait WorkerRegistry<AccountId> {
 	fn max_classes() -> u32;
 }
 
-/// The stake of the validators that vote on disputes.
+/// The validators that vote on disputes, and the stake each vote weighs.
 pub trait VoterStake<AccountId, Balance> {
-	/// The stake of `who` if it is in the active validator set, `None` otherwise.
-	fn stake_of(who: &AccountId) -> Option<Balance>;
+	/// The session in progress. The set of the session a dispute opens in votes on it to the
+	/// end, whatever happens to the set before it concludes.
+	fn session() -> u32;
 
-	/// The summed stake of the active validator set.
-	fn total() -> Balance;
-
-	/// The most validators that may seal a vote on a dispute opened now: the active set's
-	/// size, or the most the next election may seat when that is more (a vote window may
-	/// seal in the next session). Read twice at most.
-	fn most_voters() -> u32;
+	/// The active validator set, each with the stake its vote weighs during this session. Read
+	/// once a session at most.
+	fn electorate() -> Vec<(AccountId, Balance)>;
 
 	/// Take `fraction` of `who`'s stake (to the runtime's slash destination) for a vote against
 	/// a settled verdict; it stays a validator. Returns the amount taken.

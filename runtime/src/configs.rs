@@ -260,23 +260,18 @@ impl pallet_workers::Config for Runtime {
 	type WeightInfo = crate::weights::pallet_workers::WeightInfo<Runtime>;
 }
 
-/// The dispute voters are the validators of the current session, weighted by their active
-/// bond when they were elected: a bond changed within the session (`bond_extra`, `unbond`)
-/// does not move a verdict's 2/3 threshold, or a voter's weight, until the next session.
+/// The dispute voters are the validators of the session a dispute opens in, weighted by
+/// their active bond when they were elected: a bond changed within the session (`bond_extra`,
+/// `unbond`) moves no verdict's 2/3 threshold, or a voter's weight, and a later session's
+/// set moves none of the disputes opened before it.
 pub struct SessionValidatorStake;
 impl cohort_primitives::VoterStake<AccountId, Balance> for SessionValidatorStake {
-	fn stake_of(who: &AccountId) -> Option<Balance> {
-		Session::validators().contains(who).then(|| Validators::session_stake(who))
+	fn session() -> u32 {
+		Session::current_index()
 	}
 
-	fn total() -> Balance {
-		Validators::session_total(&Session::validators())
-	}
-
-	fn most_voters() -> u32 {
-		let active = Session::validators().len().try_into().unwrap_or(u32::MAX);
-		// The next session's set is elected from the top `ValidatorCount` candidates.
-		active.max(pallet_validators::ValidatorCount::<Runtime>::get())
+	fn electorate() -> alloc::vec::Vec<(AccountId, Balance)> {
+		Validators::session_stakes(Session::validators())
 	}
 
 	fn penalize(who: &AccountId, fraction: Perbill) -> Balance {
@@ -365,24 +360,4 @@ impl pallet_training::Config for Runtime {
 	// ones), then its records leave state; its events stay in history.
 	type RetentionBlocks = ConstU32<100_800>;
 	type WeightInfo = crate::weights::pallet_training::WeightInfo<Runtime>;
-}
-
-#[cfg(test)]
-mod tests {
-	use super::*;
-	use cohort_primitives::VoterStake;
-
-	#[test]
-	fn vote_windows_are_booked_for_the_larger_of_this_set_and_the_next_election() {
-		sp_io::TestExternalities::default().execute_with(|| {
-			let set: Vec<AccountId> = (1..=4u8).map(|i| AccountId::from([i; 32])).collect();
-			pallet_session::Validators::<Runtime>::put(set);
-			pallet_validators::ValidatorCount::<Runtime>::put(2);
-			assert_eq!(SessionValidatorStake::most_voters(), 4);
-			// The next election may seat 32: a window that seals in the next session has
-			// their openings to make.
-			pallet_validators::ValidatorCount::<Runtime>::put(32);
-			assert_eq!(SessionValidatorStake::most_voters(), 32);
-		});
-	}
 }

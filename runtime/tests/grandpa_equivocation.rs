@@ -5,7 +5,8 @@
 
 use cohort_runtime::{
 	configs::{OffenceSlashFraction, TreasuryAccount},
-	Balances, Grandpa, Historical, Runtime, RuntimeGenesisConfig, RuntimeOrigin, System,
+	AccountId, Balance, Balances, Grandpa, Historical, Runtime, RuntimeGenesisConfig,
+	RuntimeOrigin, System,
 };
 use frame_support::{
 	assert_noop, assert_ok, genesis_builder_helper::build_state, traits::KeyOwnerProofSystem,
@@ -152,22 +153,28 @@ fn a_bond_changed_within_a_session_weighs_in_disputes_from_the_session_elected_a
 	use cohort_primitives::VoterStake;
 	type Voters = cohort_runtime::configs::SessionValidatorStake;
 	type Session = pallet_session::Pallet<Runtime>;
+	let stake_of = |who: &AccountId| {
+		Voters::electorate().into_iter().find_map(|(voter, stake)| (voter == *who).then_some(stake))
+	};
+	let total = || Voters::electorate().into_iter().map(|(_, stake)| stake).sum::<Balance>();
 	local_chain().execute_with(|| {
 		let alice = Sr25519Keyring::Alice.to_account_id();
 		let bond = Validators::active_bond(&alice);
-		let total = Voters::total();
-		assert_eq!(Voters::stake_of(&alice), Some(bond));
+		let before = total();
+		assert_eq!(stake_of(&alice), Some(bond));
 		let extra = Balances::free_balance(&alice) / 2;
 		assert_ok!(Validators::bond_extra(RuntimeOrigin::signed(alice.clone()), extra));
 		// Neither Alice's vote nor the 2/3 threshold moves within the session...
-		assert_eq!(Voters::stake_of(&alice), Some(bond));
-		assert_eq!(Voters::total(), total);
+		assert_eq!(stake_of(&alice), Some(bond));
+		assert_eq!(total(), before);
 		// ...nor in the next one, elected (at genesis) before the bond changed...
+		let session = Voters::session();
 		Session::rotate_session();
-		assert_eq!(Voters::stake_of(&alice), Some(bond));
+		assert_eq!(Voters::session(), session + 1);
+		assert_eq!(stake_of(&alice), Some(bond));
 		// ...but in the one elected since.
 		Session::rotate_session();
-		assert_eq!(Voters::stake_of(&alice), Some(bond + extra));
-		assert_eq!(Voters::total(), total + extra);
+		assert_eq!(stake_of(&alice), Some(bond + extra));
+		assert_eq!(total(), before + extra);
 	});
 }

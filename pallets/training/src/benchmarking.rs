@@ -195,7 +195,8 @@ fn aggregator<T: Config>(bounty: BountyId) -> T::AccountId {
 	}
 }
 
-/// Make `count` validators with a stake that outweighs any genesis validator.
+/// Make `count` validators with a stake that outweighs any genesis validator, before the
+/// disputes they vote on open (a dispute's electorate is the set when it opens).
 fn voters<T: Config>(count: u32) -> Vec<T::AccountId> {
 	(0..count)
 		.map(|i| {
@@ -349,8 +350,8 @@ mod benchmarks {
 
 	#[benchmark]
 	fn vote() {
-		let (_, dispute, verdict) = disputed::<T>(1);
 		let voters = voters::<T>(3);
+		let (_, dispute, verdict) = disputed::<T>(1);
 		for voter in &voters[..2] {
 			let (seal, _) = vote_of::<T>(voter, dispute, verdict);
 			Training::<T>::do_seal_vote(voter.clone(), dispute, seal).expect("a validator");
@@ -363,10 +364,10 @@ mod benchmarks {
 
 	#[benchmark]
 	fn reveal_vote() {
-		let (bounty, dispute, verdict) = disputed::<T>(1);
 		// The most seals a dispute takes, and the last of them opened: the longest record to
 		// search, and the opening that makes the dispute due.
 		let voters = voters::<T>(crate::MAX_VOTERS);
+		let (bounty, dispute, verdict) = disputed::<T>(1);
 		for voter in &voters {
 			let (seal, _) = vote_of::<T>(voter, dispute, verdict);
 			Training::<T>::do_seal_vote(voter.clone(), dispute, seal).expect("a validator");
@@ -510,11 +511,11 @@ mod benchmarks {
 
 	#[benchmark]
 	fn settle_round(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
+		let voters = voters::<T>(crate::MAX_VOTERS);
 		let bounty = started::<T>(s, R);
 		commit_and_reveal::<T>(bounty, second_replica_lies);
 		wake::<T>(bounty);
 		let disputes = disputes_of::<T>(bounty, s);
-		let voters = voters::<T>(crate::MAX_VOTERS);
 		seal_played_out::<T>(&disputes, &voters, |_, _| Verdict::Correct(honest(0, 0)));
 		// Every dispute opened in one block has one vote deadline; the hook's wake-ups before
 		// it (the games' turns, over already) conclude nothing.
@@ -537,11 +538,11 @@ mod benchmarks {
 
 	#[benchmark]
 	fn settle_round_verdicts(s: Linear<1, { T::MaxShardsPerRound::get() }>) {
+		let voters = voters::<T>(crate::MAX_VOTERS);
 		let bounty = started::<T>(s, R);
 		commit_and_reveal::<T>(bounty, second_replica_lies);
 		wake::<T>(bounty);
 		let disputes = disputes_of::<T>(bounty, s);
-		let voters = voters::<T>(crate::MAX_VOTERS);
 		// Three quarters of the stake votes each shard's honest root, the rest the liar's:
 		// every voter is paid or penalized.
 		let carrying = voters.len() * 3 / 4;

@@ -1,5 +1,5 @@
-//! Disputes: opened over a shard's result or a round's checkpoint, voted on by the active
-//! validators weighted by stake (sealed votes first, opened once sealing ends, so that no
+//! Disputes: opened over a shard's result or a round's checkpoint, voted on by the
+//! validators active when they opened (their session's [`Electorate`]) weighted by stake (sealed votes first, opened once sealing ends, so that no
 //! validator can copy another's), settled at more than 2/3 of that stake, or left unresolved
 //! at their deadline. A verdict's effect on the round's phase is the state machine's
 //! (`machine.rs`); this module only applies it to the slots and bonds in question.
@@ -8,10 +8,10 @@ use crate::{
 	bisection::TurnPassed,
 	machine::{after, Progress},
 	BalanceOf, BountyId, BountyOf, Candidate, Challenge, Config, Dispute, DisputeId, DisputeOf,
-	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Error, Event, FullRevealBlocks, Games,
-	NextDisputeId, Pallet, RevealsBooked, RoundIndex, RoundOf, RoundPhase, ShardIndex, ShardOf,
-	ShardOutcome, Shards, SlotOutcome, Vote, WeightInfo, BOOKING_READS, BOOKING_STRETCH,
-	MAX_PROOF_DEPTH, MAX_REPLICATION, MAX_VOTERS,
+	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Electorate, ElectorateOf, Electorates,
+	Error, Event, FullRevealBlocks, Games, NextDisputeId, Pallet, RevealsBooked, RoundIndex,
+	RoundOf, RoundPhase, ShardIndex, ShardOf, ShardOutcome, Shards, SlotOutcome, Vote, WeightInfo,
+	BOOKING_READS, BOOKING_STRETCH, MAX_PROOF_DEPTH, MAX_REPLICATION, MAX_VOTERS,
 };
 use alloc::vec::Vec;
 use cohort_primitives::{SlashReason, Verdict, VoterStake, WorkerRegistry, H256};
@@ -66,16 +66,21 @@ fn shard_candidates<AccountId: Clone>(
 }
 
 impl<T: Config> Pallet<T> {
-	/// Store a new dispute of the round in `p`, with its vote window (see
-	/// [`Self::vote_window`] and [`Self::book_vote_window`]).
+	/// Store a new dispute of the round in `p`, voted on by this session's [`Electorate`],
+	/// with the vote window `window` makes for that many voters (see [`Self::vote_window`]
+	/// and [`Self::book_vote_window`]). Returns it and its deadline.
 	fn open_dispute(
 		p: &Progress<T>,
 		subject: DisputeSubject,
 		reason: DisputeReason,
 		candidates: BoundedVec<Candidate<T::AccountId>, ConstU32<MAX_REPLICATION>>,
-		window: VoteWindow<T>,
-	) -> DisputeId {
-		let VoteWindow { sealing_ends, deadline, booked } = window;
+		window: impl FnOnce(u32) -> VoteWindow<T>,
+	) -> (DisputeId, BlockNumberFor<T>) {
+		let session = T::Voters::session();
+		let mut electorate = Electorates::<T>::get(session).unwrap_or_else(Self::electorate);
+		let VoteWindow { sealing_ends, deadline, booked } = window(electorate.voter_count());
+		electorate.open = electorate.open.saturating_add(1);
+		Electorates::<T>::insert(session, electorate);
 		let dispute = NextDisputeId::<T>::mutate(|next| {
 			let dispute = *next;
 			*next = next.saturating_add(1);
@@ -90,6 +95,7 @@ impl<T: Config> Pallet<T> {
 				subject,
 				reason,
 				candidates,
+				session,
 				votes: BoundedVec::new(),
 				sealing_ends,
 				deadline,
@@ -106,7 +112,37 @@ impl<T: Config> Pallet<T> {
 			reason,
 			deadline,
 		});
-		dispute
+		(dispute, deadline)
+	}
+
+	/// The active validators with their stakes, as [`Config::Voters`] has them now: the
+	/// largest `MAX_VOTERS` stakes (ties by account, so every node takes the same).
+	fn electorate() -> ElectorateOf<T> {
+		let mut voters = T::Voters::electorate();
+		voters.sort_by(|(a, stake_a), (b, stake_b)| stake_b.cmp(stake_a).then_with(|| a.cmp(b)));
+		let voters = BoundedVec::truncate_from(voters);
+		let total = voters
+			.iter()
+			.fold(BalanceOf::<T>::zero(), |sum, (_, stake)| sum.saturating_add(*stake));
+		Electorate { voters, total, open: 0 }
+	}
+
+	/// The electorate of `record`, there while it is open (and counted in it).
+	fn electorate_of(record: &DisputeOf<T>) -> Option<ElectorateOf<T>> {
+		Electorates::<T>::get(record.session)
+	}
+
+	/// `record` has concluded: one dispute fewer for its electorate to vote on, and none
+	/// left drops it.
+	fn leave_electorate(record: &DisputeOf<T>) {
+		Electorates::<T>::mutate_exists(record.session, |electorate| {
+			if let Some(e) = electorate {
+				e.open = e.open.saturating_sub(1);
+				if e.open == 0 {
+					*electorate = None;
+				}
+			}
+		});
 	}
 
 	/// The round's whole-shard disputes still open to votes: a verifier recomputes them one
@@ -147,7 +183,7 @@ impl<T: Config> Pallet<T> {
 		let roots: Vec<H256> = candidates.iter().map(|c| c.root).collect();
 		let game = Self::new_game(p, shard, state, &roots, now);
 		let vote = p.bounty.spec.deadlines.vote;
-		let window = match &game {
+		let window = |voters| match &game {
 			// A game's length: the game books the window it opens when it ends; until then
 			// this bounds the whole dispute.
 			Some(game) => {
@@ -156,11 +192,12 @@ impl<T: Config> Pallet<T> {
 			None => {
 				let queued = (*recomputes).min(T::MaxRecomputeQueue::get());
 				*recomputes = recomputes.saturating_add(1);
-				Self::book_vote_window(now, vote.saturating_add(vote.saturating_mul(queued)))
+				let blocks = vote.saturating_add(vote.saturating_mul(queued));
+				Self::book_vote_window(now, blocks, voters)
 			}
 		};
 		let subject = DisputeSubject::Shard(shard);
-		let dispute = Self::open_dispute(p, subject, reason, candidates, window);
+		let (dispute, _) = Self::open_dispute(p, subject, reason, candidates, window);
 		if let Some(game) = game {
 			Self::deposit_event(Event::BisectionOpened {
 				dispute,
@@ -187,8 +224,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// [`Self::vote_window`], its seals' openings booked in [`RevealsBooked`]: one for each
-	/// validator that may seal (`VoterStake::most_voters`: the active set, or the next one
-	/// when it may be larger), from the block sealing ends on, into the first block with room for
+	/// of the `voters` that may seal (its dispute's [`Electorate`]), from the block sealing
+	/// ends on, into the first block with room for
 	/// them all of the [`Self::openings_per_block`] each is counted on for, whatever windows
 	/// booked the rest (a window with more seals than a block holds takes as many blocks as
 	/// it needs, a block's worth in each). The dispute's deadline comes `VoteRevealBlocks`
@@ -208,11 +245,15 @@ impl<T: Config> Pallet<T> {
 	/// about 264 (`MaxActiveBounties` × (`MaxShardsPerRound` + 1) windows of 32 seals, two
 	/// to a block). A dispute that concludes gives back what it booked in blocks still to come
 	/// ([`Self::release_bookings`]).
-	pub(crate) fn book_vote_window(now: BlockNumberFor<T>, blocks: u32) -> VoteWindow<T> {
+	pub(crate) fn book_vote_window(
+		now: BlockNumberFor<T>,
+		blocks: u32,
+		voters: u32,
+	) -> VoteWindow<T> {
 		let mut window = Self::vote_window(now, blocks);
 		let Some(per_block) = Self::openings_per_block() else { return window };
 		let stretch_len: BlockNumberFor<T> = BOOKING_STRETCH.into();
-		let mut left = T::Voters::most_voters().min(MAX_VOTERS);
+		let mut left = voters.min(MAX_VOTERS);
 		// The openings that go into one block together.
 		let chunk = left.min(per_block);
 		let sealing_ends = window.sealing_ends;
@@ -257,13 +298,14 @@ impl<T: Config> Pallet<T> {
 		window
 	}
 
-	/// Give back the openings `record` booked into blocks after `now` (see
-	/// [`Self::book_vote_window`]): it has concluded, and no seal of it opens there. A block
-	/// that had no room for a window and has now no longer counts as full in its stretch.
-	fn release_bookings(record: &mut DisputeOf<T>, now: BlockNumberFor<T>) {
+	/// Give back the openings `record`, voted on by `voters`, booked into blocks after `now`
+	/// (see [`Self::book_vote_window`]): it has concluded, and no seal of it opens there. A
+	/// block that had no room for a window and has now no longer counts as full in its
+	/// stretch.
+	fn release_bookings(record: &mut DisputeOf<T>, voters: u32, now: BlockNumberFor<T>) {
 		let booked = core::mem::take(&mut record.booked);
 		let Some(per_block) = Self::openings_per_block() else { return };
-		let chunk = T::Voters::most_voters().min(MAX_VOTERS).min(per_block);
+		let chunk = voters.min(MAX_VOTERS).min(per_block);
 		let stretch_len: BlockNumberFor<T> = BOOKING_STRETCH.into();
 		for (block, count) in booked.into_iter().filter(|(block, _)| *block > now) {
 			let before = RevealsBooked::<T>::get(block);
@@ -281,12 +323,16 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// What [`Self::release_bookings`] costs at most: the most voters read (two reads); for
-	/// each block a window's openings go into (see [`Self::booking_weight`]), its bookings
+	/// What a conclusion costs beyond its benchmark: its electorate read and written (the
+	/// count of disputes it votes on, [`Self::leave_electorate`]); and [`Self::release_bookings`]
+	/// for each block a window's openings go into (see [`Self::booking_weight`]), its bookings
 	/// and its stretch's count read and written.
 	pub(crate) fn releasing_weight() -> Weight {
 		let filled = Self::blocks_a_window_fills();
-		T::DbWeight::get().reads_writes(filled.saturating_mul(2).saturating_add(2), filled * 2)
+		T::DbWeight::get().reads_writes(
+			filled.saturating_mul(2).saturating_add(1),
+			filled.saturating_mul(2).saturating_add(1),
+		)
 	}
 
 	/// The most blocks one window's openings go into: one, unless a block holds fewer than
@@ -295,15 +341,17 @@ impl<T: Config> Pallet<T> {
 		u64::from(Self::openings_per_block().map_or(1, |per_block| MAX_VOTERS.div_ceil(per_block)))
 	}
 
-	/// What booking a vote window costs at most (see [`Self::book_vote_window`]): the most
-	/// voters read (two reads), [`BOOKING_READS`] bookings read searching and one more where it
-	/// stands; for each block its openings go into (one, unless a block holds fewer than
-	/// `MAX_VOTERS`), that block's bookings written and its stretch's count read and written.
+	/// What opening a dispute's vote window costs at most: its [`Electorate`] found (the
+	/// session and its electorate read, and the set and its stakes when the session has none
+	/// yet: four reads) and written; and booking it (see [`Self::book_vote_window`]):
+	/// [`BOOKING_READS`] bookings read searching and one more where it stands, and for each
+	/// block its openings go into (one, unless a block holds fewer than `MAX_VOTERS`), that
+	/// block's bookings written and its stretch's count read and written.
 	pub(crate) fn booking_weight() -> Weight {
 		let filled = Self::blocks_a_window_fills();
 		T::DbWeight::get().reads_writes(
-			u64::from(BOOKING_READS).saturating_add(3).saturating_add(filled),
-			filled.saturating_mul(2),
+			u64::from(BOOKING_READS).saturating_add(5).saturating_add(filled),
+			filled.saturating_mul(2).saturating_add(1),
 		)
 	}
 
@@ -352,8 +400,9 @@ impl<T: Config> Pallet<T> {
 		seal: H256,
 	) -> DispatchResult {
 		let mut record = Disputes::<T>::get(dispute).ok_or(Error::<T>::UnknownDispute)?;
-		let stake = T::Voters::stake_of(&voter).ok_or(Error::<T>::NotValidator)?;
 		ensure!(record.status == DisputeStatus::Open, Error::<T>::DisputeClosed);
+		let electorate = Self::electorate_of(&record).ok_or(Error::<T>::NotValidator)?;
+		let stake = electorate.stake_of(&voter).ok_or(Error::<T>::NotValidator)?;
 		ensure!(!Self::bisecting(dispute), Error::<T>::StillBisecting);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < record.sealing_ends, Error::<T>::SealingClosed);
@@ -365,7 +414,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::VoteSealed { dispute, voter, stake });
 		// Once all the stake has sealed nobody is left to wait for: votes open at once.
 		let sealed = Self::stake_behind(&record, |_| true);
-		if sealed >= T::Voters::total() {
+		if sealed >= electorate.total {
 			record.sealing_ends = now;
 			Self::deposit_event(Event::SealingEnded { dispute });
 		}
@@ -381,8 +430,6 @@ impl<T: Config> Pallet<T> {
 		verdict: Verdict,
 		salt: H256,
 	) -> DispatchResult {
-		// A validator that left the active set since it sealed may still open its seal (and
-		// so escape the penalty of a shut one); its stake no longer counts.
 		let mut record = Disputes::<T>::get(dispute).ok_or(Error::<T>::UnknownDispute)?;
 		ensure!(record.status == DisputeStatus::Open, Error::<T>::DisputeClosed);
 		let now = frame_system::Pallet::<T>::block_number();
@@ -440,9 +487,8 @@ impl<T: Config> Pallet<T> {
 		p.store();
 	}
 
-	/// The active stake behind the votes of `record` that `counts`, as [`Config::Voters`]
-	/// counts it now (the runtime: each validator's bond when its session's set was elected):
-	/// a voter that left the active set no longer backs anything.
+	/// The stake behind the votes of `record` that `counts`: each vote weighs its voter's
+	/// stake in the dispute's [`Electorate`], whether it validates still or not.
 	fn stake_behind(
 		record: &DisputeOf<T>,
 		counts: impl Fn(&Vote<T::AccountId, BalanceOf<T>>) -> bool,
@@ -451,12 +497,12 @@ impl<T: Config> Pallet<T> {
 			.votes
 			.iter()
 			.filter(|v| counts(v))
-			.filter_map(|v| T::Voters::stake_of(&v.voter))
-			.fold(BalanceOf::<T>::zero(), |sum, stake| sum.saturating_add(stake))
+			.fold(BalanceOf::<T>::zero(), |sum, v| sum.saturating_add(v.stake))
 	}
 
-	/// The verdict whose opened votes carry more than 2/3 of the active stake, if one does.
-	fn winning(record: &DisputeOf<T>) -> Option<Verdict> {
+	/// The verdict whose opened votes carry more than 2/3 of the `total` stake of the
+	/// dispute's electorate, if one does.
+	fn winning(record: &DisputeOf<T>, total: BalanceOf<T>) -> Option<Verdict> {
 		// Each verdict once, so that each voter's stake is read once.
 		let mut verdicts: Vec<Verdict> = Vec::new();
 		for verdict in record.votes.iter().filter_map(|v| v.verdict) {
@@ -464,7 +510,6 @@ impl<T: Config> Pallet<T> {
 				verdicts.push(verdict);
 			}
 		}
-		let total = T::Voters::total();
 		verdicts.into_iter().find(|verdict| {
 			let backing = Self::stake_behind(record, |v| v.verdict == Some(*verdict));
 			// 3·backing > 2·total.
@@ -482,7 +527,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// End `dispute`, whose deadline has come: settled on the votes opened by now if one
-	/// verdict carries more than 2/3 of the active stake (its effect applied to `p`'s round),
+	/// verdict carries more than 2/3 of its electorate's stake (its effect applied to `p`'s round),
 	/// else unresolved; either way a seal left shut costs its validator what a wrong vote
 	/// does. Counts against `p.conclusions`. Returns the verdict and its author, for the
 	/// caller to go on from.
@@ -495,8 +540,11 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		p.conclusions = p.conclusions.saturating_sub(1);
-		Self::release_bookings(&mut record, frame_system::Pallet::<T>::block_number());
-		let outcome = match Self::winning(&record) {
+		let electorate = Self::electorate_of(&record);
+		let (voters, total) = electorate.map_or((0, Zero::zero()), |e| (e.voter_count(), e.total));
+		Self::leave_electorate(&record);
+		Self::release_bookings(&mut record, voters, frame_system::Pallet::<T>::block_number());
+		let outcome = match Self::winning(&record, total) {
 			Some(verdict) => {
 				record.status = DisputeStatus::Settled(verdict);
 				Self::settle(p, dispute, &record, verdict);
@@ -537,14 +585,13 @@ impl<T: Config> Pallet<T> {
 		record: &DisputeOf<T>,
 		verdict: Verdict,
 	) {
-		// The voters whose stake carried the verdict (they voted it and still validate) share
-		// the reward in proportion to that stake, so splitting one stake across many seats
-		// earns nothing more.
+		// The voters whose stake carried the verdict share the reward in proportion to that
+		// stake, so splitting one stake across many seats earns nothing more.
 		let winners: Vec<(T::AccountId, BalanceOf<T>)> = record
 			.votes
 			.iter()
 			.filter(|v| v.verdict == Some(verdict))
-			.filter_map(|v| T::Voters::stake_of(&v.voter).map(|stake| (v.voter.clone(), stake)))
+			.map(|v| (v.voter.clone(), v.stake))
 			.collect();
 		let backing = winners
 			.iter()
@@ -711,6 +758,7 @@ impl<T: Config> Pallet<T> {
 						Self::deposit_event(Event::BisectionForfeited { dispute, party });
 					}
 					record.status = DisputeStatus::Settled(verdict);
+					Self::leave_electorate(&record);
 					Self::settle(p, dispute, &record, verdict);
 					Disputes::<T>::insert(dispute, record);
 				}
@@ -733,7 +781,8 @@ impl<T: Config> Pallet<T> {
 		let Some(game) = Self::play_move(who, dispute, leaf, proof, now)? else { return Ok(()) };
 		let vote = crate::Bounties::<T>::get(record.bounty)
 			.map_or(T::MinVoteBlocks::get(), |b| b.spec.deadlines.vote);
-		Self::book_vote_window(now, vote).apply_to(&mut record);
+		let voters = Self::electorate_of(&record).map_or(0, |e| e.voter_count());
+		Self::book_vote_window(now, vote, voters).apply_to(&mut record);
 		Disputes::<T>::insert(dispute, &record);
 		Self::deposit_event(Event::BisectionNarrowed {
 			dispute,
@@ -836,9 +885,9 @@ impl<T: Config> Pallet<T> {
 					},
 				]);
 				let subject = DisputeSubject::Checkpoint;
-				let window = Self::book_vote_window(now, p.bounty.spec.deadlines.vote);
-				let vote_deadline = window.deadline;
-				let dispute =
+				let vote = p.bounty.spec.deadlines.vote;
+				let window = |voters| Self::book_vote_window(now, vote, voters);
+				let (dispute, vote_deadline) =
 					Self::open_dispute(&p, subject, DisputeReason::Checkpoint, candidates, window);
 				if let RoundPhase::Review { challenge, .. } = &mut p.round.phase {
 					let challengers = BoundedVec::truncate_from(alloc::vec![who.clone()]);

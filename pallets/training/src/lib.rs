@@ -52,10 +52,10 @@
 //!    validators recompute one inner step, not the shard; a side that lets a turn of
 //!    [`Config::MoveBlocks`] pass is given one grace a game (a missed deadline, and a few turns'
 //!    worth of blocks more), and loses as if voted down the second time. Then (at once for any
-//!    other dispute) active validators `vote` a verdict: the correct root, or none, sealed
-//!    first and opened once sealing ends. The next block's hook after every seal opened (or
-//!    the one at the deadline) counts the votes: once more than 2/3 of the active validator
-//!    stake agrees, the verdict settles: backers of the correct root are paid, every other
+//!    other dispute) the validators active when it opened (its session's `Electorate`) `vote`
+//!    a verdict: the correct root, or none, sealed first and opened once sealing ends. The
+//!    next block's hook after every seal opened (or the one at the deadline) counts the
+//!    votes: once more than 2/3 of that electorate's stake agrees, the verdict settles: backers of the correct root are paid, every other
 //!    revealer loses
 //!    [`Config::SlashFraction`] of its bond, and the voters on the settled side share the
 //!    verifier reward. A dispute without a verdict is unresolved: no contribution, nobody
@@ -146,6 +146,8 @@ pub type ShardOf<T> = ShardState<<T as frame_system::Config>::AccountId>;
 /// A dispute as stored.
 pub type DisputeOf<T> =
 	Dispute<<T as frame_system::Config>::AccountId, BalanceOf<T>, BlockNumberFor<T>>;
+/// An electorate as stored.
+pub type ElectorateOf<T> = Electorate<<T as frame_system::Config>::AccountId, BalanceOf<T>>;
 /// A bisection game as stored.
 pub type GameOf<T> = Bisection<<T as frame_system::Config>::AccountId, BlockNumberFor<T>>;
 /// A bounty spec as stored.
@@ -419,6 +421,11 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Disputes<T: Config> =
 		StorageMap<_, Twox64Concat, DisputeId, DisputeOf<T>, OptionQuery>;
+
+	/// The [`Electorate`] of each session with a dispute open that opened in it.
+	#[pallet::storage]
+	pub type Electorates<T: Config> =
+		StorageMap<_, Twox64Concat, u32, ElectorateOf<T>, OptionQuery>;
 
 	/// The disputes of each bounty, so that they are pruned with it.
 	#[pallet::storage]
@@ -771,7 +778,7 @@ pub mod pallet {
 		SealMismatch,
 		/// No dispute has this id.
 		UnknownDispute,
-		/// Only validators of the active set vote.
+		/// Only validators of the set active when the dispute opened vote on it.
 		NotValidator,
 		/// The dispute is settled or unresolved.
 		DisputeClosed,
@@ -1078,10 +1085,11 @@ pub mod pallet {
 			Self::do_reveal(worker, bounty, round, shard, root, trajectory, salt)
 		}
 
-		/// Seal a vote on `dispute`, as a validator of the active set: `seal` is
+		/// Seal a vote on `dispute`, as a validator of the set active when it opened (its
+		/// session's [`Electorate`]; the vote weighs the validator's stake there): `seal` is
 		/// [`cohort_primitives::vote_seal`] of the verdict, a salt and the caller's account.
-		/// Seals are taken until the vote window ends, or until validators holding all the
-		/// active stake have sealed ([`Event::SealingEnded`]); then each validator opens its
+		/// Seals are taken until the vote window ends, or until validators holding all that
+		/// stake have sealed ([`Event::SealingEnded`]); then each validator opens its
 		/// own with [`Pallet::reveal_vote`]. Sealed votes cannot be copied: a validator that
 		/// wants the verifier reward must recompute the disputed work itself.
 		///
@@ -1093,7 +1101,11 @@ pub mod pallet {
 		/// `SealingClosed`, `AlreadyVoted` or `TooManyVotes`. Emits [`Event::VoteSealed`], and
 		/// [`Event::SealingEnded`] with the last stake's seal.
 		#[pallet::call_index(5)]
-		#[pallet::weight((T::WeightInfo::vote(), DispatchClass::Operational))]
+		// Its electorate read, beyond what its benchmark measured.
+		#[pallet::weight((
+			T::WeightInfo::vote().saturating_add(T::DbWeight::get().reads(1)),
+			DispatchClass::Operational
+		))]
 		pub fn vote(
 			origin: OriginFor<T>,
 			dispute: DisputeId,
@@ -1499,10 +1511,18 @@ pub mod pallet {
 				let closed = Bounties::<T>::get(id).is_some_and(|bounty| !bounty.status.is_open());
 				ensure!(closed, "a bounty queued for pruning is open or gone");
 			}
-			// Votes are opened after sealing ends, before the dispute's deadline.
+			// Votes are opened after sealing ends, before the dispute's deadline. Each session
+			// with a dispute open keeps its electorate, counting them.
+			let mut open: BTreeMap<u32, u32> = BTreeMap::new();
 			for (_, dispute) in Disputes::<T>::iter() {
 				ensure!(dispute.sealing_ends <= dispute.deadline, "sealing outlasts its dispute");
+				if dispute.status == DisputeStatus::Open {
+					*open.entry(dispute.session).or_default() += 1;
+				}
 			}
+			let counted: BTreeMap<u32, u32> =
+				Electorates::<T>::iter().map(|(session, e)| (session, e.open)).collect();
+			ensure!(counted == open, "an electorate miscounts its open disputes");
 			Ok(())
 		}
 

@@ -56,6 +56,7 @@ pub const REWARD: u64 = 100;
 parameter_types! {
 	pub const SlashPot: AccountId = SLASH_POT;
 	pub static Stakes: BTreeMap<AccountId, u64> = BTreeMap::new();
+	pub static MockSession: u32 = 0;
 	pub const VerifierShare: Perbill = Perbill::from_percent(10);
 	pub const SlashFraction: Perbill = Perbill::from_percent(10);
 	pub const TreasuryAccount: AccountId = TREASURY;
@@ -149,17 +150,15 @@ impl pallet_workers::Config for Test {
 	type WeightInfo = ();
 }
 
-/// The validator set: stakes from the `Stakes` table.
+/// The validator set: stakes from the `Stakes` table, in session `MockSession` (see
+/// [`new_session`]).
 pub struct MockVoters;
 impl cohort_primitives::VoterStake<AccountId, u64> for MockVoters {
-	fn stake_of(who: &AccountId) -> Option<u64> {
-		Stakes::get().get(who).copied()
+	fn session() -> u32 {
+		MockSession::get()
 	}
-	fn total() -> u64 {
-		Stakes::get().values().sum()
-	}
-	fn most_voters() -> u32 {
-		Stakes::get().len() as u32
+	fn electorate() -> Vec<(AccountId, u64)> {
+		Stakes::get().into_iter().collect()
 	}
 	fn penalize(who: &AccountId, fraction: Perbill) -> u64 {
 		Stakes::mutate(|stakes| {
@@ -272,6 +271,12 @@ pub fn run_to_block(n: u64) {
 	}
 }
 
+/// Start the next session with the validator set `change` makes of this one's.
+pub fn new_session(change: impl FnOnce(&mut BTreeMap<AccountId, u64>)) {
+	Stakes::mutate(change);
+	MockSession::mutate(|session| *session += 1);
+}
+
 /// The owner holds 100_000; accounts 10..=29 (workers) 10_000; validators 1_000; the slash pot
 /// 1. Validators 100..=103 stake 100 each.
 pub fn new_test_ext() -> sp_io::TestExternalities {
@@ -283,6 +288,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	DrawWeight::set(Weight::zero());
 	ConclusionWeight::set(Weight::zero());
 	OpeningWeight::set(Weight::zero());
+	MockSession::set(0);
 	Stakes::mutate(|stakes| {
 		stakes.clear();
 		stakes.extend(VALIDATORS.iter().map(|v| (*v, 100)));

@@ -368,9 +368,44 @@ chain_type! {
 		pub seal: H256,
 		/// Its verdict, once it opened the seal.
 		pub verdict: Option<Verdict>,
-		/// Its stake when it sealed.
+		/// What its vote weighs: its stake in the dispute's [`Electorate`].
 		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
 		pub stake: Balance,
+	}
+}
+
+chain_type! {
+	#[cfg_attr(
+		feature = "std",
+		serde(bound(serialize = "AccountId: Serialize, Balance: Serialize + Display"))
+	)]
+	/// The validators that vote on the disputes opened in one session, as the session's first
+	/// dispute found them (`VoterStake::electorate`): a validator rotated out before a dispute
+	/// concludes still backs the verdict it voted, one elected after it opened has no vote on
+	/// it, and the 2/3 threshold stays where it was. A session change inside a vote window
+	/// would otherwise count only the new set, and leave unresolved a dispute that had its
+	/// majority when it sealed (the liar unslashed).
+	pub struct Electorate<AccountId, Balance> {
+		/// Each validator with the stake its vote weighs; the largest stakes first, at most
+		/// `MAX_VOTERS` of them (a dispute takes no more votes).
+		pub voters: BoundedVec<(AccountId, Balance), ConstU32<MAX_VOTERS>>,
+		/// Their summed stake, from which a verdict needs more than 2/3.
+		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
+		pub total: Balance,
+		/// The disputes it votes on still open: it is dropped when the last one concludes.
+		pub open: u32,
+	}
+}
+
+impl<AccountId: PartialEq, Balance: Copy> Electorate<AccountId, Balance> {
+	/// What `who`'s vote weighs, if it has one.
+	pub fn stake_of(&self, who: &AccountId) -> Option<Balance> {
+		self.voters.iter().find_map(|(voter, stake)| (voter == who).then_some(*stake))
+	}
+
+	/// How many validators may vote.
+	pub fn voter_count(&self) -> u32 {
+		self.voters.len() as u32
 	}
 }
 
@@ -391,6 +426,8 @@ chain_type! {
 		pub reason: DisputeReason,
 		/// The roots in question.
 		pub candidates: BoundedVec<Candidate<AccountId>, ConstU32<MAX_REPLICATION>>,
+		/// The session it opened in, whose [`Electorate`] votes on it.
+		pub session: u32,
 		/// The votes so far.
 		pub votes: BoundedVec<Vote<AccountId, Balance>, ConstU32<MAX_VOTERS>>,
 		/// The first block at which seals are refused and votes may be opened: the end of the

@@ -490,17 +490,19 @@ pub mod pallet {
 			Self::stake_among(&SessionStakes::<T>::get(), who)
 		}
 
-		/// The summed [`Self::session_stake`] of `validators`, reading [`SessionStakes`] once.
-		pub fn session_total<'a>(
-			validators: impl IntoIterator<Item = &'a T::AccountId>,
-		) -> BalanceOf<T>
-		where
-			T::AccountId: 'a,
-		{
+		/// Each of `validators` with its [`Self::session_stake`], reading [`SessionStakes`]
+		/// once.
+		pub fn session_stakes(
+			validators: alloc::vec::Vec<T::AccountId>,
+		) -> alloc::vec::Vec<(T::AccountId, BalanceOf<T>)> {
 			let stakes = SessionStakes::<T>::get();
-			validators.into_iter().fold(Zero::zero(), |sum: BalanceOf<T>, who| {
-				sum.saturating_add(Self::stake_among(&stakes, who))
-			})
+			validators
+				.into_iter()
+				.map(|who| {
+					let stake = Self::stake_among(&stakes, &who);
+					(who, stake)
+				})
+				.collect()
 		}
 
 		/// The stake of `who` in `stakes` (a session's), or its active bond if it is not there.

@@ -86,9 +86,9 @@ fn the_last_seal_opened_leaves_the_count_to_the_next_blocks_hook() {
 }
 
 /// The block sealing ends and the deadline of a vote window of `blocks` opened at `now`,
-/// booked.
+/// booked for every validator in `Stakes`.
 fn book(now: u64, blocks: u32) -> (u64, u64) {
-	let window = Training::book_vote_window(now, blocks);
+	let window = Training::book_vote_window(now, blocks, Stakes::get().len() as u32);
 	(window.sealing_ends, window.deadline)
 }
 
@@ -487,38 +487,92 @@ fn a_seal_left_shut_costs_its_validator_even_without_a_verdict() {
 }
 
 #[test]
-fn a_vote_counts_only_while_its_voter_validates() {
+fn a_session_change_inside_the_vote_window_moves_no_count() {
 	run(|| {
-		let (_, _, dispute) = lying_dispute();
+		let (_, liar, dispute) = lying_dispute();
 		let verdict = Verdict::Correct(good(0, 0));
-		assert_ok!(seal_vote(100, dispute, verdict));
-		// 100 leaves the active set: 300 of stake remain, and its vote no longer counts.
-		Stakes::mutate(|stakes| stakes.remove(&100));
-		vote_for(dispute, &[101, 102], verdict);
-		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
-		// It may still open its seal (and so escape the penalty of a shut one); the dispute
-		// then waits for 103, whose stake 101 and 102 need.
-		assert_ok!(reveal_vote(100, dispute, verdict));
-		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
+		for voter in [100, 101, 102] {
+			assert_ok!(seal_vote(voter, dispute, verdict));
+		}
+		// The next session seats 104 and 105 in place of 100 and 101. Counted by that set,
+		// 102's vote would be 100 of 400 and the liar would go unslashed.
+		new_session(|stakes| {
+			stakes.retain(|voter, _| *voter >= 102);
+			stakes.extend([(104, 100), (105, 100)]);
+		});
+		// Whoever joined after the dispute opened has no vote on it...
+		assert_noop!(seal_vote(104, dispute, verdict), Error::<Test>::NotValidator);
+		end_sealing(dispute);
+		for voter in [100, 101, 102] {
+			assert_ok!(reveal_vote(voter, dispute, verdict));
+		}
+		// ...and 103's seal left shut keeps the dispute to its deadline, where 300 of the
+		// electorate's 400 carry the verdict.
 		run_to_block(Disputes::<Test>::get(dispute).unwrap().deadline);
-		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Unresolved);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
+		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+		// The voters rotated out are paid their shares as the one still in the set is.
+		assert!(free(100) > 1_000);
+		assert_eq!(free(100), free(102));
+		// The electorate goes with the last dispute it votes on.
+		assert!(Electorates::<Test>::iter().next().is_none());
 	});
 }
 
 #[test]
-fn a_voter_that_left_the_active_set_backs_nothing() {
+fn each_dispute_is_voted_by_the_set_of_the_session_it_opened_in() {
+	run(|| {
+		// Two bounties of one audited shard each; the first's vote window stays open while
+		// the second trains in the next session.
+		let audited = |vote| BountySpec {
+			shards_per_round: 1,
+			audit_rate: Perbill::one(),
+			deadlines: Deadlines { vote, ..spec().deadlines },
+			..spec()
+		};
+		let first = started(audited(20));
+		train_round(first, 0, honest(0));
+		let before = dispute_of(first, 0, 0);
+		new_session(|stakes| {
+			stakes.remove(&100);
+			stakes.insert(104, 100);
+		});
+		register_workers(14..18);
+		let second = create_with(audited(3));
+		next_block();
+		train_round(second, 0, honest(0));
+		let after = dispute_of(second, 0, 0);
+		assert_eq!(Electorates::<Test>::iter().count(), 2);
+
+		let verdict = Verdict::Correct(good(0, 0));
+		assert_noop!(seal_vote(104, before, verdict), Error::<Test>::NotValidator);
+		assert_noop!(seal_vote(100, after, verdict), Error::<Test>::NotValidator);
+		vote_for(after, &[101, 102, 104], verdict);
+		vote_for(before, &[100, 101, 102], verdict);
+		for dispute in [before, after] {
+			count_votes(dispute);
+			let status = Disputes::<Test>::get(dispute).unwrap().status;
+			assert_eq!(status, DisputeStatus::Settled(verdict));
+		}
+	});
+}
+
+#[test]
+fn a_vote_weighs_the_stake_its_electorate_gave_it() {
 	run(|| {
 		let (_, _, dispute) = lying_dispute();
 		let verdict = Verdict::Correct(good(0, 0));
-		assert_ok!(seal_vote(100, dispute, verdict));
-		Stakes::mutate(|stakes| stakes.remove(&100));
-		vote_for(dispute, &[101, 102, 103], verdict);
-		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Open);
-		assert_ok!(reveal_vote(100, dispute, verdict));
+		// 100's stake grows tenfold in the next session: neither its vote nor the threshold
+		// of a dispute opened before moves, so 101, 102 and 103 still carry it.
+		new_session(|stakes| {
+			stakes.insert(100, 1_000);
+		});
+		let votes = [(100, Verdict::NoneCorrect), (101, verdict), (102, verdict), (103, verdict)];
+		vote_all(dispute, &votes);
 		count_votes(dispute);
-		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(verdict));
-		// The verifier reward goes to the voters of the verdict that still validate.
-		assert_eq!(free(100), 1_000);
+		let record = Disputes::<Test>::get(dispute).unwrap();
+		assert_eq!(record.status, DisputeStatus::Settled(verdict));
+		assert!(record.votes.iter().all(|v| v.stake == 100));
 	});
 }
 
