@@ -150,6 +150,17 @@ impl At {
 		self.inner.constants().entry(address).map_err(query)
 	}
 
+	/// Whether `who` votes on the disputes opened in `session` (its electorate,
+	/// `Training.Electorates`, there while one of them is open).
+	pub async fn votes_in(&self, session: u32, who: &AccountId) -> Result<bool, ChainError> {
+		let address = runtime::storage().training().electorates();
+		let entry =
+			bounded("electorate", self.inner.storage().try_fetch(address, (session,))).await?;
+		let Some(entry) = entry else { return Ok(false) };
+		let electorate = entry.decode().map_err(query)?;
+		Ok(electorate.voters.0.iter().any(|(voter, _)| voter == who))
+	}
+
 	/// The block's events.
 	pub async fn events(&self) -> Result<subxt::events::Events<PolkadotConfig>, ChainError> {
 		bounded("events", self.inner.events().fetch()).await

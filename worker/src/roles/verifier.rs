@@ -105,6 +105,8 @@ impl Verifier {
 		// their nonces, so the seals due soonest are opened (and sealed) first.
 		let mut disputes = at.disputes(None).await?;
 		disputes.sort_by_key(|dispute| dispute.dispute.deadline);
+		// Whether this validator votes in each session's electorate, read once a tick.
+		let mut electorates: HashMap<u32, bool> = HashMap::new();
 		for dispute in disputes {
 			let id = dispute.id;
 			let d = &dispute.dispute;
@@ -118,6 +120,19 @@ impl Verifier {
 				None if next < d.sealing_ends
 					&& !self.sealed.lock().expect("not poisoned").contains(&id) =>
 				{
+					// Only the set active when it opened votes on it: a validator elected
+					// since would recompute for a seal the chain refuses.
+					let votes = match electorates.get(&d.session) {
+						Some(votes) => *votes,
+						None => {
+							let votes = at.votes_in(d.session, &me).await?;
+							electorates.insert(d.session, votes);
+							votes
+						}
+					};
+					if !votes {
+						continue;
+					}
 					Step::Seal
 				}
 				Some(vote) if vote.verdict.is_none() && next >= d.sealing_ends => Step::Open,
