@@ -138,6 +138,11 @@ pub trait VoterStake<AccountId, Balance> {
 	/// once a session at most.
 	fn electorate() -> Vec<(AccountId, Balance)>;
 
+	/// What `who` has bonded now, unbonding or not: what a penalty can take. A vote weighs no
+	/// more than this, so that a validator that withdrew its bond after its session's set
+	/// was elected cannot vote without answering for it.
+	fn bonded(who: &AccountId) -> Balance;
+
 	/// Take `fraction` of `who`'s stake (to the runtime's slash destination) for a vote against
 	/// a settled verdict; it stays a validator. Returns the amount taken.
 	fn penalize(who: &AccountId, fraction: Perbill) -> Balance;

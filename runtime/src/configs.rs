@@ -274,6 +274,10 @@ impl cohort_primitives::VoterStake<AccountId, Balance> for SessionValidatorStake
 		Validators::session_stakes(Session::validators())
 	}
 
+	fn bonded(who: &AccountId) -> Balance {
+		Validators::bonded(who)
+	}
+
 	fn penalize(who: &AccountId, fraction: Perbill) -> Balance {
 		Validators::penalize(who, fraction)
 	}

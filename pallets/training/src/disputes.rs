@@ -324,13 +324,14 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// What a conclusion costs beyond its benchmark: its electorate read and written (the
-	/// count of disputes it votes on, [`Self::leave_electorate`]); and [`Self::release_bookings`]
+	/// count of disputes it votes on, [`Self::leave_electorate`]), each of its validators'
+	/// bonds read ([`Self::weigh_votes`]); and [`Self::release_bookings`]
 	/// for each block a window's openings go into (see [`Self::booking_weight`]), its bookings
 	/// and its stretch's count read and written.
 	pub(crate) fn releasing_weight() -> Weight {
 		let filled = Self::blocks_a_window_fills();
 		T::DbWeight::get().reads_writes(
-			filled.saturating_mul(2).saturating_add(1),
+			filled.saturating_mul(2).saturating_add(1).saturating_add(MAX_VOTERS.into()),
 			filled.saturating_mul(2).saturating_add(1),
 		)
 	}
@@ -403,6 +404,9 @@ impl<T: Config> Pallet<T> {
 		ensure!(record.status == DisputeStatus::Open, Error::<T>::DisputeClosed);
 		let electorate = Self::electorate_of(&record).ok_or(Error::<T>::NotValidator)?;
 		let stake = electorate.stake_of(&voter).ok_or(Error::<T>::NotValidator)?;
+		// A validator that has withdrawn its bond since its set was elected answers for nothing.
+		let stake = stake.min(T::Voters::bonded(&voter));
+		ensure!(!stake.is_zero(), Error::<T>::NotValidator);
 		ensure!(!Self::bisecting(dispute), Error::<T>::StillBisecting);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < record.sealing_ends, Error::<T>::SealingClosed);
@@ -488,7 +492,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The stake behind the votes of `record` that `counts`: each vote weighs its voter's
-	/// stake in the dispute's [`Electorate`], whether it validates still or not.
+	/// stake in the dispute's [`Electorate`], whether it validates still or not (capped by
+	/// what it has bonded, [`Self::weigh_votes`]).
 	fn stake_behind(
 		record: &DisputeOf<T>,
 		counts: impl Fn(&Vote<T::AccountId, BalanceOf<T>>) -> bool,
@@ -517,6 +522,30 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
+	/// Cap each vote of `record` at what its voter has bonded now, and return the stake a
+	/// verdict needs more than 2/3 of: the electorate's, each validator's capped alike. A
+	/// dispute can outlive a validator's unbonding (a queued audit's window spans sessions):
+	/// one that withdrew its bond since its set was elected would otherwise vote at full
+	/// weight with nothing a penalty could take, a free guess; now it weighs what it still
+	/// answers with, and so do the penalties and the reward it is paid. Reads each validator's
+	/// bond once.
+	fn weigh_votes(record: &mut DisputeOf<T>) -> BalanceOf<T> {
+		let Some(electorate) = Self::electorate_of(record) else { return Zero::zero() };
+		let weights: Vec<(T::AccountId, BalanceOf<T>)> = electorate
+			.voters
+			.into_iter()
+			.map(|(voter, stake)| {
+				let weight = stake.min(T::Voters::bonded(&voter));
+				(voter, weight)
+			})
+			.collect();
+		for vote in record.votes.iter_mut() {
+			let weight = weights.iter().find(|(voter, _)| *voter == vote.voter);
+			vote.stake = weight.map_or(Zero::zero(), |(_, weight)| *weight);
+		}
+		weights.iter().fold(Zero::zero(), |sum: BalanceOf<T>, (_, w)| sum.saturating_add(*w))
+	}
+
 	/// Whoever first claimed the root `verdict` names: the author of the work that stands.
 	fn author(record: &DisputeOf<T>, verdict: Verdict) -> Option<T::AccountId> {
 		record
@@ -540,8 +569,8 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		p.conclusions = p.conclusions.saturating_sub(1);
-		let electorate = Self::electorate_of(&record);
-		let (voters, total) = electorate.map_or((0, Zero::zero()), |e| (e.voter_count(), e.total));
+		let voters = Self::electorate_of(&record).map_or(0, |e| e.voter_count());
+		let total = Self::weigh_votes(&mut record);
 		Self::leave_electorate(&record);
 		Self::release_bookings(&mut record, voters, frame_system::Pallet::<T>::block_number());
 		let outcome = match Self::winning(&record, total) {

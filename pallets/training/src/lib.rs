@@ -596,10 +596,10 @@ pub mod pallet {
 		VoteSealed { dispute: DisputeId, voter: T::AccountId, stake: BalanceOf<T> },
 		/// `voter` opened its sealed vote: `verdict`, with `stake`.
 		Voted { dispute: DisputeId, voter: T::AccountId, verdict: Verdict, stake: BalanceOf<T> },
-		/// Validators holding all the active stake have sealed their votes on `dispute`: they
+		/// Validators holding all its electorate's stake have sealed their votes on `dispute`: they
 		/// may open them at once.
 		SealingEnded { dispute: DisputeId },
-		/// More than 2/3 of the active stake agreed on `verdict`; `voters` on its side shared
+		/// More than 2/3 of its electorate's stake agreed on `verdict`; `voters` on its side shared
 		/// `paid`.
 		DisputeSettled { dispute: DisputeId, verdict: Verdict, voters: u32, paid: BalanceOf<T> },
 		/// The deadline passed without a verdict: no contribution, no worker slashed.
@@ -778,7 +778,8 @@ pub mod pallet {
 		SealMismatch,
 		/// No dispute has this id.
 		UnknownDispute,
-		/// Only validators of the set active when the dispute opened vote on it.
+		/// Only validators of the set active when the dispute opened vote on it, and only
+		/// while they have a bond left.
 		NotValidator,
 		/// The dispute is settled or unresolved.
 		DisputeClosed,
@@ -1101,9 +1102,9 @@ pub mod pallet {
 		/// `SealingClosed`, `AlreadyVoted` or `TooManyVotes`. Emits [`Event::VoteSealed`], and
 		/// [`Event::SealingEnded`] with the last stake's seal.
 		#[pallet::call_index(5)]
-		// Its electorate read, beyond what its benchmark measured.
+		// Its electorate and the voter's bond read, beyond what its benchmark measured.
 		#[pallet::weight((
-			T::WeightInfo::vote().saturating_add(T::DbWeight::get().reads(1)),
+			T::WeightInfo::vote().saturating_add(T::DbWeight::get().reads(2)),
 			DispatchClass::Operational
 		))]
 		pub fn vote(
@@ -1124,7 +1125,7 @@ pub mod pallet {
 		///
 		/// Once every seal is open, the dispute is due at the next block's hook (or at its
 		/// deadline with a seal left shut), which counts the votes opened: the verdict backed
-		/// by more than 2/3 of the active stake settles it, the voters on its side share the
+		/// by more than 2/3 of its electorate's stake settles it, the voters on its side share the
 		/// verifier reward in proportion to their stake, and each voter against it (or whose
 		/// seal stays shut) loses [`Config::WrongVoteSlash`] of its stake. A verdict on a shard
 		/// names a revealed root (or none); one on a checkpoint names the checkpoint the

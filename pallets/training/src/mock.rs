@@ -57,6 +57,8 @@ parameter_types! {
 	pub const SlashPot: AccountId = SLASH_POT;
 	pub static Stakes: BTreeMap<AccountId, u64> = BTreeMap::new();
 	pub static MockSession: u32 = 0;
+	/// What each validator has bonded now: what a penalty takes from.
+	pub static Bonds: BTreeMap<AccountId, u64> = BTreeMap::new();
 	pub const VerifierShare: Perbill = Perbill::from_percent(10);
 	pub const SlashFraction: Perbill = Perbill::from_percent(10);
 	pub const TreasuryAccount: AccountId = TREASURY;
@@ -160,8 +162,11 @@ impl cohort_primitives::VoterStake<AccountId, u64> for MockVoters {
 	fn electorate() -> Vec<(AccountId, u64)> {
 		Stakes::get().into_iter().collect()
 	}
+	fn bonded(who: &AccountId) -> u64 {
+		Bonds::get().get(who).copied().unwrap_or_default()
+	}
 	fn penalize(who: &AccountId, fraction: Perbill) -> u64 {
-		Stakes::mutate(|stakes| {
+		Bonds::mutate(|stakes| {
 			let Some(stake) = stakes.get_mut(who) else { return 0 };
 			let taken = fraction * *stake;
 			*stake -= taken;
@@ -171,6 +176,7 @@ impl cohort_primitives::VoterStake<AccountId, u64> for MockVoters {
 	#[cfg(feature = "runtime-benchmarks")]
 	fn add_voter_for_benchmark(who: &AccountId, stake: u64) {
 		Stakes::mutate(|stakes| stakes.insert(*who, stake));
+		Bonds::mutate(|bonds| bonds.insert(*who, stake));
 	}
 }
 
@@ -271,9 +277,15 @@ pub fn run_to_block(n: u64) {
 	}
 }
 
-/// Start the next session with the validator set `change` makes of this one's.
+/// Start the next session with the validator set `change` makes of this one's; a newcomer
+/// bonds its stake.
 pub fn new_session(change: impl FnOnce(&mut BTreeMap<AccountId, u64>)) {
 	Stakes::mutate(change);
+	Bonds::mutate(|bonds| {
+		for (who, stake) in Stakes::get() {
+			bonds.entry(who).or_insert(stake);
+		}
+	});
 	MockSession::mutate(|session| *session += 1);
 }
 
@@ -293,6 +305,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 		stakes.clear();
 		stakes.extend(VALIDATORS.iter().map(|v| (*v, 100)));
 	});
+	Bonds::set(Stakes::get());
 	let balances = [(OWNER, 100_000), (SLASH_POT, 1)]
 		.into_iter()
 		.chain((10..30).map(|w| (w, 10_000)))

@@ -340,7 +340,7 @@ chain_type! {
 	pub enum DisputeStatus {
 		/// Validators are voting.
 		Open,
-		/// More than 2/3 of the active stake agreed on this verdict.
+		/// More than 2/3 of its electorate's stake agreed on this verdict.
 		Settled(Verdict),
 		/// The deadline passed without a verdict: no contribution, nobody slashed.
 		Unresolved,
@@ -368,7 +368,8 @@ chain_type! {
 		pub seal: H256,
 		/// Its verdict, once it opened the seal.
 		pub verdict: Option<Verdict>,
-		/// What its vote weighs: its stake in the dispute's [`Electorate`].
+		/// What its vote weighs: its stake in the dispute's [`Electorate`], or what it has
+		/// bonded when that is less (at its seal, and again at the count).
 		#[cfg_attr(feature = "std", serde(serialize_with = "cohort_primitives::json::display"))]
 		pub stake: Balance,
 	}
@@ -431,8 +432,8 @@ chain_type! {
 		/// The votes so far.
 		pub votes: BoundedVec<Vote<AccountId, Balance>, ConstU32<MAX_VOTERS>>,
 		/// The first block at which seals are refused and votes may be opened: the end of the
-		/// vote window, or the block in which validators holding all the active stake had
-		/// sealed. While a bisection game is played, the latest its game and vote window
+		/// vote window, or the block in which validators holding all its electorate's stake
+		/// had sealed. While a bisection game is played, the latest its game and vote window
 		/// together can end; from the game's end, the end of a whole vote window.
 		pub sealing_ends: BlockNumber,
 		/// The first block at which votes are refused, and at whose hook the dispute is

@@ -241,6 +241,10 @@ pub mod pallet {
 				Pallet::<T>::do_bond(who, *bond).expect("validators: genesis account cannot bond");
 				Candidates::<T>::insert(who, ());
 			}
+			// The genesis set's stakes, as an election would record them: a set given by
+			// session keys alone would otherwise weigh each validator's bond as it is when
+			// read, which it can raise for a moment.
+			SessionStakes::<T>::put(BoundedVec::truncate_from(self.validators.clone()));
 		}
 	}
 
@@ -488,6 +492,11 @@ pub mod pallet {
 		/// by session keys alone) counts its active bond.
 		pub fn session_stake(who: &T::AccountId) -> BalanceOf<T> {
 			Self::stake_among(&SessionStakes::<T>::get(), who)
+		}
+
+		/// What `who` has bonded, active and unlocking: what a slash or a penalty can take.
+		pub fn bonded(who: &T::AccountId) -> BalanceOf<T> {
+			Ledger::<T>::get(who).map(|l| l.total()).unwrap_or_default()
 		}
 
 		/// Each of `validators` with its [`Self::session_stake`], reading [`SessionStakes`]

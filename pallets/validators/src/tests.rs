@@ -287,13 +287,16 @@ fn start_session_records_the_session() {
 #[test]
 fn a_validators_stake_counts_as_elected_for_its_whole_session() {
 	run(|| {
-		// A set this pallet did not elect (the mock's genesis) counts the active bond.
+		// The genesis set counts its genesis bonds, as an election records them.
 		assert_eq!(Validators::session_stake(&1), 300);
 		assert_eq!(Validators::new_session(1), Some(vec![1, 2, 3]));
 		// Bonds changed after the election count from the next one on.
 		assert_ok!(Validators::bond_extra(origin(2), 100));
 		assert_ok!(Validators::unbond(origin(1), 100));
-		assert_eq!(Validators::session_stake(&1), 200);
+		assert_eq!(Validators::session_stake(&1), 300);
+		assert_eq!(Validators::session_stake(&2), 200);
+		// What a penalty can take is the whole bond, unbonding or not.
+		assert_eq!(Validators::bonded(&1), 300);
 		start_session(1);
 		assert_eq!(Validators::session_stake(&1), 300);
 		assert_eq!(Validators::session_stake(&2), 200);

@@ -124,11 +124,15 @@ impl Verifier {
 					// since would recompute for a seal the chain refuses.
 					let votes = match electorates.get(&d.session) {
 						Some(votes) => *votes,
-						None => {
-							let votes = at.votes_in(d.session, &me).await?;
-							electorates.insert(d.session, votes);
-							votes
-						}
+						// A failed read skips this dispute only: the others' openings may be
+						// due.
+						None => match at.votes_in(d.session, &me).await {
+							Ok(votes) => *electorates.entry(d.session).or_insert(votes),
+							Err(e) => {
+								tracing::warn!(dispute = id, "cannot read its electorate: {e}");
+								continue;
+							}
+						},
 					};
 					if !votes {
 						continue;

@@ -450,7 +450,7 @@ fn a_copied_seal_cannot_be_opened_and_costs_its_copier() {
 			assert_eq!(free(voter), 1_000 + 20 / 3);
 		}
 		assert_eq!(free(103), 1_000);
-		assert_eq!(Stakes::get()[&103], 99);
+		assert_eq!(Bonds::get()[&103], 99);
 		assert!(training_events().contains(&Event::VoterPenalized {
 			dispute,
 			voter: 103,
@@ -478,10 +478,10 @@ fn a_seal_left_shut_costs_its_validator_even_without_a_verdict() {
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Unresolved);
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Unresolved);
 		for voter in [100, 101] {
-			assert_eq!(Stakes::get()[&voter], 100);
+			assert_eq!(Bonds::get()[&voter], 100);
 		}
 		for voter in [102, 103] {
-			assert_eq!(Stakes::get()[&voter], 99);
+			assert_eq!(Bonds::get()[&voter], 99);
 		}
 	});
 }
@@ -554,6 +554,44 @@ fn each_dispute_is_voted_by_the_set_of_the_session_it_opened_in() {
 			let status = Disputes::<Test>::get(dispute).unwrap().status;
 			assert_eq!(status, DisputeStatus::Settled(verdict));
 		}
+	});
+}
+
+#[test]
+fn validators_that_withdrew_their_bond_weigh_nothing() {
+	run(|| {
+		let (_, liar, dispute) = lying_dispute();
+		let verdict = Verdict::Correct(good(0, 0));
+		// A validator with nothing bonded has no seal to make...
+		Bonds::mutate(|bonds| bonds.insert(103, 0));
+		assert_noop!(seal_vote(103, dispute, verdict), Error::<Test>::NotValidator);
+		Bonds::mutate(|bonds| bonds.insert(103, 100));
+		// ...and two that seal against the verdict and then withdraw (a queued audit's window
+		// can outlast an unbonding) no longer hold half the electorate's stake: weighing
+		// nothing, they neither keep the liar unslashed nor risk a penalty for it.
+		let votes = [
+			(100, Verdict::NoneCorrect),
+			(101, Verdict::NoneCorrect),
+			(102, verdict),
+			(103, verdict),
+		];
+		for (voter, verdict) in votes {
+			assert_ok!(seal_vote(voter, dispute, verdict));
+		}
+		Bonds::mutate(|bonds| {
+			bonds.insert(100, 0);
+			bonds.insert(101, 0);
+		});
+		end_sealing(dispute);
+		for (voter, verdict) in votes {
+			assert_ok!(reveal_vote(voter, dispute, verdict));
+		}
+		count_votes(dispute);
+		let record = Disputes::<Test>::get(dispute).unwrap();
+		assert_eq!(record.status, DisputeStatus::Settled(verdict));
+		assert_eq!(Workers::held(&liar), WORKER_BOND - WORKER_BOND / 10);
+		let weights: Vec<u64> = record.votes.iter().map(|v| v.stake).collect();
+		assert_eq!(weights, [0, 0, 100, 100]);
 	});
 }
 

@@ -270,6 +270,7 @@ fn a_counted_vote_is_free_and_a_vote_against_the_verdict_is_penalized() {
 		WrongVoteSlash::set(Perbill::from_percent(10));
 		// Validator 101 holds twice the stake of each other one.
 		Stakes::mutate(|stakes| stakes.insert(101, 200));
+		Bonds::mutate(|bonds| bonds.insert(101, 200));
 		let id = started(spec());
 		let [_, liar] = workers_of(id, 0, 0)[..] else { panic!() };
 		train_round(id, 0, lying(liar));
@@ -301,7 +302,7 @@ fn a_counted_vote_is_free_and_a_vote_against_the_verdict_is_penalized() {
 		// The voter against the verdict earned nothing and lost 10 % of its stake: guessing
 		// costs more than the share it could have won.
 		assert_eq!(free(100), 1_000);
-		assert_eq!(Stakes::get()[&100], 90);
+		assert_eq!(Bonds::get()[&100], 90);
 		assert!(training_events().contains(&Event::VoterPenalized {
 			dispute,
 			voter: 100,
@@ -365,7 +366,7 @@ fn voter_payoff(play: VoterPlay) -> i64 {
 		}
 		run_to_block(Disputes::<Test>::get(dispute).unwrap().deadline);
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Settled(right));
-		payoff = free(103) as i64 - 1_000 + Stakes::get()[&103] as i64 - 100;
+		payoff = free(103) as i64 - 1_000 + Bonds::get()[&103] as i64 - 100;
 	});
 	payoff
 }
