@@ -142,7 +142,10 @@ pub async fn serve_states(cx: Context, game: GameView, task: ShardTask) -> Resul
 	let job = cx.job(&at, task.bounty).await?;
 	let checkpoint = cx.bounty_blob(task.bounty, task.checkpoint).await?;
 	let dataset = Arc::new(cx.dataset(task.bounty, &job).await?);
-	for state in retrain(&cx, &job, &checkpoint, dataset, task, steps_taken).await? {
+	// The referees need them before sealing ends; the game's last deadline is the nearest
+	// bound this side knows.
+	let states = retrain(&cx, &job, &checkpoint, dataset, task, steps_taken, game.deadline);
+	for state in states.await? {
 		let root = cx.store.put_blob(&state.to_bytes())?;
 		cx.network.provide(root)?;
 		tracing::info!(
@@ -178,7 +181,8 @@ pub async fn judge(
 	let dataset = Arc::new(cx.dataset(task.bounty, job).await?);
 	// Until 3 blocks before sealing ends: what the step and the seal's inclusion need.
 	let at = cx.chain.best().await?;
-	let blocks = dispute.dispute.sealing_ends.saturating_sub(at.number + VOTE_MARGIN_BLOCKS);
+	let sealing_ends = dispute.dispute.sealing_ends;
+	let blocks = sealing_ends.saturating_sub(at.number + VOTE_MARGIN_BLOCKS);
 	let window = Duration::from_millis(u64::from(blocks) * at.slot_duration_ms().await?);
 	let agreed = match game.agreed {
 		// The sides retrain the agreed state once they see the game over. Half the window is
@@ -204,7 +208,8 @@ pub async fn judge(
 				);
 				let steps_taken = vec![game.low - 1];
 				let mut states =
-					retrain(cx, job, &checkpoint, dataset.clone(), task, steps_taken).await?;
+					retrain(cx, job, &checkpoint, dataset.clone(), task, steps_taken, sealing_ends)
+						.await?;
 				let state = states.pop().expect("one state per step count asked for").to_bytes();
 				if same_class && merkle::root(&state) != leaf {
 					// Both sides claimed a state this step count does not reach.
@@ -217,7 +222,7 @@ pub async fn judge(
 		None => None,
 	};
 	let (low, compute, backend) = (game.low, job.clone(), cx.backend.clone());
-	let turn = cx.training_turn().await;
+	let turn = cx.training_turn(sealing_ends).await;
 	let started = Instant::now();
 	let next = cx
 		.on_turn(turn, move || {
@@ -299,7 +304,7 @@ pub async fn judge(
 }
 
 /// The states after each of `steps_taken` (increasing) steps of `task`, retrained here from
-/// `checkpoint` in one pass, in this process's training turn.
+/// `checkpoint` in one pass, in this process's training turn, due by block `deadline`.
 async fn retrain(
 	cx: &Context,
 	job: &Job,
@@ -307,10 +312,11 @@ async fn retrain(
 	dataset: Arc<Dataset>,
 	task: ShardTask,
 	steps_taken: Vec<u32>,
+	deadline: u32,
 ) -> Result<Vec<Delta>, DutyError> {
 	let (job, checkpoint) = (job.clone(), checkpoint.to_vec());
 	let backend = cx.backend.clone();
-	let turn = cx.training_turn().await;
+	let turn = cx.training_turn(deadline).await;
 	let started = Instant::now();
 	let states = cx
 		.on_turn(turn, move || {

@@ -16,10 +16,12 @@
 pub mod adversary;
 pub mod bisection;
 mod conduct;
+mod turn;
 pub mod verifier;
 pub mod worker;
 
 pub use conduct::{Conduct, Honest};
+pub use turn::Turn;
 
 use crate::{
 	chain::{self, AccountId, At, Chain, ChainError, Included, RoundView},
@@ -43,9 +45,6 @@ use std::{
 };
 use subxt::tx::Payload;
 use thiserror::Error;
-
-/// This process's turn to train: one shard at a time ([`Context::training_turn`]).
-pub type Turn = tokio::sync::OwnedSemaphorePermit;
 
 /// Sets its flag when dropped: tells blocking work that whoever waited for it is gone.
 struct StopOnDrop(Arc<AtomicBool>);
@@ -154,9 +153,8 @@ pub struct Context {
 	/// Seconds per training step measured here, per model configuration (by the blake3 hash
 	/// of its bytes): what a shard of a bounty will take, before it is trained.
 	pace: Arc<Mutex<HashMap<[u8; 32], f64>>>,
-	/// One training at a time: two shards trained at once share the machine and both may
-	/// miss their deadline, where one after the other each knows the time it has left.
-	training: Arc<tokio::sync::Semaphore>,
+	/// One training at a time, earliest deadline first (see [`turn`]).
+	training: turn::Turns,
 	/// How this worker behaves where it could cheat.
 	conduct: Arc<dyn Conduct>,
 }
@@ -189,7 +187,7 @@ impl Context {
 			announced,
 			fetching: Default::default(),
 			pace: Default::default(),
-			training: Arc::new(tokio::sync::Semaphore::new(1)),
+			training: Default::default(),
 			conduct: Arc::new(Honest),
 		}
 	}
@@ -330,10 +328,10 @@ impl Context {
 		Ok(Dataset::from_blob(self.bounty_blob(bounty, job.spec.dataset.hash).await?)?)
 	}
 
-	/// Wait for this process's turn to train (one shard at a time); the turn lasts as long as
-	/// the permit is held (see [`Context::on_turn`]).
-	pub async fn training_turn(&self) -> Turn {
-		self.training.clone().acquire_owned().await.expect("the semaphore is never closed")
+	/// Wait for this process's turn to train (one shard at a time, the earliest `deadline`, a
+	/// block number, first); the turn lasts as long as it is held (see [`Context::on_turn`]).
+	pub async fn training_turn(&self, deadline: u32) -> Turn {
+		self.training.take(deadline).await
 	}
 
 	/// Run `work` off the async runtime on the turn to train that `turn` holds, and give the

@@ -41,6 +41,7 @@ use cohort_primitives::{vote_seal, DisputeId, Verdict, H256};
 use std::{
 	collections::{HashMap, HashSet},
 	sync::{Arc, Mutex},
+	time::Duration,
 };
 use subxt::utils::Static;
 use tokio::task::JoinHandle;
@@ -54,6 +55,9 @@ use tokio::task::JoinHandle;
 /// stale checkpoint's 1.5 (the tests below). Cross-class verification is therefore a
 /// coarse check; a bounty that needs an exact one names a determinism class.
 pub const TOLERANCE: f64 = 0.1;
+
+/// Blocks before sealing ends by which a recomputation must be done: the seal's inclusion.
+const SEAL_MARGIN_BLOCKS: u32 = 2;
 
 /// How often a seal or an opening that failed is tried again before the verifier gives up.
 const ATTEMPTS: u32 = 3;
@@ -275,7 +279,20 @@ async fn recompute_shard(
 ) -> Result<Option<Verdict>, DutyError> {
 	// The inputs first: a provider that stalls must not hold the turn other disputes wait for.
 	cx.fetch_inputs(job, task).await?;
-	let turn = cx.training_turn().await;
+	let sealing_ends = dispute.dispute.sealing_ends;
+	let turn = cx.training_turn(sealing_ends).await;
+	// Judged once the turn has come, as a worker judges a slot: a recomputation that cannot
+	// be sealed before sealing ends would only keep the disputes due after it waiting.
+	let at = cx.chain.best().await?;
+	let blocks = sealing_ends.saturating_sub(at.number + SEAL_MARGIN_BLOCKS);
+	let time = Duration::from_millis(u64::from(blocks) * at.slot_duration_ms().await?);
+	if let Some(reason) = cx.infeasible(job, time) {
+		tracing::warn!(
+			dispute = dispute.id,
+			"abstaining: cannot recompute before sealing ends: {reason}"
+		);
+		return Ok(None);
+	}
 	let (trained, _) = cx.train(job, task, turn).await?;
 	let mine = trained.delta;
 	if same_class {

@@ -526,7 +526,8 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 			// it only while a decline can still land, or the slot would miss its deadline.
 			let now = cx.chain.best().await?.number;
 			let wait = window.time_left(now.saturating_add(DECLINE_MARGIN_BLOCKS));
-			let Ok(turn) = tokio::time::timeout(wait, cx.training_turn()).await else {
+			let Ok(turn) = tokio::time::timeout(wait, cx.training_turn(window.deadline)).await
+			else {
 				tracing::warn!(bounty, round, shard, "no turn to train before the deadline");
 				return decline(&cx, slot, DeclineReason::Infeasible).await;
 			};
