@@ -160,9 +160,14 @@ impl Job {
 		Ok(Self { spec, config })
 	}
 
-	/// A key for this job's model configuration: the blake3 hash of its bytes.
-	pub fn model_key(&self) -> [u8; 32] {
-		*blake3::hash(&self.spec.model.config).as_bytes()
+	/// A key for what a training step's time depends on: the model configuration and the
+	/// batch size (a bounty with a popular model and a huge batch must not make this
+	/// worker's pace on every other bounty of that model look slow).
+	pub fn pace_key(&self) -> [u8; 32] {
+		let mut hasher = blake3::Hasher::new();
+		hasher.update(&self.spec.model.config);
+		hasher.update(&self.spec.hyper.batch_size.to_le_bytes());
+		*hasher.finalize().as_bytes()
 	}
 
 	/// An upper estimate of the memory a shard of this job needs, in bytes: parameters,
@@ -394,6 +399,17 @@ mod tests {
 			requirements: Requirements::default(),
 		})
 		.unwrap()
+	}
+
+	#[test]
+	fn the_pace_of_a_model_is_told_apart_by_its_batch_size() {
+		let small = job(5);
+		let mut spec = small.spec.clone();
+		spec.hyper.batch_size *= 64;
+		let huge = Job::new(spec).unwrap();
+		assert_ne!(small.pace_key(), huge.pace_key());
+		// The steps do not change a step's time.
+		assert_eq!(small.pace_key(), job(50).pace_key());
 	}
 
 	/// What a referee computes for each transition of a bisection is what the honest side

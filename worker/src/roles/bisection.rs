@@ -127,9 +127,15 @@ pub async fn answer(
 }
 
 /// Once `game` (over `task`) is over: serve the training states among the agreed one at `low`
-/// and this side's at `high`, retrained from the round's checkpoint. (The delta, at the last
-/// position, is served already; the checkpoint, at position 0, is the bounty's.)
-pub async fn serve_states(cx: Context, game: GameView, task: ShardTask) -> Result<(), DutyError> {
+/// and this side's at `high`, retrained from the round's checkpoint, for the referees whose
+/// sealing ends at block `sealing_ends`. (The delta, at the last position, is served already;
+/// the checkpoint, at position 0, is the bounty's.)
+pub async fn serve_states(
+	cx: Context,
+	game: GameView,
+	task: ShardTask,
+	sealing_ends: u32,
+) -> Result<(), DutyError> {
 	let steps_taken: Vec<u32> = [game.low, game.high]
 		.into_iter()
 		.filter(|position| (1..=game.leaves).contains(position))
@@ -142,9 +148,7 @@ pub async fn serve_states(cx: Context, game: GameView, task: ShardTask) -> Resul
 	let job = cx.job(&at, task.bounty).await?;
 	let checkpoint = cx.bounty_blob(task.bounty, task.checkpoint).await?;
 	let dataset = Arc::new(cx.dataset(task.bounty, &job).await?);
-	// The referees need them before sealing ends; the game's last deadline is the nearest
-	// bound this side knows.
-	let states = retrain(&cx, &job, &checkpoint, dataset, task, steps_taken, game.deadline);
+	let states = retrain(&cx, &job, &checkpoint, dataset, task, steps_taken, sealing_ends);
 	for state in states.await? {
 		let root = cx.store.put_blob(&state.to_bytes())?;
 		cx.network.provide(root)?;
@@ -222,7 +226,7 @@ pub async fn judge(
 		None => None,
 	};
 	let (low, compute, backend) = (game.low, job.clone(), cx.backend.clone());
-	let turn = cx.training_turn(sealing_ends).await;
+	let turn = cx.training_turn(task.bounty, sealing_ends).await;
 	let started = Instant::now();
 	let next = cx
 		.on_turn(turn, move || {
@@ -316,7 +320,7 @@ async fn retrain(
 ) -> Result<Vec<Delta>, DutyError> {
 	let (job, checkpoint) = (job.clone(), checkpoint.to_vec());
 	let backend = cx.backend.clone();
-	let turn = cx.training_turn(deadline).await;
+	let turn = cx.training_turn(task.bounty, deadline).await;
 	let started = Instant::now();
 	let states = cx
 		.on_turn(turn, move || {

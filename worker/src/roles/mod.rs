@@ -153,7 +153,8 @@ pub struct Context {
 	/// Seconds per training step measured here, per model configuration (by the blake3 hash
 	/// of its bytes): what a shard of a bounty will take, before it is trained.
 	pace: Arc<Mutex<HashMap<[u8; 32], f64>>>,
-	/// One training at a time, earliest deadline first (see [`turn`]).
+	/// One training at a time, bounties in turn, each one's earliest deadline first (see
+	/// [`turn`]).
 	training: turn::Turns,
 	/// How this worker behaves where it could cheat.
 	conduct: Arc<dyn Conduct>,
@@ -328,10 +329,11 @@ impl Context {
 		Ok(Dataset::from_blob(self.bounty_blob(bounty, job.spec.dataset.hash).await?)?)
 	}
 
-	/// Wait for this process's turn to train (one shard at a time, the earliest `deadline`, a
-	/// block number, first); the turn lasts as long as it is held (see [`Context::on_turn`]).
-	pub async fn training_turn(&self, deadline: u32) -> Turn {
-		self.training.take(deadline).await
+	/// Wait for this process's turn to train for `bounty`, due by block `deadline` (one shard
+	/// at a time; see [`turn`] for the order); the turn lasts as long as it is held (see
+	/// [`Context::on_turn`]).
+	pub async fn training_turn(&self, bounty: BountyId, deadline: u32) -> Turn {
+		self.training.take(bounty, deadline).await
 	}
 
 	/// Run `work` off the async runtime on the turn to train that `turn` holds, and give the
@@ -369,7 +371,7 @@ impl Context {
 			}
 			None => return Some("its size overflows".into()),
 		}
-		let per_step = *self.pace.lock().expect("not poisoned").get(&job.model_key())?;
+		let per_step = *self.pace.lock().expect("not poisoned").get(&job.pace_key())?;
 		let needed = per_step * f64::from(job.spec.hyper.inner_steps) * 1.25;
 		(needed > time.as_secs_f64()).then(|| {
 			format!("{needed:.0} s of training at this worker's pace, {} s left", time.as_secs())
@@ -397,7 +399,7 @@ impl Context {
 		let dataset = self.dataset(task.bounty, job).await?;
 		let ShardTask { bounty, round, shard, .. } = task;
 		tracing::info!(bounty, round, shard, steps = job.spec.hyper.inner_steps, "training");
-		let (steps, model) = (job.spec.hyper.inner_steps, job.model_key());
+		let (steps, model) = (job.spec.hyper.inner_steps, job.pace_key());
 		let (job, backend) = (job.clone(), self.backend.clone());
 		// A duty aborted while it waits here (its round was voided) drops this guard, and
 		// the training, which cannot be aborted, stops at its next step.

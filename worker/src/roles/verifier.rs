@@ -41,7 +41,6 @@ use cohort_primitives::{vote_seal, DisputeId, Verdict, H256};
 use std::{
 	collections::{HashMap, HashSet},
 	sync::{Arc, Mutex},
-	time::Duration,
 };
 use subxt::utils::Static;
 use tokio::task::JoinHandle;
@@ -280,16 +279,14 @@ async fn recompute_shard(
 	// The inputs first: a provider that stalls must not hold the turn other disputes wait for.
 	cx.fetch_inputs(job, task).await?;
 	let sealing_ends = dispute.dispute.sealing_ends;
-	let turn = cx.training_turn(sealing_ends).await;
-	// Judged once the turn has come, as a worker judges a slot: a recomputation that cannot
-	// be sealed before sealing ends would only keep the disputes due after it waiting.
-	let at = cx.chain.best().await?;
-	let blocks = sealing_ends.saturating_sub(at.number + SEAL_MARGIN_BLOCKS);
-	let time = Duration::from_millis(u64::from(blocks) * at.slot_duration_ms().await?);
-	if let Some(reason) = cx.infeasible(job, time) {
+	let turn = cx.training_turn(task.bounty, sealing_ends).await;
+	// A turn that came too late for any seal to land would only keep the disputes waiting
+	// behind it. (Not judged by the measured pace: a bounty of the same model can make it
+	// look slow, and an abstention is final.)
+	if cx.chain.best().await?.number + SEAL_MARGIN_BLOCKS >= sealing_ends {
 		tracing::warn!(
 			dispute = dispute.id,
-			"abstaining: cannot recompute before sealing ends: {reason}"
+			"not voting: the turn to recompute came after sealing"
 		);
 		return Ok(None);
 	}

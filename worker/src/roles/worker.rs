@@ -385,7 +385,9 @@ impl Worker {
 				continue;
 			}
 			if bisection::is_over(game) {
-				let work = bisection::serve_states(self.cx.clone(), game.clone(), task);
+				let sealing_ends = view.dispute.sealing_ends;
+				let work =
+					bisection::serve_states(self.cx.clone(), game.clone(), task, sealing_ends);
 				self.spawn(Duty::ServeStates { dispute }, work);
 			} else if game.sides[side].moved.is_none()
 				&& at.number < game.deadline
@@ -526,8 +528,8 @@ async fn commit(cx: Context, slot: ShardTask, window: Window) -> Result<(), Duty
 			// it only while a decline can still land, or the slot would miss its deadline.
 			let now = cx.chain.best().await?.number;
 			let wait = window.time_left(now.saturating_add(DECLINE_MARGIN_BLOCKS));
-			let Ok(turn) = tokio::time::timeout(wait, cx.training_turn(window.deadline)).await
-			else {
+			let turn = cx.training_turn(slot.bounty, window.deadline);
+			let Ok(turn) = tokio::time::timeout(wait, turn).await else {
 				tracing::warn!(bounty, round, shard, "no turn to train before the deadline");
 				return decline(&cx, slot, DeclineReason::Infeasible).await;
 			};
