@@ -656,7 +656,8 @@ pub mod pallet {
 			worker: T::AccountId,
 			slashed: BalanceOf<T>,
 		},
-		/// A waiting bounty paid `fee` from its deposit to the treasury; `left` remains.
+		/// A waiting bounty, or one whose round accepted nothing, paid `fee` from its deposit
+		/// to the treasury for its place; `left` remains.
 		WaitingFeePaid { bounty: BountyId, fee: BalanceOf<T>, left: BalanceOf<T> },
 		/// `amount` of the escrow, earned by nobody, went to the treasury: the rewards of the
 		/// slots of `shard`, whose dispute found no verdict.

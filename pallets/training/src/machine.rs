@@ -26,7 +26,7 @@ use alloc::vec::Vec;
 use cohort_primitives::{DeterminismClass, Verdict, WorkerRegistry, H256};
 use frame_support::{ensure, pallet_prelude::*, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::traits::{Saturating, Zero};
+use sp_runtime::traits::{One, Saturating, Zero};
 
 /// The block `blocks` after `from`.
 pub(crate) fn after<T: Config>(from: BlockNumberFor<T>, blocks: u32) -> BlockNumberFor<T> {
@@ -365,6 +365,29 @@ impl<T: Config> Pallet<T> {
 		Self::schedule(id, bounty, after::<T>(now, T::WaitingRetryBlocks::get()));
 	}
 
+	/// A round that accepted nothing held one of the `MaxActiveBounties` places as a waiting
+	/// bounty does, and pays for it as one: a `WaitingFee` from the deposit for every
+	/// `WaitingRetryBlocks` it lasted. Before, a submitter whose own worker alone could serve
+	/// its bounties (requirements nobody else declares) held every place for a decline fee a
+	/// round, and locked every honest bounty out. A deposit that cannot pay cancels the
+	/// bounty once this round is finished (its escrow goes back).
+	fn pay_for_an_idle_round(p: &mut Progress<T>, now: BlockNumberFor<T>) {
+		let lasted = now.saturating_sub(p.round.started_at);
+		let period: BlockNumberFor<T> = T::WaitingRetryBlocks::get().max(1).into();
+		let periods = lasted.saturating_add(period).saturating_sub(One::one()) / period;
+		let periods: u32 = periods.max(One::one()).try_into().unwrap_or(u32::MAX);
+		let fee = T::WaitingFee::get().saturating_mul(periods.into());
+		let paid = Self::charge_deposit(&mut p.bounty, fee);
+		Self::deposit_event(Event::WaitingFeePaid {
+			bounty: p.id,
+			fee: paid,
+			left: p.bounty.deposit,
+		});
+		if paid < fee && p.bounty.status == BountyStatus::Active {
+			p.bounty.status = BountyStatus::Cancelling;
+		}
+	}
+
 	/// The bounty woke in its round's training: the reveal deadline has come, or the review of
 	/// the checkpoint the round trains from (see [`Self::start_ahead`]) ended. A round that
 	/// trains from a checkpoint still under review does not close before that review ends:
@@ -565,10 +588,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Designate the first aggregator among the accepted workers, or finish the round
-	/// unchanged when nothing was accepted.
+	/// unchanged when nothing was accepted (see [`Self::pay_for_an_idle_round`]).
 	fn begin_aggregation(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		let workers = Self::accepted_workers(p);
 		if workers.is_empty() {
+			Self::pay_for_an_idle_round(p, now);
 			let unchanged = p.bounty.checkpoint;
 			return Self::finish_round(p, unchanged, now);
 		}

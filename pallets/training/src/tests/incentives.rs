@@ -3,7 +3,7 @@
 //! parameters it is about (the mock leaves them at zero for the other tests).
 
 use super::*;
-use cohort_primitives::{Capabilities, DeterminismClass, DeviceKind};
+use cohort_primitives::{Capabilities, Deadlines, DeterminismClass, DeviceKind};
 use frame_support::{assert_noop, dispatch::Pays, traits::Hooks};
 use sp_runtime::Perbill;
 
@@ -160,6 +160,58 @@ fn a_waiting_bounty_pays_for_its_place_and_expires() {
 		assert_eq!(free(OWNER), 100_000 - 20);
 		assert_eq!(Balances::balance_on_hold(&HoldReason::Deposit.into(), &OWNER), 0);
 		assert_eq!(escrow_held(), 0);
+	});
+}
+
+#[test]
+fn a_round_that_accepts_nothing_pays_for_its_place_as_a_waiting_bounty_does() {
+	run(|| {
+		BountyDeposit::set(25);
+		WaitingFee::set(10);
+		// Every slot declines (the submitter's own workers, say, holding a place for free):
+		// the round ends with nothing accepted at the next block's check.
+		let slow = Deadlines { commit: 8, vote: 8, ..spec().deadlines };
+		let slow = BountySpec { deadlines: slow, ..spec() };
+		let id = started(slow);
+		let decline_all = |id, round| {
+			for s in 0..2 {
+				for worker in workers_of(id, round, s) {
+					let reason = DeclineReason::DataUnavailable;
+					assert_ok!(Training::decline(
+						RuntimeOrigin::signed(worker),
+						id,
+						round,
+						s,
+						reason
+					));
+				}
+			}
+		};
+		decline_all(id, 0);
+		next_block();
+		// Started at block 2, checked at block 3: one period of `WaitingRetryBlocks`.
+		assert!(training_events().contains(&Event::WaitingFeePaid {
+			bounty: id,
+			fee: 10,
+			left: 15
+		}));
+		assert_eq!(
+			round_info(id, 0).phase,
+			RoundPhase::Finished { result: spec().model.initial_checkpoint }
+		);
+		// The next round, idle until its commit deadline (three periods), takes more than is
+		// left: the bounty is cancelled and its escrow goes back.
+		run_to_block(round_info(id, 1).commit_deadline - 1);
+		decline_all(id, 1);
+		next_block();
+		assert!(training_events().contains(&Event::WaitingFeePaid {
+			bounty: id,
+			fee: 15,
+			left: 0
+		}));
+		assert_eq!(bounty(id).status, BountyStatus::Cancelled);
+		assert_eq!(escrow_held(), 0);
+		assert_eq!(treasury(), 25);
 	});
 }
 
