@@ -1,7 +1,7 @@
 //! Disputes: opened over a shard's result or a round's checkpoint, voted on by the
-//! validators active when they opened (their session's [`Electorate`]) weighted by stake (sealed votes first, opened once sealing ends, so that no
-//! validator can copy another's), settled at more than 2/3 of that stake, or left unresolved
-//! at their deadline. A verdict's effect on the round's phase is the state machine's
+//! validators active when they opened (their session's [`Electorate`]) weighted by stake
+//! (sealed votes first, opened once sealing ends, so that no validator can copy another's),
+//! settled at more than 2/3 of that stake, or left unresolved at their deadline. A verdict's effect on the round's phase is the state machine's
 //! (`machine.rs`); this module only applies it to the slots and bonds in question.
 
 use crate::{
