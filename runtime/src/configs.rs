@@ -252,6 +252,10 @@ impl pallet_workers::Config for Runtime {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type OnSlash = ResolveTo<TreasuryAccount, Balances>;
 	type MinWorkerBond = ConstU128<{ 100 * UNIT }>;
+	// 50 duties at the minimum bond: with audits at `a = 10 %`, 5 audited cheats expected,
+	// and a slash of `s = 10 %` compounding over them takes 41 % of the bond where one slash
+	// a slot would take 50 %: the threat model's per-slot arithmetic holds within a fifth.
+	type BondPerDuty = ConstU128<{ 2 * UNIT }>;
 	type WorkerBondingDuration = ConstU32<WORKER_BONDING_DURATION>;
 	type HeartbeatInterval = ConstU32<MAX_PHASE_BLOCKS>;
 	type MaxMissedDeadlines = ConstU32<3>;

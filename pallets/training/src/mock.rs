@@ -57,6 +57,8 @@ parameter_types! {
 	pub const SlashPot: AccountId = SLASH_POT;
 	pub static Stakes: BTreeMap<AccountId, u64> = BTreeMap::new();
 	pub static MockSession: u32 = 0;
+	/// Small enough by default that no test of the protocol's flow runs out of duties.
+	pub static BondPerDuty: u64 = 1;
 	/// What each validator has bonded now: what a penalty takes from.
 	pub static Bonds: BTreeMap<AccountId, u64> = BTreeMap::new();
 	pub const VerifierShare: Perbill = Perbill::from_percent(10);
@@ -144,6 +146,7 @@ impl pallet_workers::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type OnSlash = ResolveTo<SlashPot, Balances>;
 	type MinWorkerBond = ConstU64<WORKER_BOND>;
+	type BondPerDuty = BondPerDuty;
 	type WorkerBondingDuration = ConstU64<100>;
 	type HeartbeatInterval = ConstU64<1_000>;
 	type MaxMissedDeadlines = ConstU32<3>;
@@ -301,6 +304,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	ConclusionWeight::set(Weight::zero());
 	OpeningWeight::set(Weight::zero());
 	MockSession::set(0);
+	BondPerDuty::set(1);
 	Stakes::mutate(|stakes| {
 		stakes.clear();
 		stakes.extend(VALIDATORS.iter().map(|v| (*v, 100)));

@@ -117,6 +117,14 @@ pub mod pallet {
 		#[pallet::constant]
 		type MinWorkerBond: Get<BalanceOf<Self>>;
 
+		/// The bond each open duty needs: a worker is given no new one while its open duties
+		/// (`open_assignments`) take up its whole bond at this much each. A slash takes a
+		/// fraction of the bond as it stands, so a bond behind many slots at once answers
+		/// for each far less than for one: with no bound, a worker alone in a class could
+		/// cheat on hundreds of slots and lose at most its bond.
+		#[pallet::constant]
+		type BondPerDuty: Get<BalanceOf<Self>>;
+
 		/// Blocks an unbonded bond stays on hold, and slashable, before it can be withdrawn.
 		#[pallet::constant]
 		type WorkerBondingDuration: Get<BlockNumberFor<Self>>;
@@ -601,10 +609,14 @@ pub mod pallet {
 		}
 
 		/// Whether `worker` may be given work at `now`: active, bonded at least the minimum,
-		/// and heard from within `HeartbeatInterval` blocks.
+		/// heard from within `HeartbeatInterval` blocks, and with room in its bond for one
+		/// more duty ([`Config::BondPerDuty`]). (One draw may give it several slots at once: the
+		/// bound is exceeded by at most one round's shards.)
 		pub fn is_live(worker: &WorkerOf<T>, now: BlockNumberFor<T>) -> bool {
+			let duties = BalanceOf::<T>::from(worker.open_assignments.saturating_add(1));
 			worker.status == WorkerStatus::Active
 				&& worker.bond >= T::MinWorkerBond::get()
+				&& duties.saturating_mul(T::BondPerDuty::get()) <= worker.bond
 				&& now <= worker.last_heartbeat.saturating_add(T::HeartbeatInterval::get())
 		}
 

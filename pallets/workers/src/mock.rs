@@ -48,6 +48,7 @@ impl pallet_workers::Config for Test {
 	type RuntimeHoldReason = RuntimeHoldReason;
 	type OnSlash = ResolveTo<SlashPot, Balances>;
 	type MinWorkerBond = ConstU64<MIN_BOND>;
+	type BondPerDuty = ConstU64<{ MIN_BOND / 4 }>;
 	type WorkerBondingDuration = ConstU64<BONDING_DURATION>;
 	type HeartbeatInterval = ConstU64<HEARTBEAT_INTERVAL>;
 	type MaxMissedDeadlines = ConstU32<MAX_MISSED>;

@@ -390,6 +390,28 @@ fn heartbeats_keep_a_worker_eligible() {
 }
 
 #[test]
+fn a_worker_is_given_no_more_duties_than_its_bond_backs() {
+	run(|| {
+		// The mock's `BondPerDuty` is a quarter of the minimum bond: four duties.
+		assert_ok!(register(1, "cpu", MIN_BOND));
+		let any = Requirements::default();
+		for _ in 0..3 {
+			Workers::assignment_opened(&1);
+		}
+		assert!(Workers::is_eligible(&1, &any));
+		Workers::assignment_opened(&1);
+		assert!(!Workers::is_eligible(&1, &any));
+		assert_eq!(Workers::eligible_by_class(&any), vec![]);
+		// A duty finished, or more bond, makes room again.
+		Workers::assignment_closed(&1);
+		assert!(Workers::is_eligible(&1, &any));
+		Workers::assignment_opened(&1);
+		assert_ok!(Workers::bond_extra(RuntimeOrigin::signed(1), MIN_BOND / 4));
+		assert!(Workers::is_eligible(&1, &any));
+	});
+}
+
+#[test]
 fn missed_deadlines_in_a_row_make_a_worker_inactive_until_a_heartbeat() {
 	run(|| {
 		assert_ok!(register(1, "cpu", 100));
