@@ -522,15 +522,17 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// Cap each vote of `record` at what its voter has bonded now, and return the stake a
-	/// verdict needs more than 2/3 of: the electorate's, each validator's capped alike. A
+	/// Cap each vote of `record` at what its voter has bonded now, and return how many
+	/// validators its electorate has and the stake a verdict needs more than 2/3 of: the
+	/// electorate's, each validator's capped alike. A
 	/// dispute can outlive a validator's unbonding (a queued audit's window spans sessions):
 	/// one that withdrew its bond since its set was elected would otherwise vote at full
 	/// weight with nothing a penalty could take, a free guess; now it weighs what it still
 	/// answers with, and so do the penalties and the reward it is paid. Reads each validator's
 	/// bond once.
-	fn weigh_votes(record: &mut DisputeOf<T>) -> BalanceOf<T> {
-		let Some(electorate) = Self::electorate_of(record) else { return Zero::zero() };
+	fn weigh_votes(record: &mut DisputeOf<T>) -> (u32, BalanceOf<T>) {
+		let Some(electorate) = Self::electorate_of(record) else { return (0, Zero::zero()) };
+		let voters = electorate.voter_count();
 		let weights: Vec<(T::AccountId, BalanceOf<T>)> = electorate
 			.voters
 			.into_iter()
@@ -543,7 +545,9 @@ impl<T: Config> Pallet<T> {
 			let weight = weights.iter().find(|(voter, _)| *voter == vote.voter);
 			vote.stake = weight.map_or(Zero::zero(), |(_, weight)| *weight);
 		}
-		weights.iter().fold(Zero::zero(), |sum: BalanceOf<T>, (_, w)| sum.saturating_add(*w))
+		let total =
+			weights.iter().fold(Zero::zero(), |sum: BalanceOf<T>, (_, w)| sum.saturating_add(*w));
+		(voters, total)
 	}
 
 	/// Whoever first claimed the root `verdict` names: the author of the work that stands.
@@ -569,8 +573,7 @@ impl<T: Config> Pallet<T> {
 			return None;
 		}
 		p.conclusions = p.conclusions.saturating_sub(1);
-		let voters = Self::electorate_of(&record).map_or(0, |e| e.voter_count());
-		let total = Self::weigh_votes(&mut record);
+		let (voters, total) = Self::weigh_votes(&mut record);
 		Self::leave_electorate(&record);
 		Self::release_bookings(&mut record, voters, frame_system::Pallet::<T>::block_number());
 		let outcome = match Self::winning(&record, total) {
