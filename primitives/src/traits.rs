@@ -49,6 +49,15 @@ chain_type! {
 			/// The shard.
 			shard: ShardIndex,
 		},
+		/// It challenged a round's checkpoint with the round's own starting checkpoint (`H_k`:
+		/// an accepted delta could not be fetched), and the validators fetched every delta and
+		/// recomputed the checkpoint proposed: it pays for their recomputation.
+		UnavailabilityClaim {
+			/// The bounty.
+			bounty: BountyId,
+			/// The round.
+			round: RoundIndex,
+		},
 	}
 }
 
@@ -114,6 +123,16 @@ pub trait WorkerRegistry<AccountId> {
 	fn slash_paying(
 		who: &AccountId,
 		fraction: Perbill,
+		reason: SlashReason,
+		claims: &mut [(AccountId, Self::Balance)],
+	) -> Self::Balance;
+
+	/// [`WorkerRegistry::slash_paying`] for a fixed `amount` (the whole bond if it is
+	/// smaller) rather than a fraction of the bond: a price, not a penalty that grows with
+	/// the stake. Returns the amount taken.
+	fn charge_paying(
+		who: &AccountId,
+		amount: Self::Balance,
 		reason: SlashReason,
 		claims: &mut [(AccountId, Self::Balance)],
 	) -> Self::Balance;

@@ -20,6 +20,68 @@ use sp_runtime::{
 };
 
 impl<T: Config> Pallet<T> {
+	/// Take `amount_of(bond)` from `who`'s bond, paying `claims` out of it first (see
+	/// [`WorkerRegistry::slash_paying`]) and the rest to the slash destination.
+	fn take_paying(
+		who: &T::AccountId,
+		amount_of: impl FnOnce(BalanceOf<T>) -> BalanceOf<T>,
+		reason: SlashReason,
+		claims: &mut [(T::AccountId, BalanceOf<T>)],
+	) -> BalanceOf<T> {
+		Workers::<T>::mutate_extant(who, |worker| {
+			let amount = amount_of(worker.bond);
+			if amount.is_zero() {
+				return amount;
+			}
+			let hold = HoldReason::WorkerBond.into();
+			let owed = claims
+				.iter()
+				.filter(|(to, _)| to != who)
+				.fold(BalanceOf::<T>::zero(), |sum, (_, claim)| sum.saturating_add(*claim));
+			// Every claim gets the same fraction of what it is owed: all of it when the slash
+			// covers them all, else the slash's share, rounded down; a claim's place in the
+			// list buys it nothing.
+			let share = Perbill::from_rational(amount.min(owed), owed.max(One::one()));
+			let mut left = amount;
+			for (to, claim) in claims.iter_mut().filter(|(to, _)| to != who) {
+				let part = if amount >= owed { *claim } else { share.mul_floor(*claim) };
+				if part.is_zero() {
+					continue;
+				}
+				let moved = T::Currency::transfer_on_hold(
+					&hold,
+					who,
+					to,
+					part,
+					Precision::Exact,
+					Restriction::Free,
+					Fortitude::Force,
+				);
+				match moved {
+					Ok(paid) => {
+						*claim = claim.saturating_sub(paid);
+						left = left.saturating_sub(paid);
+					}
+					// Left to the slash destination: the slash itself must not fail.
+					Err(error) => {
+						defensive!("a slash could not pay a claim", error);
+					}
+				}
+			}
+			if !left.is_zero() {
+				let (credit, missing) = T::Currency::slash(&hold, who, left);
+				// The record and the hold move together, so the hold always covers the bond.
+				debug_assert!(missing.is_zero(), "hold smaller than the bond");
+				T::OnSlash::on_unbalanced(credit);
+			}
+			worker.bond = worker.bond.saturating_sub(amount);
+			worker.slashed = worker.slashed.saturating_add(amount);
+			worker.last_slash = Some(reason);
+			Self::deposit_event(Event::Slashed { who: who.clone(), amount, reason });
+			amount
+		})
+	}
+
 	/// The members of `class` that are live now and meet `requirements`, in account order.
 	fn eligible_in(
 		class: &DeterminismClass,
@@ -127,58 +189,16 @@ impl<T: Config> WorkerRegistry<T::AccountId> for Pallet<T> {
 		reason: SlashReason,
 		claims: &mut [(T::AccountId, BalanceOf<T>)],
 	) -> BalanceOf<T> {
-		Workers::<T>::mutate_extant(who, |worker| {
-			let amount = fraction * worker.bond;
-			if amount.is_zero() {
-				return amount;
-			}
-			let hold = HoldReason::WorkerBond.into();
-			let owed = claims
-				.iter()
-				.filter(|(to, _)| to != who)
-				.fold(BalanceOf::<T>::zero(), |sum, (_, claim)| sum.saturating_add(*claim));
-			// Every claim gets the same fraction of what it is owed: all of it when the slash
-			// covers them all, else the slash's share, rounded down; a claim's place in the
-			// list buys it nothing.
-			let share = Perbill::from_rational(amount.min(owed), owed.max(One::one()));
-			let mut left = amount;
-			for (to, claim) in claims.iter_mut().filter(|(to, _)| to != who) {
-				let part = if amount >= owed { *claim } else { share.mul_floor(*claim) };
-				if part.is_zero() {
-					continue;
-				}
-				let moved = T::Currency::transfer_on_hold(
-					&hold,
-					who,
-					to,
-					part,
-					Precision::Exact,
-					Restriction::Free,
-					Fortitude::Force,
-				);
-				match moved {
-					Ok(paid) => {
-						*claim = claim.saturating_sub(paid);
-						left = left.saturating_sub(paid);
-					}
-					// Left to the slash destination: the slash itself must not fail.
-					Err(error) => {
-						defensive!("a slash could not pay a claim", error);
-					}
-				}
-			}
-			if !left.is_zero() {
-				let (credit, missing) = T::Currency::slash(&hold, who, left);
-				// The record and the hold move together, so the hold always covers the bond.
-				debug_assert!(missing.is_zero(), "hold smaller than the bond");
-				T::OnSlash::on_unbalanced(credit);
-			}
-			worker.bond = worker.bond.saturating_sub(amount);
-			worker.slashed = worker.slashed.saturating_add(amount);
-			worker.last_slash = Some(reason);
-			Self::deposit_event(Event::Slashed { who: who.clone(), amount, reason });
-			amount
-		})
+		Self::take_paying(who, |bond| fraction * bond, reason, claims)
+	}
+
+	fn charge_paying(
+		who: &T::AccountId,
+		amount: BalanceOf<T>,
+		reason: SlashReason,
+		claims: &mut [(T::AccountId, BalanceOf<T>)],
+	) -> BalanceOf<T> {
+		Self::take_paying(who, |bond| amount.min(bond), reason, claims)
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

@@ -483,6 +483,27 @@ fn a_slash_pays_claims_first_pro_rata_and_the_rest_to_the_destination() {
 }
 
 #[test]
+fn a_charge_takes_its_amount_whatever_the_bond_and_never_more_than_the_bond() {
+	run(|| {
+		assert_ok!(register(1, "cpu", 200));
+		assert_ok!(register(2, "cpu", 100));
+		let reason = SlashReason::UnavailabilityClaim { bounty: 7, round: 1 };
+		let free_2 = Balances::balance(&2);
+		// A price, not a fraction: 30 of a 200 bond, paid to the claim first.
+		let mut claims = vec![(2, 12)];
+		assert_eq!(Workers::charge_paying(&1, 30, reason, &mut claims), 30);
+		assert_eq!(claims, vec![(2, 0)]);
+		assert_eq!(Balances::balance(&2), free_2 + 12);
+		assert_eq!(Balances::balance(&SLASH_POT), 1 + 18);
+		// More than the bond takes the bond, and no more.
+		assert_eq!(Workers::charge_paying(&1, 1_000, reason, &mut []), 170);
+		let worker = WorkerRecords::<Test>::get(1).unwrap();
+		assert_eq!((worker.bond, worker.slashed, worker.last_slash), (0, 200, Some(reason)));
+		assert_eq!(Workers::held(&1), 0);
+	});
+}
+
+#[test]
 fn eligible_workers_come_grouped_by_class() {
 	run(|| {
 		assert_ok!(register(1, "cuda-sm90", 100));
