@@ -628,12 +628,23 @@ impl<T: Config> Pallet<T> {
 		let backing = winners
 			.iter()
 			.fold(BalanceOf::<T>::zero(), |sum, (_, stake)| sum.saturating_add(*stake));
-		let mut paid = BalanceOf::<T>::zero();
-		for (voter, stake) in &winners {
-			// Rounded down, so the shares never add up to more than the reward.
-			let share = Perbill::from_rational(*stake, backing.max(One::one()))
-				.mul_floor(record.verifier_reward);
-			paid = paid.saturating_add(Self::pay(&mut p.bounty, voter, share));
+		// Rounded down, so the shares never add up to more than the reward.
+		let mut shares: Claims<T> = winners
+			.iter()
+			.map(|(voter, stake)| {
+				let share = Perbill::from_rational(*stake, backing.max(One::one()))
+					.mul_floor(record.verifier_reward);
+				(voter.clone(), share)
+			})
+			.collect();
+		let owed = Self::sum_of(&shares);
+		if record.subject == DisputeSubject::Checkpoint {
+			Self::charge_refuted_unavailability(p, record, verdict, &mut shares);
+		}
+		// What a refuted claim did not pay, the escrow does.
+		let mut paid = owed.saturating_sub(Self::sum_of(&shares));
+		for (voter, share) in &shares {
+			paid = paid.saturating_add(Self::pay(&mut p.bounty, voter, *share));
 		}
 		Self::deposit_event(Event::DisputeSettled {
 			dispute,
@@ -652,14 +663,49 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// What `claims` add up to.
+	fn sum_of(claims: &Claims<T>) -> BalanceOf<T> {
+		claims.iter().fold(Zero::zero(), |sum, (_, owed)| sum.saturating_add(*owed))
+	}
+
+	/// A claim of the round's own starting checkpoint (`H_k`) says an accepted delta could
+	/// not be fetched: without it nobody can recompute the proposal, and validators that
+	/// cannot fetch it either abstain, so the round keeps `H_k`. When `verdict` is instead
+	/// the proposed checkpoint, the validators fetched every delta and found the proposal
+	/// right: the claim's backers pay the voters' `shares` between them, out of their bonds,
+	/// in the escrow's place. That is the claim's whole price, not a slash: a delta's author
+	/// can serve the validators and not a reviewer, and an honest reviewer must not lose
+	/// its stake for that author's choice. `shares` fall by what was paid.
+	fn charge_refuted_unavailability(
+		p: &Progress<T>,
+		record: &DisputeOf<T>,
+		verdict: Verdict,
+		shares: &mut Claims<T>,
+	) {
+		let proposed = record.candidates.first().map(|candidate| candidate.root);
+		if proposed.map(Verdict::Correct) != Some(verdict) {
+			return;
+		}
+		let unavailable = p.round.checkpoint;
+		let Some(claim) = record.candidates.iter().find(|c| c.root == unavailable) else {
+			return;
+		};
+		let reason = SlashReason::UnavailabilityClaim { bounty: p.id, round: p.index };
+		let each = record.verifier_reward / BalanceOf::<T>::from(claim.backers.len().max(1) as u32);
+		for backer in claim.backers.iter() {
+			T::Workers::charge_paying(backer, each, reason, shares);
+		}
+	}
+
 	/// Slash the backers of every checkpoint `verdict` rejects. The backers of the one the
-	/// round ahead trained from pay that round's lost work out of their slash first.
+	/// round ahead trained from pay that round's lost work out of their slash first. A claim
+	/// of `H_k` that lost is priced, not slashed (see [`Self::charge_refuted_unavailability`]).
 	fn settle_checkpoint(p: &Progress<T>, record: &DisputeOf<T>, verdict: Verdict) {
 		let reason = SlashReason::CheckpointDispute { bounty: p.id, round: p.index };
 		let ahead = p.index.saturating_add(1);
 		let round_ahead = crate::Rounds::<T>::get(p.id, ahead);
 		for candidate in record.candidates.iter() {
-			if verdict == Verdict::Correct(candidate.root) {
+			if verdict == Verdict::Correct(candidate.root) || candidate.root == p.round.checkpoint {
 				continue;
 			}
 			let mut claims = match &round_ahead {

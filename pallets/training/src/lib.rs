@@ -1185,6 +1185,12 @@ pub mod pallet {
 		/// loses costs its backer `SlashFraction` of its bond. Until then neither the disputer
 		/// nor the aggregator can unbond.
 		///
+		/// Claiming the round's own starting checkpoint (`H_k`) says an accepted delta could
+		/// not be fetched: validators that cannot fetch it either abstain, and the round keeps
+		/// `H_k`. Such a claim is priced, not slashed: if the validators recompute the proposed
+		/// checkpoint, its backers pay the dispute's verifier reward between them; if they
+		/// recompute another, it costs nothing.
+		///
 		/// The first challenge opens the checkpoint's dispute; later ones join it, backing a
 		/// claim already made or adding their own, so a bogus first challenge cannot keep an
 		/// honest one out.

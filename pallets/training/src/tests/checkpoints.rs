@@ -3,6 +3,7 @@
 //! checkpoint settles, and the next round training during the review.
 
 use super::*;
+use cohort_primitives::SlashReason;
 use frame_support::assert_noop;
 
 #[test]
@@ -449,5 +450,99 @@ fn a_void_does_not_spare_a_seal_withheld_past_its_reveal_deadline() {
 		let lost = |w: AccountId| if w == aggregator { WORKER_BOND / 10 } else { 0 };
 		assert_eq!(Workers::held(&withholder), held - WORKER_BOND / 10 - lost(withholder));
 		assert_eq!(Workers::held(&partner), partner_held - lost(partner));
+	});
+}
+
+/// A reviewer that cannot fetch an accepted delta claims the round's own starting checkpoint,
+/// `H_k`, and the validators, who could fetch every delta, find the proposal right: the claim
+/// pays their reward out of its bond (no more), the escrow pays nothing for the recomputation,
+/// and the honest aggregator loses nothing.
+#[test]
+fn a_refuted_claim_that_a_delta_cannot_be_fetched_pays_for_the_recomputation() {
+	run(|| {
+		let id = started(spec());
+		train_round(id, 0, honest(0));
+		let aggregator = aggregator_of(id, 0);
+		let claimer = (10..14).find(|w| *w != aggregator).unwrap();
+		let unavailable = round_info(id, 0).checkpoint;
+		propose(id, 0, checkpoint_after(0));
+		assert_ok!(Training::dispute_checkpoint(
+			RuntimeOrigin::signed(claimer),
+			id,
+			0,
+			unavailable
+		));
+		let dispute = challenge_of(id, 0);
+		let reward = Disputes::<Test>::get(dispute).unwrap().verifier_reward;
+		assert!(reward > 0 && reward < WORKER_BOND / 10, "a price below the slash: {reward}");
+		let voters = [100, 101, 102];
+		let before = voters.map(free);
+		vote_for(dispute, &voters, Verdict::Correct(checkpoint_after(0)));
+
+		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
+		assert_eq!(Workers::held(&claimer), WORKER_BOND - reward);
+		assert_eq!(Workers::held(&aggregator), WORKER_BOND);
+		let earned: u64 = voters.iter().zip(before).map(|(v, before)| free(*v) - before).sum();
+		// The voters' shares, rounded down, add up to at most the reward; the claim paid all
+		// of them, so the escrow paid none.
+		assert!(earned <= reward && earned + voters.len() as u64 > reward, "{earned} of {reward}");
+		let reason = SlashReason::UnavailabilityClaim { bounty: id, round: 0 };
+		let charged = RuntimeEvent::Workers(pallet_workers::Event::Slashed {
+			who: claimer,
+			amount: reward,
+			reason,
+		});
+		assert!(System::events().iter().any(|record| record.event == charged));
+		assert!(training_events().contains(&Event::DisputeSettled {
+			dispute,
+			verdict: Verdict::Correct(checkpoint_after(0)),
+			voters: 3,
+			paid: earned,
+		}));
+	});
+}
+
+/// The same claim when the proposal was wrong: the validators recompute a third checkpoint,
+/// the aggregator is slashed, and the claim, which stopped a checkpoint nobody else could
+/// check, costs its reviewer nothing. Unresolved (nobody could fetch), it keeps `H_k` and
+/// costs nobody anything.
+#[test]
+fn a_claim_that_a_delta_cannot_be_fetched_costs_nothing_unless_the_proposal_stands() {
+	run(|| {
+		let id = started(spec());
+		train_round(id, 0, honest(0));
+		let aggregator = aggregator_of(id, 0);
+		let claimer = (10..14).find(|w| *w != aggregator).unwrap();
+		propose(id, 0, bad());
+		let unavailable = round_info(id, 0).checkpoint;
+		assert_ok!(Training::dispute_checkpoint(
+			RuntimeOrigin::signed(claimer),
+			id,
+			0,
+			unavailable
+		));
+		vote_for(challenge_of(id, 0), &[100, 101, 102], Verdict::Correct(checkpoint_after(0)));
+		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
+		assert_eq!(Workers::held(&aggregator), WORKER_BOND - WORKER_BOND / 10);
+		assert_eq!(Workers::held(&claimer), WORKER_BOND);
+
+		next_block();
+		train_round(id, 1, honest(1));
+		let aggregator = aggregator_of(id, 1);
+		let claimer = (10..14).find(|w| *w != aggregator).unwrap();
+		propose(id, 1, bad());
+		let unavailable = round_info(id, 1).checkpoint;
+		assert_ok!(Training::dispute_checkpoint(
+			RuntimeOrigin::signed(claimer),
+			id,
+			1,
+			unavailable
+		));
+		let dispute = challenge_of(id, 1);
+		let held = [aggregator, claimer].map(|worker| Workers::held(&worker));
+		run_to_block(Disputes::<Test>::get(dispute).unwrap().deadline);
+		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Unresolved);
+		assert_eq!(result_of(id, 1), Some(unavailable));
+		assert_eq!([aggregator, claimer].map(|worker| Workers::held(&worker)), held);
 	});
 }
