@@ -88,6 +88,8 @@ pub(crate) struct Outcomes {
 	pub results: BTreeMap<u32, String>,
 	/// round → the open slots voided with it, each time it was voided.
 	pub voided: BTreeMap<u32, Vec<u32>>,
+	/// The disputes that ended without a verdict.
+	pub unresolved: Vec<u64>,
 }
 
 pub(crate) async fn outcomes(rpc: &Rpc) -> Outcomes {
@@ -158,6 +160,9 @@ pub(crate) async fn outcomes(rpc: &Rpc) -> Outcomes {
 				}
 				RuntimeEvent::Training(Training::RoundVoided { round, slots, .. }) => {
 					outcomes.voided.entry(round).or_default().push(slots);
+				}
+				RuntimeEvent::Training(Training::DisputeUnresolved { dispute }) => {
+					outcomes.unresolved.push(dispute);
 				}
 				RuntimeEvent::Workers(pallet_workers::Event::Slashed { who, amount, .. }) => {
 					*outcomes.slashed.entry(who.to_string()).or_default() += amount;

@@ -148,12 +148,14 @@ impl<J> Queue<J> {
 	}
 }
 
-/// Alters a blob read from the store before it is sent. An honest peer installs none; the
-/// one seam through which the end-to-end tests' Byzantine workers serve bytes that do not hash
-/// to their root (see [`super::Network::alter_answers`]).
+/// Alters a blob read from the store before it is sent, or withholds it. An honest peer
+/// installs none; the one seam through which the end-to-end tests' Byzantine workers serve
+/// bytes that do not hash to their root, or hold back what they provided (see
+/// [`super::Network::alter_answers`]).
 pub trait AnswerHook: Send + Sync {
-	/// Change `bytes`, the blob stored under `root`, as this peer wants them sent.
-	fn alter(&self, root: &H256, bytes: &mut Vec<u8>);
+	/// What this peer sends for `bytes`, the blob stored under `root`: the bytes as it wants
+	/// them sent, or `None` to answer that it does not hold them.
+	fn answer(&self, root: &H256, bytes: Vec<u8>) -> Option<Vec<u8>>;
 }
 
 /// Answers requests from the store.
@@ -176,7 +178,7 @@ impl Server {
 	/// What this peer answers to `request`. Blocking: it reads the store.
 	pub fn answer(&self, request: &BlobRequest) -> BlobResponse {
 		let BlobRequest::Blob(root) = request;
-		let mut bytes = match self.store.blob(root) {
+		let bytes = match self.store.blob(root) {
 			Ok(Some(bytes)) => bytes,
 			Ok(None) => return BlobResponse::NotFound,
 			Err(e) => {
@@ -184,10 +186,11 @@ impl Server {
 				return BlobResponse::NotFound;
 			}
 		};
-		if let Some(hook) = &self.hook {
-			hook.alter(root, &mut bytes);
-		}
-		BlobResponse::Blob(bytes)
+		let answered = match &self.hook {
+			Some(hook) => hook.answer(root, bytes),
+			None => Some(bytes),
+		};
+		answered.map_or(BlobResponse::NotFound, BlobResponse::Blob)
 	}
 }
 

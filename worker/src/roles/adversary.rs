@@ -69,13 +69,17 @@ pub enum Behaviour {
 	/// for step: the validators' class, not the round's) and commit that delta plus noise of
 	/// [`FORGE_NOISE`] of its norm: the result a CPU verifier would compute, with a payload.
 	ForgeClass,
+	/// Train, commit and reveal honestly, serve the delta to nobody, and as the round's
+	/// aggregator propose a wrong checkpoint as [`Behaviour::BadCheckpoint`] does: without the
+	/// delta nobody else can compute what the checkpoint should be.
+	Hoard,
 }
 
 /// The noise [`Behaviour::ForgeClass`] adds to its delta, relative to the delta's L2 norm.
 pub const FORGE_NOISE: f32 = 0.03;
 
 /// The factor [`Behaviour::LateStep`] scales its departing state by, and
-/// [`Behaviour::BadCheckpoint`] the checkpoint it proposes.
+/// [`Behaviour::BadCheckpoint`] and [`Behaviour::Hoard`] the checkpoint they propose.
 pub const LATE_SCALE: f32 = 1.01;
 
 /// The step [`Behaviour::LateStep`] departs at, of `steps`: two thirds of the way (13 of 20).
@@ -130,14 +134,14 @@ impl FromStr for RoundPlan {
 #[derive(Debug)]
 pub struct Adversary {
 	schedule: Vec<RoundPlan>,
-	/// The blobs [`Behaviour::WrongBlob`] serves wrong, so far.
-	wrong_blobs: Mutex<HashSet<H256>>,
+	/// The blobs it serves otherwise than as stored, so far.
+	answers: Mutex<Answers>,
 }
 
 impl Adversary {
 	/// Follow `schedule` (empty: honest throughout).
 	pub fn new(schedule: Vec<RoundPlan>) -> Self {
-		Self { schedule, wrong_blobs: Mutex::default() }
+		Self { schedule, answers: Mutex::default() }
 	}
 
 	/// The plan of `round`; `None` with an empty schedule (honest throughout).
@@ -273,7 +277,8 @@ impl Conduct for Adversary {
 		round: RoundIndex,
 		computed: H256,
 	) -> Result<H256, DutyError> {
-		if !self.plan(round).is_some_and(|plan| plan.has(Behaviour::BadCheckpoint)) {
+		let wrong = [Behaviour::BadCheckpoint, Behaviour::Hoard];
+		if !self.plan(round).is_some_and(|plan| wrong.iter().any(|b| plan.has(*b))) {
 			return Ok(computed);
 		}
 		let bytes = cx.store.blob(&computed)?.ok_or(DutyError::Task(format!(
@@ -287,25 +292,41 @@ impl Conduct for Adversary {
 	}
 
 	fn before_serving(&self, cx: &Context, slot: ShardTask, root: H256) -> Result<(), DutyError> {
-		if self.in_slot(slot) == Behaviour::WrongBlob {
-			let ShardTask { bounty, round, shard, .. } = slot;
-			tracing::warn!(bounty, round, shard, ?root, "adversary: serving wrong bytes");
-			let mut wrong = self.wrong_blobs.lock().expect("not poisoned");
-			wrong.insert(root);
-			cx.network.alter_answers(Arc::new(WrongBytes(wrong.clone())))?;
+		let ShardTask { bounty, round, shard, .. } = slot;
+		let mut answers = self.answers.lock().expect("not poisoned");
+		match self.in_slot(slot) {
+			Behaviour::WrongBlob => {
+				tracing::warn!(bounty, round, shard, ?root, "adversary: serving wrong bytes");
+				answers.wrong.insert(root);
+			}
+			Behaviour::Hoard => {
+				tracing::warn!(bounty, round, shard, ?root, "adversary: serving nobody the delta");
+				answers.hoarded.insert(root);
+			}
+			_ => return Ok(()),
 		}
+		cx.network.alter_answers(Arc::new(answers.clone()))?;
 		Ok(())
 	}
 }
 
-/// Serves these blobs with their first byte flipped, the rest as stored.
-struct WrongBytes(HashSet<H256>);
+/// What the adversary serves otherwise than as stored: blobs with their first byte flipped
+/// ([`Behaviour::WrongBlob`]), and blobs it says it does not hold ([`Behaviour::Hoard`]).
+#[derive(Clone, Debug, Default)]
+struct Answers {
+	wrong: HashSet<H256>,
+	hoarded: HashSet<H256>,
+}
 
-impl AnswerHook for WrongBytes {
-	fn alter(&self, root: &H256, bytes: &mut Vec<u8>) {
-		if let (true, Some(first)) = (self.0.contains(root), bytes.first_mut()) {
+impl AnswerHook for Answers {
+	fn answer(&self, root: &H256, mut bytes: Vec<u8>) -> Option<Vec<u8>> {
+		if self.hoarded.contains(root) {
+			return None;
+		}
+		if let (true, Some(first)) = (self.wrong.contains(root), bytes.first_mut()) {
 			*first ^= 0xff;
 		}
+		Some(bytes)
 	}
 }
 
@@ -434,6 +455,16 @@ mod tests {
 	}
 
 	#[test]
+	fn a_hoarded_blob_is_not_served_and_a_wrong_one_is_served_altered() {
+		let (hoarded, wrong, plain) =
+			(H256::repeat_byte(1), H256::repeat_byte(2), H256::repeat_byte(3));
+		let answers = Answers { wrong: [wrong].into(), hoarded: [hoarded].into() };
+		assert_eq!(answers.answer(&hoarded, vec![7, 8]), None);
+		assert_eq!(answers.answer(&wrong, vec![7, 8]), Some(vec![7 ^ 0xff, 8]));
+		assert_eq!(answers.answer(&plain, vec![7, 8]), Some(vec![7, 8]));
+	}
+
+	#[test]
 	fn every_tampering_behaviour_changes_the_delta_and_the_others_do_not() {
 		let slot = (1, 2, 3);
 		for behaviour in [
@@ -449,9 +480,13 @@ mod tests {
 			assert!(tampered.same_layout(&honest()), "{behaviour:?}");
 			assert_ne!(tampered.to_bytes(), honest().to_bytes(), "{behaviour:?}");
 		}
-		for behaviour in
-			[Behaviour::Honest, Behaviour::Stale, Behaviour::WrongBlob, Behaviour::LateStep]
-		{
+		for behaviour in [
+			Behaviour::Honest,
+			Behaviour::Stale,
+			Behaviour::WrongBlob,
+			Behaviour::LateStep,
+			Behaviour::Hoard,
+		] {
 			assert_eq!(behaviour.tamper(honest(), slot).to_bytes(), honest().to_bytes());
 		}
 	}

@@ -668,12 +668,38 @@ async fn aggregate(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(
 }
 
 /// In the review window: recompute the proposed checkpoint, dispute it if it differs.
+///
+/// An accepted delta that nobody serves leaves nothing to recompute the proposal from, and an
+/// aggregator that withholds its own could propose anything. So from half the window on (time
+/// for the delta's providers to answer), a reviewer that still cannot fetch one claims the
+/// round's own starting checkpoint, `H_k`, unless the checkpoint is challenged already (any
+/// challenge will do: validators that cannot fetch the delta either abstain, and the round
+/// keeps `H_k`). If the validators fetch every delta and find the proposal right, the claim
+/// pays their reward, out of this worker's bond: the price of asking them, not a slash.
 async fn review(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(), DutyError> {
 	let at = cx.chain.best().await?;
 	let job = cx.job(&at, bounty).await?;
 	let view = cx.round(&at, bounty, round).await?;
 	let RoundPhase::Review { proposed, .. } = view.info.phase else { return Ok(()) };
-	let mine = cx.recompute_checkpoint(&job, &view).await?;
+	// The checkpoint the round trained from is the submitter's to serve, not a delta's author:
+	// without it, the reviewer has nothing to claim.
+	cx.bounty_blob(bounty, view.info.checkpoint).await?;
+	let mine = match cx.recompute_checkpoint(&job, &view).await {
+		Ok(mine) => mine,
+		Err(DutyError::P2p(unfetched)) => {
+			let at = cx.chain.best().await?;
+			let view = cx.round(&at, bounty, round).await?;
+			let RoundPhase::Review { deadline, challenge: None, .. } = view.info.phase else {
+				return Err(unfetched.into());
+			};
+			if at.number < deadline.saturating_sub(job.spec.deadlines.review / 2) {
+				return Err(unfetched.into());
+			}
+			tracing::warn!(bounty, round, "an accepted delta cannot be fetched ({unfetched}); claiming the round keeps its checkpoint");
+			view.info.checkpoint
+		}
+		Err(e) => return Err(e),
+	};
 	cx.network.provide(mine)?;
 	if mine != proposed {
 		tracing::warn!(bounty, round, ?proposed, computed = ?mine, "disputing the proposed checkpoint");
