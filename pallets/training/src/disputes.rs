@@ -668,14 +668,26 @@ impl<T: Config> Pallet<T> {
 		claims.iter().fold(Zero::zero(), |sum, (_, owed)| sum.saturating_add(*owed))
 	}
 
-	/// A claim of the round's own starting checkpoint (`H_k`) says an accepted delta could
-	/// not be fetched: without it nobody can recompute the proposal, and validators that
-	/// cannot fetch it either abstain, so the round keeps `H_k`. When `verdict` is instead
-	/// the proposed checkpoint, the validators fetched every delta and found the proposal
-	/// right: the claim's backers pay the voters' `shares` between them, out of their bonds,
-	/// in the escrow's place. That is the claim's whole price, not a slash: a delta's author
-	/// can serve the validators and not a reviewer, and an honest reviewer must not lose
-	/// its stake for that author's choice. `shares` fall by what was paid.
+	/// The claim in `record` (a checkpoint's dispute of `p`'s round) of the round's own
+	/// starting checkpoint, `H_k`, made by a challenger: it says an accepted delta could not be
+	/// fetched. Without that delta nobody can recompute the proposal, and validators that
+	/// cannot fetch it either abstain, so the round keeps `H_k`. An aggregator that proposed
+	/// `H_k` itself makes no such claim: its proposal is judged as any other.
+	fn unavailability_claim<'a>(
+		p: &Progress<T>,
+		record: &'a DisputeOf<T>,
+	) -> Option<&'a Candidate<T::AccountId>> {
+		let unavailable = p.round.checkpoint;
+		record.candidates.iter().skip(1).find(|candidate| candidate.root == unavailable)
+	}
+
+	/// When `verdict` is the proposed checkpoint, an [unavailability
+	/// claim](Self::unavailability_claim) was refuted: the validators fetched every delta and
+	/// found the proposal right. Its one backer pays the voters' `shares` (but its own, if it
+	/// voted too), out of its bond and in the escrow's place. That is the claim's whole price,
+	/// not a slash: a delta's author can serve the validators and not a reviewer, and an
+	/// honest reviewer must not lose its stake for that author's choice. `shares` fall by what
+	/// was paid.
 	fn charge_refuted_unavailability(
 		p: &Progress<T>,
 		record: &DisputeOf<T>,
@@ -686,14 +698,14 @@ impl<T: Config> Pallet<T> {
 		if proposed.map(Verdict::Correct) != Some(verdict) {
 			return;
 		}
-		let unavailable = p.round.checkpoint;
-		let Some(claim) = record.candidates.iter().find(|c| c.root == unavailable) else {
-			return;
-		};
+		let Some(claim) = Self::unavailability_claim(p, record) else { return };
 		let reason = SlashReason::UnavailabilityClaim { bounty: p.id, round: p.index };
-		let each = record.verifier_reward / BalanceOf::<T>::from(claim.backers.len().max(1) as u32);
 		for backer in claim.backers.iter() {
-			T::Workers::charge_paying(backer, each, reason, shares);
+			let owed = shares
+				.iter()
+				.filter(|(voter, _)| voter != backer)
+				.fold(BalanceOf::<T>::zero(), |sum, (_, share)| sum.saturating_add(*share));
+			T::Workers::charge_paying(backer, owed, reason, shares);
 		}
 	}
 
@@ -704,8 +716,9 @@ impl<T: Config> Pallet<T> {
 		let reason = SlashReason::CheckpointDispute { bounty: p.id, round: p.index };
 		let ahead = p.index.saturating_add(1);
 		let round_ahead = crate::Rounds::<T>::get(p.id, ahead);
+		let priced = Self::unavailability_claim(p, record).map(|claim| claim.root);
 		for candidate in record.candidates.iter() {
-			if verdict == Verdict::Correct(candidate.root) || candidate.root == p.round.checkpoint {
+			if verdict == Verdict::Correct(candidate.root) || priced == Some(candidate.root) {
 				continue;
 			}
 			let mut claims = match &round_ahead {
@@ -936,6 +949,12 @@ impl<T: Config> Pallet<T> {
 					Disputes::<T>::get(challenge.dispute).ok_or(Error::<T>::UnknownDispute)?;
 				ensure!(record.status == DisputeStatus::Open, Error::<T>::DisputeClosed);
 				let joined = match record.candidates.iter_mut().find(|c| c.root == claimed) {
+					// One claim that a delta cannot be fetched is all it takes (the validators
+					// fetch or abstain whoever claimed it), and it is priced, not slashed: more
+					// backers would only fill the dispute's places cheaply.
+					Some(_) if claimed == p.round.checkpoint => {
+						return Err(Error::<T>::UnavailabilityClaimed.into())
+					}
 					Some(candidate) => candidate.backers.try_push(who.clone()).is_ok(),
 					None => record
 						.candidates

@@ -829,6 +829,9 @@ pub mod pallet {
 		CannotDecline,
 		/// The checkpoint's dispute holds as many claims or challengers as it can.
 		TooManyChallenges,
+		/// The round's own starting checkpoint is claimed already in this checkpoint's
+		/// dispute: one claim that a delta cannot be fetched is all it takes.
+		UnavailabilityClaimed,
 		/// The peer id is empty.
 		EmptyPeerId,
 		/// The peer id is longer than `MAX_PEER_ID_LEN` bytes.
@@ -1188,8 +1191,8 @@ pub mod pallet {
 		/// Claiming the round's own starting checkpoint (`H_k`) says an accepted delta could
 		/// not be fetched: validators that cannot fetch it either abstain, and the round keeps
 		/// `H_k`. Such a claim is priced, not slashed: if the validators recompute the proposed
-		/// checkpoint, its backers pay the dispute's verifier reward between them; if they
-		/// recompute another, it costs nothing.
+		/// checkpoint, its backer pays the voters' reward in the escrow's place; if they
+		/// recompute another, it costs nothing. One such claim a dispute is taken.
 		///
 		/// The first challenge opens the checkpoint's dispute; later ones join it, backing a
 		/// claim already made or adding their own, so a bogus first challenge cannot keep an
@@ -1197,8 +1200,9 @@ pub mod pallet {
 		///
 		/// Fails with `UnknownBounty`, `WrongRound`, `WrongPhase`, `ReviewClosed`,
 		/// `NotParticipant` (the aggregator itself), `NotBonded`, `SameCheckpoint`,
-		/// `AlreadyDisputed` (the caller already challenged), `DisputeClosed` or
-		/// `TooManyChallenges`. Emits [`Event::DisputeOpened`] for the first.
+		/// `AlreadyDisputed` (the caller already challenged), `DisputeClosed`,
+		/// `UnavailabilityClaimed` or `TooManyChallenges`. Emits [`Event::DisputeOpened`] for
+		/// the first.
 		#[pallet::call_index(7)]
 		// The first challenge books its vote window: its worst case (`booking_weight`) on top
 		// of the benchmark, which books with nothing booked before.

@@ -159,6 +159,23 @@ pub enum P2pError {
 	Stopped,
 }
 
+impl P2pError {
+	/// Whether the blob asked for was not to be had from anyone: nobody provides it, or every
+	/// peer asked refused it, failed to answer or served wrong bytes. Not a fault of this
+	/// peer's own (its store, its swarm), which says nothing about who serves what.
+	pub fn is_unavailable(&self) -> bool {
+		matches!(
+			self,
+			P2pError::NoProvider(_)
+				| P2pError::NotFound { .. }
+				| P2pError::Request { .. }
+				| P2pError::WrongBytes(_)
+				| P2pError::AllProvidersFailed { .. }
+				| P2pError::Dial { .. }
+		)
+	}
+}
+
 /// What a peer that served wrong bytes sent.
 #[derive(Debug, PartialEq, Eq)]
 pub struct WrongBytes {

@@ -674,8 +674,9 @@ async fn aggregate(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(
 /// for the delta's providers to answer), a reviewer that still cannot fetch one claims the
 /// round's own starting checkpoint, `H_k`, unless the checkpoint is challenged already (any
 /// challenge will do: validators that cannot fetch the delta either abstain, and the round
-/// keeps `H_k`). If the validators fetch every delta and find the proposal right, the claim
-/// pays their reward, out of this worker's bond: the price of asking them, not a slash.
+/// keeps `H_k`; and the chain takes one such claim a dispute). If the validators fetch every
+/// delta and find the proposal right, the claim pays their reward, out of this worker's
+/// bond: the price of asking them, not a slash.
 async fn review(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(), DutyError> {
 	let at = cx.chain.best().await?;
 	let job = cx.job(&at, bounty).await?;
@@ -686,7 +687,7 @@ async fn review(cx: Context, bounty: BountyId, round: RoundIndex) -> Result<(), 
 	cx.bounty_blob(bounty, view.info.checkpoint).await?;
 	let mine = match cx.recompute_checkpoint(&job, &view).await {
 		Ok(mine) => mine,
-		Err(DutyError::P2p(unfetched)) => {
+		Err(DutyError::P2p(unfetched)) if unfetched.is_unavailable() => {
 			let at = cx.chain.best().await?;
 			let view = cx.round(&at, bounty, round).await?;
 			let RoundPhase::Review { deadline, challenge: None, .. } = view.info.phase else {

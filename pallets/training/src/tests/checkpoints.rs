@@ -472,6 +472,12 @@ fn a_refuted_claim_that_a_delta_cannot_be_fetched_pays_for_the_recomputation() {
 			0,
 			unavailable
 		));
+		// One such claim is all it takes; a second would only fill the dispute's places.
+		let second = (10..14).find(|w| ![aggregator, claimer].contains(w)).unwrap();
+		assert_noop!(
+			Training::dispute_checkpoint(RuntimeOrigin::signed(second), id, 0, unavailable),
+			Error::<Test>::UnavailabilityClaimed
+		);
 		let dispute = challenge_of(id, 0);
 		let reward = Disputes::<Test>::get(dispute).unwrap().verifier_reward;
 		assert!(reward > 0 && reward < WORKER_BOND / 10, "a price below the slash: {reward}");
@@ -480,16 +486,16 @@ fn a_refuted_claim_that_a_delta_cannot_be_fetched_pays_for_the_recomputation() {
 		vote_for(dispute, &voters, Verdict::Correct(checkpoint_after(0)));
 
 		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
-		assert_eq!(Workers::held(&claimer), WORKER_BOND - reward);
 		assert_eq!(Workers::held(&aggregator), WORKER_BOND);
+		// The voters' shares, rounded down, add up to at most the reward: the claim paid all
+		// of them, and no more, so the escrow paid none.
 		let earned: u64 = voters.iter().zip(before).map(|(v, before)| free(*v) - before).sum();
-		// The voters' shares, rounded down, add up to at most the reward; the claim paid all
-		// of them, so the escrow paid none.
 		assert!(earned <= reward && earned + voters.len() as u64 > reward, "{earned} of {reward}");
+		assert_eq!(Workers::held(&claimer), WORKER_BOND - earned);
 		let reason = SlashReason::UnavailabilityClaim { bounty: id, round: 0 };
 		let charged = RuntimeEvent::Workers(pallet_workers::Event::Slashed {
 			who: claimer,
-			amount: reward,
+			amount: earned,
 			reason,
 		});
 		assert!(System::events().iter().any(|record| record.event == charged));
@@ -544,5 +550,28 @@ fn a_claim_that_a_delta_cannot_be_fetched_costs_nothing_unless_the_proposal_stan
 		assert_eq!(Disputes::<Test>::get(dispute).unwrap().status, DisputeStatus::Unresolved);
 		assert_eq!(result_of(id, 1), Some(unavailable));
 		assert_eq!([aggregator, claimer].map(|worker| Workers::held(&worker)), held);
+	});
+}
+
+/// An aggregator that proposes the round's own starting checkpoint claims nothing about
+/// availability: its proposal is judged as any other, and slashed when it falls.
+#[test]
+fn an_aggregator_proposing_the_rounds_own_checkpoint_is_slashed_when_it_falls() {
+	run(|| {
+		let id = started(spec());
+		train_round(id, 0, honest(0));
+		let aggregator = aggregator_of(id, 0);
+		let checker = (10..14).find(|w| *w != aggregator).unwrap();
+		propose(id, 0, round_info(id, 0).checkpoint);
+		assert_ok!(Training::dispute_checkpoint(
+			RuntimeOrigin::signed(checker),
+			id,
+			0,
+			checkpoint_after(0)
+		));
+		vote_for(challenge_of(id, 0), &[100, 101, 102], Verdict::Correct(checkpoint_after(0)));
+		assert_eq!(result_of(id, 0), Some(checkpoint_after(0)));
+		assert_eq!(Workers::held(&aggregator), WORKER_BOND - WORKER_BOND / 10);
+		assert_eq!(Workers::held(&checker), WORKER_BOND);
 	});
 }
