@@ -9,6 +9,10 @@
 //! referees' own to the bit, which no worker of another class computes, and the honest state is
 //! within the step tolerance: she loses and is slashed. The honest replicas of the emulated
 //! class are accepted against the CPU verifiers, also when every shard is audited.
+//!
+//! A verifier of another class cannot compare roots: it needs the delta. A worker that serves
+//! an audited delta to nobody (`hoard`) is judged as one that revealed a wrong result: the
+//! verifiers ask for it until sealing all but ends, then vote that no candidate is correct.
 
 use crate::adversaries::{outcomes, NEEDS_FEATURE};
 use cohort_tests::{
@@ -85,4 +89,49 @@ async fn a_worker_forging_the_verifiers_class_loses_and_honest_emulated_work_is_
 	assert_eq!(count(&outcomes.accepted, 1, &eve), 1, "{context}");
 	assert!(outcomes.disputes.values().any(|&round| round == 1), "{context}");
 	assert!(!outcomes.narrowed.contains_key(&1), "{context}");
+}
+
+#[tokio::test]
+async fn a_worker_serving_its_audited_delta_to_nobody_is_slashed_by_another_class() {
+	let _nodes = crate::training_test(100).await;
+	// Alice's node keeps every block's state, so that the whole run's events can be read.
+	let mut network = NetworkConfig::local();
+	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());
+	let mut deployment = Deployment::start_with(network, &[], "1000").await.expect(NEEDS_FEATURE);
+	let config = deployment.next_config("Eve").unwrap();
+	let config = cohort_tests::worker::WorkerConfig { device: Some(DEVICE.into()), ..config };
+	let run_args = ["--adversary", "hoard,honest"];
+	deployment.add_configured(config, &run_args, "1000").await.expect(NEEDS_FEATURE);
+	let rpc = deployment.network().node(0).rpc().clone();
+	let submit = [
+		"--rounds",
+		"2",
+		"--shards",
+		"1",
+		"--class",
+		CLASS,
+		"--replication",
+		"1",
+		"--audit-rate",
+		"1",
+		"--steps",
+		"20",
+		"--phases",
+		"15,15,30,12,6",
+	];
+	let submit = [&SMALL_MLP[..], &submit].concat();
+	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
+	let done = deployment.run_bounty(&submitter, &submit, Duration::from_secs(600)).await.unwrap();
+	assert_eq!(done["status"], "completed", "{done}");
+
+	let eve = Sr25519Keyring::Eve.to_account_id().to_string();
+	let outcomes = outcomes(&rpc).await;
+	let context = format!("{outcomes:#?}");
+	// Round 0: her audited delta was never served; the CPU verifiers found no candidate
+	// correct, and she lost stake for it.
+	assert_eq!(outcomes.rejected.get(&(0, eve.clone())), Some(&1), "{context}");
+	assert!(outcomes.slashed.get(&eve).is_some_and(|&amount| amount > 0), "{context}");
+	assert!(outcomes.unresolved.is_empty(), "{context}");
+	// Round 1: served honestly, audited again, and accepted across the classes.
+	assert_eq!(outcomes.accepted.get(&(1, eve)), Some(&1), "{context}");
 }

@@ -69,6 +69,29 @@ async fn a_blob_is_found_through_the_dht_and_fetched_checked() {
 	}
 }
 
+/// Answers every request as if it held nothing.
+struct WithholdAll;
+
+impl AnswerHook for WithholdAll {
+	fn answer(&self, _root: &H256, _bytes: Vec<u8>) -> Option<Vec<u8>> {
+		None
+	}
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_blob_its_provider_withholds_is_unavailable_not_a_local_fault() {
+	let (alice, _, _a) = peer(Vec::new()).await;
+	let addrs = alice.listen_addrs().await.unwrap();
+	let root = alice.publish(&blob(1_000, 2)).unwrap();
+	alice.alter_answers(Arc::new(WithholdAll)).unwrap();
+	let (bob, _, _b) = peer(vec![tcp_addr(&addrs)]).await;
+	let error = bounded("fetch of a withheld blob", bob.fetch(root, Some(alice.peer_id())))
+		.await
+		.unwrap_err();
+	assert!(error.is_unavailable(), "{error}");
+	assert!(!P2pError::Stopped.is_unavailable());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn announcements_reach_subscribers() {
 	let (alice, _, _a) = peer(Vec::new()).await;

@@ -15,7 +15,9 @@
 //!   (a CPU verifier checking GPU workers) each candidate's delta is fetched, checked against
 //!   its root, and the one candidate within [`TOLERANCE`] relative L2 error wins; with two or
 //!   more within it the verifier abstains (either could be honest work from other hardware,
-//!   and a vote for the other would slash it).
+//!   and a vote for the other would slash it). A candidate whose delta nobody serves by the
+//!   end of sealing counts as far: without that rule a cheater that withholds what it
+//!   revealed would leave every other class's verifiers nothing to vote on.
 //! - A checkpoint dispute: aggregate the round's accepted deltas again and vote for the
 //!   candidate that matches.
 //!
@@ -60,6 +62,14 @@ const SEAL_MARGIN_BLOCKS: u32 = 2;
 
 /// How often a seal or an opening that failed is tried again before the verifier gives up.
 const ATTEMPTS: u32 = 3;
+
+/// Blocks before sealing ends from which a candidate's delta that nobody has served counts as
+/// far from the recomputation: its author had the window to serve it, and the seal still
+/// lands ([`SEAL_MARGIN_BLOCKS`]) with a block to spare.
+const UNSERVED_AFTER_BLOCKS: u32 = SEAL_MARGIN_BLOCKS + 2;
+
+/// How long a verifier waits before asking again for a candidate's delta nobody served.
+const REFETCH_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// What the verifier owes a dispute next.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
@@ -295,7 +305,7 @@ async fn recompute_shard(
 	if same_class {
 		return Ok(Some(exact(merkle::root(&mine.to_bytes()), candidates)));
 	}
-	Ok(match within_tolerance(cx, &mine, candidates).await?[..] {
+	Ok(match within_tolerance(cx, &mine, candidates, sealing_ends).await?[..] {
 		[] => Some(Verdict::NoneCorrect),
 		[only] => Some(Verdict::Correct(only)),
 		ref several => {
@@ -317,18 +327,22 @@ fn exact(root: H256, candidates: &[H256]) -> Verdict {
 	}
 }
 
-/// The candidates whose delta is within [`TOLERANCE`] of `mine`. A candidate that cannot be
-/// fetched fails the whole comparison, so that the verifier tries again (or never votes)
-/// rather than count it as far: a vote for `NoneCorrect` because a peer was unreachable would
-/// slash honest replicas. Bytes that hash to the root but are no delta of this model are far.
+/// The candidates whose delta is within [`TOLERANCE`] of `mine`. Bytes that hash to the root
+/// but are no delta of this model are far. A candidate nobody serves is asked for again until
+/// [`UNSERVED_AFTER_BLOCKS`] before `sealing_ends`, then counts as far: its author withheld
+/// what it revealed, and a revealed result must be served until it is settled. Any other
+/// failure to fetch fails the whole comparison, so that the verifier tries again (or never
+/// votes): its own store or swarm failing says nothing about the candidate.
 async fn within_tolerance(
 	cx: &Context,
 	mine: &Delta,
 	candidates: &[H256],
+	sealing_ends: u32,
 ) -> Result<Vec<H256>, DutyError> {
 	let mut close = Vec::new();
 	for root in candidates {
-		let theirs = match Delta::from_bytes(&cx.blob(*root).await?) {
+		let Some(bytes) = served(cx, *root, sealing_ends).await? else { continue };
+		let theirs = match Delta::from_bytes(&bytes) {
 			Ok(delta) if delta.same_layout(mine) => delta,
 			_ => continue,
 		};
@@ -337,6 +351,28 @@ async fn within_tolerance(
 		}
 	}
 	Ok(close)
+}
+
+/// Blob `root`, asked for every [`REFETCH_AFTER`] while nobody serves it; `None` once
+/// nobody has served it by [`UNSERVED_AFTER_BLOCKS`] before `sealing_ends`.
+async fn served(cx: &Context, root: H256, sealing_ends: u32) -> Result<Option<Vec<u8>>, DutyError> {
+	loop {
+		match cx.blob(root).await {
+			Ok(bytes) => return Ok(Some(bytes)),
+			Err(DutyError::P2p(e)) if e.is_unavailable() => {
+				if cx.chain.best().await?.number + UNSERVED_AFTER_BLOCKS >= sealing_ends {
+					tracing::warn!(
+						?root,
+						"nobody served this candidate's delta ({e}): it counts as far"
+					);
+					return Ok(None);
+				}
+				tracing::debug!(?root, "a candidate's delta is not served yet: {e}");
+				tokio::time::sleep(REFETCH_AFTER).await;
+			}
+			Err(e) => return Err(e),
+		}
+	}
 }
 
 /// `‖a − b‖ / ‖b‖` (or `‖a‖` if `b` is zero).
