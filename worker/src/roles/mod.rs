@@ -270,6 +270,37 @@ impl Context {
 		Ok(self.metrics.timed(Work::Transfers, self.network.fetch(root, hint)).await?)
 	}
 
+	/// Blob `root`, which `authors` revealed: as [`Self::blob`], and if no provider serves
+	/// it, from each author's registered peer, asked directly. Before a blob counts as
+	/// withheld its authors must have been asked: a provider record can be lost, or kept
+	/// from the DHT by peers near its key, while the author still serves it.
+	pub async fn revealed_blob(
+		&self,
+		root: H256,
+		authors: &[AccountId],
+	) -> Result<Vec<u8>, DutyError> {
+		let unavailable = match self.blob(root).await {
+			Err(DutyError::P2p(e)) if e.is_unavailable() => e,
+			fetched => return fetched,
+		};
+		let at = self.chain.best().await?;
+		for author in authors {
+			let Some(worker) = at.worker(author).await? else { continue };
+			let Ok(peer) = PeerId::from_bytes(&worker.info.peer_id.0) else { continue };
+			if peer == self.network.peer_id() {
+				continue;
+			}
+			self.network
+				.add_peer(peer, multiaddrs(worker.info.addresses.0.iter().map(|a| &a.0)))?;
+			let fetched = self.network.fetch_from(peer, root);
+			match self.metrics.timed(Work::Transfers, fetched).await {
+				Ok(bytes) => return Ok(bytes),
+				Err(e) => tracing::debug!(%peer, ?root, "its author does not serve it: {e}"),
+			}
+		}
+		Err(unavailable.into())
+	}
+
 	/// Submit `payload` signed by this account (`call` names it in errors) and wait until it
 	/// is in a block.
 	pub async fn submit<Call: Payload>(

@@ -33,7 +33,7 @@ use crate::{
 			self,
 			runtime_types::pallet_training::types::{DisputeStatus, DisputeSubject},
 		},
-		At, ChainError, DisputeView,
+		AccountId, At, ChainError, DisputeView,
 	},
 	delta::Delta,
 	job::ShardTask,
@@ -305,7 +305,7 @@ async fn recompute_shard(
 	if same_class {
 		return Ok(Some(exact(merkle::root(&mine.to_bytes()), candidates)));
 	}
-	Ok(match within_tolerance(cx, &mine, candidates, sealing_ends).await?[..] {
+	Ok(match within_tolerance(cx, &mine, dispute).await?[..] {
 		[] => Some(Verdict::NoneCorrect),
 		[only] => Some(Verdict::Correct(only)),
 		ref several => {
@@ -327,37 +327,45 @@ fn exact(root: H256, candidates: &[H256]) -> Verdict {
 	}
 }
 
-/// The candidates whose delta is within [`TOLERANCE`] of `mine`. Bytes that hash to the root
-/// but are no delta of this model are far. A candidate nobody serves is asked for again until
-/// [`UNSERVED_AFTER_BLOCKS`] before `sealing_ends`, then counts as far: its author withheld
-/// what it revealed, and a revealed result must be served until it is settled. Any other
-/// failure to fetch fails the whole comparison, so that the verifier tries again (or never
-/// votes): its own store or swarm failing says nothing about the candidate.
+/// The candidates of `dispute` whose delta is within [`TOLERANCE`] of `mine`. Bytes that hash
+/// to the root but are no delta of this model are far. A candidate nobody serves, its
+/// revealers asked directly too, is asked for again until [`UNSERVED_AFTER_BLOCKS`] before
+/// sealing ends, then counts as far: its authors withheld what they revealed, and a revealed
+/// result must be served until it is settled. Any other failure to fetch fails the whole
+/// comparison, so that the verifier tries again (or never votes): its own store or swarm
+/// failing says nothing about the candidate.
 async fn within_tolerance(
 	cx: &Context,
 	mine: &Delta,
-	candidates: &[H256],
-	sealing_ends: u32,
+	dispute: &DisputeView,
 ) -> Result<Vec<H256>, DutyError> {
 	let mut close = Vec::new();
-	for root in candidates {
-		let Some(bytes) = served(cx, *root, sealing_ends).await? else { continue };
+	for candidate in &dispute.dispute.candidates.0 {
+		let (root, sealing_ends) = (candidate.root, dispute.dispute.sealing_ends);
+		let Some(bytes) = served(cx, root, &candidate.backers.0, sealing_ends).await? else {
+			continue;
+		};
 		let theirs = match Delta::from_bytes(&bytes) {
 			Ok(delta) if delta.same_layout(mine) => delta,
 			_ => continue,
 		};
 		if relative_l2(&theirs, mine) <= TOLERANCE {
-			close.push(*root);
+			close.push(root);
 		}
 	}
 	Ok(close)
 }
 
-/// Blob `root`, asked for every [`REFETCH_AFTER`] while nobody serves it; `None` once
-/// nobody has served it by [`UNSERVED_AFTER_BLOCKS`] before `sealing_ends`.
-async fn served(cx: &Context, root: H256, sealing_ends: u32) -> Result<Option<Vec<u8>>, DutyError> {
+/// Blob `root`, revealed by `authors`, asked for every [`REFETCH_AFTER`] while nobody serves
+/// it; `None` once nobody has served it by [`UNSERVED_AFTER_BLOCKS`] before `sealing_ends`.
+async fn served(
+	cx: &Context,
+	root: H256,
+	authors: &[AccountId],
+	sealing_ends: u32,
+) -> Result<Option<Vec<u8>>, DutyError> {
 	loop {
-		match cx.blob(root).await {
+		match cx.revealed_blob(root, authors).await {
 			Ok(bytes) => return Ok(Some(bytes)),
 			Err(DutyError::P2p(e)) if e.is_unavailable() => {
 				if cx.chain.best().await?.number + UNSERVED_AFTER_BLOCKS >= sealing_ends {
