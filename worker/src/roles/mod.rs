@@ -270,19 +270,19 @@ impl Context {
 		Ok(self.metrics.timed(Work::Transfers, self.network.fetch(root, hint)).await?)
 	}
 
-	/// Blob `root`, which `authors` revealed: as [`Self::blob`], and if no provider serves
-	/// it, from each author's registered peer, asked directly. Before a blob counts as
-	/// withheld its authors must have been asked: a provider record can be lost, or kept
-	/// from the DHT by peers near its key, while the author still serves it.
+	/// Blob `root`, which `authors` revealed: from the store, else from each author's
+	/// registered peer, asked directly, else as [`Self::blob`] (the announcement's hint and
+	/// the DHT's providers). The authors come first: a provider record can be lost, kept
+	/// from the DHT by peers near its key, or forged by peers that never answer, while the
+	/// author still serves it; and a blob must not count as withheld before they were asked.
 	pub async fn revealed_blob(
 		&self,
 		root: H256,
 		authors: &[AccountId],
 	) -> Result<Vec<u8>, DutyError> {
-		let unavailable = match self.blob(root).await {
-			Err(DutyError::P2p(e)) if e.is_unavailable() => e,
-			fetched => return fetched,
-		};
+		if let Some(bytes) = self.store.blob(&root)? {
+			return Ok(bytes);
+		}
 		let at = self.chain.best().await?;
 		for author in authors {
 			let Some(worker) = at.worker(author).await? else { continue };
@@ -298,7 +298,7 @@ impl Context {
 				Err(e) => tracing::debug!(%peer, ?root, "its author does not serve it: {e}"),
 			}
 		}
-		Err(unavailable.into())
+		self.blob(root).await
 	}
 
 	/// Submit `payload` signed by this account (`call` names it in errors) and wait until it

@@ -289,23 +289,30 @@ async fn recompute_shard(
 	// The inputs first: a provider that stalls must not hold the turn other disputes wait for.
 	cx.fetch_inputs(job, task).await?;
 	let sealing_ends = dispute.dispute.sealing_ends;
-	let turn = cx.training_turn(task.bounty, sealing_ends).await;
-	// A turn that came too late for any seal to land would only keep the disputes waiting
-	// behind it. (Not judged by the measured pace: a bounty of the same model can make it
-	// look slow, and an abstention is final.)
-	if cx.chain.best().await?.number + SEAL_MARGIN_BLOCKS >= sealing_ends {
-		tracing::warn!(
-			dispute = dispute.id,
-			"not voting: the turn to recompute came after sealing"
-		);
-		return Ok(None);
-	}
-	let (trained, _) = cx.train(job, task, turn).await?;
-	let mine = trained.delta;
+	let recompute = async {
+		let turn = cx.training_turn(task.bounty, sealing_ends).await;
+		// A turn that came too late for any seal to land would only keep the disputes waiting
+		// behind it. (Not judged by the measured pace: a bounty of the same model can make it
+		// look slow, and an abstention is final.)
+		if cx.chain.best().await?.number + SEAL_MARGIN_BLOCKS >= sealing_ends {
+			tracing::warn!(
+				dispute = dispute.id,
+				"not voting: the turn to recompute came after sealing"
+			);
+			return Ok(None);
+		}
+		let (trained, _) = cx.train(job, task, turn).await?;
+		Ok::<_, DutyError>(Some(trained.delta))
+	};
 	if same_class {
+		let Some(mine) = recompute.await? else { return Ok(None) };
 		return Ok(Some(exact(merkle::root(&mine.to_bytes()), candidates)));
 	}
-	Ok(match within_tolerance(cx, &mine, dispute).await?[..] {
+	// Another class compares deltas, fetched while the shard waits for its turn and trains:
+	// a delta slow to come, or withheld, has the whole window.
+	let (mine, deltas) = tokio::join!(recompute, candidate_deltas(cx, dispute));
+	let (Some(mine), deltas) = (mine?, deltas?) else { return Ok(None) };
+	Ok(match within_tolerance(&mine, &deltas)[..] {
 		[] => Some(Verdict::NoneCorrect),
 		[only] => Some(Verdict::Correct(only)),
 		ref several => {
@@ -327,60 +334,83 @@ fn exact(root: H256, candidates: &[H256]) -> Verdict {
 	}
 }
 
-/// The candidates of `dispute` whose delta is within [`TOLERANCE`] of `mine`. Bytes that hash
-/// to the root but are no delta of this model are far. A candidate nobody serves, its
-/// revealers asked directly too, is asked for again until [`UNSERVED_AFTER_BLOCKS`] before
-/// sealing ends, then counts as far: its authors withheld what they revealed, and a revealed
-/// result must be served until it is settled. Any other failure to fetch fails the whole
-/// comparison, so that the verifier tries again (or never votes): its own store or swarm
-/// failing says nothing about the candidate.
-async fn within_tolerance(
+/// Each candidate of `dispute` with its delta, all asked for at once; `None` for one nobody
+/// served by [`UNSERVED_AFTER_BLOCKS`] before sealing ends (see [`served`]). Any other
+/// failure to fetch fails them all, so that the verifier tries again (or never votes): its
+/// own store or swarm failing says nothing about a candidate.
+async fn candidate_deltas(
 	cx: &Context,
-	mine: &Delta,
 	dispute: &DisputeView,
-) -> Result<Vec<H256>, DutyError> {
-	let mut close = Vec::new();
-	for candidate in &dispute.dispute.candidates.0 {
-		let (root, sealing_ends) = (candidate.root, dispute.dispute.sealing_ends);
-		let Some(bytes) = served(cx, root, &candidate.backers.0, sealing_ends).await? else {
-			continue;
-		};
-		let theirs = match Delta::from_bytes(&bytes) {
-			Ok(delta) if delta.same_layout(mine) => delta,
-			_ => continue,
-		};
-		if relative_l2(&theirs, mine) <= TOLERANCE {
-			close.push(root);
-		}
-	}
-	Ok(close)
+) -> Result<Vec<(H256, Option<Vec<u8>>)>, DutyError> {
+	let sealing_ends = dispute.dispute.sealing_ends;
+	let fetches = dispute.dispute.candidates.0.iter().map(|candidate| async move {
+		let bytes = served(cx, candidate.root, &candidate.backers.0, sealing_ends).await?;
+		Ok::<_, DutyError>((candidate.root, bytes))
+	});
+	futures::future::try_join_all(fetches).await
 }
 
-/// Blob `root`, revealed by `authors`, asked for every [`REFETCH_AFTER`] while nobody serves
-/// it; `None` once nobody has served it by [`UNSERVED_AFTER_BLOCKS`] before `sealing_ends`.
+/// The candidates among `deltas` whose delta is within [`TOLERANCE`] of `mine`. Bytes that
+/// hash to the root but are no delta of this model are far, and so is a delta nobody served
+/// (`None`): its authors withheld what they revealed, and a revealed result must be served
+/// until it is settled.
+fn within_tolerance(mine: &Delta, deltas: &[(H256, Option<Vec<u8>>)]) -> Vec<H256> {
+	deltas
+		.iter()
+		.filter_map(|(root, bytes)| {
+			let theirs = Delta::from_bytes(bytes.as_deref()?).ok()?;
+			let close = theirs.same_layout(mine) && relative_l2(&theirs, mine) <= TOLERANCE;
+			close.then_some(*root)
+		})
+		.collect()
+}
+
+/// Blob `root`, revealed by `authors` (see [`Context::revealed_blob`]), asked for again every
+/// [`REFETCH_AFTER`] while nobody serves it, and then provided by this peer too, so that
+/// flooding its author does not keep it from the other verifiers. `None` once the best block
+/// is [`UNSERVED_AFTER_BLOCKS`] before `sealing_ends` without it, whatever is still in
+/// flight: a provider that accepts the request and never answers must not carry the
+/// verifier past sealing.
 async fn served(
 	cx: &Context,
 	root: H256,
 	authors: &[AccountId],
 	sealing_ends: u32,
 ) -> Result<Option<Vec<u8>>, DutyError> {
-	loop {
-		match cx.revealed_blob(root, authors).await {
-			Ok(bytes) => return Ok(Some(bytes)),
-			Err(DutyError::P2p(e)) if e.is_unavailable() => {
-				if cx.chain.best().await?.number + UNSERVED_AFTER_BLOCKS >= sealing_ends {
-					tracing::warn!(
-						?root,
-						"nobody served this candidate's delta ({e}): it counts as far"
-					);
-					return Ok(None);
+	let asking = async {
+		loop {
+			match cx.revealed_blob(root, authors).await {
+				Ok(bytes) => return Ok(bytes),
+				Err(DutyError::P2p(e)) if e.is_unavailable() => {
+					tracing::debug!(?root, "a candidate's delta is not served yet: {e}");
+					tokio::time::sleep(REFETCH_AFTER).await;
 				}
-				tracing::debug!(?root, "a candidate's delta is not served yet: {e}");
-				tokio::time::sleep(REFETCH_AFTER).await;
+				Err(e) => return Err(e),
 			}
-			Err(e) => return Err(e),
+		}
+	};
+	let give_up_at = sealing_ends.saturating_sub(UNSERVED_AFTER_BLOCKS);
+	tokio::select! {
+		biased;
+		fetched = asking => {
+			let bytes = fetched?;
+			cx.network.provide(root)?;
+			Ok(Some(bytes))
+		}
+		reached = best_block_reaches(cx, give_up_at) => {
+			reached?;
+			tracing::warn!(?root, "nobody served this candidate's delta: it counts as far");
+			Ok(None)
 		}
 	}
+}
+
+/// Returns once the best block's number is at least `number`.
+async fn best_block_reaches(cx: &Context, number: u32) -> Result<(), DutyError> {
+	while cx.chain.best().await?.number < number {
+		tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+	}
+	Ok(())
 }
 
 /// `‖a − b‖ / ‖b‖` (or `‖a‖` if `b` is zero).
@@ -399,11 +429,32 @@ pub fn relative_l2(a: &Delta, b: &Delta) -> f64 {
 
 #[cfg(test)]
 mod tests {
-	use super::{relative_l2, TOLERANCE};
+	use super::{relative_l2, within_tolerance, TOLERANCE};
+	use crate::delta::{Delta, Tensor};
 	use crate::trainer::{
 		Backend, CharConfig, Dataset, ModelConfig, Settings, ShardRef, ShardRun, Trained,
 	};
 	use cohort_primitives::Optimizer;
+	use cohort_primitives::H256;
+
+	fn delta(values: Vec<f32>) -> Delta {
+		let dims = vec![values.len()];
+		Delta::new(vec![Tensor { name: "w".into(), dims, data: values }]).unwrap()
+	}
+
+	#[test]
+	fn a_delta_nobody_served_or_of_another_layout_is_far() {
+		let mine = delta(vec![1.0, -0.5]);
+		let root = |byte| H256::repeat_byte(byte);
+		let deltas = [
+			(root(1), Some(delta(vec![1.0, -0.51]).to_bytes())),
+			(root(2), None),
+			(root(3), Some(delta(vec![1.0, -0.5, 0.0]).to_bytes())),
+			(root(4), Some(b"no delta".to_vec())),
+			(root(5), Some(delta(vec![-1.0, 0.5]).to_bytes())),
+		];
+		assert_eq!(within_tolerance(&mine, &deltas), vec![root(1)]);
+	}
 
 	/// Wrong work a cross-class verifier must not mistake for the honest delta, however
 	/// close it is in kind: another shard's delta, and a delta from the previous checkpoint.
