@@ -30,42 +30,15 @@ const CLASS: &str = "emulated-ulp";
 #[tokio::test]
 async fn a_worker_forging_the_verifiers_class_loses_and_honest_emulated_work_is_accepted() {
 	let _nodes = crate::training_test(140).await;
-	// Alice's node keeps every block's state, so that the whole run's events can be read.
-	let mut network = NetworkConfig::local();
-	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());
-	let mut deployment = Deployment::start_with(network, &[], "1000").await.expect(NEEDS_FEATURE);
-	for (who, run_args) in
-		[("Eve", &["--adversary", "forge-class,honest"][..]), ("Ferdie", &[]), ("One", &[])]
-	{
-		let config = deployment.next_config(who).unwrap();
-		let config = cohort_tests::worker::WorkerConfig { device: Some(DEVICE.into()), ..config };
-		deployment.add_configured(config, run_args, "1000").await.expect(NEEDS_FEATURE);
-	}
+	let workers =
+		[("Eve", &["--adversary", "forge-class,honest"][..]), ("Ferdie", &[]), ("One", &[])];
+	let deployment = emulated_workers(&workers).await;
 	let rpc = deployment.network().node(0).rpc().clone();
 	let registry: Vec<Value> = rpc.call("cohort_workers", vec![]).await.unwrap();
 	assert!(registry.iter().all(|w| w["capabilities"]["class"] == CLASS), "{registry:#?}");
-	let submit = [
-		"--rounds",
-		"2",
-		"--shards",
-		"1",
-		"--class",
-		CLASS,
-		"--replication",
-		"3",
-		// Every shard audited: the game's winner, and in round 1 the replicas that agree, are
-		// trained again by the CPU verifiers.
-		"--audit-rate",
-		"1",
-		"--steps",
-		"20",
-		"--phases",
-		"15,15,30,12,6",
-	];
-	let submit = [&SMALL_MLP[..], &submit].concat();
-	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
-	let done = deployment.run_bounty(&submitter, &submit, Duration::from_secs(600)).await.unwrap();
-	assert_eq!(done["status"], "completed", "{done}");
+	// Every shard audited: the game's winner, and in round 1 the replicas that agree, are
+	// trained again by the CPU verifiers.
+	run_bounty(&deployment, "3").await;
 
 	let [eve, ferdie, one] = [Sr25519Keyring::Eve, Sr25519Keyring::Ferdie, Sr25519Keyring::One]
 		.map(|key| key.to_account_id().to_string());
@@ -94,35 +67,9 @@ async fn a_worker_forging_the_verifiers_class_loses_and_honest_emulated_work_is_
 #[tokio::test]
 async fn a_worker_serving_its_audited_delta_to_nobody_is_slashed_by_another_class() {
 	let _nodes = crate::training_test(100).await;
-	// Alice's node keeps every block's state, so that the whole run's events can be read.
-	let mut network = NetworkConfig::local();
-	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());
-	let mut deployment = Deployment::start_with(network, &[], "1000").await.expect(NEEDS_FEATURE);
-	let config = deployment.next_config("Eve").unwrap();
-	let config = cohort_tests::worker::WorkerConfig { device: Some(DEVICE.into()), ..config };
-	let run_args = ["--adversary", "hoard,honest"];
-	deployment.add_configured(config, &run_args, "1000").await.expect(NEEDS_FEATURE);
+	let deployment = emulated_workers(&[("Eve", &["--adversary", "hoard,honest"][..])]).await;
 	let rpc = deployment.network().node(0).rpc().clone();
-	let submit = [
-		"--rounds",
-		"2",
-		"--shards",
-		"1",
-		"--class",
-		CLASS,
-		"--replication",
-		"1",
-		"--audit-rate",
-		"1",
-		"--steps",
-		"20",
-		"--phases",
-		"15,15,30,12,6",
-	];
-	let submit = [&SMALL_MLP[..], &submit].concat();
-	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
-	let done = deployment.run_bounty(&submitter, &submit, Duration::from_secs(600)).await.unwrap();
-	assert_eq!(done["status"], "completed", "{done}");
+	run_bounty(&deployment, "1").await;
 
 	let eve = Sr25519Keyring::Eve.to_account_id().to_string();
 	let outcomes = outcomes(&rpc).await;
@@ -134,4 +81,43 @@ async fn a_worker_serving_its_audited_delta_to_nobody_is_slashed_by_another_clas
 	assert!(outcomes.unresolved.is_empty(), "{context}");
 	// Round 1: served honestly, audited again, and accepted across the classes.
 	assert_eq!(outcomes.accepted.get(&(1, eve)), Some(&1), "{context}");
+}
+
+/// A deployment whose `workers` (each with its run arguments) train in the emulated class.
+async fn emulated_workers(workers: &[(&str, &[&str])]) -> Deployment {
+	// Alice's node keeps every block's state, so that the whole run's events can be read.
+	let mut network = NetworkConfig::local();
+	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());
+	let mut deployment = Deployment::start_with(network, &[], "1000").await.expect(NEEDS_FEATURE);
+	for (who, run_args) in workers {
+		let config = deployment.next_config(who).unwrap();
+		let config = cohort_tests::worker::WorkerConfig { device: Some(DEVICE.into()), ..config };
+		deployment.add_configured(config, run_args, "1000").await.expect(NEEDS_FEATURE);
+	}
+	deployment
+}
+
+/// A two-round bounty of one shard bound to the emulated class, `replication` workers a
+/// shard and every shard audited, run to completion.
+async fn run_bounty(deployment: &Deployment, replication: &str) {
+	let submit = [
+		"--rounds",
+		"2",
+		"--shards",
+		"1",
+		"--class",
+		CLASS,
+		"--replication",
+		replication,
+		"--audit-rate",
+		"1",
+		"--steps",
+		"20",
+		"--phases",
+		"15,15,30,12,6",
+	];
+	let submit = [&SMALL_MLP[..], &submit].concat();
+	let submitter = deployment.config_on("Ferdie//stash", 0).unwrap();
+	let done = deployment.run_bounty(&submitter, &submit, Duration::from_secs(600)).await.unwrap();
+	assert_eq!(done["status"], "completed", "{done}");
 }
