@@ -90,6 +90,8 @@ pub(crate) struct Outcomes {
 	pub voided: BTreeMap<u32, Vec<u32>>,
 	/// The disputes that ended without a verdict.
 	pub unresolved: Vec<u64>,
+	/// dispute → the verdict it was settled on.
+	pub verdicts: BTreeMap<u64, String>,
 }
 
 pub(crate) async fn outcomes(rpc: &Rpc) -> Outcomes {
@@ -142,8 +144,9 @@ pub(crate) async fn outcomes(rpc: &Rpc) -> Outcomes {
 					}
 					outcomes.timeline.entry(dispute).or_default()[1] = Some(number);
 				}
-				RuntimeEvent::Training(Training::DisputeSettled { dispute, .. }) => {
+				RuntimeEvent::Training(Training::DisputeSettled { dispute, verdict, .. }) => {
 					outcomes.timeline.entry(dispute).or_default()[2] = Some(number);
+					outcomes.verdicts.insert(dispute, format!("{verdict:?}"));
 				}
 				RuntimeEvent::Training(Training::BisectionForfeited { dispute, party }) => {
 					if let Some(&slot) = outcomes.shard_of.get(&dispute) {

@@ -77,6 +77,9 @@ async fn a_worker_serving_its_audited_delta_to_nobody_is_slashed_by_another_clas
 	// Round 0: her audited delta was never served; the CPU verifiers found no candidate
 	// correct, and she lost stake for it.
 	assert_eq!(outcomes.rejected.get(&(0, eve.clone())), Some(&1), "{context}");
+	let in_round_0 = outcomes.disputes.iter().filter(|(_, round)| **round == 0);
+	let verdicts: Vec<_> = in_round_0.map(|(dispute, _)| &outcomes.verdicts[dispute]).collect();
+	assert_eq!(verdicts, ["NoneCorrect"], "{context}");
 	assert!(outcomes.slashed.get(&eve).is_some_and(|&amount| amount > 0), "{context}");
 	assert!(outcomes.unresolved.is_empty(), "{context}");
 	// Round 1: served honestly, audited again, and accepted across the classes.

@@ -385,6 +385,8 @@ impl Network {
 
 	/// Blob `root`: from the store if held, else from `hint` (a peer known to hold it) and
 	/// then from the DHT's providers, one after another until one serves the right bytes.
+	/// A fault of this peer's own (its store, its swarm) ends the search at once: it is no
+	/// provider's, and must not read as one ([`P2pError::is_unavailable`]).
 	pub async fn fetch(&self, root: H256, hint: Option<PeerId>) -> Result<Vec<u8>, P2pError> {
 		if let Some(bytes) = self.store.blob(&root)? {
 			return Ok(bytes);
@@ -393,14 +395,16 @@ impl Network {
 		if let Some(peer) = hint {
 			match self.fetch_from(peer, root).await {
 				Ok(bytes) => return Ok(bytes),
-				Err(e) => errors.push(e.to_string()),
+				Err(e) if e.is_unavailable() => errors.push(e.to_string()),
+				Err(e) => return Err(e),
 			}
 		}
 		let providers = self.providers(root).await?;
 		for peer in providers.into_iter().filter(|p| Some(*p) != hint && *p != self.peer_id) {
 			match self.fetch_from(peer, root).await {
 				Ok(bytes) => return Ok(bytes),
-				Err(e) => errors.push(e.to_string()),
+				Err(e) if e.is_unavailable() => errors.push(e.to_string()),
+				Err(e) => return Err(e),
 			}
 		}
 		if errors.is_empty() {

@@ -88,8 +88,16 @@ async fn a_blob_its_provider_withholds_is_unavailable_not_a_local_fault() {
 	let error = bounded("fetch of a withheld blob", bob.fetch(root, Some(alice.peer_id())))
 		.await
 		.unwrap_err();
+	match &error {
+		P2pError::AllProvidersFailed { errors, .. } => {
+			assert!(errors.contains("does not hold"), "{errors}")
+		}
+		other => panic!("expected every provider to have refused, got {other:?}"),
+	}
 	assert!(error.is_unavailable(), "{error}");
-	assert!(!P2pError::Stopped.is_unavailable());
+	// A fault of the fetching peer's own is not the provider's.
+	let faults = [P2pError::Stopped, P2pError::Gossip("full".into())];
+	assert!(faults.iter().all(|fault| !fault.is_unavailable()));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

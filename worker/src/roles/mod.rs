@@ -295,7 +295,10 @@ impl Context {
 			let fetched = self.network.fetch_from(peer, root);
 			match self.metrics.timed(Work::Transfers, fetched).await {
 				Ok(bytes) => return Ok(bytes),
-				Err(e) => tracing::debug!(%peer, ?root, "its author does not serve it: {e}"),
+				Err(e) if e.is_unavailable() => {
+					tracing::debug!(%peer, ?root, "its author does not serve it: {e}")
+				}
+				Err(e) => return Err(e.into()),
 			}
 		}
 		self.blob(root).await
@@ -457,11 +460,12 @@ impl Context {
 		Ok((trained, elapsed))
 	}
 
-	/// The deltas a round accepted, in shard order, fetched and checked.
+	/// The deltas a round accepted, in shard order, fetched (their revealers asked first, see
+	/// [`Self::revealed_blob`]) and checked.
 	pub async fn accepted_deltas(&self, round: &RoundView) -> Result<Vec<Vec<u8>>, DutyError> {
 		let mut deltas = Vec::new();
-		for root in accepted_roots(round) {
-			deltas.push(self.blob(root).await?);
+		for (root, revealers) in accepted(round) {
+			deltas.push(self.revealed_blob(root, &revealers).await?);
 		}
 		Ok(deltas)
 	}
@@ -496,14 +500,18 @@ pub fn spec_of(view: &chain::BountyView) -> Spec {
 	view.bounty.spec.0.clone()
 }
 
-/// The roots a round accepted, in shard order.
-pub fn accepted_roots(round: &RoundView) -> Vec<H256> {
+/// The roots a round accepted, in shard order, each with the workers that revealed it.
+pub fn accepted(round: &RoundView) -> Vec<(H256, Vec<AccountId>)> {
 	use chain::runtime::runtime_types::pallet_training::types::ShardOutcome;
 	round
 		.shards
 		.iter()
 		.filter_map(|shard| match shard.state.outcome {
-			ShardOutcome::Accepted(root) => Some(root),
+			ShardOutcome::Accepted(root) => {
+				let slots = shard.state.slots.0.iter();
+				let revealers = slots.filter(|slot| slot.root == Some(root));
+				Some((root, revealers.map(|slot| slot.worker).collect()))
+			}
 			_ => None,
 		})
 		.collect()

@@ -68,6 +68,10 @@ const ATTEMPTS: u32 = 3;
 /// lands ([`SEAL_MARGIN_BLOCKS`]) with a block to spare.
 const UNSERVED_AFTER_BLOCKS: u32 = SEAL_MARGIN_BLOCKS + 2;
 
+/// Blocks a cross-class verifier must have asked for the candidates' deltas before it may
+/// count one as withheld ([`UNSERVED_AFTER_BLOCKS`] before sealing ends).
+const ASKING_BLOCKS: u32 = 3;
+
 /// How long a verifier waits before asking again for a candidate's delta nobody served.
 const REFETCH_AFTER: std::time::Duration = std::time::Duration::from_secs(2);
 
@@ -308,10 +312,17 @@ async fn recompute_shard(
 		let Some(mine) = recompute.await? else { return Ok(None) };
 		return Ok(Some(exact(merkle::root(&mine.to_bytes()), candidates)));
 	}
-	// Another class compares deltas, fetched while the shard waits for its turn and trains:
-	// a delta slow to come, or withheld, has the whole window.
-	let (mine, deltas) = tokio::join!(recompute, candidate_deltas(cx, dispute));
-	let (Some(mine), deltas) = (mine?, deltas?) else { return Ok(None) };
+	// Another class compares deltas. Telling a withheld one from a slow one takes having
+	// asked for it a while: a verifier that takes the dispute up later (a restart, a retry)
+	// does not judge it.
+	if cx.chain.best().await?.number + UNSERVED_AFTER_BLOCKS + ASKING_BLOCKS >= sealing_ends {
+		tracing::warn!(dispute = dispute.id, "not voting: too late to ask for the deltas");
+		return Ok(None);
+	}
+	// Fetched while the shard waits for its turn and trains: a delta slow to come, or
+	// withheld, has the whole window; a failed recomputation ends the fetching at once.
+	let (mine, deltas) = tokio::try_join!(recompute, candidate_deltas(cx, dispute))?;
+	let Some(mine) = mine else { return Ok(None) };
 	Ok(match within_tolerance(&mine, &deltas)[..] {
 		[] => Some(Verdict::NoneCorrect),
 		[only] => Some(Verdict::Correct(only)),
@@ -397,20 +408,25 @@ async fn served(
 			cx.network.provide(root)?;
 			Ok(Some(bytes))
 		}
-		reached = best_block_reaches(cx, give_up_at) => {
-			reached?;
+		() = best_block_reaches(cx, give_up_at) => {
 			tracing::warn!(?root, "nobody served this candidate's delta: it counts as far");
 			Ok(None)
 		}
 	}
 }
 
-/// Returns once the best block's number is at least `number`.
-async fn best_block_reaches(cx: &Context, number: u32) -> Result<(), DutyError> {
-	while cx.chain.best().await?.number < number {
+/// Returns once the best block's number is at least `number`. A failed read of the chain is
+/// only logged: it must not throw away a recomputation (the fetching beside it fails on its
+/// own if the chain is gone).
+async fn best_block_reaches(cx: &Context, number: u32) {
+	loop {
+		match cx.chain.best().await {
+			Ok(at) if at.number >= number => return,
+			Ok(_) => {}
+			Err(e) => tracing::debug!("cannot read the best block: {e}"),
+		}
 		tokio::time::sleep(std::time::Duration::from_secs(1)).await;
 	}
-	Ok(())
 }
 
 /// `‖a − b‖ / ‖b‖` (or `‖a‖` if `b` is zero).

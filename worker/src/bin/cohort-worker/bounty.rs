@@ -229,7 +229,7 @@ pub async fn status(options: &Options, args: BountyId) -> Result<()> {
 		at.bounty(args.bounty).await?.with_context(|| format!("no bounty {}", args.bounty))?;
 	let b = &view.bounty;
 	let round = at.round(view.id, b.round).await?;
-	let accepted = round.as_ref().map(|r| roles::accepted_roots(r).len());
+	let accepted = round.as_ref().map(|r| roles::accepted(r).len());
 	output::print(
 		options.json,
 		json!({
