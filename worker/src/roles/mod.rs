@@ -461,11 +461,14 @@ impl Context {
 	}
 
 	/// The deltas a round accepted, in shard order, fetched (their revealers asked first, see
-	/// [`Self::revealed_blob`]) and checked.
+	/// [`Self::revealed_blob`]), checked, and provided by this peer too: once anyone has
+	/// fetched a delta (the aggregator, a reviewer), the review no longer depends on its
+	/// author staying up, or serving everyone.
 	pub async fn accepted_deltas(&self, round: &RoundView) -> Result<Vec<Vec<u8>>, DutyError> {
 		let mut deltas = Vec::new();
 		for (root, revealers) in accepted(round) {
 			deltas.push(self.revealed_blob(root, &revealers).await?);
+			self.network.provide(root)?;
 		}
 		Ok(deltas)
 	}
