@@ -625,9 +625,7 @@ impl<T: Config> Pallet<T> {
 			.filter(|v| v.verdict == Some(verdict))
 			.map(|v| (v.voter.clone(), v.stake))
 			.collect();
-		let backing = winners
-			.iter()
-			.fold(BalanceOf::<T>::zero(), |sum, (_, stake)| sum.saturating_add(*stake));
+		let backing = Self::sum_of(&winners);
 		// Rounded down, so the shares never add up to more than the reward.
 		let mut shares: Claims<T> = winners
 			.iter()
@@ -663,9 +661,11 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// What `claims` add up to.
-	fn sum_of(claims: &Claims<T>) -> BalanceOf<T> {
-		claims.iter().fold(Zero::zero(), |sum, (_, owed)| sum.saturating_add(*owed))
+	/// What `claims` (or stakes) add up to.
+	fn sum_of<'a>(
+		claims: impl IntoIterator<Item = &'a (T::AccountId, BalanceOf<T>)>,
+	) -> BalanceOf<T> {
+		claims.into_iter().fold(Zero::zero(), |sum, (_, owed)| sum.saturating_add(*owed))
 	}
 
 	/// The claim in `record` (a checkpoint's dispute of `p`'s round) of the round's own
@@ -701,10 +701,7 @@ impl<T: Config> Pallet<T> {
 		let Some(claim) = Self::unavailability_claim(p, record) else { return };
 		let reason = SlashReason::UnavailabilityClaim { bounty: p.id, round: p.index };
 		for backer in claim.backers.iter() {
-			let owed = shares
-				.iter()
-				.filter(|(voter, _)| voter != backer)
-				.fold(BalanceOf::<T>::zero(), |sum, (_, share)| sum.saturating_add(*share));
+			let owed = Self::sum_of(shares.iter().filter(|(voter, _)| voter != backer));
 			T::Workers::charge_paying(backer, owed, reason, shares);
 		}
 	}
