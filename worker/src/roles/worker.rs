@@ -5,11 +5,11 @@
 //!   the slot when it cannot, or when nobody serves the bounty's data), train it from `H_k`,
 //!   record the seal (synced) and commit it; a seal already recorded for the slot is re-sent,
 //!   never replaced;
-//! - once the commit deadline is final and [`REVEAL_DEPTH`] blocks deep in the best chain
-//!   (or, when finality stalls, [`REVEAL_FALLBACK_BLOCKS`] before the reveal deadline),
-//!   reveal `(root, salt)` and start serving the delta (not earlier: a revealed root seen
-//!   while commits are open could be sealed by another account, and a fork could reopen
-//!   commits that a barrier closed);
+//! - once the last block in which a slot could commit is final (or, when finality stalls,
+//!   [`REVEAL_FALLBACK_BLOCKS`] before the reveal deadline and [`REVEAL_DEPTH`] blocks past
+//!   the commit deadline), reveal `(root, salt)` and start serving the delta (not earlier: a
+//!   revealed root seen while commits are open could be sealed by another account, and a
+//!   fork could reopen commits that a barrier closed);
 //! - as the round's aggregator, combine the accepted deltas into `H_{k+1}`, serve it and
 //!   commit its root;
 //! - in the review window, recompute the proposed checkpoint and dispute it if it differs
@@ -102,9 +102,9 @@ enum Duty {
 	Heartbeat,
 }
 
-/// How deep in the best chain the commit deadline must be before a seal is opened: a
-/// reorganisation deeper than this could take the deadline back after the root is public.
-/// The runtime's reveal window (at least 10 blocks) leaves room for it.
+/// In a finality stall, how deep in the best chain the commit deadline must be before a seal
+/// is opened: a reorganisation deeper than this could take the deadline back after the root
+/// is public. The runtime's reveal window (at least 10 blocks) leaves room for it.
 pub const REVEAL_DEPTH: u32 = 2;
 
 /// Blocks before the reveal deadline from which a seal is opened even though its commit
@@ -295,7 +295,7 @@ impl Worker {
 				} else if training
 					&& slot.seal.is_some()
 					&& slot.root.is_none()
-					&& at.number >= info.commit_deadline + REVEAL_DEPTH
+					&& at.number >= info.commit_deadline
 					&& at.number < info.reveal_deadline
 					&& self
 						.commits_closed_for_good(at, info.commit_deadline, info.reveal_deadline)
@@ -403,21 +403,28 @@ impl Worker {
 
 	/// Whether the commits of a round whose commit deadline is `commit_deadline` are closed
 	/// in every chain this worker could yet find itself on, so that its root may be public.
-	/// A barrier moves that deadline when the last slot commits: it then depends on a
-	/// transaction, not on height alone, and a fork that leaves the last commit out would
-	/// reopen commits for a replica that copies a revealed root. So the deadline must be
-	/// final; except within [`REVEAL_FALLBACK_BLOCKS`] of the reveal deadline, where waiting
-	/// longer for a stalled finality would cost the seal's bond for certain.
+	/// Commits land in blocks below the deadline. A barrier moves the deadline to the block
+	/// after the last commit: it then depends on a transaction, not on height alone, and a
+	/// fork that leaves the last commit out would reopen commits for a replica that copies a
+	/// revealed root; a deadline reached by height is reopened by a fork from below it. Once
+	/// the block just below the deadline is final, every chain descends from it, and every
+	/// block after it is past the deadline: so that block must be final (waiting for the
+	/// deadline's own block cost every round a block). Except within
+	/// [`REVEAL_FALLBACK_BLOCKS`] of the reveal deadline, [`REVEAL_DEPTH`] blocks past the
+	/// commit deadline, where waiting longer for a stalled finality would cost the seal's bond
+	/// for certain.
 	async fn commits_closed_for_good(
 		&self,
 		at: &At,
 		commit_deadline: u32,
 		reveal_deadline: u32,
 	) -> Result<bool, DutyError> {
-		if at.number + REVEAL_FALLBACK_BLOCKS >= reveal_deadline {
+		if at.number + REVEAL_FALLBACK_BLOCKS >= reveal_deadline
+			&& at.number >= commit_deadline + REVEAL_DEPTH
+		{
 			return Ok(true);
 		}
-		Ok(self.cx.chain.finalized().await?.number >= commit_deadline)
+		Ok(self.cx.chain.finalized().await?.number + 1 >= commit_deadline)
 	}
 }
 
