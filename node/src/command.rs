@@ -114,6 +114,7 @@ pub fn run() -> sc_cli::Result<()> {
 		Some(Subcommand::Benchmark(_)) => Err("cohort-node supports `benchmark pallet` only".into()),
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
+			let gossip = std::time::Duration::from_millis(cli.grandpa_gossip_ms);
 			runner.run_node_until_exit(|config| async move {
 				use sc_network::config::NetworkBackendType;
 				use service::Block;
@@ -123,9 +124,9 @@ pub fn run() -> sc_cli::Result<()> {
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config),
+					>(config, gossip),
 					NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, gossip)
 					}
 				}
 				.map_err(sc_cli::Error::Service)

@@ -136,11 +136,13 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	})
 }
 
-/// A full node: networking, RPC, and, with `--validator`, Aura authoring and GRANDPA voting.
+/// A full node: networking, RPC, and, with `--validator`, Aura authoring and GRANDPA voting
+/// (`grandpa_gossip`: see `--grandpa-gossip-ms`).
 pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	grandpa_gossip: Duration,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -288,7 +290,7 @@ pub fn new_full<
 		// Only a validator votes, so only a validator needs the keystore.
 		let keystore = if role.is_authority() { Some(keystore_container.keystore()) } else { None };
 		let grandpa_config = sc_consensus_grandpa::Config {
-			gossip_duration: Duration::from_millis(333),
+			gossip_duration: grandpa_gossip,
 			justification_generation_period: GRANDPA_JUSTIFICATION_PERIOD,
 			name: Some(name),
 			observer_enabled: false,
