@@ -297,10 +297,12 @@ impl Worker {
 					&& slot.root.is_none()
 					&& at.number >= info.commit_deadline
 					&& at.number < info.reveal_deadline
-					&& self
-						.commits_closed_for_good(at, info.commit_deadline, info.reveal_deadline)
-						.await?
-				{
+					&& commits_closed_for_good(
+						at.number,
+						self.cx.chain.finalized().await?.number,
+						info.commit_deadline,
+						info.reveal_deadline,
+					) {
 					let duty =
 						Duty::Reveal { bounty: id, round: index, shard: shard.shard, checkpoint };
 					self.spawn(duty, reveal(self.cx.clone(), task));
@@ -400,32 +402,29 @@ impl Worker {
 		}
 		Ok(())
 	}
+}
 
-	/// Whether the commits of a round whose commit deadline is `commit_deadline` are closed
-	/// in every chain this worker could yet find itself on, so that its root may be public.
-	/// Commits land in blocks below the deadline. A barrier moves the deadline to the block
-	/// after the last commit: it then depends on a transaction, not on height alone, and a
-	/// fork that leaves the last commit out would reopen commits for a replica that copies a
-	/// revealed root; a deadline reached by height is reopened by a fork from below it. Once
-	/// the block just below the deadline is final, every chain descends from it, and every
-	/// block after it is past the deadline: so that block must be final (waiting for the
-	/// deadline's own block cost every round a block). Except within
-	/// [`REVEAL_FALLBACK_BLOCKS`] of the reveal deadline, [`REVEAL_DEPTH`] blocks past the
-	/// commit deadline, where waiting longer for a stalled finality would cost the seal's bond
-	/// for certain.
-	async fn commits_closed_for_good(
-		&self,
-		at: &At,
-		commit_deadline: u32,
-		reveal_deadline: u32,
-	) -> Result<bool, DutyError> {
-		if at.number + REVEAL_FALLBACK_BLOCKS >= reveal_deadline
-			&& at.number >= commit_deadline + REVEAL_DEPTH
-		{
-			return Ok(true);
-		}
-		Ok(self.cx.chain.finalized().await?.number + 1 >= commit_deadline)
-	}
+/// Whether the commits of a round whose commit deadline is `commit_deadline` are closed
+/// in every chain this worker could yet find itself on, seen at best block `best` with
+/// `finalized` final, so that its root may be public. Commits land in blocks below the
+/// deadline. A barrier moves the deadline to the block after the last commit: it then depends
+/// on a transaction, not on height alone, and a fork that leaves the last commit out would
+/// reopen commits for a replica that copies a revealed root; a deadline reached by height is
+/// reopened by a fork from below it. Once the block just below the deadline is final, every
+/// chain descends from it, and every block after it is past the deadline: so that block must
+/// be final (waiting for the deadline's own block cost every round a block). Except within
+/// [`REVEAL_FALLBACK_BLOCKS`] of the reveal deadline, [`REVEAL_DEPTH`] blocks past the commit
+/// deadline, where waiting longer for a stalled finality would cost the seal's bond for
+/// certain.
+fn commits_closed_for_good(
+	best: u32,
+	finalized: u32,
+	commit_deadline: u32,
+	reveal_deadline: u32,
+) -> bool {
+	let stalled_too_long =
+		best + REVEAL_FALLBACK_BLOCKS >= reveal_deadline && best >= commit_deadline + REVEAL_DEPTH;
+	finalized + 1 >= commit_deadline || stalled_too_long
 }
 
 /// What `shard` of `round` asks its workers to train.
@@ -770,6 +769,21 @@ mod tests {
 
 	fn commit() -> Duty {
 		Duty::Commit { bounty: 0, round: 0, shard: 0, checkpoint: H256::repeat_byte(1) }
+	}
+
+	#[test]
+	fn a_seal_opens_once_the_last_block_a_commit_could_land_in_is_final() {
+		// Commits land below block 20; reveals until block 35.
+		let (commit, reveal) = (20, 35);
+		assert!(!commits_closed_for_good(20, 18, commit, reveal), "block 19 could be forked");
+		assert!(commits_closed_for_good(20, 19, commit, reveal));
+		assert!(commits_closed_for_good(21, 21, commit, reveal));
+		// Finality stalled: only near the reveal deadline, and only deep enough.
+		assert!(!commits_closed_for_good(28, 10, commit, reveal));
+		assert!(commits_closed_for_good(29, 10, commit, reveal));
+		// A reveal window shorter than the fallback still waits for depth.
+		assert!(!commits_closed_for_good(21, 10, commit, 24));
+		assert!(commits_closed_for_good(22, 10, commit, 24));
 	}
 
 	#[test]
