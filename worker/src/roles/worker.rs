@@ -297,12 +297,12 @@ impl Worker {
 					&& slot.root.is_none()
 					&& at.number >= info.commit_deadline
 					&& at.number < info.reveal_deadline
-					&& commits_closed_for_good(
-						at.number,
-						self.cx.chain.finalized().await?.number,
-						info.commit_deadline,
-						info.reveal_deadline,
-					) {
+					&& (self.commits_closed_at_final(&round).await?
+						|| finality_stalled_too_long(
+							at.number,
+							info.commit_deadline,
+							info.reveal_deadline,
+						)) {
 					let duty =
 						Duty::Reveal { bounty: id, round: index, shard: shard.shard, checkpoint };
 					self.spawn(duty, reveal(self.cx.clone(), task));
@@ -402,29 +402,40 @@ impl Worker {
 		}
 		Ok(())
 	}
+
+	/// Whether `round`'s commits are closed in every chain this worker could yet find itself
+	/// on, so that its root may be public: read in the finalized block, which every such
+	/// chain descends from, not in the best one, which a fork could leave out together with
+	/// the commit that closed them (and a copier's commit put in). A fork that leaves out the
+	/// last commit of a barrier would reopen commits for a replica that copies a revealed
+	/// root; one from below a deadline reached by height, too. Waiting for the deadline's own
+	/// block to be final, as the worker used to, cost every round a block.
+	async fn commits_closed_at_final(&self, round: &RoundView) -> Result<bool, DutyError> {
+		let settled = self.cx.chain.finalized().await?;
+		let Some(there) = settled.round(round.bounty, round.round).await? else {
+			return Ok(false);
+		};
+		// A round voided and started again keeps its index, from another checkpoint.
+		Ok(there.info.checkpoint == round.info.checkpoint
+			&& commits_closed_after(settled.number, there.info.commit_deadline))
+	}
 }
 
-/// Whether the commits of a round whose commit deadline is `commit_deadline` are closed
-/// in every chain this worker could yet find itself on, seen at best block `best` with
-/// `finalized` final, so that its root may be public. Commits land in blocks below the
-/// deadline. A barrier moves the deadline to the block after the last commit: it then depends
-/// on a transaction, not on height alone, and a fork that leaves the last commit out would
-/// reopen commits for a replica that copies a revealed root; a deadline reached by height is
-/// reopened by a fork from below it. Once the block just below the deadline is final, every
-/// chain descends from it, and every block after it is past the deadline: so that block must
-/// be final (waiting for the deadline's own block cost every round a block). Except within
-/// [`REVEAL_FALLBACK_BLOCKS`] of the reveal deadline, [`REVEAL_DEPTH`] blocks past the commit
-/// deadline, where waiting longer for a stalled finality would cost the seal's bond for
-/// certain.
-fn commits_closed_for_good(
-	best: u32,
-	finalized: u32,
-	commit_deadline: u32,
-	reveal_deadline: u32,
-) -> bool {
-	let stalled_too_long =
-		best + REVEAL_FALLBACK_BLOCKS >= reveal_deadline && best >= commit_deadline + REVEAL_DEPTH;
-	finalized + 1 >= commit_deadline || stalled_too_long
+/// Whether no block after `number` accepts a commit to a round that, in the state of block
+/// `number`, has `commit_deadline`: commits land in blocks below the deadline. A barrier moves
+/// the deadline to the block after the last commit, so the one just below it is the last a
+/// commit could land in; in a block at or past it, the barrier (or the height) has closed
+/// commits for every block that descends from it.
+fn commits_closed_after(number: u32, commit_deadline: u32) -> bool {
+	number + 1 >= commit_deadline
+}
+
+/// Whether finality has stalled for so long that a seal must be opened without it, at best
+/// block `best`: within [`REVEAL_FALLBACK_BLOCKS`] of the reveal deadline, and
+/// [`REVEAL_DEPTH`] blocks past the commit deadline. Waiting longer would cost the seal's bond
+/// for certain.
+fn finality_stalled_too_long(best: u32, commit_deadline: u32, reveal_deadline: u32) -> bool {
+	best + REVEAL_FALLBACK_BLOCKS >= reveal_deadline && best >= commit_deadline + REVEAL_DEPTH
 }
 
 /// What `shard` of `round` asks its workers to train.
@@ -773,17 +784,16 @@ mod tests {
 
 	#[test]
 	fn a_seal_opens_once_the_last_block_a_commit_could_land_in_is_final() {
-		// Commits land below block 20; reveals until block 35.
-		let (commit, reveal) = (20, 35);
-		assert!(!commits_closed_for_good(20, 18, commit, reveal), "block 19 could be forked");
-		assert!(commits_closed_for_good(20, 19, commit, reveal));
-		assert!(commits_closed_for_good(21, 21, commit, reveal));
-		// Finality stalled: only near the reveal deadline, and only deep enough.
-		assert!(!commits_closed_for_good(28, 10, commit, reveal));
-		assert!(commits_closed_for_good(29, 10, commit, reveal));
+		// Commits land below block 20.
+		assert!(!commits_closed_after(18, 20), "a fork from block 18 could still commit");
+		assert!(commits_closed_after(19, 20));
+		assert!(commits_closed_after(25, 20));
+		// Finality stalled (reveals until block 35): only near the reveal deadline.
+		assert!(!finality_stalled_too_long(28, 20, 35));
+		assert!(finality_stalled_too_long(29, 20, 35));
 		// A reveal window shorter than the fallback still waits for depth.
-		assert!(!commits_closed_for_good(21, 10, commit, 24));
-		assert!(commits_closed_for_good(22, 10, commit, 24));
+		assert!(!finality_stalled_too_long(21, 20, 24));
+		assert!(finality_stalled_too_long(22, 20, 24));
 	}
 
 	#[test]
