@@ -60,6 +60,16 @@ pub struct DemoArgs {
 	slow_worker_undeclared: bool,
 }
 
+/// The determinism class of the registered workers (all of this machine's): a bounty that
+/// names it is trained once per shard, with audits, where a class-less one needs replicas.
+async fn workers_class(rpc: &Rpc) -> Result<String> {
+	let workers: Vec<Value> = rpc.call("cohort_workers", vec![]).await?;
+	let mut classes = workers.iter().filter_map(|w| w["capabilities"]["class"].as_str());
+	let class = classes.next().context("no worker registered")?;
+	anyhow::ensure!(classes.all(|c| c == class), "the workers registered different classes");
+	Ok(class.to_string())
+}
+
 /// One row of the progress table, for one finished round.
 struct Round {
 	index: u32,
@@ -145,7 +155,10 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	}
 
 	let observer = deployment.config_on(observer_name, 1)?;
-	let (shards, replication) = if args.workers >= 4 { (2, 2) } else { (1, args.workers.min(2)) };
+	// The CLI's defaults for a bounty that names its class: each shard trained once, 10 % of
+	// them audited by the validators. One shard per worker, so every worker trains each round.
+	let class = workers_class(&rpc).await?;
+	let shards = args.workers as u32;
 	let submit = [
 		"--model",
 		MODEL,
@@ -155,11 +168,8 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		&args.rounds.to_string(),
 		"--shards",
 		&shards.to_string(),
-		"--replication",
-		&replication.to_string(),
-		// Replicas check each other here; no audits, so that a round's time is training.
-		"--audit-rate",
-		"0",
+		"--class",
+		&class,
 		"--steps",
 		&args.steps.to_string(),
 		"--batch-size",
@@ -176,7 +186,8 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	let bounty = submitted["bounty"].as_u64().context("bounty id")?;
 	println!(
 		"\n{submitter_name} published builtin:shakespeare (root {}) and submitted bounty {bounty}: \
-		 {} rounds × {shards} shards × {replication} replicas, {} steps each, escrow {} UNIT",
+		 {} rounds × {shards} shards of class {class}, each trained once, {} steps each, \
+		 escrow {} UNIT",
 		short(&submitted["dataset"]),
 		args.rounds,
 		args.steps,
