@@ -172,13 +172,19 @@ impl Verifier {
 						Step::Seal => match seal_verdict(&cx, dispute).await {
 							// Sealed, or decided not to vote: not asked again.
 							Ok(verdict) => {
-								match verdict {
-									Some(verdict) => {
-										tracing::info!(dispute = id, ?verdict, "sealed")
-									}
-									None => tracing::info!(dispute = id, "abstained"),
-								}
 								sealed.lock().expect("not poisoned").insert(id);
+								let Some(verdict) = verdict else {
+									return tracing::info!(dispute = id, "abstained");
+								};
+								tracing::info!(dispute = id, ?verdict, "sealed");
+								match open_if_sealing_ended(&cx, id).await {
+									Ok(Some(verdict)) => {
+										tracing::info!(dispute = id, ?verdict, "voted");
+										cx.metrics.votes.inc();
+									}
+									Ok(None) => {}
+									Err(e) => tracing::debug!(dispute = id, "not opened yet: {e}"),
+								}
 							}
 							Err(e) => tracing::warn!(dispute = id, "cannot seal a vote: {e}"),
 						},
@@ -273,6 +279,22 @@ async fn open_vote(cx: &Context, dispute: &DisputeView) -> Result<Verdict, DutyE
 	let call = runtime::tx().training().reveal_vote(dispute.id, Static(verdict), salt);
 	cx.submit("Training.reveal_vote", &call).await?;
 	Ok(verdict)
+}
+
+/// Open this validator's seal of `id` now if the best block shows sealing over: a seal that
+/// was the last to land ends sealing in its own block, and waiting for the next block's tick
+/// to open it cost every dispute a block.
+async fn open_if_sealing_ended(cx: &Context, id: DisputeId) -> Result<Option<Verdict>, DutyError> {
+	let at = cx.chain.best().await?;
+	let Some(dispute) = at.disputes(None).await?.into_iter().find(|d| d.id == id) else {
+		return Ok(None);
+	};
+	let d = &dispute.dispute;
+	let next = at.number + 1;
+	if !matches!(d.status, DisputeStatus::Open) || next < d.sealing_ends || next >= d.deadline {
+		return Ok(None);
+	}
+	open_vote(cx, &dispute).await.map(Some)
 }
 
 fn vote_salt(cx: &Context, dispute: DisputeId) -> H256 {
