@@ -11,9 +11,9 @@ pub struct Cli {
 
 	/// GRANDPA's gossip duration in milliseconds: a voter prevotes two of them into a round
 	/// and precommits four in, unless the round completes first, so a round lasts about four
-	/// and finality trails the best block by about a round. Set it above the validators'
-	/// one-way network latency; validators on one host or one LAN can use far less than the
-	/// default (`cohort-localnet` uses 100).
+	/// gossip durations and finality trails the best block by about a round. Set it above the
+	/// validators' one-way network latency; validators on one host or one LAN can use far less
+	/// than the default (`cohort-localnet` uses 100).
 	#[arg(long, value_name = "MS", default_value_t = 333, value_parser = clap::value_parser!(u64).range(10..=10_000))]
 	pub grandpa_gossip_ms: u64,
 }
