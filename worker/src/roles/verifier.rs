@@ -177,24 +177,17 @@ impl Verifier {
 									return tracing::info!(dispute = id, "abstained");
 								};
 								tracing::info!(dispute = id, ?verdict, "sealed");
-								match open_if_sealing_ended(&cx, id).await {
-									Ok(Some(verdict)) => {
-										tracing::info!(dispute = id, ?verdict, "voted");
-										cx.metrics.votes.inc();
-									}
-									Ok(None) => {}
-									Err(e) => tracing::debug!(dispute = id, "not opened yet: {e}"),
+								if let Err(e) = open_if_sealing_ended(&cx, id).await {
+									tracing::debug!(dispute = id, "not opened yet: {e}");
 								}
 							}
 							Err(e) => tracing::warn!(dispute = id, "cannot seal a vote: {e}"),
 						},
-						Step::Open => match open_vote(&cx, &dispute).await {
-							Ok(verdict) => {
-								tracing::info!(dispute = id, ?verdict, "voted");
-								cx.metrics.votes.inc();
+						Step::Open => {
+							if let Err(e) = open_vote(&cx, &dispute).await {
+								tracing::warn!(dispute = id, "cannot open a vote: {e}");
 							}
-							Err(e) => tracing::warn!(dispute = id, "cannot open a vote: {e}"),
-						},
+						}
 					}
 				}),
 			);
@@ -253,9 +246,9 @@ async fn seal_verdict(cx: &Context, dispute: DisputeView) -> Result<Option<Verdi
 	Ok(Some(verdict))
 }
 
-/// Open this verifier's sealed vote on `dispute` and return its verdict: the candidate (or
-/// `NoneCorrect`) whose seal with this account's salt is the one on chain.
-async fn open_vote(cx: &Context, dispute: &DisputeView) -> Result<Verdict, DutyError> {
+/// Open this verifier's sealed vote on `dispute`, and count it: the verdict is the candidate
+/// (or `NoneCorrect`) whose seal with this account's salt is the one on chain.
+async fn open_vote(cx: &Context, dispute: &DisputeView) -> Result<(), DutyError> {
 	let me = cx.account();
 	let salt = vote_salt(cx, dispute.id);
 	let account = cx.keys.account_id();
@@ -278,23 +271,25 @@ async fn open_vote(cx: &Context, dispute: &DisputeView) -> Result<Verdict, DutyE
 		.ok_or(DutyError::NotSealed(dispute.id))?;
 	let call = runtime::tx().training().reveal_vote(dispute.id, Static(verdict), salt);
 	cx.submit("Training.reveal_vote", &call).await?;
-	Ok(verdict)
+	tracing::info!(dispute = dispute.id, ?verdict, "voted");
+	cx.metrics.votes.inc();
+	Ok(())
 }
 
 /// Open this validator's seal of `id` now if the best block shows sealing over: a seal that
 /// was the last to land ends sealing in its own block, and waiting for the next block's tick
 /// to open it cost every dispute a block.
-async fn open_if_sealing_ended(cx: &Context, id: DisputeId) -> Result<Option<Verdict>, DutyError> {
+async fn open_if_sealing_ended(cx: &Context, id: DisputeId) -> Result<(), DutyError> {
 	let at = cx.chain.best().await?;
 	let Some(dispute) = at.disputes(None).await?.into_iter().find(|d| d.id == id) else {
-		return Ok(None);
+		return Ok(());
 	};
 	let d = &dispute.dispute;
 	let next = at.number + 1;
 	if !matches!(d.status, DisputeStatus::Open) || next < d.sealing_ends || next >= d.deadline {
-		return Ok(None);
+		return Ok(());
 	}
-	open_vote(cx, &dispute).await.map(Some)
+	open_vote(cx, &dispute).await
 }
 
 fn vote_salt(cx: &Context, dispute: DisputeId) -> H256 {
