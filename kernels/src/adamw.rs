@@ -8,10 +8,8 @@
 //! are both its `affine(mul, add)`, which computes `x * mul + add`: so `x * a` is `x * a + 0.0`,
 //! which turns a `-0.0` into `+0.0`, and `x + a` is `x * 1.0 + a`. The kernels keep both.
 
-use candle_core::{
-	backend::BackendStorage, bail, CpuStorage, DType, InplaceOp2, InplaceOp3, Layout, Result,
-	Tensor, Var,
-};
+use crate::storage::{self, slice, slice_mut};
+use candle_core::{bail, CpuStorage, InplaceOp2, InplaceOp3, Layout, Result, Tensor, Var};
 use rayon::prelude::*;
 
 /// Elements per parallel task: large enough that a task outweighs its scheduling, small enough
@@ -41,7 +39,7 @@ pub struct Step {
 /// On the CPU, for `f32`, it runs the fused kernels; anywhere else it runs candle's ops. The
 /// bytes are the same either way.
 pub fn update(theta: &Var, m: &Var, v: &Var, g: &Tensor, step: &Step) -> Result<()> {
-	if !(theta.device().is_cpu() && theta.dtype() == DType::F32) {
+	if !storage::fused(theta) {
 		return composed(theta, m, v, g, step);
 	}
 	let g = g.contiguous()?;
@@ -154,23 +152,6 @@ impl InplaceOp3 for Parameter {
 		);
 		Ok(())
 	}
-}
-
-/// The `f32` elements a contiguous layout covers.
-fn slice<'a>(storage: &'a CpuStorage, layout: &Layout, op: &str) -> Result<&'a [f32]> {
-	let CpuStorage::F32(data) = storage else {
-		bail!("{op}: expected f32, got {:?}", storage.dtype())
-	};
-	let Some((start, end)) = layout.contiguous_offsets() else { bail!("{op}: not contiguous") };
-	Ok(&data[start..end])
-}
-
-/// [`slice`], writable.
-fn slice_mut<'a>(storage: &'a mut CpuStorage, layout: &Layout, op: &str) -> Result<&'a mut [f32]> {
-	let dtype = storage.dtype();
-	let CpuStorage::F32(data) = storage else { bail!("{op}: expected f32, got {dtype:?}") };
-	let Some((start, end)) = layout.contiguous_offsets() else { bail!("{op}: not contiguous") };
-	Ok(&mut data[start..end])
 }
 
 fn same_len(written: usize, read: &[usize], op: &str) -> Result<()> {

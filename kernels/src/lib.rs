@@ -13,3 +13,10 @@
 #![warn(missing_docs)]
 
 pub mod adamw;
+pub mod bias;
+pub mod layer_norm;
+mod rows;
+pub mod softmax;
+mod storage;
+#[cfg(test)]
+mod testing;

@@ -1,7 +1,6 @@
-//! The two reference models, written with candle's differentiable ops only: the fused
-//! `candle_nn::ops::layer_norm` and `softmax_last_dim` have no backward pass, so layer norm is
-//! composed here from ops that have one, and attention takes `candle_nn::ops::softmax`, which
-//! candle composes from such ops itself (a test checks every parameter gets a gradient).
+//! The two reference models, written with differentiable ops: candle's, and the fused ones of
+//! [`cohort_kernels`] (layer norm, a bias added to every row, attention's causal softmax), each
+//! with its own backward pass on the CPU and composed from candle's ops elsewhere.
 //!
 //! Each model's parameters are named in one place: a `declare` function that walks the model
 //! in drawing order and hands every parameter (name, shape, fill) to a `Declare`. Walked with
@@ -11,7 +10,8 @@
 
 use crate::delta::Delta;
 use crate::trainer::params::{self, Params};
-use candle_core::{DType, Device, Result, Tensor, D};
+use candle_core::{Result, Tensor, D};
+use cohort_kernels::{bias::add_bias, layer_norm::layer_norm, softmax::causal_softmax};
 use serde::{Deserialize, Serialize};
 
 /// A multi-layer perceptron classifier: `input → hidden… → classes`, ReLU between layers.
@@ -174,14 +174,25 @@ struct Linear<T> {
 
 impl Linear<&Tensor> {
 	/// `x · Wᵀ (+ b)` over the last dimension of `x`, for any leading dimensions.
+	///
+	/// The leading dimensions are folded into rows first, so that one matrix product covers
+	/// the batch: a product broadcast over the batch runs one small product per example, and
+	/// its backward pass materializes a weight gradient per example and then sums them.
 	fn forward(&self, x: &Tensor) -> Result<Tensor> {
-		let y = x.broadcast_matmul(&self.weight.t()?)?;
+		let (rows, features) = (x.elem_count() / x.dim(D::Minus1)?, x.dim(D::Minus1)?);
+		let mut dims = x.dims().to_vec();
+		*dims.last_mut().expect("a linear layer's input has a feature dimension") =
+			self.weight.dim(0)?;
+		let y = x.reshape((rows, features))?.matmul(&self.weight.t()?)?.reshape(dims)?;
 		match self.bias {
-			Some(b) => y.broadcast_add(b),
+			Some(b) => add_bias(&y, b),
 			None => Ok(y),
 		}
 	}
 }
+
+/// What a layer norm adds to the variance before dividing by its root.
+const LAYER_NORM_EPS: f32 = 1e-5;
 
 /// A layer norm's gain and bias, `{prefix}.gain` and `{prefix}.bias`.
 struct LayerNorm<T> {
@@ -201,7 +212,7 @@ impl<T> LayerNorm<T> {
 impl LayerNorm<&Tensor> {
 	/// `x` normalized over its last dimension, scaled by the gain and shifted by the bias.
 	fn forward(&self, x: &Tensor) -> Result<Tensor> {
-		layer_norm(x, self.gain, self.bias)
+		layer_norm(x, self.gain, self.bias, LAYER_NORM_EPS)
 	}
 }
 
@@ -324,15 +335,13 @@ impl TransformerWeights<&Tensor> {
 		let token = self.token.index_select(&tokens.flatten_all()?, 0)?.reshape((batch, len, d))?;
 		let position = self.position.narrow(0, 0, len)?;
 		let mut x = token.broadcast_add(&position)?;
-		let mask = causal_mask(len, tokens.device())?;
-		let scale = 1.0 / (head_dim as f64).sqrt();
+		let scale = 1.0 / (head_dim as f32).sqrt();
 		for block in &self.blocks {
 			let h = block.ln1.forward(&x)?;
 			let qkv = block.qkv.forward(&h)?.reshape((batch, len, 3, c.heads, head_dim))?;
 			let part = |i: usize| qkv.narrow(2, i, 1)?.squeeze(2)?.transpose(1, 2)?.contiguous();
 			let (q, k, v) = (part(0)?, part(1)?, part(2)?);
-			let scores = (q.matmul(&k.t()?.contiguous()?)? * scale)?.broadcast_add(&mask)?;
-			let attn = candle_nn::ops::softmax(&scores, D::Minus1)?;
+			let attn = causal_softmax(&q.matmul(&k.t()?.contiguous()?)?, scale)?;
 			let mixed = attn.matmul(&v)?.transpose(1, 2)?.reshape((batch, len, d))?;
 			x = (x + block.out.forward(&mixed)?)?;
 			let h = block.ln2.forward(&x)?;
@@ -342,20 +351,4 @@ impl TransformerWeights<&Tensor> {
 		let x = self.final_ln.forward(&x)?;
 		self.head.forward(&x)
 	}
-}
-
-/// Layer norm over the last dimension, from differentiable primitives.
-fn layer_norm(x: &Tensor, gain: &Tensor, bias: &Tensor) -> Result<Tensor> {
-	let mean = x.mean_keepdim(D::Minus1)?;
-	let centered = x.broadcast_sub(&mean)?;
-	let var = centered.sqr()?.mean_keepdim(D::Minus1)?;
-	let normed = centered.broadcast_div(&(var + 1e-5)?.sqrt()?)?;
-	normed.broadcast_mul(gain)?.broadcast_add(bias)
-}
-
-/// 0 where a position may attend, a large negative number above the diagonal.
-fn causal_mask(len: usize, device: &Device) -> Result<Tensor> {
-	let mask: Vec<f32> =
-		(0..len).flat_map(|i| (0..len).map(move |j| if j > i { -1e9 } else { 0.0 })).collect();
-	Tensor::from_vec(mask, (len, len), device)?.to_dtype(DType::F32)
 }
