@@ -14,6 +14,8 @@
 
 pub mod adamw;
 pub mod bias;
+pub mod cross_entropy;
+pub mod gelu;
 pub mod layer_norm;
 mod rows;
 pub mod softmax;

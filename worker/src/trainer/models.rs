@@ -1,6 +1,7 @@
 //! The two reference models, written with differentiable ops: candle's, and the fused ones of
-//! [`cohort_kernels`] (layer norm, a bias added to every row, attention's causal softmax), each
-//! with its own backward pass on the CPU and composed from candle's ops elsewhere.
+//! [`cohort_kernels`] (layer norm, a bias added to every row, attention's causal softmax, GELU,
+//! the cross-entropy), each with its own backward pass on the CPU and composed from candle's
+//! ops elsewhere.
 //!
 //! Each model's parameters are named in one place: a `declare` function that walks the model
 //! in drawing order and hands every parameter (name, shape, fill) to a `Declare`. Walked with
@@ -11,7 +12,10 @@
 use crate::delta::Delta;
 use crate::trainer::params::{self, Params};
 use candle_core::{Result, Tensor, D};
-use cohort_kernels::{bias::add_bias, layer_norm::layer_norm, softmax::causal_softmax};
+use cohort_kernels::{
+	bias::add_bias, cross_entropy::cross_entropy, gelu::gelu, layer_norm::layer_norm,
+	softmax::causal_softmax,
+};
 use serde::{Deserialize, Serialize};
 
 /// A multi-layer perceptron classifier: `input → hidden… → classes`, ReLU between layers.
@@ -131,7 +135,7 @@ impl ModelConfig {
 	pub fn loss(&self, params: &Params, inputs: &Tensor, targets: &Tensor) -> Result<Tensor> {
 		let logits = self.logits(params, inputs)?;
 		let classes = logits.dim(D::Minus1)?;
-		candle_nn::loss::cross_entropy(&logits.reshape(((), classes))?, &targets.flatten_all()?)
+		cross_entropy(&logits.reshape(((), classes))?, &targets.flatten_all()?)
 	}
 }
 
@@ -345,7 +349,7 @@ impl TransformerWeights<&Tensor> {
 			let mixed = attn.matmul(&v)?.transpose(1, 2)?.reshape((batch, len, d))?;
 			x = (x + block.out.forward(&mixed)?)?;
 			let h = block.ln2.forward(&x)?;
-			let up = block.up.forward(&h)?.gelu_erf()?;
+			let up = gelu(&block.up.forward(&h)?)?;
 			x = (x + block.down.forward(&up)?)?;
 		}
 		let x = self.final_ln.forward(&x)?;
