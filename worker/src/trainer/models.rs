@@ -345,7 +345,7 @@ impl TransformerWeights<&Tensor> {
 			let qkv = block.qkv.forward(&h)?.reshape((batch, len, 3, c.heads, head_dim))?;
 			let part = |i: usize| qkv.narrow(2, i, 1)?.squeeze(2)?.transpose(1, 2)?.contiguous();
 			let (q, k, v) = (part(0)?, part(1)?, part(2)?);
-			let attn = causal_softmax(&q.matmul(&k.t()?.contiguous()?)?, scale)?;
+			let attn = causal_softmax(&q.matmul(&k.t()?)?, scale)?;
 			let mixed = attn.matmul(&v)?.transpose(1, 2)?.reshape((batch, len, d))?;
 			x = (x + block.out.forward(&mixed)?)?;
 			let h = block.ln2.forward(&x)?;
