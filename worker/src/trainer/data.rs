@@ -6,6 +6,7 @@
 
 use candle_core::{Device, Result, Tensor};
 use cohort_formats::{rng::SeededRng, synthetic};
+use rayon::prelude::*;
 
 /// Where examples come from.
 pub enum Dataset {
@@ -169,21 +170,29 @@ impl<'a> Sampler<'a> {
 		let picks = self.picks(rng, size, context);
 		match self.dataset {
 			Dataset::Synthetic { seed, input, .. } => {
-				let mut features = Vec::with_capacity(size * input);
-				let labels: Vec<u32> = picks
-					.into_iter()
+				// Each example has its own generator, so they are drawn in parallel with the
+				// same bytes as one after the other.
+				let examples: Vec<(Vec<f32>, u32)> = picks
+					.into_par_iter()
 					.map(|index| {
-						let index = index as u64;
-						synthetic::example(
+						let mut features = Vec::with_capacity(*input);
+						let label = synthetic::example(
 							seed,
 							self.shard,
-							index,
+							index as u64,
 							&self.teacher,
 							*input,
 							&mut features,
-						)
+						);
+						(features, label)
 					})
 					.collect();
+				let mut features = Vec::with_capacity(size * input);
+				let mut labels = Vec::with_capacity(size);
+				for (example, label) in examples {
+					features.extend_from_slice(&example);
+					labels.push(label);
+				}
 				Ok(Batch {
 					inputs: Tensor::from_vec(features, (size, *input), device)?,
 					targets: Tensor::from_vec(labels, size, device)?,
