@@ -1,7 +1,8 @@
 """PyTorch baseline for `cohort-worker bench`: the same two reference models, trained with the
 same optimizer, batch size and shapes as the worker's candle trainer, on the CPU.
 
-Prints one JSON object: {"mlp": ms_per_step, "charTransformer": ms_per_step, "torch": version}.
+Prints one JSON object: {"mlp": ms_per_step, "charTransformer": ms_per_step, "matmulGflops":
+GFLOP/s over the char transformer's matrix products, "torch": version}.
 Usage: python torch_step.py STEPS THREADS
 """
 import json
@@ -85,6 +86,26 @@ def time_steps(model, batch, loss_of, steps):
     return 1000 * times[len(times) // 2]
 
 
+def matmul_gflops(batch, context, d, vocab):
+    """GFLOP/s over the char transformer's products, as `char_products` in bench.rs lists them:
+    for each linear layer, its forward product, its input's gradient and its weight's gradient."""
+    rows = batch * context
+    layers = [(d, 3 * d), (d, d), (d, 4 * d), (4 * d, d), (d, vocab)]
+    products = [s for i, o in layers for s in ((rows, o, i), (rows, i, o), (i, o, rows))]
+    flops = seconds = 0.0
+    for m, n, k in products:
+        a, b = torch.randn(m, k), torch.randn(k, n)
+        a @ b
+        times = []
+        for _ in range(5):
+            start = time.perf_counter()
+            a @ b
+            times.append(time.perf_counter() - start)
+        flops += 2.0 * m * n * k
+        seconds += sorted(times)[2]
+    return flops / seconds / 1e9
+
+
 def main():
     steps, threads = int(sys.argv[1]), int(sys.argv[2])
     torch.set_num_threads(threads)
@@ -103,7 +124,8 @@ def main():
         lambda logits, y: F.cross_entropy(logits.reshape(-1, 256), y.reshape(-1)),
         steps,
     )
-    print(json.dumps({"mlp": mlp_ms, "charTransformer": char_ms, "torch": torch.__version__}))
+    gflops = matmul_gflops(16, 128, 128, 256)
+    print(json.dumps({"mlp": mlp_ms, "charTransformer": char_ms, "matmulGflops": gflops, "torch": torch.__version__}))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
 //! `cohort-worker bench`: training step time of both reference models next to PyTorch on the
-//! same shapes, what committing to the trajectory adds to a step (the state's bytes and hash),
+//! same shapes, the GFLOP/s of the char transformer's matrix products (candle's next to
+//! PyTorch's), what committing to the trajectory adds to a step (the state's bytes and hash),
 //! what a referee recomputes for a bisected dispute (one step) next to the whole shard,
 //! blake3 Merkle throughput next to plain blake3, and the protocol's share of a shard's wall
 //! time (serialize, hash, seal, store, serve over loopback libp2p). Every ratio compares two
@@ -11,6 +12,7 @@ use crate::{
 	output,
 };
 use anyhow::{bail, Context, Result};
+use candle_core::{Device, Tensor};
 use clap::Args;
 use cohort_primitives::{seal, Optimizer, H256};
 use cohort_worker::{
@@ -203,6 +205,44 @@ fn torch_step_ms(python: &PathBuf, steps: u32) -> Result<Value> {
 	serde_json::from_slice(&output.stdout).context("the PyTorch baseline printed no JSON")
 }
 
+/// The char transformer's matrix products, `(m, n, k)` for `m × k` by `k × n`: for each
+/// distinct linear layer, its forward product, its input's gradient and its weight's gradient.
+/// The PyTorch baseline times the same list (`torch_step.py`).
+fn char_products(model: &Model) -> Result<Vec<(usize, usize, usize)>> {
+	let ModelConfig::CharTransformer(c) = &model.config else { bail!("not the char model") };
+	let (rows, d) = (model.batch_size * c.context, c.d_model);
+	let layers = [(d, 3 * d), (d, d), (d, 4 * d), (4 * d, d), (d, trainer::VOCAB)];
+	Ok(layers
+		.into_iter()
+		.flat_map(|(input, output)| {
+			[(rows, output, input), (rows, input, output), (input, output, rows)]
+		})
+		.collect())
+}
+
+/// GFLOP/s of `product` over `products` (row-major operands), each timed as the median of
+/// five runs after one warm-up.
+fn matmul_gflops(
+	products: &[(usize, usize, usize)],
+	product: impl Fn(&Tensor, &Tensor) -> candle_core::Result<Tensor>,
+) -> Result<f64> {
+	let (mut flops, mut seconds) = (0.0, 0.0);
+	for &(m, n, k) in products {
+		let a = Tensor::randn(0f32, 1.0, (m, k), &Device::Cpu)?;
+		let b = Tensor::randn(0f32, 1.0, (k, n), &Device::Cpu)?;
+		product(&a, &b)?;
+		let mut times = Vec::new();
+		for _ in 0..5 {
+			let started = Instant::now();
+			std::hint::black_box(product(&a, &b)?);
+			times.push(started.elapsed().as_secs_f64());
+		}
+		flops += 2.0 * (m * n * k) as f64;
+		seconds += median(times);
+	}
+	Ok(flops / seconds / 1e9)
+}
+
 /// GB/s of the Merkle root and of plain blake3 (one pass, all threads) over `mib` MiB.
 fn hash_throughput(mib: usize) -> (f64, f64) {
 	let blob: Vec<u8> = (0..mib * 1024 * 1024).map(|i| (i as u8).wrapping_mul(151)).collect();
@@ -288,9 +328,17 @@ pub async fn bench(options: &Options, args: BenchArgs) -> Result<()> {
 			char_shard = Some((trained, total));
 		}
 	}
+	let char_model = models()?.into_iter().find(|m| m.name == "charTransformer");
+	let products = char_products(&char_model.context("the char model")?)?;
+	let mut matmul = json!({
+		"products": products.len(),
+		"candleGflops": matmul_gflops(&products, |a, b| a.matmul(b))?,
+	});
 	if let Some(torch) = &torch {
 		report.insert("torch".into(), torch["torch"].clone());
+		matmul["torchGflops"] = torch["matmulGflops"].clone();
 	}
+	report.insert("matmul".into(), matmul);
 	let (merkle_gbps, plain_gbps) = hash_throughput(args.hash_mib);
 	report.insert(
 		"merkle".into(),
