@@ -39,7 +39,7 @@ impl CustomOp2 for AddBias {
 	) -> Result<(CpuStorage, Shape)> {
 		let width = row_width(xl, self.name())?;
 		let (x, bias) = (slice(x, xl, self.name())?, slice(bias, bl, self.name())?);
-		same_width(bias, width, self.name())?;
+		same_width(bl, width, self.name())?;
 		let mut out = vec![0f32; x.len()];
 		out.par_chunks_mut(task_len(width)).zip(x.par_chunks(task_len(width))).for_each(
 			|(out, x)| {
@@ -101,6 +101,6 @@ mod tests {
 		let error = add_bias(var(&[2, 4], 1).as_tensor(), var(&[3], 2).as_tensor())
 			.unwrap_err()
 			.to_string();
-		assert!(error.contains("a vector of 3 for rows of 4"), "{error}");
+		assert!(error.contains("a vector of shape [3] for rows of 4"), "{error}");
 	}
 }

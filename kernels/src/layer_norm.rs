@@ -2,8 +2,9 @@
 //!
 //! candle-nn's fused layer norm has no backward pass, so the trainer composed it from nine
 //! differentiable ops, whose backward passes are some twenty more, several of them
-//! reductions over the batch. Here each pass is one kernel; the statistics of a row are
-//! recomputed in the backward pass rather than kept, which costs one read of the row.
+//! reductions over the batch. Here each pass is one kernel (and the gain's and bias's
+//! gradients one each); the statistics of a row are recomputed where the backward pass needs
+//! them rather than kept, which costs a read of the row each time.
 
 use crate::bias::column_sum;
 use crate::rows::{self, task_len};
@@ -58,8 +59,8 @@ impl CustomOp3 for LayerNorm {
 		let width = row_width(xl, self.name())?;
 		let x = slice(x, xl, self.name())?;
 		let (gain, bias) = (slice(gain, gl, self.name())?, slice(bias, bl, self.name())?);
-		same_width(gain, width, self.name())?;
-		same_width(bias, width, self.name())?;
+		same_width(gl, width, self.name())?;
+		same_width(bl, width, self.name())?;
 		let mut out = vec![0f32; x.len()];
 		out.par_chunks_mut(task_len(width)).zip(x.par_chunks(task_len(width))).for_each(
 			|(out, x)| {
@@ -112,7 +113,7 @@ impl CustomOp3 for InputGradient {
 		let width = row_width(xl, self.name())?;
 		let x = slice(x, xl, self.name())?;
 		let (gain, grad) = (slice(gain, gl, self.name())?, slice(grad, dl, self.name())?);
-		same_width(gain, width, self.name())?;
+		same_width(gl, width, self.name())?;
 		let mut out = vec![0f32; x.len()];
 		out.par_chunks_mut(task_len(width))
 			.zip(x.par_chunks(task_len(width)).zip(grad.par_chunks(task_len(width))))
@@ -202,6 +203,6 @@ mod tests {
 		let inputs = [var(&[2, 4], 1), var(&[3], 2), var(&[4], 3)];
 		let x: Vec<Tensor> = inputs.iter().map(|v| v.as_tensor().clone()).collect();
 		let error = fused(&x).unwrap_err().to_string();
-		assert!(error.contains("a vector of 3 for rows of 4"), "{error}");
+		assert!(error.contains("a vector of shape [3] for rows of 4"), "{error}");
 	}
 }

@@ -28,8 +28,11 @@ pub fn causal_softmax(scores: &Tensor, scale: f32) -> Result<Tensor> {
 /// The same function from candle's differentiable ops, for devices the kernel does not run on.
 fn composed(scores: &Tensor, scale: f32) -> Result<Tensor> {
 	let len = scores.dim(D::Minus1)?;
-	let mask: Vec<f32> =
-		(0..len).flat_map(|i| (0..len).map(move |j| if j > i { -1e9 } else { 0.0 })).collect();
+	// Minus infinity, not a large negative number: a score below that number would otherwise
+	// outweigh the mask. Position 0 is never masked, so no row is all minus infinity.
+	let mask: Vec<f32> = (0..len)
+		.flat_map(|i| (0..len).map(move |j| if j > i { f32::NEG_INFINITY } else { 0.0 }))
+		.collect();
 	let mask = Tensor::from_vec(mask, (len, len), scores.device())?.to_dtype(scores.dtype())?;
 	let masked = (scores * f64::from(scale))?.broadcast_add(&mask)?;
 	let max = masked.max_keepdim(D::Minus1)?;

@@ -38,10 +38,10 @@ pub(crate) fn row_width(layout: &Layout, op: &str) -> Result<usize> {
 	Ok(width)
 }
 
-/// Checks that a `[width]` vector goes with rows of `width`.
-pub(crate) fn same_width(vector: &[f32], width: usize, op: &str) -> Result<()> {
-	if vector.len() != width {
-		bail!("{op}: a vector of {} for rows of {width}", vector.len());
+/// Checks that a vector's layout is `[width]`, to go with rows of `width`.
+pub(crate) fn same_width(vector: &Layout, width: usize, op: &str) -> Result<()> {
+	if vector.dims() != [width] {
+		bail!("{op}: a vector of shape {:?} for rows of {width}", vector.dims());
 	}
 	Ok(())
 }

@@ -18,12 +18,18 @@ pub(crate) fn var(dims: &[usize], seed: u32) -> Var {
 	Var::from_vec(values(dims.iter().product(), seed), dims, &Device::Cpu).unwrap()
 }
 
-/// The largest difference between `a` and `b` relative to `b`'s largest magnitude.
+/// The largest difference between `a` and `b` relative to `b`'s largest magnitude; infinite
+/// where one is NaN and the other is not (`f32::max` would skip a NaN).
 fn relative_difference(a: &Tensor, b: &Tensor) -> f32 {
 	let (a, b) = (flat(a), flat(b));
 	assert_eq!(a.len(), b.len());
 	let scale = b.iter().fold(f32::MIN_POSITIVE, |m, v| m.max(v.abs()));
-	a.iter().zip(&b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max) / scale
+	let difference = |(x, y): (&f32, &f32)| match (x.is_nan(), y.is_nan()) {
+		(false, false) => (x - y).abs(),
+		(true, true) => 0.0,
+		_ => f32::INFINITY,
+	};
+	a.iter().zip(&b).map(difference).fold(0.0, f32::max) / scale
 }
 
 /// A tensor's values in order.

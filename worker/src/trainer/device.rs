@@ -165,7 +165,7 @@ impl Backend {
 	}
 }
 
-/// The determinism class of a GPU, e.g. `cuda-sm90-132sm`. cuBLAS promises the same bytes
+/// The determinism class of a GPU, e.g. `cuda-sm90-132sm-a2` (with [`ARITHMETIC`]). cuBLAS promises the same bytes
 /// run to run only on GPUs of one architecture with the same number of multiprocessors,
 /// since its kernels are chosen by both.
 #[cfg(feature = "cuda")]
@@ -177,8 +177,18 @@ fn cuda_class(device: &Device) -> candle_core::Result<String> {
 	let major = attribute(Attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MAJOR)?;
 	let minor = attribute(Attribute::CU_DEVICE_ATTRIBUTE_COMPUTE_CAPABILITY_MINOR)?;
 	let processors = attribute(Attribute::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)?;
-	Ok(format!("cuda-sm{major}{minor}-{processors}sm"))
+	Ok(format!("cuda-sm{major}{minor}-{processors}sm-a{ARITHMETIC}"))
 }
+
+/// The version of the trainer's arithmetic, the last part of every CPU and GPU class name. A
+/// release that changes the bytes a class computes (another reduction order, a fused kernel)
+/// bumps it, so that workers and verifiers on either side of the change are never drawn into
+/// one class, where each would find the other's honest bytes wrong.
+///
+/// - 1 (no suffix): candle's ops throughout.
+/// - 2: layer norm, attention's causal softmax, GELU, biases and the cross-entropy as
+///   `cohort_kernels`' fused ops (2026-12-07).
+const ARITHMETIC: u32 = 2;
 
 /// The determinism class of this CPU. Of candle's CPU code only its matmul (the gemm crate)
 /// computes differently from one machine to another, in two ways, and the class names both:
@@ -193,8 +203,13 @@ fn cuda_class(device: &Device) -> candle_core::Result<String> {
 ///   dimension exceeds 512 with an output over 64 × 64 (a weight gradient summed over a
 ///   batch of tokens, for one); models without one compute the same bits on both.
 ///
-/// For example `cpu-x86_64-fma-kc512`.
+/// With [`ARITHMETIC`], for example `cpu-x86_64-fma-kc512-a2`.
 fn cpu_class() -> String {
+	format!("{}-a{ARITHMETIC}", cpu_kernels())
+}
+
+/// The CPU's part of [`cpu_class`]: gemm's kernel and block.
+fn cpu_kernels() -> String {
 	#[cfg(target_arch = "x86_64")]
 	{
 		use gemm_f32::microkernel::{fma::f32 as fma, scalar::f32 as scalar};
@@ -242,9 +257,10 @@ mod tests {
 	use super::{Backend, BackendError};
 
 	#[test]
-	fn the_class_is_a_valid_chain_name() {
+	fn the_class_is_a_valid_chain_name_that_names_the_arithmetic() {
 		let class = super::cpu_class();
 		assert!(cohort_primitives::DeterminismClass::new(class.as_bytes()).is_some(), "{class}");
+		assert!(class.ends_with(&format!("-a{}", super::ARITHMETIC)), "{class}");
 	}
 
 	#[test]
