@@ -5,10 +5,9 @@
 //! divisions per element and dimension to find where each element goes: on the char
 //! transformer that was over a tenth of a training step (`perf`).
 
-use crate::rows::{self, task_len};
+use crate::rows;
 use crate::storage::{self, row_width, same_width, slice};
 use candle_core::{CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
-use rayon::prelude::*;
 
 /// `x + bias`: `bias`, of shape `[width]`, added to every row of `x`, of shape `[.., width]`.
 pub fn add_bias(x: &Tensor, bias: &Tensor) -> Result<Tensor> {
@@ -40,16 +39,11 @@ impl CustomOp2 for AddBias {
 		let width = row_width(xl, self.name())?;
 		let (x, bias) = (slice(x, xl, self.name())?, slice(bias, bl, self.name())?);
 		same_width(bl, width, self.name())?;
-		let mut out = vec![0f32; x.len()];
-		out.par_chunks_mut(task_len(width)).zip(x.par_chunks(task_len(width))).for_each(
-			|(out, x)| {
-				for (out, x) in out.chunks_exact_mut(width).zip(x.chunks_exact(width)) {
-					for ((o, x), b) in out.iter_mut().zip(x).zip(bias) {
-						*o = x + b;
-					}
-				}
-			},
-		);
+		let out = rows::map(x.len(), width, |r, out| {
+			for ((o, x), b) in out.iter_mut().zip(rows::row(x, width, r)).zip(bias) {
+				*o = x + b;
+			}
+		});
 		Ok((CpuStorage::F32(out), xl.shape().clone()))
 	}
 
@@ -75,7 +69,7 @@ impl CustomOp1 for ColumnSum {
 		let width = row_width(xl, self.name())?;
 		let x = slice(x, xl, self.name())?;
 		let sums = rows::column_sums(x.len() / width, width, |r, acc| {
-			for (a, v) in acc.iter_mut().zip(&x[r * width..(r + 1) * width]) {
+			for (a, v) in acc.iter_mut().zip(rows::row(x, width, r)) {
 				*a += v;
 			}
 		});

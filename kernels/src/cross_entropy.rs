@@ -4,7 +4,7 @@
 //! candle-nn composes it from a log-softmax of six ops and a gather, and its backward pass
 //! walks all of them back over the whole `[examples, classes]` tensor.
 
-use crate::rows::{self, task_len};
+use crate::rows;
 use crate::storage::{self, slice};
 use candle_core::{bail, CpuStorage, CustomOp2, DType, Layout, Result, Shape, Tensor, D};
 use rayon::prelude::*;
@@ -112,21 +112,14 @@ impl CustomOp2 for Gradient {
 		let width = ll.dims()[1].max(1);
 		let logits = slice(logits, ll, self.name())?;
 		let targets = classes(targets, tl, width)?;
-		let mut out = vec![0f32; logits.len()];
-		let task = task_len(width);
-		out.par_chunks_mut(task).zip(logits.par_chunks(task)).enumerate().for_each(
-			|(i, (out, logits))| {
-				let first = i * task / width;
-				let rows = out.chunks_exact_mut(width).zip(logits.chunks_exact(width));
-				for (r, (out, row)) in rows.enumerate() {
-					let (max, log_sum) = log_sum_exp(row);
-					for (o, &x) in out.iter_mut().zip(row) {
-						*o = (x - max - log_sum).exp() * self.scale;
-					}
-					out[targets[first + r] as usize] -= self.scale;
-				}
-			},
-		);
+		let out = rows::map(logits.len(), width, |r, out| {
+			let row = rows::row(logits, width, r);
+			let (max, log_sum) = log_sum_exp(row);
+			for (o, &x) in out.iter_mut().zip(row) {
+				*o = (x - max - log_sum).exp() * self.scale;
+			}
+			out[targets[r] as usize] -= self.scale;
+		});
 		Ok((CpuStorage::F32(out), ll.shape().clone()))
 	}
 }

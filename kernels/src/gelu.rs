@@ -3,11 +3,10 @@
 //! candle's `gelu_erf` runs forward as one op, but its backward pass is composed of eleven,
 //! two of them computing erf and exp again over the whole tensor.
 
-use crate::rows::task_len;
+use crate::rows;
 use crate::storage::{self, slice};
 use candle_core::{bail, cpu::erf::erf_f32, CpuStorage, CustomOp1, CustomOp2, Layout, Result};
 use candle_core::{Shape, Tensor};
-use rayon::prelude::*;
 use std::f32::consts::FRAC_1_SQRT_2;
 
 /// `1 / √(2π)`, the standard normal density at 0.
@@ -21,11 +20,6 @@ pub fn gelu(x: &Tensor) -> Result<Tensor> {
 	x.contiguous()?.apply_op1(Gelu)
 }
 
-/// Elements per parallel task of these element-wise kernels.
-fn task() -> usize {
-	task_len(1)
-}
-
 struct Gelu;
 
 impl CustomOp1 for Gelu {
@@ -35,11 +29,8 @@ impl CustomOp1 for Gelu {
 
 	fn cpu_fwd(&self, x: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
 		let x = slice(x, layout, self.name())?;
-		let mut out = vec![0f32; x.len()];
-		out.par_chunks_mut(task()).zip(x.par_chunks(task())).for_each(|(out, x)| {
-			for (o, &x) in out.iter_mut().zip(x) {
-				*o = (erf_f32(x * FRAC_1_SQRT_2) + 1.0) * 0.5 * x;
-			}
+		let out = rows::map(x.len(), 1, |i, out| {
+			out[0] = (erf_f32(x[i] * FRAC_1_SQRT_2) + 1.0) * 0.5 * x[i];
 		});
 		Ok((CpuStorage::F32(out), layout.shape().clone()))
 	}
@@ -68,16 +59,11 @@ impl CustomOp2 for Gradient {
 			bail!("{}: a gradient of another shape", self.name());
 		}
 		let (x, grad) = (slice(x, xl, self.name())?, slice(grad, gl, self.name())?);
-		let mut out = vec![0f32; x.len()];
-		out.par_chunks_mut(task()).zip(x.par_chunks(task()).zip(grad.par_chunks(task()))).for_each(
-			|(out, (x, grad))| {
-				for ((o, &x), &dy) in out.iter_mut().zip(x).zip(grad) {
-					let cdf = (erf_f32(x * FRAC_1_SQRT_2) + 1.0) * 0.5;
-					let density = (-0.5 * x * x).exp() * FRAC_1_SQRT_2PI;
-					*o = dy * (cdf + x * density);
-				}
-			},
-		);
+		let out = rows::map(x.len(), 1, |i, out| {
+			let cdf = (erf_f32(x[i] * FRAC_1_SQRT_2) + 1.0) * 0.5;
+			let density = (-0.5 * x[i] * x[i]).exp() * FRAC_1_SQRT_2PI;
+			out[0] = grad[i] * (cdf + x[i] * density);
+		});
 		Ok((CpuStorage::F32(out), xl.shape().clone()))
 	}
 }

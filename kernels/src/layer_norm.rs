@@ -7,10 +7,9 @@
 //! them rather than kept, which costs a read of the row each time.
 
 use crate::bias::column_sum;
-use crate::rows::{self, task_len};
+use crate::rows;
 use crate::storage::{self, row_width, same_width, slice};
 use candle_core::{CpuStorage, CustomOp2, CustomOp3, Layout, Result, Shape, Tensor, D};
-use rayon::prelude::*;
 
 /// `(x - mean) / sqrt(var + eps) · gain + bias` over the last dimension of `x`, with `gain`
 /// and `bias` of shape `[width]`; the variance is the biased one (divided by `width`).
@@ -61,17 +60,13 @@ impl CustomOp3 for LayerNorm {
 		let (gain, bias) = (slice(gain, gl, self.name())?, slice(bias, bl, self.name())?);
 		same_width(gl, width, self.name())?;
 		same_width(bl, width, self.name())?;
-		let mut out = vec![0f32; x.len()];
-		out.par_chunks_mut(task_len(width)).zip(x.par_chunks(task_len(width))).for_each(
-			|(out, x)| {
-				for (out, x) in out.chunks_exact_mut(width).zip(x.chunks_exact(width)) {
-					let (mean, rstd) = statistics(x, self.eps);
-					for (j, o) in out.iter_mut().enumerate() {
-						*o = (x[j] - mean) * rstd * gain[j] + bias[j];
-					}
-				}
-			},
-		);
+		let out = rows::map(x.len(), width, |r, out| {
+			let x = rows::row(x, width, r);
+			let (mean, rstd) = statistics(x, self.eps);
+			for (j, o) in out.iter_mut().enumerate() {
+				*o = (x[j] - mean) * rstd * gain[j] + bias[j];
+			}
+		});
 		Ok((CpuStorage::F32(out), xl.shape().clone()))
 	}
 
@@ -114,23 +109,17 @@ impl CustomOp3 for InputGradient {
 		let x = slice(x, xl, self.name())?;
 		let (gain, grad) = (slice(gain, gl, self.name())?, slice(grad, dl, self.name())?);
 		same_width(gl, width, self.name())?;
-		let mut out = vec![0f32; x.len()];
-		out.par_chunks_mut(task_len(width))
-			.zip(x.par_chunks(task_len(width)).zip(grad.par_chunks(task_len(width))))
-			.for_each(|(out, (x, grad))| {
-				let rows = out.chunks_exact_mut(width).zip(x.chunks_exact(width));
-				for ((out, x), dy) in rows.zip(grad.chunks_exact(width)) {
-					let (mean, rstd) = statistics(x, self.eps);
-					let n = width as f32;
-					let g_mean = rows::dot(gain, dy) / n;
-					let gx_mean =
-						rows::sum_of(width, |j| gain[j] * dy[j] * ((x[j] - mean) * rstd)) / n;
-					for (j, o) in out.iter_mut().enumerate() {
-						let normed = (x[j] - mean) * rstd;
-						*o = rstd * (gain[j] * dy[j] - g_mean - normed * gx_mean);
-					}
-				}
-			});
+		let out = rows::map(x.len(), width, |r, out| {
+			let (x, dy) = (rows::row(x, width, r), rows::row(grad, width, r));
+			let (mean, rstd) = statistics(x, self.eps);
+			let n = width as f32;
+			let g_mean = rows::dot(gain, dy) / n;
+			let gx_mean = rows::sum_of(width, |j| gain[j] * dy[j] * ((x[j] - mean) * rstd)) / n;
+			for (j, o) in out.iter_mut().enumerate() {
+				let normed = (x[j] - mean) * rstd;
+				*o = rstd * (gain[j] * dy[j] - g_mean - normed * gx_mean);
+			}
+		});
 		Ok((CpuStorage::F32(out), xl.shape().clone()))
 	}
 }
@@ -155,7 +144,7 @@ impl CustomOp2 for GainGradient {
 		let width = row_width(xl, self.name())?;
 		let (x, grad) = (slice(x, xl, self.name())?, slice(grad, dl, self.name())?);
 		let sums = rows::column_sums(x.len() / width, width, |r, acc| {
-			let (x, dy) = (&x[r * width..(r + 1) * width], &grad[r * width..(r + 1) * width]);
+			let (x, dy) = (rows::row(x, width, r), rows::row(grad, width, r));
 			let (mean, rstd) = statistics(x, self.eps);
 			for (j, a) in acc.iter_mut().enumerate() {
 				*a += (x[j] - mean) * rstd * dy[j];

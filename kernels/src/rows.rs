@@ -16,8 +16,27 @@ const TASK: usize = 1 << 14;
 const BLOCK_ROWS: usize = 64;
 
 /// How many elements of rows of `width` one parallel task takes: whole rows, about [`TASK`].
-pub(crate) fn task_len(width: usize) -> usize {
+fn task_len(width: usize) -> usize {
 	(TASK / width).max(1) * width
+}
+
+/// A new tensor's `len` values, in rows of `width` written in parallel: `row(r, out)` writes
+/// row `r` into `out`. Each row is written by one call, whichever thread makes it.
+pub(crate) fn map(len: usize, width: usize, row: impl Fn(usize, &mut [f32]) + Sync) -> Vec<f32> {
+	let mut out = vec![0f32; len];
+	let task = task_len(width);
+	out.par_chunks_mut(task).enumerate().for_each(|(i, out)| {
+		let first = i * task / width;
+		for (r, out) in out.chunks_exact_mut(width).enumerate() {
+			row(first + r, out);
+		}
+	});
+	out
+}
+
+/// Row `r` of `values`, in rows of `width`.
+pub(crate) fn row(values: &[f32], width: usize, r: usize) -> &[f32] {
+	&values[r * width..(r + 1) * width]
 }
 
 /// `Σ xs`, in eight lanes (element `i` into lane `i mod 8`) added pairwise at the end, so the

@@ -6,10 +6,9 @@
 //! all of these back on tensors of `batch · heads · len²` elements, and also built the
 //! gradient of the mask, which nobody reads.
 
-use crate::rows::{self, task_len};
+use crate::rows;
 use crate::storage::{self, slice};
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor, D};
-use rayon::prelude::*;
 
 /// `softmax(scores · scale)` over the last dimension, where position `i` (the second-to-last
 /// dimension) attends to positions `j ≤ i` only: the others get probability 0. `scores` has
@@ -57,22 +56,17 @@ impl CustomOp1 for CausalSoftmax {
 	fn cpu_fwd(&self, scores: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
 		let len = side(layout);
 		let scores = slice(scores, layout, self.name())?;
-		let mut out = vec![0f32; scores.len()];
-		// Whole `len × len` matrices per task, so a row's position is its index in the task.
-		let task = task_len(len * len);
-		out.par_chunks_mut(task).zip(scores.par_chunks(task)).for_each(|(out, scores)| {
-			let rows = out.chunks_exact_mut(len).zip(scores.chunks_exact(len));
-			for (r, (out, scores)) in rows.enumerate() {
-				let seen = r % len + 1;
-				let scaled = |j: usize| scores[j] * self.scale;
-				let max = (0..seen).map(scaled).fold(f32::NEG_INFINITY, f32::max);
-				for (j, o) in out[..seen].iter_mut().enumerate() {
-					*o = (scaled(j) - max).exp();
-				}
-				let total = rows::sum(&out[..seen]);
-				for o in &mut out[..seen] {
-					*o /= total;
-				}
+		let out = rows::map(scores.len(), len, |r, out| {
+			// Row `r` is position `r mod len` of its matrix: it sees the positions up to it.
+			let (scores, seen) = (rows::row(scores, len, r), r % len + 1);
+			let scaled = |j: usize| scores[j] * self.scale;
+			let max = (0..seen).map(scaled).fold(f32::NEG_INFINITY, f32::max);
+			for (j, o) in out[..seen].iter_mut().enumerate() {
+				*o = (scaled(j) - max).exp();
+			}
+			let total = rows::sum(&out[..seen]);
+			for o in &mut out[..seen] {
+				*o /= total;
 			}
 		});
 		Ok((CpuStorage::F32(out), layout.shape().clone()))
@@ -107,20 +101,13 @@ impl CustomOp2 for Gradient {
 		}
 		let len = side(pl);
 		let (probs, grad) = (slice(probs, pl, self.name())?, slice(grad, gl, self.name())?);
-		let mut out = vec![0f32; probs.len()];
-		let task = task_len(len * len);
-		out.par_chunks_mut(task).zip(probs.par_chunks(task).zip(grad.par_chunks(task))).for_each(
-			|(out, (probs, grad))| {
-				let rows = out.chunks_exact_mut(len).zip(probs.chunks_exact(len));
-				for (r, ((out, p), dp)) in rows.zip(grad.chunks_exact(len)).enumerate() {
-					let seen = r % len + 1;
-					let weighted = rows::dot(&p[..seen], &dp[..seen]);
-					for (j, o) in out[..seen].iter_mut().enumerate() {
-						*o = self.scale * p[j] * (dp[j] - weighted);
-					}
-				}
-			},
-		);
+		let out = rows::map(probs.len(), len, |r, out| {
+			let (p, dp, seen) = (rows::row(probs, len, r), rows::row(grad, len, r), r % len + 1);
+			let weighted = rows::dot(&p[..seen], &dp[..seen]);
+			for (j, o) in out[..seen].iter_mut().enumerate() {
+				*o = self.scale * p[j] * (dp[j] - weighted);
+			}
+		});
 		Ok((CpuStorage::F32(out), pl.shape().clone()))
 	}
 }
