@@ -188,7 +188,7 @@ fn cuda_class(device: &Device) -> candle_core::Result<String> {
 /// - 1 (no suffix): candle's ops throughout.
 /// - 2: layer norm, attention's causal softmax, GELU, biases and the cross-entropy as
 ///   `cohort_kernels`' fused ops (2026-12-07).
-const ARITHMETIC: u32 = 2;
+pub(super) const ARITHMETIC: u32 = 2;
 
 /// The determinism class of this CPU. Of candle's CPU code only its matmul (the gemm crate)
 /// computes differently from one machine to another, in two ways, and the class names both:

@@ -81,6 +81,33 @@ fn training_learns() {
 	assert!(trained.losses[29] < trained.losses[0] - 1.0, "{:?}", trained.losses);
 }
 
+/// The delta roots this release's arithmetic gives on an x86-64 CPU with FMA, for two small
+/// models whose products are all shorter than any gemm block, so that every such CPU computes
+/// them. A change that alters them must bump [`super::device::ARITHMETIC`], which keeps workers
+/// of two releases out of one class (see the threat model, "Two releases in one class"), and
+/// then record the new roots here.
+#[test]
+fn the_arithmetic_version_names_these_bytes() {
+	const ROOTS: (u32, &str, &str) = (
+		2,
+		"0x98eec5bd4cbb34b8ab161a2d3c92d5de650eff068ea3a2f7feb8d7a31d72af07",
+		"0x8af5e8dba7fb8e48b146aa7c567323c628de242ebe0c46afc39d79723be1b104",
+	);
+	if !CPU.class().starts_with("cpu-x86_64-fma-") {
+		return;
+	}
+	let root = |config: ModelConfig, data: Dataset| {
+		let trained = cpu_run(&config, &settings(3), &config.init(b"h0"), &data).train().unwrap();
+		format!("{:?}", root_of(&trained))
+	};
+	let found = (super::device::ARITHMETIC, root(mlp(), synthetic()), root(char_model(), text()));
+	assert_eq!(
+		(found.0, found.1.as_str(), found.2.as_str()),
+		ROOTS,
+		"the trainer's bytes or its arithmetic version changed: bump ARITHMETIC with the bytes"
+	);
+}
+
 #[test]
 fn the_same_shard_gives_the_same_bytes_on_one_thread_or_two() {
 	for (config, data) in [(mlp(), synthetic()), (char_model(), text())] {
