@@ -3,8 +3,9 @@
 //! PyTorch's), what committing to the trajectory adds to a step (the state's bytes and hash),
 //! what a referee recomputes for a bisected dispute (one step) next to the whole shard,
 //! blake3 Merkle throughput next to plain blake3, and the protocol's share of a shard's wall
-//! time (serialize, hash, seal, store, serve over loopback libp2p). Every ratio compares two
-//! numbers measured in this run.
+//! time (serialize, hash, seal, store, serve over loopback libp2p), with the machine it ran on
+//! (processor, threads, determinism class). Every ratio compares two numbers measured in this
+//! run.
 
 use crate::{
 	inputs::{dataset_bytes, default_dataset, model_config},
@@ -243,6 +244,13 @@ fn matmul_gflops(
 	Ok(flops / seconds / 1e9)
 }
 
+/// The processor this ran on, as `/proc/cpuinfo` names it (`None` where it does not).
+fn processor() -> Option<String> {
+	let info = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+	let line = info.lines().find(|l| l.starts_with("model name"))?;
+	Some(line.split_once(':')?.1.trim().to_string())
+}
+
 /// GB/s of the Merkle root and of plain blake3 (one pass, all threads) over `mib` MiB.
 fn hash_throughput(mib: usize) -> (f64, f64) {
 	let blob: Vec<u8> = (0..mib * 1024 * 1024).map(|i| (i as u8).wrapping_mul(151)).collect();
@@ -289,6 +297,15 @@ async fn protocol_time(delta: &cohort_worker::delta::Delta) -> Result<Duration> 
 
 pub async fn bench(options: &Options, args: BenchArgs) -> Result<()> {
 	let mut report = serde_json::Map::new();
+	// Ratios from different machines do not compare: say which one this was.
+	report.insert(
+		"machine".into(),
+		json!({
+			"processor": processor(),
+			"threads": rayon::current_num_threads(),
+			"class": trainer::Backend::cpu().class(),
+		}),
+	);
 	let torch = match &args.python {
 		Some(python) => Some(torch_step_ms(python, args.steps)?),
 		None => None,
