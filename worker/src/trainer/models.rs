@@ -183,11 +183,10 @@ impl Linear<&Tensor> {
 	/// the batch: a product broadcast over the batch runs one small product per example, and
 	/// its backward pass materializes a weight gradient per example and then sums them.
 	fn forward(&self, x: &Tensor) -> Result<Tensor> {
-		let (rows, features) = (x.elem_count() / x.dim(D::Minus1)?, x.dim(D::Minus1)?);
 		let mut dims = x.dims().to_vec();
-		*dims.last_mut().expect("a linear layer's input has a feature dimension") =
-			self.weight.dim(0)?;
-		let y = x.reshape((rows, features))?.matmul(&self.weight.t()?)?.reshape(dims)?;
+		let features = dims.pop().expect("a linear layer's input has a feature dimension");
+		dims.push(self.weight.dim(0)?);
+		let y = x.reshape(((), features))?.matmul(&self.weight.t()?)?.reshape(dims)?;
 		match self.bias {
 			Some(b) => add_bias(&y, b),
 			None => Ok(y),
