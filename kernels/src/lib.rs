@@ -8,6 +8,8 @@
 //! - [`adamw`] updates in place with candle's `f32` operations in candle's order: its bytes are
 //!   those of the ops it replaces, which its tests check, signed zeros, subnormals and
 //!   non-finite values included.
+//! - [`attention`] runs gemm's products and [`softmax`]'s rows on each (example, head) pair in
+//!   parallel, with the bytes of the composed ops on the CPU (which its tests check).
 //! - The layer kernels ([`bias`], [`layer_norm`], [`softmax`], [`gelu`], [`cross_entropy`])
 //!   compute the same functions as the candle ops they replace, in an order of their own, fixed
 //!   by the shapes: their bytes are their own (the same on one thread or many), and their tests
@@ -21,6 +23,7 @@
 #![warn(missing_docs)]
 
 pub mod adamw;
+pub mod attention;
 pub mod bias;
 pub mod cross_entropy;
 pub mod gelu;

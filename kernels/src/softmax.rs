@@ -58,16 +58,8 @@ impl CustomOp1 for CausalSoftmax {
 		let scores = slice(scores, layout, self.name())?;
 		let out = rows::map(scores.len(), len, |r, out| {
 			// Row `r` is position `r mod len` of its matrix: it sees the positions up to it.
-			let (scores, seen) = (rows::row(scores, len, r), r % len + 1);
-			let scaled = |j: usize| scores[j] * self.scale;
-			let max = (0..seen).map(scaled).fold(f32::NEG_INFINITY, f32::max);
-			for (j, o) in out[..seen].iter_mut().enumerate() {
-				*o = (scaled(j) - max).exp();
-			}
-			let total = rows::sum(&out[..seen]);
-			for o in &mut out[..seen] {
-				*o /= total;
-			}
+			out.copy_from_slice(rows::row(scores, len, r));
+			probabilities(out, r % len + 1, self.scale);
 		});
 		Ok((CpuStorage::F32(out), layout.shape().clone()))
 	}
@@ -102,14 +94,35 @@ impl CustomOp2 for Gradient {
 		let len = side(pl);
 		let (probs, grad) = (slice(probs, pl, self.name())?, slice(grad, gl, self.name())?);
 		let out = rows::map(probs.len(), len, |r, out| {
-			let (p, dp, seen) = (rows::row(probs, len, r), rows::row(grad, len, r), r % len + 1);
-			let weighted = rows::dot(&p[..seen], &dp[..seen]);
-			for (j, o) in out[..seen].iter_mut().enumerate() {
-				*o = self.scale * p[j] * (dp[j] - weighted);
-			}
+			out.copy_from_slice(rows::row(grad, len, r));
+			score_gradient(rows::row(probs, len, r), out, r % len + 1, self.scale);
 		});
 		Ok((CpuStorage::F32(out), pl.shape().clone()))
 	}
+}
+
+/// One row of a causal softmax, in place: `row` holds scores, of which the first `seen` are
+/// visible, and becomes `softmax(scores · scale)` over those, 0 after them.
+pub(crate) fn probabilities(row: &mut [f32], seen: usize, scale: f32) {
+	let max = row[..seen].iter().map(|&s| s * scale).fold(f32::NEG_INFINITY, f32::max);
+	for x in &mut row[..seen] {
+		*x = (*x * scale - max).exp();
+	}
+	let total = rows::sum(&row[..seen]);
+	for x in &mut row[..seen] {
+		*x /= total;
+	}
+	row[seen..].fill(0.0);
+}
+
+/// One row of [`Gradient`], in place: `grad` holds `∂L/∂p` for the row's probabilities `p`
+/// (of which the first `seen` are visible) and becomes `∂L/∂scores`.
+pub(crate) fn score_gradient(p: &[f32], grad: &mut [f32], seen: usize, scale: f32) {
+	let weighted = rows::dot(&p[..seen], &grad[..seen]);
+	for (g, &p) in grad[..seen].iter_mut().zip(p) {
+		*g = scale * p * (*g - weighted);
+	}
+	grad[seen..].fill(0.0);
 }
 
 #[cfg(test)]

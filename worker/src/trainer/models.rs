@@ -13,8 +13,8 @@ use crate::delta::Delta;
 use crate::trainer::params::{self, Params};
 use candle_core::{Result, Tensor, D};
 use cohort_kernels::{
-	bias::add_bias, cross_entropy::cross_entropy, gelu::gelu, layer_norm::layer_norm,
-	softmax::causal_softmax,
+	attention::causal_attention, bias::add_bias, cross_entropy::cross_entropy, gelu::gelu,
+	layer_norm::layer_norm,
 };
 use serde::{Deserialize, Serialize};
 
@@ -334,18 +334,12 @@ impl TransformerWeights<&Tensor> {
 	fn forward(&self, c: &CharConfig, tokens: &Tensor) -> Result<Tensor> {
 		let (batch, len) = tokens.dims2()?;
 		let d = c.d_model;
-		let head_dim = d / c.heads;
 		let token = self.token.index_select(&tokens.flatten_all()?, 0)?.reshape((batch, len, d))?;
 		let position = self.position.narrow(0, 0, len)?;
 		let mut x = token.broadcast_add(&position)?;
-		let scale = 1.0 / (head_dim as f32).sqrt();
 		for block in &self.blocks {
 			let h = block.ln1.forward(&x)?;
-			let qkv = block.qkv.forward(&h)?.reshape((batch, len, 3, c.heads, head_dim))?;
-			let part = |i: usize| qkv.narrow(2, i, 1)?.squeeze(2)?.transpose(1, 2)?.contiguous();
-			let (q, k, v) = (part(0)?, part(1)?, part(2)?);
-			let attn = causal_softmax(&q.matmul(&k.t()?)?, scale)?;
-			let mixed = attn.matmul(&v)?.transpose(1, 2)?.reshape((batch, len, d))?;
+			let mixed = causal_attention(&block.qkv.forward(&h)?, c.heads)?;
 			x = (x + block.out.forward(&mixed)?)?;
 			let h = block.ln2.forward(&x)?;
 			let up = gelu(&block.up.forward(&h)?)?;
