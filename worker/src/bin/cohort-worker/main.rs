@@ -126,8 +126,23 @@ fn keep_freed_buffers() {
 	}
 }
 
+/// candle runs its element-wise ops on a thread pool of its own beside rayon's, and its threads
+/// spin through 25 000 rounds after every op before they sleep: with as many rayon threads as
+/// cores, they took a core from the matrix products and the fused kernels, which run on rayon
+/// (16 % of all samples on two threads). With one candle thread, the caller's, no thread
+/// spins; the element-wise ops left (the residual adds, and the gradient sums of candle's
+/// autograd) run on it. The char transformer's step on two threads, five interleaved runs:
+/// 216–246 ms with the pool, 182–214 without. `CANDLE_NUM_THREADS` overrides it.
+fn leave_the_cores_to_rayon() {
+	if std::env::var_os("CANDLE_NUM_THREADS").is_none() {
+		// Before any thread starts, so nothing reads the environment meanwhile.
+		std::env::set_var("CANDLE_NUM_THREADS", "1");
+	}
+}
+
 fn main() -> Result<()> {
 	keep_freed_buffers();
+	leave_the_cores_to_rayon();
 	tokio::runtime::Builder::new_multi_thread().enable_all().build()?.block_on(run())
 }
 
