@@ -1478,7 +1478,11 @@ impl Map2 for MatMul {
         let dst_rs = dst_strides[0];
         let dst_cs = dst_strides[1];
 
-        let mut dst = vec![T::zero(); b * m * n];
+        // Patched for Cohort: gemm writes every element of a destination it does not read
+        // (`read_dst` false: `alpha` is then zero, and no path of gemm reads the destination
+        // for it), so upstream's zeroing first was a serial pass over the output for nothing.
+        let len = b * m * n;
+        let mut dst: Vec<T> = Vec::with_capacity(len);
         let num_threads = crate::utils::get_num_threads();
         let parallelism = if num_threads > 1 {
             Parallelism::Rayon(num_threads)
@@ -1502,13 +1506,13 @@ impl Map2 for MatMul {
         for step in 0..b {
             let lhs_p = &lhs[step * a_skip..];
             let rhs_p = &rhs[step * b_skip..];
-            let dst_p = &mut dst[step * c_skip..];
+            let dst_p = dst.as_mut_ptr().wrapping_add(step * c_skip);
             unsafe {
                 gemm(
                     /* m: usize = */ m,
                     /* n: usize = */ n,
                     /* k: usize = */ k,
-                    /* dst: *mut T = */ dst_p.as_mut_ptr(),
+                    /* dst: *mut T = */ dst_p,
                     /* dst_cs: isize = */ dst_cs as isize,
                     /* dst_rs: isize = */ dst_rs as isize,
                     /* read_dst: bool = */ false,
@@ -1527,6 +1531,8 @@ impl Map2 for MatMul {
                 )
             }
         }
+        // SAFETY: the products above wrote all `len` elements (see where `dst` is made).
+        unsafe { dst.set_len(len) };
         Ok(dst)
     }
 
