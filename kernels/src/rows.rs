@@ -34,6 +34,15 @@ pub(crate) fn map(len: usize, width: usize, row: impl Fn(usize, &mut [f32]) + Sy
 	out
 }
 
+/// A new tensor's `len` values, written in parallel in chunks of about [`TASK`]:
+/// `chunk(start, out)` writes elements `start..start + out.len()`. For element-wise kernels,
+/// whose loops the compiler vectorizes over a chunk.
+pub(crate) fn map_chunks(len: usize, chunk: impl Fn(usize, &mut [f32]) + Sync) -> Vec<f32> {
+	let mut out = vec![0f32; len];
+	out.par_chunks_mut(TASK).enumerate().for_each(|(i, out)| chunk(i * TASK, out));
+	out
+}
+
 /// Row `r` of `values`, in rows of `width`.
 pub(crate) fn row(values: &[f32], width: usize, r: usize) -> &[f32] {
 	&values[r * width..(r + 1) * width]

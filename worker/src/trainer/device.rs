@@ -165,7 +165,7 @@ impl Backend {
 	}
 }
 
-/// The determinism class of a GPU, e.g. `cuda-sm90-132sm-a2` (with [`ARITHMETIC`]). cuBLAS promises the same bytes
+/// The determinism class of a GPU, e.g. `cuda-sm90-132sm-a3` (with [`ARITHMETIC`]). cuBLAS promises the same bytes
 /// run to run only on GPUs of one architecture with the same number of multiprocessors,
 /// since its kernels are chosen by both.
 #[cfg(feature = "cuda")]
@@ -188,7 +188,9 @@ fn cuda_class(device: &Device) -> candle_core::Result<String> {
 /// - 1 (no suffix): candle's ops throughout.
 /// - 2: layer norm, attention's causal softmax, GELU, biases and the cross-entropy as
 ///   `cohort_kernels`' fused ops (2026-12-07).
-pub(super) const ARITHMETIC: u32 = 2;
+/// - 3: GELU's `Φ` and `φ` as straight-line arithmetic the compiler vectorizes (Abramowitz and
+///   Stegun's erf, Cephes' `expf`) instead of `libm`'s (2026-12-07).
+pub(super) const ARITHMETIC: u32 = 3;
 
 /// The determinism class of this CPU. Of candle's CPU code only its matmul (the gemm crate)
 /// computes differently from one machine to another, in two ways, and the class names both:
@@ -203,7 +205,7 @@ pub(super) const ARITHMETIC: u32 = 2;
 ///   dimension exceeds 512 with an output over 64 × 64 (a weight gradient summed over a
 ///   batch of tokens, for one); models without one compute the same bits on both.
 ///
-/// With [`ARITHMETIC`], for example `cpu-x86_64-fma-kc512-a2`.
+/// With [`ARITHMETIC`], for example `cpu-x86_64-fma-kc512-a3`.
 fn cpu_class() -> String {
 	format!("{}-a{ARITHMETIC}", cpu_kernels())
 }

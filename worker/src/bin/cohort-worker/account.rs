@@ -32,8 +32,8 @@ pub struct RegisterArgs {
 	/// The bond, in UNIT.
 	#[arg(long)]
 	bond: String,
-	/// The determinism class [default: the training device's, e.g. cpu-x86_64-fma-kc512-a2 or
-	/// cuda-sm90-132sm-a2].
+	/// The determinism class [default: the training device's, e.g. cpu-x86_64-fma-kc512-a3 or
+	/// cuda-sm90-132sm-a3].
 	#[arg(long)]
 	class: Option<String>,
 	/// Memory in MiB [default: the training device's].
