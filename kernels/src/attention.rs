@@ -294,7 +294,7 @@ impl CustomOp2 for Gradient<'_> {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::testing::{agree, flat, on_threads, var};
+	use crate::testing::{agree, same_bits_on_one_and_two_threads, var, written_bits};
 
 	#[test]
 	fn the_kernel_and_its_gradient_agree_with_candles_ops() {
@@ -310,34 +310,15 @@ mod tests {
 
 	#[test]
 	fn on_the_cpu_it_writes_the_composed_ops_bytes() {
-		let qkv = var(&[3, 40, 3 * 4 * 8], 5);
-		let run = |attention: &dyn Fn(&Tensor) -> Result<Tensor>| {
-			let out = attention(qkv.as_tensor()).unwrap();
-			let weights = Tensor::from_vec(
-				crate::testing::values(out.elem_count(), 3),
-				out.dims(),
-				out.device(),
-			)
-			.unwrap();
-			let grads = (&out * &weights).unwrap().sum_all().unwrap().backward().unwrap();
-			let mut bytes = flat(&out);
-			bytes.extend(flat(grads.get(&qkv).unwrap()));
-			bytes.into_iter().map(f32::to_bits).collect::<Vec<_>>()
-		};
-		assert_eq!(run(&|t| causal_attention(t, 4)), run(&|t| composed(t, 4)));
+		let qkv = [var(&[3, 40, 3 * 4 * 8], 5)];
+		let fused = written_bits(&qkv, |t| causal_attention(&t[0], 4));
+		assert_eq!(fused, written_bits(&qkv, |t| composed(&t[0], 4)));
 	}
 
 	#[test]
 	fn one_and_two_threads_write_the_same_bytes() {
-		let qkv = var(&[4, 64, 3 * 4 * 16], 11);
-		let run = || {
-			let out = causal_attention(qkv.as_tensor(), 4).unwrap();
-			let grads = out.sqr().unwrap().sum_all().unwrap().backward().unwrap();
-			let mut bytes = flat(&out);
-			bytes.extend(flat(grads.get(&qkv).unwrap()));
-			bytes.into_iter().map(f32::to_bits).collect::<Vec<_>>()
-		};
-		assert_eq!(on_threads(1, run), on_threads(2, run));
+		let qkv = [var(&[4, 64, 3 * 4 * 16], 11)];
+		same_bits_on_one_and_two_threads(&qkv, |t| causal_attention(&t[0], 4));
 	}
 
 	#[test]

@@ -116,7 +116,7 @@ impl CustomOp2 for Gradient {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::testing::{agree, flat, on_threads, var};
+	use crate::testing::{agree, same_bits_on_one_and_two_threads, var};
 	use candle_core::cpu::erf::erf_f64;
 
 	#[test]
@@ -150,14 +150,6 @@ mod tests {
 
 	#[test]
 	fn one_and_two_threads_write_the_same_bytes() {
-		let x = var(&[3, 50_000], 4);
-		let run = || {
-			let y = gelu(x.as_tensor()).unwrap();
-			let grads = y.sqr().unwrap().sum_all().unwrap().backward().unwrap();
-			let mut bytes = flat(&y);
-			bytes.extend(flat(grads.get(&x).unwrap()));
-			bytes.into_iter().map(f32::to_bits).collect::<Vec<_>>()
-		};
-		assert_eq!(on_threads(1, run), on_threads(2, run));
+		same_bits_on_one_and_two_threads(&[var(&[3, 50_000], 4)], |t| gelu(&t[0]));
 	}
 }

@@ -157,7 +157,7 @@ impl CustomOp2 for GainGradient {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::testing::{agree, flat, on_threads, var};
+	use crate::testing::{agree, same_bits_on_one_and_two_threads, var};
 
 	fn fused(t: &[Tensor]) -> Result<Tensor> {
 		layer_norm(&t[0], &t[1], &t[2], 1e-5)
@@ -174,17 +174,7 @@ mod tests {
 	#[test]
 	fn one_and_two_threads_write_the_same_bytes() {
 		let inputs = [var(&[300, 128], 4), var(&[128], 5), var(&[128], 6)];
-		let run = || {
-			let x: Vec<Tensor> = inputs.iter().map(|v| v.as_tensor().clone()).collect();
-			let y = fused(&x).unwrap();
-			let grads = (y.sqr().unwrap()).sum_all().unwrap().backward().unwrap();
-			let mut bytes = flat(&y);
-			for v in &inputs {
-				bytes.extend(flat(grads.get(v).unwrap()));
-			}
-			bytes.into_iter().map(f32::to_bits).collect::<Vec<_>>()
-		};
-		assert_eq!(on_threads(1, run), on_threads(2, run));
+		same_bits_on_one_and_two_threads(&inputs, fused);
 	}
 
 	#[test]

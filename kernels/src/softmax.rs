@@ -128,7 +128,7 @@ pub(crate) fn score_gradient(p: &[f32], grad: &mut [f32], seen: usize, scale: f3
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::testing::{agree, flat, on_threads, var};
+	use crate::testing::{agree, flat, same_bits_on_one_and_two_threads, var};
 
 	#[test]
 	fn the_kernel_and_its_gradient_agree_with_candles_ops() {
@@ -149,15 +149,8 @@ mod tests {
 
 	#[test]
 	fn one_and_two_threads_write_the_same_bytes() {
-		let scores = var(&[4, 4, 64, 64], 11);
-		let run = || {
-			let p = causal_softmax(scores.as_tensor(), 0.25).unwrap();
-			let grads = p.sqr().unwrap().sum_all().unwrap().backward().unwrap();
-			let mut bytes = flat(&p);
-			bytes.extend(flat(grads.get(&scores).unwrap()));
-			bytes.into_iter().map(f32::to_bits).collect::<Vec<_>>()
-		};
-		assert_eq!(on_threads(1, run), on_threads(2, run));
+		let scores = [var(&[4, 4, 64, 64], 11)];
+		same_bits_on_one_and_two_threads(&scores, |t| causal_softmax(&t[0], 0.25));
 	}
 
 	#[test]

@@ -65,3 +65,25 @@ pub(crate) fn agree(
 pub(crate) fn on_threads<T: Send>(threads: usize, f: impl FnOnce() -> T + Send) -> T {
 	rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
 }
+
+/// The bits of `f(inputs)` and of every input's gradient under the loss `Σ f(inputs)²`: what
+/// a kernel writes forward and backward, to compare bit for bit.
+pub(crate) fn written_bits(inputs: &[Var], f: impl Fn(&[Tensor]) -> Result<Tensor>) -> Vec<u32> {
+	let tensors: Vec<Tensor> = inputs.iter().map(|v| v.as_tensor().clone()).collect();
+	let out = f(&tensors).unwrap();
+	let grads = out.sqr().unwrap().sum_all().unwrap().backward().unwrap();
+	let mut values = flat(&out);
+	for input in inputs {
+		values.extend(flat(grads.get(input).unwrap()));
+	}
+	values.into_iter().map(f32::to_bits).collect()
+}
+
+/// Checks that `f` writes the same bits, forward and backward, on one thread and on two.
+pub(crate) fn same_bits_on_one_and_two_threads(
+	inputs: &[Var],
+	f: impl Fn(&[Tensor]) -> Result<Tensor> + Sync,
+) {
+	let run = || written_bits(inputs, &f);
+	assert_eq!(on_threads(1, run), on_threads(2, run));
+}
