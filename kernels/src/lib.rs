@@ -9,7 +9,8 @@
 //!   those of the ops it replaces, which its tests check, signed zeros, subnormals and
 //!   non-finite values included.
 //! - [`attention`] runs gemm's products and [`softmax`]'s rows on each (example, head) pair in
-//!   parallel, with the bytes of the composed ops on the CPU (which its tests check).
+//!   parallel, and [`linear`] computes a weight's gradient in the weight's layout, both with
+//!   the bytes of the composed ops on the CPU (which their tests check).
 //! - The layer kernels ([`bias`], [`layer_norm`], [`softmax`], [`gelu`], [`cross_entropy`])
 //!   compute the same functions as the candle ops they replace, in an order of their own, fixed
 //!   by the shapes: their bytes are their own (the same on one thread or many), and their tests
@@ -28,6 +29,7 @@ pub mod bias;
 pub mod cross_entropy;
 pub mod gelu;
 pub mod layer_norm;
+pub mod linear;
 mod rows;
 pub mod softmax;
 mod storage;

@@ -14,7 +14,7 @@ use crate::trainer::params::{self, Params};
 use candle_core::{Result, Tensor, D};
 use cohort_kernels::{
 	attention::causal_attention, bias::add_bias, cross_entropy::cross_entropy, gelu::gelu,
-	layer_norm::layer_norm,
+	layer_norm::layer_norm, linear::matmul_t,
 };
 use serde::{Deserialize, Serialize};
 
@@ -186,7 +186,7 @@ impl Linear<&Tensor> {
 		let mut dims = x.dims().to_vec();
 		let features = dims.pop().expect("a linear layer's input has a feature dimension");
 		dims.push(self.weight.dim(0)?);
-		let y = x.reshape(((), features))?.matmul(&self.weight.t()?)?.reshape(dims)?;
+		let y = matmul_t(&x.reshape(((), features))?, self.weight)?.reshape(dims)?;
 		match self.bias {
 			Some(b) => add_bias(&y, b),
 			None => Ok(y),
