@@ -13,6 +13,7 @@
 //! batched matmul gives it, and the softmax is [`crate::softmax`]'s: the bytes do not depend on
 //! the number of threads, and match the composed ops on the CPU.
 
+use crate::product::{product, Matrix};
 use crate::softmax::{causal_softmax, probabilities, score_gradient};
 use crate::storage::{self, slice};
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
@@ -94,25 +95,6 @@ impl Heads {
 	}
 }
 
-/// A strided `f32` matrix: its first element, and how far apart its rows and columns are.
-#[derive(Clone, Copy)]
-struct Matrix {
-	ptr: *const f32,
-	rs: isize,
-	cs: isize,
-}
-
-impl Matrix {
-	/// Contiguous rows of `width`.
-	fn rows(values: &[f32], width: usize) -> Self {
-		Matrix { ptr: values.as_ptr(), rs: width as isize, cs: 1 }
-	}
-
-	fn t(self) -> Self {
-		Matrix { rs: self.cs, cs: self.rs, ..self }
-	}
-}
-
 /// The start of a buffer that the tasks address through offsets: they read it, or write
 /// disjoint parts of it.
 #[derive(Clone, Copy)]
@@ -133,17 +115,11 @@ impl Base {
 // use), and the buffer outlives them.
 unsafe impl Send for Base {}
 unsafe impl Sync for Base {}
-// SAFETY: a `Matrix` is only read, inside the lifetime of the storage it points into.
-unsafe impl Send for Matrix {}
-unsafe impl Sync for Matrix {}
-
-/// `dst = lhs · rhs` for an `m × k` by a `k × n` matrix, into `m` rows `dst_rs` apart, on this
-/// thread: the pairs are the parallelism.
+/// A product on this thread: the pairs are the parallelism.
 ///
 /// # Safety
-/// `lhs`, `rhs` and `dst` must address matrices of those sizes inside live allocations, and no
-/// other thread may read or write `dst`'s elements meanwhile.
-unsafe fn product(
+/// As [`product`]'s.
+unsafe fn on_this_thread(
 	m: usize,
 	n: usize,
 	k: usize,
@@ -153,29 +129,7 @@ unsafe fn product(
 	rhs: Matrix,
 ) {
 	// SAFETY: the caller's.
-	unsafe {
-		gemm::gemm(
-			m,
-			n,
-			k,
-			dst,
-			1,
-			dst_rs as isize,
-			false,
-			lhs.ptr,
-			lhs.cs,
-			lhs.rs,
-			rhs.ptr,
-			rhs.cs,
-			rhs.rs,
-			0.0,
-			1.0,
-			false,
-			false,
-			false,
-			gemm::Parallelism::None,
-		)
-	}
+	unsafe { product(m, n, k, dst, dst_rs, lhs, rhs, gemm::Parallelism::None) }
 }
 
 struct CausalAttention {
@@ -202,12 +156,12 @@ impl CustomOp1 for CausalAttention {
 			// SAFETY: `p` is this pair's own `len × len`; the heads lie inside the projection;
 			// the pair's head of the output (`len` rows of `head_dim`, `d` apart) is written by
 			// this task only.
-			unsafe { product(len, len, head_dim, p.as_mut_ptr(), len, q, k.t()) };
+			unsafe { on_this_thread(len, len, head_dim, p.as_mut_ptr(), len, q, k.t()) };
 			for (i, row) in p.chunks_exact_mut(len).enumerate() {
 				probabilities(row, i + 1, h.scale());
 			}
 			let dst = mixed.at(h.mixed(pair));
-			unsafe { product(len, head_dim, len, dst, h.d, Matrix::rows(p, len), v) };
+			unsafe { on_this_thread(len, head_dim, len, dst, h.d, Matrix::rows(p, len), v) };
 		});
 		if self.probs.set(probs).is_err() {
 			bail!("{NAME}: one op ran forward twice");
@@ -264,7 +218,7 @@ impl CustomOp2 for Gradient<'_> {
 				// `head_dim`, a projection's row apart) are written by this task only, and
 				// `d_scores` is its own.
 				unsafe {
-					product(
+					on_this_thread(
 						len,
 						head_dim,
 						len,
@@ -273,7 +227,7 @@ impl CustomOp2 for Gradient<'_> {
 						Matrix::rows(p, len).t(),
 						d_out,
 					);
-					product(len, len, head_dim, d_scores.as_mut_ptr(), len, d_out, v.t());
+					on_this_thread(len, len, head_dim, d_scores.as_mut_ptr(), len, d_out, v.t());
 				}
 				for (i, (p, d)) in
 					p.chunks_exact(len).zip(d_scores.chunks_exact_mut(len)).enumerate()
@@ -282,8 +236,8 @@ impl CustomOp2 for Gradient<'_> {
 				}
 				let d_scores = Matrix::rows(d_scores, len);
 				unsafe {
-					product(len, head_dim, len, d_part(0), 3 * h.d, d_scores, k);
-					product(len, head_dim, len, d_part(1), 3 * h.d, d_scores.t(), q);
+					on_this_thread(len, head_dim, len, d_part(0), 3 * h.d, d_scores, k);
+					on_this_thread(len, head_dim, len, d_part(1), 3 * h.d, d_scores.t(), q);
 				}
 			},
 		);

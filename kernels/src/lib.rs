@@ -30,6 +30,7 @@ pub mod cross_entropy;
 pub mod gelu;
 pub mod layer_norm;
 pub mod linear;
+mod product;
 mod rows;
 pub mod softmax;
 mod storage;

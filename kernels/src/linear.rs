@@ -7,6 +7,7 @@
 //! layout as it is computed. Every product is the gemm call candle's matmul makes for the
 //! composed ops, with its terms in the same order, so the bytes are the composed ops' bytes.
 
+use crate::product::{product, Matrix};
 use crate::storage::{self, slice};
 use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
 
@@ -46,32 +47,12 @@ impl CustomOp2 for MatmulT {
 		let (x, w) = (slice(x, xl, self.name())?, slice(w, wl, self.name())?);
 		let len = rows * outputs;
 		let mut y = Vec::<f32>::with_capacity(len);
-		// SAFETY: `x` and `w` hold `rows × in` and `out × in` values, read as `x` and `wᵀ`
-		// (rows `1` apart, columns `in` apart); `y` has room for `rows × out` values, written
-		// row-major. gemm writes every element of a destination it does not read (`read_dst`
-		// false), so all `len` are written before `set_len`.
+		let (x, w) = (Matrix::rows(x, inputs), Matrix::rows(w, inputs));
+		let threads = gemm::Parallelism::Rayon(rayon::current_num_threads());
+		// SAFETY: `x` and `w` hold `rows × in` and `out × in` values, and `y` has room for
+		// `rows × out`, all of which the product writes before `set_len`.
 		unsafe {
-			gemm::gemm(
-				rows,
-				outputs,
-				inputs,
-				y.as_mut_ptr(),
-				1,
-				outputs as isize,
-				false,
-				x.as_ptr(),
-				1,
-				inputs as isize,
-				w.as_ptr(),
-				inputs as isize,
-				1,
-				0.0,
-				1.0,
-				false,
-				false,
-				false,
-				gemm::Parallelism::Rayon(rayon::current_num_threads()),
-			);
+			product(rows, outputs, inputs, y.as_mut_ptr(), outputs, x, w.t(), threads);
 			y.set_len(len);
 		}
 		Ok((CpuStorage::F32(y), Shape::from((rows, outputs))))
