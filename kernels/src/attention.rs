@@ -115,22 +115,9 @@ impl Base {
 // use), and the buffer outlives them.
 unsafe impl Send for Base {}
 unsafe impl Sync for Base {}
-/// A product on this thread: the pairs are the parallelism.
-///
-/// # Safety
-/// As [`product`]'s.
-unsafe fn on_this_thread(
-	m: usize,
-	n: usize,
-	k: usize,
-	dst: *mut f32,
-	dst_rs: usize,
-	lhs: Matrix,
-	rhs: Matrix,
-) {
-	// SAFETY: the caller's.
-	unsafe { product(m, n, k, dst, dst_rs, lhs, rhs, gemm::Parallelism::None) }
-}
+
+/// Each pair's products run on its task's thread: the pairs are the parallelism.
+const ON_THIS_THREAD: gemm::Parallelism = gemm::Parallelism::None;
 
 struct CausalAttention {
 	heads: usize,
@@ -156,12 +143,14 @@ impl CustomOp1 for CausalAttention {
 			// SAFETY: `p` is this pair's own `len × len`; the heads lie inside the projection;
 			// the pair's head of the output (`len` rows of `head_dim`, `d` apart) is written by
 			// this task only.
-			unsafe { on_this_thread(len, len, head_dim, p.as_mut_ptr(), len, q, k.t()) };
+			unsafe { product(len, len, head_dim, p.as_mut_ptr(), len, q, k.t(), ON_THIS_THREAD) };
 			for (i, row) in p.chunks_exact_mut(len).enumerate() {
 				probabilities(row, i + 1, h.scale());
 			}
 			let dst = mixed.at(h.mixed(pair));
-			unsafe { on_this_thread(len, head_dim, len, dst, h.d, Matrix::rows(p, len), v) };
+			unsafe {
+				product(len, head_dim, len, dst, h.d, Matrix::rows(p, len), v, ON_THIS_THREAD)
+			};
 		});
 		if self.probs.set(probs).is_err() {
 			bail!("{NAME}: one op ran forward twice");
@@ -218,7 +207,7 @@ impl CustomOp2 for Gradient<'_> {
 				// `head_dim`, a projection's row apart) are written by this task only, and
 				// `d_scores` is its own.
 				unsafe {
-					on_this_thread(
+					product(
 						len,
 						head_dim,
 						len,
@@ -226,8 +215,18 @@ impl CustomOp2 for Gradient<'_> {
 						3 * h.d,
 						Matrix::rows(p, len).t(),
 						d_out,
+						ON_THIS_THREAD,
 					);
-					on_this_thread(len, len, head_dim, d_scores.as_mut_ptr(), len, d_out, v.t());
+					product(
+						len,
+						len,
+						head_dim,
+						d_scores.as_mut_ptr(),
+						len,
+						d_out,
+						v.t(),
+						ON_THIS_THREAD,
+					);
 				}
 				for (i, (p, d)) in
 					p.chunks_exact(len).zip(d_scores.chunks_exact_mut(len)).enumerate()
@@ -236,8 +235,17 @@ impl CustomOp2 for Gradient<'_> {
 				}
 				let d_scores = Matrix::rows(d_scores, len);
 				unsafe {
-					on_this_thread(len, head_dim, len, d_part(0), 3 * h.d, d_scores, k);
-					on_this_thread(len, head_dim, len, d_part(1), 3 * h.d, d_scores.t(), q);
+					product(len, head_dim, len, d_part(0), 3 * h.d, d_scores, k, ON_THIS_THREAD);
+					product(
+						len,
+						head_dim,
+						len,
+						d_part(1),
+						3 * h.d,
+						d_scores.t(),
+						q,
+						ON_THIS_THREAD,
+					);
 				}
 			},
 		);
