@@ -46,17 +46,58 @@ fn seal_root(len: u64, top: &[u8; 32]) -> H256 {
 	)
 }
 
-/// The leaf hashes of a non-empty blob, in chunk order. With `std` the chunks are hashed in
-/// parallel; the result does not depend on how the work is split.
-#[cfg(feature = "std")]
-fn hash_leaves(blob: &[u8]) -> Vec<[u8; 32]> {
-	blob.par_chunks(CHUNK_SIZE).map(leaf).collect()
+/// A blob given as the pieces it is the concatenation of: one slice, or a header and values
+/// that lie apart in memory (a training state hashed after every step, where joining the
+/// pieces into one blob first would copy the whole state each time).
+struct Pieces<'a> {
+	pieces: &'a [&'a [u8]],
+	/// Where each piece starts in the blob.
+	starts: Vec<usize>,
+	len: usize,
 }
 
-/// The leaf hashes of a non-empty blob, in chunk order, on one thread (no rayon without `std`).
-#[cfg(not(feature = "std"))]
-fn hash_leaves(blob: &[u8]) -> Vec<[u8; 32]> {
-	blob.chunks(CHUNK_SIZE).map(leaf).collect()
+impl<'a> Pieces<'a> {
+	fn new(pieces: &'a [&'a [u8]]) -> Self {
+		let mut starts = Vec::with_capacity(pieces.len());
+		let mut len = 0;
+		for piece in pieces {
+			starts.push(len);
+			len += piece.len();
+		}
+		Self { pieces, starts, len }
+	}
+
+	/// The hash of leaf `index`, the blob's bytes `[index · CHUNK_SIZE, …)`, fed to blake3
+	/// piece by piece: the same hash as of the joined bytes.
+	fn leaf(&self, index: usize) -> [u8; 32] {
+		let (from, to) = (index * CHUNK_SIZE, ((index + 1) * CHUNK_SIZE).min(self.len));
+		let mut hasher = blake3::Hasher::new_derive_key(LEAF);
+		// The last piece starting at or before `from`; empty pieces are stepped over below.
+		let mut piece = self.starts.partition_point(|&start| start <= from).saturating_sub(1);
+		let mut at = from;
+		while at < to {
+			let offset = at - self.starts[piece];
+			let bytes = &self.pieces[piece][offset..];
+			let take = bytes.len().min(to - at);
+			hasher.update(&bytes[..take]);
+			at += take;
+			piece += 1;
+		}
+		*hasher.finalize().as_bytes()
+	}
+
+	/// The leaf hashes, in chunk order. With `std` the leaves are hashed in parallel; the
+	/// result does not depend on how the work is split.
+	fn leaves(&self) -> Vec<[u8; 32]> {
+		if self.len == 0 {
+			return vec![leaf(&[])];
+		}
+		let count = self.len.div_ceil(CHUNK_SIZE);
+		#[cfg(feature = "std")]
+		return (0..count).into_par_iter().map(|index| self.leaf(index)).collect();
+		#[cfg(not(feature = "std"))]
+		return (0..count).map(|index| self.leaf(index)).collect();
+	}
 }
 
 /// How many leaves a blob of `len` bytes has.
@@ -74,9 +115,13 @@ pub struct MerkleTree {
 impl MerkleTree {
 	/// Hash `blob` (its leaves in parallel with `std`).
 	pub fn new(blob: &[u8]) -> Self {
-		let leaves: Vec<[u8; 32]> =
-			if blob.is_empty() { vec![leaf(&[])] } else { hash_leaves(blob) };
-		let mut levels = vec![leaves];
+		Self::of_pieces(&[blob])
+	}
+
+	/// The tree of the blob that `pieces` joined make, without joining them.
+	pub fn of_pieces(pieces: &[&[u8]]) -> Self {
+		let pieces = Pieces::new(pieces);
+		let mut levels = vec![pieces.leaves()];
 		while levels.last().expect("one level at least").len() > 1 {
 			let below = levels.last().expect("one level at least");
 			let above = below
@@ -89,7 +134,7 @@ impl MerkleTree {
 				.collect();
 			levels.push(above);
 		}
-		Self { len: blob.len() as u64, levels }
+		Self { len: pieces.len as u64, levels }
 	}
 
 	/// The root a worker commits and peers address the blob by.
@@ -118,6 +163,11 @@ impl MerkleTree {
 /// The root of `blob`, without keeping the tree.
 pub fn root(blob: &[u8]) -> H256 {
 	MerkleTree::new(blob).root()
+}
+
+/// The root of the blob that `pieces` joined make, without joining them.
+pub fn root_of_pieces(pieces: &[&[u8]]) -> H256 {
+	MerkleTree::of_pieces(pieces).root()
 }
 
 /// Evidence that one chunk belongs to a root.
@@ -230,6 +280,32 @@ mod tests {
 	fn chunk(blob: &[u8], index: u64) -> &[u8] {
 		let start = index as usize * CHUNK_SIZE;
 		&blob[start..(start + CHUNK_SIZE).min(blob.len())]
+	}
+
+	#[test]
+	fn pieces_hash_as_the_blob_they_join_into() {
+		let data = blob(3 * CHUNK_SIZE + 100);
+		let expected: Vec<[u8; 32]> = data.chunks(CHUNK_SIZE).map(leaf).collect();
+		// Cuts inside a chunk, on a chunk's edge, next to each other (an empty piece), at
+		// both ends, and a piece spanning several chunks.
+		for cuts in [
+			vec![],
+			vec![0, 0, data.len()],
+			vec![12, 40, CHUNK_SIZE, CHUNK_SIZE, 2 * CHUNK_SIZE + 5],
+			vec![CHUNK_SIZE - 1, 3 * CHUNK_SIZE + 99],
+		] {
+			let mut pieces = Vec::new();
+			let mut from = 0;
+			for cut in cuts {
+				pieces.push(&data[from..cut]);
+				from = cut;
+			}
+			pieces.push(&data[from..]);
+			assert_eq!(Pieces::new(&pieces).leaves(), expected, "{}", pieces.len());
+			assert_eq!(root_of_pieces(&pieces), root(&data));
+		}
+		assert_eq!(root_of_pieces(&[]), root(&[]));
+		assert_eq!(root_of_pieces(&[&[], &[]]), root(&[]));
 	}
 
 	#[test]

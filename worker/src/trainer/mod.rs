@@ -137,11 +137,11 @@ impl<'a> ShardRun<'a> {
 		let mut steps = self.steps()?;
 		let mut losses = Vec::with_capacity(settings.steps as usize);
 		let mut trajectory = Vec::with_capacity(settings.steps as usize + 1);
-		trajectory.push(state::hash(&live.snapshot()?));
+		trajectory.push(live.hash()?);
 		for step in 0..settings.steps {
 			let loss = steps.take(&mut live)?;
 			losses.push(loss);
-			trajectory.push(state::hash(&live.snapshot()?));
+			trajectory.push(live.hash()?);
 			if on_step(step, loss).is_break() {
 				return Err(TrainError::Stopped { after: step + 1 });
 			}

@@ -6,13 +6,13 @@
 //! AdamW the moments, `adam.m/<name>` and `adam.v/<name>`. How many steps were taken (AdamW's
 //! bias correction needs it) is the state's place in the trajectory, not part of its bytes.
 
-use crate::delta::{Delta, Tensor as Named};
+use crate::delta::{CanonicalBytes, Delta, Tensor as Named, TensorView};
 use crate::trainer::{
 	optimizer::{Inner, Moments},
 	params::Params,
 	Settings, TrainError,
 };
-use candle_core::{Device, Tensor, Var};
+use candle_core::{CpuStorage, Device, Storage, Tensor, Var};
 use cohort_primitives::{Optimizer, H256};
 
 const PARAM: &str = "param/";
@@ -22,7 +22,7 @@ const SECOND_MOMENT: &str = "adam.v/";
 /// The hash a trajectory commits to for `state`: the Merkle root of its canonical bytes, so
 /// that a referee can also be shown one tensor of it with a proof.
 pub fn hash(state: &Delta) -> H256 {
-	crate::merkle::root(&state.to_bytes())
+	state.canonical().root()
 }
 
 /// The parameters a state holds, as a checkpoint.
@@ -88,19 +88,45 @@ impl Live {
 
 	/// The state in canonical form.
 	pub fn snapshot(&self) -> Result<Delta, TrainError> {
-		let mut tensors = Vec::new();
-		let host = |prefix: &str, name: &str, var: &Var| -> candle_core::Result<Named> {
-			let data = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
-			Ok(Named { name: format!("{prefix}{name}"), dims: var.dims().to_vec(), data })
-		};
-		for (name, var) in self.params.named() {
-			tensors.push(host(PARAM, name, var)?);
-		}
-		for ((name, _), moments) in self.params.named().zip(self.optimizer.moments()) {
-			tensors.push(host(FIRST_MOMENT, name, &moments.first)?);
-			tensors.push(host(SECOND_MOMENT, name, &moments.second)?);
-		}
+		let tensors = self
+			.named()
+			.into_iter()
+			.map(|(name, var)| {
+				let data = var.as_tensor().flatten_all()?.to_vec1::<f32>()?;
+				Ok(Named { name, dims: var.dims().to_vec(), data })
+			})
+			.collect::<candle_core::Result<_>>()?;
 		Delta::new(tensors).map_err(|_| TrainError::StateMismatch)
+	}
+
+	/// [`hash`] of [`Self::snapshot`]. On the CPU the values are hashed where they lie, not
+	/// copied out first: a trajectory hashes the whole state after every step.
+	pub fn hash(&self) -> Result<H256, TrainError> {
+		let named = self.named();
+		let storages: Vec<_> = named.iter().map(|(_, var)| var.storage_and_layout()).collect();
+		let mut views = Vec::with_capacity(named.len());
+		for ((name, var), (storage, layout)) in named.iter().zip(&storages) {
+			let data = match (&**storage, layout.contiguous_offsets()) {
+				(Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => &data[start..end],
+				// On a GPU, or in a layout the trainer does not make: copy out.
+				_ => return Ok(hash(&self.snapshot()?)),
+			};
+			views.push(TensorView { name, dims: var.dims(), data });
+		}
+		Ok(CanonicalBytes::new(views).root())
+	}
+
+	/// Every tensor of the state, named as in its canonical form.
+	fn named(&self) -> Vec<(String, &Var)> {
+		let params = self.params.named().map(|(name, var)| (format!("{PARAM}{name}"), var));
+		let moments =
+			self.params.named().zip(self.optimizer.moments()).flat_map(|((name, _), moments)| {
+				[
+					(format!("{FIRST_MOMENT}{name}"), &moments.first),
+					(format!("{SECOND_MOMENT}{name}"), &moments.second),
+				]
+			});
+		params.chain(moments).collect()
 	}
 }
 

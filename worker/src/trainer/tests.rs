@@ -211,6 +211,7 @@ fn one_step_from_any_state_is_that_step_of_the_whole_run() {
 		for i in 0..settings.steps {
 			let before = cpu_run(&config, &settings, &h0, &data).state_after(i).unwrap();
 			assert_eq!(state::hash(&before), run.trajectory[i as usize], "state after {i} steps");
+			assert_eq!(state::hash(&before), merkle::root(&before.to_bytes()));
 			let after =
 				step_from(&config, &settings, &before, i, &data, SHARD, &Backend::cpu()).unwrap();
 			assert_eq!(state::hash(&after), run.trajectory[i as usize + 1], "step {}", i + 1);

@@ -109,8 +109,8 @@ fn sample_ms(model: &Model, batches: u32) -> Result<f64> {
 }
 
 /// The trajectory's cost per step: median milliseconds to hash one training state of the model
-/// (canonical bytes and Merkle root; the copy off the device, a memcpy on a CPU, is not
-/// counted), over `count` hashes, and the state's size in bytes (what a worker serves when a
+/// (the Merkle root of its canonical bytes, hashed where the values lie, as the trainer does on
+/// a CPU), over `count` hashes, and the state's size in bytes (what a worker serves when a
 /// bisection asks for a step).
 fn trajectory_ms(model: &Model, count: u32) -> Result<(f64, usize)> {
 	let settings = model.settings(1);
