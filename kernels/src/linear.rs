@@ -65,14 +65,19 @@ impl CustomOp2 for MatmulT {
 		_y: &Tensor,
 		grad: &Tensor,
 	) -> Result<(Option<Tensor>, Option<Tensor>)> {
-		Ok((Some(grad.matmul(w)?), Some(grad.t()?.matmul(x)?)))
+		// candle asks every op for every argument's gradient, and keeps even those nothing
+		// reads. A model's input tracks nothing: its gradient would be the largest product of
+		// an MLP's first layer, a fifth of the step's arithmetic, thrown away (PyTorch skips it
+		// too).
+		let x_grad = x.track_op().then(|| grad.matmul(w)).transpose()?;
+		Ok((x_grad, Some(grad.t()?.matmul(x)?)))
 	}
 }
 
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use crate::testing::{agree, same_bits_on_one_and_two_threads, var, written_bits};
+	use crate::testing::{agree, flat, same_bits_on_one_and_two_threads, var, written_bits};
 
 	fn composed(x: &Tensor, w: &Tensor) -> Result<Tensor> {
 		x.matmul(&w.t()?)
@@ -84,6 +89,16 @@ mod tests {
 			let inputs = [var(&[rows, inputs], 1), var(&[outputs, inputs], 2)];
 			agree(&inputs, |t| matmul_t(&t[0], &t[1]), |t| composed(&t[0], &t[1]), 1e-6);
 		}
+	}
+
+	#[test]
+	fn an_input_that_tracks_nothing_gets_no_gradient() {
+		let (x, w) = (var(&[6, 5], 1), var(&[3, 5], 2));
+		let input = x.as_tensor().detach();
+		let grads = matmul_t(&input, &w).unwrap().sum_all().unwrap().backward().unwrap();
+		assert!(grads.get(&input).is_none());
+		let composed = composed(&input, &w).unwrap().sum_all().unwrap().backward().unwrap();
+		assert_eq!(flat(grads.get(&w).unwrap()), flat(composed.get(&w).unwrap()));
 	}
 
 	#[test]
