@@ -195,9 +195,11 @@ pub(super) const ARITHMETIC: u32 = 3;
 /// The determinism class of this CPU. Of candle's CPU code only its matmul (the gemm crate)
 /// computes differently from one machine to another, in two ways, and the class names both:
 ///
-/// - the kernel gemm picks at run time: on x86-64 its FMA kernel wherever the CPU has FMA
-///   (its AVX-512 kernels are compiled only with gemm's `x86-v4` feature, which this build
-///   leaves off, so AVX2 and AVX-512 machines share the FMA kernel), scalar code otherwise;
+/// - the kernel gemm picks at run time: on x86-64 its AVX-512 kernel wherever the CPU has
+///   AVX-512F (the workspace turns on gemm's `x86-v4` feature, which compiles it: on a Xeon
+///   it doubled the products' throughput), else its FMA kernel wherever the CPU has FMA,
+///   scalar code otherwise. The kernels' register blocks differ, and with them the order
+///   their dot-product paths sum in, so each kernel is a class of its own;
 /// - the block `kc` it cuts a long inner dimension into, sized from the L1 data cache it
 ///   detects (its size and ways, and on Linux the hardware threads that share it): 512 on a
 ///   32 KiB 8-way L1 (AMD Zen), more on larger ones. Partial sums over blocks of another
@@ -205,7 +207,7 @@ pub(super) const ARITHMETIC: u32 = 3;
 ///   dimension exceeds 512 with an output over 64 × 64 (a weight gradient summed over a
 ///   batch of tokens, for one); models without one compute the same bits on both.
 ///
-/// With [`ARITHMETIC`], for example `cpu-x86_64-fma-kc512-a3`.
+/// With [`ARITHMETIC`], for example `cpu-x86_64-avx512-kc512-a3`.
 fn cpu_class() -> String {
 	format!("{}-a{ARITHMETIC}", cpu_kernels())
 }
@@ -214,8 +216,14 @@ fn cpu_class() -> String {
 fn cpu_kernels() -> String {
 	#[cfg(target_arch = "x86_64")]
 	{
-		use gemm_f32::microkernel::{fma::f32 as fma, scalar::f32 as scalar};
-		// The kernels' register blocks: gemm's `MR_DIV_N` times its f32 lanes (8 for FMA).
+		use gemm_f32::microkernel::{
+			avx512f::f32 as avx512, fma::f32 as fma, scalar::f32 as scalar,
+		};
+		// The kernels' register blocks: gemm's `MR_DIV_N` times its f32 lanes (16 for AVX-512,
+		// 8 for FMA). gemm tries them in this order.
+		if std::arch::is_x86_feature_detected!("avx512f") {
+			return format!("cpu-x86_64-avx512-kc{}", k_block(avx512::MR_DIV_N * 16, avx512::NR));
+		}
 		if std::arch::is_x86_feature_detected!("fma") {
 			return format!("cpu-x86_64-fma-kc{}", k_block(fma::MR_DIV_N * 8, fma::NR));
 		}

@@ -81,21 +81,36 @@ fn training_learns() {
 	assert!(trained.losses[29] < trained.losses[0] - 1.0, "{:?}", trained.losses);
 }
 
-/// The delta roots this release's arithmetic gives on an x86-64 CPU with FMA, for two small
+/// The delta roots this release's arithmetic gives on an x86-64 CPU with each of gemm's kernels
+/// (a machine checks the one it runs: AVX-512 where it has it, else FMA), for two small
 /// models whose products are all shorter than any gemm block, so that every such CPU computes
 /// them. A change that alters them must bump [`super::device::ARITHMETIC`], which keeps workers
 /// of two releases out of one class (see the threat model, "Two releases in one class"), and
 /// then record the new roots here.
 #[test]
 fn the_arithmetic_version_names_these_bytes() {
-	const ROOTS: (u32, &str, &str) = (
-		3,
-		"0x98eec5bd4cbb34b8ab161a2d3c92d5de650eff068ea3a2f7feb8d7a31d72af07",
-		"0x95ca130b0d5043ed06f20d6881f3b9818246789569c88fe6f8d12d7b49aa361b",
-	);
-	if !CPU.class().starts_with("cpu-x86_64-fma-") {
+	// Per kernel (the start of the CPU's class): the arithmetic version, and the roots of the
+	// MLP's and the char transformer's deltas.
+	const ROOTS: [(&str, u32, &str, &str); 2] = [
+		(
+			"cpu-x86_64-fma-",
+			3,
+			"0x98eec5bd4cbb34b8ab161a2d3c92d5de650eff068ea3a2f7feb8d7a31d72af07",
+			"0x95ca130b0d5043ed06f20d6881f3b9818246789569c88fe6f8d12d7b49aa361b",
+		),
+		(
+			"cpu-x86_64-avx512-",
+			3,
+			"0x580401f7e6a8e14bd7994eba1b9841dda7b017e311a4fdff623cdb15dffc7700",
+			"0x95ca130b0d5043ed06f20d6881f3b9818246789569c88fe6f8d12d7b49aa361b",
+		),
+	];
+	let class = CPU.class();
+	let Some(&(kernel, arithmetic, mlp_root, char_root)) =
+		ROOTS.iter().find(|(kernel, ..)| class.starts_with(kernel))
+	else {
 		return;
-	}
+	};
 	let root = |config: ModelConfig, data: Dataset| {
 		let trained = cpu_run(&config, &settings(3), &config.init(b"h0"), &data).train().unwrap();
 		format!("{:?}", root_of(&trained))
@@ -103,8 +118,9 @@ fn the_arithmetic_version_names_these_bytes() {
 	let found = (super::device::ARITHMETIC, root(mlp(), synthetic()), root(char_model(), text()));
 	assert_eq!(
 		(found.0, found.1.as_str(), found.2.as_str()),
-		ROOTS,
-		"the trainer's bytes or its arithmetic version changed: bump ARITHMETIC with the bytes"
+		(arithmetic, mlp_root, char_root),
+		"{kernel}: the trainer's bytes or its arithmetic version changed: bump ARITHMETIC with \
+		 the bytes"
 	);
 }
 
