@@ -9,7 +9,7 @@
 
 use crate::product::{product, Matrix};
 use crate::storage::{self, slice};
-use candle_core::{bail, CpuStorage, CustomOp2, Layout, Result, Shape, Tensor};
+use candle_core::{bail, CpuStorage, CustomOp2, Device, Layout, Result, Shape, Storage, Tensor};
 
 /// `x · wᵀ` for `x` of shape `[rows, in]` and `w` of shape `[out, in]`: `[rows, out]`.
 pub fn matmul_t(x: &Tensor, w: &Tensor) -> Result<Tensor> {
@@ -69,9 +69,83 @@ impl CustomOp2 for MatmulT {
 		// reads. A model's input tracks nothing: its gradient would be the largest product of
 		// an MLP's first layer, a fifth of the step's arithmetic, thrown away (PyTorch skips it
 		// too).
-		let x_grad = x.track_op().then(|| grad.matmul(w)).transpose()?;
-		Ok((x_grad, Some(grad.t()?.matmul(x)?)))
+		let wants_x = x.track_op();
+		if !storage::fused(grad) {
+			let x_grad = wants_x.then(|| grad.matmul(w)).transpose()?;
+			return Ok((x_grad, Some(grad.t()?.matmul(x)?)));
+		}
+		let (x_grad, w_grad) = gradients(x, w, &grad.contiguous()?, wants_x)?;
+		Ok((x_grad, Some(w_grad)))
 	}
+}
+
+/// `∂x = ∂y · w` (if `wants_x`) and `∂w = ∂yᵀ · x` on the CPU, the two products side by
+/// side, each with half the threads. They take the same arithmetic (`rows × in × out`
+/// multiply-adds each), and gemm splits a weight gradient's product (a few hundred rows and
+/// columns, the batch's thousands of tokens as its inner dimension) between threads poorly: on
+/// the 2-core Xeon of the README's bench, 150–173 GFLOP/s on one thread and 173–231 on two,
+/// where an input gradient's product went from 185–190 to 292–348. Each is the gemm call
+/// candle's matmul makes for `grad.matmul(w)` and `grad.t().matmul(x)`, so the bytes are the
+/// composed ops'.
+fn gradients(
+	x: &Tensor,
+	w: &Tensor,
+	grad: &Tensor,
+	wants_x: bool,
+) -> Result<(Option<Tensor>, Tensor)> {
+	const NAME: &str = "matmul-t-gradients";
+	let ((rows, inputs), outputs) = (x.dims2()?, w.dim(0)?);
+	let (x_storage, x_layout) = x.storage_and_layout();
+	let (w_storage, w_layout) = w.storage_and_layout();
+	let (grad_storage, grad_layout) = grad.storage_and_layout();
+	let (Storage::Cpu(xs), Storage::Cpu(ws), Storage::Cpu(gs)) =
+		(&*x_storage, &*w_storage, &*grad_storage)
+	else {
+		bail!("{NAME}: not on the CPU")
+	};
+	let x = Matrix::rows(slice(xs, x_layout, NAME)?, inputs);
+	let w = Matrix::rows(slice(ws, w_layout, NAME)?, inputs);
+	let grad = Matrix::rows(slice(gs, grad_layout, NAME)?, outputs);
+	let threads = rayon::current_num_threads();
+	let share = |both| gemm::Parallelism::Rayon(if both { (threads / 2).max(1) } else { threads });
+	let x_grad = || {
+		wants_x.then(|| {
+			// SAFETY: `grad` and `w` hold `rows × out` and `out × in` values, and the product
+			// writes all `rows × in` values of its destination.
+			unsafe {
+				new_matrix(rows * inputs, |dst| {
+					product(rows, inputs, outputs, dst, inputs, grad, w, share(true))
+				})
+			}
+		})
+	};
+	let w_grad = || {
+		// SAFETY: `grad` and `x` hold `rows × out` and `rows × in` values, and the product
+		// writes all `out × in` values of its destination.
+		unsafe {
+			new_matrix(outputs * inputs, |dst| {
+				product(outputs, inputs, rows, dst, inputs, grad.t(), x, share(wants_x))
+			})
+		}
+	};
+	let (x_grad, w_grad) = rayon::join(x_grad, w_grad);
+	let device = Device::Cpu;
+	Ok((
+		x_grad.map(|values| Tensor::from_vec(values, (rows, inputs), &device)).transpose()?,
+		Tensor::from_vec(w_grad, (outputs, inputs), &device)?,
+	))
+}
+
+/// A new matrix of `len` values, written by `write` through the pointer it is given.
+///
+/// # Safety
+/// `write` must write all `len` values, and nothing past them.
+unsafe fn new_matrix(len: usize, write: impl FnOnce(*mut f32)) -> Vec<f32> {
+	let mut values = Vec::<f32>::with_capacity(len);
+	write(values.as_mut_ptr());
+	// SAFETY: the caller's: `write` wrote all `len` values.
+	unsafe { values.set_len(len) };
+	values
 }
 
 #[cfg(test)]
