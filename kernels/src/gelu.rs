@@ -71,11 +71,7 @@ impl CustomOp1 for Gelu {
 
 	fn cpu_fwd(&self, x: &CpuStorage, layout: &Layout) -> Result<(CpuStorage, Shape)> {
 		let x = slice(x, layout, self.name())?;
-		let out = rows::map_chunks(x.len(), |start, out| {
-			for (y, &x) in out.iter_mut().zip(&x[start..]) {
-				*y = x * normal(x).0;
-			}
-		});
+		let out = rows::zip_map(x, x, |x, _| x * normal(x).0);
 		Ok((CpuStorage::F32(out), layout.shape().clone()))
 	}
 
@@ -103,11 +99,9 @@ impl CustomOp2 for Gradient {
 			bail!("{}: a gradient of another shape", self.name());
 		}
 		let (x, grad) = (slice(x, xl, self.name())?, slice(grad, gl, self.name())?);
-		let out = rows::map_chunks(x.len(), |start, out| {
-			for ((d, &x), &g) in out.iter_mut().zip(&x[start..]).zip(&grad[start..]) {
-				let (cdf, density) = normal(x);
-				*d = g * (cdf + x * density);
-			}
+		let out = rows::zip_map(x, grad, |x, g| {
+			let (cdf, density) = normal(x);
+			g * (cdf + x * density)
 		});
 		Ok((CpuStorage::F32(out), xl.shape().clone()))
 	}
