@@ -7,6 +7,7 @@
 //! threads write the same bytes, as a determinism class requires.
 
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// Elements per parallel task: large enough that a task outweighs its scheduling, small enough
 /// that both cores share a tensor of the reference models.
@@ -22,16 +23,31 @@ fn task_len(width: usize) -> usize {
 
 /// A new tensor's `len` values, in rows of `width` written in parallel: `row(r, out)` writes
 /// row `r` into `out`. Each row is written by one call, whichever thread makes it.
+///
+/// Each task zeroes its own part of the output just before writing it, where `vec![0; len]`
+/// zeroed the whole tensor on one thread first, a pass over memory of its own.
 pub(crate) fn map(len: usize, width: usize, row: impl Fn(usize, &mut [f32]) + Sync) -> Vec<f32> {
-	let mut out = vec![0f32; len];
+	let mut out = Vec::with_capacity(len);
 	let task = task_len(width);
-	out.par_chunks_mut(task).enumerate().for_each(|(i, out)| {
+	out.spare_capacity_mut()[..len].par_chunks_mut(task).enumerate().for_each(|(i, out)| {
+		let out = zeroed(out);
 		let first = i * task / width;
 		for (r, out) in out.chunks_exact_mut(width).enumerate() {
 			row(first + r, out);
 		}
 	});
+	// SAFETY: every chunk of the `len` elements was zeroed above.
+	unsafe { out.set_len(len) };
 	out
+}
+
+/// `values`, each set to zero.
+fn zeroed(values: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+	for value in values.iter_mut() {
+		value.write(0.0);
+	}
+	// SAFETY: every element was just written, and `MaybeUninit<f32>` has `f32`'s layout.
+	unsafe { &mut *(values as *mut [MaybeUninit<f32>] as *mut [f32]) }
 }
 
 /// `f(a, b)` for each pair of elements of `a` and `b` (of one length), in parallel in chunks
