@@ -14,6 +14,7 @@
 //! the number of threads, and match the composed ops on the CPU.
 
 use crate::product::{product, Matrix};
+use crate::rows;
 use crate::softmax::{causal_softmax, probabilities, score_gradient};
 use crate::storage::{self, slice};
 use candle_core::{bail, CpuStorage, CustomOp1, CustomOp2, Layout, Result, Shape, Tensor};
@@ -135,10 +136,14 @@ impl CustomOp1 for CausalAttention {
 		let h = Heads::of(layout.dims(), self.heads, NAME)?;
 		let qkv = Base::read(slice(qkv, layout, NAME)?);
 		let (len, head_dim) = (h.len, h.head_dim());
-		let mut out = vec![0f32; h.batch * len * h.d];
-		let mut probs = vec![0f32; h.pairs() * len * len];
+		// Neither buffer is zeroed first (a pass over memory of its own): every element of
+		// `out` is written by one pair's product, and each pair zeroes its own probabilities.
+		let out_len = h.batch * len * h.d;
+		let mut out = Vec::<f32>::with_capacity(out_len);
+		let mut probs = Vec::with_capacity(h.pairs() * len * len);
 		let mixed = Base(out.as_mut_ptr());
-		probs.par_chunks_mut(len * len).enumerate().for_each(|(pair, p)| {
+		probs.spare_capacity_mut().par_chunks_mut(len * len).enumerate().for_each(|(pair, p)| {
+			let p = rows::zeroed(p);
 			let (q, k, v) = (h.part(qkv, pair, 0), h.part(qkv, pair, 1), h.part(qkv, pair, 2));
 			// SAFETY: `p` is this pair's own `len × len`; the heads lie inside the projection;
 			// the pair's head of the output (`len` rows of `head_dim`, `d` apart) is written by
@@ -152,6 +157,12 @@ impl CustomOp1 for CausalAttention {
 				product(len, head_dim, len, dst, h.d, Matrix::rows(p, len), v, ON_THIS_THREAD)
 			};
 		});
+		// SAFETY: the pairs' probabilities were zeroed, and the pairs' heads cover the output:
+		// each of the `batch × heads` pairs wrote `len` rows of its `head_dim` columns.
+		unsafe {
+			probs.set_len(h.pairs() * len * len);
+			out.set_len(out_len);
+		}
 		if self.probs.set(probs).is_err() {
 			bail!("{NAME}: one op ran forward twice");
 		}
@@ -194,7 +205,9 @@ impl CustomOp2 for Gradient<'_> {
 		let (len, head_dim) = (h.len, h.head_dim());
 		let qkv = Base::read(slice(qkv, ql, self.name())?);
 		let grad = Base::read(slice(grad, gl, self.name())?);
-		let mut d_qkv = vec![0f32; h.batch * len * 3 * h.d];
+		// Not zeroed first: every element is written by one pair's product (below).
+		let d_qkv_len = h.batch * len * 3 * h.d;
+		let mut d_qkv = Vec::<f32>::with_capacity(d_qkv_len);
 		let d_qkv_start = Base(d_qkv.as_mut_ptr());
 		(0..h.pairs()).into_par_iter().for_each_init(
 			|| vec![0f32; len * len],
@@ -249,6 +262,9 @@ impl CustomOp2 for Gradient<'_> {
 				}
 			},
 		);
+		// SAFETY: the pairs' heads cover the gradient: each of the `batch × heads` pairs wrote
+		// its `len` rows of `head_dim` columns of each of q, k and v.
+		unsafe { d_qkv.set_len(d_qkv_len) };
 		Ok((CpuStorage::F32(d_qkv), ql.shape().clone()))
 	}
 }

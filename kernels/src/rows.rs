@@ -42,7 +42,7 @@ pub(crate) fn map(len: usize, width: usize, row: impl Fn(usize, &mut [f32]) + Sy
 }
 
 /// `values`, each set to zero.
-fn zeroed(values: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+pub(crate) fn zeroed(values: &mut [MaybeUninit<f32>]) -> &mut [f32] {
 	for value in values.iter_mut() {
 		value.write(0.0);
 	}
