@@ -104,16 +104,27 @@ impl Live {
 	pub fn hash(&self) -> Result<H256, TrainError> {
 		let named = self.named();
 		let storages: Vec<_> = named.iter().map(|(_, var)| var.storage_and_layout()).collect();
-		let mut views = Vec::with_capacity(named.len());
-		for ((name, var), (storage, layout)) in named.iter().zip(&storages) {
-			let data = match (&**storage, layout.contiguous_offsets()) {
-				(Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => &data[start..end],
-				// On a GPU, or in a layout the trainer does not make: copy out.
-				_ => return Ok(hash(&self.snapshot()?)),
-			};
-			views.push(TensorView { name, dims: var.dims(), data });
+		let views: Option<Vec<TensorView>> = named
+			.iter()
+			.zip(&storages)
+			.map(|((name, var), (storage, layout))| {
+				match (&**storage, layout.contiguous_offsets()) {
+					(Storage::Cpu(CpuStorage::F32(data)), Some((start, end))) => {
+						Some(TensorView { name, dims: var.dims(), data: &data[start..end] })
+					}
+					_ => None,
+				}
+			})
+			.collect();
+		match views {
+			Some(views) => Ok(CanonicalBytes::new(views).root()),
+			// On a GPU, or in a layout the trainer does not make: copy out, once the storage
+			// locks are released.
+			None => {
+				drop(storages);
+				Ok(hash(&self.snapshot()?))
+			}
 		}
-		Ok(CanonicalBytes::new(views).root())
 	}
 
 	/// Every tensor of the state, named as in its canonical form.
