@@ -6,6 +6,7 @@
 
 use crate::{
 	bisection::TurnPassed,
+	draw::Draw,
 	machine::{after, Progress},
 	BalanceOf, BountyId, BountyOf, Candidate, Challenge, Config, Dispute, DisputeId, DisputeOf,
 	DisputeReason, DisputeStatus, DisputeSubject, Disputes, Electorate, ElectorateOf, Electorates,
@@ -18,7 +19,7 @@ use cohort_primitives::{SlashReason, Verdict, VoterStake, WorkerRegistry, H256};
 use frame_support::{ensure, pallet_prelude::*, traits::ConstU32, BoundedVec};
 use frame_system::pallet_prelude::BlockNumberFor;
 use sp_runtime::{
-	traits::{One, Saturating, Zero},
+	traits::{One, SaturatedConversion, Saturating, Zero},
 	Perbill,
 };
 
@@ -78,14 +79,28 @@ impl<T: Config> Pallet<T> {
 	) -> (DisputeId, BlockNumberFor<T>) {
 		let session = T::Voters::session();
 		let mut electorate = Electorates::<T>::get(session).unwrap_or_else(Self::electorate);
-		let VoteWindow { sealing_ends, deadline, booked } = window(electorate.voter_count());
-		electorate.open = electorate.open.saturating_add(1);
-		Electorates::<T>::insert(session, electorate);
 		let dispute = NextDisputeId::<T>::mutate(|next| {
 			let dispute = *next;
 			*next = next.saturating_add(1);
 			dispute
 		});
+		let committee = match reason {
+			// Drawn from the audit seed, which the round's reveals decide: nobody knows the
+			// committee before its result is public, so nobody cheats only when an accomplice
+			// will audit it.
+			DisputeReason::Audit => Self::draw_committee(
+				&electorate,
+				Draw::audit(p.round.audit_seed, (b"cohort/committee", dispute)),
+			),
+			_ => BoundedVec::new(),
+		};
+		let voters = match committee.len() {
+			0 => electorate.voter_count(),
+			members => members as u32,
+		};
+		let VoteWindow { sealing_ends, deadline, booked } = window(voters);
+		electorate.open = electorate.open.saturating_add(1);
+		Electorates::<T>::insert(session, electorate);
 		crate::BountyDisputes::<T>::insert(p.id, dispute, ());
 		Disputes::<T>::insert(
 			dispute,
@@ -96,6 +111,7 @@ impl<T: Config> Pallet<T> {
 				reason,
 				candidates,
 				session,
+				committee,
 				votes: BoundedVec::new(),
 				sealing_ends,
 				deadline,
@@ -125,6 +141,44 @@ impl<T: Config> Pallet<T> {
 			.iter()
 			.fold(BalanceOf::<T>::zero(), |sum, (_, stake)| sum.saturating_add(*stake));
 		Electorate { voters, total, open: 0 }
+	}
+
+	/// An audit's committee: [`Config::AuditCommittee`] validators of `electorate`, each
+	/// drawn from `draw` in proportion to its stake among those not drawn yet. Empty (the
+	/// whole electorate votes) when the committee would be all of it.
+	fn draw_committee(
+		electorate: &ElectorateOf<T>,
+		mut draw: Draw,
+	) -> BoundedVec<T::AccountId, ConstU32<MAX_VOTERS>> {
+		let size = T::AuditCommittee::get() as usize;
+		if size == 0 || size >= electorate.voters.len() {
+			return BoundedVec::new();
+		}
+		let mut left: Vec<(T::AccountId, u128)> = electorate
+			.voters
+			.iter()
+			.map(|(voter, stake)| (voter.clone(), (*stake).saturated_into()))
+			.collect();
+		let mut committee = Vec::with_capacity(size);
+		while committee.len() < size {
+			let stakes: Vec<u128> = left.iter().map(|(_, stake)| *stake).collect();
+			let Some(index) = draw.weighted(&stakes) else { break };
+			committee.push(left.remove(index).0);
+		}
+		BoundedVec::truncate_from(committee)
+	}
+
+	/// The stake `record`'s verdict needs more than 2/3 of, with each validator weighing what
+	/// `electorate` gives it: its committee's, or the whole electorate's when it has none.
+	fn voting_stake(record: &DisputeOf<T>, electorate: &ElectorateOf<T>) -> BalanceOf<T> {
+		if record.committee.is_empty() {
+			return electorate.total;
+		}
+		record
+			.committee
+			.iter()
+			.filter_map(|member| electorate.stake_of(member))
+			.fold(Zero::zero(), |sum: BalanceOf<T>, stake| sum.saturating_add(stake))
 	}
 
 	/// The electorate of `record`, there while it is open (and counted in it).
@@ -407,6 +461,10 @@ impl<T: Config> Pallet<T> {
 		// A validator that has withdrawn its bond since its set was elected answers for nothing.
 		let stake = stake.min(T::Voters::bonded(&voter));
 		ensure!(!stake.is_zero(), Error::<T>::NotValidator);
+		ensure!(
+			record.committee.is_empty() || record.committee.contains(&voter),
+			Error::<T>::NotOnCommittee
+		);
 		ensure!(!Self::bisecting(dispute), Error::<T>::StillBisecting);
 		let now = frame_system::Pallet::<T>::block_number();
 		ensure!(now < record.sealing_ends, Error::<T>::SealingClosed);
@@ -418,7 +476,7 @@ impl<T: Config> Pallet<T> {
 		Self::deposit_event(Event::VoteSealed { dispute, voter, stake });
 		// Once all the stake has sealed nobody is left to wait for: votes open at once.
 		let sealed = Self::stake_behind(&record, |_| true);
-		if sealed >= electorate.total {
+		if sealed >= Self::voting_stake(&record, &electorate) {
 			record.sealing_ends = now;
 			Self::deposit_event(Event::SealingEnded { dispute });
 		}
@@ -523,8 +581,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Cap each vote of `record` at what its voter has bonded now, and return how many
-	/// validators its electorate has and the stake a verdict needs more than 2/3 of: the
-	/// electorate's, each validator's capped alike. A
+	/// validators may vote on it (its electorate, or its committee) and the stake a verdict
+	/// needs more than 2/3 of: theirs, each validator's capped alike. A
 	/// dispute can outlive a validator's unbonding (a queued audit's window spans sessions):
 	/// one that withdrew its bond since its set was elected would otherwise vote at full
 	/// weight with nothing a penalty could take, a free guess; now it weighs what it still
@@ -532,10 +590,11 @@ impl<T: Config> Pallet<T> {
 	/// bond once.
 	fn weigh_votes(record: &mut DisputeOf<T>) -> (u32, BalanceOf<T>) {
 		let Some(electorate) = Self::electorate_of(record) else { return (0, Zero::zero()) };
-		let voters = electorate.voter_count();
+		let committee = &record.committee;
 		let weights: Vec<(T::AccountId, BalanceOf<T>)> = electorate
 			.voters
 			.into_iter()
+			.filter(|(voter, _)| committee.is_empty() || committee.contains(voter))
 			.map(|(voter, stake)| {
 				let weight = stake.min(T::Voters::bonded(&voter));
 				(voter, weight)
@@ -547,7 +606,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let total =
 			weights.iter().fold(Zero::zero(), |sum: BalanceOf<T>, (_, w)| sum.saturating_add(*w));
-		(voters, total)
+		(weights.len() as u32, total)
 	}
 
 	/// Whoever first claimed the root `verdict` names: the author of the work that stands.
@@ -654,6 +713,15 @@ impl<T: Config> Pallet<T> {
 		// a seal left shut: guessing does not pay, nor does sealing a guess and opening it
 		// only if it agrees.
 		Self::penalize_voters(dispute, record, |v| v.verdict != Some(verdict));
+		// An appeal's verdict judges the committee too: a member that opened another verdict
+		// made the whole electorate recompute the shard (or would have let a cheater go).
+		if let DisputeReason::Appeal(audit) = record.reason {
+			if let Some(audit_record) = Disputes::<T>::get(audit) {
+				Self::penalize_voters(audit, &audit_record, |v| {
+					v.verdict.is_some_and(|opened| opened != verdict)
+				});
+			}
+		}
 
 		match record.subject {
 			DisputeSubject::Shard(shard) => Self::settle_shard(p, dispute, shard, verdict),
@@ -881,8 +949,47 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	/// Appeal `dispute` of `shard` (in `state`), due at `now`, to the whole electorate if it is
+	/// an audit whose committee did not confirm the revealed root: it concludes unsettled
+	/// ([`DisputeStatus::Appealed`]; a seal left shut costs what it does in any dispute, the
+	/// rest of the committee is judged by the appeal's verdict) and an
+	/// [`DisputeReason::Appeal`] opens over the same root, with a whole vote window, queued
+	/// as any whole-shard dispute. It carries the audit's verifier reward, which the committee
+	/// did not earn. Counts against `p.conclusions` as the conclusion it replaces. Returns
+	/// whether it appealed; if not, the dispute concludes as any other.
+	fn appeal_unconfirmed(
+		p: &mut Progress<T>,
+		dispute: DisputeId,
+		shard: ShardIndex,
+		state: &mut ShardOf<T>,
+		now: BlockNumberFor<T>,
+	) -> bool {
+		let Some(mut record) = Disputes::<T>::get(dispute) else { return false };
+		if record.committee.is_empty() || record.status != DisputeStatus::Open {
+			return false;
+		}
+		let (voters, total) = Self::weigh_votes(&mut record);
+		let revealed = record.candidates.first().map(|candidate| Verdict::Correct(candidate.root));
+		let verdict = Self::winning(&record, total);
+		if verdict.is_some() && verdict == revealed {
+			return false;
+		}
+		p.conclusions = p.conclusions.saturating_sub(1);
+		Self::leave_electorate(&record);
+		Self::release_bookings(&mut record, voters, now);
+		Self::penalize_voters(dispute, &record, |v| v.verdict.is_none());
+		let mut queued = Self::queued_recomputes(p, now);
+		let appeal = NextDisputeId::<T>::get();
+		Self::open_shard_dispute(p, shard, state, DisputeReason::Appeal(dispute), now, &mut queued);
+		record.status = DisputeStatus::Appealed(appeal);
+		Disputes::<T>::insert(dispute, record);
+		Self::deposit_event(Event::AuditAppealed { dispute, appeal });
+		true
+	}
+
 	/// Conclude the open shard disputes of the round in `p` whose deadline has come (see
-	/// [`Self::conclude`]), in shard order, as many as `p.conclusions` allows. The slots of
+	/// [`Self::conclude`]; an audit its committee did not confirm is appealed instead, see
+	/// [`Self::appeal_unconfirmed`]), in shard order, as many as `p.conclusions` allows. The slots of
 	/// those left unresolved are void (no contribution, no worker slashed), their rewards go
 	/// to the treasury.
 	pub(crate) fn expire_shard_disputes(p: &mut Progress<T>, now: BlockNumberFor<T>) {
@@ -895,8 +1002,15 @@ impl<T: Config> Pallet<T> {
 			let ShardOutcome::Disputed(dispute) = state.outcome else { continue };
 			let due = Disputes::<T>::get(dispute)
 				.is_some_and(|d| d.status == DisputeStatus::Open && d.deadline <= now);
+			if !due {
+				continue;
+			}
+			if Self::appeal_unconfirmed(p, dispute, shard, &mut state, now) {
+				Shards::<T>::insert(key, state);
+				continue;
+			}
 			// A verdict settles the shard itself (`settle_shard`).
-			if !due || Self::conclude(p, dispute).is_some() {
+			if Self::conclude(p, dispute).is_some() {
 				continue;
 			}
 			let mut void = 0u32;

@@ -44,6 +44,25 @@ impl Draw {
 		self.below(Perbill::ACCURACY) < p.deconstruct()
 	}
 
+	/// An index into `weights`, each drawn with probability in proportion to its weight;
+	/// `None` when they add up to nothing. The point drawn is a 128-bit number modulo the
+	/// sum, whose bias is below `sum / 2^128`.
+	pub(crate) fn weighted(&mut self, weights: &[u128]) -> Option<usize> {
+		let sum = weights.iter().fold(0u128, |sum, w| sum.saturating_add(*w));
+		if sum == 0 {
+			return None;
+		}
+		let wide = (u128::from(self.next_u64()) << 64) | u128::from(self.next_u64());
+		let mut point = wide % sum;
+		weights.iter().position(|weight| {
+			if point < *weight {
+				return true;
+			}
+			point -= weight;
+			false
+		})
+	}
+
 	/// Shuffle `items` in place (Fisher-Yates).
 	pub(crate) fn shuffle<X>(&mut self, items: &mut [X]) {
 		for i in (1..items.len()).rev() {
@@ -118,5 +137,25 @@ impl<T: frame_system::Config> Randomness<T::Hash, BlockNumberFor<T>> for ParentH
 		let parent = frame_system::Pallet::<T>::parent_hash();
 		let number = frame_system::Pallet::<T>::block_number();
 		(T::Hashing::hash_of(&(parent, subject)), number)
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::Draw;
+
+	#[test]
+	fn a_weighted_draw_follows_the_weights_and_never_picks_a_weightless_item() {
+		let mut draw = Draw::audit(Default::default(), b"weighted");
+		let weights = [1u128, 0, 3];
+		let mut counts = [0u32; 3];
+		for _ in 0..4_000 {
+			counts[draw.weighted(&weights).expect("the weights add up to 4")] += 1;
+		}
+		assert_eq!(counts[1], 0);
+		// 1 in 4 and 3 in 4, within a few standard deviations (about 27 draws).
+		assert!((900..1_100).contains(&counts[0]), "{counts:?}");
+		assert_eq!(draw.weighted(&[0, 0]), None);
+		assert_eq!(draw.weighted(&[]), None);
 	}
 }

@@ -305,6 +305,20 @@ pub mod pallet {
 		#[pallet::constant]
 		type WrongVoteSlash: Get<Perbill>;
 
+		/// How many validators, drawn by stake from the electorate, recompute an audited shard
+		/// and vote on it. An audit of honest work is what most disputes are, and one that
+		/// every validator recomputes costs the network as many times the shard's training:
+		/// its committee confirms the root alone. A committee can only confirm: any other
+		/// outcome (a vote against the root, too few votes by the deadline) is appealed to
+		/// the whole electorate, so that no committee slashes a worker; a member whose vote
+		/// the appeal's verdict contradicts loses [`Config::WrongVoteSlash`]. A committee that
+		/// confirms a wrong root is the audit's cost: it is drawn, after the reveals, in
+		/// proportion to stake, so it is the cheater's own accomplice with the probability of
+		/// the stake that colludes (see `docs/threat-model.md`). 0, or at least the
+		/// electorate's size: the whole electorate votes on every audit.
+		#[pallet::constant]
+		type AuditCommittee: Get<u32>;
+
 		/// The blocks validators have to open their sealed votes once the vote window has
 		/// ended (see `reveal_vote`). A reveal needs no recomputation and is sent from the best
 		/// block: the window covers the block that closed sealing reaching the verifier, a
@@ -604,6 +618,9 @@ pub mod pallet {
 		DisputeSettled { dispute: DisputeId, verdict: Verdict, voters: u32, paid: BalanceOf<T> },
 		/// The deadline passed without a verdict: no contribution, no worker slashed.
 		DisputeUnresolved { dispute: DisputeId },
+		/// The committee of audit `dispute` did not confirm its root: `appeal`, open to the
+		/// whole electorate, decides the shard.
+		AuditAppealed { dispute: DisputeId, appeal: DisputeId },
 		/// `aggregator` must commit the round's checkpoint before `deadline`.
 		AggregatorDesignated {
 			bounty: BountyId,
@@ -854,6 +871,8 @@ pub mod pallet {
 		InvalidProof,
 		/// Votes open when the dispute's bisection game is over.
 		StillBisecting,
+		/// Only the validators drawn to the audit's committee vote on it (until an appeal).
+		NotOnCommittee,
 	}
 
 	#[pallet::hooks]
@@ -1102,8 +1121,11 @@ pub mod pallet {
 		/// than its share would make abstaining the rational choice. A seal never opened costs
 		/// [`Config::WrongVoteSlash`] of the validator's stake, as a wrong vote does.
 		///
-		/// Fails with `UnknownDispute`, `NotValidator`, `DisputeClosed`, `StillBisecting`,
-		/// `SealingClosed`, `AlreadyVoted` or `TooManyVotes`. Emits [`Event::VoteSealed`], and
+		/// An audit's vote is its committee's ([`Config::AuditCommittee`]); any validator of the
+		/// electorate votes on its appeal.
+		///
+		/// Fails with `UnknownDispute`, `NotValidator`, `NotOnCommittee`, `DisputeClosed`,
+		/// `StillBisecting`, `SealingClosed`, `AlreadyVoted` or `TooManyVotes`. Emits [`Event::VoteSealed`], and
 		/// [`Event::SealingEnded`] with the last stake's seal.
 		#[pallet::call_index(5)]
 		// Its electorate and the voter's bond read, beyond what its benchmark measured.

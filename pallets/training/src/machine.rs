@@ -175,17 +175,21 @@ impl<T: Config> Pallet<T> {
 	/// What concluding one more shard dispute costs: the heavier of the two ends measured
 	/// with the most validators sealed, every seal left shut (unresolved, each a penalty) or
 	/// every seal opened (a verdict, each voter paid or penalized, the replicas slashed or
-	/// paid); the vote window of the audit a game's verdict may open for its winner,
-	/// booked; and the dispute's own bookings given back.
+	/// paid); the vote window of the audit a game's verdict may open for its winner (or of
+	/// the appeal an unconfirmed audit opens), booked; the dispute's own bookings given back;
+	/// and, for an appeal, the audit read and each of its committee's members penalized (a
+	/// validator's bond and hold read and written).
 	pub(crate) fn conclusion_weight() -> Weight {
 		let unresolved =
 			T::WeightInfo::settle_round(2).saturating_sub(T::WeightInfo::settle_round(1));
 		let settled = T::WeightInfo::settle_round_verdicts(2)
 			.saturating_sub(T::WeightInfo::settle_round_verdicts(1));
+		let committee = u64::from(T::AuditCommittee::get().min(crate::MAX_VOTERS));
 		unresolved
 			.max(settled)
 			.saturating_add(Self::booking_weight())
 			.saturating_add(Self::releasing_weight())
+			.saturating_add(T::DbWeight::get().reads_writes(1 + 2 * committee, 2 * committee))
 	}
 
 	/// The heaviest phase transition of a round of `shards` shards, short of a draw and of

@@ -69,6 +69,8 @@ parameter_types! {
 	pub static MissedSlashFraction: Perbill = Perbill::zero();
 	pub static AggregatorShare: Perbill = Perbill::zero();
 	pub static WrongVoteSlash: Perbill = Perbill::zero();
+	// The whole electorate votes on audits, unless a test of committees sets it.
+	pub static AuditCommittee: u32 = 0;
 	pub static BountyDeposit: u64 = 0;
 	pub static WaitingFee: u64 = 0;
 	// What the mock's weights charge a draw, each dispute the hook concludes and each seal
@@ -213,6 +215,7 @@ impl pallet_training::Config for Test {
 	type MissedSlashFraction = MissedSlashFraction;
 	type AggregatorShare = AggregatorShare;
 	type WrongVoteSlash = WrongVoteSlash;
+	type AuditCommittee = AuditCommittee;
 	type MaxAggregatorAttempts = ConstU32<2>;
 	type MoveBlocks = ConstU32<3>;
 	type RetentionBlocks = ConstU64<50>;
@@ -298,6 +301,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	MissedSlashFraction::set(Perbill::zero());
 	AggregatorShare::set(Perbill::zero());
 	WrongVoteSlash::set(Perbill::zero());
+	AuditCommittee::set(0);
 	BountyDeposit::set(0);
 	WaitingFee::set(0);
 	DrawWeight::set(Weight::zero());

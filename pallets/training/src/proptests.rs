@@ -1,6 +1,7 @@
 //! Property tests over random sequences of calls and blocks:
 //! - `no_balance_is_created_or_lost`: protocol-shaped traffic (bounties, honest and lying
-//!   workers, votes, checkpoints, cancellations) never changes total issuance, never lets an
+//!   workers, votes, checkpoints, cancellations; audits voted by committees and appealed, or by
+//!   every validator) never changes total issuance, never lets an
 //!   escrow drift from what is held, and keeps both pallets' invariants after every step;
 //! - `arbitrary_calls_never_panic`: every call of both pallets, with arbitrary arguments from
 //!   arbitrary origins, dispatches without a panic and leaves the invariants intact.
@@ -367,9 +368,13 @@ proptest! {
 	#[test]
 	fn no_balance_is_created_or_lost(
 		liars in any::<u16>(),
+		committee in 0u32..3,
 		steps in prop::collection::vec(step(), 1..80),
 	) {
 		new_test_ext().execute_with(|| {
+			// Audits voted on by the whole electorate, or by a committee of one or two whose
+			// other outcomes are appealed (the validators not on it are refused).
+			AuditCommittee::set(committee);
 			// Every incentive on, so that its payments are in the books the test balances.
 			MissedSlashFraction::set(Perbill::from_percent(1));
 			AggregatorShare::set(Perbill::from_percent(20));
@@ -394,6 +399,7 @@ proptest! {
 		calls in prop::collection::vec((origin(), call(), 0u64..4), 1..60)
 	) {
 		new_test_ext().execute_with(|| {
+			AuditCommittee::set(1);
 			register_workers(10..14);
 			let issuance = Balances::total_issuance();
 			for (origin, call, blocks) in calls {

@@ -18,7 +18,7 @@ const STEP: Duration = Duration::from_secs(180);
 async fn a_finality_stall_slashes_no_honest_worker() {
 	let _nodes = crate::training_test(140).await;
 	let mut deployment =
-		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..2], "100").await.unwrap();
+		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..2], "150").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
 	let submit = [
 		"--rounds",

@@ -60,7 +60,7 @@ async fn training_events(rpc: &Rpc) -> Vec<Training<cohort_runtime::Runtime>> {
 async fn four_workers_train_a_bounty_and_are_paid_exactly() {
 	let _nodes = crate::training_test(190).await;
 	let workers = &ACCOUNTS[..4];
-	let mut deployment = Deployment::start(NetworkConfig::local(), workers, "100").await.unwrap();
+	let mut deployment = Deployment::start(NetworkConfig::local(), workers, "150").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
 	let observer = deployment.config_on("Eve//stash", 1).unwrap();
 	let owner = Sr25519Keyring::FerdieStash.to_account_id();

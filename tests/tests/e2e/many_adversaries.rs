@@ -98,7 +98,7 @@ async fn assigned(rpc: &Rpc, bounty: u64) -> BTreeSet<String> {
 async fn seven_byzantine_workers_of_sixteen_are_slashed_and_the_loss_holds() {
 	let _nodes = crate::heavy_training_test().await;
 	let (honest, submitter) = (&ACCOUNTS[..9], ACCOUNTS[9]);
-	let mut deployment = Deployment::start(NetworkConfig::local(), honest, "100").await.unwrap();
+	let mut deployment = Deployment::start(NetworkConfig::local(), honest, "150").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
 	// Fetching and evaluating needs no funds: a fresh key does it.
 	let observer = deployment.config_on("Observer", 1).unwrap();
@@ -111,7 +111,7 @@ async fn seven_byzantine_workers_of_sixteen_are_slashed_and_the_loss_holds() {
 	let byzantine: Vec<String> = (1..=BYZANTINE.len()).map(|i| format!("Byzantine{i}")).collect();
 	for (who, behaviour) in byzantine.iter().zip(BYZANTINE) {
 		deployment.fund(who, 1_000).await.unwrap();
-		let adversary = deployment.add_worker(who, &["--adversary", behaviour], "100").await;
+		let adversary = deployment.add_worker(who, &["--adversary", behaviour], "150").await;
 		adversary.expect(crate::adversaries::NEEDS_FEATURE);
 	}
 	let loss = run_bounty(&deployment, submitter, &observer, 1, Duration::from_secs(900)).await;

@@ -30,7 +30,7 @@ fn register(who: Sr25519Keyring) -> RuntimeCall {
 		},
 		peer_id: who.public().0.to_vec(),
 		addresses: vec![b"/ip4/127.0.0.1/tcp/4001".to_vec()],
-		bond: 100 * UNIT,
+		bond: 150 * UNIT,
 	}
 	.into()
 }
@@ -186,7 +186,7 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	let workers: Value = rpc.call("cohort_workers", vec![]).await.unwrap();
 	assert_eq!(workers.as_array().unwrap().len(), 2, "{workers}");
 	assert_eq!(workers[0]["capabilities"]["class"], "cpu-x86_64-fma");
-	assert_eq!(workers[0]["bond"], (100 * UNIT).to_string());
+	assert_eq!(workers[0]["bond"], (150 * UNIT).to_string());
 	assert_eq!(workers[0]["eligible"], true);
 
 	tx::execute_ok(&rpc, Dave, TrainingCall::create_bounty { spec: spec(1) }.into()).await.unwrap();
@@ -286,8 +286,8 @@ async fn a_bounty_trains_pays_honest_workers_and_slashes_a_liar() {
 	assert_eq!(disputes[0]["status"]["settled"]["correct"], format!("{:?}", good(1)), "{disputes}");
 	let liar: Value =
 		rpc.call("cohort_worker", vec![json!(Charlie.to_account_id().to_string())]).await.unwrap();
-	assert_eq!(liar["slashed"], (10 * UNIT).to_string(), "{liar}");
-	assert_eq!(liar["bond"], (90 * UNIT).to_string());
+	assert_eq!(liar["slashed"], (15 * UNIT).to_string(), "{liar}");
+	assert_eq!(liar["bond"], (135 * UNIT).to_string());
 	assert_eq!(liar["lastSlash"]["shardDispute"]["shard"], 1);
 
 	// The aggregator commits the next checkpoint; after the review window the bounty is done.

@@ -1,9 +1,11 @@
 //! One of issue 5's fault tests: with a validator's node killed (SIGKILL) while a bounty is in
 //! flight, the dispute it opens still settles. Every agreeing shard is audited, so the round
-//! opens a dispute while Dave is down; Alice's, Bob's and Charlie's verifiers hold three
-//! quarters of the stake, more than the two thirds a verdict needs, and settle it. Dave's
-//! seal never comes, so sealing lasts the whole vote window before the three open theirs.
-
+//! opens an audit while Dave is down. Its committee is one validator drawn by stake: another
+//! one confirms the root alone; Dave, drawn, never votes, and at the deadline the audit is
+//! appealed to every validator, where Alice's, Bob's and Charlie's verifiers hold three
+//! quarters of the stake, more than the two thirds a verdict needs, and settle it. (Dave's
+//! seal never comes, so the appeal's sealing lasts its whole vote window before the three
+//! open theirs.) Either way the honest root stands and Dave votes on nothing.
 use cohort_tests::{
 	deployment::{Deployment, ACCOUNTS, SMALL_MLP},
 	wait, NetworkConfig,
@@ -17,7 +19,7 @@ const STEP: Duration = Duration::from_secs(180);
 async fn a_dispute_settles_with_a_validator_down() {
 	let _nodes = crate::training_test(135).await;
 	let mut deployment =
-		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..2], "100").await.unwrap();
+		Deployment::start(NetworkConfig::local(), &ACCOUNTS[..2], "150").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
 	let submit = [
 		"--rounds",
@@ -49,13 +51,27 @@ async fn a_dispute_settles_with_a_validator_down() {
 	assert_eq!(done["status"], "completed", "{done}");
 
 	let disputes: Vec<Value> = rpc.call("cohort_disputes", vec![json!(0)]).await.unwrap();
-	assert_eq!(disputes.len(), 1, "{disputes:?}");
-	let dispute = &disputes[0];
-	assert_eq!(dispute["reason"], "audit", "{dispute}");
-	assert_eq!(dispute["status"]["settled"]["correct"], dispute["candidates"][0]["root"]);
 	let dave = sp_keyring::Sr25519Keyring::Dave.to_account_id().to_string();
-	let voters: Vec<&Value> = dispute["votes"].as_array().unwrap().iter().collect();
-	assert!(voters.iter().all(|v| v["voter"] != dave), "Dave was down: {dispute}");
-	assert_eq!(voters.len(), 3, "{dispute}");
+	let audit = &disputes[0];
+	assert_eq!(audit["reason"], "audit", "{disputes:?}");
+	assert_eq!(audit["committee"].as_array().map(Vec::len), Some(1), "{audit}");
+	let root = &audit["candidates"][0]["root"];
+	let settled = if audit["committee"][0] == dave {
+		assert_eq!(disputes.len(), 2, "{disputes:?}");
+		assert!(audit["status"]["appealed"].is_u64(), "{audit}");
+		let appeal = &disputes[1];
+		assert!(appeal["reason"]["appeal"].is_u64(), "{appeal}");
+		assert_eq!(appeal["votes"].as_array().map(Vec::len), Some(3), "{appeal}");
+		appeal
+	} else {
+		assert_eq!(disputes.len(), 1, "{disputes:?}");
+		assert_eq!(audit["votes"].as_array().map(Vec::len), Some(1), "{audit}");
+		audit
+	};
+	assert_eq!(settled["status"]["settled"]["correct"], *root, "{settled}");
+	for dispute in &disputes {
+		let voters = dispute["votes"].as_array().unwrap();
+		assert!(voters.iter().all(|v| v["voter"] != dave), "Dave was down: {dispute}");
+	}
 	drop(serving);
 }

@@ -42,7 +42,7 @@ async fn a_killed_worker_is_replaced_by_a_standby_and_rejoins_without_a_double_c
 	// end (more blocks than a pruned node keeps, with the standby's extra windows).
 	let mut network = NetworkConfig::local();
 	network.nodes[0].extra_args.push("--state-pruning=archive-canonical".into());
-	let mut deployment = Deployment::start(network, &ACCOUNTS[..4], "100").await.unwrap();
+	let mut deployment = Deployment::start(network, &ACCOUNTS[..4], "150").await.unwrap();
 	let rpc = deployment.network().node(0).rpc().clone();
 	// One worker holds the shard, the other three stand by. (A standby only takes a slot in a
 	// shard nobody has revealed in: a revealed root could otherwise be copied.)
@@ -116,11 +116,11 @@ async fn a_killed_worker_is_replaced_by_a_standby_and_rejoins_without_a_double_c
 	assert!(commits.values().all(|n| *n == 1), "{commits:?}");
 	assert!(!commits.contains_key(&(0, 0, victim.clone())), "{commits:?}");
 
-	// It rejoined: it heartbeats again, lost only the abandoned slot's 1 % of its 100 UNIT
+	// It rejoined: it heartbeats again, lost only the abandoned slot's 1 % of its 150 UNIT
 	// bond, and any later slot of it was paid. Nobody else was slashed.
 	let workers: Vec<Value> = rpc.call("cohort_workers", vec![]).await.unwrap();
 	let record = workers.iter().find(|w| w["account"] == json!(victim)).unwrap();
-	assert_eq!(record["slashed"], cohort_runtime::UNIT.to_string(), "{record}");
+	assert_eq!(record["slashed"], (3 * cohort_runtime::UNIT / 2).to_string(), "{record}");
 	for worker in workers.iter().filter(|w| w["account"] != json!(victim)) {
 		assert_eq!(worker["slashed"], "0", "{worker}");
 	}

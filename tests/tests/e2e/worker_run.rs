@@ -49,7 +49,7 @@ async fn workers_train_a_bounty_to_completion_and_resume_after_a_kill() {
 		.map(|who| WorkerConfig::new(who, dir.path(), port).unwrap());
 
 	for worker in [&bob, &charlie] {
-		let register = ["register", "--bond", "100", "--gflops", "10", "--memory-mib", "4096"];
+		let register = ["register", "--bond", "150", "--gflops", "10", "--memory-mib", "4096"];
 		let registered = run_once(worker, &register, STEP).await.unwrap();
 		assert_eq!(registered["call"], "Workers.register");
 	}

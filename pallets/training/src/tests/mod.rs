@@ -6,6 +6,7 @@
 mod bisection;
 mod bounties;
 mod checkpoints;
+mod committees;
 mod disputes;
 mod escrow;
 mod hook;

@@ -134,7 +134,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		Some(_) => workers.split_at(workers.len() - 1),
 		None => (workers, &[][..]),
 	};
-	let mut deployment = Deployment::start(NetworkConfig::local(), steady, "100")
+	let mut deployment = Deployment::start(NetworkConfig::local(), steady, "150")
 		.await
 		.context("starting the deployment")?;
 	if let (Some(factor), [slow]) = (args.slow_worker, slow) {
@@ -147,7 +147,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 			"{slow} trains {factor}× slower than the others and declares {} GFLOP/s (they {})",
 			config.gflops, DECLARED_GFLOPS
 		);
-		deployment.add_configured(config, &[], "100").await.context("starting the slow worker")?;
+		deployment.add_configured(config, &[], "150").await.context("starting the slow worker")?;
 	}
 	let rpc = deployment.network().node(0).rpc().clone();
 	for node in deployment.network().nodes() {
