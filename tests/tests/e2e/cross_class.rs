@@ -12,7 +12,8 @@
 //!
 //! A verifier of another class cannot compare roots: it needs the delta. A worker that serves
 //! an audited delta to nobody (`hoard`) is judged as one that revealed a wrong result: the
-//! verifiers ask for it until sealing all but ends, then vote that no candidate is correct.
+//! audit's committee asks for it until sealing all but ends and votes that no candidate is
+//! correct, which appeals the audit to every validator, who do the same.
 
 use crate::adversaries::{outcomes, NEEDS_FEATURE};
 use cohort_tests::{
@@ -74,11 +75,14 @@ async fn a_worker_serving_its_audited_delta_to_nobody_is_slashed_by_another_clas
 	let eve = Sr25519Keyring::Eve.to_account_id().to_string();
 	let outcomes = outcomes(&rpc).await;
 	let context = format!("{outcomes:#?}");
-	// Round 0: her audited delta was never served; the CPU verifiers found no candidate
-	// correct, and she lost stake for it.
+	// Round 0: her audited delta was never served; the audit's committee (one CPU verifier)
+	// could not confirm it, so the audit went to every validator on appeal, who found no
+	// candidate correct, and she lost stake for it.
 	assert_eq!(outcomes.rejected.get(&(0, eve.clone())), Some(&1), "{context}");
-	let in_round_0 = outcomes.disputes.iter().filter(|(_, round)| **round == 0);
-	let verdicts: Vec<_> = in_round_0.map(|(dispute, _)| &outcomes.verdicts[dispute]).collect();
+	let in_round_0: Vec<_> = outcomes.disputes.iter().filter(|(_, round)| **round == 0).collect();
+	assert_eq!(in_round_0.len(), 2, "the audit and its appeal: {context}");
+	let verdicts: Vec<_> =
+		in_round_0.iter().filter_map(|(dispute, _)| outcomes.verdicts.get(*dispute)).collect();
 	assert_eq!(verdicts, ["NoneCorrect"], "{context}");
 	assert!(outcomes.slashed.get(&eve).is_some_and(|&amount| amount > 0), "{context}");
 	assert!(outcomes.unresolved.is_empty(), "{context}");
