@@ -305,6 +305,8 @@ parameter_types! {
 	pub const MissedSlotSlashFraction: Perbill = Perbill::from_percent(1);
 	pub const AggregatorShare: Perbill = Perbill::from_percent(10);
 	pub const WrongVoteSlash: Perbill = Perbill::from_percent(1);
+	pub const RecheckRate: Perbill = Perbill::from_parts(25_000_000);
+	pub const WrongConfirmationSlash: Perbill = Perbill::from_percent(10);
 }
 
 // Every validator of the largest set must be able to vote on a dispute.
@@ -339,11 +341,19 @@ impl pallet_training::Config for Runtime {
 	// (1.4 with four). It can only confirm; anything else goes to every validator. The
 	// arithmetic that keeps cheating a loss is in `docs/threat-model.md`.
 	type AuditCommittee = ConstU32<1>;
+	// One confirmation in 40 goes to every validator anyway, and a confirmation they reject
+	// costs its member 10 % of its stake (100 COH at the minimum bond): 2.5 COH expected for
+	// confirming a wrong root, more than a cheater keeps at the default reward of 1 COH, so
+	// no bribe it can afford pays. Distinct work at the default 10 % audit rate with four
+	// validators: 1 / (1 + 0.1 × (1 + 0.025 × 4)) = 90.1 %.
+	type RecheckRate = RecheckRate;
+	type WrongConfirmationSlash = WrongConfirmationSlash;
 	// A round's whole-shard disputes (audits, lone reveals) end one vote window apart, up to
 	// 8 windows more than the first: at the 10 % audit rate a 32-shard round expects about
 	// 3. Where a third of the stake withholds its votes, a round waits at most 9 windows
-	// instead of 32; past the 9th in one round, a verifier cannot recompute them all in time
-	// and the rest end unresolved.
+	// instead of 32 (twice that where the audits' committees do not vote either, and their
+	// appeals queue the same way); past the 9th in one round, a verifier cannot recompute
+	// them all in time and the rest end unresolved.
 	type MaxRecomputeQueue = ConstU32<8>;
 	// The aggregator and reviewers fetch the accepted deltas and combine them (a second or
 	// two), after finality's lag.

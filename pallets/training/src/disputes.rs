@@ -88,9 +88,11 @@ impl<T: Config> Pallet<T> {
 			// Drawn from the audit seed, which the round's reveals decide: nobody knows the
 			// committee before its result is public, so nobody cheats only when an accomplice
 			// will audit it.
+			// Of the shard, not of the dispute's id, which the block a dispute lands in (anyone's
+			// disputes of other bounties opened before it) would let a revealer choose.
 			DisputeReason::Audit => Self::draw_committee(
 				&electorate,
-				Draw::audit(p.round.audit_seed, (b"cohort/committee", dispute)),
+				Draw::audit(p.round.audit_seed, (b"cohort/committee", p.id, p.index, subject)),
 			),
 			_ => BoundedVec::new(),
 		};
@@ -144,7 +146,8 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// An audit's committee: [`Config::AuditCommittee`] validators of `electorate`, each
-	/// drawn from `draw` in proportion to its stake among those not drawn yet. Empty (the
+	/// drawn from `draw` in proportion to its stake (capped by what it has bonded now, as its
+	/// vote will be: one that withdrew is never drawn) among those not drawn yet. Empty (the
 	/// whole electorate votes) when the committee would be all of it.
 	fn draw_committee(
 		electorate: &ElectorateOf<T>,
@@ -157,7 +160,10 @@ impl<T: Config> Pallet<T> {
 		let mut left: Vec<(T::AccountId, u128)> = electorate
 			.voters
 			.iter()
-			.map(|(voter, stake)| (voter.clone(), (*stake).saturated_into()))
+			.map(|(voter, stake)| {
+				let weight = (*stake).min(T::Voters::bonded(voter));
+				(voter.clone(), weight.saturated_into())
+			})
 			.collect();
 		let mut committee = Vec::with_capacity(size);
 		while committee.len() < size {
@@ -644,7 +650,9 @@ impl<T: Config> Pallet<T> {
 			None => {
 				record.status = DisputeStatus::Unresolved;
 				Self::deposit_event(Event::DisputeUnresolved { dispute });
-				Self::penalize_voters(dispute, &record, |v| v.verdict.is_none());
+				Self::penalize_voters(dispute, &record, T::WrongVoteSlash::get(), |v| {
+					v.verdict.is_none()
+				});
 				None
 			}
 		};
@@ -652,14 +660,15 @@ impl<T: Config> Pallet<T> {
 		outcome
 	}
 
-	/// Take [`Config::WrongVoteSlash`] from each voter of `record` that `penalized`.
+	/// Take `fraction` of its stake from each voter of `record` that `penalized`.
 	fn penalize_voters(
 		dispute: DisputeId,
 		record: &DisputeOf<T>,
+		fraction: Perbill,
 		penalized: impl Fn(&Vote<T::AccountId, BalanceOf<T>>) -> bool,
 	) {
 		for vote in record.votes.iter().filter(|v| penalized(v)) {
-			let amount = T::Voters::penalize(&vote.voter, T::WrongVoteSlash::get());
+			let amount = T::Voters::penalize(&vote.voter, fraction);
 			Self::deposit_event(Event::VoterPenalized {
 				dispute,
 				voter: vote.voter.clone(),
@@ -712,21 +721,35 @@ impl<T: Config> Pallet<T> {
 		// A vote against the verdict costs more than the share it could have won, and so does
 		// a seal left shut: guessing does not pay, nor does sealing a guess and opening it
 		// only if it agrees.
-		Self::penalize_voters(dispute, record, |v| v.verdict != Some(verdict));
-		// An appeal's verdict judges the committee too: a member that opened another verdict
-		// made the whole electorate recompute the shard (or would have let a cheater go).
+		Self::penalize_voters(dispute, record, T::WrongVoteSlash::get(), |v| {
+			v.verdict != Some(verdict)
+		});
 		if let DisputeReason::Appeal(audit) = record.reason {
-			if let Some(audit_record) = Disputes::<T>::get(audit) {
-				Self::penalize_voters(audit, &audit_record, |v| {
-					v.verdict.is_some_and(|opened| opened != verdict)
-				});
-			}
+			Self::judge_committee(audit, verdict);
 		}
 
 		match record.subject {
 			DisputeSubject::Shard(shard) => Self::settle_shard(p, dispute, shard, verdict),
 			DisputeSubject::Checkpoint => Self::settle_checkpoint(p, record, verdict),
 		}
+	}
+
+	/// Judge the committee of `audit` by its appeal's `verdict`: a member that opened another
+	/// verdict made the whole electorate recompute the shard and loses what a wrong vote does;
+	/// one that confirmed the root the verdict rejects, [`Config::WrongConfirmationSlash`]
+	/// (it would have let a wrong result through unchecked, but for the recheck).
+	fn judge_committee(audit: DisputeId, verdict: Verdict) {
+		let Some(record) = Disputes::<T>::get(audit) else { return };
+		let confirmed = record.candidates.first().map(|candidate| Verdict::Correct(candidate.root));
+		let contradicted = |v: &Vote<T::AccountId, BalanceOf<T>>, confirming: bool| {
+			v.verdict.is_some_and(|opened| {
+				opened != verdict && (Some(opened) == confirmed) == confirming
+			})
+		};
+		Self::penalize_voters(audit, &record, T::WrongConfirmationSlash::get(), |v| {
+			contradicted(v, true)
+		});
+		Self::penalize_voters(audit, &record, T::WrongVoteSlash::get(), |v| contradicted(v, false));
 	}
 
 	/// What `claims` (or stakes) add up to.
@@ -950,14 +973,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Appeal `dispute` of `shard` (in `state`), due at `now`, to the whole electorate if it is
-	/// an audit whose committee did not confirm the revealed root: it concludes unsettled
-	/// ([`DisputeStatus::Appealed`]; a seal left shut costs what it does in any dispute, the
-	/// rest of the committee is judged by the appeal's verdict) and an
-	/// [`DisputeReason::Appeal`] opens over the same root, with a whole vote window, queued
-	/// as any whole-shard dispute. It carries the audit's verifier reward, which the committee
-	/// did not earn. Counts against `p.conclusions` as the conclusion it replaces. Returns
-	/// whether it appealed; if not, the dispute concludes as any other.
-	fn appeal_unconfirmed(
+	/// an audit whose committee did not confirm the revealed root, or whose confirmation is
+	/// drawn for a recheck ([`Config::RecheckRate`], from this block's randomness: the seals
+	/// were sent before it). It concludes unsettled and unpaid ([`DisputeStatus::Appealed`];
+	/// a seal left shut costs what it does in any dispute, the rest of the committee is judged
+	/// by the appeal's verdict) and an [`DisputeReason::Appeal`] opens over the same root, with
+	/// a whole vote window, queued as any whole-shard dispute. It carries the audit's verifier
+	/// reward, which the committee did not earn. Counts against `p.conclusions` as the
+	/// conclusion it replaces. Returns whether it appealed; if not, the dispute concludes as
+	/// any other.
+	fn appeal_audit(
 		p: &mut Progress<T>,
 		dispute: DisputeId,
 		shard: ShardIndex,
@@ -971,25 +996,27 @@ impl<T: Config> Pallet<T> {
 		let (voters, total) = Self::weigh_votes(&mut record);
 		let revealed = record.candidates.first().map(|candidate| Verdict::Correct(candidate.root));
 		let verdict = Self::winning(&record, total);
-		if verdict.is_some() && verdict == revealed {
+		let confirmed = verdict.is_some() && verdict == revealed;
+		if confirmed && !Draw::new::<T>((b"cohort/recheck", dispute)).chance(T::RecheckRate::get())
+		{
 			return false;
 		}
 		p.conclusions = p.conclusions.saturating_sub(1);
 		Self::leave_electorate(&record);
 		Self::release_bookings(&mut record, voters, now);
-		Self::penalize_voters(dispute, &record, |v| v.verdict.is_none());
+		Self::penalize_voters(dispute, &record, T::WrongVoteSlash::get(), |v| v.verdict.is_none());
 		let mut queued = Self::queued_recomputes(p, now);
 		let appeal = NextDisputeId::<T>::get();
 		Self::open_shard_dispute(p, shard, state, DisputeReason::Appeal(dispute), now, &mut queued);
 		record.status = DisputeStatus::Appealed(appeal);
 		Disputes::<T>::insert(dispute, record);
-		Self::deposit_event(Event::AuditAppealed { dispute, appeal });
+		Self::deposit_event(Event::AuditAppealed { dispute, appeal, rechecked: confirmed });
 		true
 	}
 
 	/// Conclude the open shard disputes of the round in `p` whose deadline has come (see
-	/// [`Self::conclude`]; an audit its committee did not confirm is appealed instead, see
-	/// [`Self::appeal_unconfirmed`]), in shard order, as many as `p.conclusions` allows. The slots of
+	/// [`Self::conclude`]; an audit its committee did not confirm, or drawn for a recheck, is
+	/// appealed instead, see [`Self::appeal_audit`]), in shard order, as many as `p.conclusions` allows. The slots of
 	/// those left unresolved are void (no contribution, no worker slashed), their rewards go
 	/// to the treasury.
 	pub(crate) fn expire_shard_disputes(p: &mut Progress<T>, now: BlockNumberFor<T>) {
@@ -1005,7 +1032,7 @@ impl<T: Config> Pallet<T> {
 			if !due {
 				continue;
 			}
-			if Self::appeal_unconfirmed(p, dispute, shard, &mut state, now) {
+			if Self::appeal_audit(p, dispute, shard, &mut state, now) {
 				Shards::<T>::insert(key, state);
 				continue;
 			}

@@ -39,6 +39,10 @@
 //!    has revealed, so does the reveal deadline ([`Event::RevealsClosed`]).
 //! 4. **Check (at the reveal deadline).** A shard whose `r` replicas revealed one root is
 //!    accepted and its workers paid, unless an audit is drawn (at the bounty's audit rate).
+//!    An audit is voted on by a committee of [`Config::AuditCommittee`] validators drawn by
+//!    stake; it can only confirm the root: anything else, and a confirmation drawn for a
+//!    recheck ([`Config::RecheckRate`]), is appealed to the whole electorate (a
+//!    [`DisputeReason::Appeal`]), whose verdict also judges the committee.
 //!    A slot that did not commit or reveal counts as a missed deadline; once per round, missed
 //!    slots go to standbys, who get a fresh commit and reveal window. A slot that committed a
 //!    seal and did not reveal it also loses [`Config::SlashFraction`] of its bond: that is a
@@ -311,13 +315,27 @@ pub mod pallet {
 		/// its committee confirms the root alone. A committee can only confirm: any other
 		/// outcome (a vote against the root, too few votes by the deadline) is appealed to
 		/// the whole electorate, so that no committee slashes a worker; a member whose vote
-		/// the appeal's verdict contradicts loses [`Config::WrongVoteSlash`]. A committee that
-		/// confirms a wrong root is the audit's cost: it is drawn, after the reveals, in
-		/// proportion to stake, so it is the cheater's own accomplice with the probability of
-		/// the stake that colludes (see `docs/threat-model.md`). 0, or at least the
-		/// electorate's size: the whole electorate votes on every audit.
+		/// the appeal's verdict contradicts loses [`Config::WrongVoteSlash`]. A confirmation is
+		/// rechecked at [`Config::RecheckRate`]. The committee is drawn, after the reveals, in
+		/// proportion to stake, so it is a cheater's accomplice with the probability of the
+		/// stake that colludes (see `docs/threat-model.md`). 0, or at least the electorate's
+		/// size: the whole electorate votes on every audit.
 		#[pallet::constant]
 		type AuditCommittee: Get<u32>;
+
+		/// The chance that an audit its committee confirmed is appealed to the whole
+		/// electorate all the same: without it a confirmation is never checked, so a member
+		/// would risk nothing confirming a wrong root (for a bribe, or without recomputing).
+		/// Drawn from the randomness of the block that counts the committee's votes, after
+		/// they were sealed.
+		#[pallet::constant]
+		type RecheckRate: Get<Perbill>;
+
+		/// The share of its stake a committee member loses when the whole electorate rejects a
+		/// root it confirmed: with [`Config::RecheckRate`], what confirming a wrong root risks
+		/// must outweigh any bribe a cheater can afford (at most the reward it would keep).
+		#[pallet::constant]
+		type WrongConfirmationSlash: Get<Perbill>;
 
 		/// The blocks validators have to open their sealed votes once the vote window has
 		/// ended (see `reveal_vote`). A reveal needs no recomputation and is sent from the best
@@ -618,9 +636,10 @@ pub mod pallet {
 		DisputeSettled { dispute: DisputeId, verdict: Verdict, voters: u32, paid: BalanceOf<T> },
 		/// The deadline passed without a verdict: no contribution, no worker slashed.
 		DisputeUnresolved { dispute: DisputeId },
-		/// The committee of audit `dispute` did not confirm its root: `appeal`, open to the
-		/// whole electorate, decides the shard.
-		AuditAppealed { dispute: DisputeId, appeal: DisputeId },
+		/// The committee of audit `dispute` did not confirm its root, or (`rechecked`) its
+		/// confirmation was drawn for a recheck: `appeal`, open to the whole electorate,
+		/// decides the shard.
+		AuditAppealed { dispute: DisputeId, appeal: DisputeId, rechecked: bool },
 		/// `aggregator` must commit the round's checkpoint before `deadline`.
 		AggregatorDesignated {
 			bounty: BountyId,
@@ -1151,9 +1170,9 @@ pub mod pallet {
 		///
 		/// Once every seal is open, the dispute is due at the next block's hook (or at its
 		/// deadline with a seal left shut), which counts the votes opened: the verdict backed
-		/// by more than 2/3 of its electorate's stake settles it, the voters on its side share the
-		/// verifier reward in proportion to their stake, and each voter against it (or whose
-		/// seal stays shut) loses [`Config::WrongVoteSlash`] of its stake. A verdict on a shard
+		/// by more than 2/3 of its electorate's stake (its committee's, for an audit) settles it,
+		/// the voters on its side share the verifier reward in proportion to their stake, and
+		/// each voter against it (or whose seal stays shut) loses [`Config::WrongVoteSlash`] of its stake. A verdict on a shard
 		/// names a revealed root (or none); one on a checkpoint names the checkpoint the
 		/// validator recomputed, whether a challenger claimed it or not: that checkpoint
 		/// stands, and the backers of every other claim are slashed. No opening counts or

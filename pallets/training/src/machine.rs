@@ -175,21 +175,27 @@ impl<T: Config> Pallet<T> {
 	/// What concluding one more shard dispute costs: the heavier of the two ends measured
 	/// with the most validators sealed, every seal left shut (unresolved, each a penalty) or
 	/// every seal opened (a verdict, each voter paid or penalized, the replicas slashed or
-	/// paid); the vote window of the audit a game's verdict may open for its winner (or of
-	/// the appeal an unconfirmed audit opens), booked; the dispute's own bookings given back;
-	/// and, for an appeal, the audit read and each of its committee's members penalized (a
-	/// validator's bond and hold read and written).
+	/// paid); the dispute the conclusion may open (the audit of a game's winner, or the
+	/// appeal of an audit): its vote window booked, the round's whole-shard disputes counted
+	/// to queue it (each shard, its dispute and game read), the randomness of a recheck read,
+	/// and the dispute, its bounty's list and the next id written; the dispute's own bookings
+	/// given back; and, for an appeal's verdict, the audit read and each of its committee's
+	/// members penalized twice at most (a validator's bond and hold read and written).
 	pub(crate) fn conclusion_weight() -> Weight {
 		let unresolved =
 			T::WeightInfo::settle_round(2).saturating_sub(T::WeightInfo::settle_round(1));
 		let settled = T::WeightInfo::settle_round_verdicts(2)
 			.saturating_sub(T::WeightInfo::settle_round_verdicts(1));
 		let committee = u64::from(T::AuditCommittee::get().min(crate::MAX_VOTERS));
+		let shards = u64::from(T::MaxShardsPerRound::get());
+		let opening = T::DbWeight::get().reads_writes(3 * shards + 1, 3);
+		let judging = T::DbWeight::get().reads_writes(1 + 4 * committee, 4 * committee);
 		unresolved
 			.max(settled)
 			.saturating_add(Self::booking_weight())
+			.saturating_add(opening)
 			.saturating_add(Self::releasing_weight())
-			.saturating_add(T::DbWeight::get().reads_writes(1 + 2 * committee, 2 * committee))
+			.saturating_add(judging)
 	}
 
 	/// The heaviest phase transition of a round of `shards` shards, short of a draw and of

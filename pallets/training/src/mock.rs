@@ -71,6 +71,8 @@ parameter_types! {
 	pub static WrongVoteSlash: Perbill = Perbill::zero();
 	// The whole electorate votes on audits, unless a test of committees sets it.
 	pub static AuditCommittee: u32 = 0;
+	pub static RecheckRate: Perbill = Perbill::zero();
+	pub static WrongConfirmationSlash: Perbill = Perbill::zero();
 	pub static BountyDeposit: u64 = 0;
 	pub static WaitingFee: u64 = 0;
 	// What the mock's weights charge a draw, each dispute the hook concludes and each seal
@@ -216,6 +218,8 @@ impl pallet_training::Config for Test {
 	type AggregatorShare = AggregatorShare;
 	type WrongVoteSlash = WrongVoteSlash;
 	type AuditCommittee = AuditCommittee;
+	type RecheckRate = RecheckRate;
+	type WrongConfirmationSlash = WrongConfirmationSlash;
 	type MaxAggregatorAttempts = ConstU32<2>;
 	type MoveBlocks = ConstU32<3>;
 	type RetentionBlocks = ConstU64<50>;
@@ -302,6 +306,8 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	AggregatorShare::set(Perbill::zero());
 	WrongVoteSlash::set(Perbill::zero());
 	AuditCommittee::set(0);
+	RecheckRate::set(Perbill::zero());
+	WrongConfirmationSlash::set(Perbill::zero());
 	BountyDeposit::set(0);
 	WaitingFee::set(0);
 	DrawWeight::set(Weight::zero());

@@ -375,6 +375,8 @@ proptest! {
 			// Audits voted on by the whole electorate, or by a committee of one or two whose
 			// other outcomes are appealed (the validators not on it are refused).
 			AuditCommittee::set(committee);
+			RecheckRate::set(Perbill::from_percent(50));
+			WrongConfirmationSlash::set(Perbill::from_percent(10));
 			// Every incentive on, so that its payments are in the books the test balances.
 			MissedSlashFraction::set(Perbill::from_percent(1));
 			AggregatorShare::set(Perbill::from_percent(20));

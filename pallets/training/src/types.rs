@@ -330,11 +330,12 @@ chain_type! {
 		/// The replicas agreed, but the shard was drawn for audit. Its committee votes (see
 		/// [`Dispute::committee`]).
 		Audit,
-		/// The committee of the audit it names did not confirm the revealed root: the whole
-		/// electorate recomputes the shard and votes.
-		Appeal(DisputeId),
 		/// A worker of the round disputed the aggregator's checkpoint.
 		Checkpoint,
+		/// The committee of the audit it names did not confirm the revealed root, or its
+		/// confirmation was drawn for a recheck: the whole electorate recomputes the shard and
+		/// votes.
+		Appeal(DisputeId),
 	}
 }
 
@@ -348,8 +349,9 @@ chain_type! {
 		Settled(Verdict),
 		/// The deadline passed without a verdict: no contribution, nobody slashed.
 		Unresolved,
-		/// An audit whose committee did not confirm the root by its deadline: the dispute it
-		/// names, an [`DisputeReason::Appeal`] to the whole electorate, decides the shard.
+		/// An audit whose committee did not confirm the root by its deadline, or whose
+		/// confirmation was drawn for a recheck: the dispute it names, an
+		/// [`DisputeReason::Appeal`] to the whole electorate, decides the shard.
 		Appealed(DisputeId),
 	}
 }
@@ -438,8 +440,9 @@ chain_type! {
 		pub session: u32,
 		/// The validators of that electorate drawn to vote on it, an audit's committee: only
 		/// they may vote, and a verdict needs more than 2/3 of their stake. Empty: the whole
-		/// electorate votes. A committee can only confirm the root: any other outcome is
-		/// appealed to the whole electorate ([`DisputeStatus::Appealed`]).
+		/// electorate votes. A committee can only confirm the root: any other outcome, and a
+		/// confirmation drawn for a recheck, is appealed to the whole electorate
+		/// ([`DisputeStatus::Appealed`]).
 		pub committee: BoundedVec<AccountId, ConstU32<MAX_VOTERS>>,
 		/// The votes so far.
 		pub votes: BoundedVec<Vote<AccountId, Balance>, ConstU32<MAX_VOTERS>>,

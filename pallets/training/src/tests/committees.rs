@@ -27,14 +27,16 @@ fn others(member: AccountId) -> Vec<AccountId> {
 	VALIDATORS.into_iter().filter(|v| *v != member).collect()
 }
 
-/// The appeal `audit` was handed to, checked to be open to the whole electorate.
-fn appeal_of(id: BountyId, audit: DisputeId) -> DisputeId {
+/// The appeal `audit` was handed to (`rechecked`: its confirmation drawn for a recheck),
+/// checked to be open to the whole electorate.
+fn appeal_of(id: BountyId, audit: DisputeId, rechecked: bool) -> DisputeId {
 	let appeal = dispute_of(id, 0, 0);
 	assert_eq!(Disputes::<Test>::get(audit).unwrap().status, DisputeStatus::Appealed(appeal));
 	let record = Disputes::<Test>::get(appeal).unwrap();
 	assert_eq!(record.reason, DisputeReason::Appeal(audit));
 	assert!(record.committee.is_empty());
-	assert!(training_events().contains(&Event::AuditAppealed { dispute: audit, appeal }));
+	let appealed = Event::AuditAppealed { dispute: audit, appeal, rechecked };
+	assert!(training_events().contains(&appealed));
 	appeal
 }
 
@@ -76,7 +78,7 @@ fn a_committee_voting_down_honest_work_is_appealed_and_loses_its_penalty() {
 		vote_for(audit, &[member], Verdict::NoneCorrect);
 		// The committee's verdict slashes nobody: the whole electorate recomputes.
 		assert_eq!(Workers::held(&worker), WORKER_BOND);
-		let appeal = appeal_of(id, audit);
+		let appeal = appeal_of(id, audit, false);
 		let voters = others(member);
 		vote_for(appeal, &voters, Verdict::Correct(good(0, 0)));
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Accepted(good(0, 0)));
@@ -99,7 +101,7 @@ fn a_committee_that_does_not_vote_is_appealed_unpenalized() {
 		// to the electorate, and the member only forgoes the reward.
 		let (id, worker, audit, member) = audited(good(0, 0));
 		run_to_block(Disputes::<Test>::get(audit).unwrap().deadline);
-		let appeal = appeal_of(id, audit);
+		let appeal = appeal_of(id, audit, false);
 		vote_for(appeal, &VALIDATORS, Verdict::Correct(good(0, 0)));
 		assert_eq!(free(worker), 10_000 - WORKER_BOND + REWARD);
 		assert!(!penalized(audit, member));
@@ -112,7 +114,7 @@ fn a_cheat_its_committee_catches_is_slashed_by_the_appeal() {
 	run(|| {
 		let (id, worker, audit, member) = audited(bad());
 		vote_for(audit, &[member], Verdict::NoneCorrect);
-		let appeal = appeal_of(id, audit);
+		let appeal = appeal_of(id, audit, false);
 		vote_for(appeal, &VALIDATORS, Verdict::NoneCorrect);
 		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Rejected);
 		assert_eq!(Workers::held(&worker), WORKER_BOND - WORKER_BOND / 10);
@@ -143,7 +145,7 @@ fn a_committee_cannot_slash_even_with_every_seal_it_has() {
 		assert_eq!(committee.len(), 2);
 		assert_ne!(committee[0], committee[1]);
 		vote_for(audit, &committee, Verdict::NoneCorrect);
-		let appeal = appeal_of(id, audit);
+		let appeal = appeal_of(id, audit, false);
 		let mut votes: Vec<_> =
 			VALIDATORS.iter().map(|v| (*v, Verdict::Correct(good(0, 0)))).collect();
 		for vote in votes.iter_mut().filter(|(v, _)| committee.contains(v)) {
@@ -178,5 +180,39 @@ fn committees_are_drawn_by_stake_from_the_electorate() {
 			.map(|s| Disputes::<Test>::get(dispute_of(id, 0, s)).unwrap().committee[0])
 			.collect();
 		assert!(drawn.iter().filter(|member| **member == 103).count() >= 3, "{drawn:?}");
+	});
+}
+
+#[test]
+fn a_rechecked_confirmation_of_a_wrong_root_costs_its_member_the_confirmation_slash() {
+	run(|| {
+		// A bribed (or lazy) member confirms a cheat; its confirmation is drawn for a recheck
+		// (here always), every validator recomputes, and the cheat and the member both pay.
+		RecheckRate::set(Perbill::one());
+		let (id, worker, audit, member) = audited(bad());
+		WrongConfirmationSlash::set(Perbill::from_percent(50));
+		vote_for(audit, &[member], Verdict::Correct(bad()));
+		assert_eq!(Workers::held(&worker), WORKER_BOND);
+		let appeal = appeal_of(id, audit, true);
+		vote_for(appeal, &others(member), Verdict::NoneCorrect);
+		assert_eq!(shard(id, 0, 0).outcome, ShardOutcome::Rejected);
+		assert_eq!(Workers::held(&worker), WORKER_BOND - WORKER_BOND / 10);
+		assert!(penalized(audit, member));
+		assert_eq!(Bonds::get()[&member], 50);
+	});
+}
+
+#[test]
+fn a_rechecked_honest_confirmation_costs_its_member_nothing() {
+	run(|| {
+		RecheckRate::set(Perbill::one());
+		WrongConfirmationSlash::set(Perbill::from_percent(50));
+		let (id, worker, audit, member) = audited(good(0, 0));
+		vote_for(audit, &[member], Verdict::Correct(good(0, 0)));
+		let appeal = appeal_of(id, audit, true);
+		vote_for(appeal, &VALIDATORS, Verdict::Correct(good(0, 0)));
+		assert_eq!(free(worker), 10_000 - WORKER_BOND + REWARD);
+		assert!(!penalized(audit, member));
+		assert_eq!(Bonds::get()[&member], 100);
 	});
 }
