@@ -43,7 +43,7 @@ const STEP: Duration = Duration::from_secs(120);
 /// A running deployment. Dropping it stops every process and removes every directory.
 pub struct Deployment {
 	// Fields drop in order: worker processes before the nodes they talk to.
-	verifiers: Vec<WorkerProcess>,
+	verifiers: Vec<(WorkerConfig, WorkerProcess)>,
 	workers: Vec<(WorkerConfig, WorkerProcess)>,
 	network: Network,
 }
@@ -71,12 +71,14 @@ impl Deployment {
 		let mut deployment = Deployment { verifiers: Vec::new(), workers: Vec::new(), network };
 		for (index, who) in VALIDATORS.into_iter().enumerate() {
 			let config = deployment.config_on(who, index)?;
-			deployment.verifiers.push(WorkerProcess::spawn(&config, &["verify"])?);
+			// Serving metrics, so that what the verifiers recompute can be counted.
+			let process = WorkerProcess::spawn(&config, &["verify", &config.metrics_arg()])?;
+			deployment.verifiers.push((config, process));
 		}
 		for (who, run_args) in workers {
 			deployment.add_worker(who, run_args, bond).await?;
 		}
-		for verifier in &deployment.verifiers {
+		for (_, verifier) in &deployment.verifiers {
 			verifier.wait_log("running", STEP).await?;
 		}
 		Ok(deployment)
@@ -152,6 +154,11 @@ impl Deployment {
 	/// The workers, in the order they were started.
 	pub fn workers(&self) -> &[(WorkerConfig, WorkerProcess)] {
 		&self.workers
+	}
+
+	/// The validators' verifiers, each serving its metrics ([`WorkerConfig::metrics`]).
+	pub fn verifiers(&self) -> &[(WorkerConfig, WorkerProcess)] {
+		&self.verifiers
 	}
 
 	/// The workers, to kill.
@@ -232,7 +239,7 @@ impl Deployment {
 
 	/// The last log lines of every worker and verifier, for a failure's report.
 	pub fn logs(&self, lines: usize) -> String {
-		let verifiers = VALIDATORS.iter().zip(&self.verifiers).map(|(who, p)| (*who, p));
+		let verifiers = self.verifiers.iter().map(|(c, p)| (c.who.as_str(), p));
 		let workers = self.workers.iter().map(|(c, p)| (c.who.as_str(), p));
 		verifiers
 			.chain(workers)

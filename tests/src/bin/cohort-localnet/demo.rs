@@ -7,14 +7,16 @@
 //! Prometheus counters) and the rest, waiting for the chain's deadlines. It ends with the
 //! final checkpoint's hash, the loss curve (`loss.csv`), the round times (`rounds.csv`), the
 //! loss of the same model trained on one machine, the bounty's useful throughput against that
-//! process's (`throughput.csv`), a sample of generated text, and how to fetch the model.
+//! process's and the share of all training seconds (the verifiers' recomputations included)
+//! that was distinct (`throughput.csv`), a sample of generated text, and how to fetch the
+//! model.
 
 use anyhow::{Context, Result};
 use clap::Args;
 use cohort_tests::{
 	deployment::{Deployment, ACCOUNTS},
 	metrics,
-	worker::{run_once, WorkerConfig, DECLARED_GFLOPS},
+	worker::{run_once, WorkerConfig, WorkerProcess, DECLARED_GFLOPS},
 	NetworkConfig, Rpc,
 };
 use serde_json::{json, Value};
@@ -85,10 +87,11 @@ struct Round {
 /// training are the protocol's cost.
 const WORK: [&str; 5] = ["training", "hashing", "chain", "transfers", "aggregating"];
 
-/// Seconds each kind of [`WORK`] took, summed over the workers, so far.
-async fn work_seconds(deployment: &Deployment) -> Result<[f64; 5]> {
+/// Seconds each kind of [`WORK`] took, summed over `processes` (the workers, or the
+/// verifiers: their recomputations count as training), so far.
+async fn work_seconds(processes: &[(WorkerConfig, WorkerProcess)]) -> Result<[f64; 5]> {
 	let mut total = [0.0; 5];
-	for (config, _) in deployment.workers() {
+	for (config, _) in processes {
 		let text = config.metrics().await?;
 		for (sum, work) in total.iter_mut().zip(WORK) {
 			let name = format!("cohort_worker_work_seconds_total{{work=\"{work}\"}}");
@@ -203,7 +206,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	println!("    0         -         -         -        -  {initial:.3}       -");
 	let mut losses = vec![(0, initial)];
 	let mut splits = Vec::new();
-	let mut counted = work_seconds(&deployment).await?;
+	let mut counted = work_seconds(deployment.workers()).await?;
 	let mut started = Instant::now();
 	let mut seen = 0;
 	let done = loop {
@@ -214,7 +217,7 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		let finished = if view["status"] == "active" { round } else { args.rounds };
 		while seen < finished {
 			let row = round_row(&rpc, &at, &observer, bounty, seen, &args.out, started).await?;
-			let now = work_seconds(&deployment).await?;
+			let now = work_seconds(deployment.workers()).await?;
 			let split = Split::of(row.seconds, &counted, &now, args.workers);
 			counted = now;
 			println!(
@@ -310,11 +313,23 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		 against {single:.1} for one `cohort-worker train` alone: {:.2}×",
 		network / single
 	);
+	// Distinct work: the workers trained each shard once; the verifiers' training is the
+	// audits' (and any dispute's) recomputation.
+	let trained = work_seconds(deployment.workers()).await?[0];
+	let recomputed = work_seconds(deployment.verifiers()).await?[0];
+	let distinct = trained / (trained + recomputed).max(f64::EPSILON);
+	println!(
+		"training seconds: {trained:.1} by the workers, each shard once, and {recomputed:.1} by \
+		 the verifiers recomputing audits: {:.0} % distinct",
+		100.0 * distinct
+	);
 	std::fs::write(
 		args.out.join("throughput.csv"),
 		format!(
-			"bounty_seconds,distinct_examples,network_per_s,alone_per_s,ratio\n\
-			 {bounty_seconds:.2},{examples},{network:.2},{single:.2},{:.4}\n",
+			"bounty_seconds,distinct_examples,network_per_s,alone_per_s,ratio,\
+			 worker_training_s,verifier_training_s,distinct_share\n\
+			 {bounty_seconds:.2},{examples},{network:.2},{single:.2},{:.4},\
+			 {trained:.2},{recomputed:.2},{distinct:.4}\n",
 			network / single
 		),
 	)?;
@@ -359,7 +374,11 @@ async fn round_row(
 		.collect();
 	let count = |outcome: &str| slots.iter().filter(|s| s["outcome"] == outcome).count();
 	let disputes: Vec<Value> = rpc.call("cohort_disputes", vec![json!(bounty), at.clone()]).await?;
-	let disputed = disputes.iter().filter(|d| d["round"] == index).count();
+	// An appealed audit goes on as its appeal: one dispute, counted once.
+	let disputed = disputes
+		.iter()
+		.filter(|d| d["round"] == index && d["status"].get("appealed").is_none())
+		.count();
 	// The checkpoint this round produced: the next round's start, or the bounty's last.
 	let next: Option<Value> =
 		rpc.call("cohort_round", vec![json!(bounty), json!(index + 1), at.clone()]).await?;
