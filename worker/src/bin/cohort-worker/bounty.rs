@@ -58,9 +58,10 @@ pub struct SubmitArgs {
 	#[arg(long, default_value_t = 2)]
 	shards: u32,
 	/// Workers per shard [default: 1 with --class, else 2]. One, with 10 % audits, makes a
-	/// wrong result a loss in expectation for rewards up to 1.1 COH at the minimum bond
-	/// (docs/threat-model.md); more replicas check each other on every shard, at the cost of
-	/// training it again.
+	/// wrong result a loss in expectation for rewards up to 1.67 COH at the minimum bond with
+	/// every validator honest, and at the default reward of 1 COH while under 37.5 % of the
+	/// stake would confirm it unrecomputed (docs/threat-model.md); more replicas check each
+	/// other on every shard, at the cost of training it again.
 	#[arg(long)]
 	replication: Option<u32>,
 	/// Inner optimizer steps per shard.
