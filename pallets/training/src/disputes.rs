@@ -23,6 +23,18 @@ use sp_runtime::{
 	Perbill,
 };
 
+/// What becomes of an audit whose deadline has come (see `Pallet::appeal_audit`).
+enum AuditFate {
+	/// Appealed to the whole electorate.
+	Appealed,
+	/// Confirmed, its recheck drawn at the next block: a committee member authored this
+	/// block's parent, whose hash it could have ground.
+	Deferred,
+	/// Not an audit with a committee, or confirmed and not rechecked: it concludes as any
+	/// other dispute.
+	Concludes,
+}
+
 /// What each worker is owed out of a slash (see [`WorkerRegistry::slash_paying`]).
 type Claims<T> = Vec<(<T as frame_system::Config>::AccountId, BalanceOf<T>)>;
 
@@ -407,11 +419,16 @@ impl<T: Config> Pallet<T> {
 	/// yet: four reads) and written; and booking it (see [`Self::book_vote_window`]):
 	/// [`BOOKING_READS`] bookings read searching and one more where it stands, and for each
 	/// block its openings go into (one, unless a block holds fewer than `MAX_VOTERS`), that
-	/// block's bookings written and its stretch's count read and written.
+	/// block's bookings written and its stretch's count read and written; with committees, an
+	/// audit's drawn (each validator's bond read).
 	pub(crate) fn booking_weight() -> Weight {
 		let filled = Self::blocks_a_window_fills();
+		let drawing = if T::AuditCommittee::get() > 0 { u64::from(MAX_VOTERS) } else { 0 };
 		T::DbWeight::get().reads_writes(
-			u64::from(BOOKING_READS).saturating_add(5).saturating_add(filled),
+			u64::from(BOOKING_READS)
+				.saturating_add(5)
+				.saturating_add(filled)
+				.saturating_add(drawing),
 			filled.saturating_mul(2).saturating_add(1),
 		)
 	}
@@ -425,6 +442,21 @@ impl<T: Config> Pallet<T> {
 			FullRevealBlocks::<T>::remove(now / stretch_len);
 		}
 		Self::dropping_weight()
+	}
+
+	/// Record the author of the block being built as the next block's [`crate::ParentAuthor`],
+	/// for its recheck draws. Returns what that weighs.
+	pub(crate) fn note_author() -> Weight {
+		match T::BlockAuthor::get() {
+			Some(author) => crate::ParentAuthor::<T>::put(author),
+			None => crate::ParentAuthor::<T>::kill(),
+		}
+		Self::noting_weight()
+	}
+
+	/// What [`Self::note_author`] weighs: the author found (a digest read) and written.
+	pub(crate) fn noting_weight() -> Weight {
+		T::DbWeight::get().reads_writes(1, 1)
 	}
 
 	/// What [`Self::drop_bookings`] weighs: two removals, the stretch's charged every block.
@@ -974,32 +1006,38 @@ impl<T: Config> Pallet<T> {
 
 	/// Appeal `dispute` of `shard` (in `state`), due at `now`, to the whole electorate if it is
 	/// an audit whose committee did not confirm the revealed root, or whose confirmation is
-	/// drawn for a recheck ([`Config::RecheckRate`], from this block's randomness: the seals
-	/// were sent before it). It concludes unsettled and unpaid ([`DisputeStatus::Appealed`];
+	/// drawn for a recheck ([`Config::RecheckRate`], from the parent block's hash: the seals
+	/// were sent before it, and a block a committee member authored, whose hash the member
+	/// could grind, defers the draw to the next block). It concludes unsettled and unpaid ([`DisputeStatus::Appealed`];
 	/// a seal left shut costs what it does in any dispute, the rest of the committee is judged
 	/// by the appeal's verdict) and an [`DisputeReason::Appeal`] opens over the same root, with
 	/// a whole vote window, queued as any whole-shard dispute. It carries the audit's verifier
 	/// reward, which the committee did not earn. Counts against `p.conclusions` as the
-	/// conclusion it replaces. Returns whether it appealed; if not, the dispute concludes as
-	/// any other.
+	/// conclusion it replaces.
 	fn appeal_audit(
 		p: &mut Progress<T>,
 		dispute: DisputeId,
 		shard: ShardIndex,
 		state: &mut ShardOf<T>,
 		now: BlockNumberFor<T>,
-	) -> bool {
-		let Some(mut record) = Disputes::<T>::get(dispute) else { return false };
+	) -> AuditFate {
+		let Some(mut record) = Disputes::<T>::get(dispute) else { return AuditFate::Concludes };
 		if record.committee.is_empty() || record.status != DisputeStatus::Open {
-			return false;
+			return AuditFate::Concludes;
 		}
 		let (voters, total) = Self::weigh_votes(&mut record);
 		let revealed = record.candidates.first().map(|candidate| Verdict::Correct(candidate.root));
 		let verdict = Self::winning(&record, total);
 		let confirmed = verdict.is_some() && verdict == revealed;
-		if confirmed && !Draw::new::<T>((b"cohort/recheck", dispute)).chance(T::RecheckRate::get())
-		{
-			return false;
+		if confirmed {
+			let authored = crate::ParentAuthor::<T>::get()
+				.is_some_and(|author| record.committee.contains(&author));
+			if authored {
+				return AuditFate::Deferred;
+			}
+			if !Draw::new::<T>((b"cohort/recheck", dispute)).chance(T::RecheckRate::get()) {
+				return AuditFate::Concludes;
+			}
 		}
 		p.conclusions = p.conclusions.saturating_sub(1);
 		Self::leave_electorate(&record);
@@ -1011,7 +1049,7 @@ impl<T: Config> Pallet<T> {
 		record.status = DisputeStatus::Appealed(appeal);
 		Disputes::<T>::insert(dispute, record);
 		Self::deposit_event(Event::AuditAppealed { dispute, appeal, rechecked: confirmed });
-		true
+		AuditFate::Appealed
 	}
 
 	/// Conclude the open shard disputes of the round in `p` whose deadline has come (see
@@ -1032,9 +1070,14 @@ impl<T: Config> Pallet<T> {
 			if !due {
 				continue;
 			}
-			if Self::appeal_audit(p, dispute, shard, &mut state, now) {
-				Shards::<T>::insert(key, state);
-				continue;
+			match Self::appeal_audit(p, dispute, shard, &mut state, now) {
+				AuditFate::Appealed => {
+					Shards::<T>::insert(key, state);
+					continue;
+				}
+				// Still due: the round settles on, woken at the next block.
+				AuditFate::Deferred => continue,
+				AuditFate::Concludes => {}
 			}
 			// A verdict settles the shard itself (`settle_shard`).
 			if Self::conclude(p, dispute).is_some() {

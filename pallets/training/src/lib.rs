@@ -326,10 +326,16 @@ pub mod pallet {
 		/// The chance that an audit its committee confirmed is appealed to the whole
 		/// electorate all the same: without it a confirmation is never checked, so a member
 		/// would risk nothing confirming a wrong root (for a bribe, or without recomputing).
-		/// Drawn from the randomness of the block that counts the committee's votes, after
-		/// they were sealed.
+		/// Drawn from the parent block's hash in the block that counts the committee's votes,
+		/// after they were sealed; not from a block a member authored (see
+		/// [`Config::BlockAuthor`]).
 		#[pallet::constant]
 		type RecheckRate: Get<Perbill>;
+
+		/// The author of the block being built, if known: the block hook records it, so that
+		/// no recheck is drawn from the hash of a block its committee member authored and
+		/// could have ground (re-signing it until the draw spares its confirmation).
+		type BlockAuthor: Get<Option<Self::AccountId>>;
 
 		/// The share of its stake a committee member loses when the whole electorate rejects a
 		/// root it confirmed: with [`Config::RecheckRate`], what confirming a wrong root risks
@@ -448,6 +454,13 @@ pub mod pallet {
 	/// The id the next dispute gets.
 	#[pallet::storage]
 	pub type NextDisputeId<T> = StorageValue<_, DisputeId, ValueQuery>;
+
+	/// The author of the block before the one being built, while the block hook advances
+	/// bounties (the hook records its own block's author last): an audit's recheck is drawn
+	/// from the parent block's hash, which its author could grind, so not while a member of
+	/// the audit's committee authored it.
+	#[pallet::storage]
+	pub type ParentAuthor<T: Config> = StorageValue<_, T::AccountId, OptionQuery>;
 
 	/// Every dispute, settled ones included, until its bounty is pruned.
 	#[pallet::storage]
@@ -925,6 +938,8 @@ pub mod pallet {
 				}
 			}
 			weight.saturating_accrue(Self::put_first(&deferred, now));
+			// Last, so that every draw above read the parent block's author.
+			weight.saturating_accrue(Self::note_author());
 			weight
 		}
 

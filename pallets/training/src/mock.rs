@@ -73,6 +73,8 @@ parameter_types! {
 	pub static AuditCommittee: u32 = 0;
 	pub static RecheckRate: Perbill = Perbill::zero();
 	pub static WrongConfirmationSlash: Perbill = Perbill::zero();
+	/// The author of the block being built: nobody, unless a test of rechecks sets one.
+	pub static MockAuthor: Option<AccountId> = None;
 	pub static BountyDeposit: u64 = 0;
 	pub static WaitingFee: u64 = 0;
 	// What the mock's weights charge a draw, each dispute the hook concludes and each seal
@@ -220,6 +222,7 @@ impl pallet_training::Config for Test {
 	type AuditCommittee = AuditCommittee;
 	type RecheckRate = RecheckRate;
 	type WrongConfirmationSlash = WrongConfirmationSlash;
+	type BlockAuthor = MockAuthor;
 	type MaxAggregatorAttempts = ConstU32<2>;
 	type MoveBlocks = ConstU32<3>;
 	type RetentionBlocks = ConstU64<50>;
@@ -308,6 +311,7 @@ pub fn new_test_ext() -> sp_io::TestExternalities {
 	AuditCommittee::set(0);
 	RecheckRate::set(Perbill::zero());
 	WrongConfirmationSlash::set(Perbill::zero());
+	MockAuthor::set(None);
 	BountyDeposit::set(0);
 	WaitingFee::set(0);
 	DrawWeight::set(Weight::zero());

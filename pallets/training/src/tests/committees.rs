@@ -216,3 +216,23 @@ fn a_rechecked_honest_confirmation_costs_its_member_nothing() {
 		assert_eq!(Bonds::get()[&member], 100);
 	});
 }
+
+#[test]
+fn no_recheck_is_drawn_from_a_block_its_member_authored() {
+	run(|| {
+		// The recheck reads the parent block's hash, which its author could grind until the
+		// draw spared its confirmation: after a block the member authored, it waits a block.
+		RecheckRate::set(Perbill::one());
+		let (id, _, audit, member) = audited(bad());
+		MockAuthor::set(Some(member));
+		next_block();
+		assert_ok!(seal_vote(member, audit, Verdict::Correct(bad())));
+		assert_ok!(reveal_vote(member, audit, Verdict::Correct(bad())));
+		MockAuthor::set(Some(others(member)[0]));
+		next_block();
+		assert_eq!(Disputes::<Test>::get(audit).unwrap().status, DisputeStatus::Open);
+		assert_eq!(dispute_of(id, 0, 0), audit);
+		next_block();
+		appeal_of(id, audit, true);
+	});
+}

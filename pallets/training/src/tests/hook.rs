@@ -19,14 +19,14 @@ fn one_conclusion_a_block() {
 
 /// What the hook charges for a block in which `id`'s settling goes on with one dispute
 /// concluded (or one bisection turn ended): one pass over the round, the conclusion, and the
-/// block's vote-window bookings dropped.
+/// block's vote-window bookings dropped and its author noted.
 fn one_conclusion_charged(id: BountyId) -> Weight {
 	let spec = bounty(id).spec;
 	let pass = Training::transition_weight(crate::weights::weighed_shards(
 		spec.shards_per_round,
 		spec.replication,
 	));
-	let dropped = Training::dropping_weight();
+	let dropped = Training::dropping_weight().saturating_add(Training::noting_weight());
 	pass.saturating_add(Training::conclusion_weight()).saturating_add(dropped)
 }
 
@@ -67,11 +67,11 @@ fn a_wake_up_that_draws_no_round_is_not_charged_a_draw() {
 		let used = Training::on_initialize(deadline);
 		// The aggregator missed its deadline: the next one is designated, and the round after
 		// stays as it was drawn when aggregation began. Nothing is drawn, and no draw is
-		// charged: the passes over the round only (and the block's bookings dropped).
+		// charged: the passes over the round only (and the block's bookings dropped, its author noted).
 		assert_ne!(aggregator_of(id, 0), missed);
 		let spec = bounty(id).spec;
 		let shards = crate::weights::weighed_shards(spec.shards_per_round, spec.replication);
-		let dropped = Training::dropping_weight();
+		let dropped = Training::dropping_weight().saturating_add(Training::noting_weight());
 		assert_eq!(used, Training::transition_weight(shards).saturating_mul(2) + dropped);
 		assert!(used.ref_time() < DrawWeight::get().ref_time());
 	});
