@@ -8,7 +8,9 @@
 //! replicas parts at the first step, the first that rounds differently; there her state is the
 //! referees' own to the bit, which no worker of another class computes, and the honest state is
 //! within the step tolerance: she loses and is slashed. The honest replicas of the emulated
-//! class are accepted against the CPU verifiers, also when every shard is audited.
+//! class are accepted against the CPU verifiers, also when every shard is audited: a CPU
+//! verifier drawn to an audit's committee does not confirm work of another class (a lie can fit
+//! in the tolerance), so the audit goes to every validator on appeal, who accept it.
 //!
 //! A verifier of another class cannot compare roots: it needs the delta. A worker that serves
 //! an audited delta to nobody (`hoard`) is judged as one that revealed a wrong result: the

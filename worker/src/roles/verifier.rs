@@ -345,6 +345,13 @@ async fn recompute_shard(
 	let Some(mine) = mine else { return Ok(None) };
 	Ok(match within_tolerance(&mine, &deltas)[..] {
 		[] => Some(Verdict::NoneCorrect),
+		// A committee's confirmation settles the audit and, if every validator rejects the
+		// root on a recheck, costs 10 % of the stake: within the tolerance is not enough to
+		// stake that on (a lie can fit in it), so it is left to every validator.
+		[_] if !dispute.dispute.committee.0.is_empty() => {
+			tracing::info!(dispute = dispute.id, "another class: not confirming for the committee");
+			None
+		}
 		[only] => Some(Verdict::Correct(only)),
 		ref several => {
 			// Across classes, two candidates within the tolerance cannot be told apart: one of
