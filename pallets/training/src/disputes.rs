@@ -28,7 +28,8 @@ enum AuditFate {
 	/// Appealed to the whole electorate.
 	Appealed,
 	/// Confirmed, its recheck drawn at the next block: a committee member authored this
-	/// block's parent, whose hash it could have ground.
+	/// block's parent, whose hash it could have ground (until a reveal window has passed:
+	/// then it is rechecked).
 	Deferred,
 	/// Not an audit with a committee, or confirmed and not rechecked: it concludes as any
 	/// other dispute.
@@ -1008,12 +1009,12 @@ impl<T: Config> Pallet<T> {
 	/// an audit whose committee did not confirm the revealed root, or whose confirmation is
 	/// drawn for a recheck ([`Config::RecheckRate`], from the parent block's hash: the seals
 	/// were sent before it, and a block a committee member authored, whose hash the member
-	/// could grind, defers the draw to the next block). It concludes unsettled and unpaid ([`DisputeStatus::Appealed`];
-	/// a seal left shut costs what it does in any dispute, the rest of the committee is judged
-	/// by the appeal's verdict) and an [`DisputeReason::Appeal`] opens over the same root, with
-	/// a whole vote window, queued as any whole-shard dispute. It carries the audit's verifier
-	/// reward, which the committee did not earn. Counts against `p.conclusions` as the
-	/// conclusion it replaces.
+	/// could grind, defers the draw to the next block). It concludes unsettled and unpaid
+	/// ([`DisputeStatus::Appealed`]; a seal left shut costs what it does in any dispute, the
+	/// rest of the committee is judged by the appeal's verdict) and an
+	/// [`DisputeReason::Appeal`] opens over the same root, with a whole vote window, queued as
+	/// any whole-shard dispute. It carries the audit's verifier reward, which the committee did
+	/// not earn. Counts against `p.conclusions` as the conclusion it replaces.
 	fn appeal_audit(
 		p: &mut Progress<T>,
 		dispute: DisputeId,
@@ -1029,17 +1030,24 @@ impl<T: Config> Pallet<T> {
 		let revealed = record.candidates.first().map(|candidate| Verdict::Correct(candidate.root));
 		let verdict = Self::winning(&record, total);
 		let confirmed = verdict.is_some() && verdict == revealed;
+		// Deferred or not, the reads above are a conclusion's worth of the hook's room.
+		p.conclusions = p.conclusions.saturating_sub(1);
 		if confirmed {
 			let authored = crate::ParentAuthor::<T>::get()
 				.is_some_and(|author| record.committee.contains(&author));
-			if authored {
+			// Not for ever: where the member authors block after block (the others down), the
+			// confirmation is rechecked once a reveal window has passed.
+			let waited = now >= after::<T>(record.deadline, T::VoteRevealBlocks::get());
+			if authored && !waited {
 				return AuditFate::Deferred;
 			}
-			if !Draw::new::<T>((b"cohort/recheck", dispute)).chance(T::RecheckRate::get()) {
+			let drawn = Draw::new::<T>((b"cohort/recheck", dispute)).chance(T::RecheckRate::get());
+			if !authored && !drawn {
+				// `conclude` counts itself.
+				p.conclusions = p.conclusions.saturating_add(1);
 				return AuditFate::Concludes;
 			}
 		}
-		p.conclusions = p.conclusions.saturating_sub(1);
 		Self::leave_electorate(&record);
 		Self::release_bookings(&mut record, voters, now);
 		Self::penalize_voters(dispute, &record, T::WrongVoteSlash::get(), |v| v.verdict.is_none());
@@ -1054,9 +1062,9 @@ impl<T: Config> Pallet<T> {
 
 	/// Conclude the open shard disputes of the round in `p` whose deadline has come (see
 	/// [`Self::conclude`]; an audit its committee did not confirm, or drawn for a recheck, is
-	/// appealed instead, see [`Self::appeal_audit`]), in shard order, as many as `p.conclusions` allows. The slots of
-	/// those left unresolved are void (no contribution, no worker slashed), their rewards go
-	/// to the treasury.
+	/// appealed instead, see [`Self::appeal_audit`]), in shard order, as many as
+	/// `p.conclusions` allows. The slots of those left unresolved are void (no contribution,
+	/// no worker slashed), their rewards go to the treasury.
 	pub(crate) fn expire_shard_disputes(p: &mut Progress<T>, now: BlockNumberFor<T>) {
 		for shard in 0..p.bounty.spec.shards_per_round {
 			if p.conclusions == 0 {

@@ -3,6 +3,7 @@
 //! electorate, whose verdict decides the shard and judges the committee.
 
 use super::*;
+use frame_support::traits::Get;
 use sp_runtime::Perbill;
 
 /// A first round of one audited shard, trained once, with a committee of one: the worker, the
@@ -232,6 +233,25 @@ fn no_recheck_is_drawn_from_a_block_its_member_authored() {
 		next_block();
 		assert_eq!(Disputes::<Test>::get(audit).unwrap().status, DisputeStatus::Open);
 		assert_eq!(dispute_of(id, 0, 0), audit);
+		next_block();
+		appeal_of(id, audit, true);
+	});
+}
+
+#[test]
+fn a_member_authoring_block_after_block_has_its_confirmation_rechecked() {
+	run(|| {
+		// The others down, the member authors every block: its confirmation cannot wait for
+		// another author's block for ever, and is rechecked once a reveal window has passed.
+		let (id, _, audit, member) = audited(good(0, 0));
+		MockAuthor::set(Some(member));
+		next_block();
+		assert_ok!(seal_vote(member, audit, Verdict::Correct(good(0, 0))));
+		assert_ok!(reveal_vote(member, audit, Verdict::Correct(good(0, 0))));
+		let reveal_window = u64::from(<<Test as Config>::VoteRevealBlocks as Get<u32>>::get());
+		let deadline = Disputes::<Test>::get(audit).unwrap().deadline;
+		run_to_block(deadline + reveal_window - 1);
+		assert_eq!(Disputes::<Test>::get(audit).unwrap().status, DisputeStatus::Open);
 		next_block();
 		appeal_of(id, audit, true);
 	});

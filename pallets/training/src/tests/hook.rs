@@ -67,7 +67,8 @@ fn a_wake_up_that_draws_no_round_is_not_charged_a_draw() {
 		let used = Training::on_initialize(deadline);
 		// The aggregator missed its deadline: the next one is designated, and the round after
 		// stays as it was drawn when aggregation began. Nothing is drawn, and no draw is
-		// charged: the passes over the round only (and the block's bookings dropped, its author noted).
+		// charged: the passes over the round only (and the block's bookings dropped, its
+		// author noted).
 		assert_ne!(aggregator_of(id, 0), missed);
 		let spec = bounty(id).spec;
 		let shards = crate::weights::weighed_shards(spec.shards_per_round, spec.replication);
