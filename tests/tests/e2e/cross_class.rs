@@ -9,13 +9,13 @@
 //! referees' own to the bit, which no worker of another class computes, and the honest state is
 //! within the step tolerance: she loses and is slashed. The honest replicas of the emulated
 //! class are accepted against the CPU verifiers, also when every shard is audited: a CPU
-//! verifier drawn to an audit's committee does not confirm work of another class (a lie can fit
-//! in the tolerance), so the audit goes to every validator on appeal, who accept it.
+//! verifier drawn to an audit's committee abstains on work of another class (a lie can fit in
+//! the tolerance), so the audit goes to every validator on appeal, who accept it.
 //!
 //! A verifier of another class cannot compare roots: it needs the delta. A worker that serves
 //! an audited delta to nobody (`hoard`) is judged as one that revealed a wrong result: the
-//! audit's committee asks for it until sealing all but ends and votes that no candidate is
-//! correct, which appeals the audit to every validator, who do the same.
+//! audit's committee, of another class, abstains, which appeals the audit to every validator,
+//! who ask for the delta until sealing all but ends and vote that no candidate is correct.
 
 use crate::adversaries::{outcomes, NEEDS_FEATURE};
 use cohort_tests::{
@@ -78,8 +78,8 @@ async fn a_worker_serving_its_audited_delta_to_nobody_is_slashed_by_another_clas
 	let outcomes = outcomes(&rpc).await;
 	let context = format!("{outcomes:#?}");
 	// Round 0: her audited delta was never served; the audit's committee (one CPU verifier)
-	// could not confirm it, so the audit went to every validator on appeal, who found no
-	// candidate correct, and she lost stake for it.
+	// abstained, so the audit went to every validator on appeal, who found no candidate
+	// correct, and she lost stake for it.
 	assert_eq!(outcomes.rejected.get(&(0, eve.clone())), Some(&1), "{context}");
 	let in_round_0: Vec<_> = outcomes.disputes.iter().filter(|(_, round)| **round == 0).collect();
 	assert_eq!(in_round_0.len(), 2, "the audit and its appeal: {context}");

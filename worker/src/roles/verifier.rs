@@ -122,6 +122,17 @@ impl Verifier {
 		// their nonces, so the seals due soonest are opened (and sealed) first.
 		let mut disputes = at.disputes(None).await?;
 		disputes.sort_by_key(|dispute| dispute.dispute.deadline);
+		// A recomputation for a dispute that has closed (an audit appealed while its member
+		// still recomputed) would only hold the turn the open ones wait for.
+		self.running.retain(|id, task| {
+			let open = disputes
+				.iter()
+				.any(|d| d.id == *id && matches!(d.dispute.status, DisputeStatus::Open));
+			if !open {
+				task.abort();
+			}
+			open
+		});
 		// Whether this validator votes in each session's electorate, read once a tick.
 		let mut electorates: HashMap<u32, bool> = HashMap::new();
 		for dispute in disputes {
@@ -230,6 +241,15 @@ async fn seal_verdict(cx: &Context, dispute: DisputeView) -> Result<Option<Verdi
 			};
 			let round_class = String::from_utf8_lossy(&round.info.class.0 .0);
 			let kinship = Kinship::between(&round_class, cx.backend.class());
+			// A committee's confirmation settles the audit and, if every validator rejects the
+			// root on a recheck, costs 10 % of the stake: within the cross-class tolerance is
+			// not enough to stake that on (a lie can fit in it), and any other vote only
+			// appeals the audit, as abstaining does. So the audit is left to every validator,
+			// unrecomputed here.
+			if kinship != Kinship::Same && !d.committee.0.is_empty() {
+				tracing::info!(dispute = dispute.id, "another class: abstaining on the committee");
+				return Ok(None);
+			}
 			let verdict = match &dispute.game {
 				Some(game) => bisection::judge(cx, &dispute, game, &job, task, kinship).await?,
 				None => {
@@ -345,13 +365,6 @@ async fn recompute_shard(
 	let Some(mine) = mine else { return Ok(None) };
 	Ok(match within_tolerance(&mine, &deltas)[..] {
 		[] => Some(Verdict::NoneCorrect),
-		// A committee's confirmation settles the audit and, if every validator rejects the
-		// root on a recheck, costs 10 % of the stake: within the tolerance is not enough to
-		// stake that on (a lie can fit in it), so it is left to every validator.
-		[_] if !dispute.dispute.committee.0.is_empty() => {
-			tracing::info!(dispute = dispute.id, "another class: not confirming for the committee");
-			None
-		}
 		[only] => Some(Verdict::Correct(only)),
 		ref several => {
 			// Across classes, two candidates within the tolerance cannot be told apart: one of
