@@ -1030,8 +1030,6 @@ impl<T: Config> Pallet<T> {
 		let revealed = record.candidates.first().map(|candidate| Verdict::Correct(candidate.root));
 		let verdict = Self::winning(&record, total);
 		let confirmed = verdict.is_some() && verdict == revealed;
-		// Deferred or not, the reads above are a conclusion's worth of the hook's room.
-		p.conclusions = p.conclusions.saturating_sub(1);
 		if confirmed {
 			let authored = crate::ParentAuthor::<T>::get()
 				.is_some_and(|author| record.committee.contains(&author));
@@ -1039,15 +1037,16 @@ impl<T: Config> Pallet<T> {
 			// confirmation is rechecked once a reveal window has passed.
 			let waited = now >= after::<T>(record.deadline, T::VoteRevealBlocks::get());
 			if authored && !waited {
+				// The reads above are a conclusion's worth of the hook's room.
+				p.conclusions = p.conclusions.saturating_sub(1);
 				return AuditFate::Deferred;
 			}
 			let drawn = Draw::new::<T>((b"cohort/recheck", dispute)).chance(T::RecheckRate::get());
 			if !authored && !drawn {
-				// `conclude` counts itself.
-				p.conclusions = p.conclusions.saturating_add(1);
 				return AuditFate::Concludes;
 			}
 		}
+		p.conclusions = p.conclusions.saturating_sub(1);
 		Self::leave_electorate(&record);
 		Self::release_bookings(&mut record, voters, now);
 		Self::penalize_voters(dispute, &record, T::WrongVoteSlash::get(), |v| v.verdict.is_none());
