@@ -5,6 +5,7 @@
 use crate::{worker_binary, Error, Result};
 use serde_json::Value;
 use std::{
+	io::Write,
 	path::{Path, PathBuf},
 	process::Stdio,
 	sync::{Arc, Mutex},
@@ -74,6 +75,11 @@ impl WorkerConfig {
 		crate::metrics::scrape(self.metrics_port, &self.who).await
 	}
 
+	/// The file its commands' logs are appended to: beside its store, `<store>.log`.
+	pub fn log_path(&self) -> PathBuf {
+		self.store.with_extension("log")
+	}
+
 	fn command(&self, args: &[&str]) -> Command {
 		let (mut command, listen) = match &self.host {
 			None => {
@@ -96,6 +102,7 @@ impl WorkerConfig {
 			.args(self.throttle.iter().flat_map(|factor| ["--throttle".into(), factor.to_string()]))
 			.args(args)
 			.env("RUST_LOG", "info,libp2p=warn")
+			.env("NO_COLOR", "1")
 			// An error's message, not a backtrace, ends the log the test reports.
 			.env("RUST_BACKTRACE", "0")
 			.stdin(Stdio::null())
@@ -125,7 +132,7 @@ pub struct WorkerProcess {
 
 fn collect(
 	reader: impl AsyncRead + Unpin + Send + 'static,
-	into: impl Fn(String) + Send + 'static,
+	mut into: impl FnMut(String) + Send + 'static,
 ) -> JoinHandle<()> {
 	tokio::spawn(async move {
 		let mut lines = BufReader::new(reader).lines();
@@ -149,7 +156,16 @@ impl WorkerProcess {
 			let _ = lines.send(line);
 		});
 		let sink = log.clone();
+		// Kept beside the store too (appended to by every command run on it), as a node's
+		// `node.log` is kept in its directory: a run left going with `--keep`, or a failed
+		// test's directory, can be read whole.
+		let mut file = std::fs::OpenOptions::new()
+			.create(true)
+			.append(true)
+			.open(config.log_path())
+			.map_err(|source| Error::Io { context: "opening a worker's log".into(), source })?;
 		let stderr = collect(child.stderr.take().expect("piped"), move |line| {
+			let _ = writeln!(file, "{line}");
 			sink.lock().expect("not poisoned").push(line);
 		});
 		Ok(Self { name, child, stdout, log, stderr: Some(stderr) })
