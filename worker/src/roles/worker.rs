@@ -7,9 +7,10 @@
 //!   never replaced;
 //! - once the last block in which a slot could commit is final (or, when finality stalls,
 //!   [`REVEAL_FALLBACK_BLOCKS`] before the reveal deadline and [`REVEAL_DEPTH`] blocks past
-//!   the commit deadline), reveal `(root, salt)` and start serving the delta (not earlier: a
-//!   revealed root seen while commits are open could be sealed by another account, and a
-//!   fork could reopen commits that a barrier closed);
+//!   the commit deadline), reveal `(root, salt)` and start serving the delta: acted on as the
+//!   finality notification comes, so that the reveal lands in the first block that accepts it
+//!   (not earlier: a revealed root seen while commits are open could be sealed by another
+//!   account, and a fork could reopen commits that a barrier closed);
 //! - as the round's aggregator, combine the accepted deltas into `H_{k+1}`, serve it and
 //!   commit its root;
 //! - in the review window, recompute the proposed checkpoint and dispute it if it differs
@@ -63,7 +64,7 @@ use std::{
 	},
 	time::{Duration, Instant},
 };
-use tokio::task::JoinHandle;
+use tokio::{sync::watch, task::JoinHandle};
 
 /// One thing to do, so that it runs once at a time and is not repeated once done.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -181,6 +182,9 @@ pub struct Worker {
 	slot_ms: u64,
 	/// The blocks a side of a bisection game has for each move.
 	move_blocks: u32,
+	/// The seals the last tick held shut only because the block that closed their commits is
+	/// not final yet: opened as soon as it is, not at the next best block.
+	awaiting_final: Vec<HeldSeal>,
 }
 
 impl Worker {
@@ -194,6 +198,7 @@ impl Worker {
 			serving: HashSet::new(),
 			slot_ms: 0,
 			move_blocks: 0,
+			awaiting_final: Vec::new(),
 		}
 	}
 
@@ -207,11 +212,26 @@ impl Worker {
 		self.move_blocks = at.constant(runtime::constants().training().move_blocks())?;
 		let heartbeat_every = (interval / 4).max(1);
 		let mut last_heartbeat: Option<u32> = None;
-		tokio::spawn(count_outcomes(self.cx.clone()));
+		let (finalizing, mut finalized) = watch::channel(None);
+		tokio::spawn(follow_finality(self.cx.clone(), finalizing));
 		let mut blocks = self.cx.chain.follow_best().await?;
 		tracing::info!(account = %self.cx.keys.ss58_address(), peer = %self.cx.network.peer_id(), "worker running");
 		loop {
-			let at = blocks.next().await?;
+			let at = tokio::select! {
+				at = blocks.next() => at?,
+				Ok(()) = finalized.changed(), if !self.awaiting_final.is_empty() => {
+					let settled = finalized.borrow_and_update().clone();
+					if let Some(settled) = settled {
+						if let Err(e) = self.open_held_seals(&settled).await {
+							tracing::warn!("at finalized block #{}: {e}", settled.number);
+						}
+					}
+					continue;
+				}
+			};
+			// Seen before the tick reads the finalized block: only a block finalized after
+			// that read wakes the loop for the seals the tick holds.
+			finalized.borrow_and_update();
 			self.finished.advance(at.number);
 			self.running.retain(|_, task| !task.is_finished());
 			if last_heartbeat.is_none_or(|last| at.number >= last + heartbeat_every) {
@@ -250,6 +270,7 @@ impl Worker {
 	/// Do what the chain at `at` asks of this account.
 	async fn tick(&mut self, at: &At) -> Result<(), DutyError> {
 		let me = self.cx.account();
+		self.awaiting_final.clear();
 		for bounty in at.bounties().await? {
 			if !matches!(bounty.bounty.status, BountyStatus::Active | BountyStatus::Cancelling) {
 				continue;
@@ -295,17 +316,21 @@ impl Worker {
 				} else if training
 					&& slot.seal.is_some()
 					&& slot.root.is_none()
-					&& at.number >= info.commit_deadline
+					&& commits_closed_after(at.number, info.commit_deadline)
 					&& at.number < info.reveal_deadline
-					&& (self.commits_closed_at_final(&round).await?
+				{
+					let seal = HeldSeal { task, commit_deadline: info.commit_deadline };
+					let settled = self.cx.chain.finalized().await?;
+					if seal.opens_at(&settled).await?
 						|| finality_stalled_too_long(
 							at.number,
 							info.commit_deadline,
 							info.reveal_deadline,
-						)) {
-					let duty =
-						Duty::Reveal { bounty: id, round: index, shard: shard.shard, checkpoint };
-					self.spawn(duty, reveal(self.cx.clone(), task));
+						) {
+						self.open(seal);
+					} else {
+						self.awaiting_final.push(seal);
+					}
 				} else if let Some(root) = slot.root {
 					// Serve what was revealed, also after a restart between reveal and serving.
 					if self.serving.insert(root) && self.cx.store.blob(&root)?.is_some() {
@@ -403,20 +428,52 @@ impl Worker {
 		Ok(())
 	}
 
-	/// Whether `round`'s commits are closed in every chain this worker could yet find itself
-	/// on, so that its root may be public: read in the finalized block, which every such
-	/// chain descends from, not in the best one, which a fork could leave out together with
-	/// the commit that closed them (and a copier's commit put in). A fork that leaves out the
-	/// last commit of a barrier would reopen commits for a replica that copies a revealed
-	/// root; one from below a deadline reached by height, too. Waiting for the deadline's own
-	/// block to be final, as the worker used to, cost every round a block.
-	async fn commits_closed_at_final(&self, round: &RoundView) -> Result<bool, DutyError> {
-		let settled = self.cx.chain.finalized().await?;
-		let Some(there) = settled.round(round.bounty, round.round).await? else {
+	/// Reveal `seal`, once.
+	fn open(&mut self, seal: HeldSeal) {
+		let ShardTask { bounty, round, shard, checkpoint, .. } = seal.task;
+		let duty = Duty::Reveal { bounty, round, shard, checkpoint };
+		self.spawn(duty, reveal(self.cx.clone(), seal.task));
+	}
+
+	/// Open the seals held for finality that finalized block `settled` lets open: at once, from
+	/// the finality notification, instead of at the next best block. The block that closes
+	/// commits is final within its slot here, and a reveal sent then lands in the next block,
+	/// the first that accepts it: a block sooner, every round.
+	async fn open_held_seals(&mut self, settled: &At) -> Result<(), DutyError> {
+		for seal in std::mem::take(&mut self.awaiting_final) {
+			if seal.opens_at(settled).await? {
+				self.open(seal);
+			} else {
+				self.awaiting_final.push(seal);
+			}
+		}
+		Ok(())
+	}
+}
+
+/// A committed seal waiting for the block that closed its round's commits to be final.
+struct HeldSeal {
+	task: ShardTask,
+	/// The round's commit deadline in the best block the seal was held at.
+	commit_deadline: u32,
+}
+
+impl HeldSeal {
+	/// Whether the seal's round has its commits closed in every chain this worker could yet
+	/// find itself on, so that its root may be public: read in finalized block `settled`, which
+	/// every such chain descends from, not in the best one, which a fork could leave out
+	/// together with the commit that closed them (and a copier's commit put in). A fork that
+	/// leaves out the last commit of a barrier would reopen commits for a replica that copies a
+	/// revealed root, or let the last committer choose its salt knowing every other one (and
+	/// with them its shard's audit); one from below a deadline reached by height, too.
+	async fn opens_at(&self, settled: &At) -> Result<bool, DutyError> {
+		if !commits_closed_after(settled.number, self.commit_deadline) {
 			return Ok(false);
-		};
+		}
+		let ShardTask { bounty, round, checkpoint, .. } = self.task;
+		let Some(there) = settled.round(bounty, round).await? else { return Ok(false) };
 		// A round voided and started again keeps its index, from another checkpoint.
-		Ok(there.info.checkpoint == round.info.checkpoint
+		Ok(there.info.checkpoint == checkpoint
 			&& commits_closed_after(settled.number, there.info.commit_deadline))
 	}
 }
@@ -756,18 +813,20 @@ async fn count(cx: &Context, at: &At) -> Result<(), ChainError> {
 	Ok(())
 }
 
-/// Count this account's accepted and rejected contributions and its slashes, from the events
-/// of finalized blocks (a best block's could be counted twice, or for a block that is gone).
-async fn count_outcomes(cx: Context) {
+/// Follow finalized blocks: publish each to `finalized`, for the loop to wait on, and count this account's accepted and rejected contributions and its slashes from their
+/// events (a best block's could be counted twice, or for a block that is gone).
+async fn follow_finality(cx: Context, finalized: watch::Sender<Option<Arc<At>>>) {
 	let mut blocks = match cx.chain.follow_finalized().await {
 		Ok(blocks) => blocks,
-		Err(e) => return tracing::warn!("cannot follow finalized blocks to count outcomes: {e}"),
+		Err(e) => return tracing::warn!("cannot follow finalized blocks: {e}"),
 	};
 	loop {
 		let at = match blocks.next().await {
 			Ok(at) => at,
-			Err(e) => return tracing::warn!("stopped counting outcomes: {e}"),
+			Err(e) => return tracing::warn!("stopped following finalized blocks: {e}"),
 		};
+		let at = Arc::new(at);
+		finalized.send_replace(Some(at.clone()));
 		if let Err(e) = count(&cx, &at).await {
 			tracing::warn!("cannot read block #{}'s events: {e}", at.number);
 		}
