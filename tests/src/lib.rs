@@ -80,16 +80,28 @@ pub enum Error {
 /// Result of harness operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// A free TCP port on 127.0.0.1, as the OS hands it out. Another process could take it
-/// before the node binds it; nodes are started one by one, which keeps that window small.
+/// A free TCP port on 127.0.0.1, as the OS hands it out, and never one this process handed
+/// out before. The OS may give the port it just freed to the next probe: a node once got the
+/// same port for its RPC and its Prometheus endpoint, so RPC fell back to a random port and
+/// the test waited on Prometheus's until it timed out. Another process could still take a
+/// port before the node binds it; nodes are started one by one, which keeps that window small.
 pub fn free_port() -> Result<u16> {
-	let listener = std::net::TcpListener::bind("127.0.0.1:0")
-		.map_err(|source| Error::Io { context: "binding a probe port".into(), source })?;
-	let port = listener
-		.local_addr()
-		.map_err(|source| Error::Io { context: "reading a probe port".into(), source })?
-		.port();
-	Ok(port)
+	static HANDED_OUT: std::sync::Mutex<std::collections::BTreeSet<u16>> =
+		std::sync::Mutex::new(std::collections::BTreeSet::new());
+	// Probes of ports handed out before stay bound until one is new, so none comes twice.
+	let mut taken = Vec::new();
+	loop {
+		let listener = std::net::TcpListener::bind("127.0.0.1:0")
+			.map_err(|source| Error::Io { context: "binding a probe port".into(), source })?;
+		let port = listener
+			.local_addr()
+			.map_err(|source| Error::Io { context: "reading a probe port".into(), source })?
+			.port();
+		if HANDED_OUT.lock().expect("not poisoned").insert(port) {
+			return Ok(port);
+		}
+		taken.push(listener);
+	}
 }
 
 /// The `cohort-node` binary: `$COHORT_NODE` if set, else the one beside this executable in
@@ -113,4 +125,18 @@ fn binary(name: &str, env: &str) -> std::path::PathBuf {
 		dir.pop();
 	}
 	dir.join(name)
+}
+
+#[cfg(test)]
+mod tests {
+	use super::free_port;
+	use std::collections::HashSet;
+
+	#[test]
+	fn no_port_is_handed_out_twice() {
+		let mut seen = HashSet::new();
+		for _ in 0..500 {
+			assert!(seen.insert(free_port().unwrap()), "a port was handed out twice");
+		}
+	}
 }
