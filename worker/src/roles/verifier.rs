@@ -297,8 +297,15 @@ async fn seal_verdict(cx: &Context, dispute: DisputeView) -> Result<Sealing, Dut
 	let (sealed, opened) =
 		tokio::join!(cx.submit("Training.vote", &vote), cx.submit("Training.reveal_vote", &open));
 	sealed?;
-	opened?;
-	Ok(Sealing::SealedAndOpened(verdict))
+	match opened {
+		Ok(_) => Ok(Sealing::SealedAndOpened(verdict)),
+		// Sealing did not end with this seal (a member whose bond fell below its stake in the
+		// electorate weighs only its bond): the seal opens once it ends, as any other.
+		Err(e) => {
+			tracing::debug!(dispute = dispute.id, "the opening sent with the seal failed: {e}");
+			Ok(Sealing::Sealed(verdict))
+		}
+	}
 }
 
 /// Open this verifier's sealed vote on `dispute`, and count it: the verdict is the candidate
