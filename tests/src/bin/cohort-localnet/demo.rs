@@ -6,6 +6,8 @@
 //! workers' training, the protocol (hashing, extrinsics, transfers, aggregating, from their
 //! Prometheus counters) and the rest, waiting for the chain's deadlines. It ends with the
 //! final checkpoint's hash, the loss curve (`loss.csv`), the round times (`rounds.csv`), the
+//! blocks each round took from start to checkpoint, split where the chain's events fall
+//! (`blocks.csv`, see `blocks.rs`), the
 //! loss of the same model trained on one machine, the bounty's useful throughput against that
 //! process's and the share of all training seconds (the verifiers' recomputations included)
 //! that was distinct (`throughput.csv`), a sample of generated text, and how to fetch the
@@ -251,6 +253,26 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	};
 	anyhow::ensure!(done["status"] == "completed", "the bounty ended {}", done["status"]);
 	let bounty_seconds = submitted_at.elapsed().as_secs_f64();
+	let best = rpc.best_number().await?;
+	let blocks = crate::blocks::of_bounty(&rpc, bounty, best, args.rounds).await?;
+	println!(
+		"\nblocks of each round, from the chain's events: training (to commits closed), \
+		 revealing, to the check, disputes, aggregating (to the next checkpoint), and the last \
+		 round's review"
+	);
+	for b in &blocks {
+		println!(
+			"{:>5}  {:>3} + {:>2} + {:>2} + {:>2} + {:>2} + {:>2} = {:>3} blocks",
+			b.round,
+			b.training,
+			b.revealing,
+			b.to_check,
+			b.disputes,
+			b.aggregating,
+			b.last_review,
+			b.total()
+		);
+	}
 
 	let csv = args.out.join("loss.csv");
 	let mut file = std::fs::File::create(&csv)?;
@@ -264,6 +286,22 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	for (round, seconds, split) in &splits {
 		let Split { training, protocol, waiting } = split;
 		writeln!(file, "{round},{seconds:.2},{training:.2},{protocol:.2},{waiting:.2}")?;
+	}
+	let mut file = std::fs::File::create(args.out.join("blocks.csv"))?;
+	writeln!(file, "round,training,revealing,to_check,disputes,aggregating,last_review,total")?;
+	for b in &blocks {
+		writeln!(
+			file,
+			"{},{},{},{},{},{},{},{}",
+			b.round,
+			b.training,
+			b.revealing,
+			b.to_check,
+			b.disputes,
+			b.aggregating,
+			b.last_review,
+			b.total()
+		)?;
 	}
 	let plot = args.out.join("loss.png");
 	match std::env::var_os("COHORT_DEMO_PLOT") {

@@ -1,6 +1,7 @@
 //! `cohort-localnet`: start a local Cohort network of real nodes to watch or explore, or
 //! measure its block time and finality lag.
 
+mod blocks;
 mod demo;
 
 use anyhow::Context;
