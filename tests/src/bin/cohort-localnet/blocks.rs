@@ -50,6 +50,21 @@ pub struct RoundBlocks {
 }
 
 impl RoundBlocks {
+	/// The round, its six stretches in order and their total: a row of the demo's table and
+	/// of `blocks.csv`.
+	pub fn columns(&self) -> [u32; 8] {
+		[
+			self.round,
+			self.training,
+			self.revealing,
+			self.to_check,
+			self.disputes,
+			self.aggregating,
+			self.last_review,
+			self.total(),
+		]
+	}
+
 	/// Blocks from the round's start to its end, as the bounty waited for them.
 	pub fn total(&self) -> u32 {
 		self.training

@@ -261,16 +261,11 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 		 round's review"
 	);
 	for b in &blocks {
+		let [round, training, revealing, to_check, disputes, aggregating, review, total] =
+			b.columns();
 		println!(
-			"{:>5}  {:>3} + {:>2} + {:>2} + {:>2} + {:>2} + {:>2} = {:>3} blocks",
-			b.round,
-			b.training,
-			b.revealing,
-			b.to_check,
-			b.disputes,
-			b.aggregating,
-			b.last_review,
-			b.total()
+			"{round:>5}  {training:>3} + {revealing:>2} + {to_check:>2} + {disputes:>2} + \
+			 {aggregating:>2} + {review:>2} = {total:>3} blocks"
 		);
 	}
 
@@ -290,18 +285,8 @@ pub async fn demo(args: DemoArgs) -> Result<()> {
 	let mut file = std::fs::File::create(args.out.join("blocks.csv"))?;
 	writeln!(file, "round,training,revealing,to_check,disputes,aggregating,last_review,total")?;
 	for b in &blocks {
-		writeln!(
-			file,
-			"{},{},{},{},{},{},{},{}",
-			b.round,
-			b.training,
-			b.revealing,
-			b.to_check,
-			b.disputes,
-			b.aggregating,
-			b.last_review,
-			b.total()
-		)?;
+		let columns = b.columns().map(|column| column.to_string());
+		writeln!(file, "{}", columns.join(","))?;
 	}
 	let plot = args.out.join("loss.png");
 	match std::env::var_os("COHORT_DEMO_PLOT") {
